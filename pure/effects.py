@@ -1,0 +1,116 @@
+"""What the core asks the outside world to do, as immutable values. The shell executes them in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    url: str
+    station_id: str
+    security_profile: int
+    basic_auth_password: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Close the websocket normally (code 1000)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendFrame:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Persist:
+    """Write these key/value pairs durably before executing the next effect. A value of None deletes."""
+
+    entries: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResetQuestion:
+    """May the station (evse_id None) or this EVSE be reset now? Answer: bool."""
+
+    reset_type: str
+    evse_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DataTransferQuestion:
+    """A DataTransfer from the CSMS (P01). Answer: a DataTransferResponse payload, or None when no handler."""
+
+    vendor_id: str
+    message_id: str | None
+    data: Any
+
+
+Question = ResetQuestion | DataTransferQuestion
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Ask the application; the shell feeds the reply back as `inputs.Answer` before any other input."""
+
+    question_id: int
+    question: Question
+
+
+@dataclass(frozen=True, slots=True)
+class PerformReset:
+    """Reset the whole station (evse_id None: reboot, then PowerUp again) or one EVSE."""
+
+    reset_type: str
+    evse_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationChanged:
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorStatusChanged:
+    evse_id: int
+    connector_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataTransferAnswered:
+    """The CSMS answered (or failed to answer: response None) a DataTransfer the application sent."""
+
+    vendor_id: str
+    message_id: str | None
+    response: dict[str, Any] | None
+
+
+Event = RegistrationChanged | ConnectorStatusChanged | DataTransferAnswered
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Tell the application something happened; nothing is expected back."""
+
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    level: Literal["debug", "info", "warning", "error"]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class InternalError:
+    """The core caught itself about to break the protocol (e.g. an outbound payload failed its schema) and
+    did not do it. Tests treat any of these as a failure."""
+
+    message: str
+
+
+Effect = Connect | Disconnect | SendFrame | Persist | Ask | PerformReset | Notify | Log | InternalError
+Effects = tuple[Effect, ...]

@@ -1,0 +1,113 @@
+"""OCPP-J RPC frames (Part 4 section 4): parse text into CALL / CALLRESULT / CALLERROR, and build them back.
+
+Parsing never raises: a frame that is not a valid RPC frame becomes a `FrameError` that already carries
+the CALLERROR to answer with (Part 4 4.2.3: message id "-1" when the id cannot be read).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from returns.result import Failure, Result, Success
+
+CALL = 2
+CALLRESULT = 3
+CALLERROR = 4
+MAX_MESSAGE_ID_LENGTH = 36
+MAX_ERROR_DESCRIPTION_LENGTH = 255
+UNREADABLE_MESSAGE_ID = "-1"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    message_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    message_id: str
+    code: str
+    description: str = ""
+    details: dict[str, Any] | None = None
+
+
+Frame = Call | CallResult | CallError
+
+
+@dataclass(frozen=True, slots=True)
+class FrameError:
+    """An inbound frame that cannot be handled; `reply` is the CALLERROR to send, or None to drop it."""
+
+    reply: CallError | None
+    reason: str
+
+
+def _error(message_id: str, code: str, reason: str) -> Failure[FrameError]:
+    return Failure(FrameError(CallError(message_id, code, reason[:MAX_ERROR_DESCRIPTION_LENGTH]), reason))
+
+
+def parse_frame(text: str | bytes) -> Result[Frame, FrameError]:
+    """Parse one websocket text message into a frame (Part 4 4.1.7, 4.2, 4.4)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "frame is not valid JSON")
+    if not isinstance(data, list) or not data:
+        return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "frame is not a JSON array")
+    message_id = data[1] if len(data) > 1 and isinstance(data[1], str) else None
+    if message_id is None or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
+        return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "message id cannot be read")
+    type_id = data[0]
+    if type(type_id) is not int:
+        return _error(message_id, "RpcFrameworkError", "message type id is not an integer")
+    if type_id == CALL:
+        return _parse_call(message_id, data)
+    if type_id == CALLRESULT:
+        return _parse_call_result(message_id, data)
+    if type_id == CALLERROR:
+        return _parse_call_error(message_id, data)
+    return _error(message_id, "MessageTypeNotSupported", f"message type {type_id} is not supported")
+
+
+def _parse_call(message_id: str, data: list[Any]) -> Result[Frame, FrameError]:
+    if len(data) != 4 or not isinstance(data[2], str):
+        return _error(message_id, "RpcFrameworkError", "a CALL has 4 elements: [2, id, action, payload]")
+    if not isinstance(data[3], dict):
+        return _error(message_id, "FormatViolation", "the payload of a CALL must be a JSON object")
+    return Success(Call(message_id, data[2], data[3]))
+
+
+def _parse_call_result(message_id: str, data: list[Any]) -> Result[Frame, FrameError]:
+    if len(data) != 3 or not isinstance(data[2], dict):
+        return Failure(FrameError(None, "malformed CALLRESULT dropped"))
+    return Success(CallResult(message_id, data[2]))
+
+
+def _parse_call_error(message_id: str, data: list[Any]) -> Result[Frame, FrameError]:
+    if len(data) != 5 or not isinstance(data[2], str) or not isinstance(data[3], str):
+        return Failure(FrameError(None, "malformed CALLERROR dropped"))
+    details = data[4] if isinstance(data[4], dict) else None
+    return Success(CallError(message_id, data[2], data[3], details))
+
+
+def encode_frame(frame: Frame) -> str:
+    """Serialise a frame as compact JSON text."""
+    body: list[Any]
+    if isinstance(frame, Call):
+        body = [CALL, frame.message_id, frame.action, frame.payload]
+    elif isinstance(frame, CallResult):
+        body = [CALLRESULT, frame.message_id, frame.payload]
+    else:
+        description = frame.description[:MAX_ERROR_DESCRIPTION_LENGTH]
+        body = [CALLERROR, frame.message_id, frame.code, description, frame.details or {}]
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)

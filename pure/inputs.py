@@ -1,0 +1,123 @@
+"""Everything that can happen to a station, as immutable values. Each input carries the current time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+ConnectorChange = Literal["plug", "unplug", "fault", "recover"]
+
+
+@dataclass(frozen=True, slots=True)
+class PowerUp:
+    """The station starts. `nonce` is a random token drawn by the shell; it makes message ids unique even if
+    the persisted restart counter is lost."""
+
+    now: datetime
+    nonce: str
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLost:
+    """The websocket closed or a connection attempt failed. `jitter` in [0, 1) is the shell's random draw for
+    the reconnect back-off (Part 4 5.3, RetryBackOffRandomRange)."""
+
+    now: datetime
+    jitter: float
+
+
+@dataclass(frozen=True, slots=True)
+class FrameReceived:
+    now: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time has reached `next_deadline`; the core runs whatever timers are due."""
+
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorChanged:
+    """Hardware: a cable was plugged or unplugged, or a fault raised or cleared. `connector_id` None means
+    every connector of the EVSE."""
+
+    now: datetime
+    evse_id: int
+    connector_id: int | None
+    change: ConnectorChange
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The application's answer to an `Ask` effect."""
+
+    now: datetime
+    question_id: int
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class SendDataTransfer:
+    """The application sends a vendor-specific DataTransfer to the CSMS (P02)."""
+
+    now: datetime
+    vendor_id: str
+    message_id: str | None = None
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Stop the station: close the connection normally and open no new one."""
+
+    now: datetime
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeVariable:
+    """The application or operator sets a device-model value (attribute Actual unless given)."""
+
+    now: datetime
+    component: str
+    variable: str
+    value: str
+    attribute: str = "Actual"
+    evse_id: int | None = None
+    connector_id: int | None = None
+    component_instance: str | None = None
+    variable_instance: str | None = None
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class LocalReset:
+    """The operator resets the station at the station itself (boot reason LocalReset)."""
+
+    now: datetime
+
+
+Input = (
+    PowerUp
+    | Connected
+    | ConnectionLost
+    | FrameReceived
+    | Tick
+    | ConnectorChanged
+    | Answer
+    | SendDataTransfer
+    | Shutdown
+    | ChangeVariable
+    | LocalReset
+)

@@ -1,0 +1,154 @@
+"""Block B, provisioning: BootNotification and registration (B01-B03), and Reset (B11, B12).
+
+Until the CSMS accepts the boot, the station sends nothing but BootNotification (and, while Pending, what a
+TriggerMessage asked for); while Rejected it answers every CSMS request with SecurityError (B03.FR.08).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chargecore.pure import rpc
+from chargecore.pure.device_model import VariableKey, get_value, persist_key, set_value
+from chargecore.pure.effects import Effects, Notify, PerformReset, Persist, RegistrationChanged, ResetQuestion
+from chargecore.pure.frames import Call
+from chargecore.pure.outcome import Defer, Handled, Reply
+from chargecore.pure.state import REGISTRATION_LIFECYCLE, OutboundCall, Station
+from chargecore.pure.timestamps import offset_from
+
+BOOT_RETRY_WITHOUT_INTERVAL = timedelta(seconds=30)
+"""Wait before re-sending a boot the CSMS did not answer, or answered with interval 0 (B02.FR.01, B03.FR.01)."""
+
+HEARTBEAT_INTERVAL = VariableKey("OCPPCommCtrlr", "HeartbeatInterval")
+BOOT_REASON_KEY = "provisioning/boot_reason"
+REGISTRATION_KEY = "provisioning/registration"
+
+
+def is_accepted(station: Station) -> bool:
+    return station.registration.status == "Accepted"
+
+
+def may_send(station: Station, call: OutboundCall) -> bool:
+    """B02.FR.02 / B03.FR.02: before Accepted only BootNotification, or while Pending a triggered message."""
+    status = station.registration.status
+    if status == "Accepted" or call.action == "BootNotification":
+        return True
+    return status == "Pending" and call.triggered
+
+
+def refuses_csms_calls(station: Station) -> bool:
+    """B03.FR.08: while Rejected (or before any answer) a CSMS request is answered with SecurityError."""
+    return station.registration.status in ("Rejected", "Unknown")
+
+
+def boot_payload(station: Station, reason: str) -> dict[str, Any]:
+    model = station.device_model
+    charging_station: dict[str, Any] = {
+        "model": get_value(model, VariableKey("ChargingStation", "Model")) or "chargecore",
+        "vendorName": get_value(model, VariableKey("ChargingStation", "VendorName")) or "chargecore",
+        "firmwareVersion": station.identity.firmware_version,
+    }
+    if station.identity.serial_number:
+        charging_station["serialNumber"] = station.identity.serial_number
+    return {"reason": reason, "chargingStation": charging_station}
+
+
+def _boot_outstanding(station: Station) -> bool:
+    session = station.rpc
+    in_flight = session.in_flight is not None and session.in_flight.call.action == "BootNotification"
+    return in_flight or any(call.action == "BootNotification" for call in session.queue)
+
+
+def send_boot(station: Station, reason: str, *, triggered: bool = False) -> tuple[Station, Effects]:
+    """Queue one BootNotification (never two at once) and stop the retry timer."""
+    if _boot_outstanding(station):
+        return station, ()
+    session, effects = rpc.enqueue(station.rpc, "BootNotification", boot_payload(station, reason), triggered=triggered)
+    registration = replace(station.registration, retry_at=None)
+    return replace(station, rpc=session, registration=registration), effects
+
+
+def on_connected(station: Station) -> tuple[Station, Effects]:
+    """B01.FR.01: a station that is not yet Accepted boots on every connection."""
+    if is_accepted(station):
+        return station, ()
+    return send_boot(station, station.registration.boot_reason)
+
+
+def on_boot_response(station: Station, response: dict[str, Any], now: datetime) -> tuple[Station, Effects]:
+    status = response["status"]
+    interval = int(response["interval"])
+    target = REGISTRATION_LIFECYCLE.next_state(station.registration.status, status)
+    if target is None:
+        return station, ()
+    offset = offset_from(response["currentTime"], now, station.registration.clock_offset)
+    registration = replace(station.registration, status=target, clock_offset=offset)
+    effects: list[Any] = []
+    model = station.device_model
+    if target == "Accepted":
+        registration = replace(registration, retry_at=None, boot_reason="PowerUp")
+        if interval > 0:  # B01.FR.04: the interval from the response becomes the heartbeat interval
+            updated = set_value(model, HEARTBEAT_INTERVAL, str(interval), respect_mutability=False)
+            model = updated.value_or(model)
+        effects.append(
+            Persist(
+                (
+                    (BOOT_REASON_KEY, None),
+                    (REGISTRATION_KEY, target),
+                    (persist_key(HEARTBEAT_INTERVAL, "Actual"), get_value(model, HEARTBEAT_INTERVAL)),
+                )
+            )
+        )
+    else:
+        wait = timedelta(seconds=interval) if interval > 0 else BOOT_RETRY_WITHOUT_INTERVAL
+        registration = replace(registration, retry_at=now + wait)
+        effects.append(Persist(((REGISTRATION_KEY, target),)))
+    if target != station.registration.status:
+        effects.append(Notify(RegistrationChanged(target)))
+    return replace(station, registration=registration, device_model=model), tuple(effects)
+
+
+def on_boot_failed(station: Station, now: datetime) -> Station:
+    """No answer or a CALLERROR: try again later (the reason stays the same)."""
+    return replace(station, registration=replace(station.registration, retry_at=now + BOOT_RETRY_WITHOUT_INTERVAL))
+
+
+def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
+    retry_at = station.registration.retry_at
+    if retry_at is None or now < retry_at or station.connection.phase != "up":
+        return station, ()
+    return send_boot(station, station.registration.boot_reason)
+
+
+def handle_reset(station: Station, call: Call, now: datetime) -> Handled:
+    """B11.FR.01/B12.FR.01: ask the application whether the reset may happen; an EVSE reset on a station
+    that cannot reset single EVSEs is Rejected (B11.FR.09)."""
+    evse_id = call.payload.get("evseId")
+    if evse_id is not None and (
+        not station.identity.supports_evse_reset or not 1 <= evse_id <= len(station.identity.evse_connectors)
+    ):
+        return station, Reply({"status": "Rejected"}), ()
+    return station, Defer(ResetQuestion(call.payload["type"], evse_id)), ()
+
+
+def resume_reset(station: Station, call: Call, allowed: Any, now: datetime) -> Handled:
+    """Accepted resets happen after the response is sent; a station reset reboots with reason RemoteReset."""
+    if allowed is not True:
+        return station, Reply({"status": "Rejected"}), ()
+    evse_id = call.payload.get("evseId")
+    reset = PerformReset(call.payload["type"], evse_id)
+    if evse_id is not None:
+        return station, Reply({"status": "Accepted"}), (reset,)
+    return station, Reply({"status": "Accepted"}), (Persist(((BOOT_REASON_KEY, "RemoteReset"),)), reset)
+
+
+def adopt_boot_reason(station: Station, persisted: dict[str, Any]) -> Station:
+    reason = persisted.get(BOOT_REASON_KEY) or "PowerUp"
+    return replace(station, registration=replace(station.registration, boot_reason=reason))
+
+
+def local_reset(station: Station) -> tuple[Station, Effects]:
+    """The operator reset the station: reboot now and tell the CSMS why on the next boot."""
+    return station, (Persist(((BOOT_REASON_KEY, "LocalReset"),)), PerformReset("Immediate", None))

@@ -1,0 +1,69 @@
+"""Validation of OCPP 2.0.1 payloads against the official JSON schemas shipped in the `ocpp` package.
+
+The schemas are static package data, read and compiled once at import like code; after that validation is a
+pure function. The first schema violation picks the Part 4 error code (section 4.3).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Literal
+
+import jsonschema_rs
+from returns.result import Failure, Result, Success
+
+Direction = Literal["Request", "Response"]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    code: str
+    description: str
+
+
+def _load_validators() -> Mapping[str, jsonschema_rs.Validator]:
+    folder = resources.files("ocpp.v201").joinpath("schemas")
+    compiled = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".json"):
+            compiled[entry.name[: -len(".json")]] = jsonschema_rs.validator_for(json.loads(entry.read_text()))
+    return MappingProxyType(compiled)
+
+
+_VALIDATORS = _load_validators()
+
+ACTIONS: frozenset[str] = frozenset(
+    name[: -len("Request")] for name in _VALIDATORS if name.endswith("Request")
+)
+"""Every action OCPP 2.0.1 knows; an inbound CALL for any other action is answered NotImplemented."""
+
+_CODE_BY_KEYWORD = {
+    "Type": "TypeConstraintViolation",
+    "Required": "OccurrenceConstraintViolation",
+    "MinItems": "OccurrenceConstraintViolation",
+    "MaxItems": "OccurrenceConstraintViolation",
+    "AdditionalProperties": "FormatViolation",
+    "FalseSchema": "FormatViolation",
+}
+"""Schema keyword to Part 4 code; any other keyword (enum, maxLength, minimum, format...) is a bad value."""
+
+
+def _code_for(error: Any) -> str:
+    keyword = type(error.kind).__name__
+    return _CODE_BY_KEYWORD.get(keyword, "PropertyConstraintViolation")
+
+
+def validate(action: str, direction: Direction, payload: Any) -> Result[Any, SchemaViolation]:
+    """Check `payload` of `action`'s request or response; Success carries the payload unchanged."""
+    validator = _VALIDATORS.get(action + direction)
+    if validator is None:
+        return Failure(SchemaViolation("NotImplemented", f"unknown action {action!r}"))
+    if validator.is_valid(payload):
+        return Success(payload)
+    error = next(iter(validator.iter_errors(payload)))
+    where = "/".join(str(part) for part in error.instance_path) or "payload"
+    return Failure(SchemaViolation(_code_for(error), f"{where}: {error.message}"[:255]))

@@ -1,0 +1,152 @@
+"""The station's whole state as one immutable value, and the lifecycles that govern its parts.
+
+Payload dicts inside the state are built once and never mutated; everything else is frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chargecore.pure.device_model import DeviceModel
+from chargecore.pure.frames import Call
+from chargecore.pure.lifecycle import Edge, Lifecycle
+
+CONNECTION_LIFECYCLE = Lifecycle(
+    "connection",
+    ["off", "connecting", "up", "waiting", "stopped"],
+    [
+        Edge("power_up", "off", "connecting"),
+        Edge("connected", "connecting", "up"),
+        Edge("lost", "connecting", "waiting"),
+        Edge("lost", "up", "waiting"),
+        Edge("retry", "waiting", "connecting"),
+        *(Edge("stop", source, "stopped") for source in ("off", "connecting", "up", "waiting")),
+    ],
+)
+"""`waiting` is the back-off pause between attempts (Part 4 5.3)."""
+
+RPC_LIFECYCLE = Lifecycle(
+    "rpc",
+    ["closed", "idle", "awaiting"],
+    [
+        Edge("open", "closed", "idle"),
+        Edge("send", "idle", "awaiting"),
+        Edge("reply", "awaiting", "idle"),
+        Edge("timeout", "awaiting", "idle"),
+        Edge("close", "idle", "closed"),
+        Edge("close", "awaiting", "closed"),
+    ],
+)
+"""At most one CALL of ours is outstanding: `send` only exists from `idle`."""
+
+REGISTRATION_LIFECYCLE = Lifecycle(
+    "registration",
+    ["Unknown", "Pending", "Accepted", "Rejected"],
+    [
+        Edge(status, source, status)
+        for status in ("Pending", "Accepted", "Rejected")
+        for source in ("Unknown", "Pending", "Rejected")
+    ]
+    + [Edge("Accepted", "Accepted", "Accepted")],
+)
+"""B01-B03: once Accepted the station stays Accepted until it reboots (a triggered boot re-confirms it)."""
+
+CONNECTOR_LIFECYCLE = Lifecycle(
+    "connector",
+    ["empty", "plugged", "faulted", "plugged_faulted"],
+    [
+        Edge("plug", "empty", "plugged"),
+        Edge("plug", "faulted", "plugged_faulted"),
+        Edge("unplug", "plugged", "empty"),
+        Edge("unplug", "plugged_faulted", "faulted"),
+        Edge("fault", "empty", "faulted"),
+        Edge("fault", "plugged", "plugged_faulted"),
+        Edge("recover", "faulted", "empty"),
+        Edge("recover", "plugged_faulted", "plugged"),
+    ],
+)
+"""The physical state of a connector; its OCPP status is derived from it (availability.connector_status)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StationIdentity:
+    """Facts fixed for the life of the process."""
+
+    station_id: str
+    csms_url: str
+    evse_connectors: tuple[int, ...]
+    supports_evse_reset: bool = True
+    firmware_version: str = "0.1.0"
+    serial_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundCall:
+    action: str
+    payload: dict[str, Any]
+    triggered: bool = False
+    """Sent because the CSMS asked with TriggerMessage; allowed while Pending (B02.FR.02)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    message_id: str
+    call: OutboundCall
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RpcSession:
+    phase: str
+    message_prefix: str
+    next_message_number: int
+    queue: tuple[OutboundCall, ...] = ()
+    in_flight: InFlight | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    phase: str = "off"
+    failed_attempts: int = 0
+    retry_at: datetime | None = None
+    offline_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    status: str = "Unknown"
+    boot_reason: str = "PowerUp"
+    retry_at: datetime | None = None
+    clock_offset: timedelta = timedelta(0)
+    heartbeat_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    evse_id: int
+    connector_id: int
+    phase: str = "empty"
+    reported: str | None = None
+    """The status last handed to the CSMS; None when the CSMS may not know it (never sent, or lost)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingQuestion:
+    question_id: int
+    call: Call
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    identity: StationIdentity
+    device_model: DeviceModel
+    rpc: RpcSession
+    connection: Connection = Connection()
+    registration: Registration = Registration()
+    connectors: tuple[Connector, ...] = ()
+    questions: tuple[PendingQuestion, ...] = ()
+    next_question_id: int = 1
+    epoch: int = 1
+    """How many times this station identity has started; persisted, part of every message id."""

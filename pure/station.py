@@ -1,0 +1,300 @@
+"""The core's single entry point: `step(station, input) -> (station, effects)`, and `next_deadline`.
+
+`step` routes an input to the functional blocks, answers CSMS CALLs (validation, boot-state gating,
+dispatch, reply), routes replies to our own CALLs back to the block that sent them, and finally lets the
+RPC session send the next queued CALL, so a reply always goes out before any CALL it caused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from returns.result import Failure, Success
+
+from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc
+from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
+from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
+from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
+from chargecore.pure.inputs import (
+    Answer,
+    ChangeVariable,
+    Connected,
+    ConnectionLost,
+    ConnectorChanged,
+    FrameReceived,
+    Input,
+    LocalReset,
+    PowerUp,
+    SendDataTransfer,
+    Shutdown,
+    Tick,
+)
+from chargecore.pure.outcome import Decision, Defer, Handled, Reply
+from chargecore.pure.schemas import ACTIONS, validate
+from chargecore.pure.state import Connector, InFlight, PendingQuestion, Station, StationIdentity
+
+EPOCH_KEY = "rpc/epoch"
+
+CallHandler = Callable[[Station, Call, datetime], Handled]
+Resume = Callable[[Station, Call, Any, datetime], Handled]
+
+CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
+    {
+        "Reset": provisioning.handle_reset,
+        "TriggerMessage": remote_control.handle_trigger_message,
+        "DataTransfer": data_transfer.handle_data_transfer,
+    }
+)
+"""The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
+
+RESUMES: Mapping[str, Resume] = MappingProxyType(
+    {"Reset": provisioning.resume_reset, "DataTransfer": data_transfer.resume_data_transfer}
+)
+"""How a deferred CSMS request is answered once the application has replied."""
+
+
+def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Mapping[str, Any]) -> Station:
+    """The state before PowerUp, rebuilt from what an earlier run persisted."""
+    epoch = int(persisted.get(EPOCH_KEY) or 0) + 1
+    connectors = tuple(
+        Connector(evse_index + 1, connector_index + 1)
+        for evse_index, count in enumerate(identity.evse_connectors)
+        for connector_index in range(count)
+    )
+    station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
+    return provisioning.adopt_boot_reason(station, dict(persisted))
+
+
+def next_deadline(station: Station) -> datetime | None:
+    """When the shell must feed a `Tick`, or None when no timer runs."""
+    moments = (
+        rpc.deadline(station.rpc),
+        station.connection.retry_at,
+        station.registration.retry_at,
+        station.registration.heartbeat_at,
+    )
+    pending = [moment for moment in moments if moment is not None]
+    return min(pending) if pending else None
+
+
+def step(station: Station, event: Input) -> tuple[Station, Effects]:
+    handler = _INPUTS[type(event)]
+    station, effects = handler(station, event)
+    station, settled = _settle(station, event.now)
+    return station, effects + settled
+
+
+def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """After every input: tell the CSMS of status changes it has not heard of, then send what may go next."""
+    effects: Effects = ()
+    if connection.is_up(station) and provisioning.is_accepted(station):
+        station, effects = availability.report_statuses(station, now)
+    timeout = rpc.message_timeout(station.device_model)
+    session, sent = rpc.pump(station.rpc, now, timeout, lambda call: provisioning.may_send(station, call))
+    return replace(station, rpc=session), effects + sent
+
+
+# --- inputs -----------------------------------------------------------------------------------------
+
+
+def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
+    if station.connection.phase != "off":
+        return station, (Log("warning", "PowerUp ignored: the station is already running"),)
+    session = rpc.new_session(event.nonce, station.epoch)
+    started, effects = connection.power_up(replace(station, rpc=session))
+    return started, (Persist(((EPOCH_KEY, station.epoch),)), *effects)
+
+
+def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
+    moved = connection.on_connected(station)
+    if moved is None:
+        return station, (Log("warning", "Connected ignored: no connection attempt was under way"),)
+    station = replace(moved, rpc=rpc.open_session(moved.rpc))
+    station, effects = provisioning.on_connected(station)
+    if provisioning.is_accepted(station):
+        station, reported = availability.on_reconnected(station, event.now)
+        effects += reported
+    return replace(station, connection=replace(station.connection, offline_since=None)), effects
+
+
+def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:
+    moved = connection.on_lost(station, event.now, event.jitter)
+    if moved is None:
+        return station, (Log("warning", "ConnectionLost ignored: no connection was up or under way"),)
+    session, lost = rpc.close_session(moved.rpc)
+    station = availability.forget_reported(replace(moved, rpc=session), lost)
+    effects: Effects = ()
+    for call in lost:
+        station, more = _call_failed(station, call, event.now)
+        effects += more
+    return station, effects
+
+
+def _frame_received(station: Station, event: FrameReceived) -> tuple[Station, Effects]:
+    parsed = parse_frame(event.text)
+    if isinstance(parsed, Failure):
+        problem = parsed.failure()
+        if problem.reply is None:
+            return station, (Log("warning", f"dropped inbound frame: {problem.reason}"),)
+        return station, (SendFrame(encode_frame(problem.reply)),)
+    frame = parsed.unwrap()
+    if isinstance(frame, Call):
+        return _csms_call(station, frame, event.now)
+    session, in_flight = rpc.take_reply(station.rpc, frame.message_id)
+    if in_flight is None:
+        return station, (Log("warning", f"dropped reply with unknown message id {frame.message_id!r}"),)
+    station = replace(station, rpc=session)
+    if isinstance(frame, CallError):
+        failed, effects = _call_failed(station, in_flight.call, event.now)
+        return failed, (Log("warning", f"{in_flight.call.action} answered {frame.code}: {frame.description}"), *effects)
+    return _call_answered(station, in_flight, frame, event.now)
+
+
+def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
+    now = event.now
+    session, expired = rpc.expire(station.rpc, now)
+    station, effects = replace(station, rpc=session), ()
+    if expired is not None:
+        station, effects = _call_failed(station, expired.call, now)
+        effects = (Log("warning", f"{expired.call.action} {expired.message_id} timed out"), *effects)
+    for timer in (connection.on_tick, provisioning.on_tick, availability.on_tick):
+        station, more = timer(station, now)
+        effects += more
+    return station, effects
+
+
+def _connector_changed(station: Station, event: ConnectorChanged) -> tuple[Station, Effects]:
+    return availability.on_connector_changed(station, event.evse_id, event.connector_id, event.change)
+
+
+def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
+    pending = next((q for q in station.questions if q.question_id == event.question_id), None)
+    if pending is None:
+        return station, (Log("warning", f"answer to unknown question {event.question_id} ignored"),)
+    remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
+    station = replace(station, questions=remaining)
+    resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
+    return _decide(resumed, pending.call, decision, after)
+
+
+def _send_data_transfer(station: Station, event: SendDataTransfer) -> tuple[Station, Effects]:
+    return data_transfer.send_data_transfer(station, event.vendor_id, event.message_id, event.data)
+
+
+def _shutdown(station: Station, event: Shutdown) -> tuple[Station, Effects]:
+    stopped, effects = connection.stop(station)
+    session, _ = rpc.close_session(stopped.rpc)
+    return replace(stopped, rpc=session), effects
+
+
+def _change_variable(station: Station, event: ChangeVariable) -> tuple[Station, Effects]:
+    key = VariableKey(
+        event.component, event.variable, event.evse_id, event.connector_id,
+        event.component_instance, event.variable_instance,
+    )
+    changed = set_value(station.device_model, key, event.value, event.attribute)
+    if isinstance(changed, Failure):
+        return station, (Log("warning", f"variable not changed: {changed.failure()}"),)
+    model = changed.unwrap()
+    entries = persistent_changes(station.device_model, model)
+    return replace(station, device_model=model), ((Persist(entries),) if entries else ())
+
+
+def _local_reset(station: Station, event: LocalReset) -> tuple[Station, Effects]:
+    return provisioning.local_reset(station)
+
+
+_INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = MappingProxyType(
+    {
+        PowerUp: _power_up,
+        Connected: _connected,
+        ConnectionLost: _connection_lost,
+        FrameReceived: _frame_received,
+        Tick: _tick,
+        ConnectorChanged: _connector_changed,
+        Answer: _answer,
+        SendDataTransfer: _send_data_transfer,
+        Shutdown: _shutdown,
+        ChangeVariable: _change_variable,
+        LocalReset: _local_reset,
+    }
+)
+
+
+# --- CSMS CALLs ---------------------------------------------------------------------------------------
+
+
+def _csms_call(station: Station, call: Call, now: datetime) -> tuple[Station, Effects]:
+    if call.action not in ACTIONS:
+        return station, _error(call, "NotImplemented", f"unknown action {call.action}")
+    if provisioning.refuses_csms_calls(station):
+        return station, _error(call, "SecurityError", f"not accepted by the CSMS ({station.registration.status})")
+    handler = CSMS_CALLS.get(call.action)
+    if handler is None:
+        return station, _error(call, "NotSupported", f"{call.action} is not supported")
+    checked = validate(call.action, "Request", call.payload)
+    if isinstance(checked, Failure):
+        violation = checked.failure()
+        return station, _error(call, violation.code, violation.description)
+    handled, decision, after = handler(station, call, now)
+    return _decide(handled, call, decision, after)
+
+
+def _decide(station: Station, call: Call, decision: Decision, after: Effects) -> tuple[Station, Effects]:
+    if isinstance(decision, CallError):
+        return station, (SendFrame(encode_frame(decision)), *after)
+    if isinstance(decision, Defer):
+        question_id = station.next_question_id
+        pending = PendingQuestion(question_id, call)
+        asked = replace(station, next_question_id=question_id + 1, questions=(*station.questions, pending))
+        return asked, (Ask(question_id, decision.question), *after)
+    return station, (*_reply(call, decision), *after)
+
+
+def _reply(call: Call, decision: Reply) -> tuple[Effect, ...]:
+    checked = validate(call.action, "Response", decision.payload)
+    if isinstance(checked, Success):
+        return (SendFrame(encode_frame(CallResult(call.message_id, decision.payload))),)
+    problem = f"{call.action} response refused: {checked.failure().description}"
+    return InternalError(problem), SendFrame(encode_frame(CallError(call.message_id, "InternalError", problem)))
+
+
+def _error(call: Call, code: str, description: str) -> Effects:
+    return (SendFrame(encode_frame(CallError(call.message_id, code, description))),)
+
+
+# --- replies to our CALLs -------------------------------------------------------------------------------
+
+
+def _call_answered(station: Station, in_flight: InFlight, result: CallResult, now: datetime) -> tuple[Station, Effects]:
+    action = in_flight.call.action
+    checked = validate(action, "Response", result.payload)
+    if isinstance(checked, Failure):
+        failed, effects = _call_failed(station, in_flight.call, now)
+        return failed, (Log("warning", f"invalid {action} response: {checked.failure().description}"), *effects)
+    if action == "BootNotification":
+        was_accepted = provisioning.is_accepted(station)
+        station, effects = provisioning.on_boot_response(station, result.payload, now)
+        if provisioning.is_accepted(station) and not was_accepted:
+            station = availability.arm_heartbeat(station, now)
+            station, reported = availability.report_statuses(station, now, everything=True)
+            effects += reported
+        return station, effects
+    if action == "Heartbeat":
+        return availability.on_heartbeat_response(station, result.payload, now), ()
+    if action == "DataTransfer":
+        return station, data_transfer.on_response(in_flight.call.payload, result.payload)
+    return station, ()
+
+
+def _call_failed(station: Station, call: Any, now: datetime) -> tuple[Station, Effects]:
+    """Our CALL got no usable answer (timeout, CALLERROR, invalid response or lost connection)."""
+    if call.action == "BootNotification":
+        return provisioning.on_boot_failed(station, now), ()
+    if call.action == "DataTransfer":
+        return station, data_transfer.on_response(call.payload, None)
+    return station, ()

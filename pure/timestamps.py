@@ -1,0 +1,31 @@
+"""Time as OCPP sees it: the station clock is the shell's clock plus the offset the CSMS set (B01, G02)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from returns.result import Failure, Result, Success
+
+from chargecore.pure.state import Station
+
+
+def ocpp_time(station: Station, now: datetime) -> str:
+    """RFC 3339 UTC timestamp with milliseconds, as OCPP dateTime fields expect."""
+    moment = (now + station.registration.clock_offset).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_ocpp_time(text: str) -> Result[datetime, str]:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return Failure(f"not an RFC 3339 time: {text!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return Success(moment)
+
+
+def offset_from(current_time: str, now: datetime, previous: timedelta) -> timedelta:
+    """The clock offset that makes the station agree with the CSMS's currentTime; unchanged if unreadable."""
+    parsed = parse_ocpp_time(current_time)
+    return parsed.unwrap() - now if isinstance(parsed, Success) else previous

@@ -1,0 +1,62 @@
+"""The integrator's side of the station: hooks the core consults or informs, as a `typing.Protocol`.
+
+A real charger implements these against its hardware; `SimulatedCharger` is what the CLI and the demo use.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from chargecore.pure.effects import Event
+
+
+class ChargerApplication(Protocol):
+    def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
+        """May the station (evse_id None) or this EVSE reset now (B11/B12)? False answers Rejected."""
+        ...
+
+    def reset_evse(self, evse_id: int, reset_type: str) -> None:
+        """Reset one EVSE's hardware (B11.FR.08)."""
+        ...
+
+    def reboot(self, reset_type: str) -> None:
+        """Called just before the station restarts after an accepted station reset."""
+        ...
+
+    def handle_data_transfer(self, vendor_id: str, message_id: str | None, data: Any) -> dict[str, Any] | None:
+        """Answer a CSMS DataTransfer (P01) with a DataTransferResponse payload, or None for UnknownVendorId."""
+        ...
+
+    def on_event(self, event: Event) -> None:
+        """Registration changes, connector status changes, answers to our DataTransfers."""
+        ...
+
+
+class SimulatedCharger:
+    """Allows every reset, answers DataTransfer for registered vendors, and remembers what it was told."""
+
+    def __init__(self, vendors: dict[str, dict[str, Any]] | None = None, allow_reset: bool = True) -> None:
+        self.vendors = dict(vendors or {})
+        self.allow_reset = allow_reset
+        self.events: list[Event] = []
+        self.resets: list[tuple[str, int | None]] = []
+        self._lock = threading.Lock()
+
+    def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
+        return self.allow_reset
+
+    def reset_evse(self, evse_id: int, reset_type: str) -> None:
+        with self._lock:
+            self.resets.append((reset_type, evse_id))
+
+    def reboot(self, reset_type: str) -> None:
+        with self._lock:
+            self.resets.append((reset_type, None))
+
+    def handle_data_transfer(self, vendor_id: str, message_id: str | None, data: Any) -> dict[str, Any] | None:
+        return self.vendors.get(vendor_id)
+
+    def on_event(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)

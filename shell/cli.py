@@ -1,0 +1,202 @@
+"""`chargecore run | csms | demo`: the command line of the station, the local CSMS and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from chargecore.pure.availability import connector_status
+from chargecore.pure.device_model import get_int
+from chargecore.pure.inputs import LocalReset
+from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
+
+OPERATOR_HELP = """commands:
+  help                          this list
+  status                        registration, connection and every connector's status
+  plug EVSE [CONNECTOR]         an EV cable is plugged in
+  unplug EVSE [CONNECTOR]       the cable is removed
+  fault EVSE [CONNECTOR]        the hardware reports a fault (all connectors of the EVSE if none given)
+  recover EVSE [CONNECTOR]      the fault is cleared
+  datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]   send a DataTransfer to the CSMS
+  set COMPONENT VARIABLE VALUE  change a device-model value
+  reset                         reset the station here (boot reason LocalReset)
+  quit                          close the connection and stop"""
+
+
+class UsageError(Exception):
+    """A bad command line or config file: one line, exit code 2."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def run_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="chargecore run", description="Run a charging station against a CSMS.")
+    parser.add_argument("--csms", required=True, help="CSMS websocket URL, e.g. ws://127.0.0.1:9000")
+    parser.add_argument("--id", required=True, dest="station_id", help="charging station identity")
+    parser.add_argument("--password", help="HTTP Basic password (security profile 1/2)")
+    parser.add_argument("--ca-file", help="CA bundle for wss:// (security profile 2)")
+    parser.add_argument("--data-dir", default="./data", help="where state survives restarts (default ./data)")
+    parser.add_argument("--evses", type=_positive, default=1, help="number of EVSEs (default 1)")
+    parser.add_argument("--connectors-per-evse", type=_positive, default=1, help="connectors per EVSE (default 1)")
+    parser.add_argument("--config", help="JSON file of initial device-model values")
+    parser.add_argument("--log", help="also write every frame as JSON lines to this file")
+    return parser
+
+
+def load_config(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read config file {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise UsageError(f"config file {path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise UsageError(f"config file {path} must map component names to objects of variable values")
+    return data
+
+
+def options_from(args: argparse.Namespace) -> StationOptions:
+    if not args.csms.startswith(("ws://", "wss://")):
+        raise UsageError(f"--csms must be a ws:// or wss:// URL, got {args.csms!r}")
+    if args.ca_file and not Path(args.ca_file).is_file():
+        raise UsageError(f"--ca-file {args.ca_file} does not exist")
+    return StationOptions(
+        csms_url=args.csms,
+        station_id=args.station_id,
+        data_dir=Path(args.data_dir),
+        evse_connectors=(args.connectors_per_evse,) * args.evses,
+        password=args.password,
+        ca_file=args.ca_file,
+        config=load_config(args.config),
+        log_file=Path(args.log) if args.log else None,
+    )
+
+
+def describe(station: ChargingStation) -> str:
+    state = station.state
+    lines = [
+        f"station {state.identity.station_id}: connection {state.connection.phase}, "
+        f"registration {state.registration.status}, heartbeat every "
+        f"{get_int(state.device_model, 'OCPPCommCtrlr', 'HeartbeatInterval', default=0)}s",
+    ]
+    lines += [f"  EVSE {c.evse_id} connector {c.connector_id}: {connector_status(c)}" for c in state.connectors]
+    return "\n".join(lines)
+
+
+def _connector_command(station: ChargingStation, change: str) -> Callable[[list[str]], None]:
+    def run(words: list[str]) -> None:
+        if len(words) not in (1, 2) or not all(w.isdigit() for w in words):
+            raise UsageError(f"usage: {change} EVSE [CONNECTOR]")
+        station.connector(int(words[0]), int(words[1]) if len(words) == 2 else None, change)  # type: ignore[arg-type]
+
+    return run
+
+
+def _data_transfer(station: ChargingStation, words: list[str]) -> None:
+    if not words:
+        raise UsageError("usage: datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]")
+    data = None
+    if len(words) > 2:
+        try:
+            data = json.loads(" ".join(words[2:]))
+        except ValueError:
+            raise UsageError("datatransfer: JSON_DATA is not valid JSON") from None
+    station.send_data_transfer(words[0], words[1] if len(words) > 1 else None, data)
+
+
+def _set(station: ChargingStation, words: list[str]) -> None:
+    if len(words) != 3:
+        raise UsageError("usage: set COMPONENT VARIABLE VALUE")
+    station.change_variable(words[0], words[1], words[2])
+
+
+def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -> None:
+    """Read operator commands until `quit`; end of input leaves the station running."""
+    commands: dict[str, Callable[[list[str]], None]] = {
+        "help": lambda _: print(OPERATOR_HELP, file=out, flush=True),
+        "status": lambda _: print(describe(station), file=out, flush=True),
+        "plug": _connector_command(station, "plug"),
+        "unplug": _connector_command(station, "unplug"),
+        "fault": _connector_command(station, "fault"),
+        "recover": _connector_command(station, "recover"),
+        "datatransfer": lambda words: _data_transfer(station, words),
+        "set": lambda words: _set(station, words),
+        "reset": lambda _: station.submit(LocalReset),
+    }
+    for line in lines:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            station.submit_stop()
+            return
+        command = commands.get(words[0])
+        if command is None:
+            print(f"unknown command {words[0]!r}; type help", file=out, flush=True)
+            continue
+        try:
+            command(words[1:])
+        except UsageError as error:
+            print(error, file=out, flush=True)
+
+
+def run(argv: list[str]) -> int:
+    args = run_parser().parse_args(argv)
+    try:
+        station = ChargingStation(options_from(args))
+    except (UsageError, ConfigurationError) as error:
+        print(f"chargecore run: error: {error}", file=sys.stderr)
+        return 2
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: station.submit_stop())
+    station.start()
+    threading.Thread(target=operator_loop, args=(station, sys.stdin), daemon=True, name="operator").start()
+    while not station.wait(0.2):
+        pass
+    station.stop()
+    if station.fatal_error:
+        print(f"chargecore run: error: {station.fatal_error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"run": run, "csms": _csms, "demo": _demo}
+    if not argv or argv[0] not in commands:
+        print("usage: chargecore {run,csms,demo} [options]  (chargecore COMMAND --help for details)", file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    return commands[argv[0]](argv[1:])
+
+
+def _csms(argv: list[str]) -> int:
+    from chargecore.shell.csms import main as csms_main
+
+    return csms_main(argv)
+
+
+def _demo(argv: list[str]) -> int:
+    from chargecore.shell.demo import main as demo_main
+
+    return demo_main(argv)

@@ -1,0 +1,147 @@
+"""The websocket to the CSMS (websocket-client): dial, read frames into the core, send frames out.
+
+Each connection attempt runs in its own reader thread; what it observes enters the core as inputs through
+`feed`. Inputs from an attempt that has since been replaced are discarded.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import ssl
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import quote
+
+import websocket
+
+from chargecore.pure.effects import Connect
+from chargecore.pure.inputs import Connected, ConnectionLost, FrameReceived, Input
+from chargecore.shell.frame_log import FrameLog
+
+SUBPROTOCOL = "ocpp2.0.1"
+DIAL_TIMEOUT_SECONDS = 10.0
+
+Feed = Callable[[Callable[[datetime], Input]], None]
+
+
+class SubprotocolRefused(Exception):
+    """The CSMS does not speak OCPP 2.0.1: retrying cannot help."""
+
+
+def station_url(base: str, station_id: str) -> str:
+    return f"{base.rstrip('/')}/{quote(station_id, safe='')}"
+
+
+def _basic_auth_header(station_id: str, password: str) -> str:
+    token = base64.b64encode(f"{station_id}:{password}".encode()).decode("ascii")
+    return f"Authorization: Basic {token}"
+
+
+class WebSocketLink:
+    def __init__(
+        self, feed: Feed, log: FrameLog, on_fatal: Callable[[str], None], ca_file: str | None = None
+    ) -> None:
+        self._feed = feed
+        self._log = log
+        self._on_fatal = on_fatal
+        self._ca_file = ca_file
+        self._lock = threading.Lock()
+        self._socket: websocket.WebSocket | None = None
+        self._generation = 0
+        self._threads: list[threading.Thread] = []
+
+    def connect(self, effect: Connect) -> None:
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        thread = threading.Thread(target=self._run, args=(effect, generation), daemon=True, name="ocpp-link")
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def send(self, text: str) -> None:
+        with self._lock:
+            sock = self._socket
+        if sock is None:
+            self._log.event("warning", f"not connected, frame not sent: {text}")
+            return
+        self._log.frame("send", text)
+        try:
+            sock.send(text)
+        except (websocket.WebSocketException, OSError) as error:
+            self._log.event("warning", f"send failed: {error}")
+
+    def close(self) -> None:
+        """Close normally (1000) and ignore whatever the old reader thread still reports."""
+        with self._lock:
+            self._generation += 1
+            sock, self._socket = self._socket, None
+        if sock is not None:
+            try:
+                sock.close(status=websocket.STATUS_NORMAL)
+            except (websocket.WebSocketException, OSError):
+                pass
+
+    def join(self, timeout: float = 5.0) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _current(self, generation: int) -> bool:
+        with self._lock:
+            return generation == self._generation
+
+    def _dial(self, effect: Connect) -> websocket.WebSocket:
+        url = station_url(effect.url, effect.station_id)
+        headers = []
+        if effect.basic_auth_password and effect.security_profile in (1, 2):
+            headers.append(_basic_auth_header(effect.station_id, effect.basic_auth_password))
+        sslopt = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": self._ca_file} if url.startswith("wss") else None
+        try:
+            return websocket.create_connection(
+                url, timeout=DIAL_TIMEOUT_SECONDS, subprotocols=[SUBPROTOCOL], header=headers, sslopt=sslopt
+            )
+        except websocket.WebSocketException as error:
+            if "subprotocol" in str(error).lower():
+                raise SubprotocolRefused(f"the CSMS at {url} refused subprotocol {SUBPROTOCOL}: {error}") from error
+            raise
+
+    def _run(self, effect: Connect, generation: int) -> None:
+        try:
+            sock = self._dial(effect)
+        except SubprotocolRefused as error:
+            self._on_fatal(str(error))
+            return
+        except (websocket.WebSocketException, OSError) as error:
+            self._log.event("info", f"connection attempt failed: {error}")
+            self._lost(generation)
+            return
+        with self._lock:
+            if generation != self._generation:
+                sock.close()
+                return
+            self._socket = sock
+        sock.settimeout(None)
+        self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
+        self._feed(Connected)
+        while self._current(generation):
+            try:
+                text = sock.recv()
+            except (websocket.WebSocketException, OSError):
+                break
+            if not text:
+                break
+            if isinstance(text, bytes):
+                text = text.decode("utf-8", errors="replace")
+            self._log.frame("recv", text)
+            self._feed(lambda now, text=text: FrameReceived(now, text))
+        with self._lock:
+            if self._socket is sock:
+                self._socket = None
+        self._lost(generation)
+
+    def _lost(self, generation: int) -> None:
+        if self._current(generation):
+            jitter = random.random()
+            self._log.event("info", "connection lost")
+            self._feed(lambda now: ConnectionLost(now, jitter))

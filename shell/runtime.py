@@ -1,0 +1,205 @@
+"""The one place where inputs enter the core: a thread that feeds `step` one input at a time, in order,
+and executes the effects in order.
+
+Other threads (the websocket reader, the operator, the application) only `submit` inputs. An input is
+stamped with the time when the core takes it, so the core always sees time moving forward.
+"""
+
+from __future__ import annotations
+
+import queue
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from returns.result import Failure
+
+from chargecore.pure import effects as fx
+from chargecore.pure.device_model import build_device_model
+from chargecore.pure.inputs import (
+    Answer,
+    ChangeVariable,
+    ConnectorChanged,
+    ConnectorChange,
+    Input,
+    PowerUp,
+    SendDataTransfer,
+    Shutdown,
+    Tick,
+)
+from chargecore.pure.state import Station, StationIdentity
+from chargecore.pure.station import initial_station, next_deadline, step
+from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.link import WebSocketLink
+from chargecore.shell.storage import StationStore
+
+InputMaker = Callable[[datetime], Input]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class StationOptions:
+    csms_url: str
+    station_id: str
+    data_dir: Path
+    evse_connectors: tuple[int, ...] = (1,)
+    password: str | None = None
+    ca_file: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    log_file: Path | None = None
+    supports_evse_reset: bool = True
+
+
+class ConfigurationError(Exception):
+    """The station cannot start with this configuration; the message names the problem."""
+
+
+class ChargingStation:
+    """A running station: the pure core driven by real time, a websocket and tinydb."""
+
+    def __init__(
+        self,
+        options: StationOptions,
+        application: ChargerApplication | None = None,
+        log: FrameLog | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.options = options
+        self.application: ChargerApplication = application or SimulatedCharger()
+        self.log = log or FrameLog(options.station_id, options.log_file)
+        self._clock = clock
+        self._inbox: queue.Queue[InputMaker] = queue.Queue()
+        self._store = StationStore(options.data_dir)
+        self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file)
+        self.fatal_error: str | None = None
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state = self._boot_state()
+        self.effects_seen: list[fx.Effect] = []
+
+    # --- public API ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Station:
+        """The latest immutable state (safe to read from any thread)."""
+        return self._state
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="chargecore-core")
+        self._thread.start()
+        self.submit(lambda now: PowerUp(now, secrets.token_hex(4)))
+
+    def submit_stop(self) -> None:
+        """Ask the station to close its connection normally and stop (safe from signal handlers)."""
+        self.submit(Shutdown)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop and wait until the core thread and the connection have ended."""
+        self.submit(Shutdown)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._link.join(timeout)
+        self._store.close()
+        self.log.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._stopped.wait(timeout)
+
+    def submit(self, make: InputMaker) -> None:
+        self._inbox.put(make)
+
+    def connector(self, evse_id: int, connector_id: int | None, change: ConnectorChange) -> None:
+        self.submit(lambda now: ConnectorChanged(now, evse_id, connector_id, change))
+
+    def send_data_transfer(self, vendor_id: str, message_id: str | None = None, data: Any = None) -> None:
+        self.submit(lambda now: SendDataTransfer(now, vendor_id, message_id, data))
+
+    def change_variable(self, component: str, variable: str, value: str, **where: Any) -> None:
+        self.submit(lambda now: ChangeVariable(now, component, variable, value, **where))
+
+    # --- the core loop ------------------------------------------------------------------------------
+
+    def _boot_state(self) -> Station:
+        persisted = self._store.load()
+        config = {name: dict(values) for name, values in self.options.config.items()}
+        if self.options.password:
+            config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = self.options.password
+        built = build_device_model(self.options.evse_connectors, config, device_model_values(persisted))
+        if isinstance(built, Failure):
+            raise ConfigurationError(str(built.failure()))
+        model = built.unwrap()
+        identity = StationIdentity(
+            station_id=self.options.station_id,
+            csms_url=self.options.csms_url,
+            evse_connectors=self.options.evse_connectors,
+            supports_evse_reset=self.options.supports_evse_reset,
+        )
+        return initial_station(identity, model, persisted)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            deadline = next_deadline(self._state)
+            timeout = None if deadline is None else max(0.0, (deadline - self._clock()).total_seconds())
+            try:
+                make: InputMaker = self._inbox.get(timeout=timeout)
+            except queue.Empty:
+                make = Tick
+            self._process(make(self._clock()))
+            if self._state.connection.phase == "stopped":
+                self._stopped.set()
+
+    def _process(self, event: Input) -> None:
+        self._state, effects = step(self._state, event)
+        for index, effect in enumerate(effects):
+            self.effects_seen.append(effect)
+            if isinstance(effect, fx.PerformReset) and effect.evse_id is None:
+                self._reboot(effect.reset_type)
+                return
+            self._execute(effect)
+
+    def _execute(self, effect: fx.Effect) -> None:
+        if isinstance(effect, fx.SendFrame):
+            self._link.send(effect.text)
+        elif isinstance(effect, fx.Connect):
+            self._link.connect(effect)
+        elif isinstance(effect, fx.Disconnect):
+            self._link.close()
+        elif isinstance(effect, fx.Persist):
+            self._store.put(effect.entries)
+        elif isinstance(effect, fx.Ask):
+            self._process(Answer(self._clock(), effect.question_id, self._ask(effect.question)))
+        elif isinstance(effect, fx.PerformReset):
+            assert effect.evse_id is not None
+            self.application.reset_evse(effect.evse_id, effect.reset_type)
+        elif isinstance(effect, fx.Notify):
+            self.application.on_event(effect.event)
+        elif isinstance(effect, fx.Log):
+            self.log.event(effect.level, effect.message)
+        elif isinstance(effect, fx.InternalError):
+            self.log.event("error", f"internal error: {effect.message}")
+
+    def _ask(self, question: fx.Question) -> Any:
+        if isinstance(question, fx.ResetQuestion):
+            return self.application.is_reset_allowed(question.reset_type, question.evse_id)
+        return self.application.handle_data_transfer(question.vendor_id, question.message_id, question.data)
+
+    def _reboot(self, reset_type: str) -> None:
+        """A station reset: drop the connection, rebuild the state from storage, and power up again."""
+        self.log.event("info", f"station reset ({reset_type}): rebooting")
+        self.application.reboot(reset_type)
+        self._link.close()
+        self._state = self._boot_state()
+        self._process(PowerUp(self._clock(), secrets.token_hex(4)))
+
+    def _fatal(self, message: str) -> None:
+        self.fatal_error = message
+        self.log.event("error", message)
+        self.submit(Shutdown)
