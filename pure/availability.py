@@ -13,10 +13,15 @@ from typing import Any
 from chargecore.pure import rpc
 from chargecore.pure.device_model import get_int
 from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify
-from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, Station
+from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, RpcSession, Station
 from chargecore.pure.timestamps import ocpp_time, offset_from
 
-_STATUS_BY_PHASE = {"empty": "Available", "plugged": "Occupied", "faulted": "Faulted", "plugged_faulted": "Faulted"}
+_STATUS_BY_PHASE = {
+    "empty": "Available",
+    "plugged": "Occupied",
+    "faulted": "Faulted",
+    "plugged_faulted": "Faulted",
+}
 
 
 def connector_status(connector: Connector) -> str:
@@ -47,8 +52,12 @@ def on_connector_changed(
     for connector in targets:
         phase = CONNECTOR_LIFECYCLE.next_state(connector.phase, change)
         if phase is None:
-            effects.append(Log("warning", f"connector {connector.evse_id}/{connector.connector_id}: "
-                                          f"{change} while {connector.phase} ignored"))
+            effects.append(
+                Log(
+                    "warning",
+                    f"connector {connector.evse_id}/{connector.connector_id}: {change} while {connector.phase} ignored",
+                )
+            )
             continue
         after = replace(connector, phase=phase)
         moved[(connector.evse_id, connector.connector_id)] = after
@@ -68,21 +77,27 @@ def status_payload(station: Station, connector: Connector, now: datetime) -> dic
 
 
 def report_statuses(
-    station: Station, now: datetime, *, everything: bool = False, only: tuple[Connector, ...] | None = None,
+    station: Station,
+    now: datetime,
+    *,
+    everything: bool = False,
+    only: tuple[Connector, ...] | None = None,
     triggered: bool = False,
 ) -> tuple[Station, Effects]:
     """Queue a StatusNotification for each connector whose status the CSMS does not know yet (G01.FR.01),
     or for every connector (B01 after Accepted, B04.FR.01, F06 trigger)."""
     chosen = station.connectors if only is None else only
     keys = {(c.evse_id, c.connector_id) for c in chosen}
-    session, effects = station.rpc, ()
+    session: RpcSession = station.rpc
+    effects: Effects = ()
     connectors = []
     for connector in station.connectors:
         status = connector_status(connector)
         due = (connector.evse_id, connector.connector_id) in keys and (everything or connector.reported != status)
         if due:
-            session, more = rpc.enqueue(session, "StatusNotification", status_payload(station, connector, now),
-                                        triggered=triggered)
+            session, more = rpc.enqueue(
+                session, "StatusNotification", status_payload(station, connector, now), triggered=triggered
+            )
             effects += more
             connector = replace(connector, reported=status)
         connectors.append(connector)

@@ -18,7 +18,11 @@ UNKNOWN_VENDOR = {"status": "UnknownVendorId"}
 def handle_data_transfer(station: Station, call: Call, now: datetime) -> Handled:
     """P01: the application decides; the answer comes back through `resume_data_transfer`."""
     payload = call.payload
-    return station, Defer(DataTransferQuestion(payload["vendorId"], payload.get("messageId"), payload.get("data"))), ()
+    return (
+        station,
+        Defer(DataTransferQuestion(payload["vendorId"], payload.get("messageId"), payload.get("data"))),
+        (),
+    )
 
 
 def resume_data_transfer(station: Station, call: Call, answer: Any, now: datetime) -> Handled:

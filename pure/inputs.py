@@ -82,8 +82,6 @@ class Shutdown:
     now: datetime
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class ChangeVariable:
     """The application or operator sets a device-model value (attribute Actual unless given)."""
@@ -97,8 +95,6 @@ class ChangeVariable:
     connector_id: int | None = None
     component_instance: str | None = None
     variable_instance: str | None = None
-
-
 
 
 @dataclass(frozen=True, slots=True)

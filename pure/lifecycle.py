@@ -43,7 +43,7 @@ class Lifecycle:
         edges = event.transitions.get(state)
         if not edges:
             return None
-        dest: str = edges[0].dest
+        dest: str | None = edges[0].dest
         return dest
 
     def triggers(self) -> frozenset[str]:

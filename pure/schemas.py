@@ -36,9 +36,7 @@ def _load_validators() -> Mapping[str, jsonschema_rs.Validator]:
 
 _VALIDATORS = _load_validators()
 
-ACTIONS: frozenset[str] = frozenset(
-    name[: -len("Request")] for name in _VALIDATORS if name.endswith("Request")
-)
+ACTIONS: frozenset[str] = frozenset(name[: -len("Request")] for name in _VALIDATORS if name.endswith("Request"))
 """Every action OCPP 2.0.1 knows; an inbound CALL for any other action is answered NotImplemented."""
 
 _CODE_BY_KEYWORD = {

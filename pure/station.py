@@ -150,14 +150,18 @@ def _frame_received(station: Station, event: FrameReceived) -> tuple[Station, Ef
     station = replace(station, rpc=session)
     if isinstance(frame, CallError):
         failed, effects = _call_failed(station, in_flight.call, event.now)
-        return failed, (Log("warning", f"{in_flight.call.action} answered {frame.code}: {frame.description}"), *effects)
+        return failed, (
+            Log("warning", f"{in_flight.call.action} answered {frame.code}: {frame.description}"),
+            *effects,
+        )
     return _call_answered(station, in_flight, frame, event.now)
 
 
 def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
     now = event.now
     session, expired = rpc.expire(station.rpc, now)
-    station, effects = replace(station, rpc=session), ()
+    station = replace(station, rpc=session)
+    effects: Effects = ()
     if expired is not None:
         station, effects = _call_failed(station, expired.call, now)
         effects = (Log("warning", f"{expired.call.action} {expired.message_id} timed out"), *effects)
@@ -193,8 +197,12 @@ def _shutdown(station: Station, event: Shutdown) -> tuple[Station, Effects]:
 
 def _change_variable(station: Station, event: ChangeVariable) -> tuple[Station, Effects]:
     key = VariableKey(
-        event.component, event.variable, event.evse_id, event.connector_id,
-        event.component_instance, event.variable_instance,
+        event.component,
+        event.variable,
+        event.evse_id,
+        event.connector_id,
+        event.component_instance,
+        event.variable_instance,
     )
     changed = set_value(station.device_model, key, event.value, event.attribute)
     if isinstance(changed, Failure):
@@ -275,7 +283,10 @@ def _call_answered(station: Station, in_flight: InFlight, result: CallResult, no
     checked = validate(action, "Response", result.payload)
     if isinstance(checked, Failure):
         failed, effects = _call_failed(station, in_flight.call, now)
-        return failed, (Log("warning", f"invalid {action} response: {checked.failure().description}"), *effects)
+        return failed, (
+            Log("warning", f"invalid {action} response: {checked.failure().description}"),
+            *effects,
+        )
     if action == "BootNotification":
         was_accepted = provisioning.is_accepted(station)
         station, effects = provisioning.on_boot_response(station, result.payload, now)

@@ -185,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"run": run, "csms": _csms, "demo": _demo}
     if not argv or argv[0] not in commands:
-        print("usage: chargecore {run,csms,demo} [options]  (chargecore COMMAND --help for details)", file=sys.stderr)
+        print(
+            "usage: chargecore {run,csms,demo} [options]  (chargecore COMMAND --help for details)",
+            file=sys.stderr,
+        )
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     return commands[argv[0]](argv[1:])
 

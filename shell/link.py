@@ -7,6 +7,7 @@ Each connection attempt runs in its own reader thread; what it observes enters t
 from __future__ import annotations
 
 import base64
+import contextlib
 import random
 import ssl
 import threading
@@ -40,9 +41,7 @@ def _basic_auth_header(station_id: str, password: str) -> str:
 
 
 class WebSocketLink:
-    def __init__(
-        self, feed: Feed, log: FrameLog, on_fatal: Callable[[str], None], ca_file: str | None = None
-    ) -> None:
+    def __init__(self, feed: Feed, log: FrameLog, on_fatal: Callable[[str], None], ca_file: str | None = None) -> None:
         self._feed = feed
         self._log = log
         self._on_fatal = on_fatal
@@ -78,10 +77,8 @@ class WebSocketLink:
             self._generation += 1
             sock, self._socket = self._socket, None
         if sock is not None:
-            try:
+            with contextlib.suppress(websocket.WebSocketException, OSError):
                 sock.close(status=websocket.STATUS_NORMAL)
-            except (websocket.WebSocketException, OSError):
-                pass
 
     def join(self, timeout: float = 5.0) -> None:
         for thread in self._threads:

@@ -23,8 +23,8 @@ from chargecore.pure.device_model import build_device_model
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
-    ConnectorChanged,
     ConnectorChange,
+    ConnectorChanged,
     Input,
     PowerUp,
     SendDataTransfer,
@@ -83,7 +83,6 @@ class ChargingStation:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._state = self._boot_state()
-        self.effects_seen: list[fx.Effect] = []
 
     # --- public API ---------------------------------------------------------------------------------
 
@@ -132,7 +131,7 @@ class ChargingStation:
         config = {name: dict(values) for name, values in self.options.config.items()}
         if self.options.password:
             config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = self.options.password
-        built = build_device_model(self.options.evse_connectors, config, device_model_values(persisted))
+        built = build_device_model(self.options.evse_connectors, config, _strings(persisted))
         if isinstance(built, Failure):
             raise ConfigurationError(str(built.failure()))
         model = built.unwrap()
@@ -158,8 +157,7 @@ class ChargingStation:
 
     def _process(self, event: Input) -> None:
         self._state, effects = step(self._state, event)
-        for index, effect in enumerate(effects):
-            self.effects_seen.append(effect)
+        for effect in effects:
             if isinstance(effect, fx.PerformReset) and effect.evse_id is None:
                 self._reboot(effect.reset_type)
                 return
@@ -203,3 +201,8 @@ class ChargingStation:
         self.fatal_error = message
         self.log.event("error", message)
         self.submit(Shutdown)
+
+
+def _strings(persisted: Mapping[str, Any]) -> dict[str, str]:
+    """Device-model values are strings; other persisted keys belong to other parts of the core."""
+    return {key: value for key, value in persisted.items() if isinstance(value, str)}
