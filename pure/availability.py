@@ -87,6 +87,8 @@ def report_statuses(
     """Queue a StatusNotification for each connector whose status the CSMS does not know yet (G01.FR.01),
     or for every connector (B01 after Accepted, B04.FR.01, F06 trigger)."""
     chosen = station.connectors if only is None else only
+    if not everything and all(c.reported == connector_status(c) for c in chosen):
+        return station, ()  # the common case on every step: nothing new to tell
     keys = {(c.evse_id, c.connector_id) for c in chosen}
     session: RpcSession = station.rpc
     effects: Effects = ()

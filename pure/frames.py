@@ -19,6 +19,10 @@ MAX_MESSAGE_ID_LENGTH = 36
 MAX_ERROR_DESCRIPTION_LENGTH = 255
 UNREADABLE_MESSAGE_ID = "-1"
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""What `json.dumps(body, separators=(",", ":"), ensure_ascii=False)` builds on every call; stateless, so one
+instance is shared."""
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
@@ -110,4 +114,4 @@ def encode_frame(frame: Frame) -> str:
     else:
         description = frame.description[:MAX_ERROR_DESCRIPTION_LENGTH]
         body = [CALLERROR, frame.message_id, frame.code, description, frame.details or {}]
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(body)

@@ -23,7 +23,6 @@ BOOT_RETRY_WITHOUT_INTERVAL = timedelta(seconds=30)
 
 HEARTBEAT_INTERVAL = VariableKey("OCPPCommCtrlr", "HeartbeatInterval")
 BOOT_REASON_KEY = "provisioning/boot_reason"
-REGISTRATION_KEY = "provisioning/registration"
 
 
 def is_accepted(station: Station) -> bool:
@@ -96,7 +95,6 @@ def on_boot_response(station: Station, response: dict[str, Any], now: datetime) 
             Persist(
                 (
                     (BOOT_REASON_KEY, None),
-                    (REGISTRATION_KEY, target),
                     (persist_key(HEARTBEAT_INTERVAL, "Actual"), get_value(model, HEARTBEAT_INTERVAL)),
                 )
             )
@@ -104,7 +102,6 @@ def on_boot_response(station: Station, response: dict[str, Any], now: datetime) 
     else:
         wait = timedelta(seconds=interval) if interval > 0 else BOOT_RETRY_WITHOUT_INTERVAL
         registration = replace(registration, retry_at=now + wait)
-        effects.append(Persist(((REGISTRATION_KEY, target),)))
     if target != station.registration.status:
         effects.append(Notify(RegistrationChanged(target)))
     return replace(station, registration=registration, device_model=model), tuple(effects)

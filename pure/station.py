@@ -93,9 +93,11 @@ def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     effects: Effects = ()
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, effects = availability.report_statuses(station, now)
+    if not station.rpc.queue:  # nothing to send: skip the MessageTimeout lookup and the state copy
+        return station, effects
     timeout = rpc.message_timeout(station.device_model)
     session, sent = rpc.pump(station.rpc, now, timeout, lambda call: provisioning.may_send(station, call))
-    return replace(station, rpc=session), effects + sent
+    return (replace(station, rpc=session) if sent else station), effects + sent
 
 
 # --- inputs -----------------------------------------------------------------------------------------

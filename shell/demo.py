@@ -1,84 +1,116 @@
 """`chargecore demo`: the embedded CSMS on a free loopback port, a station against it, and a scripted session
-with every capability the station has, printed as it happens."""
+with every capability the station has, printed as the CSMS sees it."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from chargecore.shell.csms import LocalCsms
+from chargecore.shell.csms import LocalCsms, Record
+from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import ChargingStation, StationOptions
 
 STATION_ID = "DEMO-CS-001"
 STEP_TIMEOUT = 8.0
 
 
-def _say(text: str) -> None:
-    print(f"\n=== {text}", flush=True)
+def _status(status: str, evse_id: int | None = None) -> Callable[[Record], bool]:
+    def matches(record: Record) -> bool:
+        payload = record.payload
+        return (
+            record.kind == "CALL"
+            and record.action == "StatusNotification"
+            and payload.get("connectorStatus") == status
+            and evse_id in (None, payload.get("evseId"))
+        )
+
+    return matches
 
 
-def _play(csms: LocalCsms, station: ChargingStation) -> None:
-    _say("station boots: BootNotification, then a StatusNotification for every connector")
-    csms.wait_for("BootNotification", STEP_TIMEOUT)
-    csms.wait_for("StatusNotification", STEP_TIMEOUT)
+class _Script:
+    """Each step waits only for messages that arrive after it started."""
 
-    _say("an EV plugs into EVSE 1: the connector becomes Occupied")
-    station.connector(1, 1, "plug")
-    csms.wait_for(
-        lambda r: r.action == "StatusNotification" and r.payload.get("connectorStatus") == "Occupied",
-        STEP_TIMEOUT,
-    )
+    def __init__(self, csms: LocalCsms, station: ChargingStation) -> None:
+        self.csms = csms
+        self.station = station
+        self.mark = 0
 
-    _say("the EV leaves: Available again")
-    station.connector(1, 1, "unplug")
-    csms.wait_for(
-        lambda r: r.action == "StatusNotification" and r.payload.get("connectorStatus") == "Available",
-        STEP_TIMEOUT,
-    )
+    def step(self, title: str) -> None:
+        print(f"\n=== {title}", flush=True)
+        self.mark = len(self.csms.messages)
 
-    _say("heartbeat at the interval the CSMS set in its BootNotificationResponse (2 s)")
-    csms.wait_for("Heartbeat", STEP_TIMEOUT)
+    def expect(self, match: str | Callable[[Record], bool]) -> Record:
+        return self.csms.wait_for(match, STEP_TIMEOUT, since=self.mark)
 
-    _say("the CSMS triggers a StatusNotification for EVSE 2")
-    answer = csms.call(STATION_ID, "TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": 2}})
-    print(f"TriggerMessage answered {answer}", flush=True)
-    csms.wait_for(lambda r: r.action == "StatusNotification" and r.payload.get("evseId") == 2, STEP_TIMEOUT)
+    def call(self, action: str, payload: dict[str, object]) -> None:
+        answer = self.csms.call(STATION_ID, action, payload)
+        print(f"    {action} answered {answer}", flush=True)
 
-    _say("the CSMS sends a DataTransfer no application handler knows")
-    print(
-        f"DataTransfer answered {csms.call(STATION_ID, 'DataTransfer', {'vendorId': 'com.example'})}",
-        flush=True,
-    )
 
-    _say("the CSMS resets the station: it reboots and boots again with reason RemoteReset")
-    print(f"Reset answered {csms.call(STATION_ID, 'Reset', {'type': 'Immediate'})}", flush=True)
-    csms.wait_for(lambda r: r.action == "BootNotification" and r.payload.get("reason") == "RemoteReset", STEP_TIMEOUT)
-    csms.wait_for("StatusNotification", STEP_TIMEOUT)
+def _play(script: _Script) -> None:
+    script.step("the station boots: BootNotification, then a StatusNotification for every connector")
+    script.expect(lambda r: r.action == "BootNotification" and r.payload.get("reason") == "PowerUp")
+    script.expect(_status("Available", 2))
+
+    script.step("an EV plugs into EVSE 1: its connector becomes Occupied")
+    script.station.connector(1, 1, "plug")
+    script.expect(_status("Occupied", 1))
+
+    script.step("the EV leaves: Available again")
+    script.station.connector(1, 1, "unplug")
+    script.expect(_status("Available", 1))
+
+    script.step("EVSE 2 reports a hardware fault, then recovers")
+    script.station.connector(2, None, "fault")
+    script.expect(_status("Faulted", 2))
+    script.station.connector(2, None, "recover")
+    script.expect(_status("Available", 2))
+
+    script.step("a Heartbeat at the interval the CSMS set in its BootNotificationResponse (2 s)")
+    script.expect("Heartbeat")
+
+    script.step("the CSMS triggers a StatusNotification for EVSE 2")
+    script.call("TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": 2}})
+    script.expect(_status("Available", 2))
+
+    script.step("the station sends a DataTransfer; the CSMS knows no such vendor")
+    script.station.send_data_transfer("com.example.demo", "hello", {"greeting": "hi"})
+    script.expect("DataTransfer")
+
+    script.step("the CSMS sends a DataTransfer no application handler knows")
+    script.call("DataTransfer", {"vendorId": "com.example.unknown"})
+
+    script.step("the CSMS resets the station: it reboots and boots again with reason RemoteReset")
+    script.call("Reset", {"type": "Immediate"})
+    script.expect(lambda r: r.action == "BootNotification" and r.payload.get("reason") == "RemoteReset")
+    script.expect(_status("Available", 2))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chargecore demo", description=__doc__)
     parser.parse_args(argv)
-    csms = LocalCsms(heartbeat_interval=2)
+    csms = LocalCsms(heartbeat_interval=2, on_log=lambda line: print(f"    {line}", flush=True))
     csms.start()
-    print(f"local CSMS listening on {csms.url}", flush=True)
+    print(f"local CSMS listening on {csms.url}; station {STATION_ID} with 2 EVSEs connects to it", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chargecore-demo-") as data_dir:
         options = StationOptions(
             csms_url=csms.url, station_id=STATION_ID, data_dir=Path(data_dir), evse_connectors=(1, 1)
         )
-        station = ChargingStation(options)
+        station = ChargingStation(options, log=FrameLog(STATION_ID, stream=io.StringIO()))
         station.start()
         try:
-            _play(csms, station)
+            _play(_Script(csms, station))
         except TimeoutError as error:
             print(f"demo failed: {error}", file=sys.stderr)
             return 1
         finally:
             station.stop()
             csms.stop()
-    _say(f"demo finished in {time.monotonic() - started:.1f} s")
+    print(f"\n=== demo finished in {time.monotonic() - started:.1f} s", flush=True)
     return 0
