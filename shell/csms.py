@@ -1,0 +1,516 @@
+"""A small local CSMS for trying a station out: `chargecore csms` and `chargecore demo`.
+
+It is deliberately built on the independent `ocpp` package (its ChargePoint receive loop, frames and JSON
+schemas) rather than on `chargecore.pure`, so it checks the station against a second implementation of the
+protocol instead of agreeing with the station's own bugs. Payloads stay raw camelCase dicts end to end:
+ocpp's snake_case conversion is lossy for free-form fields such as DataTransfer `data` and `customData`.
+
+The asyncio server runs on a daemon thread so that synchronous code (the CLI, the demo, tests) can drive it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType, MappingProxyType
+from typing import Any, Final, Literal
+from urllib.parse import unquote, urlsplit
+
+from ocpp.messages import (  # type: ignore[import-untyped]
+    Call,
+    CallError,
+    CallResult,
+    MessageType,
+    get_validator,
+)
+from ocpp.v201 import ChargePoint  # type: ignore[import-untyped]
+from ocpp.v201.enums import Action  # type: ignore[import-untyped]
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.typing import Subprotocol
+
+OCPP_VERSION: Final = "2.0.1"
+BOOT_STATUSES: Final = ("Accepted", "Pending", "Rejected")
+
+Direction = Literal["in", "out"]
+Kind = Literal["CALL", "CALLRESULT", "CALLERROR"]
+Payload = dict[str, Any]
+DataTransferHandler = Callable[[Payload], Payload]
+
+
+class CsmsError(RuntimeError):
+    """A CSMS-to-station request could not be made or got no usable answer."""
+
+
+class CsmsCallError(CsmsError):
+    """The station answered a request with a CALLERROR."""
+
+    def __init__(self, station_id: str, action: str, code: str, description: str, details: Any) -> None:
+        self.code = code
+        self.description = description
+        self.details = details
+        super().__init__(
+            f"{station_id} answered {action} with CALLERROR {code}: {description}" + (f" {details}" if details else "")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One message as the CSMS saw it; `direction` is "in" for station -> CSMS and "out" for CSMS -> station.
+
+    `action` is the action of the CALL, also for the CALLRESULT or CALLERROR answering it; a CALLERROR's
+    payload is {"errorCode", "errorDescription", "errorDetails"}.
+    """
+
+    direction: Direction
+    station_id: str
+    kind: Kind
+    action: str
+    payload: Any
+    message_id: str
+    timestamp: datetime
+
+    def line(self) -> str:
+        """The one-line form used for the human log."""
+        arrow = "<-" if self.direction == "in" else "->"
+        suffix = {"CALL": "", "CALLRESULT": ".result", "CALLERROR": ".error"}[self.kind]
+        return f"csms {arrow} {self.station_id} {self.action}{suffix} {json.dumps(self.payload)}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _constant(response: Payload) -> Callable[[LocalCsms, Payload], Payload]:
+    """A responder that always gives a fresh copy of `response` (records must not share mutable payloads)."""
+    text = json.dumps(response)
+    return lambda _csms, _request: json.loads(text)
+
+
+_RESPONDERS: Final[Mapping[str, Callable[[LocalCsms, Payload], Payload]]] = MappingProxyType(
+    {
+        **{
+            action: _constant({})
+            for action in (
+                "ClearedChargingLimit",
+                "FirmwareStatusNotification",
+                "LogStatusNotification",
+                "MeterValues",
+                "NotifyChargingLimit",
+                "NotifyCustomerInformation",
+                "NotifyDisplayMessages",
+                "NotifyEvent",
+                "NotifyMonitoringReport",
+                "NotifyReport",
+                "PublishFirmwareStatusNotification",
+                "ReportChargingProfiles",
+                "ReservationStatusUpdate",
+                "SecurityEventNotification",
+                "StatusNotification",
+            )
+        },
+        "BootNotification": lambda csms, _request: {
+            "currentTime": _now(),
+            "interval": csms.heartbeat_interval,
+            "status": csms.boot_status,
+        },
+        "Heartbeat": lambda _csms, _request: {"currentTime": _now()},
+        "Authorize": _constant({"idTokenInfo": {"status": "Accepted"}}),
+        "TransactionEvent": lambda _csms, request: (
+            {"idTokenInfo": {"status": "Accepted"}} if "idToken" in request else {}
+        ),
+        "DataTransfer": lambda csms, request: csms._data_transfer(request),
+        "NotifyEVChargingNeeds": _constant({"status": "Accepted"}),
+        "NotifyEVChargingSchedule": _constant({"status": "Accepted"}),
+        # there is no PKI behind this CSMS, so certificate requests honestly fail
+        "Get15118EVCertificate": _constant({"status": "Failed", "exiResponse": ""}),
+        "GetCertificateStatus": _constant({"status": "Failed"}),
+        "SignCertificate": _constant({"status": "Rejected"}),
+    }
+)
+"""The answer to every action a station may send (OCPP 2.0.1 Part 2, station -> CSMS)."""
+
+STATION_ACTIONS: Final = frozenset(_RESPONDERS)
+
+_ACTIONS: Final = frozenset(action.value for action in Action)
+"""Every OCPP 2.0.1 action; checked before an action name becomes part of a schema file name."""
+
+_CODE_BY_KEYWORD: Final = {
+    "type": "TypeConstraintViolation",
+    "required": "OccurrenceConstraintViolation",
+    "minItems": "OccurrenceConstraintViolation",
+    "maxItems": "OccurrenceConstraintViolation",
+    "additionalProperties": "FormatViolation",
+}
+
+
+def _violation(message_type: int, action: str, payload: Any) -> tuple[str, str] | None:
+    """The Part 4 error code and a one-line description of the first schema violation, if any."""
+    error = next(iter(get_validator(message_type, action, OCPP_VERSION).iter_errors(payload)), None)
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path) or "payload"
+    code = _CODE_BY_KEYWORD.get(error.validator, "PropertyConstraintViolation")
+    return code, f"{where}: {error.message}"[:255]
+
+
+class _Station(ChargePoint):  # type: ignore[misc]
+    """One connected station; ChargePoint supplies the receive loop, frame routing and response matching."""
+
+    def __init__(self, station_id: str, connection: ServerConnection, csms: LocalCsms) -> None:
+        super().__init__(station_id, connection)
+        self._csms = csms
+
+    async def _handle_call(self, msg: Call) -> None:
+        """Answer a station's CALL from the responder table, as raw camelCase dicts."""
+        self._csms._record("in", self.id, "CALL", msg.action, msg.payload, msg.unique_id)
+        reply = self._answer(msg)
+        if isinstance(reply, CallResult):
+            self._csms._record("out", self.id, "CALLRESULT", msg.action, reply.payload, msg.unique_id)
+        else:
+            error = {
+                "errorCode": reply.error_code,
+                "errorDescription": reply.error_description,
+                "errorDetails": reply.error_details,
+            }
+            self._csms._record("out", self.id, "CALLERROR", msg.action, error, msg.unique_id)
+        await self._send(reply.to_json())
+
+    def _answer(self, msg: Call) -> CallResult | CallError:
+        responder = _RESPONDERS.get(msg.action)
+        if responder is None:
+            if msg.action in _ACTIONS:
+                return CallError(msg.unique_id, "NotSupported", f"{msg.action} is sent by the CSMS, not to it", {})
+            return CallError(msg.unique_id, "NotImplemented", f"unknown action {msg.action!r}", {})
+        violation = _violation(MessageType.Call, msg.action, msg.payload)
+        if violation is not None:
+            return CallError(msg.unique_id, *violation, {})
+        try:
+            payload = responder(self._csms, msg.payload)
+        except Exception as error:  # a registered DataTransfer handler failed: the station gets InternalError
+            return CallError(msg.unique_id, "InternalError", f"{type(error).__name__}: {error}"[:255], {})
+        violation = _violation(MessageType.CallResult, msg.action, payload)
+        if violation is not None:
+            return CallError(msg.unique_id, "InternalError", f"CSMS built an invalid response: {violation[1]}", {})
+        return msg.create_call_result(payload)
+
+    async def request(self, action: str, payload: Payload, timeout: float) -> Payload:
+        """Send one CALL and return the CALLRESULT payload; one request at a time, as OCPP requires."""
+        message_id = str(uuid.uuid4())
+        try:
+            async with asyncio.timeout(timeout), self._call_lock:
+                self._csms._record("out", self.id, "CALL", action, payload, message_id)
+                await self._send(Call(message_id, action, payload).to_json())
+                response = await self._get_specific_response(message_id, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{self.id} did not answer {action} within {timeout:g} s") from None
+        if response.message_type_id == MessageType.CallError:
+            error = {
+                "errorCode": response.error_code,
+                "errorDescription": response.error_description,
+                "errorDetails": response.error_details,
+            }
+            self._csms._record("in", self.id, "CALLERROR", action, error, message_id)
+            raise CsmsCallError(
+                self.id, action, response.error_code, response.error_description, response.error_details
+            )
+        self._csms._record("in", self.id, "CALLRESULT", action, response.payload, message_id)
+        violation = _violation(MessageType.CallResult, action, response.payload)
+        if violation is not None:
+            raise CsmsError(f"{self.id} answered {action} with an invalid payload ({violation[0]}): {violation[1]}")
+        return response.payload  # type: ignore[no-any-return]
+
+
+def _station_id(path: str) -> str:
+    """The station id is the last segment of the URL path (Part 4 section 3.1.1), percent-decoded."""
+    return unquote(urlsplit(path).path.rsplit("/", 1)[-1])
+
+
+class LocalCsms:
+    """A local CSMS serving OCPP 2.0.1 on a background thread, driven from synchronous code."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        boot_status: str = "Accepted",
+        heartbeat_interval: int = 10,
+        on_log: Callable[[str], None] = print,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.boot_status = boot_status
+        self.heartbeat_interval: int = heartbeat_interval
+        self.on_log = on_log
+        self._messages: list[Record] = []
+        self._changed = threading.Condition()
+        self._stations: dict[str, _Station] = {}
+        self._stations_lock = threading.Lock()
+        self._vendors: dict[str, DataTransferHandler] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: Server | None = None
+
+    @property
+    def boot_status(self) -> str:
+        """The status BootNotification is answered with; may be changed while running."""
+        return self._boot_status
+
+    @boot_status.setter
+    def boot_status(self, status: str) -> None:
+        if status not in BOOT_STATUSES:
+            raise ValueError(f"boot status must be one of {', '.join(BOOT_STATUSES)}, not {status!r}")
+        self._boot_status = status
+
+    def __enter__(self) -> LocalCsms:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> int:
+        """Start serving; returns the bound port (a free one when `port` is 0)."""
+        if self._loop is not None:
+            raise CsmsError("the CSMS is already running")
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="chargecore-csms", daemon=True)
+        thread.start()
+        try:
+            server = asyncio.run_coroutine_threadsafe(self._serve(), loop).result(timeout=10)
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+            loop.close()
+            raise
+        self._loop, self._thread, self._server = loop, thread, server
+        self.port = server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def _serve(self) -> Server:
+        # a short close_timeout: stop() must not hang for long on a station that ignores the close handshake
+        return await serve(
+            self._connected, self.host, self.port, subprotocols=[Subprotocol("ocpp2.0.1")], close_timeout=1
+        )
+
+    def stop(self) -> None:
+        """Close every connection and the server, and end the background thread; idempotent."""
+        loop, thread, server = self._loop, self._thread, self._server
+        if loop is None or thread is None or server is None:
+            return
+        self._loop = self._thread = self._server = None
+
+        async def shutdown() -> None:
+            server.close()
+            await server.wait_closed()
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=15)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+            loop.close()
+
+    @property
+    def url(self) -> str:
+        """The URL stations connect to, followed by "/<station-id>"."""
+        if self._loop is None:
+            raise CsmsError("the CSMS is not running")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"ws://[{host}]:{self.port}" if ":" in host else f"ws://{host}:{self.port}"
+
+    def stations(self) -> list[str]:
+        """Ids of the stations connected now."""
+        with self._stations_lock:
+            return sorted(self._stations)
+
+    @property
+    def messages(self) -> list[Record]:
+        """A snapshot of every message exchanged so far, oldest first."""
+        with self._changed:
+            return list(self._messages)
+
+    def on_data_transfer(self, vendor_id: str, handler: DataTransferHandler) -> None:
+        """Answer DataTransfer for `vendor_id` with `handler(request) -> response` (camelCase dicts)."""
+        self._vendors[vendor_id] = handler
+
+    def _data_transfer(self, request: Payload) -> Payload:
+        handler = self._vendors.get(request["vendorId"])
+        return handler(request) if handler is not None else {"status": "UnknownVendorId"}
+
+    def call(self, station_id: str, action: str, payload: Payload, timeout: float = 10) -> Payload:
+        """Send `action` to a station and return its response payload.
+
+        Raises CsmsCallError on a CALLERROR, TimeoutError when no answer comes in `timeout` seconds, and
+        CsmsError for an unknown station or action, an invalid request, or an invalid response.
+        """
+        loop = self._loop
+        if loop is None:
+            raise CsmsError("the CSMS is not running")
+        if action not in _ACTIONS:
+            raise CsmsError(f"unknown OCPP {OCPP_VERSION} action {action!r}")
+        violation = _violation(MessageType.Call, action, payload)
+        if violation is not None:
+            raise CsmsError(f"invalid {action} request ({violation[0]}): {violation[1]}")
+        with self._stations_lock:
+            station = self._stations.get(station_id)
+        if station is None:
+            raise CsmsError(f"station {station_id!r} is not connected")
+        future = asyncio.run_coroutine_threadsafe(station.request(action, payload, timeout), loop)
+        try:
+            # the coroutine enforces `timeout` itself; the margin only guards against a stuck loop
+            return future.result(timeout=timeout + 5)
+        except TimeoutError:
+            future.cancel()
+            raise
+        except CancelledError:
+            raise CsmsError(f"the CSMS stopped before {station_id} answered {action}") from None
+
+    def wait_for(self, match: str | Callable[[Record], bool], timeout: float = 10, *, since: int = 0) -> Record:
+        """Block until a station -> CSMS message matches, and return it.
+
+        `match` is an action name (matching the station's CALLs) or a predicate on records. Messages from
+        index `since` of `messages` on count, so one that arrived before the call is not missed; pass
+        `len(csms.messages)` to wait for a new one.
+        """
+        predicate = match if callable(match) else lambda record: record.kind == "CALL" and record.action == match
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            index = since
+            while True:
+                for record in self._messages[index:]:
+                    if record.direction == "in" and predicate(record):
+                        return record
+                index = max(index, len(self._messages))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no matching station message within {timeout:g} s")
+                self._changed.wait(remaining)
+
+    def _record(
+        self, direction: Direction, station_id: str, kind: Kind, action: str, payload: Any, message_id: str
+    ) -> None:
+        record = Record(direction, station_id, kind, action, payload, message_id, datetime.now(UTC))
+        self.on_log(record.line())  # before waiters wake, so a log reads in the order things happened
+        with self._changed:
+            self._messages.append(record)
+            self._changed.notify_all()
+
+    async def _connected(self, connection: ServerConnection) -> None:
+        assert connection.request is not None  # set once the handshake is done, before the handler runs
+        station_id = _station_id(connection.request.path)
+        if not station_id:
+            await connection.close(CloseCode.POLICY_VIOLATION, "the URL path must end with the station id")
+            return
+        station = _Station(station_id, connection, self)
+        with self._stations_lock:
+            replaced = station_id in self._stations
+            self._stations[station_id] = station
+        self.on_log(f"csms: {station_id} connected" + (" (replacing its earlier connection)" if replaced else ""))
+        try:
+            await station.start()
+        except ConnectionClosed:
+            pass
+        finally:
+            with self._stations_lock:
+                if self._stations.get(station_id) is station:
+                    del self._stations[station_id]
+            self.on_log(f"csms: {station_id} disconnected")
+
+
+_HELP: Final = """commands:
+  help                                  this text
+  stations                              list connected stations
+  send STATION_ID ACTION [JSON_PAYLOAD] send a request, e.g. send CS001 Reset {"type":"Immediate"}
+  boot-status Accepted|Pending|Rejected how to answer the next BootNotification
+  quit                                  stop the CSMS"""
+
+
+def _run_command(csms: LocalCsms, line: str) -> bool:
+    """Run one stdin command; False means quit. Mistakes print one line and are otherwise ignored."""
+    command, *args = line.split(maxsplit=3) or [""]
+    try:
+        match command, args:
+            case "", []:
+                pass
+            case "help", []:
+                print(_HELP)
+            case "stations", []:
+                print(" ".join(csms.stations()) or "no stations connected")
+            case "send", [station_id, action, *payload]:
+                request = json.loads(payload[0]) if payload else {}
+                print(json.dumps(csms.call(station_id, action, request)))
+            case "boot-status", [status]:
+                csms.boot_status = status
+                print(f"BootNotification is now answered {status}")
+            case "quit", []:
+                return False
+            case _:
+                raise ValueError(f"cannot understand {line.strip()!r}; type 'help'")
+    except (ValueError, CsmsError, TimeoutError) as error:
+        print(f"error: {error}", file=sys.stderr)
+    return True
+
+
+def _seconds(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of seconds, not {text!r}")
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chargecore csms",
+        description="Run a local OCPP 2.0.1 CSMS that answers every station message and logs it. "
+        "Commands are read from stdin; type 'help'.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=9000, help="port to listen on, 0 = any (default %(default)s)")
+    parser.add_argument("--boot-status", choices=BOOT_STATUSES, default="Accepted", help="BootNotification answer")
+    parser.add_argument("--heartbeat-interval", type=_seconds, default=10, help="seconds (default %(default)s)")
+    return parser
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`chargecore csms`: serve until quit, SIGINT or SIGTERM; the end of stdin does not stop it."""
+    args = _parser().parse_args(argv)
+    csms = LocalCsms(args.host, args.port, args.boot_status, args.heartbeat_interval)
+    try:
+        csms.start()
+    except OSError as error:
+        print(f"chargecore csms: error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    print(f"csms listening on {csms.url}/<station-id> (type 'help' for commands)", flush=True)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    try:
+        for line in sys.stdin:
+            if not _run_command(csms, line):
+                return 0
+        while True:  # stdin ended (e.g. run in the background): keep serving until a signal
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        csms.stop()
