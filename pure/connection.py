@@ -30,7 +30,8 @@ def connect_effect(station: Station) -> Connect:
 
 
 def back_off(station: Station, failed_attempts: int, jitter: float) -> timedelta:
-    """WaitMinimum doubled after every failed attempt, at most RepeatTimes times, plus jitter * RandomRange."""
+    """The wait before the next reconnection attempt, `failed_attempts` being the reconnection attempts that
+    already failed: WaitMinimum doubled after every failed attempt, at most RepeatTimes times, plus jitter * RandomRange."""
     model = station.device_model
     minimum = get_int(model, "OCPPCommCtrlr", "RetryBackOffWaitMinimum", default=3)
     repeat = get_int(model, "OCPPCommCtrlr", "RetryBackOffRepeatTimes", default=5)
@@ -59,7 +60,7 @@ def on_lost(station: Station, now: datetime, jitter: float) -> Station | None:
     moved = _move(station.connection, "lost")
     if moved is None:
         return None
-    attempts = 0 if was_up else station.connection.failed_attempts + 1
+    attempts = 0 if was_up else station.connection.failed_attempts
     offline_since = now if was_up else station.connection.offline_since
     waiting = replace(
         moved,
@@ -77,7 +78,8 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
     moved = _move(station.connection, "retry")
     if moved is None:
         return station, ()
-    return replace(station, connection=replace(moved, retry_at=None)), (connect_effect(station),)
+    retrying = replace(moved, retry_at=None, failed_attempts=moved.failed_attempts + 1)
+    return replace(station, connection=retrying), (connect_effect(station),)
 
 
 def stop(station: Station) -> tuple[Station, Effects]:

@@ -68,10 +68,12 @@ def parse_frame(text: str | bytes) -> Result[Frame, FrameError]:
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "frame is not valid JSON")
     if not isinstance(data, list) or not data:
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "frame is not a JSON array")
+    type_id = data[0]
     message_id = data[1] if len(data) > 1 and isinstance(data[1], str) else None
     if message_id is None or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
+        if type(type_id) is int and type_id in (CALLRESULT, CALLERROR):  # never answer a reply: no error ping-pong
+            return Failure(FrameError(None, "reply with an unreadable message id dropped"))
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "message id cannot be read")
-    type_id = data[0]
     if type(type_id) is not int:
         return _error(message_id, "RpcFrameworkError", "message type id is not an integer")
     if type_id == CALL:
@@ -114,4 +116,9 @@ def encode_frame(frame: Frame) -> str:
     else:
         description = frame.description[:MAX_ERROR_DESCRIPTION_LENGTH]
         body = [CALLERROR, frame.message_id, frame.code, description, frame.details or {}]
-    return _ENCODER.encode(body)
+    text = _ENCODER.encode(body)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (it arrives as a JSON escape) must leave escaped: valid UTF-8
+        return json.dumps(body, separators=(",", ":"))
+    return text

@@ -69,9 +69,12 @@ def send_boot(station: Station, reason: str, *, triggered: bool = False) -> tupl
     return replace(station, rpc=session, registration=registration), effects
 
 
-def on_connected(station: Station) -> tuple[Station, Effects]:
-    """B01.FR.01: a station that is not yet Accepted boots on every connection."""
-    if is_accepted(station):
+def on_connected(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """B01.FR.01: a station that is not yet Accepted boots on every connection, but once the CSMS has answered
+    Pending or Rejected not before its interval has passed (B03.FR.02); `on_tick` sends that boot."""
+    retry_at = station.registration.retry_at
+    told_to_wait = station.registration.status != "Unknown" and retry_at is not None and now < retry_at
+    if is_accepted(station) or told_to_wait:
         return station, ()
     return send_boot(station, station.registration.boot_reason)
 
@@ -114,8 +117,10 @@ def on_boot_failed(station: Station, now: datetime) -> Station:
 
 def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
     retry_at = station.registration.retry_at
-    if retry_at is None or now < retry_at or station.connection.phase != "up":
+    if retry_at is None or now < retry_at:
         return station, ()
+    if station.connection.phase != "up":  # the timer is done: `on_connected` boots on the next connection
+        return replace(station, registration=replace(station.registration, retry_at=None)), ()
     return send_boot(station, station.registration.boot_reason)
 
 

@@ -110,6 +110,7 @@ class RpcSession:
 class Connection:
     phase: str = "off"
     failed_attempts: int = 0
+    """Reconnection attempts made since the connection was last up (Part 4 5.3 doubles the wait per attempt)."""
     retry_at: datetime | None = None
     offline_since: datetime | None = None
 

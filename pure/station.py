@@ -116,7 +116,7 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     if moved is None:
         return station, (Log("warning", "Connected ignored: no connection attempt was under way"),)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
-    station, effects = provisioning.on_connected(station)
+    station, effects = provisioning.on_connected(station, event.now)
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         effects += reported

@@ -90,18 +90,20 @@ class WebSocketLink:
 
     def _dial(self, effect: Connect) -> websocket.WebSocket:
         url = station_url(effect.url, effect.station_id)
-        headers = []
+        # The subprotocol is offered and checked here, not through `subprotocols=`: websocket-client reports a
+        # refusal only as "Invalid WebSocket Header", which looks like any transient handshake failure.
+        headers = [f"Sec-WebSocket-Protocol: {SUBPROTOCOL}"]
         if effect.basic_auth_password and effect.security_profile in (1, 2):
             headers.append(_basic_auth_header(effect.station_id, effect.basic_auth_password))
         sslopt = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": self._ca_file} if url.startswith("wss") else None
-        try:
-            return websocket.create_connection(
-                url, timeout=DIAL_TIMEOUT_SECONDS, subprotocols=[SUBPROTOCOL], header=headers, sslopt=sslopt
-            )
-        except websocket.WebSocketException as error:
-            if "subprotocol" in str(error).lower():
-                raise SubprotocolRefused(f"the CSMS at {url} refused subprotocol {SUBPROTOCOL}: {error}") from error
-            raise
+        sock = websocket.create_connection(url, timeout=DIAL_TIMEOUT_SECONDS, header=headers, sslopt=sslopt)
+        chosen = (sock.getheaders() or {}).get("sec-websocket-protocol")
+        if (chosen or "").strip().lower() != SUBPROTOCOL:
+            with contextlib.suppress(websocket.WebSocketException, OSError):
+                sock.close()
+            refused = f"the CSMS at {url} refused subprotocol {SUBPROTOCOL} (it chose {chosen or 'none'})"
+            raise SubprotocolRefused(refused)
+        return sock
 
     def _run(self, effect: Connect, generation: int) -> None:
         try:
@@ -135,6 +137,8 @@ class WebSocketLink:
         with self._lock:
             if self._socket is sock:
                 self._socket = None
+        # after a close or failure seen by the reader, no one else would release the TCP socket
+        sock.shutdown()  # type: ignore[no-untyped-call]
         self._lost(generation)
 
     def _lost(self, generation: int) -> None:

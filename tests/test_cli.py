@@ -1,0 +1,243 @@
+"""The `chargecore` command in a real subprocess: argument errors, a station run against the embedded CSMS
+(operator commands, end of stdin, SIGTERM, quit, --log), a CSMS without OCPP 2.0.1, and the demo."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from core_helpers import idle_handler, wait_until, websocket_server
+
+from chargecore.shell.csms import LocalCsms, Record
+
+CHARGECORE = [sys.executable, "-c", "from chargecore.shell.cli import main; raise SystemExit(main())"]
+STATION_ID = "CS-CLI-1"
+WAIT = 10.0
+TYPE_IDS = {"CALL": 2, "CALLRESULT": 3, "CALLERROR": 4}
+
+
+def chargecore(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CHARGECORE, *args], cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout
+    )
+
+
+def run_args(tmp_path: Path, *extra: str, csms: str = "ws://127.0.0.1:9") -> list[str]:
+    return ["run", "--csms", csms, "--id", STATION_ID, "--data-dir", str(tmp_path / "data"), *extra]
+
+
+def config_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "station-config.json"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# --- bad command lines ----------------------------------------------------------------------------------------
+
+
+def assert_usage_error(result: subprocess.CompletedProcess[str], *named: str) -> None:
+    """Exit 2 and one line on stderr that names the problem."""
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in named:
+        assert word in lines[0], f"{word!r} not in {lines[0]!r}"
+
+
+def test_missing_csms_url(tmp_path: Path) -> None:
+    assert_usage_error(chargecore("run", "--id", STATION_ID, cwd=tmp_path), "--csms")
+
+
+def test_zero_evses(tmp_path: Path) -> None:
+    assert_usage_error(chargecore(*run_args(tmp_path, "--evses", "0"), cwd=tmp_path), "--evses", "0")
+
+
+def test_a_csms_url_that_is_not_a_websocket(tmp_path: Path) -> None:
+    assert_usage_error(chargecore(*run_args(tmp_path, csms="http://x"), cwd=tmp_path), "--csms", "http://x")
+
+
+def test_an_unreadable_config_file(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nowhere.json")
+    assert_usage_error(chargecore(*run_args(tmp_path, "--config", missing), cwd=tmp_path), missing)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("{not json", ["not valid JSON"]),
+        ('["OCPPCommCtrlr"]', ["must map component names"]),
+        ('{"NoSuchController": {"HeartbeatInterval": 30}}', ["NoSuchController", "HeartbeatInterval"]),
+        ('{"OCPPCommCtrlr": {"NoSuchVariable": 30}}', ["OCPPCommCtrlr", "NoSuchVariable"]),
+        ('{"OCPPCommCtrlr": {"HeartbeatInterval": "soon"}}', ["OCPPCommCtrlr", "HeartbeatInterval", "soon"]),
+        ('{"OCPPCommCtrlr": {"HeartbeatInterval": 0}}', ["OCPPCommCtrlr", "HeartbeatInterval", "minLimit"]),
+    ],
+)
+def test_a_config_file_that_cannot_be_used(tmp_path: Path, text: str, named: list[str]) -> None:
+    path = config_file(tmp_path, text)
+    assert_usage_error(chargecore(*run_args(tmp_path, "--config", path), cwd=tmp_path), *named)
+
+
+@pytest.mark.parametrize("argv", [[], ["start"]])
+def test_no_or_an_unknown_command(tmp_path: Path, argv: list[str]) -> None:
+    result = chargecore(*argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "usage: chargecore" in result.stderr
+
+
+# --- a station against the embedded CSMS ----------------------------------------------------------------------
+
+
+@contextmanager
+def local_csms(heartbeat_interval: int) -> Iterator[LocalCsms]:
+    with LocalCsms(heartbeat_interval=heartbeat_interval, on_log=lambda _line: None) as csms:
+        yield csms
+
+
+class Station:
+    """`chargecore run` in a subprocess, with its stdout collected line by line."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            [*CHARGECORE, *args],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def command(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def close_stdin(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+
+    def printed(self, text: str) -> str:
+        return wait_until(lambda: next((line for line in list(self.lines) if text in line), None), repr(text), WAIT)
+
+    def exit_code(self) -> int:
+        return self.process.wait(WAIT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(WAIT)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@contextmanager
+def station(csms: LocalCsms, tmp_path: Path, *extra: str) -> Iterator[Station]:
+    running = Station(run_args(tmp_path, *extra, csms=csms.url), tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def booted(csms: LocalCsms) -> None:
+    """The CSMS accepted the boot and heard the first StatusNotification."""
+    csms.wait_for("BootNotification", WAIT)
+    csms.wait_for("StatusNotification", WAIT)
+
+
+def disconnected(csms: LocalCsms) -> None:
+    wait_until(lambda: STATION_ID not in csms.stations(), "the CSMS to see the station disconnect", WAIT)
+
+
+def occupied(record: Record) -> bool:
+    return record.action == "StatusNotification" and record.payload.get("connectorStatus") == "Occupied"
+
+
+def test_the_station_boots_takes_operator_commands_and_quits(tmp_path: Path) -> None:
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.command("status")
+        assert "registration Accepted" in running.printed(f"station {STATION_ID}:")
+        running.command("plug 1")
+        csms.wait_for(occupied, WAIT)
+        running.command("quit")
+        assert running.exit_code() == 0
+        disconnected(csms)
+
+
+def test_end_of_stdin_does_not_stop_the_station_but_sigterm_does(tmp_path: Path) -> None:
+    with local_csms(heartbeat_interval=1) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.close_stdin()
+        since = len(csms.messages)
+        csms.wait_for("Heartbeat", WAIT, since=since)
+        csms.wait_for("Heartbeat", WAIT, since=len(csms.messages))
+        assert running.process.poll() is None
+        running.process.send_signal(signal.SIGTERM)
+        assert running.exit_code() == 0
+        disconnected(csms)
+
+
+def frame_records(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [record for record in records if record["kind"] == "frame"]
+
+
+def heartbeat_answered(csms: LocalCsms) -> bool:
+    return any(r.action == "Heartbeat" and r.kind == "CALLRESULT" for r in csms.messages)
+
+
+def test_log_writes_every_frame_as_json_lines(tmp_path: Path) -> None:
+    log = tmp_path / "frames.jsonl"
+    with local_csms(heartbeat_interval=3600) as csms, station(csms, tmp_path, "--log", str(log)) as running:
+        booted(csms)
+        assert csms.call(STATION_ID, "TriggerMessage", {"requestedMessage": "Heartbeat"}) == {"status": "Accepted"}
+        wait_until(lambda: heartbeat_answered(csms), "the CSMS to answer the Heartbeat", WAIT)
+        seen = [r for r in csms.messages if r.station_id == STATION_ID]
+        expected = sorted(("send" if r.direction == "in" else "recv", TYPE_IDS[r.kind], r.message_id) for r in seen)
+        wait_until(lambda: len(frame_records(log)) >= len(expected), "every frame in the log", WAIT)
+        running.command("quit")
+        assert running.exit_code() == 0
+    logged = frame_records(log)
+    assert all(record["station"] == STATION_ID and record["time"] for record in logged)
+    frames = [(record["direction"], json.loads(record["frame"])) for record in logged]
+    assert sorted((direction, frame[0], frame[1]) for direction, frame in frames) == expected
+    assert {"BootNotification", "StatusNotification", "TriggerMessage", "Heartbeat"} <= {
+        frame[2] for _, frame in frames if frame[0] == 2
+    }
+
+
+@pytest.mark.parametrize("offer", ["none", "ocpp1.6"])
+def test_a_csms_that_refuses_ocpp_2_0_1_stops_the_station(tmp_path: Path, offer: str) -> None:
+    """Retrying cannot help when the CSMS does not speak OCPP 2.0.1: exit 1 and say why."""
+    options: dict[str, Any] = {} if offer == "none" else {"select_subprotocol": lambda _conn, _offered: offer}
+    with websocket_server(idle_handler, **options) as port:
+        result = chargecore(*run_args(tmp_path, csms=f"ws://127.0.0.1:{port}"), cwd=tmp_path, timeout=WAIT)
+    assert result.returncode == 1
+    (error,) = result.stderr.strip().splitlines()
+    assert "subprotocol" in error and "ocpp2.0.1" in error and offer in error
+
+
+def test_demo(tmp_path: Path) -> None:
+    result = chargecore("demo", cwd=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "BootNotification" in result.stdout
+    assert "demo finished" in result.stdout
