@@ -1,0 +1,71 @@
+"""Fixtures: the CSMS double, real stations started against it, and the Part 6 reusable state Booted.
+
+Stations run in-process through the shell (`ChargingStation` with a `SimulatedCharger`), each in its own
+temporary data dir, and are stopped at teardown even when the test failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from csms_double import CsmsDouble
+from harness import Booted, StationFactory, boot
+
+from chargecore.shell.application import SimulatedCharger
+from chargecore.shell.runtime import ChargingStation, StationOptions
+
+STATION_ID = "CS001"
+
+FAST_CONFIG: Mapping[str, Mapping[str, Any]] = {
+    "OCPPCommCtrlr": {"RetryBackOffWaitMinimum": 1, "RetryBackOffRandomRange": 0, "MessageTimeout[Default]": 5},
+}
+"""Reconnect after 1 s without jitter and give up on a CALL after 5 s, so no test waits on defaults."""
+
+
+def merged_config(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """FAST_CONFIG with a test's device-model values laid over it, section by section."""
+    config = {section: dict(values) for section, values in FAST_CONFIG.items()}
+    for section, values in (overrides or {}).items():
+        config.setdefault(section, {}).update(values)
+    return config
+
+
+@pytest.fixture
+def csms() -> Iterator[CsmsDouble]:
+    with CsmsDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def station_factory(csms: CsmsDouble, tmp_path: Path) -> Iterator[StationFactory]:
+    """Start stations (default: against `csms`, one EVSE with one connector); all are stopped at teardown."""
+    started: list[ChargingStation] = []
+
+    def start(
+        *,
+        application: SimulatedCharger | None = None,
+        config: Mapping[str, Mapping[str, Any]] | None = None,
+        **options: Any,
+    ) -> ChargingStation:
+        options.setdefault("csms_url", csms.url)
+        options.setdefault("station_id", STATION_ID)
+        options.setdefault("data_dir", tmp_path / f"station-{len(started) + 1}")
+        options.setdefault("log_file", tmp_path / f"station-{len(started) + 1}.log")
+        station_options = StationOptions(config=merged_config(config), **options)
+        station = ChargingStation(station_options, application or SimulatedCharger())
+        started.append(station)
+        station.start()
+        return station
+
+    yield start
+    for station in started:
+        station.stop(timeout=5)
+
+
+@pytest.fixture
+def booted(csms: CsmsDouble, station_factory: StationFactory) -> Booted:
+    """Part 6 Reusable State Booted for the default station."""
+    return boot(station_factory(), csms)

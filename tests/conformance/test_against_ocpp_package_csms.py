@@ -1,0 +1,164 @@
+"""The station against a CSMS built on the independent `ocpp` package (its ChargePoint routing, schema checks
+and payload classes), served by the `websockets` asyncio server: a second implementation of the protocol
+that does not share the station's assumptions, nor the scripted double's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import pytest
+from csms_double import wait_until
+from harness import StationFactory
+from ocpp.routing import on  # type: ignore[import-untyped]
+from ocpp.v201 import ChargePoint, call_result  # type: ignore[import-untyped]
+from ocpp.v201.enums import Action, RegistrationStatusEnumType  # type: ignore[import-untyped]
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+HEARTBEAT_INTERVAL = 1
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A request the ocpp-package CSMS accepted (it answers schema-invalid ones with a CALLERROR instead)."""
+
+    action: str
+    at: float
+    session: int
+    fields: dict[str, Any]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class PackageCsms(ChargePoint):  # type: ignore[misc]
+    """The CSMS end of one connection, written the way an `ocpp` package user would."""
+
+    def __init__(self, station_id: str, connection: ServerConnection, session: int, seen: list[Seen]) -> None:
+        super().__init__(station_id, connection)
+        self._session = session
+        self._seen = seen
+
+    def _record(self, action: str, **fields: Any) -> None:
+        self._seen.append(Seen(action, time.monotonic(), self._session, fields))
+
+    @on(Action.boot_notification)  # type: ignore[untyped-decorator]
+    def on_boot_notification(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
+        self._record("BootNotification", reason=reason)
+        return call_result.BootNotification(
+            current_time=_now(), interval=HEARTBEAT_INTERVAL, status=RegistrationStatusEnumType.accepted
+        )
+
+    @on(Action.status_notification)  # type: ignore[untyped-decorator]
+    def on_status_notification(self, connector_status: str, evse_id: int, connector_id: int, **_: Any) -> Any:
+        self._record("StatusNotification", evse=evse_id, connector=connector_id, status=connector_status)
+        return call_result.StatusNotification()
+
+    @on(Action.heartbeat)  # type: ignore[untyped-decorator]
+    def on_heartbeat(self, **_: Any) -> Any:
+        self._record("Heartbeat")
+        return call_result.Heartbeat(current_time=_now())
+
+
+class PackageCsmsServer:
+    """Runs the asyncio server on its own event-loop thread so the synchronous test can drive it."""
+
+    def __init__(self) -> None:
+        self.seen: list[Seen] = []
+        self.close_codes: list[int | None] = []
+        self._connections: list[ServerConnection] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="ocpp-package-csms")
+        self._server: Server | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+        self._server = self._run(self._listen())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._run(self._server.wait_closed())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = next(iter(self._server.sockets)).getsockname()[:2]
+        return f"ws://{host}:{port}"
+
+    def drop_connection(self) -> None:
+        """Lose the TCP connection without a closing handshake, as a network failure would."""
+        connection = self._connections[-1]
+        self._loop.call_soon_threadsafe(connection.transport.abort)
+
+    def of(self, action: str, session: int | None = None) -> list[Seen]:
+        return [s for s in list(self.seen) if s.action == action and session in (None, s.session)]
+
+    def wait_for(self, action: str, count: int = 1, session: int | None = None, timeout: float = 5) -> list[Seen]:
+        """The first `count` requests of `action` (on connection `session`, if given), waiting for them."""
+        return wait_until(
+            lambda: self.of(action, session)[:count] if len(self.of(action, session)) >= count else None,
+            f"{count} {action}",
+            timeout,
+        )
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(5)
+
+    async def _listen(self) -> Server:
+        return await serve(self._serve, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp2.0.1")], ping_interval=None)
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        self._connections.append(connection)
+        assert connection.request is not None
+        station_id = connection.request.path.strip("/")
+        try:
+            await PackageCsms(station_id, connection, len(self._connections), self.seen).start()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.close_codes.append(connection.close_code)
+
+
+@pytest.fixture
+def package_csms() -> Iterator[PackageCsmsServer]:
+    server = PackageCsmsServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.requirements("B01.FR.01", "B01.FR.04", "B01.FR.05", "G02.FR.01")
+def test_station_against_ocpp_package_csms(package_csms: PackageCsmsServer, station_factory: StationFactory) -> None:
+    station = station_factory(csms_url=package_csms.url, evse_connectors=(1, 2))
+
+    boots = package_csms.wait_for("BootNotification")
+    assert boots[0].fields["reason"] == "PowerUp"
+    statuses = package_csms.wait_for("StatusNotification", 3)
+    reported = {(s.fields["evse"], s.fields["connector"]): s.fields["status"] for s in statuses}
+    assert reported == {(1, 1): "Available", (2, 1): "Available", (2, 2): "Available"}
+
+    beats = package_csms.wait_for("Heartbeat", 3)
+    gaps = [later.at - earlier.at for earlier, later in zip([boots[0], *beats], beats, strict=False)]
+    assert all(0.8 * HEARTBEAT_INTERVAL <= gap <= 1.6 * HEARTBEAT_INTERVAL for gap in gaps), gaps
+
+    package_csms.drop_connection()
+    package_csms.wait_for("Heartbeat", session=2, timeout=8)
+    assert package_csms.of("BootNotification") == boots, "still Accepted after a reconnect: no new boot"
+
+    station.stop()
+    wait_until(lambda: len(package_csms.close_codes) == 2, "the station's connection to end")
+    assert package_csms.close_codes[-1] == 1000, "the station closes normally when it quits"
