@@ -31,7 +31,8 @@ def connect_effect(station: Station) -> Connect:
 
 def back_off(station: Station, failed_attempts: int, jitter: float) -> timedelta:
     """The wait before the next reconnection attempt, `failed_attempts` being the reconnection attempts that
-    already failed: WaitMinimum doubled after every failed attempt, at most RepeatTimes times, plus jitter * RandomRange."""
+    already failed: WaitMinimum doubled after every failed attempt, at most RepeatTimes times, plus
+    jitter * RandomRange."""
     model = station.device_model
     minimum = get_int(model, "OCPPCommCtrlr", "RetryBackOffWaitMinimum", default=3)
     repeat = get_int(model, "OCPPCommCtrlr", "RetryBackOffRepeatTimes", default=5)
