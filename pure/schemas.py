@@ -60,8 +60,11 @@ def validate(action: str, direction: Direction, payload: Any) -> Result[Any, Sch
     validator = _VALIDATORS.get(action + direction)
     if validator is None:
         return Failure(SchemaViolation("NotImplemented", f"unknown action {action!r}"))
-    if validator.is_valid(payload):
-        return Success(payload)
-    error = next(iter(validator.iter_errors(payload)))
+    try:
+        if validator.is_valid(payload):
+            return Success(payload)
+        error = next(iter(validator.iter_errors(payload)))
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape: not Unicode text, the validator cannot read it
+        return Failure(SchemaViolation("FormatViolation", "payload: a string holds an unpaired surrogate"))
     where = "/".join(str(part) for part in error.instance_path) or "payload"
     return Failure(SchemaViolation(_code_for(error), f"{where}: {error.message}"[:255]))
