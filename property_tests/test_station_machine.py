@@ -10,8 +10,8 @@ tables (`may_send`, the lifecycles). Checked after every input:
   out (a Tick at its MessageTimeout) or its connection dropped;
 - every outbound CALL is valid for its Request schema; message ids are unique over the whole run (across
   disconnects and reboots) and at most 36 characters;
-- a CSMS request gets exactly one reply with its id, before any CALL it causes (F06.FR.04); SecurityError
-  until the boot is answered other than Rejected (B03.FR.08);
+- a CSMS request gets exactly one reply with its id, before any CALL it causes (F06.FR.04): SecurityError
+  unless the last boot response was Pending or Accepted (B03.FR.08), else a schema-valid CALLRESULT;
 - no InternalError; a Tick leaves no deadline at or before its time (else the shell would spin);
 - an input the core refuses leaves the state unchanged, and a reply it no longer waits for is dropped;
 - the recorded inputs replay to identical effects and state.
@@ -41,6 +41,7 @@ from chargecore.pure.inputs import (
     ConnectorChange,
     ConnectorChanged,
     FrameReceived,
+    LocalReset,
     PowerUp,
     SendDataTransfer,
     Tick,
@@ -69,6 +70,9 @@ from .support import (
 
 pauses = st.integers(0, 3)
 """Seconds between one input and the next."""
+registration_statuses = st.sampled_from(["Accepted", "Pending", "Rejected"])
+intervals = st.integers(0, 600)
+"""BootNotificationResponse.interval: heartbeat interval once Accepted, else the wait before the next boot."""
 nonces = st.text("0123456789abcdef", min_size=1, max_size=20)
 json_leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
 json_data = st.recursive(
@@ -118,6 +122,7 @@ class StationMachine(RuleBasedStateMachine):
         self.harness = Harness()
         self.now = T0
         self.nonce = ""
+        self.flaky_network = True
         self.dialing = False
         self.up = False
         self.boot_status = "Unknown"
@@ -135,6 +140,8 @@ class StationMachine(RuleBasedStateMachine):
         self.csms_ids = itertools.count(1)
         self.app_transfers = 0
         """DataTransfers the application sent whose outcome it has not been told yet."""
+        self.calls_before_boot = 0
+        """How many CALLs had gone out when the station last (re)started."""
 
     # --- feeding the core and checking every effect -----------------------------------------------------------
 
@@ -204,6 +211,7 @@ class StationMachine(RuleBasedStateMachine):
         self.boot_status, self.boot_reason = "Unknown", reason
         self.allowance.clear()
         self.app_transfers = 0  # queued with the state the reboot discards
+        self.calls_before_boot = len(self.sent_ids)
         hypothesis.event(f"reboot: {reason}")
         self.hardware = dict.fromkeys(CONNECTORS, (False, False))  # the rebuilt core knows nothing plugged
         self._feed(Reboot(self.now, self.nonce))
@@ -246,15 +254,23 @@ class StationMachine(RuleBasedStateMachine):
         assert self.request is None, f"{action} got no reply"
         return effects
 
-    def _answer_ours(self, payload_or_error: dict[str, Any] | str, twice: bool) -> None:
-        """Reply to our outstanding CALL with a CALLRESULT payload or a CALLERROR code; a copy of the same
-        frame delivered again must be dropped."""
-        assert self.outstanding is not None
-        message_id = self.outstanding.message_id
-        if isinstance(payload_or_error, str):
-            text = json.dumps([CALLERROR, message_id, payload_or_error, "", {}])
+    def _answer_ours(self, pause: int, status: str, interval: int, *, twice: bool) -> None:
+        """After `pause`, a CALLRESULT for our outstanding CALL, unless it timed out meanwhile."""
+        self._advance(pause)
+        if self.outstanding is None:
+            return
+        if self.outstanding.action != "BootNotification":
+            payload = response_to(self.outstanding.action, self.now)
         else:
-            text = json.dumps([CALLRESULT, message_id, payload_or_error])
+            payload = boot_response(self.now, status, interval)
+            self.boot_status = status
+            if status == "Accepted":
+                self.allowance.clear()
+        self._reply_to_ours([CALLRESULT, self.outstanding.message_id, payload], twice=twice)
+
+    def _reply_to_ours(self, reply: list[Any], *, twice: bool) -> None:
+        """Deliver a reply to our outstanding CALL, and maybe a copy of it, which must be dropped."""
+        text = json.dumps(reply)
         self._forget_outstanding()
         self._feed(FrameReceived(self.now, text))
         if twice:
@@ -262,10 +278,11 @@ class StationMachine(RuleBasedStateMachine):
 
     # --- the world ------------------------------------------------------------------------------------------
 
-    @initialize(nonce=nonces)
-    def power_up(self, nonce: str) -> None:
-        """Start connected. The same nonce on every reboot: ids must stay unique by the persisted epoch alone."""
-        self.nonce = nonce
+    @initialize(nonce=nonces, flaky_network=st.booleans())
+    def power_up(self, nonce: str, flaky_network: bool) -> None:
+        """Start connected. The same nonce on every reboot: ids must stay unique by the persisted epoch alone.
+        Half the runs keep their connection, so that they get deeper into the protocol."""
+        self.nonce, self.flaky_network = nonce, flaky_network
         self._feed(PowerUp(self.now, nonce))
         self.dialing, self.up = False, True
         self._feed(Connected(self.now))
@@ -277,7 +294,7 @@ class StationMachine(RuleBasedStateMachine):
         self.dialing, self.up = False, True
         self._feed(Connected(self.now))
 
-    @precondition(lambda self: self.dialing or self.up)
+    @precondition(lambda self: self.flaky_network and (self.dialing or self.up))
     @rule(pause=pauses, jitter=st.floats(0, 1, exclude_max=True))
     def connection_lost(self, pause: int, jitter: float) -> None:
         self._advance(pause)
@@ -334,30 +351,33 @@ class StationMachine(RuleBasedStateMachine):
         self.app_transfers += 1
         self._feed(SendDataTransfer(self.now, vendor, None, data))
 
+    @precondition(lambda self: self.boot_status == "Accepted" and len(self.sent_ids) - self.calls_before_boot >= 3)
+    @rule(pause=pauses)
+    def operator_resets_locally(self, pause: int) -> None:
+        """A reboot once the station is Accepted and has sent a few CALLs: no id of the earlier start repeats."""
+        self._advance(pause)
+        self._feed(LocalReset(self.now), reboot_reason="LocalReset")
+
     # --- the CSMS answering our CALLs ---------------------------------------------------------------------
 
     @precondition(lambda self: self.up and self.outstanding is not None)
-    @rule(
-        pause=pauses,
-        error=st.none() | st.sampled_from(sorted(PART4_ERROR_CODES)),
-        status=st.sampled_from(["Accepted", "Pending", "Rejected"]),
-        interval=st.integers(0, 600),
-        twice=st.booleans(),
-    )
-    def csms_replies_to_our_call(self, pause: int, error: str | None, status: str, interval: int, twice: bool) -> None:
-        """The CSMS answers our outstanding CALL (a boot with `status`) or sends a CALLERROR; maybe twice."""
+    @rule(pause=pauses, status=registration_statuses, interval=intervals)
+    def csms_answers_our_call(self, pause: int, status: str, interval: int) -> None:
+        """The CSMS answers our outstanding CALL; a boot with `status`."""
+        self._answer_ours(pause, status, interval, twice=False)
+
+    @precondition(lambda self: self.up and self.outstanding is not None)
+    @rule(pause=pauses, status=registration_statuses, interval=intervals)
+    def csms_answer_arrives_twice(self, pause: int, status: str, interval: int) -> None:
+        """The same answer is delivered twice; the copy must be dropped."""
+        self._answer_ours(pause, status, interval, twice=True)
+
+    @precondition(lambda self: self.up and self.outstanding is not None)
+    @rule(pause=pauses, code=st.sampled_from(sorted(PART4_ERROR_CODES)))
+    def csms_errors_our_call(self, pause: int, code: str) -> None:
         self._advance(pause)
-        if self.outstanding is None:  # it timed out while the pause passed
-            return
-        if error is not None:
-            self._answer_ours(error, twice)
-        elif self.outstanding.action != "BootNotification":
-            self._answer_ours(response_to(self.outstanding.action, self.now), twice)
-        else:
-            self.boot_status = status
-            if status == "Accepted":
-                self.allowance.clear()
-            self._answer_ours(boot_response(self.now, status, interval), twice)
+        if self.outstanding is not None:  # else it timed out while the pause passed
+            self._reply_to_ours([CALLERROR, self.outstanding.message_id, code, "", {}], twice=False)
 
     @precondition(lambda self: self.up and self.gone)
     @rule(pause=pauses, data=st.data(), as_error=st.booleans())
@@ -464,7 +484,7 @@ def _connectors_of(evse: dict[str, int] | None) -> list[tuple[int, int]]:
 
 
 StationMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestStationMachine = pytest.mark.requirements("B02.FR.02", "B03.FR.02", "B03.FR.08", "F06.FR.04", "F06.FR.17")(
     StationMachine.TestCase
