@@ -35,7 +35,7 @@ from chargecore.pure.inputs import (
 )
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply
 from chargecore.pure.schemas import ACTIONS, validate
-from chargecore.pure.state import Connector, InFlight, PendingQuestion, Station, StationIdentity
+from chargecore.pure.state import Connector, InFlight, OutboundCall, PendingQuestion, Station, StationIdentity
 
 EPOCH_KEY = "rpc/epoch"
 
@@ -304,7 +304,7 @@ def _call_answered(station: Station, in_flight: InFlight, result: CallResult, no
     return station, ()
 
 
-def _call_failed(station: Station, call: Any, now: datetime) -> tuple[Station, Effects]:
+def _call_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
     """Our CALL got no usable answer (timeout, CALLERROR, invalid response or lost connection)."""
     if call.action == "BootNotification":
         return provisioning.on_boot_failed(station, now), ()

@@ -1,7 +1,7 @@
 """Shared test helpers.
 
 `Sim` drives the pure core through `step` only, with a test-controlled clock, so every unit test of the core
-reads as the sequence of inputs a station sees. `websocket_server` and `wait_until` serve the shell tests that
+reads as the sequence of inputs a station sees. `websocket_server` serves the shell tests that
 need a real peer on loopback.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -236,18 +235,6 @@ def booted(
 
 
 # --- shell helpers: a websocket peer on loopback, and waiting on conditions --------------------------------------
-
-
-def wait_until(predicate: Callable[[], E | None], what: str, timeout: float = 10.0) -> E:
-    """Poll `predicate` until it returns something truthy; for state that has no event to wait on."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = predicate()
-        if found:
-            return found
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core_helpers import idle_handler, wait_until, websocket_server
+from core_helpers import idle_handler, websocket_server
+from csms_double import wait_until
 
 from chargecore.shell.csms import LocalCsms, Record
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core_helpers import idle_handler, wait_until, websocket_server
+from core_helpers import idle_handler, websocket_server
+from csms_double import wait_until
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 from websockets.sync.server import ServerConnection
@@ -172,7 +173,9 @@ def test_a_station_with_the_ca_bundle_connects_over_tls_and_boots(pki: Pki, tmp_
         station = ChargingStation(options, application, FrameLog("CS-TLS", stream=io.StringIO()))
         station.start()
         try:
-            wait_until(lambda: RegistrationChanged("Accepted") in application.events, "an accepted boot over wss://")
+            wait_until(
+                lambda: RegistrationChanged("Accepted") in application.events, "an accepted boot over wss://", 10.0
+            )
         finally:
             station.stop()
 
