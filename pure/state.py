@@ -134,6 +134,16 @@ class Connector:
 
 
 @dataclass(frozen=True, slots=True)
+class Transaction:
+    """A transaction running on one EVSE (block E); the transactions module owns its lifecycle."""
+
+    transaction_id: str
+    evse_id: int
+    connector_id: int
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PendingQuestion:
     question_id: int
     call: Call
@@ -148,6 +158,7 @@ class Station:
     registration: Registration = Registration()
     connectors: tuple[Connector, ...] = ()
     questions: tuple[PendingQuestion, ...] = ()
+    transactions: tuple[Transaction, ...] = ()
     next_question_id: int = 1
     epoch: int = 1
     """How many times this station identity has started; persisted, part of every message id."""

@@ -69,15 +69,22 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
+Timer = Callable[[Station, datetime], tuple[Station, Effects]]
+TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick)
+"""Every block's reaction to time passing, run in this order on each `Tick`."""
+
+DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
+    lambda station: rpc.deadline(station.rpc),
+    lambda station: station.connection.retry_at,
+    lambda station: station.registration.retry_at,
+    lambda station: station.registration.heartbeat_at,
+)
+"""Every block's next timer; `next_deadline` is the earliest."""
+
+
 def next_deadline(station: Station) -> datetime | None:
     """When the shell must feed a `Tick`, or None when no timer runs."""
-    moments = (
-        rpc.deadline(station.rpc),
-        station.connection.retry_at,
-        station.registration.retry_at,
-        station.registration.heartbeat_at,
-    )
-    pending = [moment for moment in moments if moment is not None]
+    pending = [moment for moment in (deadline(station) for deadline in DEADLINES) if moment is not None]
     return min(pending) if pending else None
 
 
@@ -167,7 +174,7 @@ def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
     if expired is not None:
         station, effects = _call_failed(station, expired.call, now)
         effects = (Log("warning", f"{expired.call.action} {expired.message_id} timed out"), *effects)
-    for timer in (connection.on_tick, provisioning.on_tick, availability.on_tick):
+    for timer in TIMERS:
         station, more = timer(station, now)
         effects += more
     return station, effects
@@ -289,25 +296,50 @@ def _call_answered(station: Station, in_flight: InFlight, result: CallResult, no
             Log("warning", f"invalid {action} response: {checked.failure().description}"),
             *effects,
         )
-    if action == "BootNotification":
-        was_accepted = provisioning.is_accepted(station)
-        station, effects = provisioning.on_boot_response(station, result.payload, now)
-        if provisioning.is_accepted(station) and not was_accepted:
-            station = availability.arm_heartbeat(station, now)
-            station, reported = availability.report_statuses(station, now, everything=True)
-            effects += reported
-        return station, effects
-    if action == "Heartbeat":
-        return availability.on_heartbeat_response(station, result.payload, now), ()
-    if action == "DataTransfer":
-        return station, data_transfer.on_response(in_flight.call.payload, result.payload)
-    return station, ()
+    answered = ANSWERED.get(action)
+    return (station, ()) if answered is None else answered(station, in_flight.call, result.payload, now)
 
 
 def _call_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
     """Our CALL got no usable answer (timeout, CALLERROR, invalid response or lost connection)."""
-    if call.action == "BootNotification":
-        return provisioning.on_boot_failed(station, now), ()
-    if call.action == "DataTransfer":
-        return station, data_transfer.on_response(call.payload, None)
-    return station, ()
+    failed = FAILED.get(call.action)
+    return (station, ()) if failed is None else failed(station, call, now)
+
+
+def _boot_answered(
+    station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    was_accepted = provisioning.is_accepted(station)
+    station, effects = provisioning.on_boot_response(station, payload, now)
+    if provisioning.is_accepted(station) and not was_accepted:
+        station = availability.arm_heartbeat(station, now)
+        station, reported = availability.report_statuses(station, now, everything=True)
+        effects += reported
+    return station, effects
+
+
+Answered = Callable[[Station, OutboundCall, dict[str, Any], datetime], tuple[Station, Effects]]
+Failed = Callable[[Station, OutboundCall, datetime], tuple[Station, Effects]]
+
+ANSWERED: Mapping[str, Answered] = MappingProxyType(
+    {
+        "BootNotification": _boot_answered,
+        "Heartbeat": lambda station, call, payload, now: (
+            availability.on_heartbeat_response(station, payload, now),
+            (),
+        ),
+        "DataTransfer": lambda station, call, payload, now: (
+            station,
+            data_transfer.on_response(call.payload, payload),
+        ),
+    }
+)
+"""What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
+
+FAILED: Mapping[str, Failed] = MappingProxyType(
+    {
+        "BootNotification": lambda station, call, now: (provisioning.on_boot_failed(station, now), ()),
+        "DataTransfer": lambda station, call, now: (station, data_transfer.on_response(call.payload, None)),
+    }
+)
+"""What each block does when one of its CALLs got no usable answer."""
