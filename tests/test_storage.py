@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tinydb import TinyDB
 
 from chargecore.shell import storage
 from chargecore.shell.storage import StationStore
@@ -59,37 +59,75 @@ def test_an_empty_store_loads_empty(tmp_path: Path) -> None:
     assert reopened(tmp_path / "data") == {}
 
 
-def test_a_batch_is_one_file_write(monkeypatch: pytest.MonkeyPatch, store: StationStore) -> None:
-    writes: list[dict[str, Any]] = []
-    original = storage.AtomicJSONStorage.write
-
-    def counting(self: storage.AtomicJSONStorage, data: dict[str, Any]) -> None:
-        writes.append(data)
-        original(self, data)
-
-    monkeypatch.setattr(storage.AtomicJSONStorage, "write", counting)
+def test_a_batch_is_one_journal_line(tmp_path: Path, store: StationStore) -> None:
     store.put([("a", 1), ("b", 2), ("c", 3), ("a", None)])
-    assert len(writes) == 1
+    store.put([("d", 4)])
+    lines = (tmp_path / "data" / "station.journal").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [[["a", 1], ["b", 2], ["c", 3], ["a", None]], [["d", 4]]]
 
 
-def test_a_crash_before_the_rename_leaves_the_old_file_intact(tmp_path: Path, store: StationStore) -> None:
-    """Power fails after the new file was written but before it replaced the old one: the store still loads,
-    with all of the old batch and none of the new one."""
+def test_a_torn_last_batch_is_dropped_whole_and_later_batches_survive(tmp_path: Path, store: StationStore) -> None:
+    """Power fails in the middle of appending a batch: on restart none of that batch is applied, the rest is,
+    and what the restarted station appends is readable after the next restart."""
     data_dir = tmp_path / "data"
     store.put([("a", 1), ("b", 2)])
-    renames: list[tuple[str, str]] = []
+    store.close()
+    with open(data_dir / "station.journal", "a", encoding="utf-8") as journal:
+        journal.write('[["a",100],["c",')  # the crash cut this batch short
+    restarted = StationStore(data_dir)
+    assert restarted.load() == {"a": 1, "b": 2}
+    restarted.put([("d", 4)])
+    restarted.close()
+    assert reopened(data_dir) == {"a": 1, "b": 2, "d": 4}
 
-    def crash(source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> None:
-        renames.append((str(source), str(destination)))
+
+def test_compaction_moves_the_journal_into_the_snapshot(
+    tmp_path: Path, store: StationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "MIN_JOURNAL_BYTES", 100)
+    for n in range(50):
+        store.put([(f"tx_queue/{n:08d}", {"seqNo": n}), (f"tx_queue/{n - 10:08d}", None)])
+    journal = (tmp_path / "data" / "station.journal").stat().st_size
+    snapshot = (tmp_path / "data" / "station.json").stat().st_size
+    assert journal <= 2 * snapshot + 100, "the journal was compacted into the snapshot, not left to grow"
+    expected = {f"tx_queue/{n:08d}": {"seqNo": n} for n in range(40, 50)}
+    assert store.load() == expected
+    assert reopened(tmp_path / "data") == expected
+
+
+def test_a_crash_during_compaction_loses_nothing(
+    tmp_path: Path, store: StationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Power fails after the new snapshot was written, before the rename or before the journal was emptied:
+    either way the store reloads exactly what was put."""
+    data_dir = tmp_path / "data"
+    store.put([("a", 1), ("b", 2)])
+    monkeypatch.setattr(storage, "MIN_JOURNAL_BYTES", 0)
+
+    def power_failure(*_: Any) -> None:
         raise OSError("power failure")
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("chargecore.shell.storage.os.replace", crash)
+    with monkeypatch.context() as patch:
+        patch.setattr("chargecore.shell.storage.os.replace", power_failure)
         with pytest.raises(OSError, match="power failure"):
             store.put([("a", 100), ("b", None), ("c", 3)])
+    assert reopened(data_dir) == {"a": 100, "c": 3}, "the journal line was durable before compaction began"
 
-    (source, destination), *_ = renames
-    assert Path(destination) == data_dir / "station.json"
-    written = json.loads(Path(source).read_text(encoding="utf-8"))
-    assert {row["key"] for row in written["values"].values()} == {"a", "c"}, "the new batch was fully written"
-    assert reopened(data_dir) == {"a": 1, "b": 2}
+    with monkeypatch.context() as patch:
+        patch.setattr("chargecore.shell.storage.open", _failing_truncate, raising=False)
+        with pytest.raises(OSError, match="power failure"):
+            store.put([("d", 4)])
+    assert reopened(data_dir) == {"a": 100, "c": 3, "d": 4}, "snapshot renamed, journal not yet emptied"
+
+
+def _failing_truncate(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+    if str(path).endswith(".journal") and mode == "w":
+        raise OSError("power failure")
+    return open(path, mode, *args, **kwargs)
+
+
+def test_tinydb_reads_the_store(tmp_path: Path, store: StationStore) -> None:
+    store.put([("a", 1), ("b", {"x": [1]})])
+    store.put([("a", None), ("c", "three")])
+    database = TinyDB(str(tmp_path / "data" / "station.json"), storage=storage.JournalStorage)
+    assert {row["key"]: row["value"] for row in database.table(storage.TABLE).all()} == {"b": {"x": [1]}, "c": "three"}
