@@ -155,6 +155,7 @@ _RESPONSES: Mapping[str, Callable[[datetime], dict[str, Any]]] = {
     "Heartbeat": lambda now: {"currentTime": csms_time(now)},
     "StatusNotification": lambda now: {},
     "DataTransfer": lambda now: {"status": "Accepted"},
+    "NotifyReport": lambda now: {},
 }
 
 

@@ -50,7 +50,7 @@ FIRST_STATUS_ID = f"{NONCE}-1-2"
 """Once Accepted, the station's second CALL: the StatusNotification outstanding in the Accepted state."""
 
 REGISTRATION_STATES = ("Unknown", "Pending", "Accepted", "Rejected")
-SUPPORTED_REQUESTS = ("Reset", "TriggerMessage", "DataTransfer")
+SUPPORTED_REQUESTS = ("Reset", "TriggerMessage", "DataTransfer", "GetBaseReport", "GetReport")
 """The CSMS requests the station implements (docs/architecture.md); it answers the others NotSupported."""
 SCHEMA_ERROR_CODES = frozenset(
     {"FormatViolation", "OccurrenceConstraintViolation", "PropertyConstraintViolation", "TypeConstraintViolation"}
@@ -115,6 +115,28 @@ VALID_PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     ),
     "DataTransfer": st.fixed_dictionaries(
         {"vendorId": st.text(max_size=255)}, optional={"messageId": st.text(max_size=50), "data": json_values}
+    ),
+    "GetBaseReport": st.fixed_dictionaries(
+        {
+            "requestId": st.integers(-(2**31), 2**31 - 1),
+            "reportBase": st.sampled_from(["ConfigurationInventory", "FullInventory", "SummaryInventory"]),
+        }
+    ),
+    "GetReport": st.fixed_dictionaries(
+        {"requestId": st.integers(-(2**31), 2**31 - 1)},
+        optional={
+            "componentVariable": st.lists(
+                st.fixed_dictionaries(
+                    {"component": st.fixed_dictionaries({"name": st.sampled_from(["EVSE", "TxCtrlr", "x"])})},
+                    optional={"variable": st.fixed_dictionaries({"name": st.sampled_from(["Enabled", "y"])})},
+                ),
+                min_size=1,
+                max_size=3,
+            ),
+            "componentCriteria": st.lists(
+                st.sampled_from(["Active", "Available", "Enabled", "Problem"]), min_size=1, max_size=4
+            ),
+        },
     ),
     # CSMS requests it does not support
     "ChangeAvailability": st.fixed_dictionaries(

@@ -80,6 +80,8 @@ class StationIdentity:
     supports_evse_reset: bool = True
     firmware_version: str = "0.1.0"
     serial_number: str | None = None
+    supports_summary_inventory: bool = True
+    """GetBaseReport(SummaryInventory) is optional (errata 2023-12); without it the station answers NotSupported."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc
+from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, reports, rpc
 from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
@@ -47,6 +47,8 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "Reset": provisioning.handle_reset,
         "TriggerMessage": remote_control.handle_trigger_message,
         "DataTransfer": data_transfer.handle_data_transfer,
+        "GetBaseReport": reports.handle_get_base_report,
+        "GetReport": reports.handle_get_report,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""

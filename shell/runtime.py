@@ -56,6 +56,7 @@ class StationOptions:
     config: Mapping[str, Any] = field(default_factory=dict)
     log_file: Path | None = None
     supports_evse_reset: bool = True
+    supports_summary_inventory: bool = True
 
 
 class ConfigurationError(Exception):
@@ -140,6 +141,7 @@ class ChargingStation:
             csms_url=self.options.csms_url,
             evse_connectors=self.options.evse_connectors,
             supports_evse_reset=self.options.supports_evse_reset,
+            supports_summary_inventory=self.options.supports_summary_inventory,
         )
         return initial_station(identity, model, persisted)
 

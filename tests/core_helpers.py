@@ -110,6 +110,7 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "Heartbeat": {"currentTime": CSMS_TIME},
         "StatusNotification": {},
         "DataTransfer": {"status": "Accepted"},
+        "NotifyReport": {},
     }
     return answers[action]
 
