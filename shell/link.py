@@ -106,10 +106,6 @@ class WebSocketLink:
         return sock
 
     def _run(self, effect: Connect, generation: int) -> None:
-        if effect.security_profile >= 2 and not effect.url.startswith("wss://"):
-            self._log.event("warning", f"security profile {effect.security_profile} needs wss://, not {effect.url}")
-            self._lost(generation)
-            return
         try:
             sock = self._dial(effect)
         except SubprotocolRefused as error:

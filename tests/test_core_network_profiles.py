@@ -249,4 +249,4 @@ def test_with_no_usable_entry_the_configured_url_is_dialled_at_the_achieved_secu
     more = {"device_model/SecurityCtrlr/SecurityProfile/Actual": "2"}
     sim = Sim(make_station(config=config, stored={**stored((0, connection_data(CONFIGURED_URL))), **more}))
     [connect] = of_type(sim.power_up(0), Connect)
-    assert (connect.url, connect.security_profile) == (CONFIGURED_URL, 2), "the shell refuses ws:// at profile 2"
+    assert (connect.url, connect.security_profile) == (CONFIGURED_URL, 2)
