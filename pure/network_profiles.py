@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, persistent_changes, set_value
-from chargecore.pure.effects import Effects, NetworkProfileQuestion, Persist
+from chargecore.pure.effects import Effects, NetworkProfileQuestion, Notify, Persist, RegistrationChanged
 from chargecore.pure.frames import Call
 from chargecore.pure.outcome import Defer, Handled, Reply
-from chargecore.pure.state import Network, NetworkProfile, Station
+from chargecore.pure.state import REGISTRATION_LIFECYCLE, Network, NetworkProfile, Station
 
 PROFILES_KEY = "network/profiles"
 LAST_CONNECTED_KEY = "network/last_connected_slot"
@@ -127,7 +127,8 @@ def attempt_failed(station: Station) -> Station:
 
 def on_connected(station: Station) -> tuple[Station, Effects]:
     """ActiveNetworkProfile names the slot in use; a connection at a higher security profile raises
-    SecurityProfile and removes every profile below it (A05.FR.05/06 as libocpp reads them)."""
+    SecurityProfile and removes every profile below it (A05.FR.05/06 as libocpp reads them). Runs before
+    provisioning sees the connection, so a registration started over here boots on it."""
     profile = current_profile(station)
     before = station.device_model
     model = set_value(before, ACTIVE_PROFILE, str(profile.slot), respect_mutability=False).value_or(before)
@@ -146,7 +147,20 @@ def on_connected(station: Station) -> tuple[Station, Effects]:
         entries.append((LAST_CONNECTED_KEY, profile.slot))
     network = replace(station.network, profiles=kept, slot=profile.slot, failed_attempts=0, exhausted=0)
     connected = replace(station, device_model=model, network=replace(network, last_connected=profile.slot))
-    return connected, ((Persist(tuple(entries)),) if entries else ())
+    persisted: Effects = (Persist(tuple(entries)),) if entries else ()
+    if station.network.last_connected in (None, profile.slot):
+        return connected, persisted
+    return _register_again(connected, persisted)
+
+
+def _register_again(station: Station, effects: Effects) -> tuple[Station, Effects]:
+    """B10.FR.10: connected through a different profile, the station boots again even without a reboot (the CSMS
+    there may never have accepted it); the registration starts over, so it sends BootNotification at once."""
+    status = REGISTRATION_LIFECYCLE.next_state(station.registration.status, "new_csms")
+    if status is None:
+        return station, effects
+    registration = replace(station.registration, status=status, retry_at=None)
+    return replace(station, registration=registration), (*effects, Notify(RegistrationChanged(status)))
 
 
 # --- SetNetworkProfile (B09) --------------------------------------------------------------------------------

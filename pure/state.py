@@ -49,9 +49,11 @@ REGISTRATION_LIFECYCLE = Lifecycle(
         for status in ("Pending", "Accepted", "Rejected")
         for source in ("Unknown", "Pending", "Rejected")
     ]
-    + [Edge("Accepted", "Accepted", "Accepted")],
+    + [Edge("Accepted", "Accepted", "Accepted")]
+    + [Edge("new_csms", source, "Unknown") for source in ("Pending", "Accepted", "Rejected")],
 )
-"""B01-B03: once Accepted the station stays Accepted until it reboots (a triggered boot re-confirms it)."""
+"""B01-B03: once Accepted the station stays Accepted until it reboots (a triggered boot re-confirms it) or
+connects through a different network profile, whose CSMS has not registered it (`new_csms`, B10.FR.10)."""
 
 CONNECTOR_LIFECYCLE = Lifecycle(
     "connector",

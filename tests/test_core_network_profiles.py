@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from core_helpers import Sim, booted, make_station, of_type, persisted, replies
+from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies
 
 from chargecore.pure.device_model import VariableKey, get_value
-from chargecore.pure.effects import Ask, Connect, Effects, NetworkProfileQuestion
+from chargecore.pure.effects import Ask, Connect, Effects, NetworkProfileQuestion, Notify, RegistrationChanged
 from chargecore.pure.network_profiles import LAST_CONNECTED_KEY, PROFILES_KEY
 
 CONFIGURED_URL = "ws://csms.example/ocpp"
@@ -203,6 +203,28 @@ def test_a_connection_records_the_active_slot_and_persists_it_as_the_last_succes
     effects = sim.connect()
     assert get_value(sim.station.device_model, VariableKey("OCPPCommCtrlr", "ActiveNetworkProfile")) == "0"
     assert persisted(effects)[LAST_CONNECTED_KEY] == 0
+
+
+@pytest.mark.requirements("B10.FR.10")
+def test_connected_through_a_different_profile_the_station_boots_again() -> None:
+    config = {"OCPPCommCtrlr": {"NetworkConfigurationPriority": "0,1", "NetworkProfileConnectionAttempts": 1}}
+    profiles = stored((0, connection_data(CONFIGURED_URL)), (1, connection_data("ws://new.example")))
+    sim = booted(config=config, stored=profiles)
+    sim.lose()
+    assert dialled(sim.tick_deadline()) + attempts(sim, 1) == [CONFIGURED_URL, "ws://new.example"]
+    effects = sim.connect()
+    assert [call.action for call in calls(effects)] == ["BootNotification"]
+    assert sim.station.registration.status == "Unknown"
+    assert RegistrationChanged("Unknown") in [notify.event for notify in of_type(effects, Notify)]
+    sim.reply()
+    assert sim.station.registration.status == "Accepted"
+
+
+def test_reconnecting_through_the_same_profile_does_not_boot_again() -> None:
+    sim = booted()
+    sim.lose()
+    sim.tick_deadline()
+    assert not calls(sim.connect())
 
 
 def test_malformed_stored_profiles_are_ignored() -> None:

@@ -172,12 +172,13 @@ def test_TC_B_49_CS_fallback_to_last_successful_profile_same_root(
     assert len(other_csms.attempts) == 1, "the station kept to the last successful profile"
 
 
-@pytest.mark.requirements("B10.FR.03")
+@pytest.mark.requirements("B10.FR.03", "B10.FR.10")
 def test_a_csms_that_stops_answering_is_left_for_the_next_profile_in_priority_order(
     csms: CsmsDouble, other_csms: CsmsDouble, station_factory: StationFactory
 ) -> None:
     """Issue 3 item 6: two endpoints, one stops answering; after NetworkProfileConnectionAttempts attempts on it
-    the station connects through the next profile of NetworkConfigurationPriority, without a reboot."""
+    the station connects through the next profile of NetworkConfigurationPriority, without a reboot, and
+    registers there."""
     config = {"OCPPCommCtrlr": {"NetworkProfileConnectionAttempts": 3, "RetryBackOffRepeatTimes": 0}}
     station = station_factory(config=config)
     boot(station, csms)
@@ -191,7 +192,9 @@ def test_a_csms_that_stops_answering_is_left_for_the_next_profile_in_priority_or
     refused = [attempt for attempt in csms.attempts if not attempt.accepted]
     assert len(refused) == 3
     assert all(attempt.at < moved.attempt.at for attempt in refused)
-    wait_until(lambda: variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "1", "ActiveNetworkProfile 1")
+    booted = boot(station, other_csms)
+    assert booted.boot.payload["reason"] == "PowerUp", "the reason of the station's last start"
+    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "1"
 
 
 @pytest.mark.requirements("A05.FR.04", "A05.FR.05", "A05.FR.06")
