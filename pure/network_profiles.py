@@ -127,8 +127,8 @@ def attempt_failed(station: Station) -> Station:
 
 def on_connected(station: Station) -> tuple[Station, Effects]:
     """ActiveNetworkProfile names the slot in use; a connection at a higher security profile raises
-    SecurityProfile and removes every profile below it (A05.FR.05/06 as libocpp reads them). Runs before
-    provisioning sees the connection, so a registration started over here boots on it."""
+    SecurityProfile and removes every profile below it, from the store and the priority list (A05.FR.06).
+    Runs before provisioning sees the connection, so a registration started over here boots on it."""
     profile = current_profile(station)
     before = station.device_model
     model = set_value(before, ACTIVE_PROFILE, str(profile.slot), respect_mutability=False).value_or(before)
