@@ -85,10 +85,12 @@ def _usable(station: Station, slot: int | None) -> NetworkProfile | None:
 
 
 def connection_order(station: Station) -> tuple[NetworkProfile, ...]:
-    """The usable profiles in NetworkConfigurationPriority order; when the list names none of them, the
-    configured profile, so the station always has somewhere to connect without lowering its security."""
-    usable = tuple(profile for slot in priority(station.device_model) if (profile := _usable(station, slot)))
-    return usable or (configured_profile(station),)
+    """The usable profiles in NetworkConfigurationPriority order. When the list names none of them: every usable
+    profile by slot, else the configured profile at the current level, so the station always has somewhere to
+    connect without lowering its security."""
+    listed = tuple(profile for slot in priority(station.device_model) if (profile := _usable(station, slot)))
+    stored = tuple(profile for profile in station.network.profiles if _usable(station, profile.slot))
+    return listed or stored or (configured_profile(station),)
 
 
 def current_profile(station: Station) -> NetworkProfile:

@@ -266,6 +266,14 @@ def test_a_profile_below_the_achieved_security_profile_is_never_dialled() -> Non
     assert set(dialled(sim.power_up(0)) + attempts(sim, 4)) == {"wss://secure.example"}
 
 
+def test_a_priority_list_naming_no_stored_profile_falls_back_to_the_stored_ones() -> None:
+    config = {"OCPPCommCtrlr": {"NetworkConfigurationPriority": "2", "NetworkProfileConnectionAttempts": 1}}
+    profiles = stored((0, connection_data("ws://zero.example")), (1, connection_data("ws://one.example")))
+    sim = Sim(make_station(config=config, stored=profiles))
+    first = dialled(sim.power_up(0))
+    assert first + attempts(sim, 2) == ["ws://zero.example", "ws://one.example", "ws://zero.example"]
+
+
 def test_with_no_usable_entry_the_configured_url_is_dialled_at_the_achieved_security_profile() -> None:
     config = {"OCPPCommCtrlr": {"NetworkConfigurationPriority": "2"}}
     more = {"device_model/SecurityCtrlr/SecurityProfile/Actual": "2"}
