@@ -1,6 +1,8 @@
 """The websocket connection's lifecycle and reconnect back-off (Part 4 section 5.3).
 
-The core decides when to connect; the shell only dials. The random part of the back-off arrives as the
+The core decides when and where to connect; the shell only dials. Where is the network profile that
+`network_profiles` chooses (B10): this module tells it of every start, failed attempt and lost connection. The
+random part of the back-off arrives as the
 `jitter` of `ConnectionLost`, so the same inputs always give the same waits.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from chargecore.pure import network_profiles
 from chargecore.pure.device_model import VariableKey, get_int, get_value
 from chargecore.pure.effects import Connect, Disconnect, Effects
 from chargecore.pure.state import CONNECTION_LIFECYCLE, Connection, Station
@@ -20,12 +23,12 @@ def _move(connection: Connection, trigger: str) -> Connection | None:
 
 
 def connect_effect(station: Station) -> Connect:
-    model = station.device_model
+    profile = network_profiles.current_profile(station)
     return Connect(
-        url=station.identity.csms_url,
+        url=profile.url,
         station_id=station.identity.station_id,
-        security_profile=get_int(model, "SecurityCtrlr", "SecurityProfile", default=1),
-        basic_auth_password=get_value(model, VariableKey("SecurityCtrlr", "BasicAuthPassword")),
+        security_profile=profile.security_profile,
+        basic_auth_password=get_value(station.device_model, VariableKey("SecurityCtrlr", "BasicAuthPassword")),
     )
 
 
@@ -45,6 +48,7 @@ def power_up(station: Station) -> tuple[Station, Effects]:
     moved = _move(station.connection, "power_up")
     if moved is None:
         return station, ()
+    station = network_profiles.start_cycle(station)
     return replace(station, connection=moved), (connect_effect(station),)
 
 
@@ -69,6 +73,7 @@ def on_lost(station: Station, now: datetime, jitter: float) -> Station | None:
         retry_at=now + back_off(station, attempts, jitter),
         offline_since=offline_since,
     )
+    station = network_profiles.start_cycle(station) if was_up else network_profiles.attempt_failed(station)
     return replace(station, connection=waiting)
 
 

@@ -48,7 +48,16 @@ class DataTransferQuestion:
     data: Any
 
 
-Question = ResetQuestion | DataTransferQuestion
+@dataclass(frozen=True, slots=True)
+class NetworkProfileQuestion:
+    """Can the charger use this NetworkConnectionProfile (B09.FR.01/02), e.g. its APN, VPN or interface?
+    Answer: bool, or None when the application failed to take it (B09.FR.03)."""
+
+    slot: int
+    profile: dict[str, Any]
+
+
+Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,9 +49,11 @@ REGISTRATION_LIFECYCLE = Lifecycle(
         for status in ("Pending", "Accepted", "Rejected")
         for source in ("Unknown", "Pending", "Rejected")
     ]
-    + [Edge("Accepted", "Accepted", "Accepted")],
+    + [Edge("Accepted", "Accepted", "Accepted")]
+    + [Edge("new_csms", source, "Unknown") for source in ("Pending", "Accepted", "Rejected")],
 )
-"""B01-B03: once Accepted the station stays Accepted until it reboots (a triggered boot re-confirms it)."""
+"""B01-B03: once Accepted the station stays Accepted until it reboots (a triggered boot re-confirms it) or
+connects through a different network profile, whose CSMS has not registered it (`new_csms`, B10.FR.10)."""
 
 CONNECTOR_LIFECYCLE = Lifecycle(
     "connector",
@@ -146,6 +148,39 @@ class Transaction:
 
 
 @dataclass(frozen=True, slots=True)
+class NetworkProfile:
+    """A NetworkConnectionProfile (B09) in a configuration slot; `data` is its OCPP connectionData payload."""
+
+    slot: int
+    data: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.data["ocppCsmsUrl"])
+
+    @property
+    def security_profile(self) -> int:
+        return int(self.data["securityProfile"])
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The network connection profiles and which one the connection uses (B09, B10); network_profiles.py."""
+
+    profiles: tuple[NetworkProfile, ...] = ()
+    """Sorted by slot."""
+    slot: int | None = None
+    """The slot of the attempt under way, or of the connection that is up."""
+    failed_attempts: int = 0
+    """Failed attempts on `slot` in a row; NetworkProfileConnectionAttempts of them move on (B10.FR.03)."""
+    exhausted: int = 0
+    """Slots given up on since the last connection; once every entry of the priority list is, the station falls
+    back to `last_connected` (B10.FR.07)."""
+    last_connected: int | None = None
+    """The slot of the last successful connection, kept across restarts."""
+
+
+@dataclass(frozen=True, slots=True)
 class PendingQuestion:
     question_id: int
     call: Call
@@ -164,3 +199,4 @@ class Station:
     next_question_id: int = 1
     epoch: int = 1
     """How many times this station identity has started; persisted, part of every message id."""
+    network: Network = Network()

@@ -15,7 +15,16 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, reports, rpc
+from chargecore.pure import (
+    availability,
+    connection,
+    data_transfer,
+    network_profiles,
+    provisioning,
+    remote_control,
+    reports,
+    rpc,
+)
 from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
@@ -49,12 +58,17 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "DataTransfer": data_transfer.handle_data_transfer,
         "GetBaseReport": reports.handle_get_base_report,
         "GetReport": reports.handle_get_report,
+        "SetNetworkProfile": network_profiles.handle_set_network_profile,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
 
 RESUMES: Mapping[str, Resume] = MappingProxyType(
-    {"Reset": provisioning.resume_reset, "DataTransfer": data_transfer.resume_data_transfer}
+    {
+        "Reset": provisioning.resume_reset,
+        "DataTransfer": data_transfer.resume_data_transfer,
+        "SetNetworkProfile": network_profiles.resume_set_network_profile,
+    }
 )
 """How a deferred CSMS request is answered once the application has replied."""
 
@@ -68,6 +82,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
         for connector_index in range(count)
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
+    station = network_profiles.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
@@ -124,8 +139,10 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     moved = connection.on_connected(station)
     if moved is None:
         return station, (Log("warning", "Connected ignored: no connection attempt was under way"),)
+    moved, noted = network_profiles.on_connected(moved)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
+    effects = noted + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         effects += reported

@@ -32,13 +32,26 @@ class ChargerApplication(Protocol):
         """Registration changes, connector status changes, answers to our DataTransfers."""
         ...
 
+    def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
+        """Can the charger use this NetworkConnectionProfile (its APN, VPN, interface) in `slot` (B09)? False answers
+        Rejected; an exception answers Failed. The core has already checked slot, version, URL and security."""
+        ...
+
 
 class SimulatedCharger:
-    """Allows every reset, answers DataTransfer for registered vendors, and remembers what it was told."""
+    """Allows every reset and network profile, answers DataTransfer for registered vendors, and remembers what it
+    was told."""
 
-    def __init__(self, vendors: dict[str, dict[str, Any]] | None = None, allow_reset: bool = True) -> None:
+    def __init__(
+        self,
+        vendors: dict[str, dict[str, Any]] | None = None,
+        allow_reset: bool = True,
+        allow_network_profiles: bool = True,
+    ) -> None:
         self.vendors = dict(vendors or {})
         self.allow_reset = allow_reset
+        self.allow_network_profiles = allow_network_profiles
+        self.network_profiles: list[tuple[int, dict[str, Any]]] = []
         self.events: list[Event] = []
         self.resets: list[tuple[str, int | None]] = []
         self._lock = threading.Lock()
@@ -60,3 +73,8 @@ class SimulatedCharger:
     def on_event(self, event: Event) -> None:
         with self._lock:
             self.events.append(event)
+
+    def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
+        with self._lock:
+            self.network_profiles.append((slot, profile))
+        return self.allow_network_profiles

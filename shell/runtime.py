@@ -189,7 +189,17 @@ class ChargingStation:
     def _ask(self, question: fx.Question) -> Any:
         if isinstance(question, fx.ResetQuestion):
             return self.application.is_reset_allowed(question.reset_type, question.evse_id)
+        if isinstance(question, fx.NetworkProfileQuestion):
+            return self._validate_network_profile(question)
         return self.application.handle_data_transfer(question.vendor_id, question.message_id, question.data)
+
+    def _validate_network_profile(self, question: fx.NetworkProfileQuestion) -> bool | None:
+        """None (answered Failed, B09.FR.03) when the application could not take the profile."""
+        try:
+            return self.application.validate_network_profile(question.slot, question.profile)
+        except Exception as error:  # the integrator's code: any failure of it is a Failed, not a crash
+            self.log.event("error", f"validate_network_profile failed: {error!r}")
+            return None
 
     def _reboot(self, reset_type: str) -> None:
         """A station reset: drop the connection, rebuild the state from storage, and power up again."""

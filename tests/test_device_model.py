@@ -403,7 +403,7 @@ def test_member_and_sequence_lists() -> None:
     assert isinstance(set_value(model, protocols, "FTP,FTP", respect_mutability=False), Failure)
     priority = VariableKey("OCPPCommCtrlr", "NetworkConfigurationPriority")
     assert get_value(set_value(model, priority, "1,0").unwrap(), priority) == "1,0"
-    assert isinstance(set_value(model, priority, "0,2"), Failure)
+    assert isinstance(set_value(model, priority, "0,3"), Failure)
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,8 @@ import base64
 import io
 import json
 import queue
-import shutil
-import ssl
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +15,7 @@ from typing import Any
 import pytest
 from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
+from pki import Pki, make_pki
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 from websockets.sync.server import ServerConnection
@@ -105,49 +102,9 @@ def test_basic_auth_only_for_profiles_1_and_2_with_a_password(
 # --- wss:// with a CA bundle -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Pki:
-    ca: Path
-    other_ca: Path
-    server_cert: Path
-    server_key: Path
-
-    def server_context(self) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.server_cert, self.server_key)
-        return context
-
-
-SERVER_EXTENSIONS = """\
-subjectAltName = IP:127.0.0.1
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-"""
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """A test CA, a CA that signed nothing, and a server certificate for 127.0.0.1, made with the openssl CLI."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command line tool is not installed")
-    folder = tmp_path_factory.mktemp("pki")
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=30)
-
-    for name in ("ca", "other-ca"):
-        openssl("req", "-x509", *key, "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2",
-                "-subj", f"/CN=chargecore test {name}", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
-    (folder / "server.ext").write_text(SERVER_EXTENSIONS, encoding="utf-8")
-    openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "server.ext")  # fmt: skip
-    return Pki(folder / "ca.pem", folder / "other-ca.pem", folder / "server.pem", folder / "server.key")
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def answer(action: str) -> dict[str, Any]:

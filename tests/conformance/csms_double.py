@@ -12,6 +12,7 @@ agree with the station's bugs.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -122,10 +123,11 @@ class _Record:
 
 
 class CsmsDouble:
-    """A websocket server on 127.0.0.1 (free port) for one station at a time."""
+    """A websocket server on 127.0.0.1 (free port) for one station at a time; TLS with `tls` (profile 2)."""
 
-    def __init__(self, heartbeat_interval: int = 10) -> None:
+    def __init__(self, heartbeat_interval: int = 10, tls: ssl.SSLContext | None = None) -> None:
         self.heartbeat_interval = heartbeat_interval
+        self._tls = tls
         self._auto: dict[str, Responder] = {
             "Heartbeat": lambda _: {"currentTime": ocpp_now()},
             "StatusNotification": lambda _: {},
@@ -148,6 +150,7 @@ class CsmsDouble:
             process_request=self._handshake,
             ping_interval=None,
             close_timeout=2,
+            ssl=self._tls,
         )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="csms-double")
         self._thread.start()
@@ -167,10 +170,10 @@ class CsmsDouble:
 
     @property
     def url(self) -> str:
-        """The CSMS URL without the station id (the station appends `/<id>`)."""
+        """The CSMS URL without the station id (the station appends `/<id>`); wss:// when serving TLS."""
         assert self._server is not None, "start() the double first"
         host, port = self._server.socket.getsockname()[:2]
-        return f"ws://{host}:{port}"
+        return f"{'ws' if self._tls is None else 'wss'}://{host}:{port}"
 
     # --- connections ----------------------------------------------------------------------------------
 
