@@ -15,7 +15,17 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc
+from chargecore.pure import (
+    auth_cache,
+    availability,
+    connection,
+    data_transfer,
+    local_list,
+    provisioning,
+    remote_control,
+    rpc,
+    token_store,
+)
 from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
@@ -47,6 +57,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "Reset": provisioning.handle_reset,
         "TriggerMessage": remote_control.handle_trigger_message,
         "DataTransfer": data_transfer.handle_data_transfer,
+        "ClearCache": auth_cache.handle_clear_cache,
+        "SendLocalList": local_list.handle_send_local_list,
+        "GetLocalListVersion": local_list.handle_get_local_list_version,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -66,6 +79,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
         for connector_index in range(count)
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
+    station = token_store.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
