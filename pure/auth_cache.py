@@ -91,14 +91,15 @@ def record_use(station: Station, key: TokenKey, now: datetime) -> tuple[Station,
     return _store(station, {**station.tokens.cache, key: used}, key, now)
 
 
-def _eviction_order(station: Station, cache: Cache, now: datetime) -> list[TokenKey]:
-    """C10.FR.07: entries that are not valid first, then by Policy (LRU: oldest use; LFU: fewest uses)."""
+def _eviction_order(station: Station, cache: Cache, changed: TokenKey, now: datetime) -> list[TokenKey]:
+    """C10.FR.07: entries that are not valid first, then by Policy (LRU: oldest use; LFU: fewest uses). The
+    entry just stored or used goes last: the policy chooses among the others, so LFU cannot starve newcomers."""
     policy = get_value(station.device_model, _key("Policy")) or "LRU"
 
-    def rank(key: TokenKey) -> tuple[bool, int, datetime, TokenKey]:
+    def rank(key: TokenKey) -> tuple[bool, bool, int, datetime, TokenKey]:
         entry = cache[key]
         valid = entry.id_token_info.get("status") == "Accepted" and not is_stale(station, entry, now)
-        return valid, entry.uses if policy == "LFU" else 0, entry.last_used, key
+        return key == changed, valid, entry.uses if policy == "LFU" else 0, entry.last_used, key
 
     return sorted(cache, key=rank)
 
@@ -106,13 +107,14 @@ def _eviction_order(station: Station, cache: Cache, now: datetime) -> list[Token
 def _store(
     station: Station, cache: dict[TokenKey, CacheEntry], changed: TokenKey, now: datetime
 ) -> tuple[Station, Effects]:
-    """Keep `cache` within Storage's maxLimit and persist the changed entry and every evicted one."""
+    """Keep `cache` within Storage's maxLimit and persist the changed entry and every evicted one (the changed
+    one too when it does not fit on its own)."""
     sizes = {key: stored_size(entry.record()) for key, entry in cache.items()}
     total = sum(sizes.values())
     limit = capacity(station.device_model, COMPONENT, "Storage")
     evicted: list[TokenKey] = []
     if limit is not None and total > limit:
-        for key in _eviction_order(station, cache, now):
+        for key in _eviction_order(station, cache, changed, now):
             if total <= limit:
                 break
             total -= sizes[key]
