@@ -91,15 +91,18 @@ def record_use(station: Station, key: TokenKey, now: datetime) -> tuple[Station,
     return _store(station, {**station.tokens.cache, key: used}, key, now)
 
 
-def _eviction_order(station: Station, cache: Cache, changed: TokenKey, now: datetime) -> list[TokenKey]:
+def _eviction_order(
+    station: Station, cache: Cache, changed: TokenKey, alone_too_big: bool, now: datetime
+) -> list[TokenKey]:
     """C10.FR.07: entries that are not valid first, then by Policy (LRU: oldest use; LFU: fewest uses). The
-    entry just stored or used goes last: the policy chooses among the others, so LFU cannot starve newcomers."""
+    entry just stored or used goes last, so that LFU cannot starve newcomers, or first when it cannot fit even
+    alone, so that nothing else goes for it."""
     policy = get_value(station.device_model, _key("Policy")) or "LRU"
 
     def rank(key: TokenKey) -> tuple[bool, bool, int, datetime, TokenKey]:
         entry = cache[key]
         valid = entry.id_token_info.get("status") == "Accepted" and not is_stale(station, entry, now)
-        return key == changed, valid, entry.uses if policy == "LFU" else 0, entry.last_used, key
+        return (key == changed) != alone_too_big, valid, entry.uses if policy == "LFU" else 0, entry.last_used, key
 
     return sorted(cache, key=rank)
 
@@ -114,7 +117,7 @@ def _store(
     limit = capacity(station.device_model, COMPONENT, "Storage")
     evicted: list[TokenKey] = []
     if limit is not None and total > limit:
-        for key in _eviction_order(station, cache, changed, now):
+        for key in _eviction_order(station, cache, changed, sizes.get(changed, 0) > limit, now):
             if total <= limit:
                 break
             total -= sizes[key]

@@ -171,7 +171,9 @@ def restore(persisted: Mapping[str, Any]) -> LocalList:
     version, entries = stored.get("version"), stored.get("entries")
     if not isinstance(version, int) or version < 0 or not isinstance(entries, list):
         return LocalList()
-    as_update = {"versionNumber": version, "updateType": "Full", "localAuthorizationList": entries}
+    as_update = {"versionNumber": version, "updateType": "Full"} | (
+        {"localAuthorizationList": entries} if entries else {}
+    )
     if not isinstance(validate("SendLocalList", "Request", as_update), Success):
         return LocalList()
     if any("idTokenInfo" not in entry for entry in entries):
