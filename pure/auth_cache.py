@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -47,12 +47,18 @@ def persist_key(key: TokenKey) -> str:
     return f"{PERSIST_PREFIX}{key[0].replace('%', '%25').replace('/', '%2F')}/{key[1]}"
 
 
-def is_stale(station: Station, entry: CacheEntry, now: datetime) -> bool:
-    """Unused for longer than LifeTime (C10.FR.08), or past its cacheExpiryDateTime."""
+def staleness(station: Station, now: datetime) -> Callable[[CacheEntry], bool]:
+    """Whether an entry is stale at `now`: unused for longer than LifeTime (C10.FR.08), or past its
+    cacheExpiryDateTime. LifeTime is read once, so ranking a full cache stays cheap."""
     lifetime = get_value(station.device_model, _key("LifeTime"))
-    if lifetime is not None and now - entry.last_used > timedelta(seconds=int(lifetime)):
-        return True
-    return has_expired(station, entry.id_token_info, now)
+    unused_since = None if lifetime is None else now - timedelta(seconds=int(lifetime))
+
+    def stale(entry: CacheEntry) -> bool:
+        if unused_since is not None and entry.last_used < unused_since:
+            return True
+        return has_expired(station, entry.id_token_info, now)
+
+    return stale
 
 
 def _key(variable: str) -> VariableKey:
@@ -65,7 +71,7 @@ def lookup(station: Station, key: TokenKey, now: datetime) -> dict[str, Any] | N
     if not is_active(station):
         return None
     entry = station.tokens.cache.get(key)
-    if entry is None or is_stale(station, entry, now):
+    if entry is None or staleness(station, now)(entry):
         return None
     return entry.id_token_info
 
@@ -78,17 +84,15 @@ def remember(
         return station, ()
     previous = station.tokens.cache.get(key)
     uses = 1 if previous is None else previous.uses + 1
-    entry = CacheEntry(id_token, id_token_info, now, uses)
-    return _store(station, {**station.tokens.cache, key: entry}, key, now)
+    return _store(station, key, CacheEntry(id_token, id_token_info, now, uses), now)
 
 
 def record_use(station: Station, key: TokenKey, now: datetime) -> tuple[Station, Effects]:
     """The flow authorized the token from the cache: LifeTime restarts (C10.FR.08) and LRU/LFU see the use."""
     entry = station.tokens.cache.get(key)
-    if not is_active(station) or entry is None or is_stale(station, entry, now):
+    if not is_active(station) or entry is None or staleness(station, now)(entry):
         return station, ()
-    used = replace(entry, last_used=now, uses=entry.uses + 1)
-    return _store(station, {**station.tokens.cache, key: used}, key, now)
+    return _store(station, key, replace(entry, last_used=now, uses=entry.uses + 1), now)
 
 
 def _eviction_order(
@@ -98,42 +102,48 @@ def _eviction_order(
     entry just stored or used goes last, so that LFU cannot starve newcomers, or first when it cannot fit even
     alone, so that nothing else goes for it."""
     policy = get_value(station.device_model, _key("Policy")) or "LRU"
+    stale = staleness(station, now)
 
     def rank(key: TokenKey) -> tuple[bool, bool, int, datetime, TokenKey]:
         entry = cache[key]
-        valid = entry.id_token_info.get("status") == "Accepted" and not is_stale(station, entry, now)
+        valid = entry.id_token_info.get("status") == "Accepted" and not stale(entry)
         return (key == changed) != alone_too_big, valid, entry.uses if policy == "LFU" else 0, entry.last_used, key
 
     return sorted(cache, key=rank)
 
 
-def _store(
-    station: Station, cache: dict[TokenKey, CacheEntry], changed: TokenKey, now: datetime
-) -> tuple[Station, Effects]:
-    """Keep `cache` within Storage's maxLimit and persist the changed entry and every evicted one (the changed
-    one too when it does not fit on its own)."""
-    sizes = {key: stored_size(entry.record()) for key, entry in cache.items()}
-    total = sum(sizes.values())
+def _size(entry: CacheEntry) -> int:
+    return stored_size(entry.record())
+
+
+def _store(station: Station, changed: TokenKey, entry: CacheEntry, now: datetime) -> tuple[Station, Effects]:
+    """Hold `entry`, keep the cache within Storage's maxLimit, and persist the entry and every evicted one (the
+    entry too when it does not fit on its own). Only the changed and the evicted entries are measured."""
+    cache = dict(station.tokens.cache)
+    previous = cache.get(changed)
+    cache[changed] = entry
+    entry_size = _size(entry)
+    total = station.tokens.cache_bytes - (0 if previous is None else _size(previous)) + entry_size
     limit = capacity(station.device_model, COMPONENT, "Storage")
     evicted: list[TokenKey] = []
     if limit is not None and total > limit:
-        for key in _eviction_order(station, cache, changed, sizes.get(changed, 0) > limit, now):
+        for key in _eviction_order(station, cache, changed, entry_size > limit, now):
             if total <= limit:
                 break
-            total -= sizes[key]
+            total -= _size(cache.pop(key))
             evicted.append(key)
-            del cache[key]
     entries: list[tuple[str, Any]] = [(persist_key(key), None) for key in evicted]
     if changed in cache:
-        entries.append((persist_key(changed), cache[changed].record()))
+        entries.append((persist_key(changed), entry.record()))
     return hold(station, cache, total), (Persist(tuple(entries)),)
 
 
 def hold(station: Station, cache: Cache, size: int | None = None) -> Station:
     """The station holding this cache, with AuthCacheCtrlr.Storage reporting its bytes."""
-    used = sum(stored_size(entry.record()) for entry in cache.values()) if size is None else size
+    used = sum(_size(entry) for entry in cache.values()) if size is None else size
     model = report(station.device_model, COMPONENT, "Storage", used)
-    return replace(station, device_model=model, tokens=replace(station.tokens, cache=MappingProxyType(dict(cache))))
+    tokens = replace(station.tokens, cache=MappingProxyType(dict(cache)), cache_bytes=used)
+    return replace(station, device_model=model, tokens=tokens)
 
 
 # --- C11 ClearCache -----------------------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ class CacheEntry:
 class TokenStore:
     local_list: LocalList = LocalList()
     cache: Mapping[TokenKey, CacheEntry] = field(default_factory=lambda: MappingProxyType({}))
+    cache_bytes: int = 0
+    """The bytes the cache holds, kept up to date so that storing one entry measures only that entry."""
 
 
 def capacity(model: DeviceModel, component: str, variable: str) -> int | None:
