@@ -98,20 +98,19 @@ def _refusal(station: Station, call: Call) -> Reply | None:
 def _updated(current: LocalList, payload: Mapping[str, Any]) -> LocalList:
     """D01.FR.15: Full replaces the list (D01.FR.04: an empty one clears it); Differential adds or updates
     entries with idTokenInfo (D01.FR.16) and removes those without (D01.FR.17), an empty one changing only the
-    version (D01.FR.05)."""
-    items = payload.get("localAuthorizationList", [])
-    entries = {} if payload["updateType"] == "Full" else dict(current.entries)
-    for item in items:
+    version (D01.FR.05). Only the entries that change are measured."""
+    full = payload["updateType"] == "Full"
+    entries = {} if full else dict(current.entries)
+    size = 0 if full else current.size
+    for item in payload.get("localAuthorizationList", []):
         key = token_key(item["idToken"])
+        previous = entries.pop(key, None)
+        if previous is not None:
+            size -= stored_size(previous)
         if "idTokenInfo" in item:
             entries[key] = {"idToken": item["idToken"], "idTokenInfo": item["idTokenInfo"]}
-        else:
-            entries.pop(key, None)
-    return LocalList(payload["versionNumber"], MappingProxyType(entries))
-
-
-def list_size(local_list: LocalList) -> int:
-    return sum(stored_size(entry) for entry in local_list.entries.values())
+            size += stored_size(entries[key])
+    return LocalList(payload["versionNumber"], MappingProxyType(entries), size)
 
 
 def _over_capacity(station: Station, local_list: LocalList) -> Reply | None:
@@ -119,16 +118,15 @@ def _over_capacity(station: Station, local_list: LocalList) -> Reply | None:
     if entries_limit is not None and len(local_list.entries) > entries_limit:
         return _failed("OutOfStorage", f"{len(local_list.entries)} entries, the list holds {entries_limit}")
     storage_limit = capacity(station.device_model, COMPONENT, "Storage")
-    size = list_size(local_list)
-    if storage_limit is not None and size > storage_limit:
-        return _failed("OutOfStorage", f"{size} bytes, the list holds {storage_limit}")
+    if storage_limit is not None and local_list.size > storage_limit:
+        return _failed("OutOfStorage", f"{local_list.size} bytes, the list holds {storage_limit}")
     return None
 
 
 def install(station: Station, local_list: LocalList) -> Station:
     """The station holding this list, with LocalAuthListCtrlr.Entries and Storage reporting it."""
     model = report(station.device_model, COMPONENT, "Entries", len(local_list.entries))
-    model = report(model, COMPONENT, "Storage", list_size(local_list))
+    model = report(model, COMPONENT, "Storage", local_list.size)
     return replace(station, device_model=model, tokens=replace(station.tokens, local_list=local_list))
 
 
@@ -178,4 +176,5 @@ def restore(persisted: Mapping[str, Any]) -> LocalList:
         return LocalList()
     if any("idTokenInfo" not in entry for entry in entries):
         return LocalList()
-    return LocalList(version, MappingProxyType({token_key(entry["idToken"]): entry for entry in entries}))
+    by_key = {token_key(entry["idToken"]): entry for entry in entries}
+    return LocalList(version, MappingProxyType(by_key), sum(stored_size(entry) for entry in by_key.values()))

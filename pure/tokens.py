@@ -36,6 +36,8 @@ class LocalList:
     version: int = 0
     entries: Mapping[TokenKey, dict[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
     """key -> the AuthorizationData the CSMS sent ({"idToken": ..., "idTokenInfo": ...})."""
+    size: int = 0
+    """The bytes of all entries (`stored_size` of each), kept up to date entry by entry."""
 
 
 @dataclass(frozen=True, slots=True)
