@@ -115,7 +115,7 @@ def test_TC_D_08_CS_get_local_list_version_success(csms: CsmsDouble, booted: Boo
     assert list_version(csms) == 5
 
 
-@pytest.mark.requirements("D02.FR.03")
+@pytest.mark.requirements("D02.FR.02")
 def test_TC_D_09_CS_get_local_list_version_no_list(csms: CsmsDouble, booted: Booted) -> None:
     assert list_version(csms) == 0
 
