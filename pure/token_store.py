@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from chargecore.pure import auth_cache, local_list
 from chargecore.pure.effects import Effects
 from chargecore.pure.state import Station
 from chargecore.pure.tokens import token_key
+
+Source = Literal["local_list", "cache"]
+"""Which store answered: the flow picks LocalAuthListCtrlr's or AuthCacheCtrlr's DisablePostAuthorize by it."""
 
 
 def lookup(station: Station, id_token: dict[str, Any], now: datetime) -> dict[str, Any] | None:
@@ -28,9 +31,20 @@ def lookup(station: Station, id_token: dict[str, Any], now: datetime) -> dict[st
     back with status Expired); the cache only while AuthCacheCtrlr is Available and Enabled, and never an entry
     unused for LifeTime or past its cacheExpiryDateTime (C10.FR.08).
     """
+    found = lookup_with_source(station, id_token, now)
+    return None if found is None else found[1]
+
+
+def lookup_with_source(
+    station: Station, id_token: dict[str, Any], now: datetime
+) -> tuple[Source, dict[str, Any]] | None:
+    """`lookup`, saying which store answered."""
     key = token_key(id_token)
     listed = local_list.lookup(station, key, now)
-    return listed if listed is not None else auth_cache.lookup(station, key, now)
+    if listed is not None:
+        return "local_list", listed
+    cached = auth_cache.lookup(station, key, now)
+    return None if cached is None else ("cache", cached)
 
 
 def remember(

@@ -86,7 +86,10 @@ def test_tokens_of_the_local_list_are_not_cached_and_the_list_answers_first() ->
     sim.csms_call("SendLocalList", {"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [list_a]})
     assert known(sim, "A") == "Accepted"
     assert remember(sim, "A", "Invalid") is None
-    assert known(sim, "A") == "Accepted"
+    assert token_store.lookup_with_source(sim.station, token("A"), sim.now) == ("local_list", {"status": "Accepted"})
+    assert token_store.lookup_with_source(sim.station, token("B"), sim.now) is None
+    remember(sim, "B")
+    assert token_store.lookup_with_source(sim.station, token("B"), sim.now) == ("cache", {"status": "Accepted"})
 
 
 def test_no_authorization_tokens_are_not_cached() -> None:
