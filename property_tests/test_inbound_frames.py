@@ -50,7 +50,16 @@ FIRST_STATUS_ID = f"{NONCE}-1-2"
 """Once Accepted, the station's second CALL: the StatusNotification outstanding in the Accepted state."""
 
 REGISTRATION_STATES = ("Unknown", "Pending", "Accepted", "Rejected")
-SUPPORTED_REQUESTS = ("Reset", "TriggerMessage", "DataTransfer", "GetBaseReport", "GetReport")
+SUPPORTED_REQUESTS = (
+    "Reset",
+    "TriggerMessage",
+    "DataTransfer",
+    "GetBaseReport",
+    "GetReport",
+    "ClearCache",
+    "SendLocalList",
+    "GetLocalListVersion",
+)
 """The CSMS requests the station implements (docs/architecture.md); it answers the others NotSupported."""
 SCHEMA_ERROR_CODES = frozenset(
     {"FormatViolation", "OccurrenceConstraintViolation", "PropertyConstraintViolation", "TypeConstraintViolation"}
@@ -88,6 +97,11 @@ timestamps = st.datetimes(min_value=T0.replace(tzinfo=None), max_value=T0.replac
 )
 evse = st.fixed_dictionaries({"id": st.integers(0, 3)}, optional={"connectorId": st.integers(0, 3)})
 
+authorization_data = st.fixed_dictionaries(
+    {"idToken": st.fixed_dictionaries({"idToken": st.text(max_size=36), "type": st.just("ISO14443")})},
+    optional={"idTokenInfo": st.fixed_dictionaries({"status": st.sampled_from(["Accepted", "Blocked"])})},
+)
+"""SendLocalList entries: idTokenInfo present (add or update) or left out (remove)."""
 VALID_PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     # CSMS requests the station supports
     "Reset": st.fixed_dictionaries(
@@ -138,11 +152,16 @@ VALID_PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             ),
         },
     ),
+    "ClearCache": st.just({}),
+    "GetLocalListVersion": st.just({}),
+    "SendLocalList": st.fixed_dictionaries(
+        {"versionNumber": st.integers(-2, 5), "updateType": st.sampled_from(["Full", "Differential"])},
+        optional={"localAuthorizationList": st.lists(authorization_data, min_size=1, max_size=3)},
+    ),
     # CSMS requests it does not support
     "ChangeAvailability": st.fixed_dictionaries(
         {"operationalStatus": st.sampled_from(["Operative", "Inoperative"])}, optional={"evse": evse}
     ),
-    "ClearCache": st.just({}),
     # responses to the station's own CALLs
     "BootNotificationResponse": st.builds(
         lambda now, interval, status: {"currentTime": now, "interval": interval, "status": status},

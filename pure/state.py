@@ -5,13 +5,14 @@ Payload dicts inside the state are built once and never mutated; everything else
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.device_model import DeviceModel
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
+from chargecore.pure.tokens import TokenStore
 
 CONNECTION_LIFECYCLE = Lifecycle(
     "connection",
@@ -200,3 +201,5 @@ class Station:
     epoch: int = 1
     """How many times this station identity has started; persisted, part of every message id."""
     network: Network = Network()
+    tokens: TokenStore = field(default_factory=TokenStore)
+    """The local authorization list and the authorization cache (token_store.py)."""

@@ -16,14 +16,17 @@ from typing import Any
 from returns.result import Failure, Success
 
 from chargecore.pure import (
+    auth_cache,
     availability,
     connection,
     data_transfer,
+    local_list,
     network_profiles,
     provisioning,
     remote_control,
     reports,
     rpc,
+    token_store,
 )
 from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
@@ -59,6 +62,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "GetBaseReport": reports.handle_get_base_report,
         "GetReport": reports.handle_get_report,
         "SetNetworkProfile": network_profiles.handle_set_network_profile,
+        "ClearCache": auth_cache.handle_clear_cache,
+        "SendLocalList": local_list.handle_send_local_list,
+        "GetLocalListVersion": local_list.handle_get_local_list_version,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -83,6 +89,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
     station = network_profiles.restore(station, persisted)
+    station = token_store.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
