@@ -295,7 +295,9 @@ def _decide(station: Station, call: Call, decision: Decision, after: Effects) ->
         pending = PendingQuestion(question_id, call)
         asked = replace(station, next_question_id=question_id + 1, questions=(*station.questions, pending))
         return asked, (Ask(question_id, decision.question), *after)
-    return station, (*_reply(call, decision), *after)
+    durable = tuple(effect for effect in after if isinstance(effect, Persist))
+    rest = tuple(effect for effect in after if not isinstance(effect, Persist))
+    return station, (*durable, *_reply(call, decision), *rest)  # never tell the CSMS of a change a crash can undo
 
 
 def _reply(call: Call, decision: Reply) -> tuple[Effect, ...]:

@@ -191,3 +191,14 @@ def test_an_unreadable_persisted_list_counts_as_none(stored: Any) -> None:
     station = make_station(stored={"auth/local_list": stored})
     assert station.tokens.local_list.version == 0
     assert not station.tokens.local_list.entries
+
+
+@pytest.mark.requirements("D01.FR.01")
+def test_the_new_list_is_persisted_before_the_csms_is_told_it_was_accepted() -> None:
+    """A crash between the two must not leave the CSMS believing in a list the station lost."""
+    sim = booted()
+    effects = sim.csms_call(
+        "SendLocalList", {"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [entry("A")]}
+    )
+    kinds = [type(effect).__name__ for effect in effects if type(effect).__name__ in ("Persist", "SendFrame")]
+    assert kinds[:2] == ["Persist", "SendFrame"], kinds
