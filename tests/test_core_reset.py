@@ -38,7 +38,7 @@ def test_an_allowed_station_reset_is_accepted_then_performed(reset_type: str) ->
     effects = sim.answer(question.question_id, True)
     assert replies(effects) == [[3, "reset-1", {"status": "Accepted"}]]
     kinds = [type(effect) for effect in effects]
-    assert kinds.index(SendFrame) < kinds.index(Persist) < kinds.index(PerformReset), "reply, persist, then reset"
+    assert kinds.index(Persist) < kinds.index(SendFrame) < kinds.index(PerformReset), "persist, reply, then reset"
     assert persisted(effects) == {BOOT_REASON_KEY: "RemoteReset"}
     assert of_type(effects, PerformReset) == [PerformReset(reset_type, None)]
 
