@@ -83,6 +83,12 @@ class VariableDefinition:
     values_list: tuple[str, ...] | None
     supports_monitoring: bool
     description: str
+    reboot_required: bool = False
+    """A new value takes effect only after a reboot (SetVariables answers RebootRequired)."""
+
+
+ComponentAddress = tuple[str, str | None, int | None, int | None]
+"""(name, instance, evse id, connector id): how OCPP names one component of this station."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,9 @@ class DeviceModel:
     definitions: Mapping[VariableKey, VariableDefinition]
     values: Mapping[tuple[VariableKey, str], str]
     """(key, attribute type) -> value; an attribute without a value is absent."""
+    components: frozenset[ComponentAddress]
+    """Every component the definitions belong to, so telling an unknown component from an unknown variable
+    costs one set lookup whatever the catalogue's size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,8 @@ class DeviceModelError:
     component: str
     variable: str
     problem: str
+    reason_code: str = "InvalidValue"
+    """The OCPP reason code (Part 2 Appendix 5) a SetVariables result gives for this refusal."""
 
     def __str__(self) -> str:
         where = f"{self.component}.{self.variable}" if self.variable else self.component
@@ -190,10 +201,15 @@ class _Limits:
     measure: Callable[[str], float]
     below: str
     above: str
+    below_reason: str = "InvalidValue"
+    above_reason: str = "InvalidValue"
 
 
-_NUMBER = _Limits(float, "is below minLimit {}", "is above maxLimit {}")
+_NUMBER = _Limits(float, "is below minLimit {}", "is above maxLimit {}", "ValueTooLow", "ValueTooHigh")
 _LENGTH = _Limits(len, "is shorter than minLimit {} characters", "is longer than maxLimit {} characters")
+
+_LIST_TYPES = frozenset({"OptionList", "MemberList", "SequenceList"})
+"""A value of these types that fails its check is outside valuesList: reason ValueOutOfRange."""
 
 _RULES: Mapping[str, tuple[_Check, _Limits | None]] = MappingProxyType(
     {
@@ -214,24 +230,29 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _problem(definition: VariableDefinition, attribute: str, value: str, respect_mutability: bool) -> str | None:
+_Problem = tuple[str, str]
+"""(what is wrong, OCPP reason code)"""
+
+
+def _problem(definition: VariableDefinition, attribute: str, value: str, respect_mutability: bool) -> _Problem | None:
     spec = definition.attributes.get(attribute)
     if spec is None:
-        return f"has no {attribute} attribute"
+        return f"has no {attribute} attribute", "UnsupportedParam"
     if respect_mutability and spec.mutability == "ReadOnly":
-        return f"{attribute} is read-only"
+        return f"{attribute} is read-only", "ReadOnly"
     shown = "the value" if spec.mutability == "WriteOnly" else repr(value)  # never echo a password
     check, limits = _RULES[definition.data_type]
     problem = check(value, definition.values_list)
+    reason = "ValueOutOfRange" if definition.data_type in _LIST_TYPES else "InvalidValue"
     if problem is None and limits is not None:
         measured = limits.measure(value)
         if definition.min_limit is not None and measured < definition.min_limit:
-            problem = limits.below.format(_number(definition.min_limit))
+            problem, reason = limits.below.format(_number(definition.min_limit)), limits.below_reason
         elif definition.max_limit is not None and measured > definition.max_limit:
-            problem = limits.above.format(_number(definition.max_limit))
+            problem, reason = limits.above.format(_number(definition.max_limit)), limits.above_reason
     if problem is None:
         return None
-    return f"{shown} {problem}" if attribute == "Actual" else f"{attribute} {shown} {problem}"
+    return (f"{shown} {problem}" if attribute == "Actual" else f"{attribute} {shown} {problem}"), reason
 
 
 # --- names ------------------------------------------------------------------------------------------------
@@ -250,8 +271,8 @@ def _variable_label(key: VariableKey) -> str:
     return key.variable if key.variable_instance is None else f"{key.variable}[{key.variable_instance}]"
 
 
-def _error(key: VariableKey, problem: str) -> DeviceModelError:
-    return DeviceModelError(_component_label(key), _variable_label(key), problem)
+def _error(key: VariableKey, problem: str, reason_code: str = "InvalidValue") -> DeviceModelError:
+    return DeviceModelError(_component_label(key), _variable_label(key), problem, reason_code)
 
 
 def persist_key(key: VariableKey, attribute: str) -> str:
@@ -275,9 +296,9 @@ def _assign(
             return Failure(_error(key, "unknown variable"))
         problem = _problem(definition, attribute, value, respect_mutability)
         if problem is not None:
-            return Failure(_error(key, problem))
+            return Failure(_error(key, *problem))
         values[(key, attribute)] = value
-    return Success(DeviceModel(model.definitions, MappingProxyType(values)))
+    return Success(replace(model, values=MappingProxyType(values)))
 
 
 def set_value(
@@ -310,6 +331,20 @@ def get_bool(
     """Actual value of a station-level boolean variable; `default` when it has none."""
     value = get_value(model, VariableKey(component, variable, variable_instance=instance))
     return default if value is None else value == "true"
+
+
+def component_address(key: VariableKey) -> ComponentAddress:
+    return key.component, key.component_instance, key.evse_id, key.connector_id
+
+
+def has_component(model: DeviceModel, address: ComponentAddress) -> bool:
+    """Is this exact component (name, instance, EVSE and connector) part of the station? One set lookup."""
+    return address in model.components
+
+
+def get_definition(model: DeviceModel, key: VariableKey) -> VariableDefinition | None:
+    """The variable's definition, or None when the station has no such variable. One dict lookup."""
+    return model.definitions.get(key)
 
 
 def persistent_changes(before: DeviceModel, after: DeviceModel) -> tuple[tuple[str, str], ...]:
@@ -361,6 +396,7 @@ def _definition(component: str, variable: Mapping[str, Any]) -> VariableDefiniti
         values_list=None if values_list is None else tuple(values_list),
         supports_monitoring=characteristics["supportsMonitoring"],
         description=variable["description"],
+        reboot_required=variable.get("rebootRequired", False),
     )
 
 
@@ -388,7 +424,7 @@ def _catalogue_definitions(
             for attribute, spec in definition.attributes.items():
                 problem = None if spec.default is None else _problem(definition, attribute, spec.default, False)
                 if problem is not None:
-                    return Failure(_error(definition.key, f"catalogue default {problem}"))
+                    return Failure(_error(definition.key, f"catalogue default {problem[0]}"))
             result.append((component["scope"], definition))
     return Success(tuple(result))
 
@@ -411,7 +447,8 @@ def _instantiate(
                 for attribute, spec in template.attributes.items():
                     if spec.default is not None:
                         values[(key, attribute)] = spec.default
-        return DeviceModel(MappingProxyType(definitions), MappingProxyType(values))
+        components = frozenset(component_address(key) for key in definitions)
+        return DeviceModel(MappingProxyType(definitions), MappingProxyType(values), components)
 
     return _catalogue_definitions(catalogue).map(build)
 
