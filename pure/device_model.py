@@ -314,6 +314,34 @@ def set_value(
     return _assign(model, ((key, attribute, value),), respect_mutability=respect_mutability)
 
 
+def check_value(model: DeviceModel, key: VariableKey, value: str, attribute: str = "Actual") -> DeviceModelError | None:
+    """Why `set_value` would refuse this value (None: it would store it), without building a new model."""
+    definition = model.definitions.get(key)
+    if definition is None:
+        return _error(key, "unknown variable")
+    problem = _problem(definition, attribute, value, respect_mutability=True)
+    return None if problem is None else _error(key, *problem)
+
+
+def set_values(model: DeviceModel, assignments: Iterable[_Assignment]) -> Result[DeviceModel, DeviceModelError]:
+    """Store several (key, attribute, value) at once, all or none, ReadOnly ones refused: one copy of the value
+    table for the lot, so a request of many items costs one copy whatever the catalogue's size."""
+    return _assign(model, assignments, respect_mutability=True)
+
+
+def persist_entries(model: DeviceModel, changed: Iterable[tuple[VariableKey, str]]) -> tuple[tuple[str, str], ...]:
+    """(persist_key, value) of these (key, attribute) places that are persistent, sorted by key; unlike
+    `persistent_changes` it looks only at the places named, so its cost does not grow with the catalogue."""
+    entries = {}
+    for key, attribute in changed:
+        definition = model.definitions.get(key)
+        spec = None if definition is None else definition.attributes.get(attribute)
+        value = model.values.get((key, attribute))
+        if spec is not None and spec.persistent and value is not None:
+            entries[persist_key(key, attribute)] = value
+    return tuple(sorted(entries.items()))
+
+
 def get_value(model: DeviceModel, key: VariableKey, attribute: str = "Actual") -> str | None:
     """The stored value, WriteOnly ones included: hiding those from the CSMS is the reporting side's job."""
     return model.values.get((key, attribute))

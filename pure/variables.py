@@ -21,19 +21,21 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from returns.result import Failure, Success
+from returns.result import Failure
 
 from chargecore.pure import availability, connection
 from chargecore.pure.device_model import (
     DeviceModel,
     VariableDefinition,
     VariableKey,
+    check_value,
     component_address,
     get_definition,
     get_value,
     has_component,
-    persistent_changes,
+    persist_entries,
     set_value,
+    set_values,
 )
 from chargecore.pure.effects import Disconnect, Effects, Log, Notify, Persist, VariableChanged
 from chargecore.pure.frames import Call, CallError, encode_frame
@@ -160,28 +162,27 @@ def handle_get_variables(station: Station, call: Call, now: datetime) -> Handled
 
 def _set_one(
     model: DeviceModel, item: Mapping[str, Any], value_size: int | None
-) -> tuple[DeviceModel, dict[str, Any], Changed | None]:
+) -> tuple[dict[str, Any], tuple[VariableKey, str, str] | None]:
+    """The item's result, and the assignment to make when it is accepted."""
     key, attribute = _address(item)
     found = _locate(model, key, attribute)
     if isinstance(found, tuple):
         status, reason, info = found
-        return model, _result(item, attribute, status, **_status_info(reason, info)), None
+        return _result(item, attribute, status, **_status_info(reason, info)), None
     value: str = item["attributeValue"]
     if value_size is not None and len(value) > value_size:
         info = f"{len(value)} characters, more than ConfigurationValueSize {value_size}"
-        return model, _result(item, attribute, "Rejected", **_status_info("TooLargeElement", info)), None
-    match set_value(model, key, value, attribute):  # B05.FR.07-09: format, limits, ReadOnly
-        case Failure(error):
-            return model, _result(item, attribute, "Rejected", **_status_info(error.reason_code, error.problem)), None
-        case Success(updated):
-            status = "RebootRequired" if found.reboot_required else "Accepted"  # B05.FR.10
-            changed = (key, attribute) if get_value(model, key, attribute) != value else None
-            return updated, _result(item, attribute, status), changed
-    raise AssertionError("unreachable")  # pragma: no cover
+        return _result(item, attribute, "Rejected", **_status_info("TooLargeElement", info)), None
+    error = check_value(model, key, value, attribute)  # B05.FR.07-09: format, limits, ReadOnly
+    if error is not None:
+        return _result(item, attribute, "Rejected", **_status_info(error.reason_code, error.problem)), None
+    status = "RebootRequired" if found.reboot_required else "Accepted"  # B05.FR.10
+    return _result(item, attribute, status), (key, attribute, value)
 
 
 def handle_set_variables(station: Station, call: Call, now: datetime) -> Handled:
-    """Every accepted item is applied, in request order; the effects of the changes follow the reply."""
+    """Every accepted item is applied, in request order (a later item for the same place wins); the effects
+    of the changes follow the reply."""
     model = station.device_model
     items = call.payload["setVariableData"]
     refused = _refusal(model, call, items)
@@ -189,13 +190,21 @@ def handle_set_variables(station: Station, call: Call, now: datetime) -> Handled
         return station, refused, ()
     value_size = _device_data_limit(model, ("ValueSize", None), ("ConfigurationValueSize", None))
     results: list[dict[str, Any]] = []
+    assignments: list[tuple[VariableKey, str, str]] = []
+    current: dict[Changed, str | None] = {}
     changed: list[Changed] = []
     for item in items:
-        model, result, change = _set_one(model, item, value_size)
+        result, assignment = _set_one(model, item, value_size)
         results.append(result)
-        if change is not None:
-            changed.append(change)
-    applied, effects = apply(station, model, changed, now, "CSMS")
+        if assignment is not None:
+            key, attribute, value = assignment
+            place = (key, attribute)
+            if current.get(place, get_value(model, key, attribute)) != value:
+                changed.append(place)
+            current[place] = value
+            assignments.append(assignment)
+    updated = set_values(model, assignments).unwrap() if assignments else model  # each one was checked above
+    applied, effects = apply(station, updated, changed, now, "CSMS")
     return applied, Reply({"setVariableResult": results}), effects
 
 
@@ -251,7 +260,7 @@ def apply(
     """Make `model` the station's: persist its persistent changes, tell the application of each change, and
     let the changes take effect (in that order, so a reconnect comes last)."""
     changed = tuple(changed)
-    entries = persistent_changes(station.device_model, model)
+    entries = persist_entries(model, changed)
     station = replace(station, device_model=model)
     effects: Effects = (Persist(entries),) if entries else ()
     for key, attribute in changed:
