@@ -286,10 +286,16 @@ _Assignment = tuple[VariableKey, str, str]
 """(key, attribute, value)"""
 
 
+def _copy(values: Mapping[tuple[VariableKey, str], str]) -> dict[tuple[VariableKey, str], str]:
+    """A mutable copy of the value table. `MappingProxyType.copy()` clones the dict's hash table; `dict(...)`
+    would hash every key again (a Python-level dataclass hash), which made a set cost ~1 us per variable."""
+    return values.copy() if isinstance(values, MappingProxyType) else dict(values)
+
+
 def _assign(
     model: DeviceModel, assignments: Iterable[_Assignment], *, respect_mutability: bool
 ) -> Result[DeviceModel, DeviceModelError]:
-    values = dict(model.values)
+    values = _copy(model.values)
     for key, attribute, value in assignments:
         definition = model.definitions.get(key)
         if definition is None:
