@@ -56,23 +56,29 @@ Changed = tuple[VariableKey, str]
 # --- limits (DeviceDataCtrlr) -----------------------------------------------------------------------------
 
 
-def _device_data_limit(model: DeviceModel, *variables: tuple[str, str | None]) -> int | None:
+def _device_data(name: str, instance: str | None = None) -> VariableKey:
+    return VariableKey("DeviceDataCtrlr", name, variable_instance=instance)
+
+
+_ITEMS = {action: _device_data("ItemsPerMessage", action) for action in ("GetVariables", "SetVariables")}
+_BYTES = {action: _device_data("BytesPerMessage", action) for action in ("GetVariables", "SetVariables")}
+_REPORTING_SIZES = (_device_data("ValueSize"), _device_data("ReportingValueSize"))
+_CONFIGURATION_SIZES = (_device_data("ValueSize"), _device_data("ConfigurationValueSize"))
+
+
+def _device_data_limit(model: DeviceModel, *keys: VariableKey) -> int | None:
     """The smallest of these DeviceDataCtrlr integer variables that have a value; None when none has."""
-    values = [
-        get_value(model, VariableKey("DeviceDataCtrlr", name, variable_instance=instance))
-        for name, instance in variables
-    ]
-    present = [int(value) for value in values if value is not None]
+    present = [int(value) for value in (get_value(model, key) for key in keys) if value is not None]
     return min(present) if present else None
 
 
 def _refusal(model: DeviceModel, call: Call, items: Sequence[Any]) -> CallError | None:
     """B06.FR.16 / B06.FR.17 (and the same for SetVariables): too many items or too many bytes."""
-    most_items = _device_data_limit(model, ("ItemsPerMessage", call.action))
+    most_items = _device_data_limit(model, _ITEMS[call.action])
     if most_items is not None and len(items) > most_items:
         problem = f"{len(items)} items, more than ItemsPerMessage[{call.action}] {most_items}"
         return CallError(call.message_id, "OccurrenceConstraintViolation", problem)
-    most_bytes = _device_data_limit(model, ("BytesPerMessage", call.action))
+    most_bytes = _device_data_limit(model, _BYTES[call.action])
     if most_bytes is not None:
         size = len(encode_frame(call).encode())
         if size > most_bytes:
@@ -153,7 +159,7 @@ def handle_get_variables(station: Station, call: Call, now: datetime) -> Handled
     refused = _refusal(model, call, items)
     if refused is not None:
         return station, refused, ()
-    value_size = _device_data_limit(model, ("ValueSize", None), ("ReportingValueSize", None))
+    value_size = _device_data_limit(model, *_REPORTING_SIZES)
     return station, Reply({"getVariableResult": [_get_one(model, item, value_size) for item in items]}), ()
 
 
@@ -188,7 +194,7 @@ def handle_set_variables(station: Station, call: Call, now: datetime) -> Handled
     refused = _refusal(model, call, items)
     if refused is not None:
         return station, refused, ()
-    value_size = _device_data_limit(model, ("ValueSize", None), ("ConfigurationValueSize", None))
+    value_size = _device_data_limit(model, *_CONFIGURATION_SIZES)
     results: list[dict[str, Any]] = []
     assignments: list[tuple[VariableKey, str, str]] = []
     current: dict[Changed, str | None] = {}
