@@ -308,8 +308,8 @@ def test_heartbeat_interval_set_before_the_boot_is_accepted_starts_no_timer() ->
     assert sim.station.registration.heartbeat_at is None
 
 
-@pytest.mark.requirements("B02.FR.01")
 def test_pending_station_answers_set_and_get_variables() -> None:
+    """TC_B_02: while Pending the CSMS configures the station."""
     sim = booted(status="Pending")
     results, _ = set_(sim, setting("300", "OCPPCommCtrlr", "OfflineThreshold"))
     assert statuses(results) == ["Accepted"]

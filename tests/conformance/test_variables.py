@@ -249,7 +249,7 @@ def test_TC_B_39_CS_set_variables_read_only(csms: CsmsDouble, station_factory: S
 # --- TC_B_02: configuration while Pending --------------------------------------------------------------------
 
 
-@pytest.mark.requirements("B02.FR.01", "B02.FR.02")
+@pytest.mark.requirements("B02.FR.02", "B02.FR.06")
 def test_TC_B_02_CS_cold_boot_pending_get_and_set_variables(csms: CsmsDouble, station_factory: StationFactory) -> None:
     """Steps 1-6. Steps 7-12 (GetBaseReport, RequestStartTransaction) come with the reports and transactions
     work; until then the test stops after the variables."""
@@ -261,6 +261,7 @@ def test_TC_B_02_CS_cold_boot_pending_get_and_set_variables(csms: CsmsDouble, st
     (get_result,) = get_variables(csms, variable("OCPPCommCtrlr", "OfflineThreshold"))  # steps 5-6
     assert (get_result["attributeStatus"], get_result["attributeValue"]) == ("Accepted", "300")
     assert csms.calls() == [pending], "nothing but the BootNotification while Pending"
+    assert csms.session_count == 1 and not csms.wait_session(1).closed, "the connection stays open while Pending"
 
 
 # --- A01: a new BasicAuthPassword -----------------------------------------------------------------------------
