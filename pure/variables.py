@@ -4,9 +4,10 @@ changed value becomes the station's, whoever changed it (the CSMS, or the statio
 Each request item is answered on its own (B05.FR.01-03, B06.FR.01-03): the component is matched by name,
 instance, EVSE id and connector id exactly as the request gives them, the variable by name and instance
 (B06.FR.14/15), the attribute type defaults to Actual (B05.FR.12, B06.FR.11). Values are checked by the device
-model (`set_value`). A request with more items than DeviceDataCtrlr.ItemsPerMessage[<action>] is answered
-with CALLERROR OccurrenceConstraintViolation, one longer than BytesPerMessage[<action>] (measured as the
-compact OCPP-J frame) with FormatViolation (B06.FR.16, B06.FR.17; applied to SetVariables alike).
+model (`check_value`, the rules of `set_value`). A request with more items than
+DeviceDataCtrlr.ItemsPerMessage[<action>] is answered with CALLERROR OccurrenceConstraintViolation, one longer
+than BytesPerMessage[<action>] (measured as the compact OCPP-J frame) with FormatViolation (B06.FR.16,
+B06.FR.17; applied to SetVariables alike).
 
 A change takes effect at once: the value is what every block reads next (OfflineThreshold, MessageTimeout,
 RetryBackOff*), HeartbeatInterval re-arms the heartbeat timer, and a new BasicAuthPassword makes the station
