@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chargecore.pure import token_store
-from chargecore.pure.device_model import DeviceModel, VariableKey, get_value, set_value
+from chargecore.pure.device_model import VariableKey, get_value, set_value
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station
 from chargecore.pure.tokens import CacheEntry
@@ -130,7 +130,7 @@ def with_storage_limit(station: Station, limit: int) -> Station:
     model = station.device_model
     storage = VariableKey("AuthCacheCtrlr", "Storage")
     definitions = {**model.definitions, storage: replace(model.definitions[storage], max_limit=float(limit))}
-    return replace(station, device_model=DeviceModel(MappingProxyType(definitions), model.values))
+    return replace(station, device_model=replace(model, definitions=MappingProxyType(definitions)))
 
 
 operations = st.lists(

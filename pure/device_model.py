@@ -83,6 +83,12 @@ class VariableDefinition:
     values_list: tuple[str, ...] | None
     supports_monitoring: bool
     description: str
+    reboot_required: bool = False
+    """A new value takes effect only after a reboot (SetVariables answers RebootRequired)."""
+
+
+ComponentAddress = tuple[str, str | None, int | None, int | None]
+"""(name, instance, evse id, connector id): how OCPP names one component of this station."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,9 @@ class DeviceModel:
     definitions: Mapping[VariableKey, VariableDefinition]
     values: Mapping[tuple[VariableKey, str], str]
     """(key, attribute type) -> value; an attribute without a value is absent."""
+    components: frozenset[ComponentAddress]
+    """Every component the definitions belong to, so telling an unknown component from an unknown variable
+    costs one set lookup whatever the catalogue's size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,8 @@ class DeviceModelError:
     component: str
     variable: str
     problem: str
+    reason_code: str = "InvalidValue"
+    """The OCPP reason code (Part 2 Appendix 5) a SetVariables result gives for this refusal."""
 
     def __str__(self) -> str:
         where = f"{self.component}.{self.variable}" if self.variable else self.component
@@ -190,10 +201,15 @@ class _Limits:
     measure: Callable[[str], float]
     below: str
     above: str
+    below_reason: str = "InvalidValue"
+    above_reason: str = "InvalidValue"
 
 
-_NUMBER = _Limits(float, "is below minLimit {}", "is above maxLimit {}")
+_NUMBER = _Limits(float, "is below minLimit {}", "is above maxLimit {}", "ValueTooLow", "ValueTooHigh")
 _LENGTH = _Limits(len, "is shorter than minLimit {} characters", "is longer than maxLimit {} characters")
+
+_LIST_TYPES = frozenset({"OptionList", "MemberList", "SequenceList"})
+"""A value of these types that fails its check is outside valuesList: reason ValueOutOfRange."""
 
 _RULES: Mapping[str, tuple[_Check, _Limits | None]] = MappingProxyType(
     {
@@ -214,24 +230,29 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _problem(definition: VariableDefinition, attribute: str, value: str, respect_mutability: bool) -> str | None:
+_Problem = tuple[str, str]
+"""(what is wrong, OCPP reason code)"""
+
+
+def _problem(definition: VariableDefinition, attribute: str, value: str, respect_mutability: bool) -> _Problem | None:
     spec = definition.attributes.get(attribute)
     if spec is None:
-        return f"has no {attribute} attribute"
+        return f"has no {attribute} attribute", "UnsupportedParam"
     if respect_mutability and spec.mutability == "ReadOnly":
-        return f"{attribute} is read-only"
+        return f"{attribute} is read-only", "ReadOnly"
     shown = "the value" if spec.mutability == "WriteOnly" else repr(value)  # never echo a password
     check, limits = _RULES[definition.data_type]
     problem = check(value, definition.values_list)
+    reason = "ValueOutOfRange" if definition.data_type in _LIST_TYPES else "InvalidValue"
     if problem is None and limits is not None:
         measured = limits.measure(value)
         if definition.min_limit is not None and measured < definition.min_limit:
-            problem = limits.below.format(_number(definition.min_limit))
+            problem, reason = limits.below.format(_number(definition.min_limit)), limits.below_reason
         elif definition.max_limit is not None and measured > definition.max_limit:
-            problem = limits.above.format(_number(definition.max_limit))
+            problem, reason = limits.above.format(_number(definition.max_limit)), limits.above_reason
     if problem is None:
         return None
-    return f"{shown} {problem}" if attribute == "Actual" else f"{attribute} {shown} {problem}"
+    return (f"{shown} {problem}" if attribute == "Actual" else f"{attribute} {shown} {problem}"), reason
 
 
 # --- names ------------------------------------------------------------------------------------------------
@@ -250,8 +271,8 @@ def _variable_label(key: VariableKey) -> str:
     return key.variable if key.variable_instance is None else f"{key.variable}[{key.variable_instance}]"
 
 
-def _error(key: VariableKey, problem: str) -> DeviceModelError:
-    return DeviceModelError(_component_label(key), _variable_label(key), problem)
+def _error(key: VariableKey, problem: str, reason_code: str = "InvalidValue") -> DeviceModelError:
+    return DeviceModelError(_component_label(key), _variable_label(key), problem, reason_code)
 
 
 def persist_key(key: VariableKey, attribute: str) -> str:
@@ -265,19 +286,25 @@ _Assignment = tuple[VariableKey, str, str]
 """(key, attribute, value)"""
 
 
+def _copy(values: Mapping[tuple[VariableKey, str], str]) -> dict[tuple[VariableKey, str], str]:
+    """A mutable copy of the value table. `MappingProxyType.copy()` clones the dict's hash table; `dict(...)`
+    would hash every key again (a Python-level dataclass hash), which made a set cost ~1 us per variable."""
+    return values.copy() if isinstance(values, MappingProxyType) else dict(values)
+
+
 def _assign(
     model: DeviceModel, assignments: Iterable[_Assignment], *, respect_mutability: bool
 ) -> Result[DeviceModel, DeviceModelError]:
-    values = dict(model.values)
+    values = _copy(model.values)
     for key, attribute, value in assignments:
         definition = model.definitions.get(key)
         if definition is None:
             return Failure(_error(key, "unknown variable"))
         problem = _problem(definition, attribute, value, respect_mutability)
         if problem is not None:
-            return Failure(_error(key, problem))
+            return Failure(_error(key, *problem))
         values[(key, attribute)] = value
-    return Success(DeviceModel(model.definitions, MappingProxyType(values)))
+    return Success(replace(model, values=MappingProxyType(values)))
 
 
 def set_value(
@@ -291,6 +318,34 @@ def set_value(
     """Store one attribute value if its variable's characteristics allow it; ReadOnly attributes only with
     respect_mutability=False (the station itself, not the CSMS, is changing them)."""
     return _assign(model, ((key, attribute, value),), respect_mutability=respect_mutability)
+
+
+def check_value(model: DeviceModel, key: VariableKey, value: str, attribute: str = "Actual") -> DeviceModelError | None:
+    """Why `set_value` would refuse this value (None: it would store it), without building a new model."""
+    definition = model.definitions.get(key)
+    if definition is None:
+        return _error(key, "unknown variable")
+    problem = _problem(definition, attribute, value, respect_mutability=True)
+    return None if problem is None else _error(key, *problem)
+
+
+def set_values(model: DeviceModel, assignments: Iterable[_Assignment]) -> Result[DeviceModel, DeviceModelError]:
+    """Store several (key, attribute, value) at once, all or none, ReadOnly ones refused: one copy of the value
+    table for the lot, so a request of many items costs one copy whatever the catalogue's size."""
+    return _assign(model, assignments, respect_mutability=True)
+
+
+def persist_entries(model: DeviceModel, changed: Iterable[tuple[VariableKey, str]]) -> tuple[tuple[str, str], ...]:
+    """(persist_key, value) of these (key, attribute) places that are persistent, sorted by key; unlike
+    `persistent_changes` it looks only at the places named, so its cost does not grow with the catalogue."""
+    entries = {}
+    for key, attribute in changed:
+        definition = model.definitions.get(key)
+        spec = None if definition is None else definition.attributes.get(attribute)
+        value = model.values.get((key, attribute))
+        if spec is not None and spec.persistent and value is not None:
+            entries[persist_key(key, attribute)] = value
+    return tuple(sorted(entries.items()))
 
 
 def get_value(model: DeviceModel, key: VariableKey, attribute: str = "Actual") -> str | None:
@@ -310,6 +365,20 @@ def get_bool(
     """Actual value of a station-level boolean variable; `default` when it has none."""
     value = get_value(model, VariableKey(component, variable, variable_instance=instance))
     return default if value is None else value == "true"
+
+
+def component_address(key: VariableKey) -> ComponentAddress:
+    return key.component, key.component_instance, key.evse_id, key.connector_id
+
+
+def has_component(model: DeviceModel, address: ComponentAddress) -> bool:
+    """Is this exact component (name, instance, EVSE and connector) part of the station? One set lookup."""
+    return address in model.components
+
+
+def get_definition(model: DeviceModel, key: VariableKey) -> VariableDefinition | None:
+    """The variable's definition, or None when the station has no such variable. One dict lookup."""
+    return model.definitions.get(key)
 
 
 def persistent_changes(before: DeviceModel, after: DeviceModel) -> tuple[tuple[str, str], ...]:
@@ -361,6 +430,7 @@ def _definition(component: str, variable: Mapping[str, Any]) -> VariableDefiniti
         values_list=None if values_list is None else tuple(values_list),
         supports_monitoring=characteristics["supportsMonitoring"],
         description=variable["description"],
+        reboot_required=variable.get("rebootRequired", False),
     )
 
 
@@ -388,7 +458,7 @@ def _catalogue_definitions(
             for attribute, spec in definition.attributes.items():
                 problem = None if spec.default is None else _problem(definition, attribute, spec.default, False)
                 if problem is not None:
-                    return Failure(_error(definition.key, f"catalogue default {problem}"))
+                    return Failure(_error(definition.key, f"catalogue default {problem[0]}"))
             result.append((component["scope"], definition))
     return Success(tuple(result))
 
@@ -411,7 +481,8 @@ def _instantiate(
                 for attribute, spec in template.attributes.items():
                     if spec.default is not None:
                         values[(key, attribute)] = spec.default
-        return DeviceModel(MappingProxyType(definitions), MappingProxyType(values))
+        components = frozenset(component_address(key) for key in definitions)
+        return DeviceModel(MappingProxyType(definitions), MappingProxyType(values), components)
 
     return _catalogue_definitions(catalogue).map(build)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from chargecore.pure.device_model import VariableKey
+
 
 @dataclass(frozen=True, slots=True)
 class Connect:
@@ -97,7 +99,18 @@ class DataTransferAnswered:
     response: dict[str, Any] | None
 
 
-Event = RegistrationChanged | ConnectorStatusChanged | DataTransferAnswered
+@dataclass(frozen=True, slots=True)
+class VariableChanged:
+    """A device-model value changed, set by the CSMS (SetVariables) or by the station (ChangeVariable).
+    WriteOnly values (BasicAuthPassword) are included: the application may need them."""
+
+    key: VariableKey
+    attribute: str
+    value: str
+    source: Literal["CSMS", "station"]
+
+
+Event = RegistrationChanged | ConnectorStatusChanged | DataTransferAnswered | VariableChanged
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,9 @@ from chargecore.pure import (
     reports,
     rpc,
     token_store,
+    variables,
 )
-from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
+from chargecore.pure.device_model import DeviceModel
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
 from chargecore.pure.inputs import (
@@ -65,6 +66,8 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "ClearCache": auth_cache.handle_clear_cache,
         "SendLocalList": local_list.handle_send_local_list,
         "GetLocalListVersion": local_list.handle_get_local_list_version,
+        "GetVariables": variables.handle_get_variables,
+        "SetVariables": variables.handle_set_variables,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -120,10 +123,14 @@ def step(station: Station, event: Input) -> tuple[Station, Effects]:
 
 
 def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
-    """After every input: tell the CSMS of status changes it has not heard of, then send what may go next."""
+    """After every input: end the RPC session of a connection a block dropped (A01 reconnect), tell the CSMS
+    of status changes it has not heard of, then send what may go next."""
     effects: Effects = ()
+    if station.rpc.phase != "closed" and not connection.is_up(station):
+        station, effects = _session_ended(station, now)
     if connection.is_up(station) and provisioning.is_accepted(station):
-        station, effects = availability.report_statuses(station, now)
+        station, reported = availability.report_statuses(station, now)
+        effects += reported
     if not station.rpc.queue:  # nothing to send: skip the MessageTimeout lookup and the state copy
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
@@ -160,11 +167,16 @@ def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, 
     moved = connection.on_lost(station, event.now, event.jitter)
     if moved is None:
         return station, (Log("warning", "ConnectionLost ignored: no connection was up or under way"),)
-    session, lost = rpc.close_session(moved.rpc)
-    station = availability.forget_reported(replace(moved, rpc=session), lost)
+    return _session_ended(moved, event.now)
+
+
+def _session_ended(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """The connection is gone: close the RPC session and give up the CALLs it carried."""
+    session, lost = rpc.close_session(station.rpc)
+    station = availability.forget_reported(replace(station, rpc=session), lost)
     effects: Effects = ()
     for call in lost:
-        station, more = _call_failed(station, call, event.now)
+        station, more = _call_failed(station, call, now)
         effects += more
     return station, effects
 
@@ -230,23 +242,6 @@ def _shutdown(station: Station, event: Shutdown) -> tuple[Station, Effects]:
     return replace(stopped, rpc=session), effects
 
 
-def _change_variable(station: Station, event: ChangeVariable) -> tuple[Station, Effects]:
-    key = VariableKey(
-        event.component,
-        event.variable,
-        event.evse_id,
-        event.connector_id,
-        event.component_instance,
-        event.variable_instance,
-    )
-    changed = set_value(station.device_model, key, event.value, event.attribute)
-    if isinstance(changed, Failure):
-        return station, (Log("warning", f"variable not changed: {changed.failure()}"),)
-    model = changed.unwrap()
-    entries = persistent_changes(station.device_model, model)
-    return replace(station, device_model=model), ((Persist(entries),) if entries else ())
-
-
 def _local_reset(station: Station, event: LocalReset) -> tuple[Station, Effects]:
     return provisioning.local_reset(station)
 
@@ -262,7 +257,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         Answer: _answer,
         SendDataTransfer: _send_data_transfer,
         Shutdown: _shutdown,
-        ChangeVariable: _change_variable,
+        ChangeVariable: variables.change_variable,
         LocalReset: _local_reset,
     }
 )

@@ -79,6 +79,9 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
         ('{"OCPPCommCtrlr": {"NoSuchVariable": 30}}', ["OCPPCommCtrlr", "NoSuchVariable"]),
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": "soon"}}', ["OCPPCommCtrlr", "HeartbeatInterval", "soon"]),
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": 0}}', ["OCPPCommCtrlr", "HeartbeatInterval", "minLimit"]),
+        ('{"EVSE[1]": {"Power": {"MaxSet": "lots"}}}', ["EVSE[1]", "Power", "MaxSet", "lots", "decimal"]),
+        ('{"AuthCacheCtrlr": {"Policy": "LIFO"}}', ["AuthCacheCtrlr", "Policy", "LIFO", "LRU,LFU"]),
+        ('{"Connector[1,9]": {"ConnectorType": "sType2"}}', ["Connector[1,9]", "ConnectorType", "no such"]),
     ],
 )
 def test_a_config_file_that_cannot_be_used(tmp_path: Path, text: str, named: list[str]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from core_helpers import Sim, at, booted, of_type, persisted, replies
 
 from chargecore.pure import token_store
-from chargecore.pure.device_model import DeviceModel, VariableKey, get_value
+from chargecore.pure.device_model import VariableKey, get_value
 from chargecore.pure.effects import Persist
 
 
@@ -45,7 +45,7 @@ def storage_limit(sim: Sim, limit: int) -> None:
     model = sim.station.device_model
     key = VariableKey("AuthCacheCtrlr", "Storage")
     definitions = {**model.definitions, key: replace(model.definitions[key], max_limit=float(limit))}
-    sim.station = replace(sim.station, device_model=DeviceModel(MappingProxyType(definitions), model.values))
+    sim.station = replace(sim.station, device_model=replace(model, definitions=MappingProxyType(definitions)))
 
 
 def used_bytes(sim: Sim) -> int:

@@ -520,3 +520,54 @@ def test_persistent_changes_reports_only_changed_persistent_attributes() -> None
 def test_catalogue_is_read_only() -> None:
     with pytest.raises(TypeError):
         CATALOGUE["components"] = ()  # type: ignore[index]
+
+
+def test_every_variable_the_csv_marks_required_is_in_the_catalogue() -> None:
+    """Item 1 of issue 3: the reference CSV's `required` column (filled only where the appendix text states it)."""
+    if not CSV_PATH.exists():
+        pytest.skip("OCPP reference material not checked out next to the repo")
+    model = built()
+    components = {key.component for key in model.definitions}
+    with CSV_PATH.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["required"] and row["component"] in components]
+    assert rows, "the CSV marks no required variable of the catalogue's components"
+    missing = [
+        f"{r['component']}.{r['variable']}"
+        for r in rows
+        if not _present(model, r["component"], r["variable"] + (f"[{r['instance']}]" if r["instance"] else ""))
+    ]
+    assert missing == []
+
+
+def test_value_size_limits_stay_within_the_message_schemas() -> None:
+    """SetVariableData.attributeValue is at most 1000 characters and GetVariableResult.attributeValue 2500, so
+    a configured size beyond those can never be honoured."""
+    model = built()
+    limits = {
+        key.variable: definition.max_limit
+        for key, definition in model.definitions.items()
+        if key.component == "DeviceDataCtrlr" and key.variable.endswith("ValueSize")
+    }
+    assert limits == {"ValueSize": 2500, "ConfigurationValueSize": 1000, "ReportingValueSize": 2500}
+    error = refused(config={"DeviceDataCtrlr": {"ReportingValueSize": 5000}})
+    assert (error.component, error.variable) == ("DeviceDataCtrlr", "ReportingValueSize")
+
+
+def test_a_refusal_carries_the_ocpp_reason_code() -> None:
+    model = built()
+    cases = [
+        (HEARTBEAT, "0", "ValueTooLow"),
+        (HEARTBEAT, "soon", "InvalidValue"),
+        (VariableKey("AuthCacheCtrlr", "Policy"), "LIFO", "ValueOutOfRange"),
+        (VariableKey("OCPPCommCtrlr", "MessageTimeout", variable_instance="Default"), "5", "ReadOnly"),
+        (VariableKey("SmartChargingCtrlr", "LimitChangeSignificance"), "100.5", "ValueTooHigh"),
+    ]
+    for key, value, reason in cases:
+        result = set_value(model, key, value)
+        assert isinstance(result, Failure), (key, value)
+        assert result.failure().reason_code == reason, (key, value)
+
+
+def test_only_variables_marked_in_the_catalogue_need_a_reboot() -> None:
+    marked = {key.variable for key, definition in built().definitions.items() if definition.reboot_required}
+    assert marked == {"NetworkConfigurationPriority"}

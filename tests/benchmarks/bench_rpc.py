@@ -46,7 +46,7 @@ from ocpp.v201 import ChargePoint, call_result
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.device_model import DeviceModel, build_device_model
 from chargecore.pure.inputs import Answer, Connected, FrameReceived, Input, PowerUp
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import Station, StationIdentity
@@ -128,10 +128,11 @@ VIOLATION_CODES = frozenset(
 # --- chargecore -----------------------------------------------------------------------------------------------
 
 
-def booted_station() -> Station:
-    """A station after PowerUp, Connected and an Accepted boot, with its StatusNotifications answered."""
+def booted_station(model: DeviceModel | None = None) -> Station:
+    """A station (two EVSEs of one connector, the standard device model unless given) after PowerUp, Connected
+    and an Accepted boot, with its StatusNotifications answered."""
     evse_connectors = (1, 1)
-    model = build_device_model(evse_connectors).unwrap()
+    model = model or build_device_model(evse_connectors).unwrap()
     identity = StationIdentity("BENCH-1", "ws://localhost:9000/ocpp", evse_connectors)
     station = initial_station(identity, model, {})
     station, _ = step(station, PowerUp(NOW, "bench"))

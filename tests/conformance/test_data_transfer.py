@@ -33,16 +33,31 @@ def test_TC_P_01_CS_data_transfer_unsupported(
 
 
 def test_TC_P_03_CS_receive_custom_data(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    """customData (any vendorId plus free properties) in CSMS requests and responses is accepted.
-
-    Part 6 carries it on SetVariables/GetVariables, which this station does not support yet; the same
-    property is checked on messages it does support.
-    """
+    """customData (any vendorId plus free properties) in CSMS requests and responses is accepted: the Part 6
+    steps on SetVariables/GetVariables, and the same property on the other messages the station handles."""
     csms.answer_automatically("StatusNotification", {"customData": CUSTOM})
     station = station_factory(evse_connectors=(1, 1))
     csms.answer_boot("Accepted", customData=CUSTOM)
     statuses = csms.expect_calls("StatusNotification", 2)  # only sent once the boot response was taken
     assert {call.payload["evseId"] for call in statuses} == {1, 2}
+
+    offline_threshold = {
+        "component": {"name": "OCPPCommCtrlr", "customData": CUSTOM},
+        "variable": {"name": "OfflineThreshold", "customData": CUSTOM},
+        "attributeType": "Actual",
+        "customData": CUSTOM,
+    }
+    reply = csms.call(  # steps 1-2
+        "SetVariables", {"setVariableData": [{**offline_threshold, "attributeValue": "200"}], "customData": CUSTOM}
+    )
+    assert reply.payload is not None
+    assert reply.payload["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    reply = csms.call("GetVariables", {"getVariableData": [offline_threshold], "customData": CUSTOM})  # steps 3-4
+    assert reply.payload is not None
+    (result,) = reply.payload["getVariableResult"]
+    assert result["attributeStatus"] == "Accepted"
+    assert result.get("attributeType", "Actual") == "Actual"
+    assert result["attributeValue"] == "200"
 
     reply = csms.call(
         "TriggerMessage",
