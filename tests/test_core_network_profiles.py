@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies
 
-from chargecore.pure.device_model import VariableKey, get_value
+from chargecore.pure.device_model import CATALOGUE, VariableKey, build_device_model, get_value
 from chargecore.pure.effects import Ask, Connect, Effects, NetworkProfileQuestion, Notify, RegistrationChanged
 from chargecore.pure.network_profiles import LAST_CONNECTED_KEY, PROFILES_KEY
+from chargecore.pure.state import StationIdentity
+from chargecore.pure.station import initial_station
 
 CONFIGURED_URL = "ws://csms.example/ocpp"
 """The CSMS URL `make_station` configures."""
@@ -225,6 +227,18 @@ def test_reconnecting_through_the_same_profile_does_not_boot_again() -> None:
     sim.lose()
     sim.tick_deadline()
     assert not calls(sim.connect())
+
+
+def test_a_catalogue_without_network_configuration_priority_dials_the_configured_url_as_slot_1() -> None:
+    components = [
+        {**component, "variables": [v for v in component["variables"] if v["name"] != PRIORITY.variable]}
+        for component in CATALOGUE["components"]
+    ]
+    model = build_device_model((1,), catalogue={**CATALOGUE, "components": components}).unwrap()
+    assert PRIORITY not in model.definitions
+    sim = Sim(initial_station(StationIdentity("CS001", CONFIGURED_URL, (1,)), model, {}))
+    assert dialled(sim.power_up(0)) == [CONFIGURED_URL]
+    assert sim.station.network.slot == 1
 
 
 def test_malformed_stored_profiles_are_ignored() -> None:
