@@ -20,7 +20,7 @@ from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-SLOTS = (0, 1, 2)
+SLOTS = (1, 2, 3)
 CONFIGURED_URL = "ws://configured.example/ocpp"
 
 

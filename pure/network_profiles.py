@@ -30,6 +30,8 @@ PROFILES_KEY = "network/profiles"
 LAST_CONNECTED_KEY = "network/last_connected_slot"
 
 PRIORITY = VariableKey("OCPPCommCtrlr", "NetworkConfigurationPriority")
+FIRST_SLOT = 1
+"""The configured profile's slot when the catalogue has no NetworkConfigurationPriority (slots are 1-5, TC_B_53)."""
 ACTIVE_PROFILE = VariableKey("OCPPCommCtrlr", "ActiveNetworkProfile")
 SECURITY_PROFILE = VariableKey("SecurityCtrlr", "SecurityProfile")
 
@@ -45,9 +47,10 @@ _CSMS_URL = re.compile(r"(?P<scheme>wss?)://(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#:@\[\]]
 
 
 def configuration_slots(model: DeviceModel) -> tuple[int, ...]:
-    """The slots this station has: the valuesList of NetworkConfigurationPriority (B09 errata scenario)."""
-    definition = model.definitions[PRIORITY]
-    return tuple(int(slot) for slot in definition.values_list or ())
+    """The slots this station has: the valuesList of NetworkConfigurationPriority (B09 errata scenario); none when
+    the catalogue lacks the variable."""
+    definition = model.definitions.get(PRIORITY)
+    return tuple(int(slot) for slot in (definition.values_list if definition else None) or ())
 
 
 def priority(model: DeviceModel) -> tuple[int, ...]:
@@ -74,7 +77,7 @@ def configured_profile(station: Station) -> NetworkProfile:
         "securityProfile": security_level(model),
         "ocppInterface": "Wired0",
     }
-    return NetworkProfile(configuration_slots(model)[0], data)
+    return NetworkProfile(next(iter(configuration_slots(model)), FIRST_SLOT), data)
 
 
 def _usable(station: Station, slot: int | None) -> NetworkProfile | None:

@@ -289,9 +289,9 @@ def test_accepted_items_are_applied_and_refused_ones_are_not() -> None:
 @pytest.mark.requirements("B05.FR.09")
 def test_a_variable_applied_at_boot_answers_reboot_required_and_keeps_the_value() -> None:
     sim = booted()
-    results, effects = set_(sim, setting("1,0", "OCPPCommCtrlr", "NetworkConfigurationPriority"))
+    results, effects = set_(sim, setting("2,1", "OCPPCommCtrlr", "NetworkConfigurationPriority"))
     assert statuses(results) == ["RebootRequired"]
-    assert persisted(effects) == {"device_model/OCPPCommCtrlr/NetworkConfigurationPriority/Actual": "1,0"}
+    assert persisted(effects) == {"device_model/OCPPCommCtrlr/NetworkConfigurationPriority/Actual": "2,1"}
 
 
 def test_heartbeat_interval_set_by_the_csms_re_arms_the_heartbeat_at_once() -> None:

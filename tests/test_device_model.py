@@ -75,7 +75,7 @@ CORE_READS = {
     VariableKey("OCPPCommCtrlr", "RetryBackOffWaitMinimum"): "3",
     VariableKey("OCPPCommCtrlr", "RetryBackOffRandomRange"): "5",
     VariableKey("OCPPCommCtrlr", "RetryBackOffRepeatTimes"): "5",
-    VariableKey("OCPPCommCtrlr", "NetworkConfigurationPriority"): "0",
+    VariableKey("OCPPCommCtrlr", "NetworkConfigurationPriority"): "1",
     VariableKey("OCPPCommCtrlr", "NetworkProfileConnectionAttempts"): "3",
     VariableKey("SecurityCtrlr", "SecurityProfile"): "1",
     VariableKey("ChargingStation", "Model"): "chargecore-sim",
@@ -402,8 +402,9 @@ def test_member_and_sequence_lists() -> None:
     assert isinstance(set_value(model, protocols, "FTP,GOPHER", respect_mutability=False), Failure)
     assert isinstance(set_value(model, protocols, "FTP,FTP", respect_mutability=False), Failure)
     priority = VariableKey("OCPPCommCtrlr", "NetworkConfigurationPriority")
-    assert get_value(set_value(model, priority, "1,0").unwrap(), priority) == "1,0"
-    assert isinstance(set_value(model, priority, "0,3"), Failure)
+    assert get_value(set_value(model, priority, "2,1").unwrap(), priority) == "2,1"
+    assert isinstance(set_value(model, priority, "1,4"), Failure)
+    assert isinstance(set_value(model, priority, "0,1"), Failure)
 
 
 @pytest.mark.parametrize(

@@ -105,17 +105,17 @@ def test_TC_B_45_CS_migrate_to_new_profile_same_root(
 ) -> None:
     station = station_factory()
     boot(station, csms)
-    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0", "the configured URL is slot 0"
+    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "1", "the configured URL is slot 1"
 
-    accepted_profile(csms, 1, connection_data(other_csms.url))
-    set_priority(station, csms, "1,0")
+    accepted_profile(csms, 2, connection_data(other_csms.url))
+    set_priority(station, csms, "2,1")
     reset_on_idle(csms)
 
     booted = boot(station, other_csms)  # 7. Reusable State Booted, at the new CSMS
     assert booted.boot.payload["reason"] == "RemoteReset"
     assert other_csms.wait_session(1).attempt.path == "/CS001"
     assert csms.session_count == 1, "the old CSMS saw no connection after the reset"
-    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "1"
+    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "2"
 
 
 @pytest.mark.requirements("B10.FR.03", "B10.FR.04")
@@ -126,8 +126,8 @@ def test_TC_B_46_CS_fallback_mechanism_same_root(
     boot(station, csms)
     other_csms.refuse_connections()  # the new profile's CSMS does not answer
 
-    accepted_profile(csms, 1, connection_data(other_csms.url))
-    set_priority(station, csms, "1,0")
+    accepted_profile(csms, 2, connection_data(other_csms.url))
+    set_priority(station, csms, "2,1")
     reset_on_idle(csms)
 
     reconnected = csms.wait_session(2, SWITCH_TIMEOUT)  # 8. the second slot's connection is accepted
@@ -136,7 +136,7 @@ def test_TC_B_46_CS_fallback_mechanism_same_root(
     assert all(attempt.at < reconnected.attempt.at for attempt in refused)
     boot(station, csms)  # 9. Reusable State Booted
     assert len(other_csms.attempts) == 2, "no attempt on the first slot once connected"
-    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0"
+    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "1"
 
 
 @pytest.mark.requirements("B10.FR.07")
@@ -156,8 +156,8 @@ def test_TC_B_49_CS_fallback_to_last_successful_profile_same_root(
     boot(station, csms)
     other_csms.refuse_connections()
 
-    accepted_profile(csms, 1, connection_data(other_csms.url))
-    set_priority(station, csms, "1")  # only the new slot: the old one is no longer in the list
+    accepted_profile(csms, 2, connection_data(other_csms.url))
+    set_priority(station, csms, "2")  # only the new slot: the old one is no longer in the list
     csms.refuse_connections()  # the open connection stays; the next handshakes are refused
     reset_on_idle(csms)
 
@@ -182,8 +182,8 @@ def test_a_csms_that_stops_answering_is_left_for_the_next_profile_in_priority_or
     config = {"OCPPCommCtrlr": {"NetworkProfileConnectionAttempts": 3, "RetryBackOffRepeatTimes": 0}}
     station = station_factory(config=config)
     boot(station, csms)
-    accepted_profile(csms, 1, connection_data(other_csms.url))
-    set_priority(station, csms, "0,1")
+    accepted_profile(csms, 2, connection_data(other_csms.url))
+    set_priority(station, csms, "1,2")
 
     csms.refuse_connections()
     csms.close_connection(1001, "going away")
@@ -194,7 +194,7 @@ def test_a_csms_that_stops_answering_is_left_for_the_next_profile_in_priority_or
     assert all(attempt.at < moved.attempt.at for attempt in refused)
     booted = boot(station, other_csms)
     assert booted.boot.payload["reason"] == "PowerUp", "the reason of the station's last start"
-    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "1"
+    assert variable_of(station, "OCPPCommCtrlr", "ActiveNetworkProfile") == "2"
 
 
 @pytest.mark.requirements("A05.FR.04", "A05.FR.05", "A05.FR.06")
@@ -205,8 +205,8 @@ def test_TC_A_19_CS_upgrade_security_profile_accepted(
     boot(station, csms)
     assert variable_of(station, "SecurityCtrlr", "SecurityProfile") == "1"
 
-    accepted_profile(csms, 1, connection_data(tls_csms.url, security_profile=2))
-    set_priority(station, csms, "1,0")
+    accepted_profile(csms, 2, connection_data(tls_csms.url, security_profile=2))
+    set_priority(station, csms, "2,1")
     reset_on_idle(csms)
 
     boot(station, tls_csms)  # 7-9. reconnects with security profile 2 and boots
@@ -214,7 +214,7 @@ def test_TC_A_19_CS_upgrade_security_profile_accepted(
     assert headers["Authorization"].startswith("Basic "), "profile 2 keeps HTTP Basic authentication"
     # 10-13. SecurityProfile is the new level; NetworkConfigurationPriority no longer holds the old slot.
     wait_until(lambda: variable_of(station, "SecurityCtrlr", "SecurityProfile") == "2", "SecurityProfile 2")
-    assert variable_of(station, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "1"
+    assert variable_of(station, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "2"
 
 
 @pytest.mark.requirements("B09.FR.04", "A00.FR.005")
@@ -225,6 +225,6 @@ def test_TC_A_22_CS_downgrade_security_profile_rejected(
         csms_url=tls_csms.url, ca_file=str(pki.ca), config={"SecurityCtrlr": {"SecurityProfile": 2}}
     )
     boot(station, tls_csms)
-    reply = set_network_profile(tls_csms, 1, connection_data(other_csms.url, security_profile=1))
+    reply = set_network_profile(tls_csms, 2, connection_data(other_csms.url, security_profile=1))
     assert reply.payload is not None, reply
     assert reply.payload["status"] == "Rejected"

@@ -288,7 +288,6 @@ def test_TC_B_53_CS_full_inventory_holds_every_mandatory_variable(
     assert required_keys(station) <= set(by_key), "every required variable of the catalogue"
 
 
-@pytest.mark.xfail(strict=True, reason="the catalogue numbers configuration slots from 0; Part 6 expects 1-5")
 def test_TC_B_53_CS_network_configuration_slots(csms: CsmsDouble, station_factory: StationFactory) -> None:
     """The valuesList row of TC_B_53_CS for OCPPCommCtrlr.NetworkConfigurationPriority: a subset of 1-5."""
     boot(station_factory(), csms)
