@@ -1,7 +1,11 @@
 """Block G, availability: connector status (G01), Heartbeat (G02), and the offline reporting rules of B04.
 
-A connector's OCPP status is derived from its physical state by one function, and the CSMS is told whenever
-the derived status differs from what it was last told, so no transient status is ever reported.
+A connector's OCPP status is derived by one precedence function (`connector_status`, table in
+docs/availability.md) from its physical state, the availability the CSMS set for the station, its EVSE and
+the connector (G03/G04), and the transactions running. After every input `refresh` tells the application
+what changed and keeps the AvailabilityState variables in step, and the CSMS is told whenever the derived
+status differs from what it was last told; the status is only ever computed from the final state of a step,
+so no transient or contradictory status is ever reported.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure import rpc
-from chargecore.pure.device_model import get_int
-from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify
+from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, set_value
+from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
 from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, RpcSession, Station
 from chargecore.pure.timestamps import ocpp_time, offset_from
 
@@ -23,9 +27,101 @@ _STATUS_BY_PHASE = {
     "plugged_faulted": "Faulted",
 }
 
+STATION = (0, 0)
+"""The key of the whole station among `Availability.inoperative`; (evse, 0) is an EVSE."""
 
-def connector_status(connector: Connector) -> str:
-    return _STATUS_BY_PHASE[connector.phase]
+_SUMMARY_ORDER = ("Occupied", "Available", "Faulted", "Unavailable")
+"""An EVSE (or the station) shows the first of these that one of its connectors (EVSEs) shows."""
+
+
+def _set_inoperative(station: Station, evse_id: int, connector_id: int) -> bool:
+    inoperative = station.availability.inoperative
+    return bool(inoperative) and (
+        STATION in inoperative or (evse_id, 0) in inoperative or (evse_id, connector_id) in inoperative
+    )
+
+
+def _transaction_on(station: Station, evse_id: int) -> bool:
+    return any(transaction.evse_id == evse_id for transaction in station.transactions)
+
+
+def is_operative(station: Station, connector: Connector) -> bool:
+    """Effectively Operative: the station, its EVSE and the connector are all Operative, or a transaction still
+    runs on the EVSE, which keeps it Operative until the transaction ends (the change was Scheduled)."""
+    if not _set_inoperative(station, connector.evse_id, connector.connector_id):
+        return True
+    return _transaction_on(station, connector.evse_id)
+
+
+def connector_status(station: Station, connector: Connector) -> str:
+    """The one precedence rule: Faulted, then Unavailable (effectively Inoperative), then Occupied, then
+    Available (docs/availability.md)."""
+    physical = _STATUS_BY_PHASE[connector.phase]
+    if physical == "Faulted" or is_operative(station, connector):
+        return physical
+    return "Unavailable"
+
+
+def _summary(inoperative: bool, parts: list[str]) -> str:
+    if inoperative:
+        return "Unavailable"
+    return next((status for status in _SUMMARY_ORDER if status in parts), "Available")
+
+
+def _availability_states(station: Station, shown: tuple[tuple[str, bool], ...]) -> dict[VariableKey, str]:
+    """The AvailabilityState of every connector, EVSE and of the station, given the connectors' statuses."""
+    states: dict[VariableKey, str] = {}
+    by_evse: dict[int, list[str]] = {}
+    for connector, (status, _) in zip(station.connectors, shown, strict=True):
+        states[VariableKey("Connector", "AvailabilityState", connector.evse_id, connector.connector_id)] = status
+        by_evse.setdefault(connector.evse_id, []).append(status)
+    inoperative = station.availability.inoperative
+    evse_states = []
+    for evse_id, statuses in by_evse.items():
+        held = (STATION in inoperative or (evse_id, 0) in inoperative) and not _transaction_on(station, evse_id)
+        evse_states.append(_summary(held, statuses))
+        states[VariableKey("EVSE", "AvailabilityState", evse_id)] = evse_states[-1]
+    station_held = STATION in inoperative and not station.transactions
+    states[VariableKey("ChargingStation", "AvailabilityState")] = _summary(station_held, evse_states)
+    return states
+
+
+def _sync_device_model(model: DeviceModel, states: dict[VariableKey, str]) -> DeviceModel:
+    """AvailabilityState is ReadOnly for the CSMS; the station itself sets it."""
+    for key, state in states.items():
+        if get_value(model, key) != state:
+            model = set_value(model, key, state, respect_mutability=False).value_or(model)
+    return model
+
+
+def refresh(station: Station) -> tuple[Station, Effects]:
+    """Tell the application of every connector whose effective status or Operative/Inoperative state differs
+    from what it last heard (the hardware enables or disables it), and update the AvailabilityState variables.
+
+    Runs after every input (station.step), so a Scheduled availability change takes effect as soon as the
+    transactions block removes the transaction that held it."""
+    shown = tuple((connector_status(station, c), is_operative(station, c)) for c in station.connectors)
+    before = station.availability.shown or (("Available", True),) * len(station.connectors)
+    if shown == before:
+        return station, ()
+    effects: list[Effect] = []
+    for connector, (status, operative), (old_status, was_operative) in zip(
+        station.connectors, shown, before, strict=True
+    ):
+        if operative != was_operative:
+            effects.append(Notify(OperativeChanged(connector.evse_id, connector.connector_id, operative)))
+        if status != old_status:
+            effects.append(Notify(ConnectorStatusChanged(connector.evse_id, connector.connector_id, status)))
+    model = _sync_device_model(station.device_model, _availability_states(station, shown))
+    availability = replace(station.availability, shown=shown)
+    return replace(station, availability=availability, device_model=model), tuple(effects)
+
+
+def on_transaction_ended(station: Station) -> tuple[Station, Effects]:
+    """For the transactions block, once it has removed an ended transaction: an availability change that was
+    Scheduled for its EVSE takes effect now (G03.FR.05, G04.FR.06). `step` runs the same refresh after every
+    input, so calling this only matters to a caller that wants the effects at that very point."""
+    return refresh(station)
 
 
 def heartbeat_interval(station: Station) -> timedelta:
@@ -43,7 +139,8 @@ def find_connectors(station: Station, evse_id: int, connector_id: int | None) ->
 def on_connector_changed(
     station: Station, evse_id: int, connector_id: int | None, change: str
 ) -> tuple[Station, Effects]:
-    """Apply a hardware change; an impossible one (plug a plugged connector) leaves the state unchanged."""
+    """Apply a hardware change; an impossible one (plug a plugged connector) leaves the state unchanged. The
+    application hears of the resulting status from `refresh`."""
     targets = find_connectors(station, evse_id, connector_id)
     if not targets:
         return station, (Log("warning", f"no connector {evse_id}/{connector_id}: {change} ignored"),)
@@ -59,10 +156,7 @@ def on_connector_changed(
                 )
             )
             continue
-        after = replace(connector, phase=phase)
-        moved[(connector.evse_id, connector.connector_id)] = after
-        if connector_status(after) != connector_status(connector):
-            effects.append(Notify(ConnectorStatusChanged(after.evse_id, after.connector_id, connector_status(after))))
+        moved[(connector.evse_id, connector.connector_id)] = replace(connector, phase=phase)
     connectors = tuple(moved.get((c.evse_id, c.connector_id), c) for c in station.connectors)
     return replace(station, connectors=connectors), tuple(effects)
 
@@ -70,7 +164,7 @@ def on_connector_changed(
 def status_payload(station: Station, connector: Connector, now: datetime) -> dict[str, Any]:
     return {
         "timestamp": ocpp_time(station, now),
-        "connectorStatus": connector_status(connector),
+        "connectorStatus": connector_status(station, connector),
         "evseId": connector.evse_id,
         "connectorId": connector.connector_id,
     }
@@ -87,14 +181,14 @@ def report_statuses(
     """Queue a StatusNotification for each connector whose status the CSMS does not know yet (G01.FR.01),
     or for every connector (B01 after Accepted, B04.FR.01, F06 trigger)."""
     chosen = station.connectors if only is None else only
-    if not everything and all(c.reported == connector_status(c) for c in chosen):
+    if not everything and all(c.reported == connector_status(station, c) for c in chosen):
         return station, ()  # the common case on every step: nothing new to tell
     keys = {(c.evse_id, c.connector_id) for c in chosen}
     session: RpcSession = station.rpc
     effects: Effects = ()
     connectors = []
     for connector in station.connectors:
-        status = connector_status(connector)
+        status = connector_status(station, connector)
         due = (connector.evse_id, connector.connector_id) in keys and (everything or connector.reported != status)
         if due:
             session, more = rpc.enqueue(

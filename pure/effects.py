@@ -80,6 +80,15 @@ class ConnectorStatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class OperativeChanged:
+    """A connector became effectively Operative or Inoperative (G03/G04): the hardware enables or disables it."""
+
+    evse_id: int
+    connector_id: int
+    operative: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DataTransferAnswered:
     """The CSMS answered (or failed to answer: response None) a DataTransfer the application sent."""
 
@@ -88,7 +97,7 @@ class DataTransferAnswered:
     response: dict[str, Any] | None
 
 
-Event = RegistrationChanged | ConnectorStatusChanged | DataTransferAnswered
+Event = RegistrationChanged | ConnectorStatusChanged | OperativeChanged | DataTransferAnswered
 
 
 @dataclass(frozen=True, slots=True)

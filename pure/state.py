@@ -144,6 +144,17 @@ class Transaction:
 
 
 @dataclass(frozen=True, slots=True)
+class Availability:
+    """G03/G04: the components the CSMS set Inoperative (persisted), and the effective state of every connector
+    as the application last heard it (availability.refresh keeps it in step)."""
+
+    inoperative: frozenset[tuple[int, int]] = frozenset()
+    """(0, 0) the station, (evse, 0) an EVSE, (evse, connector) a connector."""
+    shown: tuple[tuple[str, bool], ...] = ()
+    """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
+
+
+@dataclass(frozen=True, slots=True)
 class PendingQuestion:
     question_id: int
     call: Call
@@ -162,3 +173,4 @@ class Station:
     next_question_id: int = 1
     epoch: int = 1
     """How many times this station identity has started; persisted, part of every message id."""
+    availability: Availability = Availability()

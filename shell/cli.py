@@ -100,7 +100,7 @@ def describe(station: ChargingStation) -> str:
         f"registration {state.registration.status}, heartbeat every "
         f"{get_int(state.device_model, 'OCPPCommCtrlr', 'HeartbeatInterval', default=0)}s",
     ]
-    lines += [f"  EVSE {c.evse_id} connector {c.connector_id}: {connector_status(c)}" for c in state.connectors]
+    lines += [f"  EVSE {c.evse_id} connector {c.connector_id}: {connector_status(state, c)}" for c in state.connectors]
     return "\n".join(lines)
 
 
