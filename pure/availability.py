@@ -30,6 +30,9 @@ _STATUS_BY_PHASE = {
 STATION = (0, 0)
 """The key of the whole station among `Availability.inoperative`; (evse, 0) is an EVSE."""
 
+_HARDWARE_DEFAULT = (("Available", True),)
+"""What a connector is before the station has said anything about it."""
+
 _SUMMARY_ORDER = ("Occupied", "Available", "Faulted", "Unavailable")
 """An EVSE (or the station) shows the first of these that one of its connectors (EVSEs) shows."""
 
@@ -101,20 +104,31 @@ def refresh(station: Station) -> tuple[Station, Effects]:
     Runs after every input (station.step), so a Scheduled availability change takes effect as soon as the
     transactions block removes the transaction that held it."""
     shown = tuple((connector_status(station, c), is_operative(station, c)) for c in station.connectors)
-    before = station.availability.shown or (("Available", True),) * len(station.connectors)
+    before = station.availability.shown or _HARDWARE_DEFAULT * len(station.connectors)
     if shown == before:
         return station, ()
+    model = _sync_device_model(station.device_model, _availability_states(station, shown))
+    availability = replace(station.availability, shown=shown)
+    return replace(station, availability=availability, device_model=model), _events(station, before, shown)
+
+
+def _events(station: Station, before: tuple[tuple[str, bool], ...], after: tuple[tuple[str, bool], ...]) -> Effects:
     effects: list[Effect] = []
     for connector, (status, operative), (old_status, was_operative) in zip(
-        station.connectors, shown, before, strict=True
+        station.connectors, after, before, strict=True
     ):
         if operative != was_operative:
             effects.append(Notify(OperativeChanged(connector.evse_id, connector.connector_id, operative)))
         if status != old_status:
             effects.append(Notify(ConnectorStatusChanged(connector.evse_id, connector.connector_id, status)))
-    model = _sync_device_model(station.device_model, _availability_states(station, shown))
-    availability = replace(station.availability, shown=shown)
-    return replace(station, availability=availability, device_model=model), tuple(effects)
+    return tuple(effects)
+
+
+def announce(station: Station) -> Effects:
+    """At power-up: tell the application of each connector that does not come up Available and Operative
+    (e.g. set Inoperative before a restart), so the hardware starts in the right state."""
+    default = _HARDWARE_DEFAULT * len(station.connectors)
+    return _events(station, default, station.availability.shown or default)
 
 
 def on_transaction_ended(station: Station) -> tuple[Station, Effects]:

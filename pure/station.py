@@ -75,7 +75,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
         for connector_index in range(count)
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
-    station = change_availability.restore(station, persisted)
+    station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
@@ -127,7 +127,7 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
         return station, (Log("warning", "PowerUp ignored: the station is already running"),)
     session = rpc.new_session(event.nonce, station.epoch)
     started, effects = connection.power_up(replace(station, rpc=session))
-    return started, (Persist(((EPOCH_KEY, station.epoch),)), *effects)
+    return started, (Persist(((EPOCH_KEY, station.epoch),)), *availability.announce(started), *effects)
 
 
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
