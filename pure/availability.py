@@ -103,12 +103,15 @@ def refresh(station: Station) -> tuple[Station, Effects]:
 
     Runs after every input (station.step), so a Scheduled availability change takes effect as soon as the
     transactions block removes the transaction that held it."""
+    basis = (tuple([c.phase for c in station.connectors]), station.availability.inoperative, station.transactions)
+    if basis == station.availability.basis:
+        return station, ()
     shown = tuple((connector_status(station, c), is_operative(station, c)) for c in station.connectors)
     before = station.availability.shown or _HARDWARE_DEFAULT * len(station.connectors)
+    availability = replace(station.availability, shown=shown, basis=basis)
     if shown == before:
-        return station, ()
+        return replace(station, availability=availability), ()
     model = _sync_device_model(station.device_model, _availability_states(station, shown))
-    availability = replace(station.availability, shown=shown)
     return replace(station, availability=availability, device_model=model), _events(station, before, shown)
 
 

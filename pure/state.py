@@ -152,6 +152,9 @@ class Availability:
     """(0, 0) the station, (evse, 0) an EVSE, (evse, connector) a connector."""
     shown: tuple[tuple[str, bool], ...] = ()
     """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
+    basis: tuple[tuple[str, ...], frozenset[tuple[int, int]], tuple[Transaction, ...]] | None = None
+    """The connector phases, settings and transactions `shown` was derived from: a step that changed none of
+    them (most steps) skips deriving it again."""
 
 
 @dataclass(frozen=True, slots=True)
