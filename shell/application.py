@@ -29,7 +29,8 @@ class ChargerApplication(Protocol):
         ...
 
     def on_event(self, event: Event) -> None:
-        """Registration changes, connector status changes, answers to our DataTransfers."""
+        """Registration changes, connector status changes, connectors becoming Operative or Inoperative
+        (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers."""
         ...
 
 
