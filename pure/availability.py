@@ -30,30 +30,29 @@ _STATUS_BY_PHASE = {
 STATION = (0, 0)
 """The key of the whole station among `Availability.inoperative`; (evse, 0) is an EVSE."""
 
-_HARDWARE_DEFAULT = (("Available", True),)
+_HARDWARE_DEFAULT = ("Available", True)
 """What a connector is before the station has said anything about it."""
 
 _SUMMARY_ORDER = ("Occupied", "Available", "Faulted", "Unavailable")
 """An EVSE (or the station) shows the first of these that one of its connectors (EVSEs) shows."""
 
 
-def _set_inoperative(station: Station, evse_id: int, connector_id: int) -> bool:
-    inoperative = station.availability.inoperative
-    return bool(inoperative) and (
-        STATION in inoperative or (evse_id, 0) in inoperative or (evse_id, connector_id) in inoperative
-    )
-
-
 def _transaction_on(station: Station, evse_id: int) -> bool:
     return any(transaction.evse_id == evse_id for transaction in station.transactions)
 
 
+def _held_inoperative(station: Station, evse_id: int, connector_id: int = 0) -> bool:
+    """Effectively Inoperative: the station, the EVSE or (connector_id > 0) the connector is set Inoperative,
+    and no transaction keeps the EVSE Operative until it ends (the change was Scheduled)."""
+    inoperative = station.availability.inoperative
+    if not inoperative:
+        return False
+    set_so = STATION in inoperative or (evse_id, 0) in inoperative or (evse_id, connector_id) in inoperative
+    return set_so and not _transaction_on(station, evse_id)
+
+
 def is_operative(station: Station, connector: Connector) -> bool:
-    """Effectively Operative: the station, its EVSE and the connector are all Operative, or a transaction still
-    runs on the EVSE, which keeps it Operative until the transaction ends (the change was Scheduled)."""
-    if not _set_inoperative(station, connector.evse_id, connector.connector_id):
-        return True
-    return _transaction_on(station, connector.evse_id)
+    return not _held_inoperative(station, connector.evse_id, connector.connector_id)
 
 
 def connector_status(station: Station, connector: Connector) -> str:
@@ -78,13 +77,11 @@ def _availability_states(station: Station, shown: tuple[tuple[str, bool], ...]) 
     for connector, (status, _) in zip(station.connectors, shown, strict=True):
         states[VariableKey("Connector", "AvailabilityState", connector.evse_id, connector.connector_id)] = status
         by_evse.setdefault(connector.evse_id, []).append(status)
-    inoperative = station.availability.inoperative
     evse_states = []
     for evse_id, statuses in by_evse.items():
-        held = (STATION in inoperative or (evse_id, 0) in inoperative) and not _transaction_on(station, evse_id)
-        evse_states.append(_summary(held, statuses))
+        evse_states.append(_summary(_held_inoperative(station, evse_id), statuses))
         states[VariableKey("EVSE", "AvailabilityState", evse_id)] = evse_states[-1]
-    station_held = STATION in inoperative and not station.transactions
+    station_held = STATION in station.availability.inoperative and not station.transactions
     states[VariableKey("ChargingStation", "AvailabilityState")] = _summary(station_held, evse_states)
     return states
 
@@ -107,12 +104,16 @@ def refresh(station: Station) -> tuple[Station, Effects]:
     if basis == station.availability.basis:
         return station, ()
     shown = tuple((connector_status(station, c), is_operative(station, c)) for c in station.connectors)
-    before = station.availability.shown or _HARDWARE_DEFAULT * len(station.connectors)
+    before = station.availability.shown or _defaults(station)
     availability = replace(station.availability, shown=shown, basis=basis)
     if shown == before:
         return replace(station, availability=availability), ()
     model = _sync_device_model(station.device_model, _availability_states(station, shown))
     return replace(station, availability=availability, device_model=model), _events(station, before, shown)
+
+
+def _defaults(station: Station) -> tuple[tuple[str, bool], ...]:
+    return (_HARDWARE_DEFAULT,) * len(station.connectors)
 
 
 def _events(station: Station, before: tuple[tuple[str, bool], ...], after: tuple[tuple[str, bool], ...]) -> Effects:
@@ -130,8 +131,7 @@ def _events(station: Station, before: tuple[tuple[str, bool], ...], after: tuple
 def announce(station: Station) -> Effects:
     """At power-up: tell the application of each connector that does not come up Available and Operative
     (e.g. set Inoperative before a restart), so the hardware starts in the right state."""
-    default = _HARDWARE_DEFAULT * len(station.connectors)
-    return _events(station, default, station.availability.shown or default)
+    return _events(station, _defaults(station), station.availability.shown or _defaults(station))
 
 
 def on_transaction_ended(station: Station) -> tuple[Station, Effects]:
