@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure import rpc
-from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, set_value
+from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, set_values
 from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
 from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, RpcSession, Station
 from chargecore.pure.timestamps import ocpp_time, offset_from
@@ -88,10 +88,8 @@ def _availability_states(station: Station, shown: tuple[tuple[str, bool], ...]) 
 
 def _sync_device_model(model: DeviceModel, states: dict[VariableKey, str]) -> DeviceModel:
     """AvailabilityState is ReadOnly for the CSMS; the station itself sets it."""
-    for key, state in states.items():
-        if get_value(model, key) != state:
-            model = set_value(model, key, state, respect_mutability=False).value_or(model)
-    return model
+    changed = [(key, "Actual", state) for key, state in states.items() if get_value(model, key) != state]
+    return set_values(model, changed, respect_mutability=False).value_or(model) if changed else model
 
 
 def refresh(station: Station) -> tuple[Station, Effects]:

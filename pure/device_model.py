@@ -293,6 +293,13 @@ def set_value(
     return _assign(model, ((key, attribute, value),), respect_mutability=respect_mutability)
 
 
+def set_values(
+    model: DeviceModel, assignments: Iterable[tuple[VariableKey, str, str]], *, respect_mutability: bool = True
+) -> Result[DeviceModel, DeviceModelError]:
+    """`set_value` for several (key, attribute, value) at once, all or none, copying the values only once."""
+    return _assign(model, assignments, respect_mutability=respect_mutability)
+
+
 def get_value(model: DeviceModel, key: VariableKey, attribute: str = "Actual") -> str | None:
     """The stored value, WriteOnly ones included: hiding those from the CSMS is the reporting side's job."""
     return model.values.get((key, attribute))
