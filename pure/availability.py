@@ -1,7 +1,11 @@
 """Block G, availability: connector status (G01), Heartbeat (G02), and the offline reporting rules of B04.
 
-A connector's OCPP status is derived from its physical state by one function, and the CSMS is told whenever
-the derived status differs from what it was last told, so no transient status is ever reported.
+A connector's OCPP status is derived by one precedence function (`connector_status`, table in
+docs/availability.md) from its physical state, the availability the CSMS set for the station, its EVSE and
+the connector (G03/G04), and the transactions running. After every input `refresh` tells the application
+what changed and keeps the AvailabilityState variables in step, and the CSMS is told whenever the derived
+status differs from what it was last told; the status is only ever computed from the final state of a step,
+so no transient or contradictory status is ever reported.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure import rpc
-from chargecore.pure.device_model import get_int
-from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify
+from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, set_values
+from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
 from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, RpcSession, Station
 from chargecore.pure.timestamps import ocpp_time, offset_from
 
@@ -23,9 +27,116 @@ _STATUS_BY_PHASE = {
     "plugged_faulted": "Faulted",
 }
 
+STATION = (0, 0)
+"""The key of the whole station among `Availability.inoperative`; (evse, 0) is an EVSE."""
 
-def connector_status(connector: Connector) -> str:
-    return _STATUS_BY_PHASE[connector.phase]
+_HARDWARE_DEFAULT = ("Available", True)
+"""What a connector is before the station has said anything about it."""
+
+_SUMMARY_ORDER = ("Occupied", "Available", "Faulted", "Unavailable")
+"""An EVSE (or the station) shows the first of these that one of its connectors (EVSEs) shows."""
+
+
+def _transaction_on(station: Station, evse_id: int) -> bool:
+    return any(transaction.evse_id == evse_id for transaction in station.transactions)
+
+
+def _held_inoperative(station: Station, evse_id: int, connector_id: int = 0) -> bool:
+    """Effectively Inoperative: the station, the EVSE or (connector_id > 0) the connector is set Inoperative,
+    and no transaction keeps the EVSE Operative until it ends (the change was Scheduled)."""
+    inoperative = station.availability.inoperative
+    if not inoperative:
+        return False
+    set_so = STATION in inoperative or (evse_id, 0) in inoperative or (evse_id, connector_id) in inoperative
+    return set_so and not _transaction_on(station, evse_id)
+
+
+def is_operative(station: Station, connector: Connector) -> bool:
+    return not _held_inoperative(station, connector.evse_id, connector.connector_id)
+
+
+def connector_status(station: Station, connector: Connector) -> str:
+    """The one precedence rule: Faulted, then Unavailable (effectively Inoperative), then Occupied, then
+    Available (docs/availability.md)."""
+    physical = _STATUS_BY_PHASE[connector.phase]
+    if physical == "Faulted" or is_operative(station, connector):
+        return physical
+    return "Unavailable"
+
+
+def _summary(inoperative: bool, parts: list[str]) -> str:
+    if inoperative:
+        return "Unavailable"
+    return next((status for status in _SUMMARY_ORDER if status in parts), "Available")
+
+
+def _availability_states(station: Station, shown: tuple[tuple[str, bool], ...]) -> dict[VariableKey, str]:
+    """The AvailabilityState of every connector, EVSE and of the station, given the connectors' statuses."""
+    states: dict[VariableKey, str] = {}
+    by_evse: dict[int, list[str]] = {}
+    for connector, (status, _) in zip(station.connectors, shown, strict=True):
+        states[VariableKey("Connector", "AvailabilityState", connector.evse_id, connector.connector_id)] = status
+        by_evse.setdefault(connector.evse_id, []).append(status)
+    evse_states = []
+    for evse_id, statuses in by_evse.items():
+        evse_states.append(_summary(_held_inoperative(station, evse_id), statuses))
+        states[VariableKey("EVSE", "AvailabilityState", evse_id)] = evse_states[-1]
+    station_held = STATION in station.availability.inoperative and not station.transactions
+    states[VariableKey("ChargingStation", "AvailabilityState")] = _summary(station_held, evse_states)
+    return states
+
+
+def _sync_device_model(model: DeviceModel, states: dict[VariableKey, str]) -> DeviceModel:
+    """AvailabilityState is ReadOnly for the CSMS; the station itself sets it."""
+    changed = [(key, "Actual", state) for key, state in states.items() if get_value(model, key) != state]
+    return set_values(model, changed, respect_mutability=False).value_or(model) if changed else model
+
+
+def refresh(station: Station) -> tuple[Station, Effects]:
+    """Tell the application of every connector whose effective status or Operative/Inoperative state differs
+    from what it last heard (the hardware enables or disables it), and update the AvailabilityState variables.
+
+    Runs after every input (station.step), so a Scheduled availability change takes effect as soon as the
+    transactions block removes the transaction that held it."""
+    basis = (tuple([c.phase for c in station.connectors]), station.availability.inoperative, station.transactions)
+    if basis == station.availability.basis:
+        return station, ()
+    shown = tuple((connector_status(station, c), is_operative(station, c)) for c in station.connectors)
+    before = station.availability.shown or _defaults(station)
+    availability = replace(station.availability, shown=shown, basis=basis)
+    if shown == before:
+        return replace(station, availability=availability), ()
+    model = _sync_device_model(station.device_model, _availability_states(station, shown))
+    return replace(station, availability=availability, device_model=model), _events(station, before, shown)
+
+
+def _defaults(station: Station) -> tuple[tuple[str, bool], ...]:
+    return (_HARDWARE_DEFAULT,) * len(station.connectors)
+
+
+def _events(station: Station, before: tuple[tuple[str, bool], ...], after: tuple[tuple[str, bool], ...]) -> Effects:
+    effects: list[Effect] = []
+    for connector, (status, operative), (old_status, was_operative) in zip(
+        station.connectors, after, before, strict=True
+    ):
+        if operative != was_operative:
+            effects.append(Notify(OperativeChanged(connector.evse_id, connector.connector_id, operative)))
+        if status != old_status:
+            effects.append(Notify(ConnectorStatusChanged(connector.evse_id, connector.connector_id, status)))
+    return tuple(effects)
+
+
+def announce(station: Station) -> Effects:
+    """At power-up: tell the application of each connector that does not come up Available and Operative
+    (e.g. set Inoperative before a restart), so the hardware starts in the right state."""
+    return _events(station, _defaults(station), station.availability.shown or _defaults(station))
+
+
+def on_transaction_ended(station: Station) -> tuple[Station, Effects]:
+    """For the transactions block, once it has removed an ended transaction: an availability change that was
+    Scheduled for its EVSE takes effect now (G03.FR.05, G04.FR.06). `step` runs the same refresh after every
+    input, so calling this only matters to a caller that wants the effects at that very point."""
+    return refresh(station)
 
 
 def heartbeat_interval(station: Station) -> timedelta:
@@ -43,7 +154,8 @@ def find_connectors(station: Station, evse_id: int, connector_id: int | None) ->
 def on_connector_changed(
     station: Station, evse_id: int, connector_id: int | None, change: str
 ) -> tuple[Station, Effects]:
-    """Apply a hardware change; an impossible one (plug a plugged connector) leaves the state unchanged."""
+    """Apply a hardware change; an impossible one (plug a plugged connector) leaves the state unchanged. The
+    application hears of the resulting status from `refresh`."""
     targets = find_connectors(station, evse_id, connector_id)
     if not targets:
         return station, (Log("warning", f"no connector {evse_id}/{connector_id}: {change} ignored"),)
@@ -59,10 +171,7 @@ def on_connector_changed(
                 )
             )
             continue
-        after = replace(connector, phase=phase)
-        moved[(connector.evse_id, connector.connector_id)] = after
-        if connector_status(after) != connector_status(connector):
-            effects.append(Notify(ConnectorStatusChanged(after.evse_id, after.connector_id, connector_status(after))))
+        moved[(connector.evse_id, connector.connector_id)] = replace(connector, phase=phase)
     connectors = tuple(moved.get((c.evse_id, c.connector_id), c) for c in station.connectors)
     return replace(station, connectors=connectors), tuple(effects)
 
@@ -70,7 +179,7 @@ def on_connector_changed(
 def status_payload(station: Station, connector: Connector, now: datetime) -> dict[str, Any]:
     return {
         "timestamp": ocpp_time(station, now),
-        "connectorStatus": connector_status(connector),
+        "connectorStatus": connector_status(station, connector),
         "evseId": connector.evse_id,
         "connectorId": connector.connector_id,
     }
@@ -87,14 +196,14 @@ def report_statuses(
     """Queue a StatusNotification for each connector whose status the CSMS does not know yet (G01.FR.01),
     or for every connector (B01 after Accepted, B04.FR.01, F06 trigger)."""
     chosen = station.connectors if only is None else only
-    if not everything and all(c.reported == connector_status(c) for c in chosen):
+    if not everything and all(c.reported == connector_status(station, c) for c in chosen):
         return station, ()  # the common case on every step: nothing new to tell
     keys = {(c.evse_id, c.connector_id) for c in chosen}
     session: RpcSession = station.rpc
     effects: Effects = ()
     connectors = []
     for connector in station.connectors:
-        status = connector_status(connector)
+        status = connector_status(station, connector)
         due = (connector.evse_id, connector.connector_id) in keys and (everything or connector.reported != status)
         if due:
             session, more = rpc.enqueue(

@@ -329,10 +329,12 @@ def check_value(model: DeviceModel, key: VariableKey, value: str, attribute: str
     return None if problem is None else _error(key, *problem)
 
 
-def set_values(model: DeviceModel, assignments: Iterable[_Assignment]) -> Result[DeviceModel, DeviceModelError]:
-    """Store several (key, attribute, value) at once, all or none, ReadOnly ones refused: one copy of the value
-    table for the lot, so a request of many items costs one copy whatever the catalogue's size."""
-    return _assign(model, assignments, respect_mutability=True)
+def set_values(
+    model: DeviceModel, assignments: Iterable[_Assignment], *, respect_mutability: bool = True
+) -> Result[DeviceModel, DeviceModelError]:
+    """`set_value` for several (key, attribute, value) at once, all or none: one copy of the value table for
+    the lot, so a request of many items costs one copy whatever the catalogue's size."""
+    return _assign(model, assignments, respect_mutability=respect_mutability)
 
 
 def persist_entries(model: DeviceModel, changed: Iterable[tuple[VariableKey, str]]) -> tuple[tuple[str, str], ...]:

@@ -91,6 +91,15 @@ class ConnectorStatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class OperativeChanged:
+    """A connector became effectively Operative or Inoperative (G03/G04): the hardware enables or disables it."""
+
+    evse_id: int
+    connector_id: int
+    operative: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DataTransferAnswered:
     """The CSMS answered (or failed to answer: response None) a DataTransfer the application sent."""
 
@@ -110,7 +119,7 @@ class VariableChanged:
     source: Literal["CSMS", "station"]
 
 
-Event = RegistrationChanged | ConnectorStatusChanged | DataTransferAnswered | VariableChanged
+Event = RegistrationChanged | ConnectorStatusChanged | OperativeChanged | DataTransferAnswered | VariableChanged
 
 
 @dataclass(frozen=True, slots=True)

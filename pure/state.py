@@ -182,6 +182,20 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True)
+class Availability:
+    """G03/G04: the components the CSMS set Inoperative (persisted), and the effective state of every connector
+    as the application last heard it (availability.refresh keeps it in step)."""
+
+    inoperative: frozenset[tuple[int, int]] = frozenset()
+    """(0, 0) the station, (evse, 0) an EVSE, (evse, connector) a connector."""
+    shown: tuple[tuple[str, bool], ...] = ()
+    """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
+    basis: tuple[tuple[str, ...], frozenset[tuple[int, int]], tuple[Transaction, ...]] | None = None
+    """The connector phases, settings and transactions `shown` was derived from: a step that changed none of
+    them (most steps) skips deriving it again."""
+
+
+@dataclass(frozen=True, slots=True)
 class PendingQuestion:
     question_id: int
     call: Call
@@ -203,3 +217,4 @@ class Station:
     network: Network = Network()
     tokens: TokenStore = field(default_factory=TokenStore)
     """The local authorization list and the authorization cache (token_store.py)."""
+    availability: Availability = Availability()

@@ -18,6 +18,7 @@ from returns.result import Failure, Success
 from chargecore.pure import (
     auth_cache,
     availability,
+    change_availability,
     connection,
     data_transfer,
     local_list,
@@ -68,6 +69,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "GetLocalListVersion": local_list.handle_get_local_list_version,
         "GetVariables": variables.handle_get_variables,
         "SetVariables": variables.handle_set_variables,
+        "ChangeAvailability": change_availability.handle_change_availability,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -93,6 +95,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
     station = network_profiles.restore(station, persisted)
     station = token_store.restore(station, persisted)
+    station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
@@ -123,11 +126,13 @@ def step(station: Station, event: Input) -> tuple[Station, Effects]:
 
 
 def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
-    """After every input: end the RPC session of a connection a block dropped (A01 reconnect), tell the CSMS
-    of status changes it has not heard of, then send what may go next."""
+    """After every input: end the RPC session of a connection a block dropped (A01 reconnect), tell the
+    application and the CSMS of status changes they have not heard of, then send what may go next."""
     effects: Effects = ()
     if station.rpc.phase != "closed" and not connection.is_up(station):
         station, effects = _session_ended(station, now)
+    station, refreshed = availability.refresh(station)
+    effects += refreshed
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, reported = availability.report_statuses(station, now)
         effects += reported
@@ -146,7 +151,7 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
         return station, (Log("warning", "PowerUp ignored: the station is already running"),)
     session = rpc.new_session(event.nonce, station.epoch)
     started, effects = connection.power_up(replace(station, rpc=session))
-    return started, (Persist(((EPOCH_KEY, station.epoch),)), *effects)
+    return started, (Persist(((EPOCH_KEY, station.epoch),)), *availability.announce(started), *effects)
 
 
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:

@@ -29,7 +29,8 @@ class ChargerApplication(Protocol):
         ...
 
     def on_event(self, event: Event) -> None:
-        """Registration changes, connector status changes, answers to our DataTransfers, device-model changes."""
+        """Registration changes, connector status changes, connectors becoming Operative or Inoperative
+        (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers, device-model changes."""
         ...
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:

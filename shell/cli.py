@@ -11,14 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chargecore.pure.availability import connector_status
+from chargecore.pure.availability import STATION, connector_status, is_operative
 from chargecore.pure.device_model import get_int
 from chargecore.pure.inputs import LocalReset
+from chargecore.pure.state import Station
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 
 OPERATOR_HELP = """commands:
   help                          this list
   status                        registration, connection and every connector's status
+  availability                  what the CSMS set Inoperative and each connector's effective state
   plug EVSE [CONNECTOR]         an EV cable is plugged in
   unplug EVSE [CONNECTOR]       the cable is removed
   fault EVSE [CONNECTOR]        the hardware reports a fault (all connectors of the EVSE if none given)
@@ -100,7 +102,26 @@ def describe(station: ChargingStation) -> str:
         f"registration {state.registration.status}, heartbeat every "
         f"{get_int(state.device_model, 'OCPPCommCtrlr', 'HeartbeatInterval', default=0)}s",
     ]
-    lines += [f"  EVSE {c.evse_id} connector {c.connector_id}: {connector_status(c)}" for c in state.connectors]
+    lines += [f"  EVSE {c.evse_id} connector {c.connector_id}: {connector_status(state, c)}" for c in state.connectors]
+    return "\n".join(lines)
+
+
+def describe_availability(state: Station) -> str:
+    """The ChangeAvailability settings (G03/G04) and what they make of each connector."""
+    inoperative = state.availability.inoperative
+
+    def setting(component: tuple[int, int]) -> str:
+        return "Inoperative" if component in inoperative else "Operative"
+
+    lines = [f"station: {setting(STATION)}"]
+    for evse_id in sorted({c.evse_id for c in state.connectors}):
+        lines.append(f"  EVSE {evse_id}: {setting((evse_id, 0))}")
+        lines += [
+            f"    connector {c.connector_id}: {setting((evse_id, c.connector_id))}, effectively "
+            f"{'Operative' if is_operative(state, c) else 'Inoperative'}, status {connector_status(state, c)}"
+            for c in state.connectors
+            if c.evse_id == evse_id
+        ]
     return "\n".join(lines)
 
 
@@ -136,6 +157,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
     commands: dict[str, Callable[[list[str]], None]] = {
         "help": lambda _: print(OPERATOR_HELP, file=out, flush=True),
         "status": lambda _: print(describe(station), file=out, flush=True),
+        "availability": lambda _: print(describe_availability(station.state), file=out, flush=True),
         "plug": _connector_command(station, "plug"),
         "unplug": _connector_command(station, "unplug"),
         "fault": _connector_command(station, "fault"),

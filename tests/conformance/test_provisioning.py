@@ -79,6 +79,22 @@ def test_TC_B_20_CS_reset_station_on_idle(csms: CsmsDouble, station_factory: Sta
     assert booted.application.resets == [("OnIdle", None)]
 
 
+@pytest.mark.requirements("B11.FR.01", "B11.FR.02", "B11.FR.03", "B11.FR.04", "B01.FR.03", "G03.FR.08")
+def test_TC_B_23_CS_reset_unavailable_persists(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    booted = boot(station_factory(evse_connectors=(1, 1)), csms)
+    inoperative = {"operationalStatus": "Inoperative", "evse": {"id": 2, "connectorId": 1}}
+    assert csms.call("ChangeAvailability", inoperative).payload == {"status": "Accepted"}  # Memory State
+    assert csms.expect_call("StatusNotification").payload["connectorStatus"] == "Unavailable"
+
+    assert csms.call("Reset", {"type": "OnIdle"}).payload == {"status": "Accepted"}
+    csms.wait_session(2)
+    rebooted = csms.answer_boot("Accepted")
+    assert rebooted.payload["reason"] == "RemoteReset"
+    statuses = csms.expect_calls("StatusNotification", 2)
+    assert status_by_connector(statuses) == {(1, 1): "Available", (2, 1): "Unavailable"}
+    assert booted.application.resets == [("OnIdle", None)]
+
+
 @pytest.mark.requirements("B11.FR.01", "B11.FR.08", "B11.FR.10")
 def test_TC_B_25_CS_reset_evse_without_transaction(csms: CsmsDouble, station_factory: StationFactory) -> None:
     booted = boot(station_factory(evse_connectors=(1, 1), supports_evse_reset=True), csms)
