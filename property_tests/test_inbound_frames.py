@@ -59,6 +59,10 @@ SUPPORTED_REQUESTS = (
     "ClearCache",
     "SendLocalList",
     "GetLocalListVersion",
+    "GetVariables",
+    "SetVariables",
+    "SetNetworkProfile",
+    "ChangeAvailability",
 )
 """The CSMS requests the station implements (docs/architecture.md); it answers the others NotSupported."""
 SCHEMA_ERROR_CODES = frozenset(
@@ -102,6 +106,14 @@ authorization_data = st.fixed_dictionaries(
     optional={"idTokenInfo": st.fixed_dictionaries({"status": st.sampled_from(["Accepted", "Blocked"])})},
 )
 """SendLocalList entries: idTokenInfo present (add or update) or left out (remove)."""
+component_variable = st.fixed_dictionaries(
+    {
+        "component": st.sampled_from(
+            [{"name": "OCPPCommCtrlr"}, {"name": "EVSE", "evse": {"id": 1}}, {"name": "EVSE"}, {"name": "x"}]
+        ),
+        "variable": st.sampled_from([{"name": "HeartbeatInterval"}, {"name": "AvailabilityState"}, {"name": "y"}]),
+    }
+)
 VALID_PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     # CSMS requests the station supports
     "Reset": st.fixed_dictionaries(
@@ -158,9 +170,37 @@ VALID_PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         {"versionNumber": st.integers(-2, 5), "updateType": st.sampled_from(["Full", "Differential"])},
         optional={"localAuthorizationList": st.lists(authorization_data, min_size=1, max_size=3)},
     ),
-    # CSMS requests it does not support
     "ChangeAvailability": st.fixed_dictionaries(
         {"operationalStatus": st.sampled_from(["Operative", "Inoperative"])}, optional={"evse": evse}
+    ),
+    "GetVariables": st.fixed_dictionaries({"getVariableData": st.lists(component_variable, min_size=1, max_size=3)}),
+    "SetVariables": st.fixed_dictionaries(
+        {
+            "setVariableData": st.lists(
+                st.builds(
+                    lambda item, value: {**item, "attributeValue": value},
+                    component_variable,
+                    st.sampled_from(["30", "true", "-1", "x", ""]),
+                ),
+                min_size=1,
+                max_size=3,
+            )
+        }
+    ),
+    "SetNetworkProfile": st.fixed_dictionaries(
+        {
+            "configurationSlot": st.integers(-1, 4),
+            "connectionData": st.fixed_dictionaries(
+                {
+                    "ocppVersion": st.just("OCPP20"),
+                    "ocppTransport": st.just("JSON"),
+                    "ocppCsmsUrl": st.sampled_from(["ws://csms.example/ocpp", "wss://csms.example/ocpp"]),
+                    "messageTimeout": st.integers(-1, 60),
+                    "securityProfile": st.integers(0, 3),
+                    "ocppInterface": st.just("Wired0"),
+                }
+            ),
+        }
     ),
     # responses to the station's own CALLs
     "BootNotificationResponse": st.builds(
