@@ -16,7 +16,9 @@ DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 
 
-def profile_value(profile: Profile, t: datetime, anchor_session_start: datetime | None) -> tuple[float, int, float, str] | None:
+def profile_value(
+    profile: Profile, t: datetime, anchor_session_start: datetime | None
+) -> tuple[float, int, float, str] | None:
     """(limit, phases, minChargingRate, unit) of the profile's period in force at t, or None."""
     if profile.valid_from is not None and t < profile.valid_from:
         return None
@@ -107,7 +109,11 @@ def evse_limit_at(
     )
     if tx is None:
         tx = layer_value(
-            [p for p in profiles if p.purpose == "TxDefaultProfile" and p.evse_id == evse_id], t, unit, conditions, start
+            [p for p in profiles if p.purpose == "TxDefaultProfile" and p.evse_id == evse_id],
+            t,
+            unit,
+            conditions,
+            start,
         )
     if tx is None:
         tx = layer_value(
@@ -125,7 +131,9 @@ def evse_limit_at(
         ("ChargingStationExternalConstraints", 0, None),
         ("ChargingStationExternalConstraints", evse_id, start),
     ):
-        cap = layer_value([p for p in profiles if p.purpose == purpose and p.evse_id == scope], t, unit, conditions, anchor)
+        cap = layer_value(
+            [p for p in profiles if p.purpose == purpose and p.evse_id == scope], t, unit, conditions, anchor
+        )
         if cap is not None:
             limits.append(cap[0])
     limit = min(limits)
@@ -141,7 +149,11 @@ def station_limit_at(profiles: Sequence[Profile], t: datetime, unit: str, condit
     limits = [total]
     for purpose in ("ChargingStationMaxProfile", "ChargingStationExternalConstraints"):
         cap = layer_value(
-            [p for p in usable(profiles, conditions) if p.purpose == purpose and p.evse_id == 0], t, unit, conditions, None
+            [p for p in usable(profiles, conditions) if p.purpose == purpose and p.evse_id == 0],
+            t,
+            unit,
+            conditions,
+            None,
         )
         if cap is not None:
             limits.append(cap[0])

@@ -182,9 +182,7 @@ def _join(left: CompositeSchedule, right: CompositeSchedule) -> tuple[CompositeP
 
 
 @PROPERTY
-@given(
-    profile_sets(), conditions(), st.sampled_from([0, 1, 2]), st.sampled_from(["A", "W"]), st.integers(1, 86_399)
-)
+@given(profile_sets(), conditions(), st.sampled_from([0, 1, 2]), st.sampled_from(["A", "W"]), st.integers(1, 86_399))
 def test_splitting_the_window_in_two_and_joining_gives_the_same_schedule(
     installed: tuple[Profile, ...], given_: Conditions, evse_id: int, unit: str, cut: int
 ) -> None:

@@ -1,7 +1,8 @@
-"""Charging profiles (block K) as values: what a profile says, parsed once from its OCPP payload.
+"""Charging profiles (block K) as values, and block K's part of the station state.
 
-The composite schedule, the validation rules and the handlers all read these dataclasses; the payload a profile
-came from is kept beside it (unchanged) for GetChargingProfiles reports and for persistence.
+A profile is parsed once from its OCPP payload (`smart_charging.parse_profile`); the composite schedule, the
+validation rules and the handlers read these dataclasses. The payload is kept beside it, unchanged, for
+GetChargingProfiles reports and for persistence.
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
-
-from returns.result import Failure, Result, Success
-
-from chargecore.pure.timestamps import parse_ocpp_time
 
 MAX_PROFILE = "ChargingStationMaxProfile"
 EXTERNAL = "ChargingStationExternalConstraints"
@@ -82,49 +79,3 @@ class SmartCharging:
     """What the applied limits were computed from (profiles, transactions, offline); a change recomputes them."""
     next_change: datetime | None = None
     """When the effective limit of some EVSE changes next (a period boundary); None without profiles."""
-
-
-def _time(payload: dict[str, Any], name: str) -> Result[datetime | None, str]:
-    text = payload.get(name)
-    if text is None:
-        return Success(None)
-    parsed = parse_ocpp_time(text)
-    return Success(parsed.unwrap()) if isinstance(parsed, Success) else Failure(f"{name}: {parsed.failure()}")
-
-
-def parse_profile(payload: dict[str, Any], evse_id: int, source: str = "CSO") -> Result[Profile, str]:
-    """A schema-valid chargingProfile as a `Profile`; fails only on an unreadable date-time."""
-    first = payload["chargingSchedule"][0]
-    times = [_time(payload, "validFrom"), _time(payload, "validTo"), _time(first, "startSchedule")]
-    for parsed in times:
-        if isinstance(parsed, Failure):
-            return Failure(parsed.failure())
-    valid_from, valid_to, start = (parsed.unwrap() for parsed in times)
-    periods = tuple(
-        Period(p["startPeriod"], float(p["limit"]), p.get("numberPhases"), p.get("phaseToUse"))
-        for p in first["chargingSchedulePeriod"]
-    )
-    min_rate = first.get("minChargingRate")
-    schedule = Schedule(
-        first["chargingRateUnit"],
-        periods,
-        start,
-        first.get("duration"),
-        None if min_rate is None else float(min_rate),
-    )
-    return Success(
-        Profile(
-            payload["id"],
-            evse_id,
-            payload["chargingProfilePurpose"],
-            payload["chargingProfileKind"],
-            payload["stackLevel"],
-            schedule,
-            payload.get("recurrencyKind"),
-            valid_from,
-            valid_to,
-            payload.get("transactionId"),
-            source,
-            payload,
-        )
-    )

@@ -148,7 +148,7 @@ def _winner(segments: Sequence[tuple[int, int, int, _Level]]) -> Steps:
     index = 0
     for point in points:
         while index < len(ordered) and ordered[index][0] <= point:
-            begin, finish, stack, level = ordered[index]
+            _, finish, stack, level = ordered[index]
             heapq.heappush(heap, (-stack, level, finish))
             index += 1
         while heap and heap[0][2] <= point:
@@ -235,7 +235,11 @@ def _evse_steps(profiles: Sequence[Profile], evse_id: int, window: _Window) -> S
     watts = conditions.evse_max_power.get(evse_id, 0.0)
     phases = conditions.supply_phases
     maximum = _Level(convert(watts, "W", window.unit, phases, conditions.voltage), phases, 0.0)
-    caps = [window.layer(chosen(MAX_PROFILE, 0)), window.layer(chosen(EXTERNAL, 0)), window.layer(chosen(EXTERNAL, evse_id), session)]
+    caps = [
+        window.layer(chosen(MAX_PROFILE, 0)),
+        window.layer(chosen(EXTERNAL, 0)),
+        window.layer(chosen(EXTERNAL, evse_id), session),
+    ]
     return _combine([tx_layer, *caps], _evse_limit(maximum))
 
 
@@ -250,7 +254,10 @@ def composite_schedule(
     if evse_id == 0:
         evse_ids = sorted(conditions.evse_max_power)
         layers = [_evse_steps(usable, evse, window) for evse in evse_ids]
-        caps = [window.layer(p for p in usable if p.purpose == purpose and p.evse_id == 0) for purpose in (MAX_PROFILE, EXTERNAL)]
+        caps = [
+            window.layer(p for p in usable if p.purpose == purpose and p.evse_id == 0)
+            for purpose in (MAX_PROFILE, EXTERNAL)
+        ]
         steps = _combine([*layers, *caps], _station_limit(conditions.supply_phases, len(evse_ids)))
     else:
         steps = _evse_steps(usable, evse_id, window)

@@ -99,6 +99,17 @@ class Notify:
 
 
 @dataclass(frozen=True, slots=True)
+class ApplyChargingLimit:
+    """Smart charging (block K): from now on the EVSE may draw at most `limit` (unit "A" per phase or "W") on
+    `phases` phases; 0 means pause. Emitted only when the EVSE's effective limit changes."""
+
+    evse_id: int
+    limit: float
+    unit: str
+    phases: int
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -112,5 +123,7 @@ class InternalError:
     message: str
 
 
-Effect = Connect | Disconnect | SendFrame | Persist | Ask | PerformReset | Notify | Log | InternalError
+Effect = (
+    Connect | Disconnect | SendFrame | Persist | Ask | PerformReset | Notify | Log | InternalError | ApplyChargingLimit
+)
 Effects = tuple[Effect, ...]

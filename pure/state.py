@@ -5,10 +5,11 @@ Payload dicts inside the state are built once and never mutated; everything else
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from chargecore.pure.charging_profiles import SmartCharging
 from chargecore.pure.device_model import DeviceModel
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
@@ -162,3 +163,4 @@ class Station:
     next_question_id: int = 1
     epoch: int = 1
     """How many times this station identity has started; persisted, part of every message id."""
+    smart_charging: SmartCharging = field(default_factory=SmartCharging)

@@ -15,7 +15,7 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc
+from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc, smart_charging
 from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
@@ -47,6 +47,10 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "Reset": provisioning.handle_reset,
         "TriggerMessage": remote_control.handle_trigger_message,
         "DataTransfer": data_transfer.handle_data_transfer,
+        "SetChargingProfile": smart_charging.handle_set_charging_profile,
+        "GetCompositeSchedule": smart_charging.handle_get_composite_schedule,
+        "GetChargingProfiles": smart_charging.handle_get_charging_profiles,
+        "ClearChargingProfile": smart_charging.handle_clear_charging_profile,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -66,6 +70,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
         for connector_index in range(count)
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
+    station = smart_charging.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
@@ -78,6 +83,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lambda station: station.connection.retry_at,
     lambda station: station.registration.retry_at,
     lambda station: station.registration.heartbeat_at,
+    smart_charging.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -97,9 +103,10 @@ def step(station: Station, event: Input) -> tuple[Station, Effects]:
 
 def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     """After every input: tell the CSMS of status changes it has not heard of, then send what may go next."""
-    effects: Effects = ()
+    station, effects = smart_charging.settle(station, now)
     if connection.is_up(station) and provisioning.is_accepted(station):
-        station, effects = availability.report_statuses(station, now)
+        station, reported = availability.report_statuses(station, now)
+        effects += reported
     if not station.rpc.queue:  # nothing to send: skip the MessageTimeout lookup and the state copy
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
