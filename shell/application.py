@@ -32,6 +32,10 @@ class ChargerApplication(Protocol):
         """Registration changes, connector status changes, answers to our DataTransfers."""
         ...
 
+    def apply_charging_limit(self, evse_id: int, limit: float, unit: str, phases: int) -> None:
+        """Smart charging: from now on the EVSE draws at most `limit` ("A" per phase or "W") on `phases` phases."""
+        ...
+
 
 class SimulatedCharger:
     """Allows every reset, answers DataTransfer for registered vendors, and remembers what it was told."""
@@ -41,6 +45,8 @@ class SimulatedCharger:
         self.allow_reset = allow_reset
         self.events: list[Event] = []
         self.resets: list[tuple[str, int | None]] = []
+        self.limits: dict[int, tuple[float, str, int]] = {}
+        """The charging limit each EVSE obeys: (limit, unit, phases)."""
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -60,3 +66,7 @@ class SimulatedCharger:
     def on_event(self, event: Event) -> None:
         with self._lock:
             self.events.append(event)
+
+    def apply_charging_limit(self, evse_id: int, limit: float, unit: str, phases: int) -> None:
+        with self._lock:
+            self.limits[evse_id] = (limit, unit, phases)

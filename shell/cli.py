@@ -25,6 +25,7 @@ OPERATOR_HELP = """commands:
   recover EVSE [CONNECTOR]      the fault is cleared
   datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]   send a DataTransfer to the CSMS
   set COMPONENT VARIABLE VALUE  change a device-model value
+  limits                        the charging limit each EVSE obeys now, and the installed charging profiles
   reset                         reset the station here (boot reason LocalReset)
   quit                          close the connection and stop"""
 
@@ -104,6 +105,28 @@ def describe(station: ChargingStation) -> str:
     return "\n".join(lines)
 
 
+def describe_limits(station: ChargingStation) -> str:
+    """What the smart-charging block applies now (the EVSE maximum until a profile limits it)."""
+    state = station.state.smart_charging
+    applied = {limit.evse_id: limit for limit in state.applied}
+    lines = []
+    for evse_id in range(1, len(station.state.identity.evse_connectors) + 1):
+        limit = applied.get(evse_id)
+        told = (
+            "its maximum (no limit applied)"
+            if limit is None
+            else f"{limit.limit:.1f} {limit.unit} on {limit.phases} phases"
+        )
+        lines.append(f"  EVSE {evse_id}: {told}")
+    if state.next_change is not None:
+        lines.append(f"  next change at {state.next_change.isoformat(timespec='seconds')}")
+    lines += [
+        f"  profile {p.profile_id}: {p.purpose} on EVSE {p.evse_id}, {p.kind}, stack level {p.stack_level}"
+        for p in state.profiles
+    ]
+    return "\n".join(["charging limits:", *lines])
+
+
 def _connector_command(station: ChargingStation, change: str) -> Callable[[list[str]], None]:
     def run(words: list[str]) -> None:
         if len(words) not in (1, 2) or not all(w.isdigit() for w in words):
@@ -143,6 +166,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "datatransfer": lambda words: _data_transfer(station, words),
         "set": lambda words: _set(station, words),
         "reset": lambda _: station.submit(LocalReset),
+        "limits": lambda _: print(describe_limits(station), file=out, flush=True),
     }
     for line in lines:
         words = line.split()
