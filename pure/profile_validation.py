@@ -221,11 +221,14 @@ def _phase_to_use(profile: Profile, installed: tuple[Profile, ...], caps: Capabi
 
 
 def _number_phases(profile: Profile, installed: tuple[Profile, ...], caps: Capabilities) -> Rejection | None:
+    """AC: numberPhases within the supply phases (K01.FR.45); DC (0 supply phases): no phase fields (K01.FR.44)."""
     supply = caps.supply_phases.get(profile.evse_id, 3)
     for period in _periods(profile):
         phases = period.get("numberPhases")
+        if supply == 0 and (phases is not None or "phaseToUse" in period):
+            return Rejection("K01.FR.44", "InvalidSchedule", "ChargingSchedulePeriodExtraneousPhaseValues on DC")
         if phases is not None and not 1 <= phases <= supply:
-            return Rejection("K01", "InvalidSchedule", f"ChargingSchedulePeriodUnsupportedNumberPhases: {phases}")
+            return Rejection("K01.FR.45", "InvalidSchedule", f"ChargingSchedulePeriodUnsupportedNumberPhases: {phases}")
     return None
 
 

@@ -133,7 +133,7 @@ def conditions(station: Station) -> Conditions:
             {e: _decimal(station, VariableKey("EVSE", "Power", e), "MaxSet", 22_000.0) for e in _evse_ids(station)}
         ),
         MappingProxyType(transactions),
-        supply_phases=_supply_phases(station, 0),
+        supply_phases=max(1, _supply_phases(station, 0)),  # DC (0): convert A<->W with the voltage alone
         voltage=_decimal(station, VariableKey("ChargingStation", "ACVoltage"), "Actual", 230.0),
         offline=is_offline(station),
         ignored_offline=frozenset(purpose for purpose in ignored.split(",") if purpose),

@@ -241,6 +241,26 @@ def test_a_profile_without_schedule_or_period_is_a_schema_violation() -> None:
     assert sim.station.smart_charging.profiles == ()
 
 
+@pytest.mark.requirements("K01.FR.44")
+def test_K01_FR_44_a_dc_evse_takes_no_phase_values() -> None:
+    sim = station(**{"EVSE[2]": {"SupplyPhases": 0}})
+    assert rejected(sim, 2, _phase_period(numberPhases=1))[1].startswith("ChargingSchedulePeriodExtraneousPhaseValues")
+    accepted(sim, 2, profile())
+
+
+@pytest.mark.requirements("K01.FR.29")
+def test_K01_FR_29_without_smart_charging_the_requests_are_not_supported() -> None:
+    sim = station(SmartChargingCtrlr={"Available": False})
+    for action, payload in (
+        ("SetChargingProfile", {"evseId": 1, "chargingProfile": profile()}),
+        ("GetCompositeSchedule", {"evseId": 1, "duration": 60}),
+        ("GetChargingProfiles", {"requestId": 1, "chargingProfile": {}}),
+        ("ClearChargingProfile", {"chargingProfileId": 1}),
+    ):
+        (reply,) = replies(sim.csms_call(action, payload, "x"))
+        assert reply[:3] == [4, "x", "NotSupported"], reply
+
+
 def _phase_period(**fields: Any) -> dict[str, Any]:
     charging_profile = profile()
     charging_profile["chargingSchedule"][0]["chargingSchedulePeriod"][0].update(fields)
@@ -262,7 +282,8 @@ def test_K01_FR_20_phase_to_use_only_when_ac_phase_switching_is_supported() -> N
     assert (code, info.split(" ")[0]) == ("InvalidSchedule", "PhaseToUseACPhaseSwitchingUnsupported")
 
 
-def test_number_phases_never_exceeds_the_supply_phases() -> None:
+@pytest.mark.requirements("K01.FR.45")
+def test_K01_FR_45_number_phases_never_exceeds_the_supply_phases() -> None:
     sim = station(**{"EVSE[1]": {"SupplyPhases": 1}})
     assert rejected(sim, 1, _phase_period(numberPhases=3))[1].startswith(
         "ChargingSchedulePeriodUnsupportedNumberPhases"
@@ -337,7 +358,6 @@ def limits(answer: dict[str, Any]) -> list[tuple[int, float]]:
     return [(p["startPeriod"], p["limit"]) for p in answer["schedule"]["chargingSchedulePeriod"]]
 
 
-@pytest.mark.requirements("K08.FR.01")
 def test_K08_composite_of_an_evse_merges_max_tx_default_and_tx_profile() -> None:
     sim = with_transaction(station(), started_s=2)
     accepted(sim, 0, profile(1, purpose="ChargingStationMaxProfile", periods=[(0, 32.0), (1800, 20.0)]))
@@ -368,6 +388,7 @@ def test_K08_watts_convert_with_phases_and_nominal_voltage() -> None:
     assert period == {"startPeriod": 0, "limit": 16.0 * 230 * 3, "numberPhases": 3}
 
 
+@pytest.mark.requirements("K08.FR.02")
 def test_K08_an_unknown_evse_or_unit_is_rejected() -> None:
     sim = station(SmartChargingCtrlr={"RateUnit": "A"})
     assert composite(sim, 5, 60)["status"] == "Rejected"
