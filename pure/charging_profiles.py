@@ -79,3 +79,5 @@ class SmartCharging:
     """What the applied limits were computed from (profiles, transactions, offline); a change recomputes them."""
     next_change: datetime | None = None
     """When the effective limit of some EVSE changes next (a period boundary); None without profiles."""
+    notified: tuple[AppliedLimit, ...] = ()
+    """The external limit per EVSE the CSMS was last told of with NotifyChargingLimit (K12)."""

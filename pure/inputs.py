@@ -104,6 +104,19 @@ class LocalReset:
     now: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalLimit:
+    """A local controller (EMS, SO = grid operator, Other) limits an EVSE, or the station (EVSE 0), from now on
+    (K11-K13); `limit` None releases its limit."""
+
+    now: datetime
+    evse_id: int
+    limit: float | None
+    unit: str = "A"
+    source: str = "EMS"
+    grid_critical: bool | None = None
+
+
 Input = (
     PowerUp
     | Connected
@@ -116,4 +129,5 @@ Input = (
     | Shutdown
     | ChangeVariable
     | LocalReset
+    | ExternalLimit
 )

@@ -183,7 +183,8 @@ def _with_profiles(station: Station, profiles: tuple[Profile, ...]) -> Station:
     )
 
 
-def _removed(station: Station, gone: tuple[Profile, ...]) -> tuple[Station, Effects]:
+def remove(station: Station, gone: tuple[Profile, ...]) -> tuple[Station, Effects]:
+    """Uninstall these profiles and delete them from storage."""
     if not gone:
         return station, ()
     kept = tuple(p for p in station.smart_charging.profiles if p not in gone)
@@ -212,7 +213,7 @@ def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
 def on_transaction_ended(station: Station, evse_id: int, transaction_id: str, now: datetime) -> tuple[Station, Effects]:
     """K02: a TxProfile lives as long as its transaction; the transactions block calls this when one ends."""
     gone = tuple(p for p in station.smart_charging.profiles if p.purpose == TX and p.transaction_id == transaction_id)
-    return _removed(station, gone)
+    return remove(station, gone)
 
 
 # --- SetChargingProfile (K01) ------------------------------------------------------------------------------------
@@ -360,7 +361,7 @@ def handle_clear_charging_profile(station: Station, call: Call, now: datetime) -
     gone = tuple(p for p in station.smart_charging.profiles if _matches_clear(p, call.payload))
     if not gone:
         return station, Reply({"status": "Unknown"}), ()
-    cleared, effects = _removed(station, gone)
+    cleared, effects = remove(station, gone)
     return cleared, Reply({"status": "Accepted"}), effects
 
 

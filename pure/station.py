@@ -15,7 +15,16 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc, smart_charging
+from chargecore.pure import (
+    availability,
+    connection,
+    data_transfer,
+    external_limits,
+    provisioning,
+    remote_control,
+    rpc,
+    smart_charging,
+)
 from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
@@ -25,6 +34,7 @@ from chargecore.pure.inputs import (
     Connected,
     ConnectionLost,
     ConnectorChanged,
+    ExternalLimit,
     FrameReceived,
     Input,
     LocalReset,
@@ -245,6 +255,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         Shutdown: _shutdown,
         ChangeVariable: _change_variable,
         LocalReset: _local_reset,
+        ExternalLimit: external_limits.on_external_limit,
     }
 )
 

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from chargecore.pure.availability import connector_status
 from chargecore.pure.device_model import get_int
-from chargecore.pure.inputs import LocalReset
+from chargecore.pure.inputs import ExternalLimit, LocalReset
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 
 OPERATOR_HELP = """commands:
@@ -26,6 +26,7 @@ OPERATOR_HELP = """commands:
   datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]   send a DataTransfer to the CSMS
   set COMPONENT VARIABLE VALUE  change a device-model value
   limits                        the charging limit each EVSE obeys now, and the installed charging profiles
+  external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   reset                         reset the station here (boot reason LocalReset)
   quit                          close the connection and stop"""
 
@@ -127,6 +128,18 @@ def describe_limits(station: ChargingStation) -> str:
     return "\n".join(["charging limits:", *lines])
 
 
+def _external(station: ChargingStation, words: list[str]) -> None:
+    usage = "usage: external EVSE AMPS|clear [EMS|SO|Other]"
+    if len(words) not in (2, 3) or not words[0].isdigit():
+        raise UsageError(usage)
+    try:
+        limit = None if words[1] == "clear" else float(words[1])
+    except ValueError:
+        raise UsageError(usage) from None
+    evse_id, source = int(words[0]), words[2] if len(words) == 3 else "EMS"
+    station.submit(lambda now: ExternalLimit(now, evse_id, limit, "A", source))
+
+
 def _connector_command(station: ChargingStation, change: str) -> Callable[[list[str]], None]:
     def run(words: list[str]) -> None:
         if len(words) not in (1, 2) or not all(w.isdigit() for w in words):
@@ -167,6 +180,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "set": lambda words: _set(station, words),
         "reset": lambda _: station.submit(LocalReset),
         "limits": lambda _: print(describe_limits(station), file=out, flush=True),
+        "external": lambda words: _external(station, words),
     }
     for line in lines:
         words = line.split()
