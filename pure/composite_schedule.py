@@ -71,7 +71,7 @@ class CompositeSchedule:
         return self.periods[bisect_right([p.start for p in self.periods], second) - 1]
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class _Level:
     """What one layer says during a stretch of time, in the requested unit."""
 
@@ -140,20 +140,23 @@ def _segments(
 
 
 def _winner(segments: Sequence[tuple[int, int, int, _Level]]) -> Steps:
-    """Per second the level of the highest stack level in force (lowest level among equals): a heap sweep."""
+    """Per second the level of the highest stack level in force (lowest level among equals): a heap sweep.
+
+    Heap entries are plain tuples (-stack, limit, phases, min rate, end, n, level): comparisons stay native and
+    the unique n settles full ties before the level is reached."""
     ordered = sorted(segments, key=lambda segment: segment[0])
     points = sorted({0, *(s[0] for s in segments), *(s[1] for s in segments)})
-    heap: list[tuple[int, _Level, int]] = []
+    heap: list[tuple[int, float, int, float, int, int, _Level]] = []
     steps: Steps = []
     index = 0
     for point in points:
         while index < len(ordered) and ordered[index][0] <= point:
             _, finish, stack, level = ordered[index]
-            heapq.heappush(heap, (-stack, level, finish))
+            heapq.heappush(heap, (-stack, level.limit, level.phases, level.min_rate, finish, index, level))
             index += 1
-        while heap and heap[0][2] <= point:
+        while heap and heap[0][4] <= point:
             heapq.heappop(heap)
-        steps.append((point, heap[0][1] if heap else None))
+        steps.append((point, heap[0][6] if heap else None))
     return steps
 
 
@@ -161,15 +164,14 @@ Combine = Callable[[Sequence[_Level | None]], _Level | None]
 
 
 def _combine(layers: Sequence[Steps], combine: Combine) -> Steps:
-    """Merge step functions point by point: one pass over the union of their boundaries."""
-    points = sorted({point for steps in layers for point, _ in steps})
-    cursors = [0] * len(layers)
+    """Merge step functions point by point: one pass over their boundaries in time order."""
+    events = sorted((point, i, level) for i, steps in enumerate(layers) for point, level in steps)
+    current: list[_Level | None] = [None] * len(layers)
     merged: Steps = []
-    for point in points:
-        for i, steps in enumerate(layers):
-            while cursors[i] + 1 < len(steps) and steps[cursors[i] + 1][0] <= point:
-                cursors[i] += 1
-        merged.append((point, combine([steps[cursors[i]][1] for i, steps in enumerate(layers)])))
+    for index, (point, layer, level) in enumerate(events):
+        current[layer] = level
+        if index + 1 == len(events) or events[index + 1][0] != point:
+            merged.append((point, combine(current)))
     return merged
 
 

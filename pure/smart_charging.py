@@ -175,12 +175,10 @@ def _persist_entry(profile: Profile) -> tuple[str, Any]:
 def _with_profiles(station: Station, profiles: tuple[Profile, ...]) -> Station:
     """New profile set (sorted by id), and SmartChargingCtrlr.Entries[ChargingProfiles] counting them."""
     ordered = tuple(sorted(profiles, key=lambda p: p.profile_id))
-    model = set_value(station.device_model, ENTRIES, str(len(ordered)), respect_mutability=False)
-    return replace(
-        station,
-        device_model=model.value_or(station.device_model),
-        smart_charging=replace(station.smart_charging, profiles=ordered),
-    )
+    model = station.device_model
+    if len(ordered) != len(station.smart_charging.profiles) or get_value(model, ENTRIES) != str(len(ordered)):
+        model = set_value(model, ENTRIES, str(len(ordered)), respect_mutability=False).value_or(model)
+    return replace(station, device_model=model, smart_charging=replace(station.smart_charging, profiles=ordered))
 
 
 def remove(station: Station, gone: tuple[Profile, ...]) -> tuple[Station, Effects]:

@@ -141,3 +141,8 @@ def test_offline_the_ignored_purposes_are_left_out() -> None:
     ignoring = given(offline=True, ignored_offline=frozenset({"TxDefaultProfile"}))
     assert limits([tx_default], 1, ignoring) == [(0, round(MAX_A, 2))]
     assert limits([tx_default], 1, given(ignored_offline=frozenset({"TxDefaultProfile"}))) == [(0, 6.0)]
+
+
+def test_identical_profiles_under_two_ids_limit_like_one() -> None:
+    twins = [make(1, "TxDefaultProfile", 1, [(0, 6.0)]), make(2, "TxDefaultProfile", 1, [(0, 6.0)])]
+    assert limits(twins, 1, given()) == [(0, 6.0)]
