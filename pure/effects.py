@@ -88,7 +88,40 @@ class DataTransferAnswered:
     response: dict[str, Any] | None
 
 
-Event = RegistrationChanged | ConnectorStatusChanged | DataTransferAnswered
+@dataclass(frozen=True, slots=True)
+class TxProfileForEV:
+    """ISO 15118 (K15, K16): a TxProfile was installed for this EVSE's transaction; offer its chargingSchedules
+    to the EV (renegotiating if one was offered before)."""
+
+    evse_id: int
+    transaction_id: str | None
+    charging_profile: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EVChargingNeedsAnswered:
+    """The CSMS's status for a NotifyEVChargingNeeds (None: it gave no usable answer)."""
+
+    evse_id: int
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EVChargingScheduleAnswered:
+    """The CSMS's status for a NotifyEVChargingSchedule (None: it gave no usable answer)."""
+
+    evse_id: int
+    status: str | None
+
+
+Event = (
+    RegistrationChanged
+    | ConnectorStatusChanged
+    | DataTransferAnswered
+    | TxProfileForEV
+    | EVChargingNeedsAnswered
+    | EVChargingScheduleAnswered
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,6 +117,25 @@ class ExternalLimit:
     grid_critical: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class EVChargingNeeds:
+    """ISO 15118 (K15, K17): the EV on this EVSE stated its charging needs (a ChargingNeedsType payload)."""
+
+    now: datetime
+    evse_id: int
+    charging_needs: dict[str, Any]
+    max_schedule_tuples: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EVChargingSchedule:
+    """ISO 15118 (K15): the EV chose this charging schedule (a ChargingScheduleType payload)."""
+
+    now: datetime
+    evse_id: int
+    charging_schedule: dict[str, Any]
+
+
 Input = (
     PowerUp
     | Connected
@@ -130,4 +149,6 @@ Input = (
     | ChangeVariable
     | LocalReset
     | ExternalLimit
+    | EVChargingNeeds
+    | EVChargingSchedule
 )

@@ -20,16 +20,16 @@ from typing import Any
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure import rpc
+from chargecore.pure import iso15118_charging, rpc
 from chargecore.pure.charging_profiles import EXTERNAL, TX, AppliedLimit, Period, Profile, Schedule
 from chargecore.pure.composite_schedule import CompositeSchedule, Conditions, composite_schedule, convert
 from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_value, set_value
-from chargecore.pure.effects import ApplyChargingLimit, Effect, Effects, Persist
+from chargecore.pure.effects import ApplyChargingLimit, Effect, Effects, Log, Persist
 from chargecore.pure.frames import Call, CallError
 from chargecore.pure.message_split import split
 from chargecore.pure.outcome import Handled, Reply
-from chargecore.pure.profile_validation import Capabilities, rejection
-from chargecore.pure.state import Station
+from chargecore.pure.profile_validation import Capabilities, Rejection, rejection
+from chargecore.pure.state import Station, Transaction
 from chargecore.pure.timestamps import ocpp_time, parse_ocpp_time
 
 PERSIST_PREFIX = "smart_charging/profile/"
@@ -232,7 +232,38 @@ def handle_set_charging_profile(station: Station, call: Call, now: datetime) -> 
     if refused is not None:
         return station, _rejected(refused.reason_code, f"{refused.info} ({refused.requirement})"), ()
     installed, effects = install(station, profile)
-    return installed, Reply({"status": "Accepted"}), effects
+    return installed, Reply({"status": "Accepted"}), effects + iso15118_charging.offer_to_ev(profile)
+
+
+# --- RequestStartTransaction with a charging profile (K05) -------------------------------------------------------
+
+_PENDING_TRANSACTION = "(to be started)"
+
+
+def start_profile_rejection(station: Station, evse_id: int, payload: dict[str, Any]) -> Rejection | None:
+    """K05, for the transactions block: may a RequestStartTransaction on this EVSE carry this chargingProfile?
+    Only a TxProfile without transactionId, that breaks no SetChargingProfile rule once its transaction runs."""
+    if payload["chargingProfilePurpose"] != TX or "transactionId" in payload:
+        return Rejection("K05", "InvalidValue", "RequestStartTransaction takes a TxProfile without transactionId")
+    parsed = parse_profile({**payload, "transactionId": _PENDING_TRANSACTION}, evse_id)
+    if isinstance(parsed, Failure):
+        return Rejection("K05", "InvalidValue", parsed.failure())
+    pending = Transaction(_PENDING_TRANSACTION, evse_id, 0, datetime.min)
+    caps = replace(capabilities(station), transactions=MappingProxyType({evse_id: pending}))
+    return rejection(parsed.unwrap(), station.smart_charging.profiles, caps)
+
+
+def adopt_start_profile(
+    station: Station, evse_id: int, transaction_id: str, payload: dict[str, Any]
+) -> tuple[Station, Effects]:
+    """K05, for the transactions block: the transaction a RequestStartTransaction asked for has started; its
+    chargingProfile (checked with `start_profile_rejection`) becomes the TxProfile of that transaction."""
+    parsed = parse_profile({**payload, "transactionId": transaction_id}, evse_id)
+    if isinstance(parsed, Failure):
+        return station, (Log("warning", f"charging profile of the started transaction dropped: {parsed.failure()}"),)
+    profile = parsed.unwrap()
+    installed, effects = install(station, profile)
+    return installed, effects + iso15118_charging.offer_to_ev(profile)
 
 
 # --- GetCompositeSchedule (K08) ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from chargecore.pure import (
     connection,
     data_transfer,
     external_limits,
+    iso15118_charging,
     provisioning,
     remote_control,
     rpc,
@@ -34,6 +35,8 @@ from chargecore.pure.inputs import (
     Connected,
     ConnectionLost,
     ConnectorChanged,
+    EVChargingNeeds,
+    EVChargingSchedule,
     ExternalLimit,
     FrameReceived,
     Input,
@@ -256,6 +259,8 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         ChangeVariable: _change_variable,
         LocalReset: _local_reset,
         ExternalLimit: external_limits.on_external_limit,
+        EVChargingNeeds: iso15118_charging.on_charging_needs,
+        EVChargingSchedule: iso15118_charging.on_charging_schedule,
     }
 )
 
@@ -350,6 +355,8 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
             station,
             data_transfer.on_response(call.payload, payload),
         ),
+        "NotifyEVChargingNeeds": iso15118_charging.needs_answered,
+        "NotifyEVChargingSchedule": iso15118_charging.schedule_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -358,6 +365,10 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
     {
         "BootNotification": lambda station, call, now: (provisioning.on_boot_failed(station, now), ()),
         "DataTransfer": lambda station, call, now: (station, data_transfer.on_response(call.payload, None)),
+        "NotifyEVChargingNeeds": lambda station, call, now: iso15118_charging.needs_answered(station, call, None, now),
+        "NotifyEVChargingSchedule": lambda station, call, now: iso15118_charging.schedule_answered(
+            station, call, None, now
+        ),
     }
 )
 """What each block does when one of its CALLs got no usable answer."""
