@@ -406,9 +406,11 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     limit (its composite schedule now) and hand the changed ones to the hardware."""
     state = station.smart_charging
     due = state.next_change is not None and now >= state.next_change
-    basis = _basis(station)
-    if not due and basis == state.basis:
+    if not due and _basis(station) == state.basis:
         return station, ()
+    moment = _station_clock(station, now)
+    station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
+    state, basis = station.smart_charging, _basis(station)
     unit = rate_units(station)[0]
     seconds = int(HORIZON.total_seconds())
     previous = {applied.evse_id: applied for applied in state.applied}
@@ -430,7 +432,18 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     if next_change is None and state.profiles:
         next_change = now + HORIZON
     settled = replace(state, applied=tuple(applied), basis=basis, next_change=next_change)
-    return replace(station, smart_charging=settled), tuple(effects)
+    return replace(station, smart_charging=settled), purged + tuple(effects)
+
+
+def _expired(profile: Profile, moment: datetime) -> bool:
+    """Never limits again: past validTo, or an Absolute schedule whose duration is over. Such profiles are
+    dropped when the limits are next recomputed, so they stop counting in Entries."""
+    if profile.valid_to is not None and profile.valid_to <= moment:
+        return True
+    schedule = profile.schedule
+    if profile.kind != "Absolute" or schedule.start is None or schedule.duration is None:
+        return False
+    return schedule.start + timedelta(seconds=schedule.duration) <= moment
 
 
 def _unlimited(evse_id: int, unit: str, given: Conditions) -> AppliedLimit:

@@ -510,3 +510,15 @@ def test_a_transaction_start_applies_its_relative_profile() -> None:
     assert applied(sim.tick(10)) == [(2, 6.0)]
     assert sim.station.smart_charging.next_change == at(70)
     assert applied(sim.tick(70)) == [(2, 12.0)]
+
+
+def test_expired_profiles_are_dropped_when_the_limits_are_next_recomputed() -> None:
+    sim = station()
+    accepted(sim, 1, profile(1, periods=[(0, 6.0)], validTo=csms(600)))
+    accepted(sim, 1, profile(2, stack=1, periods=[(0, 8.0)], schedule_extra={"duration": 300}))
+    assert applied(sim.tick(302)) == [(1, 6.0)]
+    assert [p.profile_id for p in sim.station.smart_charging.profiles] == [1]
+    assert applied(sim.tick(602)) == [(1, round(22000 / 690, 3))]
+    assert sim.station.smart_charging.profiles == ()
+    assert persisted(sim.log)["smart_charging/profile/1"] is None
+    assert get_value(sim.station.device_model, smart_charging.ENTRIES) == "0"
