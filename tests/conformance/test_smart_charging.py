@@ -36,6 +36,7 @@ def profile(profile_id: int, purpose: str, limits: list[float], stack: int = 0) 
 
 @pytest.mark.requirements("K01.FR.05", "K08.FR.05", "K09.FR.01", "K10.FR.03")
 def test_the_csms_steers_every_evse_and_the_station(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    csms.answer_automatically("ReportChargingProfiles", {})
     booted = boot(station_factory(evse_connectors=(1, 1)), csms)
     hardware = booted.application
 
@@ -75,6 +76,7 @@ def test_the_csms_steers_every_evse_and_the_station(csms: CsmsDouble, station_fa
 
 
 def test_profiles_survive_a_restart(csms: CsmsDouble, station_factory: StationFactory, tmp_path: Any) -> None:
+    csms.answer_automatically("ReportChargingProfiles", {})
     first = boot(station_factory(data_dir=tmp_path / "kept"), csms)
     reply = csms.call("SetChargingProfile", {"evseId": 1, "chargingProfile": profile(5, "TxDefaultProfile", [10.0])})
     assert reply.payload == {"status": "Accepted"}
