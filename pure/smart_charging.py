@@ -29,6 +29,7 @@ from chargecore.pure.frames import Call, CallError
 from chargecore.pure.message_split import split
 from chargecore.pure.outcome import Handled, Reply
 from chargecore.pure.profile_validation import Capabilities, Rejection, rejection
+from chargecore.pure.schemas import validate
 from chargecore.pure.state import Station, Transaction
 from chargecore.pure.timestamps import ocpp_time, parse_ocpp_time
 
@@ -103,9 +104,14 @@ def _decimal(station: Station, key: VariableKey, attribute: str, default: float)
 
 
 def rate_units(station: Station) -> tuple[str, ...]:
-    """SmartChargingCtrlr.RateUnit in its order; the first is the unit limits are applied in."""
-    listed = get_value(station.device_model, RATE_UNIT) or "A,W"
+    """SmartChargingCtrlr.RateUnit in its order (possibly empty: then no profile is accepted)."""
+    listed = get_value(station.device_model, RATE_UNIT) or ""
     return tuple(unit for unit in listed.split(",") if unit)
+
+
+def applied_unit(station: Station) -> str:
+    """The unit limits reach the hardware in: the first RateUnit, A when none is listed."""
+    return next(iter(rate_units(station)), "A")
 
 
 def _supply_phases(station: Station, evse_id: int) -> int:
@@ -197,12 +203,15 @@ def install(station: Station, profile: Profile) -> tuple[Station, Effects]:
 
 
 def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
-    """The profiles an earlier run persisted (unreadable entries are dropped)."""
+    """The profiles an earlier run persisted; an entry that is no longer a valid profile is dropped."""
     restored = []
     for key, stored in persisted.items():
         if not key.startswith(PERSIST_PREFIX) or not isinstance(stored, Mapping):
             continue
-        parsed = parse_profile(stored["chargingProfile"], stored["evseId"], stored.get("source", "CSO"))
+        request: dict[str, Any] = {"evseId": stored.get("evseId"), "chargingProfile": stored.get("chargingProfile")}
+        if isinstance(validate("SetChargingProfile", "Request", request), Failure):
+            continue
+        parsed = parse_profile(request["chargingProfile"], request["evseId"], stored.get("source", "CSO"))
         if isinstance(parsed, Success):
             restored.append(parsed.unwrap())
     return _with_profiles(station, tuple(restored)) if restored else station
@@ -295,7 +304,7 @@ def handle_get_composite_schedule(station: Station, call: Call, now: datetime) -
         return station, _not_supported(call), ()
     evse_id, duration = call.payload["evseId"], call.payload["duration"]
     units = rate_units(station)
-    unit = call.payload.get("chargingRateUnit") or units[0]
+    unit = call.payload.get("chargingRateUnit") or next(iter(units), "")
     if not 0 <= evse_id <= len(station.identity.evse_connectors):
         return station, _rejected("UnknownEvse", f"EVSE {evse_id} does not exist"), ()
     if unit not in units:
@@ -411,7 +420,7 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     moment = _station_clock(station, now)
     station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
     state, basis = station.smart_charging, _basis(station)
-    unit = rate_units(station)[0]
+    unit = applied_unit(station)
     seconds = int(HORIZON.total_seconds())
     previous = {applied.evse_id: applied for applied in state.applied}
     given = conditions(station)

@@ -331,6 +331,23 @@ def test_profiles_persist_and_are_restored_after_a_restart() -> None:
     assert get_value(restarted.device_model, smart_charging.ENTRIES) == "2"
 
 
+def test_unreadable_stored_profiles_are_dropped_at_restart() -> None:
+    stored = {
+        "smart_charging/profile/1": {"evseId": 1, "chargingProfile": {"id": 1}},
+        "smart_charging/profile/2": "not a profile",
+        "smart_charging/profile/3": {"evseId": 1, "source": "CSO", "chargingProfile": profile(3)},
+    }
+    restarted = make_station((1, 1), stored=stored)
+    assert [p.profile_id for p in restarted.smart_charging.profiles] == [3]
+
+
+def test_without_a_rate_unit_no_profile_is_accepted_and_limits_go_out_in_amperes() -> None:
+    sim = station(SmartChargingCtrlr={"RateUnit": ""})
+    assert rejected(sim, 1, profile())[0] == "UnsupportedRateUnit"
+    assert composite(sim, 1, 60)["status"] == "Rejected"
+    assert smart_charging.applied_unit(sim.station) == "A"
+
+
 @pytest.mark.requirements("K02.FR.05")
 def test_K02_tx_profiles_end_with_their_transaction() -> None:
     sim = with_transaction(station())
