@@ -209,6 +209,15 @@ def _periods_in_order(profile: Profile, installed: tuple[Profile, ...], caps: Ca
     return None
 
 
+def _limits_not_negative(profile: Profile, installed: tuple[Profile, ...], caps: Capabilities) -> Rejection | None:
+    """OCPP 2.0.1 limits what an EVSE draws; a negative limit (discharging) has no meaning in this edition."""
+    for schedule in _schedules(profile):
+        rates = [period["limit"] for period in schedule["chargingSchedulePeriod"]]
+        if any(rate < 0 for rate in [*rates, schedule.get("minChargingRate", 0)]):
+            return Rejection("K01", "InvalidSchedule", "negative limit or minChargingRate")
+    return None
+
+
 def _phase_to_use(profile: Profile, installed: tuple[Profile, ...], caps: Capabilities) -> Rejection | None:
     for period in _periods(profile):
         if "phaseToUse" not in period:
@@ -262,6 +271,7 @@ RULES: tuple[Rule, ...] = (
     _periods_per_schedule,
     _first_period_at_zero,
     _periods_in_order,
+    _limits_not_negative,
     _phase_to_use,
     _number_phases,
 )

@@ -12,6 +12,7 @@ Profile times are on the CSMS clock: the core evaluates them at `now` plus the c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -36,6 +37,9 @@ from chargecore.pure.timestamps import ocpp_time, parse_ocpp_time
 PERSIST_PREFIX = "smart_charging/profile/"
 HORIZON = timedelta(days=1)
 """How far ahead the applied limits look for their next change; recomputed at the latest then."""
+MAX_COMPOSITE_SECONDS = 7 * 86_400
+"""GetCompositeSchedule answers at most a week (the longest recurrence): the cost grows with the recurrences in
+the window, and one request must not stall the core. The answer's duration says what was computed."""
 
 ENTRIES = VariableKey("SmartChargingCtrlr", "Entries", variable_instance="ChargingProfiles")
 IGNORED_OFFLINE = VariableKey("SmartChargingCtrlr", "IgnoredProfilePurposesOffline")
@@ -286,7 +290,7 @@ def composite_for(station: Station, evse_id: int, now: datetime, duration: int, 
 
 def _tenths(limit: float) -> float:
     """OCPP limits have at most one decimal: round down, so the reported limit is never above the real one."""
-    return int(limit * 10 + 1e-9) / 10
+    return math.floor(limit * 10 + 1e-9) / 10
 
 
 def _period_payloads(schedule: CompositeSchedule) -> list[dict[str, Any]]:
@@ -311,6 +315,7 @@ def handle_get_composite_schedule(station: Station, call: Call, now: datetime) -
         return station, _rejected("UnsupportedRateUnit", f"chargingRateUnit {unit} is not in RateUnit"), ()
     if duration < 0:
         return station, _rejected("InvalidValue", "duration must not be negative"), ()
+    duration = min(duration, MAX_COMPOSITE_SECONDS)
     schedule = composite_for(station, evse_id, now, duration, unit)
     payload = {
         "evseId": evse_id,
@@ -452,7 +457,7 @@ def _expired(profile: Profile, moment: datetime) -> bool:
     schedule = profile.schedule
     if profile.kind != "Absolute" or schedule.start is None or schedule.duration is None:
         return False
-    return schedule.start + timedelta(seconds=schedule.duration) <= moment
+    return moment - schedule.start >= timedelta(seconds=schedule.duration)  # no overflow near year 9999
 
 
 def _unlimited(evse_id: int, unit: str, given: Conditions) -> AppliedLimit:

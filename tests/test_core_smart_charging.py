@@ -261,6 +261,26 @@ def test_K01_FR_29_without_smart_charging_the_requests_are_not_supported() -> No
         assert reply[:3] == [4, "x", "NotSupported"], reply
 
 
+def test_profiles_at_the_edges_of_time_are_harmless() -> None:
+    sim = station()
+    far = profile(1, schedule_extra={"startSchedule": "9999-12-31T23:59:59Z", "duration": 2**31 - 1})
+    accepted(sim, 1, far)
+    accepted(
+        sim,
+        2,
+        profile(2, kind="Recurring", recurrencyKind="Weekly", schedule_extra={"startSchedule": "0001-01-01T00:00:00Z"}),
+    )
+    assert composite(sim, 1, 86_400, "A")["status"] == "Accepted"
+    assert limits(composite(sim, 2, 60, "A")) == [(0, 16.0)]
+    sim.tick(100_000)
+
+
+def test_negative_limits_are_rejected() -> None:
+    sim = station()
+    assert rejected(sim, 1, profile(periods=[(0, 16.0), (60, -1.0)]))[0] == "InvalidSchedule"
+    assert rejected(sim, 1, profile(schedule_extra={"minChargingRate": -6.0}))[0] == "InvalidSchedule"
+
+
 def _phase_period(**fields: Any) -> dict[str, Any]:
     charging_profile = profile()
     charging_profile["chargingSchedule"][0]["chargingSchedulePeriod"][0].update(fields)
@@ -403,6 +423,14 @@ def test_K08_watts_convert_with_phases_and_nominal_voltage() -> None:
     accepted(sim, 1, profile(1, periods=[(0, 16.0)]))
     (period,) = composite(sim, 1, 60, "W")["schedule"]["chargingSchedulePeriod"]
     assert period == {"startPeriod": 0, "limit": 16.0 * 230 * 3, "numberPhases": 3}
+
+
+def test_K08_a_composite_is_at_most_a_week_long() -> None:
+    sim = station()
+    accepted(sim, 1, profile(1, kind="Recurring", recurrencyKind="Daily", periods=[(0, 6.0), (3600, 10.0)]))
+    answer = composite(sim, 1, 2**31 - 1, "A")
+    assert answer["schedule"]["duration"] == 7 * 86_400
+    assert len(answer["schedule"]["chargingSchedulePeriod"]) == 14
 
 
 @pytest.mark.requirements("K08.FR.02")
