@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from chargecore.pure import smart_charging
+from chargecore.pure.charging_profiles import Profile
+from chargecore.pure.device_model import VariableKey, set_value
 from chargecore.pure.effects import ApplyChargingLimit, Effects, InternalError, Persist
 from chargecore.pure.inputs import ExternalLimit, FrameReceived, Tick
-from chargecore.pure.profile_validation import _overlap
 from chargecore.pure.state import Station, Transaction
 from chargecore.pure.station import step
 from property_tests.support import CALL, CALLRESULT, T0, csms_time, fresh_station, schema_valid, sent_frames
@@ -170,6 +171,13 @@ def _answered(station: Station, now: Any, number: int, action: str, payload: Any
     return station, effects
 
 
+def _overlap(one: Profile, other: Profile) -> bool:
+    """Whether two validity intervals [validFrom, validTo) share an instant (absent: unbounded)."""
+    starts = [p.valid_from for p in (one, other) if p.valid_from is not None]
+    ends = [p.valid_to for p in (one, other) if p.valid_to is not None]
+    return not starts or not ends or max(starts) < min(ends)
+
+
 def _check(station: Station, storage: dict[str, Any], hardware: dict[int, float], now: Any) -> None:
     profiles = station.smart_charging.profiles
     assert len({p.profile_id for p in profiles}) == len(profiles)
@@ -194,9 +202,7 @@ def _check(station: Station, storage: dict[str, Any], hardware: dict[int, float]
 def test_any_sequence_keeps_profiles_storage_and_hardware_consistent(script: list[tuple[str, Any]]) -> None:
     station = registered("Accepted")
     model = station.device_model
-    enabled = smart_charging.set_value(
-        model, smart_charging.VariableKey("SmartChargingCtrlr", "ExternalControlSignalsEnabled"), "true"
-    ).unwrap()
+    enabled = set_value(model, VariableKey("SmartChargingCtrlr", "ExternalControlSignalsEnabled"), "true").unwrap()
     station = replace(station, device_model=enabled)
     storage: dict[str, Any] = {}
     hardware = {e: 22_000 / 690 for e in (1, 2)}
