@@ -409,7 +409,6 @@ def test_K08_composite_of_an_evse_merges_max_tx_default_and_tx_profile() -> None
     assert composite(sim, 2, 3600, "A")["schedule"]["chargingSchedulePeriod"][0]["limit"] == 25.0
 
 
-@pytest.mark.requirements("K08.FR.05")
 def test_K08_evse_0_sums_the_evses_under_the_station_maximum() -> None:
     sim = station()
     accepted(sim, 0, profile(1, purpose="ChargingStationMaxProfile", periods=[(0, 40.0), (600, 12.0)]))
@@ -433,7 +432,6 @@ def test_K08_a_composite_is_at_most_a_week_long() -> None:
     assert len(answer["schedule"]["chargingSchedulePeriod"]) == 14
 
 
-@pytest.mark.requirements("K08.FR.02")
 def test_K08_an_unknown_evse_or_unit_is_rejected() -> None:
     sim = station(SmartChargingCtrlr={"RateUnit": "A"})
     assert composite(sim, 5, 60)["status"] == "Rejected"
@@ -451,7 +449,7 @@ def report(sim: Sim, request: dict[str, Any]) -> tuple[str, list[dict[str, Any]]
     return reply[2]["status"], [c.payload for c in sent if c.action == "ReportChargingProfiles"]
 
 
-@pytest.mark.requirements("K09.FR.01", "K09.FR.03")
+@pytest.mark.requirements("K09.FR.01")
 def test_K09_profiles_are_reported_by_criteria_and_none_matching_is_no_profiles() -> None:
     sim = station()
     accepted(sim, 0, profile(1, purpose="ChargingStationMaxProfile"))
@@ -486,7 +484,7 @@ def clear(sim: Sim, request: dict[str, Any]) -> str:
     return status
 
 
-@pytest.mark.requirements("K10.FR.02", "K10.FR.03")
+@pytest.mark.requirements("K10.FR.03")
 def test_K10_profiles_are_cleared_by_id_or_by_criteria() -> None:
     sim = station()
     accepted(sim, 0, profile(1, purpose="ChargingStationMaxProfile"))
@@ -530,7 +528,6 @@ def test_clearing_a_profile_gives_the_evse_its_maximum_back() -> None:
     assert applied(effects) == [(2, round(22000 / 690, 3))]
 
 
-@pytest.mark.requirements("K06.FR.01")
 def test_K06_offline_the_ignored_purposes_stop_limiting() -> None:
     sim = station(SmartChargingCtrlr={"IgnoredProfilePurposesOffline": "TxDefaultProfile"})
     accepted(sim, 1, profile(1, periods=[(0, 6.0)]))
@@ -541,7 +538,6 @@ def test_K06_offline_the_ignored_purposes_stop_limiting() -> None:
     assert applied(sim.connect()) == [(1, 6.0)]
 
 
-@pytest.mark.requirements("K06.FR.01")
 def test_K06_offline_profiles_keep_limiting_when_none_is_ignored() -> None:
     sim = station()
     accepted(sim, 1, profile(1, periods=[(0, 6.0)]))

@@ -34,7 +34,7 @@ def profile(profile_id: int, purpose: str, limits: list[float], stack: int = 0) 
     }
 
 
-@pytest.mark.requirements("K01.FR.05", "K08.FR.05", "K09.FR.01", "K10.FR.03")
+@pytest.mark.requirements("K01.FR.05", "K09.FR.01", "K10.FR.03")
 def test_the_csms_steers_every_evse_and_the_station(csms: CsmsDouble, station_factory: StationFactory) -> None:
     csms.answer_automatically("ReportChargingProfiles", {})
     booted = boot(station_factory(evse_connectors=(1, 1)), csms)
