@@ -119,7 +119,43 @@ class VariableChanged:
     source: Literal["CSMS", "station"]
 
 
-Event = RegistrationChanged | ConnectorStatusChanged | OperativeChanged | DataTransferAnswered | VariableChanged
+
+@dataclass(frozen=True, slots=True)
+class TxProfileForEV:
+    """ISO 15118 (K15, K16): a TxProfile was installed for this EVSE's transaction; offer its chargingSchedules
+    to the EV (renegotiating if one was offered before)."""
+
+    evse_id: int
+    transaction_id: str | None
+    charging_profile: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EVChargingNeedsAnswered:
+    """The CSMS's status for a NotifyEVChargingNeeds (None: it gave no usable answer)."""
+
+    evse_id: int
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EVChargingScheduleAnswered:
+    """The CSMS's status for a NotifyEVChargingSchedule (None: it gave no usable answer)."""
+
+    evse_id: int
+    status: str | None
+
+
+Event = (
+    RegistrationChanged
+    | ConnectorStatusChanged
+    | OperativeChanged
+    | DataTransferAnswered
+    | VariableChanged
+    | TxProfileForEV
+    | EVChargingNeedsAnswered
+    | EVChargingScheduleAnswered
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +163,17 @@ class Notify:
     """Tell the application something happened; nothing is expected back."""
 
     event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyChargingLimit:
+    """Smart charging (block K): from now on the EVSE may draw at most `limit` (unit "A" per phase or "W") on
+    `phases` phases; 0 means pause. Emitted only when the EVSE's effective limit changes."""
+
+    evse_id: int
+    limit: float
+    unit: str
+    phases: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,5 +190,7 @@ class InternalError:
     message: str
 
 
-Effect = Connect | Disconnect | SendFrame | Persist | Ask | PerformReset | Notify | Log | InternalError
+Effect = (
+    Connect | Disconnect | SendFrame | Persist | Ask | PerformReset | Notify | Log | InternalError | ApplyChargingLimit
+)
 Effects = tuple[Effect, ...]

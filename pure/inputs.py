@@ -104,6 +104,38 @@ class LocalReset:
     now: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalLimit:
+    """A local controller (EMS, SO = grid operator, Other) limits an EVSE, or the station (EVSE 0), from now on
+    (K11-K13); `limit` None releases its limit."""
+
+    now: datetime
+    evse_id: int
+    limit: float | None
+    unit: str = "A"
+    source: str = "EMS"
+    grid_critical: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EVChargingNeeds:
+    """ISO 15118 (K15, K17): the EV on this EVSE stated its charging needs (a ChargingNeedsType payload)."""
+
+    now: datetime
+    evse_id: int
+    charging_needs: dict[str, Any]
+    max_schedule_tuples: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EVChargingSchedule:
+    """ISO 15118 (K15): the EV chose this charging schedule (a ChargingScheduleType payload)."""
+
+    now: datetime
+    evse_id: int
+    charging_schedule: dict[str, Any]
+
+
 Input = (
     PowerUp
     | Connected
@@ -116,4 +148,7 @@ Input = (
     | Shutdown
     | ChangeVariable
     | LocalReset
+    | ExternalLimit
+    | EVChargingNeeds
+    | EVChargingSchedule
 )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from chargecore.pure.charging_profiles import SmartCharging
 from chargecore.pure.device_model import DeviceModel
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
@@ -218,3 +219,4 @@ class Station:
     tokens: TokenStore = field(default_factory=TokenStore)
     """The local authorization list and the authorization cache (token_store.py)."""
     availability: Availability = Availability()
+    smart_charging: SmartCharging = field(default_factory=SmartCharging)

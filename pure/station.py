@@ -21,12 +21,15 @@ from chargecore.pure import (
     change_availability,
     connection,
     data_transfer,
+    external_limits,
+    iso15118_charging,
     local_list,
     network_profiles,
     provisioning,
     remote_control,
     reports,
     rpc,
+    smart_charging,
     token_store,
     variables,
 )
@@ -39,6 +42,9 @@ from chargecore.pure.inputs import (
     Connected,
     ConnectionLost,
     ConnectorChanged,
+    EVChargingNeeds,
+    EVChargingSchedule,
+    ExternalLimit,
     FrameReceived,
     Input,
     LocalReset,
@@ -70,6 +76,10 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "GetVariables": variables.handle_get_variables,
         "SetVariables": variables.handle_set_variables,
         "ChangeAvailability": change_availability.handle_change_availability,
+        "SetChargingProfile": smart_charging.handle_set_charging_profile,
+        "GetCompositeSchedule": smart_charging.handle_get_composite_schedule,
+        "GetChargingProfiles": smart_charging.handle_get_charging_profiles,
+        "ClearChargingProfile": smart_charging.handle_clear_charging_profile,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -96,6 +106,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station = network_profiles.restore(station, persisted)
     station = token_store.restore(station, persisted)
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
+    station = smart_charging.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
@@ -108,6 +119,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lambda station: station.connection.retry_at,
     lambda station: station.registration.retry_at,
     lambda station: station.registration.heartbeat_at,
+    smart_charging.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -127,12 +139,14 @@ def step(station: Station, event: Input) -> tuple[Station, Effects]:
 
 def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     """After every input: end the RPC session of a connection a block dropped (A01 reconnect), tell the
-    application and the CSMS of status changes they have not heard of, then send what may go next."""
+    application of status changes, apply charging limits that changed, tell the CSMS of status changes it has not
+    heard of, then send what may go next."""
     effects: Effects = ()
     if station.rpc.phase != "closed" and not connection.is_up(station):
         station, effects = _session_ended(station, now)
     station, refreshed = availability.refresh(station)
-    effects += refreshed
+    station, limited = smart_charging.settle(station, now)  # after refresh: the model it watches is final
+    effects += refreshed + limited
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, reported = availability.report_statuses(station, now)
         effects += reported
@@ -264,6 +278,9 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         Shutdown: _shutdown,
         ChangeVariable: variables.change_variable,
         LocalReset: _local_reset,
+        ExternalLimit: external_limits.on_external_limit,
+        EVChargingNeeds: iso15118_charging.on_charging_needs,
+        EVChargingSchedule: iso15118_charging.on_charging_schedule,
     }
 )
 
@@ -360,6 +377,8 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
             station,
             data_transfer.on_response(call.payload, payload),
         ),
+        "NotifyEVChargingNeeds": iso15118_charging.needs_answered,
+        "NotifyEVChargingSchedule": iso15118_charging.schedule_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -368,6 +387,10 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
     {
         "BootNotification": lambda station, call, now: (provisioning.on_boot_failed(station, now), ()),
         "DataTransfer": lambda station, call, now: (station, data_transfer.on_response(call.payload, None)),
+        "NotifyEVChargingNeeds": lambda station, call, now: iso15118_charging.needs_answered(station, call, None, now),
+        "NotifyEVChargingSchedule": lambda station, call, now: iso15118_charging.schedule_answered(
+            station, call, None, now
+        ),
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

@@ -38,6 +38,10 @@ class ChargerApplication(Protocol):
         Rejected; an exception answers Failed. The core has already checked slot, version, URL and security."""
         ...
 
+    def apply_charging_limit(self, evse_id: int, limit: float, unit: str, phases: int) -> None:
+        """Smart charging: from now on the EVSE draws at most `limit` ("A" per phase or "W") on `phases` phases."""
+        ...
+
 
 class SimulatedCharger:
     """Allows every reset and network profile, answers DataTransfer for registered vendors, and remembers what it
@@ -55,6 +59,8 @@ class SimulatedCharger:
         self.network_profiles: list[tuple[int, dict[str, Any]]] = []
         self.events: list[Event] = []
         self.resets: list[tuple[str, int | None]] = []
+        self.limits: dict[int, tuple[float, str, int]] = {}
+        """The charging limit each EVSE obeys: (limit, unit, phases)."""
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -79,3 +85,7 @@ class SimulatedCharger:
         with self._lock:
             self.network_profiles.append((slot, profile))
         return self.allow_network_profiles
+
+    def apply_charging_limit(self, evse_id: int, limit: float, unit: str, phases: int) -> None:
+        with self._lock:
+            self.limits[evse_id] = (limit, unit, phases)

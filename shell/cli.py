@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from chargecore.pure.availability import STATION, connector_status, is_operative
 from chargecore.pure.device_model import get_int
-from chargecore.pure.inputs import LocalReset
+from chargecore.pure.inputs import ExternalLimit, LocalReset
 from chargecore.pure.state import Station
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 
@@ -27,6 +27,8 @@ OPERATOR_HELP = """commands:
   recover EVSE [CONNECTOR]      the fault is cleared
   datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]   send a DataTransfer to the CSMS
   set COMPONENT VARIABLE VALUE  change a device-model value
+  limits                        the charging limit each EVSE obeys now, and the installed charging profiles
+  external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   reset                         reset the station here (boot reason LocalReset)
   quit                          close the connection and stop"""
 
@@ -125,6 +127,40 @@ def describe_availability(state: Station) -> str:
     return "\n".join(lines)
 
 
+def describe_limits(station: ChargingStation) -> str:
+    """What the smart-charging block applies now (the EVSE maximum until a profile limits it)."""
+    state = station.state.smart_charging
+    applied = {limit.evse_id: limit for limit in state.applied}
+    lines = []
+    for evse_id in range(1, len(station.state.identity.evse_connectors) + 1):
+        limit = applied.get(evse_id)
+        told = (
+            "its maximum (no limit applied)"
+            if limit is None
+            else f"{limit.limit:.1f} {limit.unit} on {limit.phases} phases"
+        )
+        lines.append(f"  EVSE {evse_id}: {told}")
+    if state.next_change is not None:
+        lines.append(f"  next change at {state.next_change.isoformat(timespec='seconds')}")
+    lines += [
+        f"  profile {p.profile_id}: {p.purpose} on EVSE {p.evse_id}, {p.kind}, stack level {p.stack_level}"
+        for p in state.profiles
+    ]
+    return "\n".join(["charging limits:", *lines])
+
+
+def _external(station: ChargingStation, words: list[str]) -> None:
+    usage = "usage: external EVSE AMPS|clear [EMS|SO|Other]"
+    if len(words) not in (2, 3) or not words[0].isdigit():
+        raise UsageError(usage)
+    try:
+        limit = None if words[1] == "clear" else float(words[1])
+    except ValueError:
+        raise UsageError(usage) from None
+    evse_id, source = int(words[0]), words[2] if len(words) == 3 else "EMS"
+    station.submit(lambda now: ExternalLimit(now, evse_id, limit, "A", source))
+
+
 def _connector_command(station: ChargingStation, change: str) -> Callable[[list[str]], None]:
     def run(words: list[str]) -> None:
         if len(words) not in (1, 2) or not all(w.isdigit() for w in words):
@@ -165,6 +201,8 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "datatransfer": lambda words: _data_transfer(station, words),
         "set": lambda words: _set(station, words),
         "reset": lambda _: station.submit(LocalReset),
+        "limits": lambda _: print(describe_limits(station), file=out, flush=True),
+        "external": lambda words: _external(station, words),
     }
     for line in lines:
         words = line.split()

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from chargecore.shell.csms import LocalCsms, Record
@@ -47,6 +48,16 @@ class _Script:
     def expect(self, match: str | Callable[[Record], bool]) -> Record:
         return self.csms.wait_for(match, STEP_TIMEOUT, since=self.mark)
 
+    def limit(self, evse_id: int, expected: float) -> None:
+        """Wait until the simulated hardware of the EVSE obeys `expected` amperes."""
+        limits = getattr(self.station.application, "limits", {})
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while limits.get(evse_id, (None,))[0] != expected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"EVSE {evse_id} never applied {expected} A")
+            time.sleep(0.05)
+        print(f"    EVSE {evse_id} hardware now limited to {expected} A", flush=True)
+
     def call(self, action: str, payload: dict[str, object]) -> None:
         answer = self.csms.call(STATION_ID, action, payload)
         print(f"    {action} answered {answer}", flush=True)
@@ -84,6 +95,27 @@ def _play(script: _Script) -> None:
 
     script.step("the CSMS sends a DataTransfer no application handler knows")
     script.call("DataTransfer", {"vendorId": "com.example.unknown"})
+
+    script.step("the CSMS limits EVSE 1 to 10 A now and 6 A from 3 s on (TxDefaultProfile); the station obeys")
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    profile = {
+        "id": 1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [
+            {
+                "id": 1,
+                "startSchedule": start.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}, {"startPeriod": 4, "limit": 6.0}],
+            }
+        ],
+    }
+    script.call("SetChargingProfile", {"evseId": 1, "chargingProfile": profile})
+    script.call("GetCompositeSchedule", {"evseId": 1, "duration": 10, "chargingRateUnit": "A"})
+    script.limit(1, 10.0)
+    script.limit(1, 6.0)
 
     script.step("the CSMS resets the station: it reboots and boots again with reason RemoteReset")
     script.call("Reset", {"type": "Immediate"})

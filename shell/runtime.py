@@ -181,6 +181,9 @@ class ChargingStation:
             self.application.reset_evse(effect.evse_id, effect.reset_type)
         elif isinstance(effect, fx.Notify):
             self.application.on_event(effect.event)
+        elif isinstance(effect, fx.ApplyChargingLimit):
+            self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
+            self.application.apply_charging_limit(effect.evse_id, effect.limit, effect.unit, effect.phases)
         elif isinstance(effect, fx.Log):
             self.log.event(effect.level, effect.message)
         elif isinstance(effect, fx.InternalError):

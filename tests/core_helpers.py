@@ -111,6 +111,9 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "StatusNotification": {},
         "DataTransfer": {"status": "Accepted"},
         "NotifyReport": {},
+        "ReportChargingProfiles": {},
+        "NotifyChargingLimit": {},
+        "ClearedChargingLimit": {},
     }
     return answers[action]
 
