@@ -5,13 +5,14 @@ Payload dicts inside the state are built once and never mutated; everything else
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.device_model import DeviceModel
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
+from chargecore.pure.monitors import Monitor, Monitoring
 
 CONNECTION_LIFECYCLE = Lifecycle(
     "connection",
@@ -80,6 +81,8 @@ class StationIdentity:
     supports_evse_reset: bool = True
     firmware_version: str = "0.1.0"
     serial_number: str | None = None
+    factory_monitors: tuple[Monitor, ...] = ()
+    """Hard-wired and preconfigured variable monitors the integrator ships (block N)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +165,4 @@ class Station:
     next_question_id: int = 1
     epoch: int = 1
     """How many times this station identity has started; persisted, part of every message id."""
+    monitoring: Monitoring = field(default_factory=Monitoring)

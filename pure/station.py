@@ -15,8 +15,17 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc
-from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
+from chargecore.pure import (
+    availability,
+    connection,
+    data_transfer,
+    monitor_events,
+    monitoring,
+    provisioning,
+    remote_control,
+    rpc,
+)
+from chargecore.pure.device_model import DeviceModel, VariableKey
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
 from chargecore.pure.inputs import (
@@ -32,6 +41,7 @@ from chargecore.pure.inputs import (
     SendDataTransfer,
     Shutdown,
     Tick,
+    VariableReported,
 )
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply
 from chargecore.pure.schemas import ACTIONS, validate
@@ -47,6 +57,11 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "Reset": provisioning.handle_reset,
         "TriggerMessage": remote_control.handle_trigger_message,
         "DataTransfer": data_transfer.handle_data_transfer,
+        "SetVariableMonitoring": monitoring.handle_set_variable_monitoring,
+        "ClearVariableMonitoring": monitoring.handle_clear_variable_monitoring,
+        "SetMonitoringBase": monitoring.handle_set_monitoring_base,
+        "SetMonitoringLevel": monitoring.handle_set_monitoring_level,
+        "GetMonitoringReport": monitoring.handle_get_monitoring_report,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -66,11 +81,12 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
         for connector_index in range(count)
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
+    station = monitoring.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
 Timer = Callable[[Station, datetime], tuple[Station, Effects]]
-TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick)
+TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick, monitor_events.on_tick)
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
 DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
@@ -78,6 +94,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lambda station: station.connection.retry_at,
     lambda station: station.registration.retry_at,
     lambda station: station.registration.heartbeat_at,
+    monitor_events.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -205,7 +222,15 @@ def _shutdown(station: Station, event: Shutdown) -> tuple[Station, Effects]:
 
 
 def _change_variable(station: Station, event: ChangeVariable) -> tuple[Station, Effects]:
-    key = VariableKey(
+    return _set_variable(station, _variable_key(event), event.value, event.attribute, event.now, reading=False)
+
+
+def _variable_reported(station: Station, event: VariableReported) -> tuple[Station, Effects]:
+    return _set_variable(station, _variable_key(event), event.value, "Actual", event.now, reading=True)
+
+
+def _variable_key(event: ChangeVariable | VariableReported) -> VariableKey:
+    return VariableKey(
         event.component,
         event.variable,
         event.evse_id,
@@ -213,12 +238,17 @@ def _change_variable(station: Station, event: ChangeVariable) -> tuple[Station, 
         event.component_instance,
         event.variable_instance,
     )
-    changed = set_value(station.device_model, key, event.value, event.attribute)
+
+
+def _set_variable(
+    station: Station, key: VariableKey, value: str, attribute: str, now: datetime, *, reading: bool
+) -> tuple[Station, Effects]:
+    """The application sets a value (mutability respected) or the hardware reports a reading (ReadOnly
+    allowed); the monitors on it are evaluated either way."""
+    changed = monitor_events.change_value(station, key, value, attribute, now, respect_mutability=not reading)
     if isinstance(changed, Failure):
         return station, (Log("warning", f"variable not changed: {changed.failure()}"),)
-    model = changed.unwrap()
-    entries = persistent_changes(station.device_model, model)
-    return replace(station, device_model=model), ((Persist(entries),) if entries else ())
+    return changed.unwrap()
 
 
 def _local_reset(station: Station, event: LocalReset) -> tuple[Station, Effects]:
@@ -238,6 +268,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         Shutdown: _shutdown,
         ChangeVariable: _change_variable,
         LocalReset: _local_reset,
+        VariableReported: _variable_reported,
     }
 )
 
