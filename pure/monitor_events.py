@@ -188,6 +188,12 @@ def reevaluate_thresholds(
     return _evaluate(station, candidates, now)
 
 
+def on_reconnected(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """Back online: threshold monitors that could not report while offline report the situation they find
+    now, so the CSMS never waits for a clearing it was not told of the trip for."""
+    return reevaluate_thresholds(station, now)
+
+
 def change_value(
     station: Station, key: VariableKey, value: str, attribute: str, now: datetime, *, respect_mutability: bool
 ) -> Result[tuple[Station, Effects], DeviceModelError]:

@@ -143,7 +143,8 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     station, effects = provisioning.on_connected(station, event.now)
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
-        effects += reported
+        station, monitored = monitor_events.on_reconnected(station, event.now)
+        effects += reported + monitored
     return replace(station, connection=replace(station.connection, offline_since=None)), effects
 
 
