@@ -136,7 +136,7 @@ def variable_json(key: VariableKey) -> dict[str, Any]:
 
 def number(value: float) -> int | float:
     """67.0 -> 67: how the CSMS most likely wrote it."""
-    return int(value) if value.is_integer() else value
+    return int(value) if float(value).is_integer() else value
 
 
 def monitoring_json(monitor: Monitor) -> dict[str, Any]:
