@@ -92,7 +92,6 @@ def test_every_item_gets_a_result_naming_its_variable_and_accepted_ones_a_new_id
         (monitor("LowerThreshold", -1), "Rejected"),  # below minLimit
         (monitor("Delta", -1), "Rejected"),
         (monitor("Periodic", 0), "Rejected"),
-        (monitor("UpperThreshold", float("inf")), "Rejected"),
         (monitor("Delta", 1, severity=10), "Rejected"),
         (monitor("Delta", 1, id=77), "Rejected"),  # no monitor with that id
     ],
