@@ -289,6 +289,15 @@ def handle_get_monitoring_report(station: Station, call: Call, now: datetime) ->
 # --- restart -----------------------------------------------------------------------------------------------
 
 
+def _factory_state(station: Station, stored: Monitor) -> Monitor | None:
+    """A factory monitor keeps its definition from this firmware and only its trip state or delta reference
+    from storage; one this firmware no longer ships is gone."""
+    factory = _factory(station, stored.monitor_id)
+    if factory is None:
+        return None
+    return replace(factory, tripped=stored.tripped, reference=stored.reference)
+
+
 def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
     """N07.FR.13: the factory monitors overlaid with what an earlier run stored. A stored monitor whose
     variable is gone or no longer supports monitoring is dropped."""
@@ -299,6 +308,8 @@ def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
         monitoring = with_monitor(monitoring, factory)
     for stored_key, record in persisted.items():
         monitor = from_record(record) if stored_key.startswith(MONITOR_KEY_PREFIX) else None
+        if monitor is not None and monitor.origin != "CustomMonitor":
+            monitor = _factory_state(station, monitor)
         definition = None if monitor is None else station.device_model.definitions.get(monitor.key)
         if monitor is not None and definition is not None and definition.supports_monitoring:
             monitoring = with_monitor(monitoring, monitor)

@@ -6,12 +6,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from core_helpers import Sim, at, booted, calls, make_station, persisted, replies
+from core_helpers import Sim, answer_boot, at, booted, calls, make_station, persisted, replies, warnings
+from test_device_model import catalogue_variable, raw_catalogue
 
-from chargecore.pure.device_model import VariableKey, get_value
+from chargecore.pure.device_model import VariableKey, build_device_model, get_value
 from chargecore.pure.effects import Effects
 from chargecore.pure.monitors import Monitor
-from chargecore.pure.state import Transaction
+from chargecore.pure.state import StationIdentity, Transaction
+from chargecore.pure.station import initial_station
 
 POWER = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}}
 AVAILABILITY = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "AvailabilityState"}}
@@ -322,6 +324,30 @@ def test_clearing_a_tripped_threshold_sends_no_cleared_event() -> None:
     assert reading(sim, "100") == []
 
 
+@pytest.mark.requirements("N07.FR.10")
+def test_an_event_on_a_write_only_variable_carries_no_value() -> None:
+    catalogue = raw_catalogue()
+    catalogue_variable(catalogue, "SecurityCtrlr", "BasicAuthPassword")["characteristics"]["supportsMonitoring"] = True
+    model = build_device_model((1,), catalogue=catalogue).unwrap()
+    sim = Sim(initial_station(StationIdentity("CS001", "ws://csms.example", (1,)), model, {}))
+    sim.power_up(0)
+    sim.connect(1)
+    answer_boot(sim)
+    sim.answer_all()
+    target = {"component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}}
+    set_monitors(sim, monitor("Delta", 1, target=target))
+    (event,) = events(sim, sim.change_variable("SecurityCtrlr", "BasicAuthPassword", "0123456789abcdef"))
+    assert event["actualValue"] == ""
+
+
+def test_a_reading_of_an_unknown_variable_changes_nothing() -> None:
+    sim = booted()
+    before = sim.station
+    (warning,) = warnings(sim.report_variable("EVSE", "NoSuchReading", "1", evse_id=1))
+    assert "NoSuchReading" in warning
+    assert sim.station == before
+
+
 def test_events_of_one_change_share_a_notify_event_split_by_the_report_limits() -> None:
     sim = booted(config={"DeviceDataCtrlr": {"ItemsPerMessage[GetReport]": 2}})
     set_monitors(sim, *(monitor("UpperThreshold", 100 * severity, severity) for severity in range(5)))
@@ -516,6 +542,16 @@ def test_monitors_level_and_trip_state_survive_a_restart() -> None:
     assert cleared["eventId"] > tripped["eventId"]
     (new,) = set_monitors(restarted, monitor("Delta", 3))
     assert new["id"] not in {m.monitor_id for m in sim.station.monitoring.monitors}
+
+
+def test_a_factory_monitor_keeps_its_trip_state_but_takes_its_definition_from_the_firmware() -> None:
+    sim = booted(factory_monitors=(HARD_WIRED, PRECONFIGURED))
+    reading(sim, "21500")
+    stored = persisted(sim.log)
+    assert "monitoring/monitor/900" in stored
+    newer = replace(HARD_WIRED, severity=1)
+    (hard,) = make_station(stored=stored, factory_monitors=(newer,)).monitoring.monitors
+    assert hard == replace(newer, tripped=True)
 
 
 def test_a_monitor_on_a_variable_the_station_no_longer_has_is_dropped_on_restart() -> None:
