@@ -26,7 +26,7 @@ from chargecore.pure.device_model import (
     get_bool,
     get_int,
     get_value,
-    persistent_changes,
+    persist_key,
     set_value,
 )
 from chargecore.pure.effects import Effects, Log, Persist
@@ -40,10 +40,10 @@ from chargecore.pure.monitors import (
     Monitoring,
     component_json,
     is_active,
-    persist_key,
+    monitor_key,
     to_record,
     variable_json,
-    with_monitor,
+    with_updates,
 )
 from chargecore.pure.state import Station, Transaction
 from chargecore.pure.timestamps import ocpp_time
@@ -163,13 +163,12 @@ def _evaluate(station: Station, candidates: Iterable[tuple[Monitor, str]], now: 
 
 def on_values_changed(station: Station, changes: tuple[Change, ...], now: datetime) -> tuple[Station, Effects]:
     """Evaluate the threshold and delta monitors of every variable whose Actual value changed."""
-    if not station.monitoring.monitors:
-        return station, ()
-    changed = {key: new for key, attribute, old, new in changes if attribute == "Actual" and old != new}
+    watching = station.monitoring.watching
     candidates = [
-        (monitor, changed[monitor.key])
-        for monitor in station.monitoring.monitors
-        if monitor.kind not in PERIODIC and monitor.key in changed
+        (monitor, new)
+        for key, attribute, old, new in changes
+        if attribute == "Actual" and old != new
+        for monitor in watching.get(key, ())
     ]
     return _evaluate(station, candidates, now) if candidates else (station, ())
 
@@ -202,12 +201,12 @@ def change_value(
     changed = set_value(before, key, value, attribute, respect_mutability=respect_mutability)
     if isinstance(changed, Failure):
         return Failure(changed.failure())
-    model = changed.unwrap()
-    entries = persistent_changes(before, model)
+    old = get_value(before, key, attribute)
+    persistent = before.definitions[key].attributes[attribute].persistent and old != value
     station, effects = on_values_changed(
-        replace(station, device_model=model), ((key, attribute, get_value(before, key, attribute), value),), now
+        replace(station, device_model=changed.unwrap()), ((key, attribute, old, value),), now
     )
-    return Success((station, ((Persist(entries),) if entries else ()) + effects))
+    return Success((station, ((Persist(((persist_key(key, attribute), value),)),) if persistent else ()) + effects))
 
 
 # --- periodic monitors (N08) -------------------------------------------------------------------------------
@@ -239,16 +238,16 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
         return station, ()
     offset = station.registration.clock_offset
     gate = _gate(station)
-    monitoring = station.monitoring
+    moved = []
     trips = []
     for monitor in due:
         assert monitor.due_at is not None
         on_time = _on_grid(monitor, monitor.due_at, offset) and now - monitor.due_at < monitor.period
-        moved = replace(monitor, due_at=next_slot(monitor, now, offset))
-        monitoring = with_monitor(monitoring, moved)
-        if on_time and gate.allows(moved):
-            trips.append((moved, get_value(station.device_model, moved.key) or ""))
-    return _report(replace(station, monitoring=monitoring), trips, now)
+        rescheduled = replace(monitor, due_at=next_slot(monitor, now, offset))
+        moved.append(rescheduled)
+        if on_time and gate.allows(rescheduled):
+            trips.append((rescheduled, get_value(station.device_model, rescheduled.key) or ""))
+    return _report(replace(station, monitoring=with_updates(station.monitoring, moved)), trips, now)
 
 
 def deadline(station: Station) -> datetime | None:
@@ -260,14 +259,13 @@ def deadline(station: Station) -> datetime | None:
 # --- NotifyEvent -------------------------------------------------------------------------------------------
 
 
-def _reserve_event_ids(monitoring: Monitoring, count: int) -> tuple[Monitoring, int, Effects]:
+def _reserve_event_ids(monitoring: Monitoring, count: int) -> tuple[int, int, Effects]:
+    """(first id, the new limit, the Persist of a newly reserved block if one was needed)."""
     first = monitoring.next_event_id
-    after = first + count
-    if after <= monitoring.event_id_limit:
-        return replace(monitoring, next_event_id=after), first, ()
-    limit = after + EVENT_ID_BLOCK
-    reserved = replace(monitoring, next_event_id=after, event_id_limit=limit)
-    return reserved, first, (Persist(((EVENT_ID_LIMIT_KEY, limit),)),)
+    if first + count <= monitoring.event_id_limit:
+        return first, monitoring.event_id_limit, ()
+    limit = first + count + EVENT_ID_BLOCK
+    return first, limit, (Persist(((EVENT_ID_LIMIT_KEY, limit),)),)
 
 
 def _actual_value(station: Station, monitor: Monitor, value: str) -> str:
@@ -305,10 +303,13 @@ def _report(station: Station, trips: list[tuple[Monitor, str]], now: datetime) -
     offline the queue keeps it until the station is back (N07.FR.04, N08.FR.03)."""
     if not trips:
         return station, ()
-    monitoring, first_id, effects = _reserve_event_ids(station.monitoring, len(trips))
-    for monitor, _ in trips:
-        monitoring = with_monitor(monitoring, monitor)
-    stored = tuple((persist_key(m.monitor_id), to_record(m)) for m, _ in trips if m.kind not in PERIODIC)
+    first_id, limit, effects = _reserve_event_ids(station.monitoring, len(trips))
+    monitoring = replace(
+        with_updates(station.monitoring, (monitor for monitor, _ in trips)),
+        next_event_id=first_id + len(trips),
+        event_id_limit=limit,
+    )
+    stored = tuple((monitor_key(m.monitor_id), to_record(m)) for m, _ in trips if m.kind not in PERIODIC)
     if stored:
         effects += (Persist(stored),)
     station = replace(station, monitoring=monitoring)

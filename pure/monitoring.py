@@ -32,7 +32,7 @@ from chargecore.pure.monitors import (
     from_record,
     is_active,
     key_of,
-    persist_key,
+    monitor_key,
     report_items,
     to_record,
     with_monitor,
@@ -154,7 +154,7 @@ def handle_set_variable_monitoring(station: Station, call: Call, now: datetime) 
         results.append(result)
     if not accepted:
         return station, Reply({"setMonitoringResult": results}), ()
-    stored = tuple((persist_key(m.monitor_id), to_record(m)) for m in accepted)
+    stored = tuple((monitor_key(m.monitor_id), to_record(m)) for m in accepted)
     persist = Persist((*stored, (NEXT_ID_KEY, monitoring.next_monitor_id)))
     station, events = monitor_events.reevaluate_thresholds(
         replace(station, monitoring=monitoring), now, frozenset(m.monitor_id for m in accepted)
@@ -200,7 +200,7 @@ def handle_clear_variable_monitoring(station: Station, call: Call, now: datetime
                 monitoring = without(monitoring, (monitor_id,))
             else:
                 monitoring = with_monitor(monitoring, _revived(station, factory))
-            cleared.append((persist_key(monitor_id), None))
+            cleared.append((monitor_key(monitor_id), None))
         results.append({"id": monitor_id, "status": status})
     after: Effects = (Persist(tuple(cleared)),) if cleared else ()
     return replace(station, monitoring=monitoring), Reply({"clearMonitoringResult": results}), after
@@ -236,7 +236,7 @@ def handle_set_monitoring_base(station: Station, call: Call, now: datetime) -> H
                 monitoring = with_monitor(monitoring, _revived(station, factory))
         station = replace(station, monitoring=monitoring)
         if customs:
-            effects += (Persist(tuple((persist_key(monitor_id), None) for monitor_id in customs)),)
+            effects += (Persist(tuple((monitor_key(monitor_id), None) for monitor_id in customs)),)
     station, events = monitor_events.reevaluate_thresholds(station, now)
     return station, Reply({"status": "Accepted"}), effects + events
 

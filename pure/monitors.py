@@ -8,8 +8,9 @@ N07-N08) build on it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Literal
 
 from chargecore.pure.device_model import DeviceModel, VariableKey
@@ -72,6 +73,16 @@ class Monitoring:
     next_event_id: int = 1
     event_id_limit: int = 1
     """Event ids below this are reserved by a persisted block, so ids keep increasing across restarts."""
+    watching: Mapping[VariableKey, tuple[Monitor, ...]] = field(init=False, repr=False, compare=False)
+    """The threshold and delta monitors of each variable, derived from `monitors`: evaluating a reading costs
+    a lookup and that variable's monitors, however many monitors the station has."""
+
+    def __post_init__(self) -> None:
+        index: dict[VariableKey, list[Monitor]] = {}
+        for monitor in self.monitors:
+            if monitor.kind not in PERIODIC:
+                index.setdefault(monitor.key, []).append(monitor)
+        object.__setattr__(self, "watching", MappingProxyType({key: tuple(found) for key, found in index.items()}))
 
 
 def find(monitoring: Monitoring, monitor_id: int) -> Monitor | None:
@@ -80,10 +91,18 @@ def find(monitoring: Monitoring, monitor_id: int) -> Monitor | None:
 
 def with_monitor(monitoring: Monitoring, monitor: Monitor) -> Monitoring:
     """Add or replace (by id) one monitor, keeping the order by id."""
-    others = [m for m in monitoring.monitors if m.monitor_id != monitor.monitor_id]
-    monitors = tuple(sorted([*others, monitor], key=lambda m: m.monitor_id))
+    if find(monitoring, monitor.monitor_id) is not None:
+        monitors = tuple(monitor if m.monitor_id == monitor.monitor_id else m for m in monitoring.monitors)
+    else:
+        monitors = tuple(sorted([*monitoring.monitors, monitor], key=lambda m: m.monitor_id))
     next_id = max(monitoring.next_monitor_id, monitor.monitor_id + 1)
     return replace(monitoring, monitors=monitors, next_monitor_id=next_id)
+
+
+def with_updates(monitoring: Monitoring, updated: Iterable[Monitor]) -> Monitoring:
+    """Replace existing monitors by id in one pass (their ids are already in `monitoring`)."""
+    by_id = {monitor.monitor_id: monitor for monitor in updated}
+    return replace(monitoring, monitors=tuple(by_id.get(m.monitor_id, m) for m in monitoring.monitors))
 
 
 def without(monitoring: Monitoring, monitor_ids: Iterable[int]) -> Monitoring:
@@ -210,12 +229,12 @@ def report_items(
 # --- persistence -----------------------------------------------------------------------------------------
 
 
-def persist_key(monitor_id: int) -> str:
+def monitor_key(monitor_id: int) -> str:
     return f"{MONITOR_KEY_PREFIX}{monitor_id}"
 
 
 def to_record(monitor: Monitor) -> dict[str, Any]:
-    """The JSON-able form stored under `persist_key`; the schedule (`due_at`) is derived again on restore."""
+    """The JSON-able form stored under `monitor_key`; the schedule (`due_at`) is derived again on restore."""
     key = monitor.key
     return {
         "id": monitor.monitor_id,
