@@ -233,16 +233,15 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
 
     A report time that is no longer on the monitor's grid (the CSMS moved the clock) or passed more than one
     interval ago (the station was off) is skipped rather than reported late."""
-    due = [m for m in station.monitoring.monitors if m.due_at is not None and m.due_at <= now]
+    due = [(m, m.due_at) for m in station.monitoring.monitors if m.due_at is not None and m.due_at <= now]
     if not due:
         return station, ()
     offset = station.registration.clock_offset
     gate = _gate(station)
     moved = []
     trips = []
-    for monitor in due:
-        assert monitor.due_at is not None
-        on_time = _on_grid(monitor, monitor.due_at, offset) and now - monitor.due_at < monitor.period
+    for monitor, due_at in due:
+        on_time = _on_grid(monitor, due_at, offset) and now - due_at < monitor.period
         rescheduled = replace(monitor, due_at=next_slot(monitor, now, offset))
         moved.append(rescheduled)
         if on_time and gate.allows(rescheduled):
