@@ -191,11 +191,22 @@ def test_clearing_a_replaced_preconfigured_monitor_brings_the_factory_one_back()
     assert sim.station.monitoring.monitors == (PRECONFIGURED,)
 
 
-@pytest.mark.requirements("N06.FR.06")
-def test_clear_over_the_declared_items_is_refused() -> None:
-    sim = booted(config={"MonitoringCtrlr": {"ItemsPerMessage[ClearVariableMonitoring]": 2}})
-    reply, _ = answer(sim, "ClearVariableMonitoring", {"id": [1, 2, 3]})
+@pytest.mark.requirements("N06.FR.06", "N06.FR.07")
+def test_clear_over_the_declared_items_or_bytes_is_refused() -> None:
+    sim = booted(
+        config={
+            "MonitoringCtrlr": {
+                "ItemsPerMessage[ClearVariableMonitoring]": 3,
+                "BytesPerMessage[ClearVariableMonitoring]": 80,
+            }
+        }
+    )
+    reply, _ = answer(sim, "ClearVariableMonitoring", {"id": [1, 2, 3, 4]})
     assert reply[2] == "OccurrenceConstraintViolation"
+    reply, _ = answer(sim, "ClearVariableMonitoring", {"id": [1_000_000_001, 1_000_000_002, 1_000_000_003]})
+    assert reply[2] == "FormatViolation"
+    reply, _ = answer(sim, "ClearVariableMonitoring", {"id": [1]})
+    assert reply == {"clearMonitoringResult": [{"id": 1, "status": "NotFound"}]}
 
 
 # --- SetMonitoringBase (N03) and SetMonitoringLevel (N05) ---------------------------------------------------
