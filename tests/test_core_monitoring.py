@@ -197,7 +197,7 @@ def test_clear_over_the_declared_items_or_bytes_is_refused() -> None:
         config={
             "MonitoringCtrlr": {
                 "ItemsPerMessage[ClearVariableMonitoring]": 3,
-                "BytesPerMessage[ClearVariableMonitoring]": 80,
+                "BytesPerMessage[ClearVariableMonitoring]": 70,
             }
         }
     )
