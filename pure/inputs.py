@@ -98,6 +98,21 @@ class ChangeVariable:
 
 
 @dataclass(frozen=True, slots=True)
+class VariableReported:
+    """Hardware: a reading of a device-model value the station measures (Actual attribute, ReadOnly allowed),
+    e.g. EVSE Power; monitors on it are evaluated (block N)."""
+
+    now: datetime
+    component: str
+    variable: str
+    value: str
+    evse_id: int | None = None
+    connector_id: int | None = None
+    component_instance: str | None = None
+    variable_instance: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LocalReset:
     """The operator resets the station at the station itself (boot reason LocalReset)."""
 
@@ -151,4 +166,5 @@ Input = (
     | ExternalLimit
     | EVChargingNeeds
     | EVChargingSchedule
+    | VariableReported
 )

@@ -13,6 +13,7 @@ from chargecore.pure.charging_profiles import SmartCharging
 from chargecore.pure.device_model import DeviceModel
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
+from chargecore.pure.monitors import Monitor, Monitoring
 from chargecore.pure.tokens import TokenStore
 
 CONNECTION_LIFECYCLE = Lifecycle(
@@ -86,6 +87,8 @@ class StationIdentity:
     serial_number: str | None = None
     supports_summary_inventory: bool = True
     """GetBaseReport(SummaryInventory) is optional (errata 2023-12); without it the station answers NotSupported."""
+    factory_monitors: tuple[Monitor, ...] = ()
+    """Hard-wired and preconfigured variable monitors the integrator ships (block N)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,3 +223,4 @@ class Station:
     """The local authorization list and the authorization cache (token_store.py)."""
     availability: Availability = Availability()
     smart_charging: SmartCharging = field(default_factory=SmartCharging)
+    monitoring: Monitoring = field(default_factory=Monitoring)

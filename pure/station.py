@@ -24,6 +24,8 @@ from chargecore.pure import (
     external_limits,
     iso15118_charging,
     local_list,
+    monitor_events,
+    monitoring,
     network_profiles,
     provisioning,
     remote_control,
@@ -52,6 +54,7 @@ from chargecore.pure.inputs import (
     SendDataTransfer,
     Shutdown,
     Tick,
+    VariableReported,
 )
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply
 from chargecore.pure.schemas import ACTIONS, validate
@@ -80,6 +83,11 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "GetCompositeSchedule": smart_charging.handle_get_composite_schedule,
         "GetChargingProfiles": smart_charging.handle_get_charging_profiles,
         "ClearChargingProfile": smart_charging.handle_clear_charging_profile,
+        "SetVariableMonitoring": monitoring.handle_set_variable_monitoring,
+        "ClearVariableMonitoring": monitoring.handle_clear_variable_monitoring,
+        "SetMonitoringBase": monitoring.handle_set_monitoring_base,
+        "SetMonitoringLevel": monitoring.handle_set_monitoring_level,
+        "GetMonitoringReport": monitoring.handle_get_monitoring_report,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -107,11 +115,12 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station = token_store.restore(station, persisted)
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     station = smart_charging.restore(station, persisted)
+    station = monitoring.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
 Timer = Callable[[Station, datetime], tuple[Station, Effects]]
-TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick)
+TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick, monitor_events.on_tick)
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
 DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
@@ -120,6 +129,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lambda station: station.registration.retry_at,
     lambda station: station.registration.heartbeat_at,
     smart_charging.deadline,
+    monitor_events.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -178,7 +188,8 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     effects = noted + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
-        effects += reported
+        station, monitored = monitor_events.on_reconnected(station, event.now)
+        effects += reported + monitored
     return replace(station, connection=replace(station.connection, offline_since=None)), effects
 
 
@@ -281,6 +292,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         ExternalLimit: external_limits.on_external_limit,
         EVChargingNeeds: iso15118_charging.on_charging_needs,
         EVChargingSchedule: iso15118_charging.on_charging_schedule,
+        VariableReported: variables.report_variable,
     }
 )
 

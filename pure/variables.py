@@ -22,11 +22,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from returns.result import Failure
+from returns.result import Failure, Result, Success
 
-from chargecore.pure import availability, connection
+from chargecore.pure import availability, connection, monitor_events
 from chargecore.pure.device_model import (
     DeviceModel,
+    DeviceModelError,
     VariableDefinition,
     VariableKey,
     check_value,
@@ -40,7 +41,7 @@ from chargecore.pure.device_model import (
 )
 from chargecore.pure.effects import Disconnect, Effects, Log, Notify, Persist, VariableChanged
 from chargecore.pure.frames import Call, CallError, encode_frame
-from chargecore.pure.inputs import ChangeVariable
+from chargecore.pure.inputs import ChangeVariable, VariableReported
 from chargecore.pure.outcome import Handled, Reply
 from chargecore.pure.state import Station
 
@@ -219,6 +220,18 @@ def handle_set_variables(station: Station, call: Call, now: datetime) -> Handled
 
 
 def change_variable(station: Station, event: ChangeVariable) -> tuple[Station, Effects]:
+    """The application sets a value; its mutability is respected as for the CSMS."""
+    return _station_change(station, event, event.attribute, respect_mutability=True)
+
+
+def report_variable(station: Station, event: VariableReported) -> tuple[Station, Effects]:
+    """The hardware reports a reading (a ReadOnly Actual value, e.g. EVSE Power): monitors see it (N07)."""
+    return _station_change(station, event, "Actual", respect_mutability=False)
+
+
+def _station_change(
+    station: Station, event: ChangeVariable | VariableReported, attribute: str, *, respect_mutability: bool
+) -> tuple[Station, Effects]:
     key = VariableKey(
         event.component,
         event.variable,
@@ -227,11 +240,21 @@ def change_variable(station: Station, event: ChangeVariable) -> tuple[Station, E
         event.component_instance,
         event.variable_instance,
     )
-    updated = set_value(station.device_model, key, event.value, event.attribute)
+    changed = set_station_value(station, key, event.value, attribute, event.now, respect_mutability=respect_mutability)
+    if isinstance(changed, Failure):
+        return station, (Log("warning", f"variable not changed: {changed.failure()}"),)
+    return changed.unwrap()
+
+
+def set_station_value(
+    station: Station, key: VariableKey, value: str, attribute: str, now: datetime, *, respect_mutability: bool
+) -> Result[tuple[Station, Effects], DeviceModelError]:
+    """One value the station itself sets, applied like a SetVariables item (`apply`), or why it was refused."""
+    updated = set_value(station.device_model, key, value, attribute, respect_mutability=respect_mutability)
     if isinstance(updated, Failure):
-        return station, (Log("warning", f"variable not changed: {updated.failure()}"),)
-    differs = get_value(station.device_model, key, event.attribute) != event.value
-    return apply(station, updated.unwrap(), [(key, event.attribute)] if differs else [], event.now, "station")
+        return Failure(updated.failure())
+    differs = get_value(station.device_model, key, attribute) != value
+    return Success(apply(station, updated.unwrap(), [(key, attribute)] if differs else [], now, "station"))
 
 
 # --- taking effect ------------------------------------------------------------------------------------------
@@ -264,9 +287,14 @@ TAKES_EFFECT: Mapping[VariableKey, TakeEffect] = MappingProxyType(
 def apply(
     station: Station, model: DeviceModel, changed: Iterable[Changed], now: datetime, source: Source
 ) -> tuple[Station, Effects]:
-    """Make `model` the station's: persist its persistent changes, tell the application of each change, and
-    let the changes take effect (in that order, so a reconnect comes last)."""
+    """Make `model` the station's: persist its persistent changes, tell the application of each change, let the
+    changes take effect (in that order, so a reconnect comes last), and let the monitors on them trip (N07)."""
     changed = tuple(changed)
+    before = station.device_model
+    values = tuple(
+        (key, attribute, get_value(before, key, attribute), get_value(model, key, attribute) or "")
+        for key, attribute in changed
+    )
     entries = persist_entries(model, changed)
     station = replace(station, device_model=model)
     effects: Effects = (Persist(entries),) if entries else ()
@@ -278,4 +306,5 @@ def apply(
         if take_effect is not None:
             station, more = take_effect(station, now)
             effects += more
-    return station, effects
+    station, events = monitor_events.on_values_changed(station, values, now)
+    return station, effects + events

@@ -30,7 +30,9 @@ from chargecore.pure.inputs import (
     SendDataTransfer,
     Shutdown,
     Tick,
+    VariableReported,
 )
+from chargecore.pure.monitors import Monitor
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
@@ -57,6 +59,8 @@ class StationOptions:
     log_file: Path | None = None
     supports_evse_reset: bool = True
     supports_summary_inventory: bool = True
+    factory_monitors: tuple[Monitor, ...] = ()
+    """Hard-wired and preconfigured variable monitors this charger ships with (block N)."""
 
 
 class ConfigurationError(Exception):
@@ -125,6 +129,11 @@ class ChargingStation:
     def change_variable(self, component: str, variable: str, value: str, **where: Any) -> None:
         self.submit(lambda now: ChangeVariable(now, component, variable, value, **where))
 
+    def report_variable(self, component: str, variable: str, value: str, **where: Any) -> None:
+        """A hardware reading of a value the station measures (ReadOnly allowed), e.g. EVSE Power; the monitors
+        on it are evaluated."""
+        self.submit(lambda now: VariableReported(now, component, variable, value, **where))
+
     # --- the core loop ------------------------------------------------------------------------------
 
     def _boot_state(self) -> Station:
@@ -142,6 +151,7 @@ class ChargingStation:
             evse_connectors=self.options.evse_connectors,
             supports_evse_reset=self.options.supports_evse_reset,
             supports_summary_inventory=self.options.supports_summary_inventory,
+            factory_monitors=self.options.factory_monitors,
         )
         return initial_station(identity, model, persisted)
 

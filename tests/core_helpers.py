@@ -34,6 +34,7 @@ from chargecore.pure.inputs import (
     SendDataTransfer,
     Shutdown,
     Tick,
+    VariableReported,
 )
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
@@ -114,6 +115,8 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "ReportChargingProfiles": {},
         "NotifyChargingLimit": {},
         "ClearedChargingLimit": {},
+        "NotifyEvent": {},
+        "NotifyMonitoringReport": {},
     }
     return answers[action]
 
@@ -178,6 +181,10 @@ class Sim:
 
     def change_variable(self, component: str, variable: str, value: str, **where: Any) -> Effects:
         return self.feed(ChangeVariable(self.now, component, variable, value, **where))
+
+    def report_variable(self, component: str, variable: str, value: str, **where: Any) -> Effects:
+        """A hardware reading of a (possibly ReadOnly) Actual value."""
+        return self.feed(VariableReported(self.now, component, variable, value, **where))
 
     def shutdown(self) -> Effects:
         return self.feed(Shutdown(self.now))
