@@ -155,6 +155,9 @@ _RESPONSES: Mapping[str, Callable[[datetime], dict[str, Any]]] = {
     "Heartbeat": lambda now: {"currentTime": csms_time(now)},
     "StatusNotification": lambda now: {},
     "DataTransfer": lambda now: {"status": "Accepted"},
+    "MeterValues": lambda now: {},
+    "Authorize": lambda now: {"idTokenInfo": {"status": "Accepted"}},
+    "TransactionEvent": lambda now: {},
 }
 
 

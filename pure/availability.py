@@ -25,7 +25,9 @@ _STATUS_BY_PHASE = {
 
 
 def connector_status(connector: Connector) -> str:
-    return _STATUS_BY_PHASE[connector.phase]
+    """A started transaction keeps an empty connector Occupied (E01, F02 remote start before the cable)."""
+    status = _STATUS_BY_PHASE[connector.phase]
+    return "Occupied" if status == "Available" and connector.in_transaction else status
 
 
 def heartbeat_interval(station: Station) -> timedelta:

@@ -15,23 +15,28 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc
+from chargecore.pure import availability, connection, data_transfer, provisioning, remote_control, rpc, transactions
 from chargecore.pure.device_model import DeviceModel, VariableKey, persistent_changes, set_value
 from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
+    ChargingStateChanged,
     Connected,
     ConnectionLost,
     ConnectorChanged,
     FrameReceived,
     Input,
     LocalReset,
+    MeterReading,
+    ParkingBayChanged,
+    PowerPathChanged,
     PowerUp,
     SendDataTransfer,
     Shutdown,
     Tick,
+    TokenPresented,
 )
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply
 from chargecore.pure.schemas import ACTIONS, validate
@@ -47,12 +52,20 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "Reset": provisioning.handle_reset,
         "TriggerMessage": remote_control.handle_trigger_message,
         "DataTransfer": data_transfer.handle_data_transfer,
+        "RequestStartTransaction": remote_control.handle_request_start,
+        "RequestStopTransaction": remote_control.handle_request_stop,
+        "UnlockConnector": remote_control.handle_unlock_connector,
+        "GetTransactionStatus": transactions.handle_get_transaction_status,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
 
 RESUMES: Mapping[str, Resume] = MappingProxyType(
-    {"Reset": provisioning.resume_reset, "DataTransfer": data_transfer.resume_data_transfer}
+    {
+        "Reset": provisioning.resume_reset,
+        "DataTransfer": data_transfer.resume_data_transfer,
+        "UnlockConnector": remote_control.resume_unlock_connector,
+    }
 )
 """How a deferred CSMS request is answered once the application has replied."""
 
@@ -66,11 +79,12 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
         for connector_index in range(count)
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
+    station = transactions.restore(station, dict(persisted))
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
 Timer = Callable[[Station, datetime], tuple[Station, Effects]]
-TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick)
+TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick, transactions.on_tick)
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
 DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
@@ -78,6 +92,8 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lambda station: station.connection.retry_at,
     lambda station: station.registration.retry_at,
     lambda station: station.registration.heartbeat_at,
+    lambda station: rpc.lane_deadline(station.rpc),
+    transactions.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -100,7 +116,7 @@ def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     effects: Effects = ()
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, effects = availability.report_statuses(station, now)
-    if not station.rpc.queue:  # nothing to send: skip the MessageTimeout lookup and the state copy
+    if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
     session, sent = rpc.pump(station.rpc, now, timeout, lambda call: provisioning.may_send(station, call))
@@ -113,9 +129,10 @@ def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
 def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
     if station.connection.phase != "off":
         return station, (Log("warning", "PowerUp ignored: the station is already running"),)
-    session = rpc.new_session(event.nonce, station.epoch)
+    session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
     started, effects = connection.power_up(replace(station, rpc=session))
-    return started, (Persist(((EPOCH_KEY, station.epoch),)), *effects)
+    started, ended = transactions.on_power_up(started, event.now)
+    return started, (Persist(((EPOCH_KEY, station.epoch),)), *effects, *ended)
 
 
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
@@ -181,7 +198,9 @@ def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
 
 
 def _connector_changed(station: Station, event: ConnectorChanged) -> tuple[Station, Effects]:
-    return availability.on_connector_changed(station, event.evse_id, event.connector_id, event.change)
+    moved, effects = availability.on_connector_changed(station, event.evse_id, event.connector_id, event.change)
+    moved, more = transactions.after_connector_changed(station, moved, event.evse_id, event.now)
+    return moved, effects + more
 
 
 def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
@@ -227,6 +246,21 @@ def _local_reset(station: Station, event: LocalReset) -> tuple[Station, Effects]
 
 _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = MappingProxyType(
     {
+        TokenPresented: lambda station, event: transactions.present_token(
+            station, event.id_token, event.evse_id, event.now
+        ),
+        ChargingStateChanged: lambda station, event: transactions.on_charging_state(
+            station, event.evse_id, event.state, event.now
+        ),
+        PowerPathChanged: lambda station, event: transactions.on_power_path(
+            station, event.evse_id, event.closed, event.now
+        ),
+        MeterReading: lambda station, event: transactions.on_meter_reading(
+            station, event.evse_id, event.energy_wh, event.power_w, event.now
+        ),
+        ParkingBayChanged: lambda station, event: transactions.on_parking_bay(
+            station, event.evse_id, event.occupied, event.now
+        ),
         PowerUp: _power_up,
         Connected: _connected,
         ConnectionLost: _connection_lost,
@@ -332,6 +366,8 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
             station,
             data_transfer.on_response(call.payload, payload),
         ),
+        "Authorize": transactions.on_authorize_answered,
+        "TransactionEvent": transactions.on_event_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -340,6 +376,8 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
     {
         "BootNotification": lambda station, call, now: (provisioning.on_boot_failed(station, now), ()),
         "DataTransfer": lambda station, call, now: (station, data_transfer.on_response(call.payload, None)),
+        "Authorize": transactions.on_authorize_failed,
+        "TransactionEvent": transactions.on_event_failed,
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

@@ -110,6 +110,9 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "Heartbeat": {"currentTime": CSMS_TIME},
         "StatusNotification": {},
         "DataTransfer": {"status": "Accepted"},
+        "MeterValues": {},
+        "Authorize": {"idTokenInfo": {"status": status}},
+        "TransactionEvent": {},
     }
     return answers[action]
 
