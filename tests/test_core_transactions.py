@@ -227,7 +227,8 @@ def test_started_carries_the_start_meter_value_and_ended_the_end_value() -> None
 
 @pytest.mark.requirements("E11.FR.01", "E11.FR.02", "E12.FR.01", "E12.FR.02")
 def test_events_while_offline_are_queued_marked_offline_and_sent_in_order_first() -> None:
-    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}, "AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}})
+    config = {"TxCtrlr": {"TxStartPoint": "EVConnected"}, "AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}}
+    sim = booted(config=config)
     sim.lose(10)
     sim.plug()
     sim.present_token()
