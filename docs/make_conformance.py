@@ -111,8 +111,12 @@ def read_junit(path: Path) -> list[Outcome]:
         key = (case.get("classname", ""), case.get("name", ""))
         tags = {child.tag for child in case}
         if any(e.get("message") == "collection failure" for e in case.iter("error")):
-            raise ReportError(f"{path}: {key[1]} failed to collect, so its tests are missing from the results")
-        results[key].append(FAILING if tags & {"failure", "error"} else SKIPPED if "skipped" in tags else PASSING)
+            raise ReportError(
+                f"{path}: {key[1]} failed to collect, so its tests are missing from the results"
+            )
+        results[key].append(
+            FAILING if tags & {"failure", "error"} else SKIPPED if "skipped" in tags else PASSING
+        )
         props[key].update((p.get("name", ""), p.get("value", "")) for p in case.iter("property"))
     return [
         Outcome(
@@ -190,7 +194,9 @@ def render(cases: dict[str, CaseSpec], tests: Sequence[Outcome]) -> str:
             ]
         for c in rows:
             functions = "<br>".join(f"`{f}`" for f in sorted({t.function for t in by_case[c.id]}))
-            lines.append(f"| {c.id} | {cell(c.title)} | {c.profile} | {c.mandatory} | {results[c.id]} | {functions} |")
+            lines.append(
+                f"| {c.id} | {cell(c.title)} | {c.profile} | {c.mandatory} | {results[c.id]} | {functions} |"
+            )
 
     lines += ["", "## Requirements named by tests", ""]
     if by_requirement:
@@ -212,7 +218,8 @@ def render(cases: dict[str, CaseSpec], tests: Sequence[Outcome]) -> str:
     if gaps:
         lines += ["| Requirement | Listed by |", "|---|---|"]
         lines += [
-            f"| {req} | {', '.join(sorted(gaps[req], key=natural_key))} |" for req in sorted(gaps, key=natural_key)
+            f"| {req} | {', '.join(sorted(gaps[req], key=natural_key))} |"
+            for req in sorted(gaps, key=natural_key)
         ]
     else:
         lines.append("None.")

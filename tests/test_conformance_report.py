@@ -173,6 +173,8 @@ def test_conftest_records_ids_as_junit_properties(tmp_path: Path) -> None:
 
 
 def test_conftest_rejects_malformed_requirement_ids(tmp_path: Path) -> None:
-    result = run_sample(tmp_path, 'import pytest\n\n@pytest.mark.requirements("B01-FR-01")\ndef test_x(): pass\n')
+    result = run_sample(
+        tmp_path, 'import pytest\n\n@pytest.mark.requirements("B01-FR-01")\ndef test_x(): pass\n'
+    )
     assert result.returncode == pytest.ExitCode.USAGE_ERROR
     assert "B01-FR-01" in result.stderr

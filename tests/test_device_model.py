@@ -95,7 +95,11 @@ def raw_catalogue() -> dict[str, Any]:
 
 def catalogue_variable(catalogue: dict[str, Any], component: str, variable: str) -> dict[str, Any]:
     found: dict[str, Any] = next(
-        v for c in catalogue["components"] if c["name"] == component for v in c["variables"] if v["name"] == variable
+        v
+        for c in catalogue["components"]
+        if c["name"] == component
+        for v in c["variables"]
+        if v["name"] == variable
     )
     return found
 
@@ -126,7 +130,9 @@ def test_catalogue_validates_against_its_schema() -> None:
 
 def test_schema_rejects_a_list_type_without_values_list() -> None:
     catalogue = raw_catalogue()
-    catalogue_variable(catalogue, "OCPPCommCtrlr", "FileTransferProtocols")["characteristics"]["valuesList"] = None
+    catalogue_variable(catalogue, "OCPPCommCtrlr", "FileTransferProtocols")["characteristics"][
+        "valuesList"
+    ] = None
     error = refused(catalogue=catalogue)
     assert error.component == "catalogue"
     assert "valuesList" in error.variable
@@ -146,7 +152,9 @@ def test_every_default_satisfies_its_own_characteristics() -> None:
 
 def test_a_default_outside_its_characteristics_is_refused() -> None:
     catalogue = raw_catalogue()
-    catalogue_variable(catalogue, "OCPPCommCtrlr", "HeartbeatInterval")["attributes"]["Actual"]["default"] = "0"
+    catalogue_variable(catalogue, "OCPPCommCtrlr", "HeartbeatInterval")["attributes"]["Actual"]["default"] = (
+        "0"
+    )
     error = refused(catalogue=catalogue)
     assert (error.component, error.variable) == ("OCPPCommCtrlr", "HeartbeatInterval")
     assert "minLimit 1" in error.problem
@@ -195,7 +203,11 @@ def test_csv_literal_matches_the_csv_file() -> None:
     with CSV_PATH.open(newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["component"] in CSV_VARIABLES]
     from_file = {
-        c: tuple(r["variable"] + (f"[{r['instance']}]" if r["instance"] else "") for r in rows if r["component"] == c)
+        c: tuple(
+            r["variable"] + (f"[{r['instance']}]" if r["instance"] else "")
+            for r in rows
+            if r["component"] == c
+        )
         for c in CSV_VARIABLES
     }
     assert from_file == CSV_VARIABLES
@@ -210,7 +222,9 @@ def test_controllers_of_later_work_have_every_csv_variable() -> None:
     missing = [
         f"{r['component']}.{r['variable']}"
         for r in rows
-        if not _present(model, r["component"], r["variable"] + (f"[{r['instance']}]" if r["instance"] else ""))
+        if not _present(
+            model, r["component"], r["variable"] + (f"[{r['instance']}]" if r["instance"] else "")
+        )
     ]
     assert missing == []
 
@@ -267,7 +281,9 @@ def test_config_overrides_defaults() -> None:
     assert get_int(model, "OCPPCommCtrlr", "HeartbeatInterval") == 300
     assert get_int(model, "OCPPCommCtrlr", "MessageTimeout", "Default") == 45
     assert get_bool(model, "OCPPCommCtrlr", "QueueAllMessages") is True
-    assert get_value(model, VariableKey("ChargingStation", "Model")) == "wallbox-7"  # ReadOnly, seeded by config
+    assert (
+        get_value(model, VariableKey("ChargingStation", "Model")) == "wallbox-7"
+    )  # ReadOnly, seeded by config
     assert get_value(model, VariableKey("SmartChargingCtrlr", "LimitChangeSignificance")) == "2.5"
     assert (
         get_value(model, VariableKey("SampledDataCtrlr", "TxUpdatedMeasurands"))
@@ -338,7 +354,9 @@ def test_a_bad_config_is_refused_naming_component_variable_and_problem(
 
 def test_a_missing_required_variable_is_refused() -> None:
     catalogue = raw_catalogue()
-    catalogue_variable(catalogue, "SecurityCtrlr", "OrganizationName")["attributes"]["Actual"]["default"] = None
+    catalogue_variable(catalogue, "SecurityCtrlr", "OrganizationName")["attributes"]["Actual"]["default"] = (
+        None
+    )
     error = refused(catalogue=catalogue)
     assert (error.component, error.variable) == ("SecurityCtrlr", "OrganizationName")
     assert "required" in error.problem
@@ -433,10 +451,13 @@ def test_persist_keys_are_stable_and_distinct() -> None:
     assert persist_key(HEARTBEAT, "Actual") == "device_model/OCPPCommCtrlr/HeartbeatInterval/Actual"
     assert persist_key(VariableKey("EVSE", "Power", 1), "MaxSet") == "device_model/EVSE[1]/Power/MaxSet"
     assert (
-        persist_key(VariableKey("Connector", "Enabled", 2, 1), "Actual") == "device_model/Connector[2,1]/Enabled/Actual"
+        persist_key(VariableKey("Connector", "Enabled", 2, 1), "Actual")
+        == "device_model/Connector[2,1]/Enabled/Actual"
     )
     assert (
-        persist_key(VariableKey("DeviceDataCtrlr", "ItemsPerMessage", variable_instance="GetReport"), "Actual")
+        persist_key(
+            VariableKey("DeviceDataCtrlr", "ItemsPerMessage", variable_instance="GetReport"), "Actual"
+        )
         == "device_model/DeviceDataCtrlr/ItemsPerMessage[GetReport]/Actual"
     )
     model = built()
