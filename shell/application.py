@@ -29,7 +29,21 @@ class ChargerApplication(Protocol):
         ...
 
     def on_event(self, event: Event) -> None:
-        """Registration changes, connector status changes, answers to our DataTransfers."""
+        """Registration changes, connector status changes, answers to our DataTransfers, authorization verdicts,
+        TransactionEvents queued and answered, remote starts."""
+        ...
+
+    def start_energy_transfer(self, evse_id: int) -> bool:
+        """Close the power path of this EVSE (the session is authorized and the EV connected). True when it
+        closed: the station then reports PowerPathChanged(closed=True) to the core."""
+        ...
+
+    def stop_energy_transfer(self, evse_id: int) -> bool:
+        """Open the power path of this EVSE. True when it opened (reported as PowerPathChanged(closed=False))."""
+        ...
+
+    def unlock_connector(self, evse_id: int, connector_id: int) -> bool:
+        """Release the cable (F05 UnlockConnector, E09 UnlockOnEVSideDisconnect). True when it unlocked."""
         ...
 
 
@@ -41,6 +55,10 @@ class SimulatedCharger:
         self.allow_reset = allow_reset
         self.events: list[Event] = []
         self.resets: list[tuple[str, int | None]] = []
+        self.energy: dict[int, bool] = {}
+        """Whether each EVSE's power path is closed."""
+        self.unlocked: list[tuple[int, int]] = []
+        self.unlock_works = True
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -60,3 +78,18 @@ class SimulatedCharger:
     def on_event(self, event: Event) -> None:
         with self._lock:
             self.events.append(event)
+
+    def start_energy_transfer(self, evse_id: int) -> bool:
+        with self._lock:
+            self.energy[evse_id] = True
+        return True
+
+    def stop_energy_transfer(self, evse_id: int) -> bool:
+        with self._lock:
+            self.energy[evse_id] = False
+        return True
+
+    def unlock_connector(self, evse_id: int, connector_id: int) -> bool:
+        with self._lock:
+            self.unlocked.append((evse_id, connector_id))
+        return self.unlock_works
