@@ -183,7 +183,7 @@ class Connector:
     reported: str | None = None
     """The status last handed to the CSMS; None when the CSMS may not know it (never sent, or lost)."""
     in_transaction: bool = False
-    """A started transaction holds this connector: Occupied even without a cable (E01)."""
+    """A transaction started before any cable holds this connector Occupied until a cable is plugged (F02)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure import authorization, provisioning, rpc, token_store
+from chargecore.pure import authorization, availability, connection, provisioning, rpc, token_store
 from chargecore.pure.availability import connector_status
 from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_value
 from chargecore.pure.effects import (
@@ -228,7 +228,11 @@ def _emit(
     stopped_reason: str | None = None,
     state: str | None = None,
 ) -> tuple[Station, Transaction, Effects]:
-    """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist."""
+    """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist.
+    Connector statuses that changed with it are queued first (Part 6: StatusNotification, then TransactionEvent)."""
+    reported: Effects = ()
+    if connection.is_up(station) and provisioning.is_accepted(station):
+        station, reported = availability.report_statuses(station, now)
     state = state or charging_state(station, tx.evse_id)
     info: dict[str, Any] = {"transactionId": tx.transaction_id}
     if event_type == "Started" or state != tx.charging_state:
@@ -256,10 +260,11 @@ def _emit(
         payload["meterValue"] = meter
     session, entries, problems = rpc.enqueue_persistent(station.rpc, "TransactionEvent", payload)
     if problems:
-        return station, tx, problems
+        return station, tx, reported + problems
     tx = replace(tx, seq_no=tx.seq_no + 1, charging_state=state, token_reported=tx.token_reported or with_token)
     record = None if event_type == "Ended" else _record(tx)
     effects: Effects = (
+        *reported,
         Persist((*entries, (RECORD_NAMESPACE + tx.transaction_id, record))),
         Notify(TransactionChanged(tx.evse_id, tx.transaction_id, event_type, trigger)),
     )
@@ -267,6 +272,10 @@ def _emit(
 
 
 def _start(station: Station, tx: Transaction, trigger: str, now: datetime) -> tuple[Station, Effects]:
+    """A remote start not reported yet names the Started event, whatever start point was reached (F01, F02).
+    A transaction started before any cable holds its connector Occupied until a cable comes."""
+    if tx.remote_start_id is not None and tx.authorization == "accepted" and not tx.token_reported:
+        trigger = "RemoteStart"
     hw = hardware(station, tx.evse_id)
     tx = replace(
         _move(tx, "start"),
@@ -274,18 +283,18 @@ def _start(station: Station, tx: Transaction, trigger: str, now: datetime) -> tu
         connector_id=_plugged_connector(station, tx.evse_id, tx.connector_id),
         start_energy_wh=hw.energy_wh,
     )
+    station, held = _hold_connector(station, tx, not ev_connected(station, tx.evse_id))
     station, tx, effects = _emit(station, tx, "Started", trigger, now)
-    station, held = _hold_connector(_put(station, tx), tx, True)
-    return station, effects + held
+    return _put(station, tx), held + effects
 
 
 def _end(station: Station, tx: Transaction, trigger: str, reason: str, now: datetime) -> tuple[Station, Effects]:
     """Ended: energy stops, so the chargingState is EVConnected while a cable is plugged, else Idle."""
     state = "EVConnected" if ev_connected(station, tx.evse_id) else "Idle"
-    station, tx, effects = _emit(station, tx, "Ended", trigger, now, stopped_reason=reason, state=state)
     station, released = _hold_connector(_drop(station, tx), tx, False)
+    station, tx, effects = _emit(station, tx, "Ended", trigger, now, stopped_reason=reason, state=state)
     stop: Effects = (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
-    return station, effects + released + stop
+    return station, released + effects + stop
 
 
 def _react(
@@ -370,18 +379,22 @@ def after_connector_changed(
     before = conditions(before_station, evse_id)
     station = _put_hardware(station, replace(hardware(station, evse_id), ev_state="EVConnected"))
     tx = find(station, evse_id)
+    released: Effects = ()
+    if tx is not None:  # from now on the cable decides the status (Part 6 EVDisconnected: Available)
+        station, released = _hold_connector(station, tx, False)
     if now_connected:
         if tx is not None and tx.phase == "pending":
             station = _put(station, replace(tx, connector_id=_plugged_connector(station, evse_id, tx.connector_id)))
-        return _react(station, evse_id, before, PLUG, now)
-    effects: Effects = ()
+        station, effects = _react(station, evse_id, before, PLUG, now)
+        return station, released + effects
+    effects: Effects = released
     model = station.device_model
     if tx is not None and tx.authorization == "accepted" and get_bool(model, "TxCtrlr", "StopTxOnEVSideDisconnect"):
         station = _put(station, replace(_authorize(tx, "withdraw"), stop_reason=tx.stop_reason or "EVDisconnected"))
         if get_bool(model, "OCPPCommCtrlr", "UnlockOnEVSideDisconnect"):
             effects = (UnlockConnector(evse_id, tx.connector_id),)
     station, more = _react(station, evse_id, before, UNPLUG, now)
-    return station, more + effects
+    return station, effects + more
 
 
 def on_charging_state(station: Station, evse_id: int, state: str, now: datetime) -> tuple[Station, Effects]:
@@ -634,8 +647,8 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
     for tx in station.transactions:
         if tx.plug_deadline is None or now < tx.plug_deadline:
             continue
-        if tx.phase == "started":
-            station, more = _end(station, tx, PLUG_TIMEOUT.trigger, "Timeout", now)
+        if tx.phase == "started":  # TC_E_05: Ended when Authorized is a stop point, else Updated
+            station, more = _withdraw(station, tx, PLUG_TIMEOUT, now)
         else:
             station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
         effects += (Notify(AuthorizationDecided(tx.evse_id, tx.id_token or {}, "Timeout")),) if tx.id_token else ()

@@ -257,10 +257,11 @@ def test_a_failing_transaction_event_is_retried_with_growing_interval_then_dropp
     }
     sim = booted(config=config)
     sim.plug()
+    sim.reply()  # the StatusNotification (Occupied) goes first
     first = sim.outstanding()
     key = sim.station.rpc.lane[0].key
     sim.reply_error()
-    sim.answer_all()  # the StatusNotification (Occupied) goes meanwhile
+    assert sim.station.rpc.in_flight is None
     sim.feed(Tick(sim.now + timedelta(seconds=9.9)))
     assert sim.station.rpc.in_flight is None, "waits MessageAttemptInterval x 1"
     sim.tick_deadline()
@@ -282,6 +283,7 @@ def test_a_lost_connection_does_not_count_as_an_attempt() -> None:
     config = {"TxCtrlr": {"TxStartPoint": "EVConnected"}, "OCPPCommCtrlr": {"MessageAttempts[TransactionEvent]": 1}}
     sim = booted(config=config)
     sim.plug()
+    sim.reply()  # StatusNotification
     assert sim.outstanding().action == "TransactionEvent"
     sim.lose()
     sim.tick_deadline()
@@ -343,6 +345,7 @@ def test_get_transaction_status() -> None:
         "messagesInQueue": False,
     }
     sim.plug()
+    sim.reply()  # StatusNotification
     transaction_id = sim.outstanding().payload["transactionInfo"]["transactionId"]
     asked = {"transactionId": transaction_id}
     assert _reply_payload(sim.csms_call("GetTransactionStatus", asked)) == {
