@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -360,7 +361,7 @@ def _attempts_of_started(booted: Booted, csms: CsmsDouble, answer: Any) -> list[
 def test_TC_E_41_CS_retry_until_max_attempts_without_reply(csms: CsmsDouble, station_factory: StationFactory) -> None:
     booted = boot(station_factory(config=RETRY_CONFIG), csms)
     times = _attempts_of_started(booted, csms, lambda attempt, call: False)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert gaps[0] >= 1 + 1 - 0.2 and gaps[1] >= 1 + 2 - 0.2, gaps  # MessageTimeout + interval x attempts
     time.sleep(1 + 3 + 0.5)
     assert len(csms.calls("TransactionEvent")) == 3, "given up after MessageAttempts"
@@ -390,7 +391,7 @@ def test_TC_E_50_CS_retry_until_max_attempts_call_error(csms: CsmsDouble, statio
         return False
 
     times = _attempts_of_started(booted, csms, fail)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert gaps[0] >= 1 - 0.2 and gaps[1] >= 2 - 0.2, gaps  # interval x preceding attempts
     time.sleep(3 + 0.5)
     assert len(csms.calls("TransactionEvent")) == 3
