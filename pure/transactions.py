@@ -406,16 +406,19 @@ def on_charging_state(station: Station, evse_id: int, state: str, now: datetime)
 
 
 def on_power_path(station: Station, evse_id: int, closed: bool, now: datetime) -> tuple[Station, Effects]:
-    """The EV draws energy once the power path closes (unless it suspends), and stops when it opens."""
+    """The EV draws energy once the power path closes (unless it suspends), and stops when it opens: SuspendedEVSE
+    when the station holds the energy back from an authorized session."""
     if not evse_exists(station, evse_id):
         return station, (Log("warning", f"no EVSE {evse_id}: power path change ignored"),)
     before = conditions(station, evse_id)
     hw = hardware(station, evse_id)
     ev_state = hw.ev_state
+    tx = find(station, evse_id)
     if closed and ev_state == "EVConnected":
         ev_state = "Charging"
     elif not closed and ev_state in ("Charging", "SuspendedEV", "SuspendedEVSE"):
-        ev_state = "EVConnected"
+        held_back = tx is not None and tx.authorization == "accepted"  # e.g. MaxEnergyOnInvalidId reached
+        ev_state = "SuspendedEVSE" if held_back else "EVConnected"
     station = _put_hardware(station, replace(hw, power_path_closed=closed, ev_state=ev_state))
     return _react(station, evse_id, before, CHARGING_STATE, now)
 
@@ -453,14 +456,15 @@ def on_meter_reading(
 
 def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
     """The EVSE a token presented at the station (no EVSE named) is for: one with an EV waiting for
-    authorization, else one with nothing going on."""
+    authorization, else one with nothing going on, else one whose transaction the token may stop."""
     if evse_id is not None:
         return evse_id if evse_exists(station, evse_id) else None
     evses = range(1, len(station.identity.evse_connectors) + 1)
     unauthorized = [e for e in evses if _authorization(station, e) == "none"]
     waiting = [e for e in unauthorized if ev_connected(station, e)]
     free = [e for e in evses if find(station, e) is None]
-    return next(iter(waiting or free), None)
+    running = [e for e in evses if _authorization(station, e) == "accepted"]  # a token to stop one (C09, C16)
+    return next(iter(waiting or free or running), None)
 
 
 def _authorization(station: Station, evse_id: int) -> str:
