@@ -385,16 +385,16 @@ def after_connector_changed(
     if now_connected:
         if tx is not None and tx.phase == "pending":
             station = _put(station, replace(tx, connector_id=_plugged_connector(station, evse_id, tx.connector_id)))
-        station, effects = _react(station, evse_id, before, PLUG, now)
-        return station, released + effects
-    effects: Effects = released
+        station, plugged = _react(station, evse_id, before, PLUG, now)
+        return station, released + plugged
+    unlock: Effects = ()
     model = station.device_model
     if tx is not None and tx.authorization == "accepted" and get_bool(model, "TxCtrlr", "StopTxOnEVSideDisconnect"):
         station = _put(station, replace(_authorize(tx, "withdraw"), stop_reason=tx.stop_reason or "EVDisconnected"))
         if get_bool(model, "OCPPCommCtrlr", "UnlockOnEVSideDisconnect"):
-            effects = (UnlockConnector(evse_id, tx.connector_id),)
-    station, more = _react(station, evse_id, before, UNPLUG, now)
-    return station, effects + more
+            unlock = (UnlockConnector(evse_id, tx.connector_id),)
+    station, unplugged = _react(station, evse_id, before, UNPLUG, now)
+    return station, released + unlock + unplugged
 
 
 def on_charging_state(station: Station, evse_id: int, state: str, now: datetime) -> tuple[Station, Effects]:
