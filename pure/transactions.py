@@ -254,7 +254,11 @@ def _emit(
             info["remoteStartId"] = tx.remote_start_id
     if not authorization.is_online(station):
         payload["offline"] = True
-    context = {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(event_type)
+    context = (
+        "Trigger"
+        if trigger == "Trigger"
+        else {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(event_type)
+    )
     meter = None if context is None else _meter_value(station, tx.evse_id, context, now)
     if meter is not None:
         payload["meterValue"] = meter
