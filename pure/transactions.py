@@ -4,8 +4,9 @@ transfer (StartEnergyTransfer/StopEnergyTransfer hooks), EVConnectionTimeOut, th
 recovery after a power loss.
 
 Every input that touches an EVSE goes the same way: note which conditions (the TxStartPoint/TxStopPoint names)
-held before, apply the change, and `_react`: a pending session starts when any start point holds, a started
-transaction ends when a stop point it held is left, otherwise the change is reported as an Updated event.
+held before, apply the change, and `_react`: a pending session starts when a condition became true and any start
+point holds, a started transaction ends when a stop point it held is left, otherwise the change is reported as
+an Updated event.
 TransactionEvents go through the persistent lane of the RPC session together with the transaction's own record,
 in one Persist, so after a crash both or neither are on disk.
 """
@@ -317,7 +318,7 @@ def _react(
             station = _put(station, tx)
     elif tx is not None and tx.authorization not in ("authorizing", "accepted"):
         return _drop(station, tx), ()  # a pending session nobody authorizes any more
-    elif after & points(station, "TxStartPoint") and may_start(station):
+    elif after & points(station, "TxStartPoint") and after - before and may_start(station):
         if tx is None:
             station, tx = _new_session(station, evse_id, now)
         station, effects = _start(station, tx, cause.trigger, now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms_double import CsmsDouble, StationCall
+from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted
 
 TOKEN = "TOKEN1"
@@ -70,3 +70,15 @@ def energy_transfer_started(booted: Booted, csms: CsmsDouble) -> StationCall:
 def transaction_id(call: StationCall) -> str:
     value: str = call.payload["transactionInfo"]["transactionId"]
     return value
+
+
+def go_offline(booted: Booted, csms: CsmsDouble) -> None:
+    """The OCTT closes the WebSocket connection and does not accept a reconnect."""
+    csms.refuse_connections()
+    csms.close_connection()
+    wait_until(lambda: booted.station.state.connection.phase != "up", "the station to notice it is offline")
+
+
+def queued(booted: Booted, count: int) -> None:
+    """Wait until `count` TransactionEvents wait in the station's persistent lane."""
+    wait_until(lambda: len(booted.station.state.rpc.lane) >= count, f"{count} queued TransactionEvents")

@@ -13,7 +13,9 @@ from sessions import (
     ID_TOKEN,
     authorize_locally,
     energy_transfer_started,
+    go_offline,
     plug,
+    queued,
     shape,
     transaction_event,
     transaction_id,
@@ -413,3 +415,95 @@ def test_TC_E_51_CS_success_before_max_attempts_call_error(csms: CsmsDouble, sta
     settle(booted.station, csms)
     assert len(times) == 2 and len(csms.calls("TransactionEvent")) == 2
     assert booted.station.state.rpc.lane == ()
+
+
+# --- offline transactions (E08, E12) and deauthorization -------------------------------------------------------
+
+
+def _drain(csms: CsmsDouble, answers: dict[int, dict[str, Any]] | None = None) -> list[Any]:
+    """The OCTT accepts the reconnect and answers TransactionEvents until the station sends no more."""
+    csms.accept_connections()
+    events = []
+    while True:
+        try:
+            call = csms.expect_call("TransactionEvent", timeout=10 if not events else 2)
+        except AssertionError:
+            return events
+        default = {"idTokenInfo": {"status": "Accepted"}} if "idToken" in call.payload else {}
+        csms.reply(call, (answers or {}).get(call.payload["seqNo"], default))
+        events.append(call)
+
+
+@pytest.mark.requirements("E12.FR.01", "E12.FR.02", "E12.FR.06")
+def test_TC_E_43_CS_transaction_during_offline_period(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    booted = boot(station_factory(config={"AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}}), csms)
+    settle(booted.station, csms)
+    go_offline(booted, csms)  # Memory State TransactionEventsInQueueEnded
+    booted.station.connector(1, 1, "plug")
+    booted.station.present_token("TOKEN1")
+    queued(booted, 1)
+    booted.station.present_token("TOKEN1")
+    booted.station.connector(1, 1, "unplug")
+    queued(booted, 2)
+    events = _drain(csms)
+    assert [e.payload["eventType"] for e in events] == ["Started", "Ended"]
+    assert all(e.payload["offline"] is True for e in events)
+    assert [e.payload["seqNo"] for e in events] == [0, 1]
+
+
+@pytest.mark.requirements("E08.FR.01", "E08.FR.04", "E08.FR.05", "E08.FR.06", "E08.FR.07", "E08.FR.08")
+def test_TC_E_44_CS_stop_transaction_during_offline_period(csms: CsmsDouble, booted: Booted) -> None:
+    energy_transfer_started(booted, csms)
+    settle(booted.station, csms)
+    go_offline(booted, csms)
+    booted.station.present_token("TOKEN1")
+    booted.station.connector(1, 1, "unplug")
+    queued(booted, 1)
+    events = _drain(csms)
+    assert [e.payload["eventType"] for e in events] == ["Ended"]
+    assert events[0].payload["offline"] is True and events[0].payload["transactionInfo"]["stoppedReason"] == "Local"
+
+
+@pytest.mark.requirements("E06.FR.04", "E06.FR.15", "C15.FR.04")
+def test_TC_E_16_CS_deauthorized_invalid_id_token(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    config = {"AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}, "TxCtrlr": {"StopTxOnInvalidId": True}}
+    booted = boot(station_factory(config=config), csms)
+    settle(booted.station, csms)
+    go_offline(booted, csms)  # Reusable State StartOfflineTransaction
+    booted.station.present_token("TOKEN1")
+    booted.station.connector(1, 1, "plug")
+    queued(booted, 1)
+    events = _drain(csms, {0: {"idTokenInfo": {"status": "Invalid"}}})
+    assert events[0].payload["offline"] is True and events[0].payload["idToken"] == ID_TOKEN
+    ended = events[-1]
+    assert (ended.payload["eventType"], ended.payload["triggerReason"]) == ("Ended", "Deauthorized")
+    assert ended.payload["transactionInfo"]["stoppedReason"] == "DeAuthorized"
+    assert booted.application.energy.get(1) is False
+
+
+@pytest.mark.requirements("E06.FR.04", "E06.FR.15")
+def test_TC_E_17_CS_deauthorized_ev_side_disconnect(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    config = {
+        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": True},
+        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
+    }
+    booted = boot(station_factory(config=config), csms)
+    energy_transfer_started(booted, csms)
+    booted.station.ev_state(1, "SuspendedEV")  # EnergyTransferSuspended
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
+    plug(booted, csms, "unplug")
+    ended = transaction_event(csms)
+    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
+    assert ended.payload["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    assert booted.application.unlocked == []
+
+
+@pytest.mark.requirements("E06.FR.04", "E06.FR.15")
+def test_TC_E_39_CS_deauthorized_timeout(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    config = {"TxCtrlr": {"TxStartPoint": "Authorized", "TxStopPoint": "Authorized", "EVConnectionTimeOut": 2}}
+    booted = boot(station_factory(config=config), csms)
+    authorize_locally(booted, csms)
+    assert transaction_event(csms).payload["eventType"] == "Started"
+    ended = transaction_event(csms, timeout=6)
+    assert (ended.payload["eventType"], ended.payload["triggerReason"]) == ("Ended", "EVConnectTimeout")
+    assert ended.payload["transactionInfo"]["stoppedReason"] == "Timeout"
