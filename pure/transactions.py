@@ -382,7 +382,10 @@ def after_connector_changed(
     if was == now_connected:
         return station, ()
     before = conditions(before_station, evse_id)
-    station = _put_hardware(station, replace(hardware(station, evse_id), ev_state="EVConnected"))
+    hw = replace(hardware(station, evse_id), ev_state="EVConnected")
+    if not now_connected:  # without an EV the contactor opens (IEC 61851 state A), whatever comes later
+        hw = replace(hw, power_path_closed=False)
+    station = _put_hardware(station, hw)
     tx = find(station, evse_id)
     released: Effects = ()
     if tx is not None:  # from now on the cable decides the status (Part 6 EVDisconnected: Available)

@@ -483,3 +483,35 @@ def test_no_transaction_starts_before_the_boot_is_accepted_unless_allowed() -> N
     allowed.plug()
     assert allowed.station.transactions[0].phase == "started"
     assert allowed.station.rpc.in_flight is None, "queued until Accepted"
+
+
+def test_a_leftover_closed_power_path_starts_no_new_transaction() -> None:
+    """The driver stops and unplugs before the hardware reports the power path open: nothing starts again."""
+    sim = charging()
+    effects = sim.present_token()
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.plug(change="unplug")  # the PowerPathChanged(closed=False) has not come yet
+    sim.power_path(closed=False)
+    sim.answer_all()
+    assert [summary(e)[0] for e in sent(sim)] == ["Started", "Ended"]
+    assert sim.station.transactions == ()
+
+
+@pytest.mark.requirements("E01.FR.01", "E06.FR.01")
+def test_parking_bay_start_and_stop_points() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "ParkingBayOccupancy", "TxStopPoint": "ParkingBayOccupancy"}})
+    sim.parking_bay(True)
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)
+    sim.plug(change="unplug")
+    sim.parking_bay(False)
+    sim.answer_all()
+    assert [summary(e)[:2] for e in sent(sim)] == [
+        ("Started", "EVDetected"),
+        ("Updated", "CablePluggedIn"),
+        ("Updated", "Authorized"),
+        ("Updated", "EVCommunicationLost"),
+        ("Ended", "EVDeparted"),
+    ]
+    assert sent(sim)[-1]["transactionInfo"]["stoppedReason"] == "EVDisconnected"

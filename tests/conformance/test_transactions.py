@@ -507,3 +507,61 @@ def test_TC_E_39_CS_deauthorized_timeout(csms: CsmsDouble, station_factory: Stat
     ended = transaction_event(csms, timeout=6)
     assert (ended.payload["eventType"], ended.payload["triggerReason"]) == ("Ended", "EVConnectTimeout")
     assert ended.payload["transactionInfo"]["stoppedReason"] == "Timeout"
+
+
+@pytest.mark.requirements("E06.FR.06", "E06.FR.15")
+def test_TC_E_37_CS_stop_on_power_path_ev_side_disconnect(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    booted = booted_with(csms, station_factory, TxStopPoint="PowerPathClosed")
+    energy_transfer_started(booted, csms)
+    booted.station.ev_state(1, "SuspendedEV")  # EnergyTransferSuspended
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
+    plug(booted, csms, "unplug")
+    ended = transaction_event(csms)
+    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
+    assert ended.payload["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+
+
+@pytest.mark.requirements("E06.FR.07", "E06.FR.15")
+def test_TC_E_08_CS_stop_on_energy_transfer_stop_authorized(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    booted = booted_with(csms, station_factory, TxStopPoint="EnergyTransfer")
+    energy_transfer_started(booted, csms)
+    booted.station.present_token("TOKEN1")  # StopAuthorized
+    assert transaction_event(csms).payload["triggerReason"] == "StopAuthorized"
+    ended = transaction_event(csms)
+    assert shape(ended) == ("Ended", "ChargingStateChanged", "EVConnected")
+    assert ended.payload["transactionInfo"]["stoppedReason"] == "Local"
+
+
+@pytest.mark.requirements("E06.FR.02", "E06.FR.15")
+def test_TC_E_20_CS_stop_on_ev_side_disconnect(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    booted = booted_with(csms, station_factory, TxStopPoint="EVConnected")
+    energy_transfer_started(booted, csms)
+    booted.station.ev_state(1, "SuspendedEV")
+    transaction_event(csms)
+    plug(booted, csms, "unplug")
+    ended = transaction_event(csms)
+    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
+    assert ended.payload["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+
+
+@pytest.mark.requirements("E09.FR.01", "E09.FR.03", "E09.FR.04")
+def test_TC_E_25_CS_ev_side_disconnect_without_unlock(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    config = {
+        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": True},
+        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
+    }
+    booted = boot(station_factory(config=config), csms)
+    energy_transfer_started(booted, csms)
+    plug(booted, csms, "unplug")
+    ended = transaction_event(csms)
+    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
+    settle(booted.station, csms)
+    assert booted.application.unlocked == []
+
+
+def test_TC_E_38_CS_ev_not_ready(csms: CsmsDouble, booted: Booted) -> None:
+    authorize_locally(booted, csms)
+    plug(booted, csms)
+    assert transaction_event(csms).payload["eventType"] == "Started"
+    booted.station.ev_state(1, "SuspendedEV")  # the EV is not ready for energy transfer
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
