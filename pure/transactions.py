@@ -691,12 +691,21 @@ def restore(station: Station, persisted: dict[str, Any]) -> Station:
     return replace(station, rpc=rpc.restore_lane(station.rpc, persisted), transactions=tuple(restored))
 
 
+_RESTART_CAUSES = {
+    "RemoteReset": Cause("ResetCommand", "ImmediateReset"),
+    "LocalReset": Cause("ResetCommand", "Reboot"),
+}
+"""Why a transaction running before a restart ended, by the boot reason the restart persisted; PowerLoss else."""
+
+
 def on_power_up(station: Station, now: datetime) -> tuple[Station, Effects]:
-    """A transaction the station was running when it lost power ends now with stoppedReason PowerLoss."""
+    """A transaction the station was running when it stopped ends now: PowerLoss after a crash or power cut,
+    ImmediateReset (Reboot) after a reset the CSMS (the operator) asked for."""
+    cause = _RESTART_CAUSES.get(station.registration.boot_reason, POWER_LOSS)
     effects: Effects = ()
     for tx in station.transactions:
         if tx.phase == "started":
-            station, more = _end(station, tx, POWER_LOSS.trigger, "PowerLoss", now)
+            station, more = _end(station, tx, cause.trigger, cause.stopped_reason or "PowerLoss", now)
             effects += more
     return station, effects
 

@@ -515,3 +515,18 @@ def test_parking_bay_start_and_stop_points() -> None:
         ("Ended", "EVDeparted"),
     ]
     assert sent(sim)[-1]["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+
+
+@pytest.mark.requirements("B12.FR.05")
+def test_a_transaction_interrupted_by_a_remote_reset_ends_with_immediate_reset() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    sim.plug()
+    sim.answer_all()
+    sim.csms_call("Reset", {"type": "Immediate"})
+    sim.answer(sim.station.questions[0].question_id, True)  # the application allows it; the station reboots
+    restarted = Sim(make_station(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}}, stored=stored(sim)))
+    restarted.now = sim.now
+    restarted.power_up()
+    [ended] = [m.payload for m in restarted.station.rpc.lane]
+    assert (ended["eventType"], ended["triggerReason"]) == ("Ended", "ResetCommand")
+    assert ended["transactionInfo"]["stoppedReason"] == "ImmediateReset"
