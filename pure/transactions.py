@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from returns.result import Failure
+
 from chargecore.pure import authorization, availability, connection, provisioning, rpc, token_store
 from chargecore.pure.availability import connector_status
 from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_value
@@ -37,6 +39,7 @@ from chargecore.pure.effects import (
 )
 from chargecore.pure.frames import Call
 from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.schemas import validate
 from chargecore.pure.state import (
     AUTHORIZATION_LIFECYCLE,
     TRANSACTION_LIFECYCLE,
@@ -484,7 +487,9 @@ def present_token(
     station: Station, id_token: dict[str, Any], evse_id: int | None, now: datetime
 ) -> tuple[Station, Effects]:
     """C01/E07: the same token stops its transaction; another token either stops an authorized transaction (same
-    GroupId, master pass) or authorizes a new session."""
+    GroupId, master pass) or authorizes a new session. A token that is no valid IdTokenType is ignored."""
+    if isinstance(validate("Authorize", "Request", {"idToken": id_token}), Failure):
+        return station, (Log("warning", f"token presented is not a valid idToken: {id_token!r}"),)
     for running in station.transactions:
         same = running.authorization == "accepted" and authorization.same_token(running.id_token, id_token)
         if same and evse_id in (None, running.evse_id):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
-from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies
+from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies, warnings
 
 from chargecore.pure.effects import (
     AuthorizationDecided,
@@ -17,7 +17,7 @@ from chargecore.pure.effects import (
     StopEnergyTransfer,
     UnlockConnector,
 )
-from chargecore.pure.inputs import Tick
+from chargecore.pure.inputs import Tick, TokenPresented
 from chargecore.pure.rpc import LANE_NAMESPACE
 from chargecore.pure.transactions import RECORD_NAMESPACE
 
@@ -530,3 +530,9 @@ def test_a_transaction_interrupted_by_a_remote_reset_ends_with_immediate_reset()
     [ended] = [m.payload for m in restarted.station.rpc.lane]
     assert (ended["eventType"], ended["triggerReason"]) == ("Ended", "ResetCommand")
     assert ended["transactionInfo"]["stoppedReason"] == "ImmediateReset"
+
+
+def test_a_malformed_token_from_the_application_is_ignored() -> None:
+    sim = booted()
+    effects = sim.feed(TokenPresented(sim.now, {"idToken": "X"}, 1))
+    assert sim.station.transactions == () and "not a valid idToken" in " ".join(warnings(effects))
