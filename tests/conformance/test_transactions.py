@@ -565,3 +565,17 @@ def test_TC_E_38_CS_ev_not_ready(csms: CsmsDouble, booted: Booted) -> None:
     assert transaction_event(csms).payload["eventType"] == "Started"
     booted.station.ev_state(1, "SuspendedEV")  # the EV is not ready for energy transfer
     assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
+
+
+@pytest.mark.requirements("E06.FR.02", "E06.FR.15")
+def test_TC_E_54_CS_stop_on_ev_side_disconnect_without_stop_tx(
+    csms: CsmsDouble, station_factory: StationFactory
+) -> None:
+    booted = booted_with(csms, station_factory, TxStopPoint="EVConnected", StopTxOnEVSideDisconnect=False)
+    energy_transfer_started(booted, csms)
+    booted.station.ev_state(1, "SuspendedEV")  # EnergyTransferSuspended
+    transaction_event(csms)
+    plug(booted, csms, "unplug")
+    ended = transaction_event(csms)
+    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
+    assert ended.payload["transactionInfo"]["stoppedReason"] in ("StoppedByEV", "EVDisconnected")
