@@ -156,6 +156,9 @@ _RESPONSES: Mapping[str, Callable[[datetime], dict[str, Any]]] = {
     "StatusNotification": lambda now: {},
     "DataTransfer": lambda now: {"status": "Accepted"},
     "NotifyReport": lambda now: {},
+    "MeterValues": lambda now: {},
+    "Authorize": lambda now: {"idTokenInfo": {"status": "Accepted"}},
+    "TransactionEvent": lambda now: {},
 }
 
 

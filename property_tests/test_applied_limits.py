@@ -47,7 +47,9 @@ def _composite_limit(station: Station, evse_id: int, moment: datetime) -> float:
 def test_the_hardware_limit_equals_the_composite_at_every_instant(
     profiles: tuple[Profile, ...], with_transaction: list[int], extra_ticks: list[int]
 ) -> None:
-    transactions = [Transaction(f"tx-{e}", e, 1, W0 - timedelta(minutes=30 * e)) for e in with_transaction]
+    transactions = [
+        Transaction(f"tx-{e}", e, 1, W0 - timedelta(minutes=30 * e), phase="started") for e in with_transaction
+    ]
     station = _installed(profiles, transactions)
     hardware = {e: 22_000 / (230 * 3) for e in EVSES}  # the EVSE maximum until told otherwise
     now = W0

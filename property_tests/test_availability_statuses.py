@@ -173,7 +173,7 @@ def apply(run: Run, model: Model, operation: tuple[Any, ...], number: int) -> No
     elif kind == "start" and operation[1] not in model.transactions:
         evse = operation[1]
         model.transactions.add(evse)
-        started = Transaction(f"tx-{number}", evse, 1, run.now)
+        started = Transaction(f"tx-{number}", evse, 1, run.now, phase="started")
         run.station = replace(run.station, transactions=(*run.station.transactions, started))
         run.feed(Tick(run.now))
     elif kind == "end" and operation[1] in model.transactions:

@@ -146,7 +146,7 @@ def _local(station: Station, now: Any, event: tuple[Any, ...]) -> tuple[Station,
         evse_id = event[1]
         if any(tx.evse_id == evse_id for tx in station.transactions):
             return station, ()
-        running = Transaction(f"tx-{evse_id}", evse_id, 1, now)
+        running = Transaction(f"tx-{evse_id}", evse_id, 1, now, phase="started")
         return step(replace(station, transactions=(*station.transactions, running)), Tick(now))
     if kind == "end":
         ending = [tx for tx in station.transactions if tx.evse_id == event[1]]

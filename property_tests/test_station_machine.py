@@ -408,7 +408,12 @@ class StationMachine(RuleBasedStateMachine):
         if not self.up:
             return
         # granted before the request: the triggered message may follow its reply within the same input
-        granted = {"BootNotification": 1, "Heartbeat": 1, "StatusNotification": len(_connectors_of(evse))}
+        granted = {
+            "BootNotification": 1,
+            "Heartbeat": 1,
+            "StatusNotification": len(_connectors_of(evse)),
+            "MeterValues": len({evse_id for evse_id, _ in _connectors_of(evse and {"id": evse["id"]})}),
+        }
         self.allowance[requested] += granted.get(requested, 0)
         was_accepted = self.boot_status == "Accepted"
         self._csms_sends("TriggerMessage", {"requestedMessage": requested} | ({"evse": evse} if evse else {}))

@@ -38,7 +38,7 @@ _SUMMARY_ORDER = ("Occupied", "Available", "Faulted", "Unavailable")
 
 
 def _transaction_on(station: Station, evse_id: int) -> bool:
-    return any(transaction.evse_id == evse_id for transaction in station.transactions)
+    return any(transaction.evse_id == evse_id for transaction in station.running_transactions)
 
 
 def _held_inoperative(station: Station, evse_id: int, connector_id: int = 0) -> bool:
@@ -59,6 +59,8 @@ def connector_status(station: Station, connector: Connector) -> str:
     """The one precedence rule: Faulted, then Unavailable (effectively Inoperative), then Occupied, then
     Available (docs/availability.md)."""
     physical = _STATUS_BY_PHASE[connector.phase]
+    if physical == "Available" and connector.in_transaction:
+        physical = "Occupied"  # a started transaction keeps an empty connector Occupied (E01, F02)
     if physical == "Faulted" or is_operative(station, connector):
         return physical
     return "Unavailable"
@@ -81,7 +83,7 @@ def _availability_states(station: Station, shown: tuple[tuple[str, bool], ...]) 
     for evse_id, statuses in by_evse.items():
         evse_states.append(_summary(_held_inoperative(station, evse_id), statuses))
         states[VariableKey("EVSE", "AvailabilityState", evse_id)] = evse_states[-1]
-    station_held = STATION in station.availability.inoperative and not station.transactions
+    station_held = STATION in station.availability.inoperative and not station.running_transactions
     states[VariableKey("ChargingStation", "AvailabilityState")] = _summary(station_held, evse_states)
     return states
 
@@ -98,7 +100,11 @@ def refresh(station: Station) -> tuple[Station, Effects]:
 
     Runs after every input (station.step), so a Scheduled availability change takes effect as soon as the
     transactions block removes the transaction that held it."""
-    basis = (tuple([c.phase for c in station.connectors]), station.availability.inoperative, station.transactions)
+    basis = (
+        tuple([(c.phase, c.in_transaction) for c in station.connectors]),
+        station.availability.inoperative,
+        station.transactions,
+    )
     if basis == station.availability.basis:
         return station, ()
     shown = tuple((connector_status(station, c), is_operative(station, c)) for c in station.connectors)

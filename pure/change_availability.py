@@ -56,7 +56,7 @@ def _component(station: Station, evse: Mapping[str, Any] | None) -> Result[Compo
 
 def _held_by_transaction(station: Station, component: Component) -> bool:
     evse_id = component[0]
-    return any(evse_id in (0, transaction.evse_id) for transaction in station.transactions)
+    return any(evse_id in (0, transaction.evse_id) for transaction in station.running_transactions)
 
 
 def handle_change_availability(station: Station, call: Call, now: datetime) -> Handled:

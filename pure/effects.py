@@ -59,7 +59,17 @@ class NetworkProfileQuestion:
     profile: dict[str, Any]
 
 
-Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockQuestion:
+    """F05: unlock this connector now. Answer: True when it unlocked."""
+
+    evse_id: int
+    connector_id: int
+
+
+Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion | UnlockQuestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +156,44 @@ class EVChargingScheduleAnswered:
     status: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorizationDecided:
+    """A presented idToken was accepted or refused (C01); `status` is the idTokenInfo status."""
+
+    evse_id: int | None
+    id_token: dict[str, Any]
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionChanged:
+    """A TransactionEvent was queued for the CSMS (E01-E15)."""
+
+    evse_id: int
+    transaction_id: str
+    event_type: str
+    trigger_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteStartAccepted:
+    """F01/F02: the CSMS started a session; `charging_profile` is its TxProfile, if any."""
+
+    evse_id: int
+    id_token: dict[str, Any]
+    remote_start_id: int
+    charging_profile: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEventAnswered:
+    """The CSMS answered a TransactionEvent (response None: given up after MessageAttempts)."""
+
+    transaction_id: str
+    seq_no: int
+    response: dict[str, Any] | None
+
+
 Event = (
     RegistrationChanged
     | ConnectorStatusChanged
@@ -155,6 +203,10 @@ Event = (
     | TxProfileForEV
     | EVChargingNeedsAnswered
     | EVChargingScheduleAnswered
+    | AuthorizationDecided
+    | TransactionChanged
+    | RemoteStartAccepted
+    | TransactionEventAnswered
 )
 
 
@@ -177,6 +229,29 @@ class ApplyChargingLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class StartEnergyTransfer:
+    """Hook: close the power path of this EVSE (authorized and EV connected). The application reports the result
+    with `inputs.PowerPathChanged`."""
+
+    evse_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StopEnergyTransfer:
+    """Hook: open the power path of this EVSE."""
+
+    evse_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockConnector:
+    """Hook: release the cable of this connector (UnlockOnEVSideDisconnect, E09)."""
+
+    evse_id: int
+    connector_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -191,6 +266,18 @@ class InternalError:
 
 
 Effect = (
-    Connect | Disconnect | SendFrame | Persist | Ask | PerformReset | Notify | Log | InternalError | ApplyChargingLimit
+    Connect
+    | Disconnect
+    | SendFrame
+    | Persist
+    | Ask
+    | PerformReset
+    | Notify
+    | Log
+    | InternalError
+    | StartEnergyTransfer
+    | StopEnergyTransfer
+    | UnlockConnector
+    | ApplyChargingLimit
 )
 Effects = tuple[Effect, ...]

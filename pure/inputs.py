@@ -151,6 +151,55 @@ class EVChargingSchedule:
     charging_schedule: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class TokenPresented:
+    """A driver presented an idToken (RFID card, app, key code...) at this EVSE, or at the station (None)."""
+
+    now: datetime
+    id_token: dict[str, Any]
+    evse_id: int | None = None
+
+
+EvState = Literal["Charging", "SuspendedEV", "SuspendedEVSE", "EVConnected"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingStateChanged:
+    """The EV (or the EVSE) changed its charging state on this EVSE."""
+
+    now: datetime
+    evse_id: int
+    state: EvState
+
+
+@dataclass(frozen=True, slots=True)
+class PowerPathChanged:
+    """The power path (contactor) of this EVSE closed or opened, e.g. after StartEnergyTransfer."""
+
+    now: datetime
+    evse_id: int
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """The latest reading of this EVSE's meter: Energy.Active.Import.Register (Wh) and Power.Active.Import (W)."""
+
+    now: datetime
+    evse_id: int
+    energy_wh: float
+    power_w: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParkingBayChanged:
+    """A parking bay sensor saw an EV arrive or leave (TxStartPoint/TxStopPoint ParkingBayOccupancy)."""
+
+    now: datetime
+    evse_id: int
+    occupied: bool
+
+
 Input = (
     PowerUp
     | Connected
@@ -167,4 +216,9 @@ Input = (
     | EVChargingNeeds
     | EVChargingSchedule
     | VariableReported
+    | TokenPresented
+    | ChargingStateChanged
+    | PowerPathChanged
+    | MeterReading
+    | ParkingBayChanged
 )

@@ -112,7 +112,7 @@ def _gate(station: Station) -> _Gate:
         offline_severity=None
         if is_online(station)
         else get_int(model, "MonitoringCtrlr", "OfflineQueuingSeverity", default=0),
-        transactions=station.transactions,
+        transactions=station.running_transactions,
     )
 
 
@@ -272,7 +272,7 @@ def _event_data(station: Station, monitor: Monitor, value: str, event_id: int, n
     }
     if monitor.kind in THRESHOLDS:
         event["cleared"] = not monitor.tripped
-    transaction = _transaction_of(monitor, station.transactions) if monitor.transaction else None
+    transaction = _transaction_of(monitor, station.running_transactions) if monitor.transaction else None
     if transaction is not None:
         event["transactionId"] = transaction.transaction_id
     return event

@@ -1,4 +1,5 @@
-"""Block F, remote control: TriggerMessage (F06) for BootNotification, Heartbeat and StatusNotification.
+"""Block F, remote control: RequestStartTransaction (F01, F02), RequestStopTransaction (F03), UnlockConnector
+(F05) and TriggerMessage (F06) for BootNotification, Heartbeat, StatusNotification, TransactionEvent and MeterValues.
 
 The triggered message is queued behind the TriggerMessageResponse (F06.FR.04); messages the station cannot
 produce yet are answered NotImplemented (F06.FR.08).
@@ -6,13 +7,16 @@ produce yet are answered NotImplemented (F06.FR.08).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chargecore.pure import availability, provisioning
+from chargecore.pure import availability, provisioning, rpc, transactions
+from chargecore.pure.effects import Effects, UnlockQuestion
 from chargecore.pure.frames import Call
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Defer, Handled, Reply
 from chargecore.pure.state import Station
+from chargecore.pure.timestamps import ocpp_time
 
 
 def _boot(station: Station, evse: Any, now: datetime) -> Handled:
@@ -39,7 +43,47 @@ def _status(station: Station, evse: Any, now: datetime) -> Handled:
     return reported, Reply({"status": "Accepted"}), effects
 
 
-_TRIGGERS = {"BootNotification": _boot, "Heartbeat": _heartbeat, "StatusNotification": _status}
+def _evse_asked(station: Station, evse: Any) -> tuple[bool, int | None]:
+    """(known, evse id): the EVSE a trigger names, None for all; unknown EVSEs are Rejected."""
+    if evse is None:
+        return True, None
+    return transactions.evse_exists(station, evse["id"]), evse["id"]
+
+
+def _transaction_event(station: Station, evse: Any, now: datetime) -> Handled:
+    known, evse_id = _evse_asked(station, evse)
+    if not known:
+        return station, Reply({"status": "Rejected"}), ()
+    triggered, effects = transactions.trigger_updated(station, evse_id, now)
+    return triggered, Reply({"status": "Accepted"}), effects
+
+
+def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
+    """F06.FR.06: the latest Energy.Active.Import.Register of the EVSE asked for, or of every EVSE."""
+    known, evse_id = _evse_asked(station, evse)
+    if not known:
+        return station, Reply({"status": "Rejected"}), ()
+    session = station.rpc
+    effects: Effects = ()
+    for evse_number in range(1, len(station.identity.evse_connectors) + 1):
+        if evse_id not in (None, evse_number):
+            continue
+        energy = transactions.hardware(station, evse_number).energy_wh or 0.0
+        sample = {"value": energy, "context": "Trigger", "measurand": "Energy.Active.Import.Register"}
+        meter_value = {"timestamp": ocpp_time(station, now), "sampledValue": [sample]}
+        payload = {"evseId": evse_number, "meterValue": [meter_value]}
+        session, more = rpc.enqueue(session, "MeterValues", payload, triggered=True)
+        effects += more
+    return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
+
+
+_TRIGGERS = {
+    "BootNotification": _boot,
+    "Heartbeat": _heartbeat,
+    "StatusNotification": _status,
+    "TransactionEvent": _transaction_event,
+    "MeterValues": _meter_values,
+}
 
 
 def handle_trigger_message(station: Station, call: Call, now: datetime) -> Handled:
@@ -47,3 +91,28 @@ def handle_trigger_message(station: Station, call: Call, now: datetime) -> Handl
     if trigger is None:
         return station, Reply({"status": "NotImplemented"}), ()
     return trigger(station, call.payload.get("evse"), now)
+
+
+def handle_request_start(station: Station, call: Call, now: datetime) -> Handled:
+    started, response, effects = transactions.remote_start(station, call.payload, now)
+    return started, Reply(response), effects
+
+
+def handle_request_stop(station: Station, call: Call, now: datetime) -> Handled:
+    stopped, status, effects = transactions.remote_stop(station, call.payload["transactionId"], now)
+    return stopped, Reply({"status": status}), effects
+
+
+def handle_unlock_connector(station: Station, call: Call, now: datetime) -> Handled:
+    """F05: UnknownConnector (F05.FR.03), OngoingAuthorizedTransaction (F05.FR.02), else the hardware tries."""
+    evse_id, connector_id = call.payload["evseId"], call.payload["connectorId"]
+    if not availability.find_connectors(station, evse_id, connector_id):
+        return station, Reply({"status": "UnknownConnector"}), ()
+    tx = transactions.find(station, evse_id)
+    if tx is not None and tx.authorization == "accepted" and tx.connector_id == connector_id:
+        return station, Reply({"status": "OngoingAuthorizedTransaction"}), ()
+    return station, Defer(UnlockQuestion(evse_id, connector_id)), ()
+
+
+def resume_unlock_connector(station: Station, call: Call, unlocked: Any, now: datetime) -> Handled:
+    return station, Reply({"status": "Unlocked" if unlocked is True else "UnlockFailed"}), ()

@@ -6,7 +6,7 @@ station and becomes an `InternalError` effect instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from chargecore.pure.device_model import DeviceModel, get_int
 from chargecore.pure.effects import Effects, InternalError, SendFrame
 from chargecore.pure.frames import Call, encode_frame
 from chargecore.pure.schemas import validate
-from chargecore.pure.state import RPC_LIFECYCLE, InFlight, OutboundCall, RpcSession
+from chargecore.pure.state import RPC_LIFECYCLE, InFlight, LaneMessage, OutboundCall, RpcSession
 
 NOT_QUEUED_WHILE_OFFLINE = frozenset({"BootNotification", "Heartbeat", "StatusNotification"})
 """Messages that describe the present and are re-derived on reconnect instead of being replayed."""
@@ -41,28 +41,114 @@ def enqueue(
     if isinstance(checked, Failure):
         problem = checked.failure()
         return session, (InternalError(f"outbound {action} refused: {problem.description}"),)
-    call = OutboundCall(action, payload, triggered)
-    return replace(session, queue=(*session.queue, call)), ()
+    call = OutboundCall(action, payload, triggered, session.enqueued)
+    return replace(session, queue=(*session.queue, call), enqueued=session.enqueued + 1), ()
 
 
 def pump(
     session: RpcSession, now: datetime, timeout: timedelta, may_send: Callable[[OutboundCall], bool]
 ) -> tuple[RpcSession, Effects]:
-    """Send the first queued CALL that `may_send` allows, if the session is idle."""
+    """Send the oldest queued CALL that `may_send` allows, if the session is idle; the persistent lane's head
+    competes by age with the plain queue (so it goes first after a reconnect or a restart)."""
     if RPC_LIFECYCLE.next_state(session.phase, "send") is None:
         return session, ()
+    head = _lane_head(session, now)
+    if head is not None and not may_send(head):
+        head = None
     for index, call in enumerate(session.queue):
+        if head is not None and head.order < call.order:
+            break
         if may_send(call):
-            message_id = f"{session.message_prefix}{session.next_message_number}"
-            frame = encode_frame(Call(message_id, call.action, call.payload))
-            sent = replace(
-                _move(session, "send"),
-                queue=session.queue[:index] + session.queue[index + 1 :],
-                in_flight=InFlight(message_id, call, now + timeout),
-                next_message_number=session.next_message_number + 1,
-            )
-            return sent, (SendFrame(frame),)
-    return session, ()
+            return _send(replace(session, queue=session.queue[:index] + session.queue[index + 1 :]), call, now, timeout)
+    return (session, ()) if head is None else _send(session, head, now, timeout)
+
+
+def _send(session: RpcSession, call: OutboundCall, now: datetime, timeout: timedelta) -> tuple[RpcSession, Effects]:
+    message_id = f"{session.message_prefix}{session.next_message_number}"
+    frame = encode_frame(Call(message_id, call.action, call.payload))
+    sent = replace(
+        _move(session, "send"),
+        in_flight=InFlight(message_id, call, now + timeout),
+        next_message_number=session.next_message_number + 1,
+    )
+    return sent, (SendFrame(frame),)
+
+
+# --- the persistent lane (E11-E13) ------------------------------------------------------------------------
+
+LANE_NAMESPACE = "tx_queue/"
+
+
+def _lane_head(session: RpcSession, now: datetime) -> OutboundCall | None:
+    """The lane's first message as a CALL, unless it waits for its MessageAttemptInterval."""
+    if not session.lane:
+        return None
+    head = session.lane[0]
+    if head.not_before is not None and now < head.not_before:
+        return None
+    return OutboundCall(head.action, head.payload, False, head.order, head.key)
+
+
+def enqueue_persistent(
+    session: RpcSession, action: str, payload: dict[str, Any]
+) -> tuple[RpcSession, tuple[tuple[str, Any], ...], Effects]:
+    """Append to the lane; returns the Persist entry the caller must write in the same Persist as the state the
+    message describes (so a crash keeps both or neither)."""
+    checked = validate(action, "Request", payload)
+    if isinstance(checked, Failure):
+        return session, (), (InternalError(f"outbound {action} refused: {checked.failure().description}"),)
+    key = f"{LANE_NAMESPACE}{session.next_lane_number:012d}"
+    message = LaneMessage(key, action, payload, session.enqueued)
+    moved = replace(
+        session,
+        lane=(*session.lane, message),
+        next_lane_number=session.next_lane_number + 1,
+        enqueued=session.enqueued + 1,
+    )
+    return moved, ((key, {"action": action, "payload": payload}),), ()
+
+
+def acknowledge(session: RpcSession, key: str) -> RpcSession:
+    return replace(session, lane=tuple(m for m in session.lane if m.key != key))
+
+
+def retry_later(
+    session: RpcSession, key: str, now: datetime, attempts: int, interval: timedelta
+) -> tuple[RpcSession, bool]:
+    """E13: count a failed attempt; wait interval x attempts so far before the next one, or give the message up
+    after `attempts` attempts (returns True when dropped)."""
+    message = next((m for m in session.lane if m.key == key), None)
+    if message is None:
+        return session, False
+    tried = message.attempts + 1
+    if tried >= attempts:
+        return acknowledge(session, key), True
+    waiting = replace(message, attempts=tried, not_before=now + interval * tried)
+    return replace(session, lane=tuple(waiting if m.key == key else m for m in session.lane)), False
+
+
+def release_lane(session: RpcSession, now: datetime) -> RpcSession:
+    """The head's retry wait is over: it may go again (the timer is cleared so it does not fire twice)."""
+    if not session.lane or session.lane[0].not_before is None or now < session.lane[0].not_before:
+        return session
+    return replace(session, lane=(replace(session.lane[0], not_before=None), *session.lane[1:]))
+
+
+def lane_deadline(session: RpcSession) -> datetime | None:
+    return session.lane[0].not_before if session.lane else None
+
+
+def restore_lane(session: RpcSession, persisted: Mapping[str, Any]) -> RpcSession:
+    """The lane as an earlier run left it: entries in key order, numbering continuing after the last."""
+    keys = sorted(key for key in persisted if key.startswith(LANE_NAMESPACE) and persisted[key] is not None)
+    lane = tuple(LaneMessage(key, persisted[key]["action"], persisted[key]["payload"]) for key in keys)
+    number = int(keys[-1][len(LANE_NAMESPACE) :]) + 1 if keys else 1
+    return replace(session, lane=lane, next_lane_number=number)
+
+
+def carry_lane(fresh: RpcSession, old: RpcSession) -> RpcSession:
+    """A new session (PowerUp) keeps the lane and its numbering."""
+    return replace(fresh, lane=old.lane, next_lane_number=old.next_lane_number)
 
 
 def take_reply(session: RpcSession, message_id: str) -> tuple[RpcSession, InFlight | None]:

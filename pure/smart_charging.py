@@ -135,7 +135,7 @@ def conditions(station: Station) -> Conditions:
     """The composite schedule's inputs besides the profiles, read from the station."""
     offset = station.registration.clock_offset
     transactions = {
-        tx.evse_id: replace(tx, started_at=tx.started_at + offset) for tx in station.transactions
+        tx.evse_id: replace(tx, started_at=tx.started_at + offset) for tx in station.running_transactions
     }  # on the CSMS clock, like the profiles
     ignored = get_value(station.device_model, IGNORED_OFFLINE) or ""
     return Conditions(
@@ -162,7 +162,7 @@ def capabilities(station: Station) -> Capabilities:
         max_stack_level=get_int(model, "SmartChargingCtrlr", "ProfileStackLevel", default=10),
         periods_per_schedule=get_int(model, "SmartChargingCtrlr", "PeriodsPerSchedule", default=24),
         max_entries=max_entries,
-        transactions=MappingProxyType({tx.evse_id: tx for tx in station.transactions}),
+        transactions=MappingProxyType({tx.evse_id: tx for tx in station.running_transactions}),
     )
 
 

@@ -74,6 +74,34 @@ CONNECTOR_LIFECYCLE = Lifecycle(
 )
 """The physical state of a connector; its OCPP status is derived from it (availability.connector_status)."""
 
+TRANSACTION_LIFECYCLE = Lifecycle(
+    "transaction",
+    ["pending", "started", "ended"],
+    [
+        Edge("start", "pending", "started"),
+        Edge("end", "started", "ended"),
+        Edge("abandon", "pending", "ended"),
+    ],
+)
+"""E01/E06: `pending` holds a session (a token being authorized, or authorized and waiting for a TxStartPoint)
+before TransactionEvent Started; an ended transaction leaves the state."""
+
+AUTHORIZATION_LIFECYCLE = Lifecycle(
+    "authorization",
+    ["none", "authorizing", "accepted", "withdrawn"],
+    [
+        Edge("ask", "none", "authorizing"),
+        Edge("ask", "withdrawn", "authorizing"),
+        Edge("accept", "none", "accepted"),
+        Edge("accept", "withdrawn", "accepted"),
+        Edge("accept", "authorizing", "accepted"),
+        Edge("refuse", "authorizing", "none"),
+        Edge("withdraw", "accepted", "withdrawn"),
+    ],
+)
+"""The authorization of one transaction (block C): `withdrawn` after a local or remote stop or a deauthorization;
+the TxStopPoint Authorized is left when `accepted` is."""
+
 
 @dataclass(frozen=True, slots=True)
 class StationIdentity:
@@ -97,6 +125,24 @@ class OutboundCall:
     payload: dict[str, Any]
     triggered: bool = False
     """Sent because the CSMS asked with TriggerMessage; allowed while Pending (B02.FR.02)."""
+    order: int = 0
+    """When it was queued, across both queues: a persisted message goes before any newer plain one."""
+    lane_key: str | None = None
+    """The persist key of a message from the persistent lane (TransactionEvent); None for plain CALLs."""
+
+
+@dataclass(frozen=True, slots=True)
+class LaneMessage:
+    """A CALL that survives restarts (E11-E13): persisted before it is sent, removed when the CSMS answers."""
+
+    key: str
+    action: str
+    payload: dict[str, Any]
+    order: int = 0
+    attempts: int = 0
+    """Sends that got a CALLERROR or no answer (a lost connection does not count)."""
+    not_before: datetime | None = None
+    """MessageAttemptInterval wait after a failed attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +159,11 @@ class RpcSession:
     next_message_number: int
     queue: tuple[OutboundCall, ...] = ()
     in_flight: InFlight | None = None
+    lane: tuple[LaneMessage, ...] = ()
+    """Persistent messages in order; the head stays here while it is in flight."""
+    next_lane_number: int = 1
+    enqueued: int = 1
+    """The `order` the next queued message gets."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +191,8 @@ class Connector:
     phase: str = "empty"
     reported: str | None = None
     """The status last handed to the CSMS; None when the CSMS may not know it (never sent, or lost)."""
+    in_transaction: bool = False
+    """A transaction started before any cable holds this connector Occupied until a cable is plugged (F02)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +203,48 @@ class Transaction:
     evse_id: int
     connector_id: int
     started_at: datetime
+    phase: str = "pending"
+    """TRANSACTION_LIFECYCLE"""
+    authorization: str = "none"
+    """AUTHORIZATION_LIFECYCLE"""
+    id_token: dict[str, Any] | None = None
+    """The token that authorized (or is being authorized for) this transaction."""
+    group_id_token: dict[str, Any] | None = None
+    token_reported: bool = False
+    """The idToken (and remoteStartId) went out in a TransactionEvent already (sent once, E01/F01)."""
+    stop_token: dict[str, Any] | None = None
+    """Another token presented to stop this transaction, being authorized for its GroupId (C09)."""
+    seq_no: int = 0
+    """The seqNo of the next TransactionEvent."""
+    charging_state: str | None = None
+    """The chargingState last reported to the CSMS."""
+    remote_start_id: int | None = None
+    charging_profile: dict[str, Any] | None = None
+    """The TxProfile of a RequestStartTransaction, kept for the smart-charging block."""
+    plug_deadline: datetime | None = None
+    """EVConnectionTimeOut: when an authorized session without a cable gives up (E03.FR.05)."""
+    stop_reason: str | None = None
+    """The stoppedReason decided when the authorization was withdrawn, used when a TxStopPoint is left later."""
+    energy_allowed: bool = False
+    """The core told the application to transfer energy."""
+    energy_limit_wh: float | None = None
+    """MaxEnergyOnInvalidId: the meter value at which energy stops after the CSMS said Invalid."""
+    start_energy_wh: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvseHardware:
+    """What the hardware last reported of one EVSE (integration API inputs)."""
+
+    evse_id: int
+    ev_state: str = "EVConnected"
+    """Charging, SuspendedEV, SuspendedEVSE or EVConnected while a cable is plugged."""
+    power_path_closed: bool = False
+    parking_bay_occupied: bool = False
+    energy_wh: float | None = None
+    """Energy.Active.Import.Register of the latest reading."""
+    power_w: float | None = None
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +289,7 @@ class Availability:
     """(0, 0) the station, (evse, 0) an EVSE, (evse, connector) a connector."""
     shown: tuple[tuple[str, bool], ...] = ()
     """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
-    basis: tuple[tuple[str, ...], frozenset[tuple[int, int]], tuple[Transaction, ...]] | None = None
+    basis: tuple[tuple[tuple[str, bool], ...], frozenset[tuple[int, int]], tuple[Transaction, ...]] | None = None
     """The connector phases, settings and transactions `shown` was derived from: a step that changed none of
     them (most steps) skips deriving it again."""
 
@@ -224,3 +319,12 @@ class Station:
     availability: Availability = Availability()
     smart_charging: SmartCharging = field(default_factory=SmartCharging)
     monitoring: Monitoring = field(default_factory=Monitoring)
+    evse_hardware: tuple[EvseHardware, ...] = ()
+    """One entry per EVSE the hardware has reported on."""
+    next_transaction_number: int = 1
+
+    @property
+    def running_transactions(self) -> tuple[Transaction, ...]:
+        """Transactions the CSMS has been told of (Started, not Ended); `transactions` also holds sessions still
+        waiting for a TxStartPoint, which are not transactions yet for availability or smart charging."""
+        return tuple(tx for tx in self.transactions if tx.phase == "started")

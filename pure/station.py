@@ -33,6 +33,7 @@ from chargecore.pure import (
     rpc,
     smart_charging,
     token_store,
+    transactions,
     variables,
 )
 from chargecore.pure.device_model import DeviceModel
@@ -41,6 +42,7 @@ from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, pa
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
+    ChargingStateChanged,
     Connected,
     ConnectionLost,
     ConnectorChanged,
@@ -50,10 +52,14 @@ from chargecore.pure.inputs import (
     FrameReceived,
     Input,
     LocalReset,
+    MeterReading,
+    ParkingBayChanged,
+    PowerPathChanged,
     PowerUp,
     SendDataTransfer,
     Shutdown,
     Tick,
+    TokenPresented,
     VariableReported,
 )
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply
@@ -88,6 +94,10 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "SetMonitoringBase": monitoring.handle_set_monitoring_base,
         "SetMonitoringLevel": monitoring.handle_set_monitoring_level,
         "GetMonitoringReport": monitoring.handle_get_monitoring_report,
+        "RequestStartTransaction": remote_control.handle_request_start,
+        "RequestStopTransaction": remote_control.handle_request_stop,
+        "UnlockConnector": remote_control.handle_unlock_connector,
+        "GetTransactionStatus": transactions.handle_get_transaction_status,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -97,6 +107,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "Reset": provisioning.resume_reset,
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
+        "UnlockConnector": remote_control.resume_unlock_connector,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -116,11 +127,18 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     station = smart_charging.restore(station, persisted)
     station = monitoring.restore(station, persisted)
+    station = transactions.restore(station, dict(persisted))
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
 Timer = Callable[[Station, datetime], tuple[Station, Effects]]
-TIMERS: tuple[Timer, ...] = (connection.on_tick, provisioning.on_tick, availability.on_tick, monitor_events.on_tick)
+TIMERS: tuple[Timer, ...] = (
+    connection.on_tick,
+    provisioning.on_tick,
+    availability.on_tick,
+    monitor_events.on_tick,
+    transactions.on_tick,
+)
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
 DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
@@ -130,6 +148,8 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lambda station: station.registration.heartbeat_at,
     smart_charging.deadline,
     monitor_events.deadline,
+    lambda station: rpc.lane_deadline(station.rpc),
+    transactions.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -160,7 +180,7 @@ def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, reported = availability.report_statuses(station, now)
         effects += reported
-    if not station.rpc.queue:  # nothing to send: skip the MessageTimeout lookup and the state copy
+    if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
     session, sent = rpc.pump(station.rpc, now, timeout, lambda call: provisioning.may_send(station, call))
@@ -173,9 +193,10 @@ def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
 def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
     if station.connection.phase != "off":
         return station, (Log("warning", "PowerUp ignored: the station is already running"),)
-    session = rpc.new_session(event.nonce, station.epoch)
+    session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
     started, effects = connection.power_up(replace(station, rpc=session))
-    return started, (Persist(((EPOCH_KEY, station.epoch),)), *availability.announce(started), *effects)
+    started, ended = transactions.on_power_up(started, event.now)
+    return started, (Persist(((EPOCH_KEY, station.epoch),)), *availability.announce(started), *effects, *ended)
 
 
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
@@ -249,7 +270,9 @@ def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
 
 
 def _connector_changed(station: Station, event: ConnectorChanged) -> tuple[Station, Effects]:
-    return availability.on_connector_changed(station, event.evse_id, event.connector_id, event.change)
+    moved, effects = availability.on_connector_changed(station, event.evse_id, event.connector_id, event.change)
+    moved, more = transactions.after_connector_changed(station, moved, event.evse_id, event.now)
+    return moved, effects + more
 
 
 def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
@@ -278,6 +301,21 @@ def _local_reset(station: Station, event: LocalReset) -> tuple[Station, Effects]
 
 _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = MappingProxyType(
     {
+        TokenPresented: lambda station, event: transactions.present_token(
+            station, event.id_token, event.evse_id, event.now
+        ),
+        ChargingStateChanged: lambda station, event: transactions.on_charging_state(
+            station, event.evse_id, event.state, event.now
+        ),
+        PowerPathChanged: lambda station, event: transactions.on_power_path(
+            station, event.evse_id, event.closed, event.now
+        ),
+        MeterReading: lambda station, event: transactions.on_meter_reading(
+            station, event.evse_id, event.energy_wh, event.power_w, event.now
+        ),
+        ParkingBayChanged: lambda station, event: transactions.on_parking_bay(
+            station, event.evse_id, event.occupied, event.now
+        ),
         PowerUp: _power_up,
         Connected: _connected,
         ConnectionLost: _connection_lost,
@@ -391,6 +429,8 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         ),
         "NotifyEVChargingNeeds": iso15118_charging.needs_answered,
         "NotifyEVChargingSchedule": iso15118_charging.schedule_answered,
+        "Authorize": transactions.on_authorize_answered,
+        "TransactionEvent": transactions.on_event_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -403,6 +443,8 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "NotifyEVChargingSchedule": lambda station, call, now: iso15118_charging.schedule_answered(
             station, call, None, now
         ),
+        "Authorize": transactions.on_authorize_failed,
+        "TransactionEvent": transactions.on_event_failed,
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

@@ -30,7 +30,8 @@ class ChargerApplication(Protocol):
 
     def on_event(self, event: Event) -> None:
         """Registration changes, connector status changes, connectors becoming Operative or Inoperative
-        (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers, device-model changes."""
+        (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers, device-model changes,
+        authorization verdicts, TransactionEvents queued and answered, remote starts."""
         ...
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
@@ -40,6 +41,19 @@ class ChargerApplication(Protocol):
 
     def apply_charging_limit(self, evse_id: int, limit: float, unit: str, phases: int) -> None:
         """Smart charging: from now on the EVSE draws at most `limit` ("A" per phase or "W") on `phases` phases."""
+        ...
+
+    def start_energy_transfer(self, evse_id: int) -> bool:
+        """Close the power path of this EVSE (the session is authorized and the EV connected). True when it
+        closed: the station then reports PowerPathChanged(closed=True) to the core."""
+        ...
+
+    def stop_energy_transfer(self, evse_id: int) -> bool:
+        """Open the power path of this EVSE. True when it opened (reported as PowerPathChanged(closed=False))."""
+        ...
+
+    def unlock_connector(self, evse_id: int, connector_id: int) -> bool:
+        """Release the cable (F05 UnlockConnector, E09 UnlockOnEVSideDisconnect). True when it unlocked."""
         ...
 
 
@@ -61,6 +75,10 @@ class SimulatedCharger:
         self.resets: list[tuple[str, int | None]] = []
         self.limits: dict[int, tuple[float, str, int]] = {}
         """The charging limit each EVSE obeys: (limit, unit, phases)."""
+        self.energy: dict[int, bool] = {}
+        """Whether each EVSE's power path is closed."""
+        self.unlocked: list[tuple[int, int]] = []
+        self.unlock_works = True
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -89,3 +107,18 @@ class SimulatedCharger:
     def apply_charging_limit(self, evse_id: int, limit: float, unit: str, phases: int) -> None:
         with self._lock:
             self.limits[evse_id] = (limit, unit, phases)
+
+    def start_energy_transfer(self, evse_id: int) -> bool:
+        with self._lock:
+            self.energy[evse_id] = True
+        return True
+
+    def stop_energy_transfer(self, evse_id: int) -> bool:
+        with self._lock:
+            self.energy[evse_id] = False
+        return True
+
+    def unlock_connector(self, evse_id: int, connector_id: int) -> bool:
+        with self._lock:
+            self.unlocked.append((evse_id, connector_id))
+        return self.unlock_works

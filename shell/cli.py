@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from chargecore.pure.availability import STATION, connector_status, is_operative
 from chargecore.pure.device_model import get_int
-from chargecore.pure.inputs import ExternalLimit, LocalReset
+from chargecore.pure.inputs import EvState, ExternalLimit, LocalReset
 from chargecore.pure.state import Station
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 
@@ -25,6 +25,10 @@ OPERATOR_HELP = """commands:
   unplug EVSE [CONNECTOR]       the cable is removed
   fault EVSE [CONNECTOR]        the hardware reports a fault (all connectors of the EVSE if none given)
   recover EVSE [CONNECTOR]      the fault is cleared
+  auth TOKEN [EVSE]             a driver presents an idToken (ISO14443) at the station or at an EVSE
+  meter EVSE WH [W]             the EVSE's meter reads WH watt-hours (and W watts)
+  ev-suspend EVSE               the EV pauses charging (SuspendedEV)
+  ev-resume EVSE                the EV charges again
   datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]   send a DataTransfer to the CSMS
   set COMPONENT VARIABLE VALUE  change a device-model value
   limits                        the charging limit each EVSE obeys now, and the installed charging profiles
@@ -188,6 +192,31 @@ def _set(station: ChargingStation, words: list[str]) -> None:
     station.change_variable(words[0], words[1], words[2])
 
 
+def _auth(station: ChargingStation, words: list[str]) -> None:
+    if len(words) not in (1, 2) or (len(words) == 2 and not words[1].isdigit()):
+        raise UsageError("usage: auth TOKEN [EVSE]")
+    station.present_token(words[0], evse_id=int(words[1]) if len(words) == 2 else None)
+
+
+def _meter(station: ChargingStation, words: list[str]) -> None:
+    try:
+        numbers = [float(word) for word in words[1:]]
+    except ValueError:
+        raise UsageError("usage: meter EVSE WH [W]") from None
+    if len(words) not in (2, 3) or not words[0].isdigit():
+        raise UsageError("usage: meter EVSE WH [W]")
+    station.meter(int(words[0]), numbers[0], numbers[1] if len(numbers) == 2 else None)
+
+
+def _ev_command(station: ChargingStation, state: EvState) -> Callable[[list[str]], None]:
+    def run(words: list[str]) -> None:
+        if len(words) != 1 or not words[0].isdigit():
+            raise UsageError("usage: ev-suspend|ev-resume EVSE")
+        station.ev_state(int(words[0]), state)
+
+    return run
+
+
 def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -> None:
     """Read operator commands until `quit`; end of input leaves the station running."""
     commands: dict[str, Callable[[list[str]], None]] = {
@@ -198,6 +227,10 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "unplug": _connector_command(station, "unplug"),
         "fault": _connector_command(station, "fault"),
         "recover": _connector_command(station, "recover"),
+        "auth": lambda words: _auth(station, words),
+        "meter": lambda words: _meter(station, words),
+        "ev-suspend": _ev_command(station, "SuspendedEV"),
+        "ev-resume": _ev_command(station, "Charging"),
         "datatransfer": lambda words: _data_transfer(station, words),
         "set": lambda words: _set(station, words),
         "reset": lambda _: station.submit(LocalReset),

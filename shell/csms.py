@@ -42,6 +42,18 @@ from websockets.typing import Subprotocol
 
 OCPP_VERSION: Final = "2.0.1"
 BOOT_STATUSES: Final = ("Accepted", "Pending", "Rejected")
+TOKEN_STATUSES: Final = (
+    "Accepted",
+    "Blocked",
+    "ConcurrentTx",
+    "Expired",
+    "Invalid",
+    "NoCredit",
+    "NotAllowedTypeEVSE",
+    "NotAtThisLocation",
+    "NotAtThisTime",
+    "Unknown",
+)
 
 Direction = Literal["in", "out"]
 Kind = Literal["CALL", "CALLRESULT", "CALLERROR"]
@@ -126,9 +138,9 @@ _RESPONDERS: Final[Mapping[str, Callable[[LocalCsms, Payload], Payload]]] = Mapp
             "status": csms.boot_status,
         },
         "Heartbeat": lambda _csms, _request: {"currentTime": _now()},
-        "Authorize": _constant({"idTokenInfo": {"status": "Accepted"}}),
-        "TransactionEvent": lambda _csms, request: (
-            {"idTokenInfo": {"status": "Accepted"}} if "idToken" in request else {}
+        "Authorize": lambda csms, request: {"idTokenInfo": csms.token_info(request["idToken"])},
+        "TransactionEvent": lambda csms, request: (
+            {"idTokenInfo": csms.token_info(request["idToken"])} if "idToken" in request else {}
         ),
         "DataTransfer": lambda csms, request: csms._data_transfer(request),
         "NotifyEVChargingNeeds": _constant({"status": "Accepted"}),
@@ -258,6 +270,7 @@ class LocalCsms:
         self._stations: dict[str, _Station] = {}
         self._stations_lock = threading.Lock()
         self._vendors: dict[str, DataTransferHandler] = {}
+        self._tokens: dict[str, Payload] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
@@ -349,6 +362,18 @@ class LocalCsms:
         """Answer DataTransfer for `vendor_id` with `handler(request) -> response` (camelCase dicts)."""
         self._vendors[vendor_id] = handler
 
+    def set_token(self, id_token: str, status: str, group_id: str | None = None) -> None:
+        """Answer Authorize and TransactionEvent for this idToken with `status` (others are Accepted)."""
+        if status not in TOKEN_STATUSES:
+            raise ValueError(f"token status must be one of {', '.join(TOKEN_STATUSES)}, not {status!r}")
+        info: Payload = {"status": status}
+        if group_id is not None:
+            info["groupIdToken"] = {"idToken": group_id, "type": "Central"}
+        self._tokens[id_token] = info
+
+    def token_info(self, id_token: Payload) -> Payload:
+        return dict(self._tokens.get(id_token["idToken"], {"status": "Accepted"}))
+
     def _data_transfer(self, request: Payload) -> Payload:
         handler = self._vendors.get(request["vendorId"])
         return handler(request) if handler is not None else {"status": "UnknownVendorId"}
@@ -438,6 +463,7 @@ _HELP: Final = """commands:
   stations                              list connected stations
   send STATION_ID ACTION [JSON_PAYLOAD] send a request, e.g. send CS001 Reset {"type":"Immediate"}
   boot-status Accepted|Pending|Rejected how to answer the next BootNotification
+  token ID STATUS [GROUP]               answer idToken ID with STATUS (Accepted, Blocked, Invalid...)
   quit                                  stop the CSMS"""
 
 
@@ -455,6 +481,9 @@ def _run_command(csms: LocalCsms, line: str) -> bool:
             case "send", [station_id, action, *payload]:
                 request = json.loads(payload[0]) if payload else {}
                 print(json.dumps(csms.call(station_id, action, request)))
+            case "token", [id_token, status, *group]:
+                csms.set_token(id_token, status, group[0] if group else None)
+                print(f"idToken {id_token} is now answered {status}")
             case "boot-status", [status]:
                 csms.boot_status = status
                 print(f"BootNotification is now answered {status}")

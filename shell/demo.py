@@ -116,11 +116,47 @@ def _play(script: _Script) -> None:
     script.call("GetCompositeSchedule", {"evseId": 1, "duration": 10, "chargingRateUnit": "A"})
     script.limit(1, 10.0)
     script.limit(1, 6.0)
+    _charge(script)
 
     script.step("the CSMS resets the station: it reboots and boots again with reason RemoteReset")
     script.call("Reset", {"type": "Immediate"})
     script.expect(lambda r: r.action == "BootNotification" and r.payload.get("reason") == "RemoteReset")
     script.expect(_status("Available", 2))
+
+
+def _event(event_type: str, trigger: str) -> Callable[[Record], bool]:
+    def matches(record: Record) -> bool:
+        payload = record.payload
+        return (
+            record.kind == "CALL"
+            and record.action == "TransactionEvent"
+            and (payload.get("eventType"), payload.get("triggerReason")) == (event_type, trigger)
+        )
+
+    return matches
+
+
+def _charge(script: _Script) -> None:
+    """A driver's whole session; the core decides when the transaction starts and ends."""
+    script.step("a driver plugs into EVSE 1 and badges: Authorize, then the power path closes: Started")
+    script.station.meter(1, 12000.0, 0.0)
+    script.station.connector(1, 1, "plug")
+    script.station.present_token("04A2B3C4", evse_id=1)
+    script.expect("Authorize")
+    script.expect(_event("Started", "ChargingStateChanged"))
+
+    script.step("the EV pauses and resumes charging: Updated events with the new chargingState")
+    script.station.meter(1, 13500.0, 7200.0)
+    script.station.ev_state(1, "SuspendedEV")
+    script.expect(_event("Updated", "ChargingStateChanged"))
+    script.station.ev_state(1, "Charging")
+
+    script.step("the driver badges again: the transaction ends (StopAuthorized, Local) with the end meter value")
+    script.station.meter(1, 15000.0, 0.0)
+    script.station.present_token("04A2B3C4", evse_id=1)
+    script.expect(_event("Ended", "StopAuthorized"))
+    script.station.connector(1, 1, "unplug")
+    script.expect(_status("Available", 1))
 
 
 def main(argv: list[str] | None = None) -> int:

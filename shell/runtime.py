@@ -23,13 +23,19 @@ from chargecore.pure.device_model import build_device_model
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
+    ChargingStateChanged,
     ConnectorChange,
     ConnectorChanged,
+    EvState,
     Input,
+    MeterReading,
+    ParkingBayChanged,
+    PowerPathChanged,
     PowerUp,
     SendDataTransfer,
     Shutdown,
     Tick,
+    TokenPresented,
     VariableReported,
 )
 from chargecore.pure.monitors import Monitor
@@ -134,6 +140,18 @@ class ChargingStation:
         on it are evaluated."""
         self.submit(lambda now: VariableReported(now, component, variable, value, **where))
 
+    def present_token(self, id_token: str, token_type: str = "ISO14443", evse_id: int | None = None) -> None:
+        self.submit(lambda now: TokenPresented(now, {"idToken": id_token, "type": token_type}, evse_id))
+
+    def ev_state(self, evse_id: int, state: EvState) -> None:
+        self.submit(lambda now: ChargingStateChanged(now, evse_id, state))
+
+    def meter(self, evse_id: int, energy_wh: float, power_w: float | None = None) -> None:
+        self.submit(lambda now: MeterReading(now, evse_id, energy_wh, power_w))
+
+    def parking_bay(self, evse_id: int, occupied: bool) -> None:
+        self.submit(lambda now: ParkingBayChanged(now, evse_id, occupied))
+
     # --- the core loop ------------------------------------------------------------------------------
 
     def _boot_state(self) -> Station:
@@ -198,12 +216,24 @@ class ChargingStation:
             self.log.event(effect.level, effect.message)
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
+        elif isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):
+            self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
+        elif isinstance(effect, fx.UnlockConnector):
+            self.application.unlock_connector(effect.evse_id, effect.connector_id)
+
+    def _switch_energy(self, evse_id: int, closed: bool) -> None:
+        """The hook answers whether the power path moved; the core hears it as the next input."""
+        hook = self.application.start_energy_transfer if closed else self.application.stop_energy_transfer
+        if hook(evse_id):
+            self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
 
     def _ask(self, question: fx.Question) -> Any:
         if isinstance(question, fx.ResetQuestion):
             return self.application.is_reset_allowed(question.reset_type, question.evse_id)
         if isinstance(question, fx.NetworkProfileQuestion):
             return self._validate_network_profile(question)
+        if isinstance(question, fx.UnlockQuestion):
+            return self.application.unlock_connector(question.evse_id, question.connector_id)
         return self.application.handle_data_transfer(question.vendor_id, question.message_id, question.data)
 
     def _validate_network_profile(self, question: fx.NetworkProfileQuestion) -> bool | None:

@@ -24,16 +24,22 @@ from chargecore.pure.effects import Effect, Effects, InternalError, Log, Persist
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
+    ChargingStateChanged,
     Connected,
     ConnectionLost,
     ConnectorChange,
     ConnectorChanged,
+    EvState,
     FrameReceived,
     Input,
+    MeterReading,
+    ParkingBayChanged,
+    PowerPathChanged,
     PowerUp,
     SendDataTransfer,
     Shutdown,
     Tick,
+    TokenPresented,
     VariableReported,
 )
 from chargecore.pure.state import Station, StationIdentity
@@ -117,6 +123,9 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "ClearedChargingLimit": {},
         "NotifyEvent": {},
         "NotifyMonitoringReport": {},
+        "MeterValues": {},
+        "Authorize": {"idTokenInfo": {"status": status}},
+        "TransactionEvent": {},
     }
     return answers[action]
 
@@ -188,6 +197,21 @@ class Sim:
 
     def shutdown(self) -> Effects:
         return self.feed(Shutdown(self.now))
+
+    def present_token(self, token: str = "TOKEN1", evse_id: int | None = 1, kind: str = "ISO14443") -> Effects:
+        return self.feed(TokenPresented(self.now, {"idToken": token, "type": kind}, evse_id))
+
+    def ev_state(self, state: EvState, evse_id: int = 1) -> Effects:
+        return self.feed(ChargingStateChanged(self.now, evse_id, state))
+
+    def power_path(self, closed: bool = True, evse_id: int = 1) -> Effects:
+        return self.feed(PowerPathChanged(self.now, evse_id, closed))
+
+    def meter(self, energy_wh: float, power_w: float | None = None, evse_id: int = 1) -> Effects:
+        return self.feed(MeterReading(self.now, evse_id, energy_wh, power_w))
+
+    def parking_bay(self, occupied: bool, evse_id: int = 1) -> Effects:
+        return self.feed(ParkingBayChanged(self.now, evse_id, occupied))
 
     def outstanding(self) -> SentCall:
         """The CALL of ours that waits for its answer."""

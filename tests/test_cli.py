@@ -245,3 +245,32 @@ def test_demo(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "BootNotification" in result.stdout
     assert "demo finished" in result.stdout
+
+
+def test_a_charging_session_from_the_operator_commands(tmp_path: Path) -> None:
+    """auth, meter, ev-suspend, ev-resume and unplug against the embedded CSMS: one transaction, in order."""
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.command("plug 1")
+        csms.wait_for(occupied, WAIT)
+        running.command("meter 1 1500 7200")
+        running.command("auth CARD1 1")
+        csms.wait_for(lambda r: r.action == "Authorize" and r.payload["idToken"]["idToken"] == "CARD1", WAIT)
+        started = csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Started")
+        assert started.payload["meterValue"][0]["sampledValue"][0]["value"] == 1500
+        running.command("ev-suspend 1")
+        csms.wait_for(lambda r: r.action == "TransactionEvent" and _charging(r) == "SuspendedEV", WAIT)
+        running.command("ev-resume 1")
+        csms.wait_for(lambda r: r.action == "TransactionEvent" and _charging(r) == "Charging" and r.payload["seqNo"])
+        running.command("auth nonsense 1 2")
+        assert "usage: auth TOKEN [EVSE]" in running.printed("usage: auth")
+        running.command("unplug 1")
+        ended = csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Ended")
+        assert ended.payload["seqNo"] == 3
+        running.command("quit")
+        assert running.exit_code() == 0
+
+
+def _charging(record: Record) -> str | None:
+    state: str | None = record.payload.get("transactionInfo", {}).get("chargingState")
+    return state

@@ -12,7 +12,7 @@ from chargecore.shell.cli import OPERATOR_HELP, describe_availability
 
 def test_availability_shows_settings_and_effective_state() -> None:
     station = make_station((1, 2))
-    held = (Transaction("tx", 1, 1, T0),)  # keeps connector 1/1 Operative until it ends
+    held = (Transaction("tx", 1, 1, T0, phase="started"),)  # keeps connector 1/1 Operative until it ends
     station = replace(station, availability=Availability(frozenset({(2, 0), (1, 1)})), transactions=held)
     assert describe_availability(station).splitlines() == [
         "station: Operative",

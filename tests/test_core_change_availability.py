@@ -52,7 +52,7 @@ def availability_state(sim: Sim, component: str, evse_id: int | None = None, con
 
 
 def running(evse_id: int, connector_id: int = 1) -> Transaction:
-    return Transaction(f"tx-{evse_id}", evse_id, connector_id, T0)
+    return Transaction(f"tx-{evse_id}", evse_id, connector_id, T0, phase="started")
 
 
 # --- the precedence function ------------------------------------------------------------------------------------

@@ -387,9 +387,9 @@ def test_a_transaction_monitor_reports_only_during_a_transaction_on_its_evse() -
     sim = booted(evse_connectors=(1, 1))
     set_monitors(sim, monitor("Delta", 10, transaction=True))
     assert reading(sim, "100") == []
-    sim.station = replace(sim.station, transactions=(Transaction("tx-2", 2, 1, at(3)),))
+    sim.station = replace(sim.station, transactions=(Transaction("tx-2", 2, 1, at(3), phase="started"),))
     assert reading(sim, "200") == []  # another EVSE's transaction
-    sim.station = replace(sim.station, transactions=(Transaction("tx-1", 1, 1, at(3)),))
+    sim.station = replace(sim.station, transactions=(Transaction("tx-1", 1, 1, at(3), phase="started"),))
     (event,) = reading(sim, "300")
     assert (event["transactionId"], event["actualValue"]) == ("tx-1", "300")
 

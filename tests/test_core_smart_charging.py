@@ -81,7 +81,7 @@ def accepted(sim: Sim, evse_id: int, charging_profile: dict[str, Any]) -> Effect
 
 
 def with_transaction(sim: Sim, evse_id: int = 1, transaction_id: str = "tx-1", started_s: float = 2) -> Sim:
-    running = Transaction(transaction_id, evse_id, 1, at(started_s))
+    running = Transaction(transaction_id, evse_id, 1, at(started_s), phase="started")
     sim.station = replace(sim.station, transactions=(*sim.station.transactions, running))
     return sim
 

@@ -12,10 +12,8 @@ from chargecore.pure.effects import Effects
 NOT_IMPLEMENTED = [
     "LogStatusNotification",
     "FirmwareStatusNotification",
-    "MeterValues",
     "SignChargingStationCertificate",
     "SignV2GCertificate",
-    "TransactionEvent",
     "SignCombinedCertificate",
     "PublishFirmwareStatusNotification",
 ]

@@ -407,3 +407,17 @@ def test_main_runs_stdin_commands_until_quit(
     assert "Maybe" in errors[1]
     assert "'CS9' is not connected" in errors[2]
     assert errors[3].startswith("error: ")
+
+
+def test_token_outcomes_are_configurable(csms: LocalCsms, station: websocket.WebSocket) -> None:
+    csms.set_token("TAG1", "Blocked", group_id="FLEET")
+    authorized = exchange(station, "Authorize", {"idToken": {"idToken": "TAG1", "type": "ISO14443"}})
+    assert authorized[2] == {
+        "idTokenInfo": {"status": "Blocked", "groupIdToken": {"idToken": "FLEET", "type": "Central"}}
+    }
+    with_token = dict(STATION_REQUESTS["TransactionEvent"], idToken={"idToken": "TAG1", "type": "ISO14443"})
+    assert exchange(station, "TransactionEvent", with_token)[2]["idTokenInfo"]["status"] == "Blocked"
+    other = exchange(station, "Authorize", {"idToken": {"idToken": "TAG2", "type": "ISO14443"}})
+    assert other[2] == {"idTokenInfo": {"status": "Accepted"}}
+    with pytest.raises(ValueError, match="token status"):
+        csms.set_token("TAG1", "Maybe")

@@ -205,7 +205,8 @@ LIFECYCLES = [value for value in vars(state).values() if isinstance(value, Lifec
 
 
 def test_every_lifecycle_is_inspected() -> None:
-    assert {lifecycle.name for lifecycle in LIFECYCLES} == {"connection", "rpc", "registration", "connector"}
+    names = {lifecycle.name for lifecycle in LIFECYCLES}
+    assert names == {"connection", "rpc", "registration", "connector", "transaction", "authorization"}
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lifecycle: lifecycle.name)

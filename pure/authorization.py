@@ -1,0 +1,90 @@
+"""Block C, authorization: may this idToken charge? Decided from the device model, the token store (local list
+and cache, `token_store.lookup`) and, when needed, an Authorize to the CSMS (C01).
+
+The verdict is an idTokenInfo. `local_verdict` gives it without the CSMS when the rules allow (NoAuthorization,
+AuthCtrlr.Enabled false, LocalPreAuthorize, DisableRemoteAuthorization, DisablePostAuthorize, or offline:
+LocalAuthorizeOffline, OfflineTxForUnknownIdEnabled), or None when the CSMS must be asked. What the transaction
+does with a verdict is the transactions module's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chargecore.pure import provisioning, rpc, token_store
+from chargecore.pure.device_model import VariableKey, get_bool, get_value
+from chargecore.pure.effects import Effects
+from chargecore.pure.state import Station
+
+ACCEPTED: dict[str, Any] = {"status": "Accepted"}
+UNKNOWN: dict[str, Any] = {"status": "Unknown"}
+
+WITHOUT_AUTHORIZATION = frozenset({"NoAuthorization"})
+"""idToken types that need no authorization at all."""
+
+
+def is_online(station: Station) -> bool:
+    return station.connection.phase == "up" and provisioning.is_accepted(station)
+
+
+def _setting(station: Station, component: str, variable: str, default: bool) -> bool:
+    return get_bool(station.device_model, component, variable, default=default)
+
+
+def local_verdict(station: Station, id_token: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The idTokenInfo decided without the CSMS, or None when an AuthorizeRequest must be sent."""
+    if id_token["type"] in WITHOUT_AUTHORIZATION or not _setting(station, "AuthCtrlr", "Enabled", True):
+        return ACCEPTED
+    if not is_online(station):
+        return offline_verdict(station, id_token, now)
+    known = token_store.lookup(station, id_token, now)
+    if _setting(station, "AuthCtrlr", "DisableRemoteAuthorization", False):  # C01.FR.05 / TC_E_52
+        return known or UNKNOWN
+    if known is None:
+        return None
+    if known["status"] == "Accepted":
+        return known if _setting(station, "AuthCtrlr", "LocalPreAuthorize", False) else None
+    post_authorize_disabled = _setting(station, "AuthCacheCtrlr", "DisablePostAuthorize", False) or _setting(
+        station, "LocalAuthListCtrlr", "DisablePostAuthorize", False
+    )
+    return known if post_authorize_disabled else None  # C12.FR.05: otherwise ask the CSMS again
+
+
+def offline_verdict(station: Station, id_token: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """C13/C15: offline (or the CSMS did not answer), known tokens per LocalAuthorizeOffline, unknown ones per
+    OfflineTxForUnknownIdEnabled."""
+    known = token_store.lookup(station, id_token, now)
+    if known is not None:
+        if known["status"] != "Accepted" or _setting(station, "AuthCtrlr", "LocalAuthorizeOffline", True):
+            return known
+        return UNKNOWN
+    if _setting(station, "AuthCtrlr", "OfflineTxForUnknownIdEnabled", False):
+        return ACCEPTED
+    return UNKNOWN
+
+
+def send_authorize(station: Station, id_token: dict[str, Any]) -> tuple[Station, Effects]:
+    session, effects = rpc.enqueue(station.rpc, "Authorize", {"idToken": id_token})
+    return replace(station, rpc=session), effects
+
+
+def same_token(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Two idTokens are the same when their value and type match (additionalInfo does not count)."""
+    return a is not None and b is not None and (a["idToken"], a["type"]) == (b["idToken"], b["type"])
+
+
+def is_master_pass(station: Station, info: dict[str, Any]) -> bool:
+    """C16: a token whose group is AuthCtrlr.MasterPassGroupId may stop any transaction but start none."""
+    master = get_value(station.device_model, VariableKey("AuthCtrlr", "MasterPassGroupId"))
+    group = info.get("groupIdToken")
+    return bool(master) and group is not None and group["idToken"] == master
+
+
+def may_stop(
+    transaction_token: dict[str, Any] | None, transaction_group: dict[str, Any] | None, info: dict[str, Any]
+) -> bool:
+    """C09.FR.03/E07: another token stops a transaction when it is Accepted and shares its GroupId."""
+    group = info.get("groupIdToken")
+    return info["status"] == "Accepted" and same_token(transaction_group, group) and transaction_token is not None

@@ -1,0 +1,784 @@
+"""Block E, transactions, decided in the core: when a transaction starts and ends (TxStartPoint, TxStopPoint), the
+TransactionEvents that tell the CSMS (seqNo, triggerReason, chargingState, stoppedReason, idToken), energy
+transfer (StartEnergyTransfer/StopEnergyTransfer hooks), EVConnectionTimeOut, the EV-side disconnect rules, and
+recovery after a power loss.
+
+Every input that touches an EVSE goes the same way: note which conditions (the TxStartPoint/TxStopPoint names)
+held before, apply the change, and `_react`: a pending session starts when a condition became true and any start
+point holds, a started transaction ends when a stop point it held is left, otherwise the change is reported as
+an Updated event.
+TransactionEvents go through the persistent lane of the RPC session together with the transaction's own record,
+in one Persist, so after a crash both or neither are on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from returns.result import Failure
+
+from chargecore.pure import authorization, availability, connection, provisioning, rpc, token_store
+from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_value
+from chargecore.pure.effects import (
+    AuthorizationDecided,
+    Effects,
+    Log,
+    Notify,
+    Persist,
+    RemoteStartAccepted,
+    StartEnergyTransfer,
+    StopEnergyTransfer,
+    TransactionChanged,
+    TransactionEventAnswered,
+    UnlockConnector,
+)
+from chargecore.pure.frames import Call
+from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.schemas import validate
+from chargecore.pure.state import (
+    AUTHORIZATION_LIFECYCLE,
+    TRANSACTION_LIFECYCLE,
+    EvseHardware,
+    OutboundCall,
+    Station,
+    Transaction,
+)
+from chargecore.pure.timestamps import ocpp_time
+
+RECORD_NAMESPACE = "transactions/"
+"""Persist key prefix of a started transaction's record (what a restart needs to end it)."""
+
+PLUGGED_PHASES = frozenset({"plugged", "plugged_faulted"})
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Why the core looks at an EVSE again: the triggerReason of the event it causes and, when it ends the
+    transaction, the stoppedReason (None: the reason decided earlier or the default for the stop point left)."""
+
+    trigger: str
+    stopped_reason: str | None = None
+
+
+_LEFT_REASON = {
+    "ParkingBayOccupancy": "EVDeparted",
+    "EVConnected": "EVDisconnected",
+    "Authorized": "Local",
+    "PowerPathClosed": "Other",
+    "EnergyTransfer": "StoppedByEV",
+}
+"""stoppedReason when a stop point is left and nothing earlier decided one."""
+
+PLUG = Cause("CablePluggedIn")
+UNPLUG = Cause("EVCommunicationLost", "EVDisconnected")
+LOCAL_STOP = Cause("StopAuthorized", "Local")
+REMOTE_STOP = Cause("RemoteStop", "Remote")
+DEAUTHORIZED = Cause("Deauthorized", "DeAuthorized")
+MASTER_PASS = Cause("StopAuthorized", "MasterPass")
+POWER_LOSS = Cause("AbnormalCondition", "PowerLoss")
+PLUG_TIMEOUT = Cause("EVConnectTimeout", "Timeout")
+CHARGING_STATE = Cause("ChargingStateChanged")
+
+
+# --- reading the state ----------------------------------------------------------------------------------
+
+
+def points(station: Station, variable: str) -> frozenset[str]:
+    """TxCtrlr.TxStartPoint or TxStopPoint as a set of names."""
+    value = get_value(station.device_model, VariableKey("TxCtrlr", variable)) or ""
+    return frozenset(name for name in value.split(",") if name)
+
+
+def find(station: Station, evse_id: int) -> Transaction | None:
+    return next((tx for tx in station.transactions if tx.evse_id == evse_id), None)
+
+
+def find_by_id(station: Station, transaction_id: str) -> Transaction | None:
+    return next((tx for tx in station.transactions if tx.transaction_id == transaction_id), None)
+
+
+def hardware(station: Station, evse_id: int) -> EvseHardware:
+    return next((hw for hw in station.evse_hardware if hw.evse_id == evse_id), EvseHardware(evse_id))
+
+
+def evse_exists(station: Station, evse_id: int) -> bool:
+    return 1 <= evse_id <= len(station.identity.evse_connectors)
+
+
+def ev_connected(station: Station, evse_id: int) -> bool:
+    return any(c.evse_id == evse_id and c.phase in PLUGGED_PHASES for c in station.connectors)
+
+
+def _plugged_connector(station: Station, evse_id: int, default: int) -> int:
+    return next(
+        (c.connector_id for c in station.connectors if c.evse_id == evse_id and c.phase in PLUGGED_PHASES), default
+    )
+
+
+def charging_state(station: Station, evse_id: int) -> str:
+    return hardware(station, evse_id).ev_state if ev_connected(station, evse_id) else "Idle"
+
+
+def conditions(station: Station, evse_id: int) -> frozenset[str]:
+    """Which TxStartPoint/TxStopPoint names hold now (DataSigned never: no signed meter data yet)."""
+    hw = hardware(station, evse_id)
+    tx = find(station, evse_id)
+    connected = ev_connected(station, evse_id)
+    held = {
+        "ParkingBayOccupancy": hw.parking_bay_occupied,
+        "EVConnected": connected,
+        "Authorized": tx is not None and tx.authorization == "accepted",
+        "PowerPathClosed": hw.power_path_closed,
+        "EnergyTransfer": connected and hw.power_path_closed and hw.ev_state == "Charging",
+    }
+    return frozenset(name for name, holds in held.items() if holds)
+
+
+def may_start(station: Station) -> bool:
+    """TxBeforeAcceptedEnabled: without it no transaction starts before the CSMS accepted the boot."""
+    return provisioning.is_accepted(station) or get_bool(station.device_model, "TxCtrlr", "TxBeforeAcceptedEnabled")
+
+
+def deadline(station: Station) -> datetime | None:
+    pending = [tx.plug_deadline for tx in station.transactions if tx.plug_deadline is not None]
+    return min(pending) if pending else None
+
+
+# --- changing the state ---------------------------------------------------------------------------------
+
+
+def _put(station: Station, tx: Transaction) -> Station:
+    others = tuple(other for other in station.transactions if other.evse_id != tx.evse_id)
+    return replace(station, transactions=(*others, tx))
+
+
+def _drop(station: Station, tx: Transaction) -> Station:
+    return replace(station, transactions=tuple(other for other in station.transactions if other.evse_id != tx.evse_id))
+
+
+def _put_hardware(station: Station, hw: EvseHardware) -> Station:
+    others = tuple(other for other in station.evse_hardware if other.evse_id != hw.evse_id)
+    return replace(station, evse_hardware=(*others, hw))
+
+
+def _move(tx: Transaction, trigger: str) -> Transaction:
+    phase = TRANSACTION_LIFECYCLE.next_state(tx.phase, trigger)
+    return tx if phase is None else replace(tx, phase=phase)
+
+
+def _authorize(tx: Transaction, trigger: str) -> Transaction:
+    state = AUTHORIZATION_LIFECYCLE.next_state(tx.authorization, trigger)
+    return tx if state is None else replace(tx, authorization=state)
+
+
+def _new_session(station: Station, evse_id: int, now: datetime) -> tuple[Station, Transaction]:
+    """A pending session with a transaction id unique per station: the RPC prefix holds the PowerUp nonce and the
+    persisted start counter, the number counts within this run."""
+    number = station.next_transaction_number
+    tx = Transaction(f"{station.rpc.message_prefix}tx{number}", evse_id, _plugged_connector(station, evse_id, 1), now)
+    return replace(station, next_transaction_number=number + 1), tx
+
+
+def _hold_connector(station: Station, tx: Transaction, held: bool) -> tuple[Station, Effects]:
+    """A started transaction makes its connector Occupied; availability derives the status and tells the
+    application and the CSMS of the change."""
+    connectors = tuple(
+        replace(connector, in_transaction=held)
+        if (connector.evse_id, connector.connector_id) == (tx.evse_id, tx.connector_id)
+        else connector
+        for connector in station.connectors
+    )
+    return replace(station, connectors=connectors), ()
+
+
+# --- TransactionEvent ------------------------------------------------------------------------------------
+
+
+def _meter_value(station: Station, evse_id: int, context: str, now: datetime) -> list[dict[str, Any]] | None:
+    energy = hardware(station, evse_id).energy_wh
+    if energy is None:
+        return None
+    sample = {"value": energy, "context": context, "measurand": "Energy.Active.Import.Register"}
+    return [{"timestamp": ocpp_time(station, now), "sampledValue": [sample]}]
+
+
+def _record(tx: Transaction) -> dict[str, Any]:
+    return {
+        "transaction_id": tx.transaction_id,
+        "evse_id": tx.evse_id,
+        "connector_id": tx.connector_id,
+        "started_at": tx.started_at.isoformat(),
+        "seq_no": tx.seq_no,
+        "id_token": tx.id_token,
+        "charging_state": tx.charging_state,
+    }
+
+
+def _emit(
+    station: Station,
+    tx: Transaction,
+    event_type: str,
+    trigger: str,
+    now: datetime,
+    *,
+    stopped_reason: str | None = None,
+    state: str | None = None,
+) -> tuple[Station, Transaction, Effects]:
+    """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist.
+    Connector statuses that changed with it are queued first (Part 6: StatusNotification, then TransactionEvent)."""
+    reported: Effects = ()
+    if connection.is_up(station) and provisioning.is_accepted(station):
+        station, reported = availability.report_statuses(station, now)
+    state = state or charging_state(station, tx.evse_id)
+    info: dict[str, Any] = {"transactionId": tx.transaction_id}
+    if event_type == "Started" or state != tx.charging_state:
+        info["chargingState"] = state
+    if stopped_reason is not None:
+        info["stoppedReason"] = stopped_reason
+    payload: dict[str, Any] = {
+        "eventType": event_type,
+        "timestamp": ocpp_time(station, now),
+        "triggerReason": trigger,
+        "seqNo": tx.seq_no,
+        "transactionInfo": info,
+        "evse": {"id": tx.evse_id, "connectorId": tx.connector_id},
+    }
+    with_token = tx.id_token is not None and tx.authorization == "accepted" and not tx.token_reported
+    if with_token:
+        payload["idToken"] = tx.id_token
+        if tx.remote_start_id is not None:
+            info["remoteStartId"] = tx.remote_start_id
+    if not authorization.is_online(station):
+        payload["offline"] = True
+    context = (
+        "Trigger"
+        if trigger == "Trigger"
+        else {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(event_type)
+    )
+    meter = None if context is None else _meter_value(station, tx.evse_id, context, now)
+    if meter is not None:
+        payload["meterValue"] = meter
+    session, entries, problems = rpc.enqueue_persistent(station.rpc, "TransactionEvent", payload)
+    if problems:
+        return station, tx, reported + problems
+    tx = replace(tx, seq_no=tx.seq_no + 1, charging_state=state, token_reported=tx.token_reported or with_token)
+    record = None if event_type == "Ended" else _record(tx)
+    effects: Effects = (
+        *reported,
+        Persist((*entries, (RECORD_NAMESPACE + tx.transaction_id, record))),
+        Notify(TransactionChanged(tx.evse_id, tx.transaction_id, event_type, trigger)),
+    )
+    return replace(station, rpc=session), tx, effects
+
+
+def _start(station: Station, tx: Transaction, trigger: str, now: datetime) -> tuple[Station, Effects]:
+    """A remote start not reported yet names the Started event, whatever start point was reached (F01, F02).
+    A transaction started before any cable holds its connector Occupied until a cable comes."""
+    if tx.remote_start_id is not None and tx.authorization == "accepted" and not tx.token_reported:
+        trigger = "RemoteStart"
+    hw = hardware(station, tx.evse_id)
+    tx = replace(
+        _move(tx, "start"),
+        started_at=now,
+        connector_id=_plugged_connector(station, tx.evse_id, tx.connector_id),
+        start_energy_wh=hw.energy_wh,
+    )
+    station, held = _hold_connector(station, tx, not ev_connected(station, tx.evse_id))
+    station, tx, effects = _emit(station, tx, "Started", trigger, now)
+    return _put(station, tx), held + effects
+
+
+def _end(station: Station, tx: Transaction, trigger: str, reason: str, now: datetime) -> tuple[Station, Effects]:
+    """Ended: energy stops, so the chargingState is EVConnected while a cable is plugged, else Idle."""
+    state = "EVConnected" if ev_connected(station, tx.evse_id) else "Idle"
+    station, released = _hold_connector(_drop(station, tx), tx, False)
+    station, tx, effects = _emit(station, tx, "Ended", trigger, now, stopped_reason=reason, state=state)
+    stop: Effects = (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
+    return station, released + effects + stop
+
+
+def _react(
+    station: Station, evse_id: int, before: frozenset[str], cause: Cause, now: datetime
+) -> tuple[Station, Effects]:
+    tx = find(station, evse_id)
+    after = conditions(station, evse_id)
+    effects: Effects = ()
+    if tx is not None and tx.phase == "started":
+        left = (before - after) & points(station, "TxStopPoint")
+        if left:
+            reason = tx.stop_reason or cause.stopped_reason or _LEFT_REASON[sorted(left)[0]]
+            return _end(station, tx, cause.trigger, reason, now)
+        if cause.trigger != "ChargingStateChanged" or charging_state(station, evse_id) != tx.charging_state:
+            station, tx, effects = _emit(station, tx, "Updated", cause.trigger, now)
+            station = _put(station, tx)
+    elif tx is not None and tx.authorization not in ("authorizing", "accepted"):
+        return _drop(station, tx), ()  # a pending session nobody authorizes any more
+    elif after & points(station, "TxStartPoint") and after - before and may_start(station):
+        if tx is None:
+            station, tx = _new_session(station, evse_id, now)
+        station, effects = _start(station, tx, cause.trigger, now)
+    station, energy = _energize(station, evse_id, now)
+    return station, effects + energy
+
+
+def _energize(station: Station, evse_id: int, now: datetime) -> tuple[Station, Effects]:
+    """Energy flows while the session is authorized, the EV connected and no MaxEnergyOnInvalidId limit reached;
+    EVConnectionTimeOut runs while an authorized session waits for the cable."""
+    tx = find(station, evse_id)
+    if tx is None:
+        return station, ()
+    connected = ev_connected(station, evse_id)
+    energy = hardware(station, evse_id).energy_wh or 0.0
+    below_limit = tx.energy_limit_wh is None or energy < tx.energy_limit_wh
+    wanted = tx.authorization == "accepted" and connected and below_limit and may_start(station)
+    plug_deadline = tx.plug_deadline
+    if tx.authorization != "accepted" or connected:
+        plug_deadline = None
+    elif plug_deadline is None:
+        timeout = get_int(station.device_model, "TxCtrlr", "EVConnectionTimeOut", default=120)
+        plug_deadline = now + timedelta(seconds=max(1, timeout))
+    station = _put(station, replace(tx, energy_allowed=wanted, plug_deadline=plug_deadline))
+    if wanted == tx.energy_allowed:
+        return station, ()
+    return station, ((StartEnergyTransfer(evse_id) if wanted else StopEnergyTransfer(evse_id)),)
+
+
+def _withdraw(station: Station, tx: Transaction, cause: Cause, now: datetime) -> tuple[Station, Effects]:
+    """The authorization ends (local or remote stop, deauthorization); the transaction ends if Authorized is a
+    stop point, and otherwise remembers why for when it does end."""
+    before = conditions(station, tx.evse_id)
+    withdrawn = replace(_authorize(tx, "withdraw"), stop_reason=tx.stop_reason or cause.stopped_reason)
+    if withdrawn.phase == "pending":
+        return _drop(station, tx), (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
+    return _react(_put(station, withdrawn), tx.evse_id, before, cause, now)
+
+
+def _stop(station: Station, tx: Transaction, cause: Cause, now: datetime) -> tuple[Station, Effects]:
+    """Stop a transaction for good: withdraw an authorization it has, or else end it outright."""
+    if tx.authorization == "accepted":
+        return _withdraw(station, tx, cause, now)
+    if tx.phase == "started":
+        return _end(station, tx, cause.trigger, cause.stopped_reason or "Other", now)
+    return _drop(station, tx), ()
+
+
+# --- hardware inputs ------------------------------------------------------------------------------------
+
+
+def after_connector_changed(
+    before_station: Station, station: Station, evse_id: int, now: datetime
+) -> tuple[Station, Effects]:
+    """A plug or unplug (availability has moved the connector already): CablePluggedIn, or the EV-side
+    disconnect rules (E09, E10): stop per StopTxOnEVSideDisconnect, unlock per UnlockOnEVSideDisconnect."""
+    if not evse_exists(station, evse_id):
+        return station, ()
+    was = ev_connected(before_station, evse_id)
+    now_connected = ev_connected(station, evse_id)
+    if was == now_connected:
+        return station, ()
+    before = conditions(before_station, evse_id)
+    hw = replace(hardware(station, evse_id), ev_state="EVConnected")
+    if not now_connected:  # without an EV the contactor opens (IEC 61851 state A), whatever comes later
+        hw = replace(hw, power_path_closed=False)
+    station = _put_hardware(station, hw)
+    tx = find(station, evse_id)
+    released: Effects = ()
+    if tx is not None:  # from now on the cable decides the status (Part 6 EVDisconnected: Available)
+        station, released = _hold_connector(station, tx, False)
+    if now_connected:
+        if tx is not None and tx.phase == "pending":
+            station = _put(station, replace(tx, connector_id=_plugged_connector(station, evse_id, tx.connector_id)))
+        station, plugged = _react(station, evse_id, before, PLUG, now)
+        return station, released + plugged
+    unlock: Effects = ()
+    model = station.device_model
+    if tx is not None and tx.authorization == "accepted" and get_bool(model, "TxCtrlr", "StopTxOnEVSideDisconnect"):
+        station = _put(station, replace(_authorize(tx, "withdraw"), stop_reason=tx.stop_reason or "EVDisconnected"))
+        if get_bool(model, "OCPPCommCtrlr", "UnlockOnEVSideDisconnect"):
+            unlock = (UnlockConnector(evse_id, tx.connector_id),)
+    station, unplugged = _react(station, evse_id, before, UNPLUG, now)
+    return station, released + unlock + unplugged
+
+
+def on_charging_state(station: Station, evse_id: int, state: str, now: datetime) -> tuple[Station, Effects]:
+    if not evse_exists(station, evse_id):
+        return station, (Log("warning", f"no EVSE {evse_id}: charging state {state} ignored"),)
+    before = conditions(station, evse_id)
+    station = _put_hardware(station, replace(hardware(station, evse_id), ev_state=state))
+    return _react(station, evse_id, before, CHARGING_STATE, now)
+
+
+def on_power_path(station: Station, evse_id: int, closed: bool, now: datetime) -> tuple[Station, Effects]:
+    """The EV draws energy once the power path closes (unless it suspends), and stops when it opens: SuspendedEVSE
+    when the station holds the energy back from an authorized session."""
+    if not evse_exists(station, evse_id):
+        return station, (Log("warning", f"no EVSE {evse_id}: power path change ignored"),)
+    before = conditions(station, evse_id)
+    hw = hardware(station, evse_id)
+    ev_state = hw.ev_state
+    tx = find(station, evse_id)
+    if closed and ev_state == "EVConnected":
+        ev_state = "Charging"
+    elif not closed and ev_state in ("Charging", "SuspendedEV", "SuspendedEVSE"):
+        held_back = tx is not None and tx.authorization == "accepted"  # e.g. MaxEnergyOnInvalidId reached
+        ev_state = "SuspendedEVSE" if held_back else "EVConnected"
+    station = _put_hardware(station, replace(hw, power_path_closed=closed, ev_state=ev_state))
+    return _react(station, evse_id, before, CHARGING_STATE, now)
+
+
+def on_parking_bay(station: Station, evse_id: int, occupied: bool, now: datetime) -> tuple[Station, Effects]:
+    if not evse_exists(station, evse_id):
+        return station, (Log("warning", f"no EVSE {evse_id}: parking bay change ignored"),)
+    before = conditions(station, evse_id)
+    station = _put_hardware(station, replace(hardware(station, evse_id), parking_bay_occupied=occupied))
+    return _react(station, evse_id, before, Cause("EVDetected" if occupied else "EVDeparted"), now)
+
+
+def on_meter_reading(
+    station: Station, evse_id: int, energy_wh: float, power_w: float | None, now: datetime
+) -> tuple[Station, Effects]:
+    """Keep the latest reading (meter values use it); a MaxEnergyOnInvalidId limit reached stops the energy."""
+    if not evse_exists(station, evse_id):
+        return station, (Log("warning", f"no EVSE {evse_id}: meter reading ignored"),)
+    station = _put_hardware(
+        station, replace(hardware(station, evse_id), energy_wh=energy_wh, power_w=power_w, read_at=now)
+    )
+    tx = find(station, evse_id)
+    if tx is None or tx.energy_limit_wh is None or energy_wh < tx.energy_limit_wh or not tx.energy_allowed:
+        return station, ()
+    station, effects = _energize(station, evse_id, now)
+    tx = find(station, evse_id)
+    if tx is None or tx.phase != "started":
+        return station, effects
+    station, tx, events = _emit(station, tx, "Updated", "EnergyLimitReached", now)
+    return _put(station, tx), effects + events
+
+
+# --- tokens -----------------------------------------------------------------------------------------------
+
+
+def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
+    """The EVSE a token presented at the station (no EVSE named) is for: one with an EV waiting for
+    authorization, else one with nothing going on, else one whose transaction the token may stop."""
+    if evse_id is not None:
+        return evse_id if evse_exists(station, evse_id) else None
+    evses = range(1, len(station.identity.evse_connectors) + 1)
+    unauthorized = [e for e in evses if _authorization(station, e) == "none"]
+    waiting = [e for e in unauthorized if ev_connected(station, e)]
+    free = [e for e in evses if find(station, e) is None]
+    running = [e for e in evses if _authorization(station, e) == "accepted"]  # a token to stop one (C09, C16)
+    return next(iter(waiting or free or running), None)
+
+
+def _authorization(station: Station, evse_id: int) -> str:
+    tx = find(station, evse_id)
+    return "none" if tx is None else tx.authorization
+
+
+def present_token(
+    station: Station, id_token: dict[str, Any], evse_id: int | None, now: datetime
+) -> tuple[Station, Effects]:
+    """C01/E07: the same token stops its transaction; another token either stops an authorized transaction (same
+    GroupId, master pass) or authorizes a new session. A token that is no valid IdTokenType is ignored."""
+    if isinstance(validate("Authorize", "Request", {"idToken": id_token}), Failure):
+        return station, (Log("warning", f"token presented is not a valid idToken: {id_token!r}"),)
+    for running in station.transactions:
+        same = running.authorization == "accepted" and authorization.same_token(running.id_token, id_token)
+        if same and evse_id in (None, running.evse_id):
+            return _withdraw(station, running, LOCAL_STOP, now)
+    target = _chosen_evse(station, evse_id)
+    if target is None:
+        return station, (Notify(AuthorizationDecided(evse_id, id_token, "NoEvseFree")),)
+    tx = find(station, target)
+    if tx is not None and tx.authorization == "authorizing":
+        return station, (Log("warning", f"EVSE {target} is still authorizing a token: token ignored"),)
+    if tx is not None and tx.authorization == "accepted":
+        verdict = authorization.local_verdict(station, id_token, now)
+        if verdict is None:
+            station, effects = authorization.send_authorize(station, id_token)
+            return _put(station, replace(tx, stop_token=id_token)), effects
+        return _stop_verdict(station, tx, id_token, verdict, now)
+    if tx is None:
+        station, tx = _new_session(station, target, now)
+    tx = replace(tx, id_token=id_token, remote_start_id=None, token_reported=False)
+    return _ask_or_decide(_put(station, tx), tx, now)
+
+
+def _ask_or_decide(station: Station, tx: Transaction, now: datetime) -> tuple[Station, Effects]:
+    assert tx.id_token is not None
+    verdict = authorization.local_verdict(station, tx.id_token, now)
+    if verdict is not None:
+        return _start_verdict(station, tx.evse_id, tx.id_token, verdict, now)
+    station, effects = authorization.send_authorize(station, tx.id_token)
+    return _put(station, _authorize(tx, "ask")), effects
+
+
+def _stop_all(station: Station, cause: Cause, now: datetime) -> tuple[Station, Effects]:
+    effects: Effects = ()
+    for tx in station.transactions:
+        if tx.phase == "started":
+            station, more = _stop(station, tx, cause, now)
+            effects += more
+    return station, effects
+
+
+def _start_verdict(
+    station: Station, evse_id: int, id_token: dict[str, Any], info: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """The verdict on a token meant to start (or authorize) the session on this EVSE."""
+    tx = find(station, evse_id)
+    decided: Effects = (Notify(AuthorizationDecided(evse_id, id_token, info["status"])),)
+    if tx is None or not authorization.same_token(tx.id_token, id_token):
+        return station, decided
+    if info["status"] == "Accepted" and authorization.is_master_pass(station, info):  # C16.FR.03: starts nothing
+        station = _put(station, _authorize(tx, "refuse")) if tx.authorization == "authorizing" else station
+        station, stopped = _stop_all(station, MASTER_PASS, now)
+        tx = find(station, evse_id)
+        return (station if tx is None or tx.phase == "started" else _drop(station, tx)), decided + stopped
+    if info["status"] != "Accepted":
+        refused = replace(_authorize(tx, "refuse"), id_token=None if tx.phase == "started" else tx.id_token)
+        if refused.phase == "pending":
+            return _drop(station, tx), decided
+        return _put(station, refused), decided
+    before = conditions(station, evse_id)
+    cause = Cause("RemoteStart" if tx.remote_start_id is not None else "Authorized")
+    accepted = replace(_authorize(tx, "accept"), group_id_token=info.get("groupIdToken"), stop_reason=None)
+    station, effects = _react(_put(station, accepted), evse_id, before, cause, now)
+    return station, decided + effects
+
+
+def _stop_verdict(
+    station: Station, tx: Transaction, id_token: dict[str, Any], info: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """The verdict on another token presented to stop `tx` (C09 GroupId, C16 master pass)."""
+    station = _put(station, replace(tx, stop_token=None))
+    decided: Effects = (Notify(AuthorizationDecided(tx.evse_id, id_token, info["status"])),)
+    if info["status"] == "Accepted" and authorization.is_master_pass(station, info):
+        station, effects = _stop_all(station, MASTER_PASS, now)
+        return station, decided + effects
+    if authorization.may_stop(tx.id_token, tx.group_id_token, info):
+        station, effects = _withdraw(station, find(station, tx.evse_id) or tx, LOCAL_STOP, now)
+        return station, decided + effects
+    return station, (*decided, Log("info", f"token may not stop transaction {tx.transaction_id}"))
+
+
+def _route_verdict(
+    station: Station, id_token: dict[str, Any], info: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    for tx in station.transactions:
+        if tx.authorization == "authorizing" and authorization.same_token(tx.id_token, id_token):
+            return _start_verdict(station, tx.evse_id, id_token, info, now)
+        if authorization.same_token(tx.stop_token, id_token):
+            return _stop_verdict(station, tx, id_token, info, now)
+    return station, ()
+
+
+def on_authorize_answered(
+    station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """C01.FR: the CSMS's verdict; the token store learns it (C10.FR.04) before the session uses it."""
+    id_token, info = call.payload["idToken"], payload["idTokenInfo"]
+    station, remembered = token_store.remember(station, id_token, info, now)
+    station, effects = _route_verdict(station, id_token, info, now)
+    return station, remembered + effects
+
+
+def on_authorize_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
+    """No answer: decide as offline (C15)."""
+    id_token = call.payload["idToken"]
+    return _route_verdict(station, id_token, authorization.offline_verdict(station, id_token, now), now)
+
+
+# --- answers to TransactionEvent -------------------------------------------------------------------------
+
+
+def on_event_answered(
+    station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """The CSMS has it: drop it from the lane and from disk; an idTokenInfo updates the cache (C10.FR.05) and a
+    non-Accepted one deauthorizes (E05, StopTxOnInvalidId / MaxEnergyOnInvalidId)."""
+    transaction_id, seq_no = call.payload["transactionInfo"]["transactionId"], call.payload["seqNo"]
+    effects: Effects = (Notify(TransactionEventAnswered(transaction_id, seq_no, payload)),)
+    if call.lane_key is not None:
+        station = replace(station, rpc=rpc.acknowledge(station.rpc, call.lane_key))
+        effects = (Persist(((call.lane_key, None),)), *effects)
+    info, id_token = payload.get("idTokenInfo"), call.payload.get("idToken")
+    if info is None or id_token is None:
+        return station, effects
+    station, remembered = token_store.remember(station, id_token, info, now)
+    tx = find_by_id(station, transaction_id)
+    if info["status"] == "Accepted" or tx is None or not authorization.same_token(tx.id_token, id_token):
+        if tx is not None and info["status"] == "Accepted":
+            station = _put(station, replace(tx, group_id_token=info.get("groupIdToken", tx.group_id_token)))
+        return station, effects + remembered
+    station, more = _invalid(station, tx, now)
+    return station, effects + remembered + more
+
+
+def _invalid(station: Station, tx: Transaction, now: datetime) -> tuple[Station, Effects]:
+    model = station.device_model
+    if tx.authorization != "accepted":
+        return station, ()
+    if get_bool(model, "TxCtrlr", "StopTxOnInvalidId", default=True):
+        return _withdraw(station, tx, DEAUTHORIZED, now)
+    limit = (tx.start_energy_wh or 0.0) + get_int(model, "TxCtrlr", "MaxEnergyOnInvalidId")
+    station = _put(station, replace(tx, energy_limit_wh=limit))
+    return _energize(station, tx.evse_id, now)
+
+
+def on_event_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
+    """E13: a timeout, CALLERROR or invalid answer counts an attempt; a lost connection does not (E11: the
+    message goes again after the reconnect). After MessageAttempts attempts the message is given up."""
+    if call.lane_key is None or station.connection.phase != "up":
+        return station, ()
+    model = station.device_model
+    attempts = get_int(model, "OCPPCommCtrlr", "MessageAttempts", instance="TransactionEvent", default=3)
+    interval = get_int(model, "OCPPCommCtrlr", "MessageAttemptInterval", instance="TransactionEvent", default=60)
+    session, dropped = rpc.retry_later(station.rpc, call.lane_key, now, max(1, attempts), timedelta(seconds=interval))
+    station = replace(station, rpc=session)
+    if not dropped:
+        return station, ()
+    transaction_id, seq_no = call.payload["transactionInfo"]["transactionId"], call.payload["seqNo"]
+    return station, (
+        Persist(((call.lane_key, None),)),
+        Log("warning", f"TransactionEvent {transaction_id}/{seq_no} given up after {attempts} attempts"),
+        Notify(TransactionEventAnswered(transaction_id, seq_no, None)),
+    )
+
+
+# --- timers, restart ------------------------------------------------------------------------------------
+
+
+def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """The lane's retry wait, and EVConnectionTimeOut (E03.FR.05: the session ends, a started one with Timeout)."""
+    station = replace(station, rpc=rpc.release_lane(station.rpc, now))
+    effects: Effects = ()
+    for tx in station.transactions:
+        if tx.plug_deadline is None or now < tx.plug_deadline:
+            continue
+        if tx.phase == "started":  # TC_E_05: Ended when Authorized is a stop point, else Updated
+            station, more = _withdraw(station, tx, PLUG_TIMEOUT, now)
+        else:
+            station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
+        effects += (Notify(AuthorizationDecided(tx.evse_id, tx.id_token or {}, "Timeout")),) if tx.id_token else ()
+        effects += more
+    return station, effects
+
+
+def restore(station: Station, persisted: dict[str, Any]) -> Station:
+    """The lane and the transactions that were running when the station stopped."""
+    restored = []
+    for key in sorted(persisted):
+        record = persisted[key]
+        if not key.startswith(RECORD_NAMESPACE) or not isinstance(record, dict):
+            continue
+        restored.append(
+            Transaction(
+                record["transaction_id"],
+                record["evse_id"],
+                record["connector_id"],
+                datetime.fromisoformat(record["started_at"]),
+                phase="started",
+                id_token=record["id_token"],
+                token_reported=True,
+                seq_no=record["seq_no"],
+                charging_state=record["charging_state"],
+            )
+        )
+    return replace(station, rpc=rpc.restore_lane(station.rpc, persisted), transactions=tuple(restored))
+
+
+_RESTART_CAUSES = {
+    "RemoteReset": Cause("ResetCommand", "ImmediateReset"),
+    "LocalReset": Cause("ResetCommand", "Reboot"),
+}
+"""Why a transaction running before a restart ended, by the boot reason the restart persisted; PowerLoss else."""
+
+
+def on_power_up(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """A transaction the station was running when it stopped ends now: PowerLoss after a crash or power cut,
+    ImmediateReset (Reboot) after a reset the CSMS (the operator) asked for."""
+    cause = _RESTART_CAUSES.get(station.registration.boot_reason, POWER_LOSS)
+    effects: Effects = ()
+    for tx in station.transactions:
+        if tx.phase == "started":
+            station, more = _end(station, tx, cause.trigger, cause.stopped_reason or "PowerLoss", now)
+            effects += more
+    return station, effects
+
+
+# --- CSMS requests -----------------------------------------------------------------------------------------
+
+
+def messages_in_queue(station: Station, transaction_id: str | None) -> bool:
+    return any(
+        message.action == "TransactionEvent"
+        and (transaction_id is None or message.payload["transactionInfo"]["transactionId"] == transaction_id)
+        for message in station.rpc.lane
+    )
+
+
+def handle_get_transaction_status(station: Station, call: Call, now: datetime) -> Handled:
+    """E14: whether TransactionEvents wait in the lane (for this transaction, or any), and whether it runs."""
+    transaction_id = call.payload.get("transactionId")
+    queued = messages_in_queue(station, transaction_id)
+    if transaction_id is None:
+        return station, Reply({"messagesInQueue": queued}), ()
+    tx = find_by_id(station, transaction_id)
+    ongoing = tx is not None and tx.phase == "started"
+    return station, Reply({"ongoingIndicator": ongoing, "messagesInQueue": queued}), ()
+
+
+def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tuple[Station, dict[str, Any], Effects]:
+    """F01/F02: returns the response payload and what follows it. AuthorizeRemoteStart decides whether the token
+    is authorized first (like a local one) or accepted as it is."""
+    evse_id = _chosen_evse(station, request.get("evseId"))
+    tx = None if evse_id is None else find(station, evse_id)
+    if evse_id is None or (tx is not None and tx.authorization in ("authorizing", "accepted")):
+        return station, {"status": "Rejected"}, ()
+    if tx is None:
+        station, tx = _new_session(station, evse_id, now)
+    tx = replace(
+        tx,
+        id_token=request["idToken"],
+        remote_start_id=request["remoteStartId"],
+        charging_profile=request.get("chargingProfile"),
+        token_reported=False,
+    )
+    response: dict[str, Any] = {"status": "Accepted"}
+    if tx.phase == "started":
+        response["transactionId"] = tx.transaction_id
+    station = _put(station, tx)
+    notice = Notify(
+        RemoteStartAccepted(evse_id, request["idToken"], request["remoteStartId"], request.get("chargingProfile"))
+    )
+    if get_bool(station.device_model, "AuthCtrlr", "AuthorizeRemoteStart"):
+        station, effects = _ask_or_decide(station, tx, now)
+    else:
+        verdict = {"status": "Accepted"}
+        if "groupIdToken" in request:
+            verdict["groupIdToken"] = request["groupIdToken"]
+        station, effects = _start_verdict(station, evse_id, request["idToken"], verdict, now)
+    return station, response, (notice, *effects)
+
+
+def remote_stop(station: Station, transaction_id: str, now: datetime) -> tuple[Station, str, Effects]:
+    """F03: Accepted for a running transaction (F03.FR.09), Rejected otherwise (F03.FR.08)."""
+    tx = find_by_id(station, transaction_id)
+    if tx is None or tx.phase != "started":
+        return station, "Rejected", ()
+    station, effects = _stop(station, tx, REMOTE_STOP, now)
+    return station, "Accepted", effects
+
+
+def trigger_updated(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:
+    """F06.FR.07: an Updated event with triggerReason Trigger for each running transaction asked for."""
+    effects: Effects = ()
+    for tx in station.transactions:
+        if tx.phase == "started" and evse_id in (None, tx.evse_id):
+            station, moved, more = _emit(station, tx, "Updated", "Trigger", now)
+            station = _put(station, moved)
+            effects += more
+    return station, effects

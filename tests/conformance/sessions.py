@@ -1,0 +1,84 @@
+"""Part 6 reusable states of a charging session (Authorized, EVConnectedPreSession, EnergyTransferStarted,
+StopAuthorized...) as steps against the CSMS double, shared by the transaction, authorization and remote-control
+test cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csms_double import CsmsDouble, StationCall, wait_until
+from harness import Booted
+
+TOKEN = "TOKEN1"
+ID_TOKEN = {"idToken": TOKEN, "type": "ISO14443"}
+
+
+def id_token(token: str = TOKEN) -> dict[str, str]:
+    return {"idToken": token, "type": "ISO14443"}
+
+
+def authorize_locally(
+    booted: Booted, csms: CsmsDouble, status: str = "Accepted", token: str = TOKEN, **info: Any
+) -> StationCall:
+    """Manual action "present idToken", then the AuthorizeRequest answered with `status`."""
+    booted.station.present_token(token)
+    call = csms.expect_call("Authorize")
+    assert call.payload == {"idToken": id_token(token)}, call.payload
+    csms.reply(call, {"idTokenInfo": {"status": status, **info}})
+    return call
+
+
+def plug(booted: Booted, csms: CsmsDouble, change: str = "plug") -> StationCall:
+    """Manual action "connect (disconnect) the EV and EVSE" and the StatusNotification it causes."""
+    booted.station.connector(1, 1, change)  # type: ignore[arg-type]
+    status = csms.expect_call("StatusNotification")
+    expected = "Occupied" if change == "plug" else "Available"
+    assert (status.payload["evseId"], status.payload["connectorId"], status.payload["connectorStatus"]) == (
+        1,
+        1,
+        expected,
+    ), status.payload
+    return status
+
+
+def transaction_event(csms: CsmsDouble, answer: dict[str, Any] | None = None, timeout: float = 5.0) -> StationCall:
+    """The next TransactionEventRequest, answered as the OCTT does (idTokenInfo Accepted when an idToken came)."""
+    call = csms.expect_call("TransactionEvent", timeout)
+    if answer is None:
+        answer = {"idTokenInfo": {"status": "Accepted"}} if "idToken" in call.payload else {}
+    csms.reply(call, answer)
+    return call
+
+
+def shape(call: StationCall) -> tuple[str, str, str | None]:
+    """(eventType, triggerReason, chargingState) of a TransactionEventRequest."""
+    payload = call.payload
+    return payload["eventType"], payload["triggerReason"], payload["transactionInfo"].get("chargingState")
+
+
+def energy_transfer_started(booted: Booted, csms: CsmsDouble) -> StationCall:
+    """Reusable states EVConnectedPreSession, Authorized (local) and EnergyTransferStarted for the default
+    TxStartPoint PowerPathClosed: the transaction starts when the power path closes, charging."""
+    plug(booted, csms)
+    authorize_locally(booted, csms)
+    started = transaction_event(csms)
+    assert shape(started) == ("Started", "ChargingStateChanged", "Charging")
+    assert started.payload["idToken"] == ID_TOKEN and started.payload["seqNo"] == 0
+    return started
+
+
+def transaction_id(call: StationCall) -> str:
+    value: str = call.payload["transactionInfo"]["transactionId"]
+    return value
+
+
+def go_offline(booted: Booted, csms: CsmsDouble) -> None:
+    """The OCTT closes the WebSocket connection and does not accept a reconnect."""
+    csms.refuse_connections()
+    csms.close_connection()
+    wait_until(lambda: booted.station.state.connection.phase != "up", "the station to notice it is offline")
+
+
+def queued(booted: Booted, count: int) -> None:
+    """Wait until `count` TransactionEvents wait in the station's persistent lane."""
+    wait_until(lambda: len(booted.station.state.rpc.lane) >= count, f"{count} queued TransactionEvents")

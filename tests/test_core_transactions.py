@@ -1,0 +1,538 @@
+"""Transactions, authorization and the persistent TransactionEvent lane, driven through `step` (blocks C, E, F)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import pytest
+from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies, warnings
+
+from chargecore.pure.effects import (
+    AuthorizationDecided,
+    Effects,
+    Notify,
+    Persist,
+    StartEnergyTransfer,
+    StopEnergyTransfer,
+    UnlockConnector,
+)
+from chargecore.pure.inputs import Tick, TokenPresented
+from chargecore.pure.rpc import LANE_NAMESPACE
+from chargecore.pure.transactions import RECORD_NAMESPACE
+
+E = TypeVar("E")
+TOKEN = {"idToken": "TOKEN1", "type": "ISO14443"}
+
+
+def sent(sim: Sim, action: str = "TransactionEvent") -> list[dict[str, Any]]:
+    """Payloads of every `action` CALL sent so far (a retried message appears once per attempt)."""
+    return [call.payload for call in calls(tuple(sim.log)) if call.action == action]
+
+
+def notified(effects: Effects, kind: type[E]) -> list[E]:
+    return [notice.event for notice in of_type(effects, Notify) if isinstance(notice.event, kind)]
+
+
+def summary(event: dict[str, Any]) -> tuple[str, str, int]:
+    return event["eventType"], event["triggerReason"], event["seqNo"]
+
+
+def stored(sim: Sim) -> dict[str, Any]:
+    """What a store holding every Persist so far contains (deleted keys gone)."""
+    return {key: value for key, value in persisted(tuple(sim.log)).items() if value is not None}
+
+
+def authorize(sim: Sim, status: str = "Accepted", token: str = "TOKEN1", **info: Any) -> None:
+    sim.present_token(token)
+    assert sim.outstanding().action == "Authorize"
+    assert sim.outstanding().payload == {"idToken": {"idToken": token, "type": "ISO14443"}}
+    sim.reply({"idTokenInfo": {"status": status, **info}})
+
+
+def charging(config: dict[str, Any] | None = None) -> Sim:
+    """Plug, authorize TOKEN1 at the CSMS, power path closed: the default TxStartPoint (PowerPathClosed)."""
+    sim = booted(config=config)
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)
+    sim.power_path()
+    sim.answer_all()
+    return sim
+
+
+@pytest.mark.requirements("E02.FR.01", "E01.FR.05", "C01.FR.02", "E07.FR.04")
+def test_cable_first_session_starts_at_power_path_and_ends_with_the_same_token() -> None:
+    sim = booted()
+    sim.plug()
+    sim.answer_all()
+    assert sent(sim) == [], "PowerPathClosed: nothing starts on the plug alone"
+    sim.present_token()
+    assert sim.outstanding().action == "Authorize"
+    effects = sim.reply({"idTokenInfo": {"status": "Accepted"}})
+    assert of_type(effects, StartEnergyTransfer) == [StartEnergyTransfer(1)]
+    sim.power_path()
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "ChargingStateChanged", 0)
+    assert started["transactionInfo"]["chargingState"] == "Charging"
+    assert started["idToken"] == TOKEN and started["evse"] == {"id": 1, "connectorId": 1}
+    assert "offline" not in started
+
+    effects = sim.present_token()
+    assert not [call for call in calls(effects) if call.action == "Authorize"], "E07: the same token needs none"
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "StopAuthorized", 1)
+    assert ended["transactionInfo"]["stoppedReason"] == "Local"
+    assert ended["transactionInfo"]["transactionId"] == started["transactionInfo"]["transactionId"]
+    assert sim.station.transactions == ()
+
+
+@pytest.mark.requirements("E01.FR.02", "E02.FR.05")
+def test_ev_connected_start_point_starts_on_the_plug_and_reports_the_token_once() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    sim.plug()
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "CablePluggedIn", 0)
+    assert started["transactionInfo"]["chargingState"] == "EVConnected" and "idToken" not in started
+    authorize(sim)
+    sim.answer_all()
+    updated = sent(sim)[-1]
+    assert summary(updated) == ("Updated", "Authorized", 1) and updated["idToken"] == TOKEN
+    sim.power_path()
+    sim.answer_all()
+    charging_changed = sent(sim)[-1]
+    assert summary(charging_changed) == ("Updated", "ChargingStateChanged", 2)
+    assert charging_changed["transactionInfo"]["chargingState"] == "Charging" and "idToken" not in charging_changed
+
+
+@pytest.mark.requirements("E03.FR.01", "E03.FR.05")
+def test_authorized_start_point_starts_without_cable_and_times_out() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "Authorized", "EVConnectionTimeOut": 30}})
+    authorize(sim)
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "Authorized", 0)
+    assert [c for c in sent(sim, "StatusNotification") if c["connectorStatus"] == "Occupied"], "Occupied in a tx"
+    sim.tick_deadline()
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "EVConnectTimeout", 1)
+    assert ended["transactionInfo"]["stoppedReason"] == "Timeout"
+    assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Available"
+
+
+@pytest.mark.requirements("C01.FR.02")
+@pytest.mark.parametrize("status", ["Invalid", "Blocked", "Expired", "Unknown"])
+def test_a_refused_token_starts_nothing(status: str) -> None:
+    sim = booted()
+    sim.plug()
+    sim.answer_all()
+    sim.present_token()
+    effects = sim.reply({"idTokenInfo": {"status": status}})
+    assert notified(effects, AuthorizationDecided) == [AuthorizationDecided(1, TOKEN, status)]
+    assert not of_type(effects, StartEnergyTransfer), "the power path stays open"
+    assert sim.station.transactions == () and sent(sim) == []
+
+
+def test_no_authorization_tokens_are_not_sent_to_the_csms() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "Authorized"}})
+    sim.present_token("", kind="NoAuthorization")
+    sim.answer_all()
+    assert sent(sim, "Authorize") == []
+    assert summary(sent(sim)[0]) == ("Started", "Authorized", 0)
+
+
+@pytest.mark.requirements("E06.FR.02")
+def test_unplugging_ends_the_transaction_at_stop_point_ev_connected() -> None:
+    sim = charging()
+    effects = sim.plug(change="unplug")
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    assert of_type(effects, UnlockConnector) == [UnlockConnector(1, 1)]
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "EVCommunicationLost", 1)
+    assert ended["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    assert ended["transactionInfo"]["chargingState"] == "Idle"
+
+
+@pytest.mark.requirements("E10.FR.01")
+def test_ev_side_disconnect_suspends_when_configured_so() -> None:
+    sim = charging(
+        {
+            "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": False},
+            "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
+        }
+    )
+    effects = sim.plug(change="unplug")
+    assert not of_type(effects, UnlockConnector)
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Updated", "EVCommunicationLost", 1)
+    assert sim.station.transactions[0].phase == "started"
+
+
+@pytest.mark.requirements("E05.FR.02", "C10.FR.05")
+def test_the_csms_saying_invalid_in_a_transaction_event_response_deauthorizes() -> None:
+    sim = booted()
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)
+    sim.power_path()
+    assert sim.outstanding().payload["eventType"] == "Started"
+    effects = sim.reply({"idTokenInfo": {"status": "Invalid"}})
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "Deauthorized", 1)
+    assert ended["transactionInfo"]["stoppedReason"] == "DeAuthorized"
+
+
+def test_stop_tx_on_invalid_id_false_stops_energy_at_max_energy() -> None:
+    sim = booted(config={"TxCtrlr": {"StopTxOnInvalidId": False, "MaxEnergyOnInvalidId": 500}})
+    sim.meter(1000)
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)
+    sim.power_path()
+    effects = sim.reply({"idTokenInfo": {"status": "Invalid"}})
+    assert not of_type(effects, StopEnergyTransfer)
+    assert not of_type(sim.meter(1400), StopEnergyTransfer)
+    assert of_type(sim.meter(1500), StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Updated", "EnergyLimitReached", 1)
+
+
+@pytest.mark.requirements("E01.FR.16")
+def test_started_carries_the_start_meter_value_and_ended_the_end_value() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    sim.meter(1200, 7000)
+    sim.plug()
+    sim.meter(3400, 7000)
+    sim.plug(change="unplug")
+    sim.answer_all()
+    started, ended = sent(sim)
+    assert started["meterValue"][0]["sampledValue"][0] == {
+        "value": 1200,
+        "context": "Transaction.Begin",
+        "measurand": "Energy.Active.Import.Register",
+    }
+    assert ended["meterValue"][0]["sampledValue"][0]["value"] == 3400
+
+
+# --- the persistent lane -------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirements("E11.FR.01", "E11.FR.02", "E12.FR.01", "E12.FR.02")
+def test_events_while_offline_are_queued_marked_offline_and_sent_in_order_first() -> None:
+    config = {"TxCtrlr": {"TxStartPoint": "EVConnected"}, "AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}}
+    sim = booted(config=config)
+    sim.lose(10)
+    sim.plug()
+    sim.present_token()
+    sim.plug(change="unplug")
+    assert sent(sim) == [] and sent(sim, "Authorize") == []
+    lane = sim.station.rpc.lane
+    assert [m.payload["seqNo"] for m in lane] == [0, 1, 2] and all(m.payload["offline"] for m in lane)
+    sim.tick_deadline()
+    sim.connect()
+    first = sim.outstanding()
+    assert first.action == "TransactionEvent" and first.payload["seqNo"] == 0, "queued events go before the rest"
+    sim.answer_all()
+    assert [summary(e) for e in sent(sim)] == [
+        ("Started", "CablePluggedIn", 0),
+        ("Updated", "Authorized", 1),
+        ("Ended", "EVCommunicationLost", 2),
+    ]
+    assert not [key for key in stored(sim) if key.startswith((LANE_NAMESPACE, RECORD_NAMESPACE))], "all acknowledged"
+
+
+@pytest.mark.requirements("E13.FR.01", "E13.FR.02", "E13.FR.03", "E13.FR.04")
+def test_a_failing_transaction_event_is_retried_with_growing_interval_then_dropped() -> None:
+    config = {
+        "TxCtrlr": {"TxStartPoint": "EVConnected"},
+        "OCPPCommCtrlr": {"MessageAttempts[TransactionEvent]": 3, "MessageAttemptInterval[TransactionEvent]": 10},
+    }
+    sim = booted(config=config)
+    sim.plug()
+    sim.reply()  # the StatusNotification (Occupied) goes first
+    first = sim.outstanding()
+    key = sim.station.rpc.lane[0].key
+    sim.reply_error()
+    assert sim.station.rpc.in_flight is None
+    sim.feed(Tick(sim.now + timedelta(seconds=9.9)))
+    assert sim.station.rpc.in_flight is None, "waits MessageAttemptInterval x 1"
+    sim.tick_deadline()
+    second = sim.outstanding()
+    assert second.payload == first.payload and second.message_id != first.message_id
+    started_at = sim.now
+    sim.reply_error()
+    sim.tick_deadline()
+    assert (sim.now - started_at).total_seconds() == 20, "MessageAttemptInterval x 2"
+    sim.outstanding()
+    effects = sim.tick_deadline()  # the third attempt times out: given up
+    assert sim.station.rpc.lane == ()
+    assert persisted(effects)[key] is None, "removed from storage only now"
+    assert len([e for e in sent(sim) if e["seqNo"] == 0]) == 3
+
+
+@pytest.mark.requirements("E11.FR.06")
+def test_a_lost_connection_does_not_count_as_an_attempt() -> None:
+    config = {"TxCtrlr": {"TxStartPoint": "EVConnected"}, "OCPPCommCtrlr": {"MessageAttempts[TransactionEvent]": 1}}
+    sim = booted(config=config)
+    sim.plug()
+    sim.reply()  # StatusNotification
+    assert sim.outstanding().action == "TransactionEvent"
+    sim.lose()
+    sim.tick_deadline()
+    sim.connect()
+    assert sim.outstanding().payload["seqNo"] == 0, "sent again after the reconnect"
+
+
+def test_a_restart_ends_the_interrupted_transaction_with_power_loss_and_delivers_the_queue() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)  # Updated(Authorized) queued, in flight, never answered: the power goes
+    lost = sim.outstanding()
+    before_id = lost.payload["transactionInfo"]["transactionId"]
+    restarted = Sim(make_station(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}}, stored=stored(sim)))
+    restarted.now = sim.now
+    restarted.power_up()
+    restarted.connect()
+    restarted.reply({"currentTime": "2030-01-01T00:00:00.000Z", "interval": 300, "status": "Accepted"})
+    restarted.answer_all()
+    delivered = [summary(e) for e in sent(restarted)]
+    assert delivered == [("Updated", "Authorized", 1), ("Ended", "AbnormalCondition", 2)]
+    ended = sent(restarted)[-1]
+    assert ended["transactionInfo"] == {
+        "transactionId": before_id,
+        "chargingState": "Idle",
+        "stoppedReason": "PowerLoss",
+    }
+    assert not [key for key in stored(restarted) if key.startswith((LANE_NAMESPACE, RECORD_NAMESPACE))]
+    restarted.plug(change="unplug")
+    restarted.plug()
+    restarted.answer_all()
+    assert sent(restarted)[-1]["transactionInfo"]["transactionId"] != before_id, "transaction ids never repeat"
+
+
+def test_every_transaction_event_is_persisted_with_its_record_in_one_write() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    effects = sim.plug()
+    [write] = [p for p in of_type(effects, Persist) if any(k.startswith(LANE_NAMESPACE) for k, _ in p.entries)]
+    keys = [key for key, _ in write.entries]
+    assert keys[0].startswith(LANE_NAMESPACE) and keys[1].startswith(RECORD_NAMESPACE)
+
+
+# --- CSMS requests ------------------------------------------------------------------------------------------
+
+
+def _reply_payload(effects: Any) -> dict[str, Any]:
+    [reply] = replies(effects)
+    assert reply[0] == 3, reply
+    payload: dict[str, Any] = reply[2]
+    return payload
+
+
+@pytest.mark.requirements("E14.FR.01", "E14.FR.02", "E14.FR.03", "E14.FR.04", "E14.FR.05", "E14.FR.06")
+def test_get_transaction_status() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    assert _reply_payload(sim.csms_call("GetTransactionStatus", {"transactionId": "nope"})) == {
+        "ongoingIndicator": False,
+        "messagesInQueue": False,
+    }
+    sim.plug()
+    sim.reply()  # StatusNotification
+    transaction_id = sim.outstanding().payload["transactionInfo"]["transactionId"]
+    asked = {"transactionId": transaction_id}
+    assert _reply_payload(sim.csms_call("GetTransactionStatus", asked)) == {
+        "ongoingIndicator": True,
+        "messagesInQueue": True,
+    }
+    assert _reply_payload(sim.csms_call("GetTransactionStatus", {})) == {"messagesInQueue": True}
+    sim.answer_all()
+    assert _reply_payload(sim.csms_call("GetTransactionStatus", asked))["messagesInQueue"] is False
+    sim.plug(change="unplug")
+    sim.answer_all()
+    assert _reply_payload(sim.csms_call("GetTransactionStatus", asked)) == {
+        "ongoingIndicator": False,
+        "messagesInQueue": False,
+    }
+
+
+@pytest.mark.requirements("F01.FR.01", "F01.FR.02", "F02.FR.01", "F03.FR.09")
+def test_remote_start_and_stop() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "Authorized"}})
+    request = {"idToken": TOKEN, "remoteStartId": 7, "evseId": 1}
+    assert _reply_payload(sim.csms_call("RequestStartTransaction", request)) == {"status": "Accepted"}
+    assert sent(sim, "Authorize") == [], "AuthorizeRemoteStart is false"
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "RemoteStart", 0)
+    assert started["transactionInfo"]["remoteStartId"] == 7 and started["idToken"] == TOKEN
+    again = _reply_payload(sim.csms_call("RequestStartTransaction", request, "csms-2"))
+    assert again == {"status": "Rejected"}, "the EVSE is taken"
+    transaction_id = started["transactionInfo"]["transactionId"]
+    stop = sim.csms_call("RequestStopTransaction", {"transactionId": transaction_id}, "csms-3")
+    assert _reply_payload(stop) == {"status": "Accepted"}
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "RemoteStop", 1) and ended["transactionInfo"]["stoppedReason"] == "Remote"
+    stop_again = sim.csms_call("RequestStopTransaction", {"transactionId": transaction_id}, "csms-4")
+    assert _reply_payload(stop_again) == {"status": "Rejected"}
+
+
+def test_remote_start_with_authorize_remote_start_asks_the_csms_first() -> None:
+    sim = booted(config={"AuthCtrlr": {"AuthorizeRemoteStart": True}, "TxCtrlr": {"TxStartPoint": "Authorized"}})
+    sim.csms_call("RequestStartTransaction", {"idToken": TOKEN, "remoteStartId": 1})
+    assert sim.outstanding().action == "Authorize"
+    sim.reply({"idTokenInfo": {"status": "Invalid"}})
+    sim.answer_all()
+    assert sent(sim) == [] and sim.station.transactions == ()
+
+
+@pytest.mark.requirements("F05.FR.02", "F05.FR.03", "F05.FR.04")
+def test_unlock_connector() -> None:
+    sim = charging()
+    unknown = sim.csms_call("UnlockConnector", {"evseId": 2, "connectorId": 1})
+    assert _reply_payload(unknown) == {"status": "UnknownConnector"}
+    ongoing = sim.csms_call("UnlockConnector", {"evseId": 1, "connectorId": 1}, "csms-2")
+    assert _reply_payload(ongoing) == {"status": "OngoingAuthorizedTransaction"}
+    sim.present_token()
+    sim.answer_all()
+    asked = sim.csms_call("UnlockConnector", {"evseId": 1, "connectorId": 1}, "csms-3")
+    assert replies(asked) == []
+    assert _reply_payload(sim.answer(sim.station.questions[0].question_id, True)) == {"status": "Unlocked"}
+    sim.csms_call("UnlockConnector", {"evseId": 1, "connectorId": 1}, "csms-4")
+    assert _reply_payload(sim.answer(sim.station.questions[0].question_id, False)) == {"status": "UnlockFailed"}
+
+
+@pytest.mark.requirements("F06.FR.07", "F06.FR.06")
+def test_trigger_transaction_event_and_meter_values() -> None:
+    sim = charging()
+    sim.meter(4321)
+    sim.csms_call("TriggerMessage", {"requestedMessage": "TransactionEvent", "evse": {"id": 1}})
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Updated", "Trigger", 1)
+    sim.csms_call("TriggerMessage", {"requestedMessage": "MeterValues"}, "csms-2")
+    sim.answer_all()
+    [meter] = sent(sim, "MeterValues")
+    assert meter["evseId"] == 1 and meter["meterValue"][0]["sampledValue"][0]["value"] == 4321
+
+
+# --- authorization rules ---------------------------------------------------------------------------------------
+
+
+def test_offline_unknown_token_is_refused_without_offline_tx_for_unknown_id() -> None:
+    sim = booted()
+    sim.lose(10)
+    sim.plug()
+    effects = sim.present_token()
+    assert notified(effects, AuthorizationDecided) == [AuthorizationDecided(1, TOKEN, "Unknown")]
+
+
+@pytest.mark.requirements("C01.FR.05")
+def test_disable_remote_authorization_decides_locally() -> None:
+    sim = booted(config={"AuthCtrlr": {"DisableRemoteAuthorization": True}})
+    sim.plug()
+    effects = sim.present_token()
+    assert sent(sim, "Authorize") == []
+    assert notified(effects, AuthorizationDecided) == [AuthorizationDecided(1, TOKEN, "Unknown")]
+
+
+@pytest.mark.requirements("C09.FR.03")
+def test_a_token_of_the_same_group_stops_the_transaction() -> None:
+    group = {"idToken": "GROUP", "type": "Central"}
+    sim = booted()
+    sim.plug()
+    sim.answer_all()
+    authorize(sim, groupIdToken=group)
+    sim.power_path()
+    sim.answer_all()
+    sim.present_token("OTHER")
+    assert sim.outstanding().action == "Authorize"
+    sim.reply({"idTokenInfo": {"status": "Accepted", "groupIdToken": group}})
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Ended", "StopAuthorized", 1)
+
+
+@pytest.mark.requirements("C16.FR.02", "C16.FR.03")
+def test_a_master_pass_stops_every_transaction_and_starts_none() -> None:
+    sim = charging({"AuthCtrlr": {"MasterPassGroupId": "MASTER"}})
+    sim.present_token("BOSS")
+    sim.reply({"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": "MASTER", "type": "Central"}}})
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert ended["eventType"] == "Ended" and ended["transactionInfo"]["stoppedReason"] == "MasterPass"
+    sim.power_path(closed=False)
+    assert sim.station.transactions == ()
+
+
+def test_no_transaction_starts_before_the_boot_is_accepted_unless_allowed() -> None:
+    from core_helpers import answer_boot, started
+
+    sim = started(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    answer_boot(sim, "Pending")
+    sim.plug()
+    assert sim.station.transactions == ()
+    allowed = started(config={"TxCtrlr": {"TxStartPoint": "EVConnected", "TxBeforeAcceptedEnabled": True}})
+    answer_boot(allowed, "Pending")
+    allowed.plug()
+    assert allowed.station.transactions[0].phase == "started"
+    assert allowed.station.rpc.in_flight is None, "queued until Accepted"
+
+
+def test_a_leftover_closed_power_path_starts_no_new_transaction() -> None:
+    """The driver stops and unplugs before the hardware reports the power path open: nothing starts again."""
+    sim = charging()
+    effects = sim.present_token()
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.plug(change="unplug")  # the PowerPathChanged(closed=False) has not come yet
+    sim.power_path(closed=False)
+    sim.answer_all()
+    assert [summary(e)[0] for e in sent(sim)] == ["Started", "Ended"]
+    assert sim.station.transactions == ()
+
+
+@pytest.mark.requirements("E01.FR.01", "E06.FR.01")
+def test_parking_bay_start_and_stop_points() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "ParkingBayOccupancy", "TxStopPoint": "ParkingBayOccupancy"}})
+    sim.parking_bay(True)
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)
+    sim.plug(change="unplug")
+    sim.parking_bay(False)
+    sim.answer_all()
+    assert [summary(e)[:2] for e in sent(sim)] == [
+        ("Started", "EVDetected"),
+        ("Updated", "CablePluggedIn"),
+        ("Updated", "Authorized"),
+        ("Updated", "EVCommunicationLost"),
+        ("Ended", "EVDeparted"),
+    ]
+    assert sent(sim)[-1]["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+
+
+@pytest.mark.requirements("B12.FR.05")
+def test_a_transaction_interrupted_by_a_remote_reset_ends_with_immediate_reset() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    sim.plug()
+    sim.answer_all()
+    sim.csms_call("Reset", {"type": "Immediate"})
+    sim.answer(sim.station.questions[0].question_id, True)  # the application allows it; the station reboots
+    restarted = Sim(make_station(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}}, stored=stored(sim)))
+    restarted.now = sim.now
+    restarted.power_up()
+    [ended] = [m.payload for m in restarted.station.rpc.lane]
+    assert (ended["eventType"], ended["triggerReason"]) == ("Ended", "ResetCommand")
+    assert ended["transactionInfo"]["stoppedReason"] == "ImmediateReset"
+
+
+def test_a_malformed_token_from_the_application_is_ignored() -> None:
+    sim = booted()
+    effects = sim.feed(TokenPresented(sim.now, {"idToken": "X"}, 1))
+    assert sim.station.transactions == () and "not a valid idToken" in " ".join(warnings(effects))
