@@ -94,6 +94,9 @@ def handle_trigger_message(station: Station, call: Call, now: datetime) -> Handl
 
 
 def handle_request_start(station: Station, call: Call, now: datetime) -> Handled:
+    if not provisioning.is_accepted(station):  # no transaction while the boot is Pending (TC_B_02_CS step 12)
+        info = {"reasonCode": "NotAccepted", "additionalInfo": "the CSMS has not accepted the boot yet"}
+        return station, Reply({"status": "Rejected", "statusInfo": info}), ()
     started, response, effects = transactions.remote_start(station, call.payload, now)
     return started, Reply(response), effects
 

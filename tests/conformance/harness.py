@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from csms_double import DEFAULT_TIMEOUT, CsmsDouble, StationCall, wait_until
@@ -87,3 +88,20 @@ def sent_in_order(csms: CsmsDouble, mark: int, *message_ids: str) -> bool:
     seen = [inbound.frame[1] for inbound in csms.inbound_since(mark) if inbound.frame and len(inbound.frame) > 1]
     positions = [seen.index(message_id) for message_id in message_ids]
     return positions == sorted(positions)
+
+
+def receive_report(csms: CsmsDouble, request_id: int) -> list[StationCall]:
+    """Steps 3-4: take NotifyReport messages until one has tbc false, answering each; every message carries the
+    request id, a generatedAt near now, and a seqNo one higher than the one before, starting at 0."""
+    notifies: list[StationCall] = []
+    while True:
+        notify = csms.expect_call("NotifyReport")
+        payload = notify.payload
+        assert payload["requestId"] == request_id
+        assert payload["seqNo"] == len(notifies), "seqNo starts at 0 and grows by one"
+        generated_at = datetime.fromisoformat(payload["generatedAt"].replace("Z", "+00:00"))
+        assert abs((generated_at - datetime.now(UTC)).total_seconds()) < 60, payload["generatedAt"]
+        csms.reply(notify, {})
+        notifies.append(notify)
+        if not payload.get("tbc", False):
+            return notifies

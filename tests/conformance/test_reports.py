@@ -6,12 +6,11 @@ as the OCTT does in step 4, and checks the requestId, seqNo, tbc and generatedAt
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from csms_double import CsmsDouble, StationCall
-from harness import StationFactory, boot, sent_in_order, settle
+from harness import StationFactory, boot, receive_report, sent_in_order, settle
 
 from chargecore.pure.device_model import VariableKey
 from chargecore.shell.runtime import ChargingStation
@@ -19,23 +18,6 @@ from chargecore.shell.runtime import ChargingStation
 LIST_TYPES = frozenset({"OptionList", "SequenceList", "MemberList"})
 Key = tuple[str, int | None, int | None, str, str | None]
 """(component, evse id, connector id, variable, variable instance) of a ReportData or a definition."""
-
-
-def receive_report(csms: CsmsDouble, request_id: int) -> list[StationCall]:
-    """Steps 3-4: take NotifyReport messages until one has tbc false, answering each; every message carries the
-    request id, a generatedAt near now, and a seqNo one higher than the one before, starting at 0."""
-    notifies: list[StationCall] = []
-    while True:
-        notify = csms.expect_call("NotifyReport")
-        payload = notify.payload
-        assert payload["requestId"] == request_id
-        assert payload["seqNo"] == len(notifies), "seqNo starts at 0 and grows by one"
-        generated_at = datetime.fromisoformat(payload["generatedAt"].replace("Z", "+00:00"))
-        assert abs((generated_at - datetime.now(UTC)).total_seconds()) < 60, payload["generatedAt"]
-        csms.reply(notify, {})
-        notifies.append(notify)
-        if not payload.get("tbc", False):
-            return notifies
 
 
 def report_items(notifies: list[StationCall]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from csms_double import CsmsDouble, ocpp_now, wait_until
-from harness import StationFactory, boot
+from harness import StationFactory, boot, connector_count, receive_report
 
 from chargecore.pure.device_model import VariableKey
 from chargecore.pure.effects import VariableChanged
@@ -249,19 +249,32 @@ def test_TC_B_39_CS_set_variables_read_only(csms: CsmsDouble, station_factory: S
 # --- TC_B_02: configuration while Pending --------------------------------------------------------------------
 
 
-@pytest.mark.requirements("B02.FR.02", "B02.FR.06")
-def test_TC_B_02_CS_cold_boot_pending_get_and_set_variables(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    """Steps 1-6. Steps 7-12 (GetBaseReport, RequestStartTransaction) come with the reports and transactions
-    work; until then the test stops after the variables."""
-    station_factory()
+@pytest.mark.requirements("B02.FR.02", "B02.FR.06", "F06.FR.17")
+def test_TC_B_02_CS_cold_boot_pending(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    station = station_factory(evse_connectors=(1, 1))
     pending = csms.answer_boot("Pending", interval=60)  # steps 1-2
 
     (set_result,) = set_variables(csms, value("300", "OCPPCommCtrlr", "OfflineThreshold"))  # steps 3-4
     assert (set_result["attributeStatus"], set_result["attributeType"]) == ("Accepted", "Actual")
     (get_result,) = get_variables(csms, variable("OCPPCommCtrlr", "OfflineThreshold"))  # steps 5-6
     assert (get_result["attributeStatus"], get_result["attributeValue"]) == ("Accepted", "300")
-    assert csms.calls() == [pending], "nothing but the BootNotification while Pending"
-    assert csms.session_count == 1 and not csms.wait_session(1).closed, "the connection stays open while Pending"
+
+    report = csms.call("GetBaseReport", {"requestId": 202, "reportBase": "FullInventory"})  # steps 7-8
+    assert report.payload is not None and report.payload["status"] == "Accepted", report
+    assert receive_report(csms, 202)[-1].payload["tbc"] is False  # steps 9-10
+
+    token = {"idToken": "PENDING01", "type": "ISO14443"}
+    start = csms.call("RequestStartTransaction", {"idToken": token, "remoteStartId": 7, "evseId": 1})  # 11-12
+    assert start.payload is not None and start.payload["status"] == "Rejected", start
+    assert not csms.calls("TransactionEvent") and not csms.calls("StatusNotification"), "nothing else while Pending"
+
+    trigger = csms.call("TriggerMessage", {"requestedMessage": "BootNotification"})  # steps 13-14
+    assert trigger.payload is not None and trigger.payload["status"] == "Accepted", trigger
+    rebooted = csms.answer_boot("Accepted", interval=60)  # steps 15-16
+    assert rebooted.payload["reason"] == "Triggered" and rebooted.message_id != pending.message_id
+    statuses = csms.expect_calls("StatusNotification", connector_count(station))  # steps 17-18
+    assert {call.payload["connectorStatus"] for call in statuses} == {"Available"}
+    assert csms.session_count == 1, "the connection stayed open throughout"
 
 
 # --- A01: a new BasicAuthPassword -----------------------------------------------------------------------------
