@@ -28,7 +28,9 @@ from chargecore.pure.device_model import (
     VariableDefinition,
     VariableKey,
     build_device_model,
+    component_json,
     get_value,
+    variable_json,
 )
 from chargecore.pure.effects import Effects, InternalError, Persist, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, Input, PowerUp, Tick
@@ -103,17 +105,7 @@ def station_with(catalogue: Mapping[str, Any], stored: Mapping[str, Any]) -> Sta
 
 
 def request_item(key: VariableKey, attribute: str) -> dict[str, Any]:
-    component: dict[str, Any] = {"name": key.component}
-    if key.component_instance is not None:
-        component["instance"] = key.component_instance
-    if key.evse_id is not None:
-        component["evse"] = {"id": key.evse_id}
-        if key.connector_id is not None:
-            component["evse"]["connectorId"] = key.connector_id
-    variable: dict[str, Any] = {"name": key.variable}
-    if key.variable_instance is not None:
-        variable["instance"] = key.variable_instance
-    return {"component": component, "variable": variable, "attributeType": attribute}
+    return {"component": component_json(key), "variable": variable_json(key), "attributeType": attribute}
 
 
 # --- values worth trying ------------------------------------------------------------------------------------

@@ -626,3 +626,40 @@ def build_device_model(
         .bind(lambda model: _apply_persisted(model, persisted or {}))
         .bind(_check_required)
     )
+
+
+# --- OCPP JSON addressing ---------------------------------------------------------------------------------
+
+
+def key_from_json(component: Mapping[str, Any], variable: Mapping[str, Any]) -> VariableKey:
+    """The key a ComponentType/VariableType pair names (a missing evse, connectorId or instance is None)."""
+    evse = component.get("evse") or {}
+    return VariableKey(
+        component["name"],
+        variable["name"],
+        evse.get("id"),
+        evse.get("connectorId"),
+        component.get("instance"),
+        variable.get("instance"),
+    )
+
+
+def component_json(key: VariableKey) -> dict[str, Any]:
+    """The ComponentType of a key, optional fields left out when empty."""
+    component: dict[str, Any] = {"name": key.component}
+    if key.component_instance is not None:
+        component["instance"] = key.component_instance
+    if key.evse_id is not None:
+        evse: dict[str, Any] = {"id": key.evse_id}
+        if key.connector_id is not None:
+            evse["connectorId"] = key.connector_id
+        component["evse"] = evse
+    return component
+
+
+def variable_json(key: VariableKey) -> dict[str, Any]:
+    """The VariableType of a key, its instance left out when empty."""
+    variable: dict[str, Any] = {"name": key.variable}
+    if key.variable_instance is not None:
+        variable["instance"] = key.variable_instance
+    return variable

@@ -22,9 +22,11 @@ from returns.result import Failure, Result, Success
 from chargecore.pure import connection, provisioning, rpc
 from chargecore.pure.device_model import (
     VariableKey,
+    component_json,
     get_bool,
     get_int,
     get_value,
+    variable_json,
 )
 from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.message_split import PayloadOf, split
@@ -35,11 +37,9 @@ from chargecore.pure.monitors import (
     THRESHOLDS,
     Monitor,
     Monitoring,
-    component_json,
     is_active,
     monitor_key,
     to_record,
-    variable_json,
     with_updates,
 )
 from chargecore.pure.state import Station, Transaction

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from chargecore.pure.device_model import DeviceModel, VariableKey
+from chargecore.pure.device_model import DeviceModel, VariableKey, component_json, variable_json
 
 MonitorKind = Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
 Origin = Literal["CustomMonitor", "PreconfiguredMonitor", "HardWiredMonitor"]
@@ -120,37 +120,6 @@ def is_active(monitor: Monitor, base: str) -> bool:
 
 
 # --- OCPP JSON -------------------------------------------------------------------------------------------
-
-
-def key_of(component: Mapping[str, Any], variable: Mapping[str, Any]) -> VariableKey:
-    """The device-model key a ComponentType/VariableType pair names."""
-    evse = component.get("evse") or {}
-    return VariableKey(
-        component["name"],
-        variable["name"],
-        evse.get("id"),
-        evse.get("connectorId"),
-        component.get("instance"),
-        variable.get("instance"),
-    )
-
-
-def component_json(key: VariableKey) -> dict[str, Any]:
-    component: dict[str, Any] = {"name": key.component}
-    if key.component_instance is not None:
-        component["instance"] = key.component_instance
-    if key.evse_id is not None:
-        component["evse"] = {"id": key.evse_id}
-        if key.connector_id is not None:
-            component["evse"]["connectorId"] = key.connector_id
-    return component
-
-
-def variable_json(key: VariableKey) -> dict[str, Any]:
-    variable: dict[str, Any] = {"name": key.variable}
-    if key.variable_instance is not None:
-        variable["instance"] = key.variable_instance
-    return variable
 
 
 def number(value: float) -> int | float:
@@ -282,4 +251,3 @@ def from_record(record: Any) -> Monitor | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-

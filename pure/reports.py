@@ -31,7 +31,14 @@ from typing import Any
 from returns.result import Failure
 
 from chargecore.pure import rpc
-from chargecore.pure.device_model import DeviceModel, VariableDefinition, VariableKey, get_int
+from chargecore.pure.device_model import (
+    DeviceModel,
+    VariableDefinition,
+    VariableKey,
+    component_json,
+    get_int,
+    variable_json,
+)
 from chargecore.pure.effects import Effects
 from chargecore.pure.frames import Call, CallError, encode_frame
 from chargecore.pure.message_split import split
@@ -212,21 +219,9 @@ def report_data(
     model: DeviceModel, definition: VariableDefinition, attributes: Sequence[str], value_size: int = MAX_VALUE_SIZE
 ) -> dict[str, Any]:
     """One ReportDataType: the component, the variable, the chosen attributes and the characteristics."""
-    key = definition.key
-    component: dict[str, Any] = {"name": key.component}
-    if key.component_instance is not None:
-        component["instance"] = key.component_instance
-    if key.evse_id is not None:
-        evse: dict[str, Any] = {"id": key.evse_id}
-        if key.connector_id is not None:
-            evse["connectorId"] = key.connector_id
-        component["evse"] = evse
-    variable: dict[str, Any] = {"name": key.variable}
-    if key.variable_instance is not None:
-        variable["instance"] = key.variable_instance
     return {
-        "component": component,
-        "variable": variable,
+        "component": component_json(definition.key),
+        "variable": variable_json(definition.key),
         "variableAttribute": [_attribute(model, definition, name, value_size) for name in attributes],
         "variableCharacteristics": _characteristics(definition),
     }

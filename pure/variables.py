@@ -35,6 +35,7 @@ from chargecore.pure.device_model import (
     get_definition,
     get_value,
     has_component,
+    key_from_json,
     persist_entries,
     set_value,
     set_values,
@@ -96,17 +97,7 @@ def _refusal(model: DeviceModel, call: Call, items: Sequence[Any]) -> CallError 
 
 
 def _address(item: Mapping[str, Any]) -> tuple[VariableKey, str]:
-    component, variable = item["component"], item["variable"]
-    evse = component.get("evse") or {}
-    key = VariableKey(
-        component["name"],
-        variable["name"],
-        evse.get("id"),
-        evse.get("connectorId"),
-        component.get("instance"),
-        variable.get("instance"),
-    )
-    return key, item.get("attributeType", "Actual")
+    return key_from_json(item["component"], item["variable"]), item.get("attributeType", "Actual")
 
 
 _Refused = tuple[str, str, str]
