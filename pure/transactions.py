@@ -80,6 +80,7 @@ MASTER_PASS = Cause("StopAuthorized", "MasterPass")
 POWER_LOSS = Cause("AbnormalCondition", "PowerLoss")
 PLUG_TIMEOUT = Cause("EVConnectTimeout", "Timeout")
 CHARGING_STATE = Cause("ChargingStateChanged")
+RESET = Cause("ResetCommand", "ImmediateReset")
 
 
 # --- reading the state ----------------------------------------------------------------------------------
@@ -691,7 +692,7 @@ def restore(station: Station, persisted: dict[str, Any]) -> Station:
 
 
 _RESTART_CAUSES = {
-    "RemoteReset": Cause("ResetCommand", "ImmediateReset"),
+    "RemoteReset": RESET,
     "LocalReset": Cause("ResetCommand", "Reboot"),
 }
 """Why a transaction running before a restart ended, by the boot reason the restart persisted; PowerLoss else."""
@@ -771,6 +772,21 @@ def remote_stop(station: Station, transaction_id: str, now: datetime) -> tuple[S
         return station, "Rejected", ()
     station, effects = _stop(station, tx, REMOTE_STOP, now)
     return station, "Accepted", effects
+
+
+def end_for_reset(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:
+    """B12.FR.02/B12.FR.08: an Immediate reset ends every transaction (on the EVSE) at once, whatever its stop
+    points, with triggerReason ResetCommand and stoppedReason ImmediateReset; a session not started yet is dropped."""
+    effects: Effects = ()
+    for tx in station.transactions:
+        if evse_id not in (None, tx.evse_id):
+            continue
+        if tx.phase == "started":
+            station, more = _end(station, tx, "ResetCommand", "ImmediateReset", now)
+        else:
+            station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
+        effects += more
+    return station, effects
 
 
 def trigger_updated(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:
