@@ -76,7 +76,9 @@ def test_TC_B_22_CS_reset_station_immediate_with_transaction(csms: CsmsDouble, b
     rebooted, statuses = _rebooted(csms, booted, plugged=(1,))
     assert rebooted.payload["reason"] == "RemoteReset"
     assert statuses == {(1, 1): "Occupied"}
+    settle(booted.station, csms)
     assert len(csms.calls("TransactionEvent")) == 2, "the Ended event was delivered once, before the reboot"
+    assert booted.station.state.running_transactions == ()
 
 
 @pytest.mark.requirements("B12.FR.01", "B12.FR.07", "E07.FR.03")
