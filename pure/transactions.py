@@ -780,9 +780,7 @@ def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tu
         response["transactionId"] = tx.transaction_id
         station, limited = _adopt_profile(station, tx)
     station = _put(station, tx)
-    notice = Notify(
-        RemoteStartAccepted(evse_id, request["idToken"], request["remoteStartId"], profile)
-    )
+    notice = Notify(RemoteStartAccepted(evse_id, request["idToken"], request["remoteStartId"], profile))
     if get_bool(station.device_model, "AuthCtrlr", "AuthorizeRemoteStart"):
         station, effects = _ask_or_decide(station, tx, now)
     else:
