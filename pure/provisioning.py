@@ -1,4 +1,4 @@
-"""Block B, provisioning: BootNotification and registration (B01-B03), and Reset (B11, B12).
+"""Block B, provisioning: BootNotification and registration (B01-B03); Reset (B11, B12) is in resets.py.
 
 Until the CSMS accepts the boot, the station sends nothing but BootNotification (and, while Pending, what a
 TriggerMessage asked for); while Rejected it answers every CSMS request with SecurityError (B03.FR.08).
@@ -12,9 +12,7 @@ from typing import Any
 
 from chargecore.pure import rpc
 from chargecore.pure.device_model import VariableKey, get_value, persist_key, set_value
-from chargecore.pure.effects import Effects, Notify, PerformReset, Persist, RegistrationChanged, ResetQuestion
-from chargecore.pure.frames import Call
-from chargecore.pure.outcome import Defer, Handled, Reply
+from chargecore.pure.effects import Effects, Notify, PerformReset, Persist, RegistrationChanged
 from chargecore.pure.state import REGISTRATION_LIFECYCLE, OutboundCall, Station
 from chargecore.pure.timestamps import offset_from
 
@@ -122,28 +120,6 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
     if station.connection.phase != "up":  # the timer is done: `on_connected` boots on the next connection
         return replace(station, registration=replace(station.registration, retry_at=None)), ()
     return send_boot(station, station.registration.boot_reason)
-
-
-def handle_reset(station: Station, call: Call, now: datetime) -> Handled:
-    """B11.FR.01/B12.FR.01: ask the application whether the reset may happen; an EVSE reset on a station
-    that cannot reset single EVSEs is Rejected (B11.FR.09)."""
-    evse_id = call.payload.get("evseId")
-    if evse_id is not None and (
-        not station.identity.supports_evse_reset or not 1 <= evse_id <= len(station.identity.evse_connectors)
-    ):
-        return station, Reply({"status": "Rejected"}), ()
-    return station, Defer(ResetQuestion(call.payload["type"], evse_id)), ()
-
-
-def resume_reset(station: Station, call: Call, allowed: Any, now: datetime) -> Handled:
-    """Accepted resets happen after the response is sent; a station reset reboots with reason RemoteReset."""
-    if allowed is not True:
-        return station, Reply({"status": "Rejected"}), ()
-    evse_id = call.payload.get("evseId")
-    reset = PerformReset(call.payload["type"], evse_id)
-    if evse_id is not None:
-        return station, Reply({"status": "Accepted"}), (reset,)
-    return station, Reply({"status": "Accepted"}), (Persist(((BOOT_REASON_KEY, "RemoteReset"),)), reset)
 
 
 def adopt_boot_reason(station: Station, persisted: dict[str, Any]) -> Station:

@@ -1,5 +1,6 @@
 """Block F, remote control: RequestStartTransaction (F01, F02), RequestStopTransaction (F03), UnlockConnector
-(F05) and TriggerMessage (F06) for BootNotification, Heartbeat, StatusNotification, TransactionEvent and MeterValues.
+(F05) and TriggerMessage (F06) for BootNotification, Heartbeat, StatusNotification, TransactionEvent, MeterValues,
+LogStatusNotification and FirmwareStatusNotification.
 
 The triggered message is queued behind the TriggerMessageResponse (F06.FR.04); messages the station cannot
 produce yet are answered NotImplemented (F06.FR.08).
@@ -7,6 +8,7 @@ produce yet are answered NotImplemented (F06.FR.08).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,6 +19,8 @@ from chargecore.pure.frames import Call
 from chargecore.pure.outcome import Defer, Handled, Reply
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import ocpp_time
+
+Trigger = Callable[[Station, Any, datetime], Handled]
 
 
 def _boot(station: Station, evse: Any, now: datetime) -> Handled:
@@ -77,12 +81,25 @@ def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
     return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
 
 
-_TRIGGERS = {
+def _idle_status(action: str) -> Trigger:
+    """LogStatusNotification and FirmwareStatusNotification say Idle (TC_F_15, TC_F_18): this station never uploads
+    a log nor downloads firmware. An EVSE named with them is not relevant to them and ignored (TC_F_17)."""
+
+    def trigger(station: Station, evse: Any, now: datetime) -> Handled:
+        session, effects = rpc.enqueue(station.rpc, action, {"status": "Idle"}, triggered=True)
+        return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
+
+    return trigger
+
+
+_TRIGGERS: dict[str, Trigger] = {
     "BootNotification": _boot,
     "Heartbeat": _heartbeat,
     "StatusNotification": _status,
     "TransactionEvent": _transaction_event,
     "MeterValues": _meter_values,
+    "LogStatusNotification": _idle_status("LogStatusNotification"),
+    "FirmwareStatusNotification": _idle_status("FirmwareStatusNotification"),
 }
 
 

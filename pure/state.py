@@ -295,6 +295,15 @@ class Availability:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingReset:
+    """A Reset the CSMS asked for that waits for transactions to end (B12): OnIdle (answered Scheduled) or
+    Immediate (the transactions were ended; a station reset waits until their Ended events are delivered)."""
+
+    reset_type: str
+    evse_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class PendingQuestion:
     question_id: int
     call: Call
@@ -322,6 +331,7 @@ class Station:
     evse_hardware: tuple[EvseHardware, ...] = ()
     """One entry per EVSE the hardware has reported on."""
     next_transaction_number: int = 1
+    pending_resets: tuple[PendingReset, ...] = ()
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

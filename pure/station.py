@@ -30,6 +30,7 @@ from chargecore.pure import (
     provisioning,
     remote_control,
     reports,
+    resets,
     rpc,
     smart_charging,
     token_store,
@@ -73,7 +74,7 @@ Resume = Callable[[Station, Call, Any, datetime], Handled]
 
 CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
     {
-        "Reset": provisioning.handle_reset,
+        "Reset": resets.handle_reset,
         "TriggerMessage": remote_control.handle_trigger_message,
         "DataTransfer": data_transfer.handle_data_transfer,
         "GetBaseReport": reports.handle_get_base_report,
@@ -104,7 +105,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
 
 RESUMES: Mapping[str, Resume] = MappingProxyType(
     {
-        "Reset": provisioning.resume_reset,
+        "Reset": resets.resume_reset,
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
@@ -164,7 +165,8 @@ def step(station: Station, event: Input) -> tuple[Station, Effects]:
     handler = _INPUTS[type(event)]
     station, effects = handler(station, event)
     station, settled = _settle(station, event.now)
-    return station, effects + settled
+    station, reset = resets.settle(station, event.now)  # last: a station reset drops what would follow it
+    return station, effects + settled + reset
 
 
 def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure import authorization, availability, connection, provisioning, rpc, token_store
+from chargecore.pure import authorization, availability, connection, provisioning, rpc, smart_charging, token_store
 from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_value
 from chargecore.pure.effects import (
     AuthorizationDecided,
@@ -80,6 +80,7 @@ MASTER_PASS = Cause("StopAuthorized", "MasterPass")
 POWER_LOSS = Cause("AbnormalCondition", "PowerLoss")
 PLUG_TIMEOUT = Cause("EVConnectTimeout", "Timeout")
 CHARGING_STATE = Cause("ChargingStateChanged")
+RESET = Cause("ResetCommand", "ImmediateReset")
 
 
 # --- reading the state ----------------------------------------------------------------------------------
@@ -287,7 +288,15 @@ def _start(station: Station, tx: Transaction, trigger: str, now: datetime) -> tu
     )
     station, held = _hold_connector(station, tx, not ev_connected(station, tx.evse_id))
     station, tx, effects = _emit(station, tx, "Started", trigger, now)
-    return _put(station, tx), held + effects
+    station, limited = _adopt_profile(_put(station, tx), tx)
+    return station, held + effects + limited
+
+
+def _adopt_profile(station: Station, tx: Transaction) -> tuple[Station, Effects]:
+    """K05: the chargingProfile of the RequestStartTransaction becomes the TxProfile of the started transaction."""
+    if tx.charging_profile is None:
+        return station, ()
+    return smart_charging.adopt_start_profile(station, tx.evse_id, tx.transaction_id, tx.charging_profile)
 
 
 def _end(station: Station, tx: Transaction, trigger: str, reason: str, now: datetime) -> tuple[Station, Effects]:
@@ -296,7 +305,8 @@ def _end(station: Station, tx: Transaction, trigger: str, reason: str, now: date
     station, released = _hold_connector(_drop(station, tx), tx, False)
     station, tx, effects = _emit(station, tx, "Ended", trigger, now, stopped_reason=reason, state=state)
     stop: Effects = (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
-    return station, released + effects + stop
+    station, unprofiled = smart_charging.on_transaction_ended(station, tx.evse_id, tx.transaction_id, now)  # K02
+    return station, released + effects + stop + unprofiled
 
 
 def _react(
@@ -691,7 +701,7 @@ def restore(station: Station, persisted: dict[str, Any]) -> Station:
 
 
 _RESTART_CAUSES = {
-    "RemoteReset": Cause("ResetCommand", "ImmediateReset"),
+    "RemoteReset": RESET,
     "LocalReset": Cause("ResetCommand", "Reboot"),
 }
 """Why a transaction running before a restart ended, by the boot reason the restart persisted; PowerLoss else."""
@@ -731,29 +741,46 @@ def handle_get_transaction_status(station: Station, call: Call, now: datetime) -
     return station, Reply({"ongoingIndicator": ongoing, "messagesInQueue": queued}), ()
 
 
+def _start_profile(station: Station, request: dict[str, Any]) -> dict[str, Any] | None:
+    """F01.FR.12: a station without smart charging (SmartChargingCtrlr Available or Enabled false) ignores the
+    chargingProfile of a RequestStartTransaction."""
+    model = station.device_model
+    in_use = get_bool(model, "SmartChargingCtrlr", "Available", default=True) and get_bool(
+        model, "SmartChargingCtrlr", "Enabled", default=True
+    )
+    profile: dict[str, Any] | None = request.get("chargingProfile")
+    return profile if in_use else None
+
+
 def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tuple[Station, dict[str, Any], Effects]:
     """F01/F02: returns the response payload and what follows it. AuthorizeRemoteStart decides whether the token
-    is authorized first (like a local one) or accepted as it is."""
+    is authorized first (like a local one) or accepted as it is. A chargingProfile must be a TxProfile without
+    transactionId that SetChargingProfile would accept for the transaction (F01.FR.08, F01.FR.11, K05)."""
     evse_id = _chosen_evse(station, request.get("evseId"))
     tx = None if evse_id is None else find(station, evse_id)
     if evse_id is None or (tx is not None and tx.authorization in ("authorizing", "accepted")):
         return station, {"status": "Rejected"}, ()
+    profile = _start_profile(station, request)
+    refused = None if profile is None else smart_charging.start_profile_rejection(station, evse_id, profile)
+    if refused is not None:
+        info = {"reasonCode": refused.reason_code, "additionalInfo": f"{refused.info} ({refused.requirement})"[:512]}
+        return station, {"status": "Rejected", "statusInfo": info}, ()
     if tx is None:
         station, tx = _new_session(station, evse_id, now)
     tx = replace(
         tx,
         id_token=request["idToken"],
         remote_start_id=request["remoteStartId"],
-        charging_profile=request.get("chargingProfile"),
+        charging_profile=profile,
         token_reported=False,
     )
     response: dict[str, Any] = {"status": "Accepted"}
+    limited: Effects = ()
     if tx.phase == "started":
         response["transactionId"] = tx.transaction_id
+        station, limited = _adopt_profile(station, tx)
     station = _put(station, tx)
-    notice = Notify(
-        RemoteStartAccepted(evse_id, request["idToken"], request["remoteStartId"], request.get("chargingProfile"))
-    )
+    notice = Notify(RemoteStartAccepted(evse_id, request["idToken"], request["remoteStartId"], profile))
     if get_bool(station.device_model, "AuthCtrlr", "AuthorizeRemoteStart"):
         station, effects = _ask_or_decide(station, tx, now)
     else:
@@ -761,7 +788,7 @@ def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tu
         if "groupIdToken" in request:
             verdict["groupIdToken"] = request["groupIdToken"]
         station, effects = _start_verdict(station, evse_id, request["idToken"], verdict, now)
-    return station, response, (notice, *effects)
+    return station, response, (notice, *limited, *effects)
 
 
 def remote_stop(station: Station, transaction_id: str, now: datetime) -> tuple[Station, str, Effects]:
@@ -771,6 +798,21 @@ def remote_stop(station: Station, transaction_id: str, now: datetime) -> tuple[S
         return station, "Rejected", ()
     station, effects = _stop(station, tx, REMOTE_STOP, now)
     return station, "Accepted", effects
+
+
+def end_for_reset(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:
+    """B12.FR.02/B12.FR.08: an Immediate reset ends every transaction (on the EVSE) at once, whatever its stop
+    points, with triggerReason ResetCommand and stoppedReason ImmediateReset; a session not started yet is dropped."""
+    effects: Effects = ()
+    for tx in station.transactions:
+        if evse_id not in (None, tx.evse_id):
+            continue
+        if tx.phase == "started":
+            station, more = _end(station, tx, "ResetCommand", "ImmediateReset", now)
+        else:
+            station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
+        effects += more
+    return station, effects
 
 
 def trigger_updated(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:

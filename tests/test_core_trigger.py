@@ -10,8 +10,6 @@ from core_helpers import Sim, booted, calls, frames, replies
 from chargecore.pure.effects import Effects
 
 NOT_IMPLEMENTED = [
-    "LogStatusNotification",
-    "FirmwareStatusNotification",
     "SignChargingStationCertificate",
     "SignV2GCertificate",
     "SignCombinedCertificate",
@@ -92,6 +90,22 @@ def test_messages_the_station_cannot_produce_are_not_implemented(message: str) -
     sim = booted()
     status, effects = trigger(sim, {"requestedMessage": message})
     assert status == "NotImplemented" and not calls(effects)
+
+
+@pytest.mark.requirements("F06.FR.04")
+@pytest.mark.parametrize("message", ["LogStatusNotification", "FirmwareStatusNotification"])
+@pytest.mark.parametrize("evse", [None, {"id": 1}], ids=["station", "specific-evse"])
+def test_log_and_firmware_status_are_idle_when_nothing_uploads_or_downloads(
+    message: str, evse: dict[str, int] | None
+) -> None:
+    sim = booted()
+    request: dict[str, Any] = {"requestedMessage": message}
+    if evse is not None:
+        request["evse"] = evse
+    status, effects = trigger(sim, request)
+    assert status == "Accepted"
+    assert [(call.action, call.payload) for call in calls(effects)] == [(message, {"status": "Idle"})]
+    assert frames(effects)[0][0] == 3, "the response goes out first"
 
 
 def test_an_unknown_requested_message_violates_the_schema() -> None:

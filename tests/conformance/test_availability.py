@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, settle, status_by_connector
+from sessions import energy_transfer_started, transaction_event
 
 from chargecore.pure.effects import ConnectorStatusChanged, OperativeChanged
 
@@ -42,8 +43,6 @@ def test_TC_G_02_CS_occupied_to_available(csms: CsmsDouble, two_evses: Booted) -
 
 
 # --- G03/G04 ChangeAvailability ------------------------------------------------------------------------------
-# TC_G_11, TC_G_14 and TC_G_17 need a running transaction (Charging State EnergyTransferStarted); they come with
-# the transactions block. The Scheduled rule they check is unit-tested in tests/test_core_change_availability.py.
 
 EVSE_2 = {"id": 2}
 CONNECTOR_2_2 = {"id": 2, "connectorId": 2}
@@ -127,6 +126,46 @@ def test_TC_G_08_CS_connector_inoperative_to_operative(csms: CsmsDouble, two_con
     before = len(csms.calls("StatusNotification"))
     assert _change(csms, "Operative", CONNECTOR_2_2) == "Accepted"
     assert _statuses_after(csms, two_connectors_on_evse_2, before) == {(2, 2): "Available"}
+
+
+def _scheduled_until_stop_authorized(
+    csms: CsmsDouble, booted: Booted, evse: dict[str, int] | None
+) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+    """Charging State EnergyTransferStarted on EVSE 1, Inoperative asked for (Scheduled), then Reusable State
+    StopAuthorized, which ends the transaction with the default TxStopPoint (EVConnected,Authorized). Returns the
+    statuses sent while the transaction ran and those sent once it had ended."""
+    energy_transfer_started(booted, csms)
+    before = len(csms.calls("StatusNotification"))
+    assert _change(csms, "Inoperative", evse) == "Scheduled"
+    while_running = _statuses_after(csms, booted, before)
+    before = len(csms.calls("StatusNotification"))
+    booted.station.present_token("TOKEN1")  # StopAuthorized
+    ended = transaction_event(csms)
+    assert (ended.payload["eventType"], ended.payload["triggerReason"]) == ("Ended", "StopAuthorized")
+    return while_running, _statuses_after(csms, booted, before)
+
+
+@pytest.mark.requirements("G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.05")
+def test_TC_G_11_CS_evse_inoperative_with_ongoing_transaction(csms: CsmsDouble, two_evses: Booted) -> None:
+    while_running, after = _scheduled_until_stop_authorized(csms, two_evses, {"id": 1})
+    assert while_running == {}, "the EVSE stays Operative while its transaction runs"
+    assert after == {(1, 1): "Unavailable"}
+    assert OperativeChanged(1, 1, False) in two_evses.application.events
+    assert OperativeChanged(2, 1, False) not in two_evses.application.events
+
+
+@pytest.mark.requirements("G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.05", "G04.FR.06")
+def test_TC_G_14_CS_station_inoperative_with_ongoing_transaction(csms: CsmsDouble, two_evses: Booted) -> None:
+    while_running, after = _scheduled_until_stop_authorized(csms, two_evses, None)
+    assert while_running == {(2, 1): "Unavailable"}, "step 3: the EVSE without a transaction at once"
+    assert after == {(1, 1): "Unavailable"}
+
+
+@pytest.mark.requirements("G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.05")
+def test_TC_G_17_CS_connector_inoperative_with_ongoing_transaction(csms: CsmsDouble, two_evses: Booted) -> None:
+    while_running, after = _scheduled_until_stop_authorized(csms, two_evses, {"id": 1, "connectorId": 1})
+    assert while_running == {}
+    assert after == {(1, 1): "Unavailable"}
 
 
 def _same_again(csms: CsmsDouble, booted: Booted, status: str, evse: dict[str, int] | None) -> None:

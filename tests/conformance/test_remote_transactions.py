@@ -176,3 +176,31 @@ def test_TC_F_24_CS_trigger_status_occupied(csms: CsmsDouble, booted: Booted) ->
     _trigger(csms, "StatusNotification", {"id": 1, "connectorId": 1})
     status = csms.expect_call("StatusNotification")
     assert status.payload["connectorStatus"] == "Occupied"
+
+
+# --- TriggerMessage for LogStatusNotification and FirmwareStatusNotification (F06) ------------------------------
+# TC_F_16_CS and TC_F_19_CS need a log upload (GetLog) or a firmware download (UpdateFirmware) in progress, which
+# this station does not implement: they are not automated.
+
+
+def _triggered_idle(csms: CsmsDouble, message: str, evse: dict[str, int] | None = None) -> None:
+    reply = csms.trigger(message, evse)
+    assert reply.payload == {"status": "Accepted"}
+    notification = csms.expect_call(message)
+    assert notification.payload == {"status": "Idle"}
+    csms.reply(notification, {})
+
+
+@pytest.mark.requirements("F06.FR.04")
+def test_TC_F_15_CS_trigger_log_status_idle(csms: CsmsDouble, booted: Booted) -> None:
+    _triggered_idle(csms, "LogStatusNotification")
+
+
+@pytest.mark.requirements("F06.FR.04")
+def test_TC_F_18_CS_trigger_firmware_status_idle(csms: CsmsDouble, booted: Booted) -> None:
+    _triggered_idle(csms, "FirmwareStatusNotification")
+
+
+@pytest.mark.requirements("F06.FR.04")
+def test_TC_F_17_CS_trigger_firmware_status_specific_evse_not_relevant(csms: CsmsDouble, booted: Booted) -> None:
+    _triggered_idle(csms, "FirmwareStatusNotification", {"id": 1})

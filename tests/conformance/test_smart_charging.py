@@ -1,8 +1,7 @@
 """Block K over loopback: a scripted CSMS steers the real station's limits (K01, K08, K09, K10).
 
-Part 6 of this edition has one K test case, TC_K_38_CS, for stations that do NOT support smart charging (and it
-needs RequestStartTransaction); chargecore supports smart charging, so it does not apply. These tests drive the
-same messages end to end instead.
+Part 6 of this edition has one K test case, TC_K_38_CS, for stations that do NOT support smart charging; it runs
+with smart charging switched off in test_start_profile.py. These tests drive the K messages end to end.
 """
 
 from __future__ import annotations

@@ -262,6 +262,29 @@ def test_TC_E_26_CS_ev_side_disconnect_suspends(csms: CsmsDouble, station_factor
     assert booted.application.unlocked == []
 
 
+@pytest.mark.requirements("E10.FR.02", "E10.FR.03", "E03.FR.05")
+def test_TC_E_27_CS_ev_side_disconnect_suspends_fixed_cable_timeout(
+    csms: CsmsDouble, station_factory: StationFactory
+) -> None:
+    """The simulated charger has its cable fixed at the station: the EV-side disconnect is the connector's
+    unplug, and EVConnectionTimeOut (2 s here) runs out without the EV coming back."""
+    config = {
+        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": False, "EVConnectionTimeOut": 2},
+        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
+    }
+    booted = boot(station_factory(config=config), csms)
+    energy_transfer_started(booted, csms)
+    booted.station.ev_state(1, "SuspendedEV")  # Reusable State EnergyTransferSuspended
+    transaction_event(csms)
+    plug(booted, csms, "unplug")  # step 3: Available
+    suspended = transaction_event(csms)
+    assert shape(suspended) == ("Updated", "EVCommunicationLost", "Idle")
+    ended = transaction_event(csms, timeout=10)
+    assert (ended.payload["eventType"], ended.payload["triggerReason"]) == ("Ended", "EVConnectTimeout")
+    assert ended.payload["transactionInfo"]["stoppedReason"] == "Timeout"
+    assert booted.application.unlocked == []
+
+
 # --- GetTransactionStatus (E14) ----------------------------------------------------------------------------------
 
 
