@@ -495,11 +495,12 @@ def present_token(
     if tx is not None and tx.authorization == "authorizing":
         return station, (Log("warning", f"EVSE {target} is still authorizing a token: token ignored"),)
     if tx is not None and tx.authorization == "accepted":
-        verdict = authorization.local_verdict(station, id_token, now)
+        station, verdict, used = authorization.decide(station, id_token, now)
         if verdict is None:
             station, effects = authorization.send_authorize(station, id_token)
             return _put(station, replace(tx, stop_token=id_token)), effects
-        return _stop_verdict(station, tx, id_token, verdict, now)
+        station, effects = _stop_verdict(station, tx, id_token, verdict, now)
+        return station, used + effects
     if tx is None:
         station, tx = _new_session(station, target, now)
     tx = replace(tx, id_token=id_token, remote_start_id=None, token_reported=False)
@@ -508,9 +509,10 @@ def present_token(
 
 def _ask_or_decide(station: Station, tx: Transaction, now: datetime) -> tuple[Station, Effects]:
     assert tx.id_token is not None
-    verdict = authorization.local_verdict(station, tx.id_token, now)
+    station, verdict, used = authorization.decide(station, tx.id_token, now)
     if verdict is not None:
-        return _start_verdict(station, tx.evse_id, tx.id_token, verdict, now)
+        station, effects = _start_verdict(station, tx.evse_id, tx.id_token, verdict, now)
+        return station, used + effects
     station, effects = authorization.send_authorize(station, tx.id_token)
     return _put(station, _authorize(tx, "ask")), effects
 
@@ -588,7 +590,10 @@ def on_authorize_answered(
 def on_authorize_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
     """No answer: decide as offline (C15)."""
     id_token = call.payload["idToken"]
-    return _route_verdict(station, id_token, authorization.offline_verdict(station, id_token, now), now)
+    station, verdict, used = authorization.decide(station, id_token, now, unanswered=True)
+    assert verdict is not None
+    station, effects = _route_verdict(station, id_token, verdict, now)
+    return station, used + effects
 
 
 # --- answers to TransactionEvent -------------------------------------------------------------------------
