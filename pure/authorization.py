@@ -1,5 +1,6 @@
 """Block C, authorization: may this idToken charge? Decided from the device model, the token store (local list
-and cache, `token_store.lookup`) and, when needed, an Authorize to the CSMS (C01).
+and cache, `token_store.lookup_with_source`: each store has its own DisablePostAuthorize) and, when needed, an
+Authorize to the CSMS (C01).
 
 The verdict is an idTokenInfo. `decide` gives it without the CSMS when the rules allow (NoAuthorization,
 AuthCtrlr.Enabled false, LocalPreAuthorize, DisableRemoteAuthorization, DisablePostAuthorize, or offline:
