@@ -1,7 +1,8 @@
 """Block C, authorization: may this idToken charge? Decided from the device model, the token store (local list
-and cache, `token_store.lookup`) and, when needed, an Authorize to the CSMS (C01).
+and cache, `token_store.lookup_with_source`: each store has its own DisablePostAuthorize) and, when needed, an
+Authorize to the CSMS (C01).
 
-The verdict is an idTokenInfo. `local_verdict` gives it without the CSMS when the rules allow (NoAuthorization,
+The verdict is an idTokenInfo. `decide` gives it without the CSMS when the rules allow (NoAuthorization,
 AuthCtrlr.Enabled false, LocalPreAuthorize, DisableRemoteAuthorization, DisablePostAuthorize, or offline:
 LocalAuthorizeOffline, OfflineTxForUnknownIdEnabled), or None when the CSMS must be asked. What the transaction
 does with a verdict is the transactions module's business.
@@ -33,36 +34,54 @@ def _setting(station: Station, component: str, variable: str, default: bool) -> 
     return get_bool(station.device_model, component, variable, default=default)
 
 
-def local_verdict(station: Station, id_token: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-    """The idTokenInfo decided without the CSMS, or None when an AuthorizeRequest must be sent."""
+def decide(
+    station: Station, id_token: dict[str, Any], now: datetime, *, unanswered: bool = False
+) -> tuple[Station, dict[str, Any] | None, Effects]:
+    """The idTokenInfo decided without the CSMS, or None when an AuthorizeRequest must be sent; `unanswered`: the
+    CSMS did not answer one, so decide as offline (C15). A token accepted from the cache counts as a use of its
+    entry: LifeTime restarts and LRU/LFU see it (C10.FR.08, C10.FR.07)."""
     if id_token["type"] in WITHOUT_AUTHORIZATION or not _setting(station, "AuthCtrlr", "Enabled", True):
-        return ACCEPTED
+        return station, ACCEPTED, ()
+    verdict, source = _offline(station, id_token, now) if unanswered else _known_verdict(station, id_token, now)
+    if source == "cache" and verdict is not None and verdict["status"] == "Accepted":
+        station, used = token_store.record_use(station, id_token, now)
+        return station, verdict, used
+    return station, verdict, ()
+
+
+def _known_verdict(
+    station: Station, id_token: dict[str, Any], now: datetime
+) -> tuple[dict[str, Any] | None, token_store.Source | None]:
+    """The verdict from what the station knows, and the store it came from (None: the rules or no store)."""
     if not is_online(station):
-        return offline_verdict(station, id_token, now)
-    known = token_store.lookup(station, id_token, now)
+        return _offline(station, id_token, now)
+    found = token_store.lookup_with_source(station, id_token, now)
     if _setting(station, "AuthCtrlr", "DisableRemoteAuthorization", False):  # C01.FR.05 / TC_E_52
-        return known or UNKNOWN
-    if known is None:
-        return None
-    if known["status"] == "Accepted":
-        return known if _setting(station, "AuthCtrlr", "LocalPreAuthorize", False) else None
-    post_authorize_disabled = _setting(station, "AuthCacheCtrlr", "DisablePostAuthorize", False) or _setting(
-        station, "LocalAuthListCtrlr", "DisablePostAuthorize", False
-    )
-    return known if post_authorize_disabled else None  # C12.FR.05: otherwise ask the CSMS again
+        return (UNKNOWN, None) if found is None else (found[1], found[0])
+    if found is None:
+        return None, None
+    source, known = found
+    if known["status"] == "Accepted":  # C10.FR.03 / C12.FR.02 / C14.FR.02: only with LocalPreAuthorize
+        return (known, source) if _setting(station, "AuthCtrlr", "LocalPreAuthorize", False) else (None, None)
+    # C12.FR.05 / C14.FR.03: a token known as not Accepted is checked with the CSMS again, unless the
+    # DisablePostAuthorize of the store that knows it says not to
+    component = "LocalAuthListCtrlr" if source == "local_list" else "AuthCacheCtrlr"
+    return (known, source) if _setting(station, component, "DisablePostAuthorize", False) else (None, None)
 
 
-def offline_verdict(station: Station, id_token: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """C13/C15: offline (or the CSMS did not answer), known tokens per LocalAuthorizeOffline, unknown ones per
-    OfflineTxForUnknownIdEnabled."""
-    known = token_store.lookup(station, id_token, now)
-    if known is not None:
+def _offline(
+    station: Station, id_token: dict[str, Any], now: datetime
+) -> tuple[dict[str, Any], token_store.Source | None]:
+    """C13/C15: known tokens per LocalAuthorizeOffline, unknown ones per OfflineTxForUnknownIdEnabled."""
+    found = token_store.lookup_with_source(station, id_token, now)
+    if found is not None:
+        source, known = found
         if known["status"] != "Accepted" or _setting(station, "AuthCtrlr", "LocalAuthorizeOffline", True):
-            return known
-        return UNKNOWN
+            return known, source
+        return UNKNOWN, None
     if _setting(station, "AuthCtrlr", "OfflineTxForUnknownIdEnabled", False):
-        return ACCEPTED
-    return UNKNOWN
+        return ACCEPTED, None
+    return UNKNOWN, None
 
 
 def send_authorize(station: Station, id_token: dict[str, Any]) -> tuple[Station, Effects]:

@@ -194,6 +194,15 @@ class TransactionEventAnswered:
     response: dict[str, Any] | None
 
 
+@dataclass(frozen=True, slots=True)
+class MasterPassAccepted:
+    """C16.FR.01: a master pass was accepted; the user interface lets its holder choose which of the transactions
+    running on `evse_ids` to stop and answers with `inputs.MasterPassChoice`."""
+
+    id_token: dict[str, Any]
+    evse_ids: tuple[int, ...]
+
+
 Event = (
     RegistrationChanged
     | ConnectorStatusChanged
@@ -207,6 +216,7 @@ Event = (
     | TransactionChanged
     | RemoteStartAccepted
     | TransactionEventAnswered
+    | MasterPassAccepted
 )
 
 

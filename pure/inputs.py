@@ -160,6 +160,15 @@ class TokenPresented:
     evse_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MasterPassChoice:
+    """C16.FR.01: on the user interface, the master pass holder chose the transactions to stop by EVSE (None: all
+    of them; empty: none)."""
+
+    now: datetime
+    evse_ids: tuple[int, ...] | None = None
+
+
 EvState = Literal["Charging", "SuspendedEV", "SuspendedEVSE", "EVConnected"]
 
 
@@ -217,6 +226,7 @@ Input = (
     | EVChargingSchedule
     | VariableReported
     | TokenPresented
+    | MasterPassChoice
     | ChargingStateChanged
     | PowerPathChanged
     | MeterReading

@@ -117,6 +117,8 @@ class StationIdentity:
     """GetBaseReport(SummaryInventory) is optional (errata 2023-12); without it the station answers NotSupported."""
     factory_monitors: tuple[Monitor, ...] = ()
     """Hard-wired and preconfigured variable monitors the integrator ships (block N)."""
+    master_pass_ui: bool = False
+    """C16.FR.01: a user interface lets a master pass holder choose which transactions to stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +334,8 @@ class Station:
     """One entry per EVSE the hardware has reported on."""
     next_transaction_number: int = 1
     pending_resets: tuple[PendingReset, ...] = ()
+    master_pass: dict[str, Any] | None = None
+    """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -53,6 +53,7 @@ from chargecore.pure.inputs import (
     FrameReceived,
     Input,
     LocalReset,
+    MasterPassChoice,
     MeterReading,
     ParkingBayChanged,
     PowerPathChanged,
@@ -306,6 +307,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         TokenPresented: lambda station, event: transactions.present_token(
             station, event.id_token, event.evse_id, event.now
         ),
+        MasterPassChoice: lambda station, event: transactions.on_master_pass_choice(station, event.evse_ids, event.now),
         ChargingStateChanged: lambda station, event: transactions.on_charging_state(
             station, event.evse_id, event.state, event.now
         ),

@@ -25,6 +25,7 @@ from chargecore.pure.effects import (
     AuthorizationDecided,
     Effects,
     Log,
+    MasterPassAccepted,
     Notify,
     Persist,
     RemoteStartAccepted,
@@ -505,11 +506,12 @@ def present_token(
     if tx is not None and tx.authorization == "authorizing":
         return station, (Log("warning", f"EVSE {target} is still authorizing a token: token ignored"),)
     if tx is not None and tx.authorization == "accepted":
-        verdict = authorization.local_verdict(station, id_token, now)
+        station, verdict, used = authorization.decide(station, id_token, now)
         if verdict is None:
             station, effects = authorization.send_authorize(station, id_token)
             return _put(station, replace(tx, stop_token=id_token)), effects
-        return _stop_verdict(station, tx, id_token, verdict, now)
+        station, effects = _stop_verdict(station, tx, id_token, verdict, now)
+        return station, used + effects
     if tx is None:
         station, tx = _new_session(station, target, now)
     tx = replace(tx, id_token=id_token, remote_start_id=None, token_reported=False)
@@ -518,20 +520,40 @@ def present_token(
 
 def _ask_or_decide(station: Station, tx: Transaction, now: datetime) -> tuple[Station, Effects]:
     assert tx.id_token is not None
-    verdict = authorization.local_verdict(station, tx.id_token, now)
+    station, verdict, used = authorization.decide(station, tx.id_token, now)
     if verdict is not None:
-        return _start_verdict(station, tx.evse_id, tx.id_token, verdict, now)
+        station, effects = _start_verdict(station, tx.evse_id, tx.id_token, verdict, now)
+        return station, used + effects
     station, effects = authorization.send_authorize(station, tx.id_token)
     return _put(station, _authorize(tx, "ask")), effects
 
 
-def _stop_all(station: Station, cause: Cause, now: datetime) -> tuple[Station, Effects]:
+def _stop_all(
+    station: Station, cause: Cause, now: datetime, evse_ids: tuple[int, ...] | None = None
+) -> tuple[Station, Effects]:
+    """Stop every running transaction, or those on `evse_ids`."""
     effects: Effects = ()
     for tx in station.transactions:
-        if tx.phase == "started":
+        if tx.phase == "started" and (evse_ids is None or tx.evse_id in evse_ids):
             station, more = _stop(station, tx, cause, now)
             effects += more
     return station, effects
+
+
+def _master_pass(station: Station, id_token: dict[str, Any], now: datetime) -> tuple[Station, Effects]:
+    """C16: an accepted master pass stops every transaction (C16.FR.02), or, with a user interface, those its
+    holder chooses there (C16.FR.01)."""
+    if not station.identity.master_pass_ui:
+        return _stop_all(station, MASTER_PASS, now)
+    running = tuple(sorted(tx.evse_id for tx in station.transactions if tx.phase == "started"))
+    return replace(station, master_pass=id_token), (Notify(MasterPassAccepted(id_token, running)),)
+
+
+def on_master_pass_choice(station: Station, evse_ids: tuple[int, ...] | None, now: datetime) -> tuple[Station, Effects]:
+    """C16.FR.01: stop the transactions the master pass holder chose (None: all); only after a master pass."""
+    if station.master_pass is None:
+        return station, (Log("warning", "master pass choice without an accepted master pass: ignored"),)
+    return _stop_all(replace(station, master_pass=None), MASTER_PASS, now, evse_ids)
 
 
 def _start_verdict(
@@ -544,7 +566,7 @@ def _start_verdict(
         return station, decided
     if info["status"] == "Accepted" and authorization.is_master_pass(station, info):  # C16.FR.03: starts nothing
         station = _put(station, _authorize(tx, "refuse")) if tx.authorization == "authorizing" else station
-        station, stopped = _stop_all(station, MASTER_PASS, now)
+        station, stopped = _master_pass(station, id_token, now)
         tx = find(station, evse_id)
         return (station if tx is None or tx.phase == "started" else _drop(station, tx)), decided + stopped
     if info["status"] != "Accepted":
@@ -566,7 +588,7 @@ def _stop_verdict(
     station = _put(station, replace(tx, stop_token=None))
     decided: Effects = (Notify(AuthorizationDecided(tx.evse_id, id_token, info["status"])),)
     if info["status"] == "Accepted" and authorization.is_master_pass(station, info):
-        station, effects = _stop_all(station, MASTER_PASS, now)
+        station, effects = _master_pass(station, id_token, now)
         return station, decided + effects
     if authorization.may_stop(tx.id_token, tx.group_id_token, info):
         station, effects = _withdraw(station, find(station, tx.evse_id) or tx, LOCAL_STOP, now)
@@ -598,7 +620,10 @@ def on_authorize_answered(
 def on_authorize_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
     """No answer: decide as offline (C15)."""
     id_token = call.payload["idToken"]
-    return _route_verdict(station, id_token, authorization.offline_verdict(station, id_token, now), now)
+    station, verdict, used = authorization.decide(station, id_token, now, unanswered=True)
+    assert verdict is not None
+    station, effects = _route_verdict(station, id_token, verdict, now)
+    return station, used + effects
 
 
 # --- answers to TransactionEvent -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from chargecore.pure.inputs import (
     ConnectorChanged,
     EvState,
     Input,
+    MasterPassChoice,
     MeterReading,
     ParkingBayChanged,
     PowerPathChanged,
@@ -67,6 +68,8 @@ class StationOptions:
     supports_summary_inventory: bool = True
     factory_monitors: tuple[Monitor, ...] = ()
     """Hard-wired and preconfigured variable monitors this charger ships with (block N)."""
+    master_pass_ui: bool = False
+    """The charger has a user interface where a master pass holder picks the transactions to stop (C16.FR.01)."""
 
 
 class ConfigurationError(Exception):
@@ -143,6 +146,10 @@ class ChargingStation:
     def present_token(self, id_token: str, token_type: str = "ISO14443", evse_id: int | None = None) -> None:
         self.submit(lambda now: TokenPresented(now, {"idToken": id_token, "type": token_type}, evse_id))
 
+    def master_pass_choice(self, evse_ids: tuple[int, ...] | None = None) -> None:
+        """The master pass holder's choice on the user interface: stop the transactions on these EVSEs (None: all)."""
+        self.submit(lambda now: MasterPassChoice(now, evse_ids))
+
     def ev_state(self, evse_id: int, state: EvState) -> None:
         self.submit(lambda now: ChargingStateChanged(now, evse_id, state))
 
@@ -170,6 +177,7 @@ class ChargingStation:
             supports_evse_reset=self.options.supports_evse_reset,
             supports_summary_inventory=self.options.supports_summary_inventory,
             factory_monitors=self.options.factory_monitors,
+            master_pass_ui=self.options.master_pass_ui,
         )
         return initial_station(identity, model, persisted)
 

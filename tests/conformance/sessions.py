@@ -4,10 +4,17 @@ test cases."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted
+
+from chargecore.pure import auth_cache
+from chargecore.pure.tokens import CacheEntry, token_key
+from chargecore.shell.storage import StationStore
 
 TOKEN = "TOKEN1"
 ID_TOKEN = {"idToken": TOKEN, "type": "ISO14443"}
@@ -82,3 +89,27 @@ def go_offline(booted: Booted, csms: CsmsDouble) -> None:
 def queued(booted: Booted, count: int) -> None:
     """Wait until `count` TransactionEvents wait in the station's persistent lane."""
     wait_until(lambda: len(booted.station.state.rpc.lane) >= count, f"{count} queued TransactionEvents")
+
+
+def configure(csms: CsmsDouble, settings: Mapping[str, Mapping[str, Any]]) -> None:
+    """Configuration State, as the OCTT sets it: one SetVariablesRequest, every variable Accepted."""
+    data = [
+        {"component": {"name": component}, "variable": {"name": variable}, "attributeValue": _text(value)}
+        for component, values in settings.items()
+        for variable, value in values.items()
+    ]
+    results = csms.call("SetVariables", {"setVariableData": data}).payload["setVariableResult"]
+    assert [result["attributeStatus"] for result in results] == ["Accepted"] * len(data), results
+
+
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def cached(data_dir: Path, token: dict[str, Any], status: str = "Accepted", **info: Any) -> Path:
+    """Memory State IdTokenCached: the cache entry an earlier run of the station left in its data dir."""
+    store = StationStore(data_dir)
+    record = CacheEntry(token, {"status": status, **info}, datetime.now(UTC)).record()
+    store.put([(auth_cache.persist_key(token_key(token)), record)])
+    store.close()
+    return data_dir

@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot
+from sessions import cached
 
-from chargecore.pure import auth_cache, token_store
-from chargecore.pure.tokens import CacheEntry, token_key
+from chargecore.pure import token_store
 from chargecore.shell.runtime import ChargingStation
-from chargecore.shell.storage import StationStore
 
 VALID = {"idToken": "D001001", "type": "ISO14443"}
 """<Configured valid idToken>."""
@@ -125,14 +124,6 @@ def test_octt_D_09_get_local_list_version_no_list(csms: CsmsDouble, booted: Boot
 # --- authorization cache -------------------------------------------------------------------------------------
 
 
-def cached(data_dir: Path, id_token: dict[str, str], status: str = "Accepted") -> None:
-    """Memory State IdTokenCached: the entry an earlier run of the station left in its data dir."""
-    store = StationStore(data_dir)
-    record = CacheEntry(id_token, {"status": status}, datetime.now(UTC)).record()
-    store.put([(auth_cache.persist_key(token_key(id_token)), record)])
-    store.close()
-
-
 @pytest.mark.requirements("C11.FR.02", "C11.FR.04")
 def test_TC_C_38_CS_clear_cache_rejected(csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path) -> None:
     cached(tmp_path / "cached", VALID)
@@ -142,21 +133,3 @@ def test_TC_C_38_CS_clear_cache_rejected(csms: CsmsDouble, station_factory: Stat
     booted.station.change_variable("AuthCacheCtrlr", "Enabled", "true")
     wait_until(lambda: known(booted.station, VALID), "the cache to be enabled")
     assert known(booted.station, VALID) == "Accepted", "a refused ClearCache keeps the cache"
-
-
-@pytest.mark.requirements("C11.FR.02", "C11.FR.03", "C10.FR.02")
-def test_clear_cache_accepted_empties_the_cache_for_good(
-    csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path
-) -> None:
-    """TC_C_37_CS steps 1-2 (the Authorize that follows belongs to the authorization flow): the cached token
-    is gone, also after a reboot."""
-    cached(tmp_path / "cached", VALID)
-    booted = boot(station_factory(data_dir=tmp_path / "cached"), csms)
-    assert known(booted.station, VALID) == "Accepted", "the cache is persistent over a restart"
-    assert csms.call("ClearCache", {}).payload == ACCEPTED
-    assert known(booted.station, VALID) is None
-    assert csms.call("Reset", {"type": "OnIdle"}).payload == ACCEPTED
-    csms.wait_session(2)
-    csms.answer_boot("Accepted")
-    csms.expect_call("StatusNotification")
-    assert known(booted.station, VALID) is None
