@@ -59,8 +59,6 @@ class NetworkProfileQuestion:
     profile: dict[str, Any]
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class UnlockQuestion:
     """F05: unlock this connector now. Answer: True when it unlocked."""
@@ -127,7 +125,6 @@ class VariableChanged:
     attribute: str
     value: str
     source: Literal["CSMS", "station"]
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,4 +282,3 @@ def from_record(record: Any) -> Monitor | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-
