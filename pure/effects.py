@@ -59,6 +59,8 @@ class NetworkProfileQuestion:
     profile: dict[str, Any]
 
 
+
+
 @dataclass(frozen=True, slots=True)
 class UnlockQuestion:
     """F05: unlock this connector now. Answer: True when it unlocked."""
@@ -125,6 +127,7 @@ class VariableChanged:
     attribute: str
     value: str
     source: Literal["CSMS", "station"]
+
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,3 +282,4 @@ def from_record(record: Any) -> Monitor | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
+
