@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from core_helpers import Sim, T0, booted, calls, warnings
+from core_helpers import T0, Sim, booted, calls, warnings
 
 from chargecore.pure.inputs import MeterReading
 from chargecore.pure.state import MeasuredValue
