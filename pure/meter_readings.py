@@ -78,7 +78,7 @@ def put_sampling(station: Station, entry: TxSampling) -> Station:
     return replace(station, metering=replace(station.metering, sampling=(*others, entry)))
 
 
-def _forget(station: Station, transaction_id: str) -> Station:
+def forget(station: Station, transaction_id: str) -> Station:
     kept = tuple(entry for entry in station.metering.sampling if entry.transaction_id != transaction_id)
     return replace(station, metering=Metering(station.metering.aligned_from, kept))
 
@@ -100,7 +100,7 @@ def for_event(
         values = list(entry.kept) if entry is not None else []
         if sampled:
             values.append(meter_value(station, tx.evse_id, SAMPLED, "TxEndedMeasurands", "Transaction.End", now))
-        station = _forget(station, tx.transaction_id)
+        station = forget(station, tx.transaction_id)
     elif trigger == "Trigger" and sampled:
         values = [meter_value(station, tx.evse_id, SAMPLED, "TxUpdatedMeasurands", "Trigger", now)]
     return station, [value for value in values if value is not None]

@@ -21,7 +21,7 @@ from chargecore.pure import connection, provisioning, rpc, transactions
 from chargecore.pure.device_model import get_bool, get_int
 from chargecore.pure.effects import Effects, Log
 from chargecore.pure.inputs import MeterReading
-from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, meter_value, put_sampling
+from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, forget, meter_value, put_sampling
 from chargecore.pure.state import MeasuredValue, Station, TxSampling
 
 SIGNED_FIELDS = ("signedMeterData", "signingMethod", "encodingMethod", "publicKey")
@@ -119,7 +119,8 @@ def _sample_transactions(station: Station, now: datetime) -> tuple[Station, Effe
     effects: Effects = ()
     for entry in station.metering.sampling:
         tx = transactions.find_by_id(station, entry.transaction_id)
-        if tx is None:
+        if tx is None or tx.phase != "started":  # its Ended event never went out: nothing left to sample for
+            station = forget(station, entry.transaction_id)
             continue
         if updated is not None and now >= entry.updated_from + updated:
             entry = replace(entry, updated_from=_advanced(entry.updated_from + updated, updated, now))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from core_helpers import T0, Sim, booted, calls, warnings
 
 from chargecore.pure.inputs import MeterReading
-from chargecore.pure.state import MeasuredValue
+from chargecore.pure.state import MeasuredValue, Metering, TxSampling
 from chargecore.pure.station import next_deadline
 
 SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingMethod": "OCMF", "publicKey": ""}
@@ -200,3 +201,11 @@ def test_no_reading_no_meter_value_and_no_clock_timer() -> None:
     assert "meterValue" not in started
     run_until(sim, 300)
     assert sent(sim, "MeterValues") == [] and len(sent(sim)) == 1
+
+
+def test_sampling_of_a_transaction_that_is_gone_is_dropped_not_fired_forever() -> None:
+    sim = booted(config=config(SampledDataCtrlr={"TxUpdatedInterval": 10}))
+    gone = TxSampling("never-ended", T0, T0, T0)
+    sim.station = replace(sim.station, metering=Metering(None, (gone,)))
+    sim.tick_deadline()
+    assert sim.station.metering.sampling == () and sent(sim) == []
