@@ -61,11 +61,17 @@ def meter_value(
     station: Station, evse_id: int, component: str, variable: str, context: str, moment: datetime
 ) -> dict[str, Any] | None:
     """One meterValue element: the measurands `component.variable` names that the hardware reports (J01.FR.07,
-    J02.FR.10: others are left out), signed per `component.SignReadings` (J01.FR.21, J02.FR.21); None if none."""
+    J02.FR.10: others are left out), signed per `component.SignReadings` (J01.FR.21, J02.FR.21), the energy
+    register without its phase values if RegisterValuesWithoutPhases; None if nothing is left."""
     wanted = measurands(station, component, variable)
     hw = next((hw for hw in station.evse_hardware if hw.evse_id == evse_id), EvseHardware(evse_id))
     signed = get_bool(station.device_model, component, "SignReadings")
-    sampled = [_sampled(value, context, signed) for value in readings(hw) if value.measurand in wanted]
+    total_only = get_bool(station.device_model, SAMPLED, "RegisterValuesWithoutPhases")
+    sampled = [
+        _sampled(value, context, signed)
+        for value in readings(hw)
+        if value.measurand in wanted and not (total_only and value.measurand == ENERGY and value.phase is not None)
+    ]
     return {"timestamp": ocpp_time(station, moment), "sampledValue": sampled} if sampled else None
 
 

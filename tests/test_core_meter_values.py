@@ -209,3 +209,13 @@ def test_sampling_of_a_transaction_that_is_gone_is_dropped_not_fired_forever() -
     sim.station = replace(sim.station, metering=Metering(None, (gone,)))
     sim.tick_deadline()
     assert sim.station.metering.sampling == () and sent(sim) == []
+
+
+def test_register_values_without_phases_leaves_out_the_phase_values_of_the_energy_register() -> None:
+    phases = tuple(MeasuredValue("Energy.Active.Import.Register", 300.0 + n, phase=f"L{n}") for n in (1, 2, 3))
+    for total_only, expected in ((True, [None]), (False, [None, "L1", "L2", "L3"])):
+        sim = booted(config=config(SampledDataCtrlr={"RegisterValuesWithoutPhases": total_only}))
+        sim.feed(MeterReading(sim.now, 1, 906.0, None, phases))
+        charging_without_reading(sim)
+        [started] = sent(sim)
+        assert [sample.get("phase") for sample in started["meterValue"][0]["sampledValue"]] == expected
