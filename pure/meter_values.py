@@ -171,10 +171,8 @@ def _clock_aligned(station: Station, now: datetime) -> tuple[Station, Effects]:
             continue
         if tx is not None and tx.phase == "started":
             station, more = transactions.report_meter_values(station, hw.evse_id, "MeterValueClock", [value], now)
+            effects += more
         elif online:
             session, more = rpc.enqueue(station.rpc, "MeterValues", {"evseId": hw.evse_id, "meterValue": [value]})
-            station = replace(station, rpc=session)
-        else:
-            more = ()
-        effects += more
+            station, effects = replace(station, rpc=session), effects + more
     return station, effects
