@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from chargecore.pure.state import MeasuredValue
+
 ConnectorChange = Literal["plug", "unplug", "fault", "recover"]
 
 
@@ -192,12 +194,14 @@ class PowerPathChanged:
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
-    """The latest reading of this EVSE's meter: Energy.Active.Import.Register (Wh) and Power.Active.Import (W)."""
+    """The latest reading of this EVSE's meter: Energy.Active.Import.Register (Wh) and Power.Active.Import (W),
+    and any other measurands the meter reports (signed ones with their signature)."""
 
     now: datetime
     evse_id: int
     energy_wh: float
     power_w: float | None = None
+    measured: tuple[MeasuredValue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

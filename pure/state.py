@@ -247,6 +247,45 @@ class EvseHardware:
     """Energy.Active.Import.Register of the latest reading."""
     power_w: float | None = None
     read_at: datetime | None = None
+    measured: tuple[MeasuredValue, ...] = ()
+    """Other measurands (and signed data) of the latest reading, for meter values (meter_values.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredValue:
+    """One value a meter reports besides the energy register and the power: a measurand (OCPP
+    MeasurandEnumType), optionally per phase, with its unit and, when the meter signs it, the OCPP
+    signedMeterValue object (signedMeterData, signingMethod, encodingMethod, publicKey)."""
+
+    measurand: str
+    value: float
+    phase: str | None = None
+    unit: str | None = None
+    signed: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TxSampling:
+    """Meter-value bookkeeping of one running transaction (J02, J01): when each interval last fired and the
+    meterValue elements kept for its Ended event (TxEndedMeasurands)."""
+
+    transaction_id: str
+    updated_from: datetime
+    """The last TxUpdatedInterval sample (or the start)."""
+    ended_from: datetime
+    """The last TxEndedInterval sample (or the start)."""
+    aligned_ended_from: datetime
+    """The last AlignedDataCtrlr.TxEndedInterval slot handled (or the start)."""
+    kept: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Metering:
+    """Meter-value timers (meter_values.py): the clock-aligned slot last handled (J01) and one entry per running
+    transaction (J02)."""
+
+    aligned_from: datetime | None = None
+    sampling: tuple[TxSampling, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +375,8 @@ class Station:
     pending_resets: tuple[PendingReset, ...] = ()
     master_pass: dict[str, Any] | None = None
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
+    metering: Metering = Metering()
+    """Meter-value timers and the values kept for Ended events (meter_values.py)."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

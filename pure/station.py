@@ -24,6 +24,7 @@ from chargecore.pure import (
     external_limits,
     iso15118_charging,
     local_list,
+    meter_values,
     monitor_events,
     monitoring,
     network_profiles,
@@ -140,6 +141,7 @@ TIMERS: tuple[Timer, ...] = (
     availability.on_tick,
     monitor_events.on_tick,
     transactions.on_tick,
+    meter_values.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
@@ -152,6 +154,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     monitor_events.deadline,
     lambda station: rpc.lane_deadline(station.rpc),
     transactions.deadline,
+    meter_values.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -314,9 +317,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         PowerPathChanged: lambda station, event: transactions.on_power_path(
             station, event.evse_id, event.closed, event.now
         ),
-        MeterReading: lambda station, event: transactions.on_meter_reading(
-            station, event.evse_id, event.energy_wh, event.power_w, event.now
-        ),
+        MeterReading: meter_values.on_meter_reading,
         ParkingBayChanged: lambda station, event: transactions.on_parking_bay(
             station, event.evse_id, event.occupied, event.now
         ),

@@ -19,7 +19,16 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure import authorization, availability, connection, provisioning, rpc, smart_charging, token_store
+from chargecore.pure import (
+    authorization,
+    availability,
+    connection,
+    meter_readings,
+    provisioning,
+    rpc,
+    smart_charging,
+    token_store,
+)
 from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_value
 from chargecore.pure.effects import (
     AuthorizationDecided,
@@ -42,6 +51,7 @@ from chargecore.pure.state import (
     AUTHORIZATION_LIFECYCLE,
     TRANSACTION_LIFECYCLE,
     EvseHardware,
+    MeasuredValue,
     OutboundCall,
     Station,
     Transaction,
@@ -198,14 +208,6 @@ def _hold_connector(station: Station, tx: Transaction, held: bool) -> tuple[Stat
 # --- TransactionEvent ------------------------------------------------------------------------------------
 
 
-def _meter_value(station: Station, evse_id: int, context: str, now: datetime) -> list[dict[str, Any]] | None:
-    energy = hardware(station, evse_id).energy_wh
-    if energy is None:
-        return None
-    sample = {"value": energy, "context": context, "measurand": "Energy.Active.Import.Register"}
-    return [{"timestamp": ocpp_time(station, now), "sampledValue": [sample]}]
-
-
 def _record(tx: Transaction) -> dict[str, Any]:
     return {
         "transaction_id": tx.transaction_id,
@@ -227,6 +229,7 @@ def _emit(
     *,
     stopped_reason: str | None = None,
     state: str | None = None,
+    meter: list[dict[str, Any]] | None = None,
 ) -> tuple[Station, Transaction, Effects]:
     """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist.
     Connector statuses that changed with it are queued first (Part 6: StatusNotification, then TransactionEvent)."""
@@ -254,13 +257,9 @@ def _emit(
             info["remoteStartId"] = tx.remote_start_id
     if not authorization.is_online(station):
         payload["offline"] = True
-    context = (
-        "Trigger"
-        if trigger == "Trigger"
-        else {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(event_type)
-    )
-    meter = None if context is None else _meter_value(station, tx.evse_id, context, now)
-    if meter is not None:
+    if meter is None:
+        station, meter = meter_readings.for_event(station, tx, event_type, trigger, now)
+    if meter:
         payload["meterValue"] = meter
     session, entries, problems = rpc.enqueue_persistent(station.rpc, "TransactionEvent", payload)
     if problems:
@@ -448,14 +447,18 @@ def on_parking_bay(station: Station, evse_id: int, occupied: bool, now: datetime
 
 
 def on_meter_reading(
-    station: Station, evse_id: int, energy_wh: float, power_w: float | None, now: datetime
+    station: Station,
+    evse_id: int,
+    energy_wh: float,
+    power_w: float | None,
+    now: datetime,
+    measured: tuple[MeasuredValue, ...] = (),
 ) -> tuple[Station, Effects]:
     """Keep the latest reading (meter values use it); a MaxEnergyOnInvalidId limit reached stops the energy."""
     if not evse_exists(station, evse_id):
         return station, (Log("warning", f"no EVSE {evse_id}: meter reading ignored"),)
-    station = _put_hardware(
-        station, replace(hardware(station, evse_id), energy_wh=energy_wh, power_w=power_w, read_at=now)
-    )
+    reading = replace(hardware(station, evse_id), energy_wh=energy_wh, power_w=power_w, read_at=now, measured=measured)
+    station = _put_hardware(station, reading)
     tx = find(station, evse_id)
     if tx is None or tx.energy_limit_wh is None or energy_wh < tx.energy_limit_wh or not tx.energy_allowed:
         return station, ()
@@ -838,6 +841,18 @@ def end_for_reset(station: Station, evse_id: int | None, now: datetime) -> tuple
             station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
         effects += more
     return station, effects
+
+
+def report_meter_values(
+    station: Station, evse_id: int, trigger: str, meter: list[dict[str, Any]], now: datetime
+) -> tuple[Station, Effects]:
+    """J01/J02: an Updated event carrying meter values (MeterValuePeriodic, MeterValueClock) for the transaction
+    running on this EVSE, if one runs."""
+    tx = find(station, evse_id)
+    if tx is None or tx.phase != "started":
+        return station, ()
+    station, tx, effects = _emit(station, tx, "Updated", trigger, now, meter=meter)
+    return _put(station, tx), effects
 
 
 def trigger_updated(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:

@@ -40,7 +40,7 @@ from chargecore.pure.inputs import (
     VariableReported,
 )
 from chargecore.pure.monitors import Monitor
-from chargecore.pure.state import Station, StationIdentity
+from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
@@ -153,8 +153,10 @@ class ChargingStation:
     def ev_state(self, evse_id: int, state: EvState) -> None:
         self.submit(lambda now: ChargingStateChanged(now, evse_id, state))
 
-    def meter(self, evse_id: int, energy_wh: float, power_w: float | None = None) -> None:
-        self.submit(lambda now: MeterReading(now, evse_id, energy_wh, power_w))
+    def meter(
+        self, evse_id: int, energy_wh: float, power_w: float | None = None, measured: tuple[MeasuredValue, ...] = ()
+    ) -> None:
+        self.submit(lambda now: MeterReading(now, evse_id, energy_wh, power_w, measured))
 
     def parking_bay(self, evse_id: int, occupied: bool) -> None:
         self.submit(lambda now: ParkingBayChanged(now, evse_id, occupied))
