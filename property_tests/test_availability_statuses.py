@@ -11,7 +11,8 @@ station with EVSE 1 (one connector) and EVSE 2 (two). After every input, with th
 - ChangeAvailability is answered Rejected for an unknown EVSE/connector, Scheduled for Inoperative while a
   transaction runs on an affected EVSE, Accepted otherwise.
 
-Transactions are put into the state directly (the transactions block does not exist yet), as that block will.
+Transactions are put into the state directly, as the transactions block does; when that block ends one (an
+EV-side disconnect), the model follows.
 """
 
 from __future__ import annotations
@@ -170,6 +171,8 @@ def apply(run: Run, model: Model, operation: tuple[Any, ...], number: int) -> No
             if key[0] == evse and connector in (None, key[1]):
                 target = model.plugged if change in ("plug", "unplug") else model.faulted
                 (target.add if change in ("plug", "fault") else target.discard)(key)
+        # the transactions block may end a transaction on an EV-side disconnect (E10); the model follows it
+        model.transactions &= {transaction.evse_id for transaction in run.station.running_transactions}
     elif kind == "start" and operation[1] not in model.transactions:
         evse = operation[1]
         model.transactions.add(evse)
