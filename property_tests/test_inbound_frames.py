@@ -19,7 +19,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.effects import Ask, DataTransferQuestion, Effects, InternalError, Question, ResetQuestion
+from chargecore.pure.effects import (
+    Ask,
+    DataTransferQuestion,
+    Effects,
+    InternalError,
+    NetworkProfileQuestion,
+    Question,
+    ResetQuestion,
+    UnlockQuestion,
+)
 from chargecore.pure.inputs import Answer, Connected, FrameReceived, PowerUp
 from chargecore.pure.schemas import ACTIONS
 from chargecore.pure.state import Station
@@ -312,6 +321,8 @@ application_answers = {
         {"status": st.sampled_from(["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"])},
         optional={"data": json_values.filter(lambda value: value is not None)},
     ),
+    NetworkProfileQuestion: st.booleans() | st.none(),
+    UnlockQuestion: st.booleans() | st.none(),
 }
 """What an integrator's hook may answer (an answer that breaks the response schema is an application bug)."""
 

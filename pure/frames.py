@@ -19,9 +19,14 @@ MAX_MESSAGE_ID_LENGTH = 36
 MAX_ERROR_DESCRIPTION_LENGTH = 255
 UNREADABLE_MESSAGE_ID = "-1"
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-"""What `json.dumps(body, separators=(",", ":"), ensure_ascii=False)` builds on every call; stateless, so one
-instance is shared."""
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""Compact JSON, non-ASCII escaped: a text the CSMS sent with a lone surrogate ("\\ud800" is valid JSON) can be
+echoed, measured, sent and stored without a UnicodeEncodeError; stateless, so one instance is shared."""
+
+
+def compact_json(value: Any) -> str:
+    """The JSON text the station sends and measures: compact, ASCII only (so its length is its size in bytes)."""
+    return _ENCODER.encode(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,7 @@ def _refusal(station: Station, call: Call) -> Reply | None:
     if 0 < items_limit < len(items):
         return _failed("TooManyElements", f"{len(items)} entries, ItemsPerMessage is {items_limit}")
     bytes_limit = get_int(model, COMPONENT, "BytesPerMessage", default=0)
-    size = len(encode_frame(call).encode())
+    size = len(encode_frame(call))  # ASCII only: characters are bytes
     if 0 < bytes_limit < size:
         return _failed("TooLargeElement", f"{size} bytes, BytesPerMessage is {bytes_limit}")
     if len({token_key(item["idToken"]) for item in items}) != len(items):

@@ -8,15 +8,12 @@ flag it finally gets. Items are packed greedily in order; each item is encoded o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure.frames import MAX_MESSAGE_ID_LENGTH, Call, encode_frame
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+from chargecore.pure.frames import MAX_MESSAGE_ID_LENGTH, Call, compact_json, encode_frame
 
 Item = TypeVar("Item")
 
@@ -26,7 +23,7 @@ PayloadOf = Callable[[Sequence[Any], int, bool], dict[str, Any]]
 
 def frame_size(action: str, payload: dict[str, Any]) -> int:
     """Bytes of the CALL frame carrying this payload, with a message id of the maximum length."""
-    return len(encode_frame(Call("x" * MAX_MESSAGE_ID_LENGTH, action, payload)).encode())
+    return len(encode_frame(Call("x" * MAX_MESSAGE_ID_LENGTH, action, payload)))
 
 
 def split(
@@ -46,7 +43,7 @@ def split(
     empty = frame_size(action, payload_of([], 0, False))  # "false" is longer than "true"
     used = 0
     for item in items:
-        item_bytes = len(_ENCODER.encode(item).encode())
+        item_bytes = len(compact_json(item))
         if chunks[-1] and (len(chunks[-1]) >= per_message or _over(empty, used + 1 + item_bytes, bytes_per_message)):
             chunks.append([])
             empty, used = frame_size(action, payload_of([], len(chunks) - 1, False)), 0

@@ -60,7 +60,7 @@ def _too_big(station: Station, call: Call, component: str, instance: str, items:
             call.message_id, "OccurrenceConstraintViolation", f"{items} items, ItemsPerMessage is {most_items}"
         )
     most_bytes = get_int(model, component, "BytesPerMessage", instance, default=0)
-    size = len(encode_frame(call).encode())
+    size = len(encode_frame(call))  # ASCII only: characters are bytes
     if most_bytes and size > most_bytes:
         return CallError(call.message_id, "FormatViolation", f"{size} bytes, BytesPerMessage is {most_bytes}")
     return None

@@ -301,7 +301,7 @@ def handle_get_report(station: Station, call: Call, now: datetime) -> Handled:
         problem = f"{len(wanted)} componentVariable entries, ItemsPerMessage[GetReport] is {items_limit}"
         return station, CallError(call.message_id, "OccurrenceConstraintViolation", problem), ()
     bytes_limit = _limit(model, "BytesPerMessage")
-    size = len(encode_frame(call).encode())
+    size = len(encode_frame(call))  # ASCII only: characters are bytes
     if bytes_limit is not None and size > bytes_limit:
         problem = f"request of {size} bytes, BytesPerMessage[GetReport] is {bytes_limit}"
         return station, CallError(call.message_id, "FormatViolation", problem), ()

@@ -5,7 +5,6 @@ so that `state.py` can carry them without importing the rules.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,11 +12,11 @@ from types import MappingProxyType
 from typing import Any
 
 from chargecore.pure.device_model import DeviceModel, VariableKey, set_value
+from chargecore.pure.frames import compact_json
 
 TokenKey = tuple[str, str]
 """(idToken type, idToken casefolded): IdTokenType.idToken is case insensitive, the type is not."""
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def token_key(id_token: Mapping[str, Any]) -> TokenKey:
@@ -26,7 +25,7 @@ def token_key(id_token: Mapping[str, Any]) -> TokenKey:
 
 def stored_size(value: Any) -> int:
     """Bytes a stored value takes: its compact JSON in UTF-8, the measure of the Storage variables."""
-    return len(_ENCODER.encode(value).encode())
+    return len(compact_json(value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,7 @@ def _refusal(model: DeviceModel, call: Call, items: Sequence[Any]) -> CallError 
         return CallError(call.message_id, "OccurrenceConstraintViolation", problem)
     most_bytes = _device_data_limit(model, _BYTES[call.action])
     if most_bytes is not None:
-        size = len(encode_frame(call).encode())
+        size = len(encode_frame(call))  # ASCII only: characters are bytes
         if size > most_bytes:
             return CallError(
                 call.message_id,

@@ -33,7 +33,8 @@ TABLE = "values"
 MIN_JOURNAL_BYTES = 256 * 1024
 """The journal is compacted only past this size (and past twice the snapshot), so small stores never churn."""
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""Non-ASCII escaped, so any string the core hands over (a lone surrogate included) can be written."""
 
 
 def _fsync_directory(directory: Path) -> None:

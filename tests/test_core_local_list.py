@@ -202,3 +202,10 @@ def test_the_new_list_is_persisted_before_the_csms_is_told_it_was_accepted() -> 
     )
     kinds = [type(effect).__name__ for effect in effects if type(effect).__name__ in ("Persist", "SendFrame")]
     assert kinds[:2] == ["Persist", "SendFrame"], kinds
+
+
+@pytest.mark.requirements("D01.FR.01")
+def test_a_token_with_a_lone_surrogate_is_stored_and_measured_without_a_crash() -> None:
+    sim = booted()
+    assert send(sim, 1, "Full", [entry("\ud800A")]) == ACCEPTED
+    assert version(sim) == 1

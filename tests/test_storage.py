@@ -131,3 +131,11 @@ def test_tinydb_reads_the_store(tmp_path: Path, store: StationStore) -> None:
     store.put([("a", None), ("c", "three")])
     database = TinyDB(str(tmp_path / "data" / "station.json"), storage=storage.JournalStorage)
     assert {row["key"]: row["value"] for row in database.table(storage.TABLE).all()} == {"b": {"x": [1]}, "c": "three"}
+
+
+def test_any_string_the_core_hands_over_is_stored(tmp_path: Path, store: StationStore) -> None:
+    """A CSMS may send a lone surrogate ("\\ud800" is valid JSON); storing it must not crash the station."""
+    odd = {"idToken": "\ud800card", "note": "Zürich ⚡"}
+    store.put([("auth/cache/ISO14443/x", odd)])
+    store.close()
+    assert reopened(tmp_path / "data") == {"auth/cache/ISO14443/x": odd}
