@@ -411,8 +411,41 @@ def handle_clear_charging_profile(station: Station, call: Call, now: datetime) -
 # --- limits for the hardware -------------------------------------------------------------------------------------
 
 
+def _model_inputs(station: Station) -> tuple[str, Conditions]:
+    """What the limits read from the device model (and the rest of the station): the applied unit and the
+    composite schedule's conditions."""
+    return applied_unit(station), conditions(station)
+
+
 def _basis(station: Station) -> tuple[Any, ...]:
-    return (station.smart_charging.profiles, station.transactions, is_offline(station), station.device_model)
+    """What the applied limits depend on. The device model is kept by identity, next to the values read from it,
+    so that a step that changed the model (most changes concern other variables) costs one comparison of
+    those values, not a recomputation."""
+    return (
+        station.smart_charging.profiles,
+        station.transactions,
+        is_offline(station),
+        station.device_model,
+        _model_inputs(station),
+    )
+
+
+def _unchanged(station: Station, moment: datetime) -> Station | None:
+    """The station with its basis brought up to date when the limits cannot have changed since they were last
+    computed (the same profiles, transactions and connectivity, the same model or the same values read from it,
+    and no profile expired); None when they must be recomputed."""
+    state = station.smart_charging
+    if state.basis is None:
+        return None
+    profiles, transactions, offline, model, inputs = state.basis
+    if profiles != state.profiles or transactions != station.transactions or offline != is_offline(station):
+        return None
+    if model is station.device_model:
+        return station
+    if inputs != _model_inputs(station) or any(_expired(p, moment) for p in state.profiles):
+        return None
+    basis = (profiles, transactions, offline, station.device_model, inputs)
+    return replace(station, smart_charging=replace(state, basis=basis))
 
 
 def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
@@ -420,20 +453,20 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     limit (its composite schedule now) and hand the changed ones to the hardware."""
     state = station.smart_charging
     due = state.next_change is not None and now >= state.next_change
-    if not due and _basis(station) == state.basis:
-        return station, ()
     moment = _station_clock(station, now)
+    unchanged = None if due else _unchanged(station, moment)
+    if unchanged is not None:
+        return unchanged, ()
     station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
     state, basis = station.smart_charging, _basis(station)
-    unit = applied_unit(station)
+    unit, given = basis[-1]
     seconds = int(HORIZON.total_seconds())
     previous = {applied.evse_id: applied for applied in state.applied}
-    given = conditions(station)
     applied: list[AppliedLimit] = []
     effects: list[Effect] = []
     next_change: datetime | None = None
     for evse_id in _evse_ids(station):
-        schedule = composite_for(station, evse_id, now, seconds, unit)
+        schedule = composite_schedule(state.profiles, evse_id, moment, seconds, unit, given)
         first = schedule.periods[0]
         limit = AppliedLimit(evse_id, first.limit, unit, first.number_phases)
         before = previous.get(evse_id) or _unlimited(evse_id, unit, given)
