@@ -411,10 +411,22 @@ def handle_clear_charging_profile(station: Station, call: Call, now: datetime) -
 # --- limits for the hardware -------------------------------------------------------------------------------------
 
 
-def _model_inputs(station: Station) -> tuple[str, Conditions]:
-    """What the limits read from the device model (and the rest of the station): the applied unit and the
-    composite schedule's conditions."""
-    return applied_unit(station), conditions(station)
+_STATION_INPUTS = (
+    RATE_UNIT,
+    IGNORED_OFFLINE,
+    VariableKey("ChargingStation", "ACVoltage"),
+    VariableKey("ChargingStation", "SupplyPhases"),
+)
+"""The station-level variables `applied_unit` and `conditions` read (Actual)."""
+
+
+def _model_inputs(station: Station) -> tuple[Any, ...]:
+    """The raw inputs of `applied_unit` and `conditions` that the rest of the basis does not cover: the values
+    they read from the device model, and the clock offset the transactions are shifted by. Reading them costs a
+    few lookups, `conditions` itself several times more."""
+    model = station.device_model
+    power = tuple(get_value(model, VariableKey("EVSE", "Power", e), "MaxSet") for e in _evse_ids(station))
+    return station.registration.clock_offset, power, *(get_value(model, key) for key in _STATION_INPUTS)
 
 
 def _basis(station: Station) -> tuple[Any, ...]:
@@ -459,7 +471,7 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
         return unchanged, ()
     station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
     state, basis = station.smart_charging, _basis(station)
-    unit, given = basis[-1]
+    unit, given = applied_unit(station), conditions(station)
     seconds = int(HORIZON.total_seconds())
     previous = {applied.evse_id: applied for applied in state.applied}
     applied: list[AppliedLimit] = []
