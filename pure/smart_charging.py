@@ -442,6 +442,18 @@ def _basis(station: Station) -> tuple[Any, ...]:
     )
 
 
+def _same_profiles(before: tuple[Profile, ...], after: tuple[Profile, ...]) -> bool:
+    """`before == after`, cheaply for a profile replaced by an identical one (a repeated SetChargingProfile): a
+    `Profile` is parsed from its payload, EVSE and source alone (`parse_profile`), so equal ones of those mean
+    equal profiles without comparing every period."""
+    return len(before) == len(after) and all(
+        old is new
+        or (old.payload == new.payload and old.evse_id == new.evse_id and old.source == new.source)
+        or old == new
+        for old, new in zip(before, after, strict=True)
+    )
+
+
 def _unchanged(station: Station, moment: datetime) -> Station | None:
     """The station with its basis brought up to date when the limits cannot have changed since they were last
     computed (the same profiles, transactions and connectivity, the same model or the same values read from it,
@@ -450,7 +462,8 @@ def _unchanged(station: Station, moment: datetime) -> Station | None:
     if state.basis is None:
         return None
     profiles, transactions, offline, model, inputs = state.basis
-    if profiles != state.profiles or transactions != station.transactions or offline != is_offline(station):
+    same = _same_profiles(profiles, state.profiles)
+    if not same or transactions != station.transactions or offline != is_offline(station):
         return None
     if model is station.device_model:
         return station
