@@ -462,6 +462,8 @@ def _unchanged(station: Station, moment: datetime) -> Station | None:
     if state.basis is None:
         return None
     profiles, transactions, offline, model, inputs = state.basis
+    if profiles is state.profiles and transactions is station.transactions and model is station.device_model:
+        return station if offline == is_offline(station) else None  # most steps: nothing the limits read changed
     same = _same_profiles(profiles, state.profiles)
     if not same or transactions != station.transactions or offline != is_offline(station):
         return None
@@ -477,11 +479,11 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     """After every input: when the limits' inputs changed or a boundary is reached, recompute each EVSE's
     limit (its composite schedule now) and hand the changed ones to the hardware."""
     state = station.smart_charging
-    due = state.next_change is not None and now >= state.next_change
     moment = _station_clock(station, now)
-    unchanged = None if due else _unchanged(station, moment)
-    if unchanged is not None:
-        return unchanged, ()
+    if state.next_change is None or now < state.next_change:  # no boundary reached
+        unchanged = _unchanged(station, moment)
+        if unchanged is not None:
+            return unchanged, ()
     station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
     state, basis = station.smart_charging, _basis(station)
     unit, given = applied_unit(station), conditions(station)
