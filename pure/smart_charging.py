@@ -454,7 +454,7 @@ def _same_profiles(before: tuple[Profile, ...], after: tuple[Profile, ...]) -> b
     )
 
 
-def _unchanged(station: Station, moment: datetime) -> Station | None:
+def _unchanged(station: Station, now: datetime) -> Station | None:
     """The station with its basis brought up to date when the limits cannot have changed since they were last
     computed (the same profiles, transactions and connectivity, the same model or the same values read from it,
     and no profile expired); None when they must be recomputed."""
@@ -469,6 +469,7 @@ def _unchanged(station: Station, moment: datetime) -> Station | None:
         return None
     if model is station.device_model:
         return station
+    moment = _station_clock(station, now)
     if inputs != _model_inputs(station) or any(_expired(p, moment) for p in state.profiles):
         return None
     basis = (profiles, transactions, offline, station.device_model, inputs)
@@ -479,11 +480,11 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     """After every input: when the limits' inputs changed or a boundary is reached, recompute each EVSE's
     limit (its composite schedule now) and hand the changed ones to the hardware."""
     state = station.smart_charging
-    moment = _station_clock(station, now)
     if state.next_change is None or now < state.next_change:  # no boundary reached
-        unchanged = _unchanged(station, moment)
+        unchanged = _unchanged(station, now)
         if unchanged is not None:
             return unchanged, ()
+    moment = _station_clock(station, now)
     station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
     state, basis = station.smart_charging, _basis(station)
     unit, given = applied_unit(station), conditions(station)
