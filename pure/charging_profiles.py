@@ -76,7 +76,8 @@ class SmartCharging:
     profiles: tuple[Profile, ...] = ()
     applied: tuple[AppliedLimit, ...] = ()
     basis: Any = None
-    """What the applied limits were computed from (profiles, transactions, offline); a change recomputes them."""
+    """What the applied limits were computed from (profiles, transactions, offline, the device model and the values
+    read from it); a change recomputes them (smart_charging.settle)."""
     next_change: datetime | None = None
     """When the effective limit of some EVSE changes next (a period boundary); None without profiles."""
     notified: tuple[AppliedLimit, ...] = ()

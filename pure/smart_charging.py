@@ -411,29 +411,90 @@ def handle_clear_charging_profile(station: Station, call: Call, now: datetime) -
 # --- limits for the hardware -------------------------------------------------------------------------------------
 
 
+_STATION_INPUTS = (
+    RATE_UNIT,
+    IGNORED_OFFLINE,
+    VariableKey("ChargingStation", "ACVoltage"),
+    VariableKey("ChargingStation", "SupplyPhases"),
+)
+"""The station-level variables `applied_unit` and `conditions` read (Actual)."""
+
+
+def _model_inputs(station: Station) -> tuple[Any, ...]:
+    """The raw inputs of `applied_unit` and `conditions` that the rest of the basis does not cover: the values
+    they read from the device model, and the clock offset the transactions are shifted by. Reading them costs a
+    few lookups, `conditions` itself several times more."""
+    model = station.device_model
+    power = tuple(get_value(model, VariableKey("EVSE", "Power", e), "MaxSet") for e in _evse_ids(station))
+    return station.registration.clock_offset, power, *(get_value(model, key) for key in _STATION_INPUTS)
+
+
 def _basis(station: Station) -> tuple[Any, ...]:
-    return (station.smart_charging.profiles, station.transactions, is_offline(station), station.device_model)
+    """What the applied limits depend on. The device model is kept by identity, next to the values read from it,
+    so that a step that changed the model (most changes concern other variables) costs one comparison of
+    those values, not a recomputation."""
+    return (
+        station.smart_charging.profiles,
+        station.transactions,
+        is_offline(station),
+        station.device_model,
+        _model_inputs(station),
+    )
+
+
+def _same_profiles(before: tuple[Profile, ...], after: tuple[Profile, ...]) -> bool:
+    """`before == after`, cheaply for a profile replaced by an identical one (a repeated SetChargingProfile): a
+    `Profile` is parsed from its payload, EVSE and source alone (`parse_profile`), so equal ones of those mean
+    equal profiles without comparing every period."""
+    return len(before) == len(after) and all(
+        old is new
+        or (old.payload == new.payload and old.evse_id == new.evse_id and old.source == new.source)
+        or old == new
+        for old, new in zip(before, after, strict=True)
+    )
+
+
+def _unchanged(station: Station, now: datetime) -> Station | None:
+    """The station with its basis brought up to date when the limits cannot have changed since they were last
+    computed (the same profiles, transactions and connectivity, the same model or the same values read from it,
+    and no profile expired); None when they must be recomputed."""
+    state = station.smart_charging
+    if state.basis is None:
+        return None
+    profiles, transactions, offline, model, inputs = state.basis
+    if profiles is state.profiles and transactions is station.transactions and model is station.device_model:
+        return station if offline == is_offline(station) else None  # most steps: nothing the limits read changed
+    same = _same_profiles(profiles, state.profiles)
+    if not same or transactions != station.transactions or offline != is_offline(station):
+        return None
+    if model is station.device_model:
+        return station
+    moment = _station_clock(station, now)
+    if inputs != _model_inputs(station) or any(_expired(p, moment) for p in state.profiles):
+        return None
+    basis = (profiles, transactions, offline, station.device_model, inputs)
+    return replace(station, smart_charging=replace(state, basis=basis))
 
 
 def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     """After every input: when the limits' inputs changed or a boundary is reached, recompute each EVSE's
     limit (its composite schedule now) and hand the changed ones to the hardware."""
     state = station.smart_charging
-    due = state.next_change is not None and now >= state.next_change
-    if not due and _basis(station) == state.basis:
-        return station, ()
+    if state.next_change is None or now < state.next_change:  # no boundary reached
+        unchanged = _unchanged(station, now)
+        if unchanged is not None:
+            return unchanged, ()
     moment = _station_clock(station, now)
     station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
     state, basis = station.smart_charging, _basis(station)
-    unit = applied_unit(station)
+    unit, given = applied_unit(station), conditions(station)
     seconds = int(HORIZON.total_seconds())
     previous = {applied.evse_id: applied for applied in state.applied}
-    given = conditions(station)
     applied: list[AppliedLimit] = []
     effects: list[Effect] = []
     next_change: datetime | None = None
     for evse_id in _evse_ids(station):
-        schedule = composite_for(station, evse_id, now, seconds, unit)
+        schedule = composite_schedule(state.profiles, evse_id, moment, seconds, unit, given)
         first = schedule.periods[0]
         limit = AppliedLimit(evse_id, first.limit, unit, first.number_phases)
         before = previous.get(evse_id) or _unlimited(evse_id, unit, given)

@@ -15,7 +15,7 @@ from core_helpers import Sim, at, booted, calls, make_station, of_type, persiste
 from chargecore.pure import smart_charging
 from chargecore.pure.device_model import get_value
 from chargecore.pure.effects import ApplyChargingLimit, Effects
-from chargecore.pure.inputs import Tick
+from chargecore.pure.inputs import ChangeVariable, Tick
 from chargecore.pure.state import Transaction
 from chargecore.pure.station import next_deadline
 
@@ -565,3 +565,23 @@ def test_expired_profiles_are_dropped_when_the_limits_are_next_recomputed() -> N
     assert sim.station.smart_charging.profiles == ()
     assert persisted(sim.log)["smart_charging/profile/1"] is None
     assert get_value(sim.station.device_model, smart_charging.ENTRIES) == "0"
+
+
+def test_a_device_model_change_recomputes_the_limits_when_they_read_the_changed_value() -> None:
+    sim = station()
+    accepted(sim, 1, profile(1, periods=[(0, 6.0)]))
+    sim.lose()
+    assert applied(sim.change_variable("OCPPCommCtrlr", "HeartbeatInterval", "120")) == []
+    ignored = sim.change_variable("SmartChargingCtrlr", "IgnoredProfilePurposesOffline", "TxDefaultProfile")
+    assert applied(ignored) == [(1, round(22000 / 690, 3))]
+
+
+def test_any_device_model_change_drops_the_expired_profiles() -> None:
+    sim = station()
+    accepted(sim, 1, profile(1, periods=[(0, 6.0)], validTo=csms(600)))
+    accepted(sim, 1, profile(2, stack=1, periods=[(0, 8.0)]))
+    assert sim.station.smart_charging.next_change is not None and sim.station.smart_charging.next_change > at(700)
+    effects = sim.feed(ChangeVariable(at(700), "OCPPCommCtrlr", "HeartbeatInterval", "120"))
+    assert applied(effects) == []
+    assert [p.profile_id for p in sim.station.smart_charging.profiles] == [2]
+    assert get_value(sim.station.device_model, smart_charging.ENTRIES) == "1"
