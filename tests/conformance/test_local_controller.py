@@ -67,7 +67,7 @@ def reports(controller: LocalCsms, request_id: int) -> list[dict[str, Any]]:
     return found
 
 
-@pytest.mark.requirements("K01.FR.22", "K09.FR.01", "K10.FR.03", "K11.FR.02", "K13.FR.02")
+@pytest.mark.requirements("K01.FR.22", "K09.FR.01", "K10.FR.03", "K12.FR.02", "K12.FR.04", "K13.FR.02")
 def test_K14_the_station_behind_a_local_controller(
     local_controller: LocalCsms, station_factory: StationFactory
 ) -> None:
@@ -93,7 +93,7 @@ def test_K14_the_station_behind_a_local_controller(
     external = {"evseId": 1, "chargingProfile": max_profile(8, "ChargingStationExternalConstraints", 6.0)}
     assert call("SetChargingProfile", external)["status"] == "Rejected"
 
-    # a local EMS limits EVSE 1: it is obeyed and the Local Controller hears of it with its source (K11)
+    # a local EMS limits EVSE 1: it is obeyed and the Local Controller hears of it with its source, not CSO (K12)
     since = len(local_controller.messages)
     station.submit(lambda now: ExternalLimit(now, 1, 6.0, source="EMS"))
     notice = local_controller.wait_for("NotifyChargingLimit", since=since)
