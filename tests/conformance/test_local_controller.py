@@ -93,6 +93,8 @@ def test_K14_the_station_behind_a_local_controller(
     external = {"evseId": 1, "chargingProfile": max_profile(8, "ChargingStationExternalConstraints", 6.0)}
     assert call("SetChargingProfile", external)["status"] == "Rejected"
 
+    assert not [r for r in local_controller.messages if r.action == "NotifyChargingLimit"], "a CSO limit is no news"
+
     # a local EMS limits EVSE 1: it is obeyed and the Local Controller hears of it with its source, not CSO (K12)
     since = len(local_controller.messages)
     station.submit(lambda now: ExternalLimit(now, 1, 6.0, source="EMS"))
