@@ -96,3 +96,68 @@ def test_external_limits_are_ignored_unless_external_control_signals_are_enabled
     effects = external(sim, 1, 6.0)
     assert applied(effects) == [] and sent(effects, "NotifyChargingLimit") == []
     assert any("ExternalControlSignalsEnabled" in w for w in warnings(effects))
+
+
+def cso_profile(profile_id: int) -> dict[str, Any]:
+    return {
+        "id": profile_id,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": [
+            {"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]}
+        ],
+    }
+
+
+def reported(sim: Sim, criterion: dict[str, Any], evse_id: int | None = None) -> tuple[str, list[tuple[str, int]]]:
+    """GetChargingProfiles' status and the (chargingLimitSource, profile id) pairs reported."""
+    request: dict[str, Any] = {"requestId": 1, "chargingProfile": criterion}
+    if evse_id is not None:
+        request["evseId"] = evse_id
+    effects = sim.csms_call("GetChargingProfiles", request, "g")
+    (reply,) = replies(effects)
+    effects += sim.answer_all()
+    found = [
+        (r["chargingLimitSource"], p["id"])
+        for r in sent(effects, "ReportChargingProfiles")
+        for p in r["chargingProfile"]
+    ]
+    return reply[2]["status"], found
+
+
+@pytest.mark.requirements("K09.FR.01")
+def test_get_charging_profiles_keeps_external_limits_apart_by_their_source() -> None:
+    sim = booted((1, 1), config=ENABLED)
+    sim.csms_call("SetChargingProfile", {"evseId": 1, "chargingProfile": cso_profile(3)}, "s")
+    external(sim, 1, 6.0, source="SO")
+    external(sim, 0, 40.0, source="EMS")
+    ems, so = external_limits.profile_id(0), external_limits.profile_id(1)
+    assert reported(sim, {"chargingLimitSource": ["CSO"]}) == ("Accepted", [("CSO", 3)])
+    assert reported(sim, {"chargingLimitSource": ["SO", "EMS"]}) == ("Accepted", [("EMS", ems), ("SO", so)])
+    assert reported(sim, {"chargingLimitSource": ["Other"]}) == ("NoProfiles", [])
+    purpose = {"chargingProfilePurpose": "ChargingStationExternalConstraints"}
+    assert reported(sim, purpose, evse_id=1) == ("Accepted", [("SO", so)])
+    assert reported(sim, {}, evse_id=1) == ("Accepted", [("CSO", 3), ("SO", so)])
+
+
+@pytest.mark.requirements("K10.FR.03")
+def test_clear_charging_profile_never_clears_an_external_limit() -> None:
+    sim = booted((1, 1), config=ENABLED)
+    sim.csms_call("SetChargingProfile", {"evseId": 1, "chargingProfile": cso_profile(3)}, "s")
+    external(sim, 1, 6.0)
+
+    def clear(request: dict[str, Any]) -> str:
+        (reply,) = replies(sim.csms_call("ClearChargingProfile", request, "c"))
+        status: str = reply[2]["status"]
+        return status
+
+    assert clear({"chargingProfileId": external_limits.profile_id(1)}) == "Unknown"
+    assert clear({"chargingProfileCriteria": {"chargingProfilePurpose": "ChargingStationExternalConstraints"}}) == (
+        "Unknown"
+    )
+    assert clear({"chargingProfileCriteria": {"evseId": 1}}) == "Accepted"
+    assert [(p.purpose, p.source) for p in sim.station.smart_charging.profiles] == [
+        ("ChargingStationExternalConstraints", "EMS")
+    ]
+    assert applied(sim.tick(1)) == [], "the external 6 A still holds"
