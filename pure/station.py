@@ -264,10 +264,9 @@ def _frame_received(station: Station, event: FrameReceived) -> tuple[Station, Ef
 def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
     now = event.now
     session, expired = rpc.expire(station.rpc, now)
-    station = replace(station, rpc=session)
     effects: Effects = ()
     if expired is not None:
-        station, effects = _call_failed(station, expired.call, now)
+        station, effects = _call_failed(replace(station, rpc=session), expired.call, now)
         effects = (Log("warning", f"{expired.call.action} {expired.message_id} timed out"), *effects)
     for timer in TIMERS:
         station, more = timer(station, now)
