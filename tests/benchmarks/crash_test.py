@@ -101,8 +101,8 @@ def _held(data_dir: Path) -> set[EventKey]:
     return {_event_key(v["payload"]) for k, v in values.items() if k.startswith(LANE_NAMESPACE)}
 
 
-def _start_station(url: str, data_dir: Path, seed: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, __file__, "--station", url, str(data_dir), "--seed", str(seed)]
+def _start_station(*arguments: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, __file__, *arguments]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -179,7 +179,7 @@ def crash_test(runs: int, seed: int, data_dir: Path, say: Any = print) -> Tally:
     held: set[EventKey] = set()
     try:
         for run in range(runs):
-            child = _start_station(url, data_dir, rng.randrange(1 << 30))
+            child = _start_station("--station", url, str(data_dir), "--seed", str(rng.randrange(1 << 30)))
             time.sleep(rng.uniform(0.3, 1.5))
             if rng.random() < 0.5:  # the CSMS goes away for a while, and comes back before or after the kill
                 csms.stop()
@@ -199,11 +199,7 @@ def crash_test(runs: int, seed: int, data_dir: Path, say: Any = print) -> Tally:
             held = _held(data_dir)
             if (run + 1) % 20 == 0:
                 say(f"  {run + 1} kills, {len(tally.received)} events received so far")
-        final = subprocess.Popen(
-            [sys.executable, __file__, "--idle", url, str(data_dir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        final = _start_station("--idle", url, str(data_dir))
         _wait_quiet(csms, quiet=3.0, limit=60.0)
         final.terminate()
         final.wait()
