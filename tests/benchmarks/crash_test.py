@@ -117,7 +117,8 @@ def _receipts(csms: LocalCsms, since: int) -> tuple[list[tuple[int, Record]], in
 
 
 def _account(tally: Tally, events: list[tuple[int, Record]], held: set[EventKey], outages: list[int]) -> None:
-    """Receipts of one life of the station. `held`: what the store held when this life began."""
+    """Receipts of one life of the station. `held`: what the store held when this life began; `outages`: the
+    number of CSMS messages when each outage began (messages from that index on came after it)."""
     seen_this_life: dict[EventKey, int] = {}
     for index, record in events:
         key = _event_key(record.payload)
@@ -126,7 +127,7 @@ def _account(tally: Tally, events: list[tuple[int, Record]], held: set[EventKey]
         if earlier is not None and earlier != record.payload:
             tally.inconsistent.append(label)
         if key in seen_this_life:
-            outage_between = any(seen_this_life[key] < cut < index for cut in outages)
+            outage_between = any(seen_this_life[key] < cut <= index for cut in outages)
             if outage_between:
                 tally.redelivered += 1
             else:
