@@ -15,6 +15,7 @@ from returns.result import Failure
 
 from chargecore.pure.device_model import DeviceModel, get_int
 from chargecore.pure.effects import Effects, InternalError, SendFrame
+from chargecore.pure.fifo import Fifo
 from chargecore.pure.frames import Call, encode_frame
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import RPC_LIFECYCLE, InFlight, LaneMessage, OutboundCall, RpcSession
@@ -81,9 +82,9 @@ LANE_NAMESPACE = "tx_queue/"
 
 def _lane_head(session: RpcSession, now: datetime) -> OutboundCall | None:
     """The lane's first message as a CALL, unless it waits for its MessageAttemptInterval."""
-    if not session.lane:
+    head = session.lane.first
+    if head is None:
         return None
-    head = session.lane[0]
     if head.not_before is not None and now < head.not_before:
         return None
     return OutboundCall(head.action, head.payload, False, head.order, head.key)
@@ -101,7 +102,7 @@ def enqueue_persistent(
     message = LaneMessage(key, action, payload, session.enqueued)
     moved = replace(
         session,
-        lane=(*session.lane, message),
+        lane=session.lane.append(message),
         next_lane_number=session.next_lane_number + 1,
         enqueued=session.enqueued + 1,
     )
@@ -109,7 +110,11 @@ def enqueue_persistent(
 
 
 def acknowledge(session: RpcSession, key: str) -> RpcSession:
-    return replace(session, lane=tuple(m for m in session.lane if m.key != key))
+    """Drop the message `key`: the head, as only the head is ever sent, in O(1)."""
+    head = session.lane.first
+    if head is not None and head.key == key:
+        return replace(session, lane=session.lane.pop())
+    return replace(session, lane=session.lane.where(lambda m: m.key != key))
 
 
 def retry_later(
@@ -117,31 +122,33 @@ def retry_later(
 ) -> tuple[RpcSession, bool]:
     """E13: count a failed attempt; wait interval x attempts so far before the next one, or give the message up
     after `attempts` attempts (returns True when dropped)."""
-    message = next((m for m in session.lane if m.key == key), None)
-    if message is None:
+    head = session.lane.first
+    if head is None or head.key != key:  # only the head is ever sent
         return session, False
-    tried = message.attempts + 1
+    tried = head.attempts + 1
     if tried >= attempts:
         return acknowledge(session, key), True
-    waiting = replace(message, attempts=tried, not_before=now + interval * tried)
-    return replace(session, lane=tuple(waiting if m.key == key else m for m in session.lane)), False
+    waiting = replace(head, attempts=tried, not_before=now + interval * tried)
+    return replace(session, lane=session.lane.replace_first(waiting)), False
 
 
 def release_lane(session: RpcSession, now: datetime) -> RpcSession:
     """The head's retry wait is over: it may go again (the timer is cleared so it does not fire twice)."""
-    if not session.lane or session.lane[0].not_before is None or now < session.lane[0].not_before:
+    head = session.lane.first
+    if head is None or head.not_before is None or now < head.not_before:
         return session
-    return replace(session, lane=(replace(session.lane[0], not_before=None), *session.lane[1:]))
+    return replace(session, lane=session.lane.replace_first(replace(head, not_before=None)))
 
 
 def lane_deadline(session: RpcSession) -> datetime | None:
-    return session.lane[0].not_before if session.lane else None
+    head = session.lane.first
+    return None if head is None else head.not_before
 
 
 def restore_lane(session: RpcSession, persisted: Mapping[str, Any]) -> RpcSession:
     """The lane as an earlier run left it: entries in key order, numbering continuing after the last."""
     keys = sorted(key for key in persisted if key.startswith(LANE_NAMESPACE) and persisted[key] is not None)
-    lane = tuple(LaneMessage(key, persisted[key]["action"], persisted[key]["payload"]) for key in keys)
+    lane = Fifo.of(LaneMessage(key, persisted[key]["action"], persisted[key]["payload"]) for key in keys)
     number = int(keys[-1][len(LANE_NAMESPACE) :]) + 1 if keys else 1
     return replace(session, lane=lane, next_lane_number=number)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from chargecore.pure.charging_profiles import SmartCharging
 from chargecore.pure.device_model import DeviceModel
+from chargecore.pure.fifo import Fifo
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
 from chargecore.pure.monitors import Monitor, Monitoring
@@ -161,7 +162,7 @@ class RpcSession:
     next_message_number: int
     queue: tuple[OutboundCall, ...] = ()
     in_flight: InFlight | None = None
-    lane: tuple[LaneMessage, ...] = ()
+    lane: Fifo[LaneMessage] = field(default_factory=Fifo)
     """Persistent messages in order; the head stays here while it is in flight."""
     next_lane_number: int = 1
     enqueued: int = 1

@@ -33,6 +33,8 @@ OPERATOR_HELP = """commands:
   set COMPONENT VARIABLE VALUE  change a device-model value
   limits                        the charging limit each EVSE obeys now, and the installed charging profiles
   external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
+  offline                       the network goes away (events queue with offline: true)
+  online                        the network is back (the station reconnects and sends what it queued)
   reset                         reset the station here (boot reason LocalReset)
   quit                          close the connection and stop"""
 
@@ -233,6 +235,8 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "ev-resume": _ev_command(station, "Charging"),
         "datatransfer": lambda words: _data_transfer(station, words),
         "set": lambda words: _set(station, words),
+        "offline": lambda _: station.set_network(False),
+        "online": lambda _: station.set_network(True),
         "reset": lambda _: station.submit(LocalReset),
         "limits": lambda _: print(describe_limits(station), file=out, flush=True),
         "external": lambda words: _external(station, words),

@@ -12,12 +12,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from chargecore.pure.inputs import EvState
 from chargecore.shell.csms import LocalCsms, Record
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import ChargingStation, StationOptions
 
 STATION_ID = "DEMO-CS-001"
 STEP_TIMEOUT = 8.0
+RECONNECT_QUICKLY = {"OCPPCommCtrlr": {"RetryBackOffWaitMinimum": 1, "RetryBackOffRandomRange": 0}}
+"""The offline stretch should not wait out the default reconnect back-off."""
 
 
 def _status(status: str, evse_id: int | None = None) -> Callable[[Record], bool]:
@@ -48,14 +51,17 @@ class _Script:
     def expect(self, match: str | Callable[[Record], bool]) -> Record:
         return self.csms.wait_for(match, STEP_TIMEOUT, since=self.mark)
 
+    def until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"never happened: {what}")
+            time.sleep(0.05)
+
     def limit(self, evse_id: int, expected: float) -> None:
         """Wait until the simulated hardware of the EVSE obeys `expected` amperes."""
         limits = getattr(self.station.application, "limits", {})
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while limits.get(evse_id, (None,))[0] != expected:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"EVSE {evse_id} never applied {expected} A")
-            time.sleep(0.05)
+        self.until(lambda: limits.get(evse_id, (None,))[0] == expected, f"EVSE {evse_id} applies {expected} A")
         print(f"    EVSE {evse_id} hardware now limited to {expected} A", flush=True)
 
     def call(self, action: str, payload: dict[str, object]) -> None:
@@ -149,7 +155,8 @@ def _charge(script: _Script) -> None:
     script.station.meter(1, 13500.0, 7200.0)
     script.station.ev_state(1, "SuspendedEV")
     script.expect(_event("Updated", "ChargingStateChanged"))
-    script.station.ev_state(1, "Charging")
+    script.until(lambda: not script.station.state.rpc.lane, "the CSMS's answer to reach the station")
+    _offline_stretch(script)
 
     script.step("the driver badges again: the transaction ends (StopAuthorized, Local) with the end meter value")
     script.station.meter(1, 15000.0, 0.0)
@@ -157,6 +164,36 @@ def _charge(script: _Script) -> None:
     script.expect(_event("Ended", "StopAuthorized"))
     script.station.connector(1, 1, "unplug")
     script.expect(_status("Available", 1))
+
+
+def _offline_stretch(script: _Script) -> None:
+    """E11/E12: events of a transaction go into the persistent lane while the network is away, and out in order,
+    still marked offline, once it is back."""
+    script.step("the network goes away mid-transaction: the EV resumes, pauses and resumes; the events queue")
+    script.station.set_network(False)
+    script.until(lambda: script.station.state.connection.phase != "up", "the station sees the connection lost")
+    states: tuple[tuple[float, EvState], ...] = ((13600.0, "Charging"), (14200.0, "SuspendedEV"), (14300.0, "Charging"))
+    for energy, state in states:
+        script.station.meter(1, energy, 7200.0 if state == "Charging" else 0.0)
+        script.station.ev_state(1, state)
+    script.until(lambda: len(script.station.state.rpc.lane) >= 3, "3 TransactionEvents queued")
+    print(f"    {len(script.station.state.rpc.lane)} TransactionEvents wait in the persistent lane", flush=True)
+
+    script.step("the network is back: the station reconnects and delivers them in order, with offline: true")
+    script.station.set_network(True)
+
+    def delivered() -> list[Record]:
+        return [
+            record
+            for record in script.csms.messages[script.mark :]
+            if record.kind == "CALL" and record.action == "TransactionEvent" and record.payload.get("offline")
+        ]
+
+    script.until(lambda: len(delivered()) >= 3, "the 3 queued TransactionEvents delivered")
+    seq_nos = [record.payload["seqNo"] for record in delivered()]
+    if seq_nos != sorted(seq_nos):
+        raise TimeoutError(f"queued events delivered out of order: {seq_nos}")
+    print(f"    delivered in order: seqNo {seq_nos}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chargecore-demo-") as data_dir:
         options = StationOptions(
-            csms_url=csms.url, station_id=STATION_ID, data_dir=Path(data_dir), evse_connectors=(1, 1)
+            csms_url=csms.url,
+            station_id=STATION_ID,
+            data_dir=Path(data_dir),
+            evse_connectors=(1, 1),
+            config=RECONNECT_QUICKLY,
         )
         station = ChargingStation(options, log=FrameLog(STATION_ID, stream=io.StringIO()))
         station.start()

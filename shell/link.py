@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import random
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class WebSocketLink:
         self._socket: websocket.WebSocket | None = None
         self._generation = 0
         self._threads: list[threading.Thread] = []
+        self._network_down = False
 
     def connect(self, effect: Connect) -> None:
         with self._lock:
@@ -80,6 +82,16 @@ class WebSocketLink:
             with contextlib.suppress(websocket.WebSocketException, OSError):
                 sock.close(status=websocket.STATUS_NORMAL)
 
+    def set_network(self, up: bool) -> None:
+        """Simulate the network going away (operator `offline`, the demo): the connection drops without a close
+        handshake and every dial fails until it is back; the core sees ConnectionLost and retries as usual."""
+        with self._lock:
+            self._network_down = not up
+            sock = None if up else self._socket
+        if sock is not None and sock.sock is not None:
+            with contextlib.suppress(OSError):
+                sock.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread, which reports the loss
+
     def join(self, timeout: float = 5.0) -> None:
         for thread in self._threads:
             thread.join(timeout)
@@ -90,6 +102,8 @@ class WebSocketLink:
 
     def _dial(self, effect: Connect) -> websocket.WebSocket:
         url = station_url(effect.url, effect.station_id)
+        if self._network_down:
+            raise OSError("the network is down (offline)")
         # The subprotocol is offered and checked here, not through `subprotocols=`: websocket-client reports a
         # refusal only as "Invalid WebSocket Header", which looks like any transient handshake failure.
         headers = [f"Sec-WebSocket-Protocol: {SUBPROTOCOL}"]

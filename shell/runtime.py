@@ -158,6 +158,10 @@ class ChargingStation:
     ) -> None:
         self.submit(lambda now: MeterReading(now, evse_id, energy_wh, power_w, measured))
 
+    def set_network(self, up: bool) -> None:
+        """Take the network away (offline) or give it back (online), as if a cable were pulled."""
+        self._link.set_network(up)
+
     def parking_bay(self, evse_id: int, occupied: bool) -> None:
         self.submit(lambda now: ParkingBayChanged(now, evse_id, occupied))
 

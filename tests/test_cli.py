@@ -244,6 +244,7 @@ def test_demo(tmp_path: Path) -> None:
     result = chargecore("demo", cwd=tmp_path, timeout=30)
     assert result.returncode == 0, result.stderr
     assert "BootNotification" in result.stdout
+    assert "delivered in order" in result.stdout
     assert "demo finished" in result.stdout
 
 
@@ -267,6 +268,25 @@ def test_a_charging_session_from_the_operator_commands(tmp_path: Path) -> None:
         running.command("unplug 1")
         ended = csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Ended")
         assert ended.payload["seqNo"] == 3
+        running.command("quit")
+        assert running.exit_code() == 0
+
+
+def test_offline_and_online_queue_the_events_and_deliver_them_on_reconnect(tmp_path: Path) -> None:
+    """`offline` drops the connection and keeps the station from dialling; what happens meanwhile is queued with
+    offline: true and goes out after `online`."""
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.command("set OCPPCommCtrlr RetryBackOffRandomRange 0")
+        running.command("plug 1")
+        running.command("auth CARD1 1")
+        csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Started", WAIT)
+        running.command("offline")
+        disconnected(csms)
+        running.command("ev-suspend 1")
+        running.command("online")
+        queued = csms.wait_for(lambda r: r.action == "TransactionEvent" and _charging(r) == "SuspendedEV", WAIT)
+        assert queued.payload["offline"] is True and queued.payload["seqNo"] == 1
         running.command("quit")
         assert running.exit_code() == 0
 
