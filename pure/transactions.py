@@ -79,6 +79,7 @@ _LEFT_REASON = {
     "Authorized": "Local",
     "PowerPathClosed": "Other",
     "EnergyTransfer": "StoppedByEV",
+    "DataSigned": "Other",
 }
 """stoppedReason when a stop point is left and nothing earlier decided one."""
 
@@ -91,6 +92,7 @@ MASTER_PASS = Cause("StopAuthorized", "MasterPass")
 POWER_LOSS = Cause("AbnormalCondition", "PowerLoss")
 PLUG_TIMEOUT = Cause("EVConnectTimeout", "Timeout")
 CHARGING_STATE = Cause("ChargingStateChanged")
+SIGNED_DATA = Cause("SignedDataReceived")
 RESET = Cause("ResetCommand", "ImmediateReset")
 
 
@@ -134,7 +136,8 @@ def charging_state(station: Station, evse_id: int) -> str:
 
 
 def conditions(station: Station, evse_id: int) -> frozenset[str]:
-    """Which TxStartPoint/TxStopPoint names hold now (DataSigned never: no signed meter data yet)."""
+    """Which TxStartPoint/TxStopPoint names hold now. DataSigned: the meter's latest reading for the EVSE, taken
+    with an EV connected, carries a signature (E01 DataSigned, TC_E_11)."""
     hw = hardware(station, evse_id)
     tx = find(station, evse_id)
     connected = ev_connected(station, evse_id)
@@ -144,6 +147,7 @@ def conditions(station: Station, evse_id: int) -> frozenset[str]:
         "Authorized": tx is not None and tx.authorization == "accepted",
         "PowerPathClosed": hw.power_path_closed,
         "EnergyTransfer": connected and hw.power_path_closed and hw.ev_state == "Charging",
+        "DataSigned": connected and any(value.signed is not None for value in hw.measured),
     }
     return frozenset(name for name, holds in held.items() if holds)
 
@@ -454,20 +458,26 @@ def on_meter_reading(
     now: datetime,
     measured: tuple[MeasuredValue, ...] = (),
 ) -> tuple[Station, Effects]:
-    """Keep the latest reading (meter values use it); a MaxEnergyOnInvalidId limit reached stops the energy."""
+    """Keep the latest reading (meter values use it); signed data arriving or ceasing moves a DataSigned start or
+    stop point (SignedDataReceived); a MaxEnergyOnInvalidId limit reached stops the energy."""
     if not evse_exists(station, evse_id):
         return station, (Log("warning", f"no EVSE {evse_id}: meter reading ignored"),)
+    before = conditions(station, evse_id)
     reading = replace(hardware(station, evse_id), energy_wh=energy_wh, power_w=power_w, read_at=now, measured=measured)
     station = _put_hardware(station, reading)
+    signed: Effects = ()
+    in_use = "DataSigned" in points(station, "TxStartPoint") | points(station, "TxStopPoint")
+    if in_use and "DataSigned" in before ^ conditions(station, evse_id):
+        station, signed = _react(station, evse_id, before, SIGNED_DATA, now)
     tx = find(station, evse_id)
     if tx is None or tx.energy_limit_wh is None or energy_wh < tx.energy_limit_wh or not tx.energy_allowed:
-        return station, ()
+        return station, signed
     station, effects = _energize(station, evse_id, now)
     tx = find(station, evse_id)
     if tx is None or tx.phase != "started":
-        return station, effects
+        return station, signed + effects
     station, tx, events = _emit(station, tx, "Updated", "EnergyLimitReached", now)
-    return _put(station, tx), effects + events
+    return _put(station, tx), signed + effects + events
 
 
 # --- tokens -----------------------------------------------------------------------------------------------

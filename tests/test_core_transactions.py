@@ -17,8 +17,9 @@ from chargecore.pure.effects import (
     StopEnergyTransfer,
     UnlockConnector,
 )
-from chargecore.pure.inputs import Tick, TokenPresented
+from chargecore.pure.inputs import MeterReading, Tick, TokenPresented
 from chargecore.pure.rpc import LANE_NAMESPACE
+from chargecore.pure.state import MeasuredValue
 from chargecore.pure.transactions import RECORD_NAMESPACE
 
 E = TypeVar("E")
@@ -123,6 +124,30 @@ def test_authorized_start_point_starts_without_cable_and_times_out() -> None:
     assert summary(ended) == ("Ended", "EVConnectTimeout", 1)
     assert ended["transactionInfo"]["stoppedReason"] == "Timeout"
     assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Available"
+
+
+SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingMethod": "OCMF", "publicKey": "a2V5"}
+
+
+@pytest.mark.requirements("E01.FR.04", "E01.FR.16")
+def test_data_signed_start_point_starts_when_the_meter_signs_with_an_ev_connected() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "DataSigned"}, "SampledDataCtrlr": {"SignReadings": True}})
+    signed = (MeasuredValue("Energy.Active.Import.Register", 1200.0, signed=SIGNATURE),)
+    sim.feed(MeterReading(sim.now, 1, 1200.0, None, signed))
+    authorize(sim)
+    sim.feed(MeterReading(sim.now, 1, 1200.0, None))
+    sim.plug()
+    sim.answer_all()
+    assert sent(sim) == [], "no signed reading since the EV came: nothing starts"
+    sim.feed(MeterReading(sim.now, 1, 1250.0, None, signed))
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "SignedDataReceived", 0) and started["idToken"] == TOKEN
+    [sample] = started["meterValue"][0]["sampledValue"]
+    assert sample["context"] == "Transaction.Begin" and sample["signedMeterValue"] == SIGNATURE
+    sim.feed(MeterReading(sim.now, 1, 1300.0, None, signed))
+    sim.answer_all()
+    assert len(sent(sim)) == 1, "further signed readings are no new start point"
 
 
 @pytest.mark.requirements("C01.FR.02")

@@ -21,6 +21,8 @@ from sessions import (
     transaction_id,
 )
 
+from chargecore.pure.state import MeasuredValue
+
 
 def booted_with(csms: CsmsDouble, station_factory: StationFactory, **tx_ctrlr: Any) -> Booted:
     return boot(station_factory(config={"TxCtrlr": tx_ctrlr}), csms)
@@ -86,6 +88,28 @@ def test_TC_E_12_CS_start_on_parking_bay_occupied(csms: CsmsDouble, station_fact
     booted.station.parking_bay(1, True)
     started = transaction_event(csms)
     assert started.payload["eventType"] == "Started" and started.payload["triggerReason"] == "EVDetected"
+
+
+SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingMethod": "OCMF", "publicKey": "a2V5"}
+
+
+@pytest.mark.requirements("E01.FR.04", "E01.FR.07", "E01.FR.10", "E01.FR.15", "E01.FR.16")
+def test_TC_E_11_CS_start_on_data_signed(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    config = {"TxCtrlr": {"TxStartPoint": "DataSigned"}, "SampledDataCtrlr": {"SignReadings": True}}
+    booted = boot(station_factory(config=config), csms)
+    authorize_locally(booted, csms)  # Reusable State Authorized
+    plug(booted, csms)  # step 1: Occupied
+    signed = (MeasuredValue("Energy.Active.Import.Register", 1200.0, signed=SIGNATURE),)
+    booted.station.meter(1, 1200.0, None, signed)  # the meter delivers signed data for the EVSE
+    started = transaction_event(csms)  # step 3
+    payload = started.payload
+    assert (payload["eventType"], payload["triggerReason"]) == ("Started", "SignedDataReceived")
+    assert payload["idToken"] == ID_TOKEN and payload["evse"] == {"id": 1, "connectorId": 1}
+    [sample] = payload["meterValue"][0]["sampledValue"]
+    assert sample["context"] == "Transaction.Begin" and sample["signedMeterValue"] == SIGNATURE
+    if payload["transactionInfo"]["chargingState"] != "Charging":  # step 5, unless energy flowed before the start
+        assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")
+    settle(booted.station, csms)
 
 
 # --- local start (E02, E03) ------------------------------------------------------------------------------------
