@@ -28,6 +28,19 @@ def booted_with(csms: CsmsDouble, station_factory: StationFactory, **tx_ctrlr: A
     return boot(station_factory(config={"TxCtrlr": tx_ctrlr}), csms)
 
 
+def charging_with_ev_side_rules(
+    csms: CsmsDouble, station_factory: StationFactory, *, stop: bool, unlock: bool, **tx_ctrlr: Any
+) -> Booted:
+    """Booted and charging with TxStopPoint Authorized and the EV-side disconnect rules of E09/E10."""
+    config = {
+        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": stop, **tx_ctrlr},
+        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": unlock},
+    }
+    booted = boot(station_factory(config=config), csms)
+    energy_transfer_started(booted, csms)
+    return booted
+
+
 # --- start points (E01) ----------------------------------------------------------------------------------------
 
 
@@ -271,12 +284,7 @@ def test_TC_E_24_CS_ev_side_disconnect_unlocks(csms: CsmsDouble, station_factory
 
 @pytest.mark.requirements("E10.FR.01", "E10.FR.03")
 def test_TC_E_26_CS_ev_side_disconnect_suspends(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    config = {
-        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": False},
-        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
-    }
-    booted = boot(station_factory(config=config), csms)
-    energy_transfer_started(booted, csms)
+    booted = charging_with_ev_side_rules(csms, station_factory, stop=False, unlock=False)
     plug(booted, csms, "unplug")
     suspended = transaction_event(csms)
     assert shape(suspended) == ("Updated", "EVCommunicationLost", "Idle")
@@ -292,12 +300,7 @@ def test_TC_E_27_CS_ev_side_disconnect_suspends_fixed_cable_timeout(
 ) -> None:
     """The simulated charger has its cable fixed at the station: the EV-side disconnect is the connector's
     unplug, and EVConnectionTimeOut (2 s here) runs out without the EV coming back."""
-    config = {
-        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": False, "EVConnectionTimeOut": 2},
-        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
-    }
-    booted = boot(station_factory(config=config), csms)
-    energy_transfer_started(booted, csms)
+    booted = charging_with_ev_side_rules(csms, station_factory, stop=False, unlock=False, EVConnectionTimeOut=2)
     booted.station.ev_state(1, "SuspendedEV")  # Reusable State EnergyTransferSuspended
     transaction_event(csms)
     plug(booted, csms, "unplug")  # step 3: Available
@@ -530,12 +533,7 @@ def test_TC_E_16_CS_deauthorized_invalid_id_token(csms: CsmsDouble, station_fact
 
 @pytest.mark.requirements("E06.FR.04", "E06.FR.15")
 def test_TC_E_17_CS_deauthorized_ev_side_disconnect(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    config = {
-        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": True},
-        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
-    }
-    booted = boot(station_factory(config=config), csms)
-    energy_transfer_started(booted, csms)
+    booted = charging_with_ev_side_rules(csms, station_factory, stop=True, unlock=False)
     booted.station.ev_state(1, "SuspendedEV")  # EnergyTransferSuspended
     assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
     plug(booted, csms, "unplug")
@@ -593,12 +591,7 @@ def test_TC_E_20_CS_stop_on_ev_side_disconnect(csms: CsmsDouble, station_factory
 
 @pytest.mark.requirements("E09.FR.01", "E09.FR.03", "E09.FR.04")
 def test_TC_E_25_CS_ev_side_disconnect_without_unlock(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    config = {
-        "TxCtrlr": {"TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": True},
-        "OCPPCommCtrlr": {"UnlockOnEVSideDisconnect": False},
-    }
-    booted = boot(station_factory(config=config), csms)
-    energy_transfer_started(booted, csms)
+    booted = charging_with_ev_side_rules(csms, station_factory, stop=True, unlock=False)
     plug(booted, csms, "unplug")
     ended = transaction_event(csms)
     assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
