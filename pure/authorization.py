@@ -14,10 +14,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from returns.result import Success
+
 from chargecore.pure import provisioning, rpc, token_store
 from chargecore.pure.device_model import VariableKey, get_bool, get_value
-from chargecore.pure.effects import Effects
-from chargecore.pure.state import Station
+from chargecore.pure.effects import Ask, Effects, TokenQuestion
+from chargecore.pure.schemas import validate
+from chargecore.pure.state import PendingQuestion, Station
 
 ACCEPTED: dict[str, Any] = {"status": "Accepted"}
 UNKNOWN: dict[str, Any] = {"status": "Unknown"}
@@ -82,6 +85,20 @@ def _offline(
     if _setting(station, "AuthCtrlr", "OfflineTxForUnknownIdEnabled", False):
         return ACCEPTED, None
     return UNKNOWN, None
+
+
+def ask_application(station: Station, id_token: dict[str, Any], evse_id: int) -> tuple[Station, Effects]:
+    """StationIdentity.validates_tokens: the application may decide a presented token before the station does."""
+    question_id, question = station.next_question_id, TokenQuestion(id_token, evse_id)
+    pending = (*station.questions, PendingQuestion(question_id, question))
+    return replace(station, next_question_id=question_id + 1, questions=pending), (Ask(question_id, question),)
+
+
+def application_verdict(answer: Any) -> dict[str, Any] | None:
+    """The idTokenInfo the application answered, or None (the station decides) when it is none or not valid."""
+    if isinstance(answer, dict) and isinstance(validate("Authorize", "Response", {"idTokenInfo": answer}), Success):
+        return answer
+    return None
 
 
 def send_authorize(station: Station, id_token: dict[str, Any]) -> tuple[Station, Effects]:

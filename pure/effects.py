@@ -69,7 +69,16 @@ class UnlockQuestion:
     connector_id: int
 
 
-Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion | UnlockQuestion
+@dataclass(frozen=True, slots=True)
+class TokenQuestion:
+    """A token presented to start a session on this EVSE (StationIdentity.validates_tokens). Answer: the
+    idTokenInfo the application decides, or None to let the station decide (local list, cache, Authorize)."""
+
+    id_token: dict[str, Any]
+    evse_id: int
+
+
+Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion | UnlockQuestion | TokenQuestion
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from chargecore.pure.charging_profiles import SmartCharging
 from chargecore.pure.device_model import DeviceModel
+from chargecore.pure.effects import TokenQuestion
 from chargecore.pure.fifo import Fifo
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
@@ -120,6 +121,8 @@ class StationIdentity:
     """Hard-wired and preconfigured variable monitors the integrator ships (block N)."""
     master_pass_ui: bool = False
     """C16.FR.01: a user interface lets a master pass holder choose which transactions to stop."""
+    validates_tokens: bool = False
+    """The application validates presented tokens itself first (TokenQuestion), like libocpp's validate_token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +351,8 @@ class PendingReset:
 @dataclass(frozen=True, slots=True)
 class PendingQuestion:
     question_id: int
-    call: Call
+    call: Call | TokenQuestion
+    """The CSMS call the answer resumes (RESUMES), or the token the application is validating."""
 
 
 @dataclass(frozen=True, slots=True)

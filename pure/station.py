@@ -39,7 +39,7 @@ from chargecore.pure import (
     variables,
 )
 from chargecore.pure.device_model import DeviceModel
-from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame
+from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame, TokenQuestion
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
 from chargecore.pure.inputs import (
     Answer,
@@ -286,6 +286,8 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
         return station, (Log("warning", f"answer to unknown question {event.question_id} ignored"),)
     remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
     station = replace(station, questions=remaining)
+    if isinstance(pending.call, TokenQuestion):
+        return transactions.on_token_answer(station, pending.call, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
     return _decide(resumed, pending.call, decision, after)
 

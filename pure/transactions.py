@@ -40,6 +40,7 @@ from chargecore.pure.effects import (
     RemoteStartAccepted,
     StartEnergyTransfer,
     StopEnergyTransfer,
+    TokenQuestion,
     TransactionChanged,
     TransactionEventAnswered,
     UnlockConnector,
@@ -528,7 +529,21 @@ def present_token(
     if tx is None:
         station, tx = _new_session(station, target, now)
     tx = replace(tx, id_token=id_token, remote_start_id=None, token_reported=False)
+    if station.identity.validates_tokens:
+        station, asked = authorization.ask_application(station, id_token, target)
+        return _put(station, _authorize(tx, "ask")), asked
     return _ask_or_decide(_put(station, tx), tx, now)
+
+
+def on_token_answer(station: Station, question: TokenQuestion, answer: Any, now: datetime) -> tuple[Station, Effects]:
+    """The application's verdict on a presented token decides it; without one the station decides as usual."""
+    verdict = authorization.application_verdict(answer)
+    if verdict is not None:
+        return _start_verdict(station, question.evse_id, question.id_token, verdict, now)
+    tx = find(station, question.evse_id)
+    if tx is None or tx.authorization != "authorizing" or not authorization.same_token(tx.id_token, question.id_token):
+        return station, ()  # the session ended while the application was asked
+    return _ask_or_decide(station, tx, now)
 
 
 def _ask_or_decide(station: Station, tx: Transaction, now: datetime) -> tuple[Station, Effects]:

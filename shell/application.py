@@ -56,6 +56,12 @@ class ChargerApplication(Protocol):
         """Release the cable (F05 UnlockConnector, E09 UnlockOnEVSideDisconnect). True when it unlocked."""
         ...
 
+    def validate_token(self, id_token: dict[str, Any], evse_id: int) -> dict[str, Any] | None:
+        """Only with StationOptions.validates_tokens: decide a token presented on this EVSE with an idTokenInfo
+        (e.g. {"status": "Accepted"} or {"status": "Blocked"}), or None to let the station decide (local list,
+        cache, Authorize to the CSMS)."""
+        ...
+
 
 class SimulatedCharger:
     """Allows every reset and network profile, answers DataTransfer for registered vendors, and remembers what it
@@ -79,6 +85,8 @@ class SimulatedCharger:
         """Whether each EVSE's power path is closed."""
         self.unlocked: list[tuple[int, int]] = []
         self.unlock_works = True
+        self.token_verdicts: dict[str, dict[str, Any]] = {}
+        """validate_token's verdict per idToken value; other tokens are left to the station."""
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -122,3 +130,6 @@ class SimulatedCharger:
         with self._lock:
             self.unlocked.append((evse_id, connector_id))
         return self.unlock_works
+
+    def validate_token(self, id_token: dict[str, Any], evse_id: int) -> dict[str, Any] | None:
+        return self.token_verdicts.get(id_token["idToken"])

@@ -70,6 +70,8 @@ class StationOptions:
     """Hard-wired and preconfigured variable monitors this charger ships with (block N)."""
     master_pass_ui: bool = False
     """The charger has a user interface where a master pass holder picks the transactions to stop (C16.FR.01)."""
+    validates_tokens: bool = False
+    """ChargerApplication.validate_token decides presented tokens first (None leaves them to the station)."""
 
 
 class ConfigurationError(Exception):
@@ -184,6 +186,7 @@ class ChargingStation:
             supports_summary_inventory=self.options.supports_summary_inventory,
             factory_monitors=self.options.factory_monitors,
             master_pass_ui=self.options.master_pass_ui,
+            validates_tokens=self.options.validates_tokens,
         )
         return initial_station(identity, model, persisted)
 
@@ -248,6 +251,8 @@ class ChargingStation:
             return self._validate_network_profile(question)
         if isinstance(question, fx.UnlockQuestion):
             return self.application.unlock_connector(question.evse_id, question.connector_id)
+        if isinstance(question, fx.TokenQuestion):
+            return self.application.validate_token(question.id_token, question.evse_id)
         return self.application.handle_data_transfer(question.vendor_id, question.message_id, question.data)
 
     def _validate_network_profile(self, question: fx.NetworkProfileQuestion) -> bool | None:

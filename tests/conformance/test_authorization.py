@@ -7,6 +7,8 @@ from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot, settle
 from sessions import ID_TOKEN, authorize_locally, energy_transfer_started, plug, shape, transaction_event
 
+from chargecore.shell.application import SimulatedCharger
+
 GROUP = {"idToken": "GROUP1", "type": "Central"}
 MASTER = {"idToken": "MASTERGROUP", "type": "Central"}
 
@@ -118,3 +120,18 @@ def test_TC_C_26_CS_offline_unknown_id(csms: CsmsDouble, station_factory: Statio
     stopped = transaction_event(csms)
     assert stopped.payload["triggerReason"] == "StopAuthorized"
     assert booted.application.energy == {1: False}
+
+
+def test_the_application_validates_tokens_itself(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """validates_tokens (libocpp's validate_token): the application's verdict decides without an Authorize."""
+    application = SimulatedCharger()
+    application.token_verdicts = {"BANNED": {"status": "Blocked"}, "APPROVED": {"status": "Accepted"}}
+    booted = boot(station_factory(application=application, validates_tokens=True), csms)
+    plug(booted, csms)
+    booted.station.present_token("BANNED")
+    settle(booted.station, csms)
+    assert csms.calls("TransactionEvent") == [] and application.energy == {}
+    booted.station.present_token("APPROVED")
+    started = transaction_event(csms)
+    assert started.payload["idToken"] == {"idToken": "APPROVED", "type": "ISO14443"}
+    assert csms.calls("Authorize") == [] and application.energy == {1: True}
