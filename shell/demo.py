@@ -158,7 +158,7 @@ def _charge(script: _Script) -> None:
     script.until(lambda: not script.station.state.rpc.lane, "the CSMS's answer to reach the station")
     _offline_stretch(script)
 
-    script.step("the driver badges again: the transaction ends (StopAuthorized, Local) with the end meter value")
+    script.step("the driver badges again: the transaction ends (StopAuthorized, Local); the EV unplugs: Available")
     script.station.meter(1, 15000.0, 0.0)
     script.station.present_token("04A2B3C4", evse_id=1)
     script.expect(_event("Ended", "StopAuthorized"))
