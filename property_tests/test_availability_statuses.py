@@ -26,7 +26,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.availability import connector_status, on_transaction_ended
+from chargecore.pure.availability import connector_status, refresh
 from chargecore.pure.device_model import build_device_model
 from chargecore.pure.effects import ConnectorStatusChanged, Effects, InternalError, Notify, OperativeChanged, SendFrame
 from chargecore.pure.inputs import Connected, ConnectorChanged, FrameReceived, Input, PowerUp, Tick
@@ -183,7 +183,7 @@ def apply(run: Run, model: Model, operation: tuple[Any, ...], number: int) -> No
         evse = operation[1]
         model.transactions.discard(evse)
         remaining = tuple(t for t in run.station.transactions if t.evse_id != evse)
-        run.station, effects = on_transaction_ended(replace(run.station, transactions=remaining))
+        run.station, effects = refresh(replace(run.station, transactions=remaining))
         run.record(effects)
         run.feed(Tick(run.now))
 

@@ -138,13 +138,6 @@ def announce(station: Station) -> Effects:
     return _events(station, _defaults(station), station.availability.shown or _defaults(station))
 
 
-def on_transaction_ended(station: Station) -> tuple[Station, Effects]:
-    """For the transactions block, once it has removed an ended transaction: an availability change that was
-    Scheduled for its EVSE takes effect now (G03.FR.05, G04.FR.06). `step` runs the same refresh after every
-    input, so calling this only matters to a caller that wants the effects at that very point."""
-    return refresh(station)
-
-
 def heartbeat_interval(station: Station) -> timedelta:
     return timedelta(seconds=max(1, get_int(station.device_model, "OCPPCommCtrlr", "HeartbeatInterval", default=60)))
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure import iso15118_charging, rpc
+from chargecore.pure import connection, iso15118_charging, rpc
 from chargecore.pure.charging_profiles import EXTERNAL, TX, AppliedLimit, Period, Profile, Schedule
 from chargecore.pure.composite_schedule import CompositeSchedule, Conditions, composite_schedule, convert
 from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_value, set_value
@@ -127,10 +127,6 @@ def _station_clock(station: Station, moment: datetime) -> datetime:
     return moment + station.registration.clock_offset
 
 
-def is_offline(station: Station) -> bool:
-    return station.connection.phase != "up"
-
-
 def conditions(station: Station) -> Conditions:
     """The composite schedule's inputs besides the profiles, read from the station."""
     offset = station.registration.clock_offset
@@ -145,7 +141,7 @@ def conditions(station: Station) -> Conditions:
         MappingProxyType(transactions),
         supply_phases=max(1, _supply_phases(station, 0)),  # DC (0): convert A<->W with the voltage alone
         voltage=_decimal(station, VariableKey("ChargingStation", "ACVoltage"), "Actual", 230.0),
-        offline=is_offline(station),
+        offline=not connection.is_up(station),
         ignored_offline=frozenset(purpose for purpose in ignored.split(",") if purpose),
     )
 
@@ -436,7 +432,7 @@ def _basis(station: Station) -> tuple[Any, ...]:
     return (
         station.smart_charging.profiles,
         station.transactions,
-        is_offline(station),
+        not connection.is_up(station),
         station.device_model,
         _model_inputs(station),
     )
@@ -462,10 +458,11 @@ def _unchanged(station: Station, now: datetime) -> Station | None:
     if state.basis is None:
         return None
     profiles, transactions, offline, model, inputs = state.basis
+    now_offline = not connection.is_up(station)
     if profiles is state.profiles and transactions is station.transactions and model is station.device_model:
-        return station if offline == is_offline(station) else None  # most steps: nothing the limits read changed
+        return station if offline == now_offline else None  # most steps: nothing the limits read changed
     same = _same_profiles(profiles, state.profiles)
-    if not same or transactions != station.transactions or offline != is_offline(station):
+    if not same or transactions != station.transactions or offline != now_offline:
         return None
     if model is station.device_model:
         return station

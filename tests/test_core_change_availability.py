@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from core_helpers import T0, Sim, at, booted, calls, make_station, of_type, persisted, replies
 
-from chargecore.pure.availability import connector_status, is_operative, on_transaction_ended
+from chargecore.pure.availability import connector_status, is_operative, refresh
 from chargecore.pure.device_model import VariableKey, get_value
 from chargecore.pure.effects import ConnectorStatusChanged, Effects, Notify, OperativeChanged
 from chargecore.pure.state import Availability, Connector, Transaction
@@ -229,7 +229,7 @@ def with_transaction_on_evse_1(evse_connectors: tuple[int, ...] = (1, 1)) -> Sim
 
 def end_transaction(sim: Sim) -> Effects:
     sim.station = replace(sim.station, transactions=())
-    sim.station, effects = on_transaction_ended(sim.station)
+    sim.station, effects = refresh(sim.station)
     return effects
 
 

@@ -225,6 +225,14 @@ def _power_cycle(csms: CsmsDouble, station_factory: StationFactory, booted: Boot
     return boot(restarted, csms)
 
 
+def _unavailable_after_reboot(
+    csms: CsmsDouble, station_factory: StationFactory, booted: Booted, evse: dict[str, int] | None
+) -> dict[tuple[int, int], str]:
+    """Set `evse` (None: the station) Inoperative, then power-cycle: the statuses the rebooted station reports."""
+    _unavailable(csms, booted, evse)
+    return status_by_connector(_power_cycle(csms, station_factory, booted).statuses)
+
+
 @pytest.mark.requirements("G03.FR.08", "G01.FR.01")
 def test_TC_G_18_CS_evse_unavailable_persists_across_reboot(
     csms: CsmsDouble, station_factory: StationFactory, two_connectors_on_evse_2: Booted
@@ -245,9 +253,7 @@ def test_TC_G_19_CS_connector_unavailable_persists_across_reboot(
     csms: CsmsDouble, station_factory: StationFactory, two_connectors_on_evse_2: Booted
 ) -> None:
     """Step 6 (SecurityEventNotification StartupOfTheDevice) is not checked: security events are not built yet."""
-    _unavailable(csms, two_connectors_on_evse_2, CONNECTOR_2_2)
-    rebooted = _power_cycle(csms, station_factory, two_connectors_on_evse_2)
-    assert status_by_connector(rebooted.statuses) == {
+    assert _unavailable_after_reboot(csms, station_factory, two_connectors_on_evse_2, CONNECTOR_2_2) == {
         (1, 1): "Available",
         (2, 1): "Available",
         (2, 2): "Unavailable",
@@ -259,9 +265,7 @@ def test_TC_G_21_CS_station_unavailable_persists_across_reboot(
     csms: CsmsDouble, station_factory: StationFactory, two_connectors_on_evse_2: Booted
 ) -> None:
     """Step 6 (SecurityEventNotification StartupOfTheDevice) is not checked: security events are not built yet."""
-    _unavailable(csms, two_connectors_on_evse_2, None)
-    rebooted = _power_cycle(csms, station_factory, two_connectors_on_evse_2)
-    assert status_by_connector(rebooted.statuses) == {
+    assert _unavailable_after_reboot(csms, station_factory, two_connectors_on_evse_2, None) == {
         (1, 1): "Unavailable",
         (2, 1): "Unavailable",
         (2, 2): "Unavailable",
