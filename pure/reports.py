@@ -40,8 +40,8 @@ from chargecore.pure.device_model import (
     variable_json,
 )
 from chargecore.pure.effects import Effects
-from chargecore.pure.frames import Call, CallError, encode_frame
-from chargecore.pure.message_split import split
+from chargecore.pure.frames import Call
+from chargecore.pure.message_split import oversize, split
 from chargecore.pure.outcome import Handled, Reply
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import ocpp_time
@@ -296,14 +296,10 @@ def handle_get_report(station: Station, call: Call, now: datetime) -> Handled:
     (B08.FR.17, B08.FR.18); otherwise the filtered report."""
     model = station.device_model
     wanted = call.payload.get("componentVariable", [])
-    items_limit = _limit(model, "ItemsPerMessage")
-    if items_limit is not None and len(wanted) > items_limit:
-        problem = f"{len(wanted)} componentVariable entries, ItemsPerMessage[GetReport] is {items_limit}"
-        return station, CallError(call.message_id, "OccurrenceConstraintViolation", problem), ()
-    bytes_limit = _limit(model, "BytesPerMessage")
-    size = len(encode_frame(call))  # ASCII only: characters are bytes
-    if bytes_limit is not None and size > bytes_limit:
-        problem = f"request of {size} bytes, BytesPerMessage[GetReport] is {bytes_limit}"
-        return station, CallError(call.message_id, "FormatViolation", problem), ()
+    refused = oversize(
+        call, "GetReport", len(wanted), _limit(model, "ItemsPerMessage"), _limit(model, "BytesPerMessage")
+    )
+    if refused is not None:
+        return station, refused, ()
     selection = custom_selection(model, wanted, call.payload.get("componentCriteria", []))
     return _report(station, call.payload["requestId"], selection, now)
