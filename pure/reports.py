@@ -232,10 +232,15 @@ def _reporting_value_size(model: DeviceModel) -> int:
     return MAX_VALUE_SIZE if size <= 0 else min(size, MAX_VALUE_SIZE)
 
 
-def _limit(model: DeviceModel, variable: str) -> int | None:
-    """DeviceDataCtrlr ItemsPerMessage/BytesPerMessage[GetReport]; None when unset or not positive."""
-    value = get_int(model, "DeviceDataCtrlr", variable, instance="GetReport")
-    return value if value > 0 else None
+def report_limits(model: DeviceModel) -> tuple[int, int]:
+    """DeviceDataCtrlr ItemsPerMessage/BytesPerMessage[GetReport] (required, at least 1): the most items and bytes
+    of a GetReport the station takes, and of every message of a report it sends (NotifyReport,
+    NotifyMonitoringReport, NotifyEvent): OCPP gives the station no limit of its own for what it sends, so the
+    limits the CSMS knows apply."""
+    return (
+        get_int(model, "DeviceDataCtrlr", "ItemsPerMessage", "GetReport"),
+        get_int(model, "DeviceDataCtrlr", "BytesPerMessage", "GetReport"),
+    )
 
 
 # --- sending ---------------------------------------------------------------------------------------------------
@@ -256,10 +261,7 @@ def _notify_payloads(
             "reportData": list(chunk),
         }
 
-    model = station.device_model
-    split_up = split(
-        "NotifyReport", items, payload_of, _limit(model, "ItemsPerMessage"), _limit(model, "BytesPerMessage")
-    )
+    split_up = split("NotifyReport", items, payload_of, *report_limits(station.device_model))
     return split_up.failure() if isinstance(split_up, Failure) else split_up.unwrap()
 
 
@@ -296,9 +298,7 @@ def handle_get_report(station: Station, call: Call, now: datetime) -> Handled:
     (B08.FR.17, B08.FR.18); otherwise the filtered report."""
     model = station.device_model
     wanted = call.payload.get("componentVariable", [])
-    refused = oversize(
-        call, "GetReport", len(wanted), _limit(model, "ItemsPerMessage"), _limit(model, "BytesPerMessage")
-    )
+    refused = oversize(call, "GetReport", len(wanted), *report_limits(model))
     if refused is not None:
         return station, refused, ()
     selection = custom_selection(model, wanted, call.payload.get("componentCriteria", []))
