@@ -1,5 +1,6 @@
 """Split a long list of items over several messages (NotifyReport, NotifyMonitoringReport,
-ReportChargingProfiles...), honouring an items-per-message and a bytes-per-message limit.
+ReportChargingProfiles...), honouring an items-per-message and a bytes-per-message limit; and refuse a CSMS
+request over such limits.
 
 A message's size is measured as its whole OCPP-J CALL frame with the longest message id this station uses
 (36 characters) and `tbc` at its longer value, so a message never exceeds `bytes_per_message` whatever id and
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure.frames import MAX_MESSAGE_ID_LENGTH, Call, compact_json, encode_frame
+from chargecore.pure.frames import MAX_MESSAGE_ID_LENGTH, Call, CallError, compact_json, encode_frame
 
 Item = TypeVar("Item")
 
@@ -57,3 +58,19 @@ def split(
 
 def _over(empty: int, used: int, limit: int | None) -> bool:
     return limit is not None and empty + used > limit
+
+
+def oversize(call: Call, instance: str, items: int, most_items: int | None, most_bytes: int | None) -> CallError | None:
+    """The CALLERROR for a request carrying more than `most_items` items (OccurrenceConstraintViolation) or a
+    frame longer than `most_bytes` (FormatViolation), as B06.FR.16/17 and their twins ask; None means no limit.
+    `instance` names the ItemsPerMessage/BytesPerMessage instance the limits come from."""
+    if most_items is not None and items > most_items:
+        problem = f"{items} items, more than ItemsPerMessage[{instance}] {most_items}"
+        return CallError(call.message_id, "OccurrenceConstraintViolation", problem)
+    if most_bytes is not None:
+        size = len(encode_frame(call))  # ASCII only: characters are bytes
+        if size > most_bytes:
+            return CallError(
+                call.message_id, "FormatViolation", f"{size} bytes, more than BytesPerMessage[{instance}] {most_bytes}"
+            )
+    return None

@@ -19,7 +19,7 @@ from typing import Any
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure import connection, provisioning, rpc
+from chargecore.pure import connection, provisioning, reports, rpc
 from chargecore.pure.device_model import (
     VariableKey,
     component_json,
@@ -62,16 +62,6 @@ _TRIGGER = {
 
 Change = tuple[VariableKey, str, str | None, str]
 """(key, attribute, old value, new value)"""
-
-
-def report_limits(station: Station) -> tuple[int, int]:
-    """Items and bytes per NotifyMonitoringReport/NotifyEvent: OCPP gives the station no limit for what it
-    sends, so the GetReport limits the CSMS knows from DeviceDataCtrlr apply, as for NotifyReport."""
-    model = station.device_model
-    return (
-        get_int(model, "DeviceDataCtrlr", "ItemsPerMessage", "GetReport", default=100),
-        get_int(model, "DeviceDataCtrlr", "BytesPerMessage", "GetReport", default=65536),
-    )
 
 
 def is_online(station: Station) -> bool:
@@ -309,9 +299,8 @@ def _report(station: Station, trips: list[tuple[Monitor, str]], now: datetime) -
 def queue_split(
     station: Station, action: str, items: Sequence[dict[str, Any]], payload_of: PayloadOf
 ) -> Result[tuple[Station, Effects], str]:
-    """Queue `items` as `action` messages split by `report_limits` (seqNo from 0, tbc on all but the last)."""
-    items_per_message, bytes_per_message = report_limits(station)
-    payloads = split(action, items, payload_of, items_per_message, bytes_per_message)
+    """Queue `items` as `action` messages split by `reports.report_limits` (seqNo from 0, tbc on all but the last)."""
+    payloads = split(action, items, payload_of, *reports.report_limits(station.device_model))
     if isinstance(payloads, Failure):
         return Failure(payloads.failure())
     session = station.rpc

@@ -19,7 +19,8 @@ from returns.result import Failure
 from chargecore.pure import monitor_events, variables
 from chargecore.pure.device_model import VariableDefinition, VariableKey, get_int, get_value, key_from_json
 from chargecore.pure.effects import Effects, Persist
-from chargecore.pure.frames import Call, CallError, encode_frame
+from chargecore.pure.frames import Call, CallError
+from chargecore.pure.message_split import oversize
 from chargecore.pure.monitors import (
     MONITOR_KEY_PREFIX,
     NUMERIC,
@@ -51,19 +52,12 @@ MAX_PERIOD_SECONDS = 86400.0
 
 
 def _too_big(station: Station, call: Call, component: str, instance: str, items: int) -> CallError | None:
-    """The CALLERROR for a request over the ItemsPerMessage/BytesPerMessage the station declares
+    """The CALLERROR for a request over the ItemsPerMessage/BytesPerMessage the station declares (0: no limit)
     (N04.FR.09, N06.FR.06/07, N02.FR.07), like B06.FR.16/17 for GetVariables."""
     model = station.device_model
-    most_items = get_int(model, component, "ItemsPerMessage", instance, default=0)
-    if most_items and items > most_items:
-        return CallError(
-            call.message_id, "OccurrenceConstraintViolation", f"{items} items, ItemsPerMessage is {most_items}"
-        )
-    most_bytes = get_int(model, component, "BytesPerMessage", instance, default=0)
-    size = len(encode_frame(call))  # ASCII only: characters are bytes
-    if most_bytes and size > most_bytes:
-        return CallError(call.message_id, "FormatViolation", f"{size} bytes, BytesPerMessage is {most_bytes}")
-    return None
+    most_items = get_int(model, component, "ItemsPerMessage", instance, default=0) or None
+    most_bytes = get_int(model, component, "BytesPerMessage", instance, default=0) or None
+    return oversize(call, instance, items, most_items, most_bytes)
 
 
 # --- SetVariableMonitoring (N04) ---------------------------------------------------------------------------

@@ -40,8 +40,8 @@ from chargecore.pure.device_model import (
     variable_json,
 )
 from chargecore.pure.effects import Effects
-from chargecore.pure.frames import Call, CallError, encode_frame
-from chargecore.pure.message_split import split
+from chargecore.pure.frames import Call
+from chargecore.pure.message_split import oversize, split
 from chargecore.pure.outcome import Handled, Reply
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import ocpp_time
@@ -232,10 +232,15 @@ def _reporting_value_size(model: DeviceModel) -> int:
     return MAX_VALUE_SIZE if size <= 0 else min(size, MAX_VALUE_SIZE)
 
 
-def _limit(model: DeviceModel, variable: str) -> int | None:
-    """DeviceDataCtrlr ItemsPerMessage/BytesPerMessage[GetReport]; None when unset or not positive."""
-    value = get_int(model, "DeviceDataCtrlr", variable, instance="GetReport")
-    return value if value > 0 else None
+def report_limits(model: DeviceModel) -> tuple[int, int]:
+    """DeviceDataCtrlr ItemsPerMessage/BytesPerMessage[GetReport] (required, at least 1): the most items and bytes
+    of a GetReport the station takes, and of every message of a report it sends (NotifyReport,
+    NotifyMonitoringReport, NotifyEvent): OCPP gives the station no limit of its own for what it sends, so the
+    limits the CSMS knows apply."""
+    return (
+        get_int(model, "DeviceDataCtrlr", "ItemsPerMessage", "GetReport"),
+        get_int(model, "DeviceDataCtrlr", "BytesPerMessage", "GetReport"),
+    )
 
 
 # --- sending ---------------------------------------------------------------------------------------------------
@@ -256,10 +261,7 @@ def _notify_payloads(
             "reportData": list(chunk),
         }
 
-    model = station.device_model
-    split_up = split(
-        "NotifyReport", items, payload_of, _limit(model, "ItemsPerMessage"), _limit(model, "BytesPerMessage")
-    )
+    split_up = split("NotifyReport", items, payload_of, *report_limits(station.device_model))
     return split_up.failure() if isinstance(split_up, Failure) else split_up.unwrap()
 
 
@@ -296,14 +298,8 @@ def handle_get_report(station: Station, call: Call, now: datetime) -> Handled:
     (B08.FR.17, B08.FR.18); otherwise the filtered report."""
     model = station.device_model
     wanted = call.payload.get("componentVariable", [])
-    items_limit = _limit(model, "ItemsPerMessage")
-    if items_limit is not None and len(wanted) > items_limit:
-        problem = f"{len(wanted)} componentVariable entries, ItemsPerMessage[GetReport] is {items_limit}"
-        return station, CallError(call.message_id, "OccurrenceConstraintViolation", problem), ()
-    bytes_limit = _limit(model, "BytesPerMessage")
-    size = len(encode_frame(call))  # ASCII only: characters are bytes
-    if bytes_limit is not None and size > bytes_limit:
-        problem = f"request of {size} bytes, BytesPerMessage[GetReport] is {bytes_limit}"
-        return station, CallError(call.message_id, "FormatViolation", problem), ()
+    refused = oversize(call, "GetReport", len(wanted), *report_limits(model))
+    if refused is not None:
+        return station, refused, ()
     selection = custom_selection(model, wanted, call.payload.get("componentCriteria", []))
     return _report(station, call.payload["requestId"], selection, now)

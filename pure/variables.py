@@ -41,8 +41,9 @@ from chargecore.pure.device_model import (
     set_values,
 )
 from chargecore.pure.effects import Disconnect, Effects, Log, Notify, Persist, VariableChanged
-from chargecore.pure.frames import Call, CallError, encode_frame
+from chargecore.pure.frames import Call, CallError
 from chargecore.pure.inputs import ChangeVariable, VariableReported
+from chargecore.pure.message_split import oversize
 from chargecore.pure.outcome import Handled, Reply
 from chargecore.pure.state import Station
 
@@ -78,19 +79,7 @@ def _device_data_limit(model: DeviceModel, *keys: VariableKey) -> int | None:
 def _refusal(model: DeviceModel, call: Call, items: Sequence[Any]) -> CallError | None:
     """B06.FR.16 / B06.FR.17 (and the same for SetVariables): too many items or too many bytes."""
     most_items = _device_data_limit(model, _ITEMS[call.action])
-    if most_items is not None and len(items) > most_items:
-        problem = f"{len(items)} items, more than ItemsPerMessage[{call.action}] {most_items}"
-        return CallError(call.message_id, "OccurrenceConstraintViolation", problem)
-    most_bytes = _device_data_limit(model, _BYTES[call.action])
-    if most_bytes is not None:
-        size = len(encode_frame(call))  # ASCII only: characters are bytes
-        if size > most_bytes:
-            return CallError(
-                call.message_id,
-                "FormatViolation",
-                f"{size} bytes, more than BytesPerMessage[{call.action}] {most_bytes}",
-            )
-    return None
+    return oversize(call, call.action, len(items), most_items, _device_data_limit(model, _BYTES[call.action]))
 
 
 # --- addressing one item --------------------------------------------------------------------------------------
