@@ -30,6 +30,7 @@ from chargecore.pure.frames import Call, CallError
 from chargecore.pure.message_split import split
 from chargecore.pure.outcome import Handled, Reply
 from chargecore.pure.profile_validation import Capabilities, Rejection, rejection
+from chargecore.pure.reports import report_limits
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import Station, Transaction
 from chargecore.pure.timestamps import ocpp_time, parse_ocpp_time
@@ -350,8 +351,7 @@ def handle_get_charging_profiles(station: Station, call: Call, now: datetime) ->
     groups: dict[tuple[int, str], list[Profile]] = {}
     for profile in found:
         groups.setdefault((profile.evse_id, profile.source), []).append(profile)
-    items = get_int(station.device_model, "DeviceDataCtrlr", "ItemsPerMessage", "GetReport", default=0)
-    size = get_int(station.device_model, "DeviceDataCtrlr", "BytesPerMessage", "GetReport", default=0)
+    items, size = report_limits(station.device_model)
     payloads: list[dict[str, Any]] = []
     for (group_evse, source), profiles in sorted(groups.items()):
 
@@ -366,9 +366,7 @@ def handle_get_charging_profiles(station: Station, call: Call, now: datetime) ->
                 "tbc": tbc,
             }
 
-        messages = split(
-            "ReportChargingProfiles", [p.payload for p in profiles], payload_of, items or None, size or None
-        )
+        messages = split("ReportChargingProfiles", [p.payload for p in profiles], payload_of, items, size)
         if isinstance(messages, Failure):
             return station, CallError(call.message_id, "InternalError", messages.failure()), ()
         payloads.extend(messages.unwrap())
