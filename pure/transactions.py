@@ -239,7 +239,7 @@ def _emit(
     """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist.
     Connector statuses that changed with it are queued first (Part 6: StatusNotification, then TransactionEvent)."""
     reported: Effects = ()
-    if connection.is_up(station) and provisioning.is_accepted(station):
+    if authorization.is_online(station):
         station, reported = availability.report_statuses(station, now)
     state = state or charging_state(station, tx.evse_id)
     info: dict[str, Any] = {"transactionId": tx.transaction_id}
@@ -692,7 +692,7 @@ def _invalid(station: Station, tx: Transaction, now: datetime) -> tuple[Station,
 def on_event_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
     """E13: a timeout, CALLERROR or invalid answer counts an attempt; a lost connection does not (E11: the
     message goes again after the reconnect). After MessageAttempts attempts the message is given up."""
-    if call.lane_key is None or station.connection.phase != "up":
+    if call.lane_key is None or not connection.is_up(station):
         return station, ()
     model = station.device_model
     attempts = get_int(model, "OCPPCommCtrlr", "MessageAttempts", instance="TransactionEvent", default=3)
