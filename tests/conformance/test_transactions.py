@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
+from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot, settle
 from sessions import (
     ID_TOKEN,
     authorize_locally,
     energy_transfer_started,
+    expect_ended,
     go_offline,
     plug,
     queued,
@@ -39,14 +40,6 @@ def charging_with_ev_side_rules(
     booted = boot(station_factory(config=config), csms)
     energy_transfer_started(booted, csms)
     return booted
-
-
-def expect_ended(csms: CsmsDouble, expected: tuple[str, str, str], stopped_reason: str) -> StationCall:
-    """The next TransactionEvent is this Ended event (eventType, triggerReason, chargingState) with this reason."""
-    ended = transaction_event(csms)
-    assert shape(ended) == expected
-    assert ended.payload["transactionInfo"]["stoppedReason"] == stopped_reason
-    return ended
 
 
 # --- start points (E01) ----------------------------------------------------------------------------------------
