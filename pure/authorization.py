@@ -16,7 +16,7 @@ from typing import Any
 
 from returns.result import Success
 
-from chargecore.pure import provisioning, rpc, token_store
+from chargecore.pure import connection, provisioning, rpc, token_store
 from chargecore.pure.device_model import VariableKey, get_bool, get_value
 from chargecore.pure.effects import Ask, Effects, TokenQuestion
 from chargecore.pure.schemas import validate
@@ -30,7 +30,7 @@ WITHOUT_AUTHORIZATION = frozenset({"NoAuthorization"})
 
 
 def is_online(station: Station) -> bool:
-    return station.connection.phase == "up" and provisioning.is_accepted(station)
+    return connection.is_up(station) and provisioning.is_accepted(station)
 
 
 def _setting(station: Station, component: str, variable: str, default: bool) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from chargecore.pure import connection, provisioning, rpc, transactions
+from chargecore.pure import authorization, rpc, transactions
 from chargecore.pure.device_model import get_bool, get_int
 from chargecore.pure.effects import Effects, Log
 from chargecore.pure.inputs import MeterReading
@@ -162,7 +162,7 @@ def _clock_aligned(station: Station, now: datetime) -> tuple[Station, Effects]:
     if get_bool(station.device_model, ALIGNED, "SendDuringIdle") and station.running_transactions:
         return station, ()
     slot = _slot_start(station, now, interval)
-    online = connection.is_up(station) and provisioning.is_accepted(station)
+    online = authorization.is_online(station)
     effects: Effects = ()
     for hw in sorted(station.evse_hardware, key=lambda hw: hw.evse_id):
         value = meter_value(station, hw.evse_id, ALIGNED, "Measurands", "Sample.Clock", slot)

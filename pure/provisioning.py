@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure import rpc
+from chargecore.pure import connection, rpc
 from chargecore.pure.device_model import VariableKey, get_value, persist_key, set_value
 from chargecore.pure.effects import Effects, Notify, PerformReset, Persist, RegistrationChanged
 from chargecore.pure.state import REGISTRATION_LIFECYCLE, OutboundCall, Station
@@ -117,7 +117,7 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
     retry_at = station.registration.retry_at
     if retry_at is None or now < retry_at:
         return station, ()
-    if station.connection.phase != "up":  # the timer is done: `on_connected` boots on the next connection
+    if not connection.is_up(station):  # the timer is done: `on_connected` boots on the next connection
         return replace(station, registration=replace(station.registration, retry_at=None)), ()
     return send_boot(station, station.registration.boot_reason)
 

@@ -198,7 +198,7 @@ def _new_session(station: Station, evse_id: int, now: datetime) -> tuple[Station
     return replace(station, next_transaction_number=number + 1), tx
 
 
-def _hold_connector(station: Station, tx: Transaction, held: bool) -> tuple[Station, Effects]:
+def _hold_connector(station: Station, tx: Transaction, held: bool) -> Station:
     """A started transaction makes its connector Occupied; availability derives the status and tells the
     application and the CSMS of the change."""
     connectors = tuple(
@@ -207,7 +207,7 @@ def _hold_connector(station: Station, tx: Transaction, held: bool) -> tuple[Stat
         else connector
         for connector in station.connectors
     )
-    return replace(station, connectors=connectors), ()
+    return replace(station, connectors=connectors)
 
 
 # --- TransactionEvent ------------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def _emit(
     """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist.
     Connector statuses that changed with it are queued first (Part 6: StatusNotification, then TransactionEvent)."""
     reported: Effects = ()
-    if connection.is_up(station) and provisioning.is_accepted(station):
+    if authorization.is_online(station):
         station, reported = availability.report_statuses(station, now)
     state = state or charging_state(station, tx.evse_id)
     info: dict[str, Any] = {"transactionId": tx.transaction_id}
@@ -291,10 +291,10 @@ def _start(station: Station, tx: Transaction, trigger: str, now: datetime) -> tu
         connector_id=_plugged_connector(station, tx.evse_id, tx.connector_id),
         start_energy_wh=hw.energy_wh,
     )
-    station, held = _hold_connector(station, tx, not ev_connected(station, tx.evse_id))
+    station = _hold_connector(station, tx, not ev_connected(station, tx.evse_id))
     station, tx, effects = _emit(station, tx, "Started", trigger, now)
     station, limited = _adopt_profile(_put(station, tx), tx)
-    return station, held + effects + limited
+    return station, effects + limited
 
 
 def _adopt_profile(station: Station, tx: Transaction) -> tuple[Station, Effects]:
@@ -307,11 +307,11 @@ def _adopt_profile(station: Station, tx: Transaction) -> tuple[Station, Effects]
 def _end(station: Station, tx: Transaction, trigger: str, reason: str, now: datetime) -> tuple[Station, Effects]:
     """Ended: energy stops, so the chargingState is EVConnected while a cable is plugged, else Idle."""
     state = "EVConnected" if ev_connected(station, tx.evse_id) else "Idle"
-    station, released = _hold_connector(_drop(station, tx), tx, False)
+    station = _hold_connector(_drop(station, tx), tx, False)
     station, tx, effects = _emit(station, tx, "Ended", trigger, now, stopped_reason=reason, state=state)
     stop: Effects = (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
     station, unprofiled = smart_charging.on_transaction_ended(station, tx.evse_id, tx.transaction_id, now)  # K02
-    return station, released + effects + stop + unprofiled
+    return station, effects + stop + unprofiled
 
 
 def _react(
@@ -399,14 +399,12 @@ def after_connector_changed(
         hw = replace(hw, power_path_closed=False)
     station = _put_hardware(station, hw)
     tx = find(station, evse_id)
-    released: Effects = ()
     if tx is not None:  # from now on the cable decides the status (Part 6 EVDisconnected: Available)
-        station, released = _hold_connector(station, tx, False)
+        station = _hold_connector(station, tx, False)
     if now_connected:
         if tx is not None and tx.phase == "pending":
             station = _put(station, replace(tx, connector_id=_plugged_connector(station, evse_id, tx.connector_id)))
-        station, plugged = _react(station, evse_id, before, PLUG, now)
-        return station, released + plugged
+        return _react(station, evse_id, before, PLUG, now)
     unlock: Effects = ()
     model = station.device_model
     if tx is not None and tx.authorization == "accepted" and get_bool(model, "TxCtrlr", "StopTxOnEVSideDisconnect"):
@@ -414,7 +412,7 @@ def after_connector_changed(
         if get_bool(model, "OCPPCommCtrlr", "UnlockOnEVSideDisconnect"):
             unlock = (UnlockConnector(evse_id, tx.connector_id),)
     station, unplugged = _react(station, evse_id, before, UNPLUG, now)
-    return station, released + unlock + unplugged
+    return station, unlock + unplugged
 
 
 def on_charging_state(station: Station, evse_id: int, state: str, now: datetime) -> tuple[Station, Effects]:
@@ -694,7 +692,7 @@ def _invalid(station: Station, tx: Transaction, now: datetime) -> tuple[Station,
 def on_event_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
     """E13: a timeout, CALLERROR or invalid answer counts an attempt; a lost connection does not (E11: the
     message goes again after the reconnect). After MessageAttempts attempts the message is given up."""
-    if call.lane_key is None or station.connection.phase != "up":
+    if call.lane_key is None or not connection.is_up(station):
         return station, ()
     model = station.device_model
     attempts = get_int(model, "OCPPCommCtrlr", "MessageAttempts", instance="TransactionEvent", default=3)

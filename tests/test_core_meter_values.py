@@ -32,12 +32,7 @@ def sent(sim: Sim, action: str = "TransactionEvent") -> list[dict[str, Any]]:
 def charging(sim: Sim, energy_wh: float = 1000.0, power_w: float | None = 7000.0) -> None:
     """Meter read, plug, TOKEN1 accepted, power path closed: the transaction starts (TxStartPoint PowerPathClosed)."""
     sim.meter(energy_wh, power_w)
-    sim.plug()
-    sim.answer_all()
-    sim.present_token()
-    sim.reply({"idTokenInfo": {"status": "Accepted"}})
-    sim.power_path()
-    sim.answer_all()
+    charging_without_reading(sim)
 
 
 def samples(meter_value: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +67,7 @@ def test_started_carries_the_started_measurands_the_hardware_reports() -> None:
 
 
 def charging_without_reading(sim: Sim) -> None:
+    """Plug, TOKEN1 accepted, power path closed, with whatever reading the hardware has (or none)."""
     sim.plug()
     sim.answer_all()
     sim.present_token()

@@ -63,6 +63,14 @@ def shape(call: StationCall) -> tuple[str, str, str | None]:
     return payload["eventType"], payload["triggerReason"], payload["transactionInfo"].get("chargingState")
 
 
+def expect_ended(csms: CsmsDouble, expected: tuple[str, str, str], stopped_reason: str) -> StationCall:
+    """The next TransactionEvent is this Ended event (eventType, triggerReason, chargingState) with this reason."""
+    ended = transaction_event(csms)
+    assert shape(ended) == expected
+    assert ended.payload["transactionInfo"]["stoppedReason"] == stopped_reason
+    return ended
+
+
 def energy_transfer_started(booted: Booted, csms: CsmsDouble) -> StationCall:
     """Reusable states EVConnectedPreSession, Authorized (local) and EnergyTransferStarted for the default
     TxStartPoint PowerPathClosed: the transaction starts when the power path closes, charging."""

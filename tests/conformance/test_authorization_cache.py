@@ -56,6 +56,16 @@ def with_cache(
     return booted
 
 
+def plugged_with_cached(
+    csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, status: str, *, disable_post_authorize: bool
+) -> Booted:
+    """TOKEN cached with this status, LocalPreAuthorize on, DisablePostAuthorize as given, and the EV plugged in."""
+    config = {**PRE_AUTHORIZE, "AuthCacheCtrlr": {"DisablePostAuthorize": disable_post_authorize}}
+    booted = with_cache(csms, station_factory, tmp_path, {TOKEN: {"status": status}}, config)
+    plug(booted, csms)
+    return booted
+
+
 def no_transaction_event_after_authorize(booted: Booted, csms: CsmsDouble, token: str, status: str) -> None:
     """The AuthorizeRequest for `token` answered `status`, and no TransactionEvent after it (C01.FR.02)."""
     booted.station.present_token(token)
@@ -105,9 +115,7 @@ def test_TC_C_08_CS_cache_accepted(csms: CsmsDouble, station_factory: StationFac
 )
 @pytest.mark.requirements("C12.FR.05", "C10.FR.03")
 def test_cache_not_accepted(csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, status: str) -> None:
-    config = {**PRE_AUTHORIZE, "AuthCacheCtrlr": {"DisablePostAuthorize": False}}
-    booted = with_cache(csms, station_factory, tmp_path, {TOKEN: {"status": status}}, config)
-    plug(booted, csms)
+    booted = plugged_with_cached(csms, station_factory, tmp_path, status, disable_post_authorize=False)
     no_transaction_event_after_authorize(booted, csms, TOKEN, status)
 
 
@@ -115,9 +123,7 @@ def test_cache_not_accepted(csms: CsmsDouble, station_factory: StationFactory, t
 def test_TC_C_12_CS_cache_invalid_csms_accepted(
     csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path
 ) -> None:
-    config = {**PRE_AUTHORIZE, "AuthCacheCtrlr": {"DisablePostAuthorize": False}}
-    booted = with_cache(csms, station_factory, tmp_path, {TOKEN: {"status": "Invalid"}}, config)
-    plug(booted, csms)
+    booted = plugged_with_cached(csms, station_factory, tmp_path, "Invalid", disable_post_authorize=False)
     booted.station.present_token(TOKEN)
     call = csms.expect_call("Authorize")
     assert call.payload == {"idToken": ID_TOKEN}
@@ -218,9 +224,7 @@ def test_TC_C_17_CS_cache_suspend_on_invalid_id(
 def test_TC_C_57_CS_cache_disable_post_authorize(
     csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path
 ) -> None:
-    config = {**PRE_AUTHORIZE, "AuthCacheCtrlr": {"DisablePostAuthorize": True}}
-    booted = with_cache(csms, station_factory, tmp_path, {TOKEN: {"status": "Invalid"}}, config)
-    plug(booted, csms)
+    booted = plugged_with_cached(csms, station_factory, tmp_path, "Invalid", disable_post_authorize=True)
     booted.station.present_token(TOKEN)
     settle(booted.station, csms)
     assert csms.calls("Authorize") == [] and csms.calls("TransactionEvent") == []

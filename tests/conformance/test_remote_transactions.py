@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot, sent_in_order, settle
-from sessions import ID_TOKEN, energy_transfer_started, plug, shape, transaction_event, transaction_id
+from sessions import ID_TOKEN, energy_transfer_started, expect_ended, plug, transaction_event, transaction_id
 
 
 def _remote_start(csms: CsmsDouble, **extra: Any) -> dict[str, Any]:
@@ -99,9 +99,7 @@ def test_TC_F_08_CS_remote_stop(csms: CsmsDouble, booted: Booted) -> None:
     started = energy_transfer_started(booted, csms)
     reply = csms.call("RequestStopTransaction", {"transactionId": transaction_id(started)})
     assert reply.payload == {"status": "Accepted"}
-    ended = transaction_event(csms)
-    assert shape(ended) == ("Ended", "RemoteStop", "EVConnected")
-    assert ended.payload["transactionInfo"]["stoppedReason"] == "Remote"
+    expect_ended(csms, ("Ended", "RemoteStop", "EVConnected"), "Remote")
 
 
 @pytest.mark.requirements("F03.FR.08")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, settle, status_by_connector
-from sessions import energy_transfer_started, shape, transaction_event
+from sessions import energy_transfer_started, expect_ended, shape, transaction_event
 
 
 def _reset(csms: CsmsDouble, reset_type: str, evse_id: int | None = None) -> str:
@@ -101,9 +101,7 @@ def test_TC_B_27_CS_reset_evse_immediate_with_transaction(csms: CsmsDouble, stat
     booted = boot(station_factory(supports_evse_reset=True), csms)
     energy_transfer_started(booted, csms)
     assert _reset(csms, "Immediate", 1) == "Accepted"
-    ended = transaction_event(csms)
-    assert shape(ended) == ("Ended", "ResetCommand", "EVConnected")
-    assert ended.payload["transactionInfo"]["stoppedReason"] == "ImmediateReset"
+    expect_ended(csms, ("Ended", "ResetCommand", "EVConnected"), "ImmediateReset")
     wait_until(lambda: booted.application.resets == [("Immediate", 1)], "the EVSE to reset")
 
 

@@ -13,6 +13,7 @@ from sessions import (
     ID_TOKEN,
     authorize_locally,
     energy_transfer_started,
+    expect_ended,
     go_offline,
     plug,
     queued,
@@ -178,9 +179,7 @@ def test_TC_E_52_CS_disable_remote_authorization(csms: CsmsDouble, station_facto
 def test_TC_E_06_CS_local_stop(csms: CsmsDouble, booted: Booted) -> None:
     started = energy_transfer_started(booted, csms)
     booted.station.present_token("TOKEN1")  # StopAuthorized (local)
-    ended = transaction_event(csms)
-    assert shape(ended) == ("Ended", "StopAuthorized", "EVConnected")
-    assert ended.payload["transactionInfo"]["stoppedReason"] == "Local"
+    ended = expect_ended(csms, ("Ended", "StopAuthorized", "EVConnected"), "Local")
     assert transaction_id(ended) == transaction_id(started) and ended.payload["seqNo"] == 1
     plug(booted, csms, "unplug")  # EVDisconnected: the transaction has ended already
     settle(booted.station, csms)
@@ -537,9 +536,7 @@ def test_TC_E_17_CS_deauthorized_ev_side_disconnect(csms: CsmsDouble, station_fa
     booted.station.ev_state(1, "SuspendedEV")  # EnergyTransferSuspended
     assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
     plug(booted, csms, "unplug")
-    ended = transaction_event(csms)
-    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
-    assert ended.payload["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    expect_ended(csms, ("Ended", "EVCommunicationLost", "Idle"), "EVDisconnected")
     assert booted.application.unlocked == []
 
 
@@ -561,9 +558,7 @@ def test_TC_E_37_CS_stop_on_power_path_ev_side_disconnect(csms: CsmsDouble, stat
     booted.station.ev_state(1, "SuspendedEV")  # EnergyTransferSuspended
     assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
     plug(booted, csms, "unplug")
-    ended = transaction_event(csms)
-    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
-    assert ended.payload["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    expect_ended(csms, ("Ended", "EVCommunicationLost", "Idle"), "EVDisconnected")
 
 
 @pytest.mark.requirements("E06.FR.07", "E06.FR.15")
@@ -572,9 +567,7 @@ def test_TC_E_08_CS_stop_on_energy_transfer_stop_authorized(csms: CsmsDouble, st
     energy_transfer_started(booted, csms)
     booted.station.present_token("TOKEN1")  # StopAuthorized
     assert transaction_event(csms).payload["triggerReason"] == "StopAuthorized"
-    ended = transaction_event(csms)
-    assert shape(ended) == ("Ended", "ChargingStateChanged", "EVConnected")
-    assert ended.payload["transactionInfo"]["stoppedReason"] == "Local"
+    expect_ended(csms, ("Ended", "ChargingStateChanged", "EVConnected"), "Local")
 
 
 @pytest.mark.requirements("E06.FR.02", "E06.FR.15")
@@ -584,9 +577,7 @@ def test_TC_E_20_CS_stop_on_ev_side_disconnect(csms: CsmsDouble, station_factory
     booted.station.ev_state(1, "SuspendedEV")
     transaction_event(csms)
     plug(booted, csms, "unplug")
-    ended = transaction_event(csms)
-    assert shape(ended) == ("Ended", "EVCommunicationLost", "Idle")
-    assert ended.payload["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    expect_ended(csms, ("Ended", "EVCommunicationLost", "Idle"), "EVDisconnected")
 
 
 @pytest.mark.requirements("E09.FR.01", "E09.FR.03", "E09.FR.04")
