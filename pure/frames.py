@@ -121,9 +121,4 @@ def encode_frame(frame: Frame) -> str:
     else:
         description = frame.description[:MAX_ERROR_DESCRIPTION_LENGTH]
         body = [CALLERROR, frame.message_id, frame.code, description, frame.details or {}]
-    text = _ENCODER.encode(body)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (it arrives as a JSON escape) must leave escaped: valid UTF-8
-        return json.dumps(body, separators=(",", ":"))
-    return text
+    return compact_json(body)

@@ -29,12 +29,11 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from chargecore.pure.frames import compact_json  # ASCII only: a lone surrogate the core hands over can be written
+
 TABLE = "values"
 MIN_JOURNAL_BYTES = 256 * 1024
 """The journal is compacted only past this size (and past twice the snapshot), so small stores never churn."""
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
-"""Non-ASCII escaped, so any string the core hands over (a lone surrogate included) can be written."""
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -64,7 +63,7 @@ class JournalStorage(Storage):
         """Replace the snapshot with `data` (tinydb's whole database) and empty the journal."""
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
         with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(_ENCODER.encode(data))
+            handle.write(compact_json(data))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)
@@ -94,7 +93,7 @@ class JournalStorage(Storage):
 
     def append(self, entries: list[tuple[str, Any]]) -> int:
         """Append one batch durably; returns the journal's size afterwards."""
-        line = _ENCODER.encode([[key, value] for key, value in entries]) + "\n"
+        line = compact_json([[key, value] for key, value in entries]) + "\n"
         with open(self.journal_path, "a", encoding="utf-8") as journal:
             journal.write(line)
             journal.flush()

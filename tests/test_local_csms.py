@@ -8,13 +8,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 import pytest
 import websocket
+from csms_double import wait_until
 from ocpp.messages import get_validator  # type: ignore[import-untyped]
 
 from chargecore.shell.csms import STATION_ACTIONS, CsmsCallError, CsmsError, LocalCsms, main
@@ -101,15 +102,6 @@ STATION_REQUESTS: dict[str, dict[str, Any]] = {
 }
 
 
-def until(condition: Callable[[], bool], timeout: float = 5) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 @pytest.fixture
 def log() -> list[str]:
     return []
@@ -129,7 +121,7 @@ def connect(csms: LocalCsms, path: str = "/CS001") -> websocket.WebSocket:
 def station(csms: LocalCsms) -> Iterator[websocket.WebSocket]:
     ws = connect(csms)
     # the handshake completes just before the server registers the station
-    assert until(lambda: csms.stations() == ["CS001"])
+    wait_until(lambda: csms.stations() == ["CS001"], "the station registered", 5)
     yield ws
     ws.close()
 
@@ -337,9 +329,9 @@ def test_wait_for_matches_past_and_future_station_messages(csms: LocalCsms, stat
 
 def test_station_ids_are_percent_decoded_and_removed_on_disconnect(csms: LocalCsms) -> None:
     ws = connect(csms, "/ocpp/CS%20002")
-    assert until(lambda: csms.stations() == ["CS 002"])
+    wait_until(lambda: csms.stations() == ["CS 002"], "the station registered", 5)
     ws.close()
-    assert until(lambda: csms.stations() == [])
+    wait_until(lambda: csms.stations() == [], "the station removed", 5)
 
 
 def test_a_client_without_the_ocpp_subprotocol_is_refused(csms: LocalCsms) -> None:

@@ -25,16 +25,22 @@ import platform
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from pathlib import Path
 
-from chargecore.pure.device_model import VariableKey, build_device_model
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import core_helpers
+
+from chargecore.pure.device_model import VariableKey
 from chargecore.pure.effects import SendFrame
-from chargecore.pure.inputs import Connected, FrameReceived, PowerUp, VariableReported
+from chargecore.pure.inputs import FrameReceived, VariableReported
 from chargecore.pure.monitors import Monitor
-from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.state import Station
+from chargecore.pure.station import step
 
-NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+NOW = core_helpers.at(2)
+"""The moment `core_helpers.booted` answers the boot: the readings come from then on."""
 POWER = VariableKey("EVSE", "Power", 1)
 OTHERS = (VariableKey("EVSE", "ACCurrent", 1), VariableKey("OCPPCommCtrlr", "HeartbeatInterval"))
 
@@ -47,18 +53,7 @@ def _answer_outstanding(station: Station, payload: dict[str, object]) -> Station
 
 
 def booted(monitors: tuple[Monitor, ...]) -> Station:
-    model = build_device_model((1,)).unwrap()
-    station = initial_station(
-        StationIdentity("CS-BENCH", "ws://csms.invalid", (1,), factory_monitors=monitors), model, {}
-    )
-    station, _ = step(station, PowerUp(NOW, "bench"))
-    station, _ = step(station, Connected(NOW))
-    station = _answer_outstanding(
-        station, {"status": "Accepted", "currentTime": "2025-01-01T12:00:00Z", "interval": 300}
-    )
-    while station.rpc.in_flight is not None:
-        station = _answer_outstanding(station, {})
-    return station
+    return core_helpers.booted(factory_monitors=monitors).station
 
 
 def monitors_for(others: int, tripping: bool) -> tuple[Monitor, ...]:

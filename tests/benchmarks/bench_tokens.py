@@ -17,30 +17,24 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core_helpers import at, booted
 
 from chargecore.pure import token_store
-from chargecore.pure.device_model import build_device_model
-from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
-from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.effects import SendFrame
+from chargecore.pure.inputs import FrameReceived
+from chargecore.pure.state import Station
+from chargecore.pure.station import step
 
-NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-
-
-def booted() -> Station:
-    identity = StationIdentity("CS-BENCH", "ws://csms.invalid", (1,))
-    station = initial_station(identity, build_device_model((1,)).unwrap(), {})
-    station, _ = step(station, PowerUp(NOW, "bench"))
-    station, _ = step(station, Connected(NOW))
-    boot_id = station.rpc.in_flight.message_id  # type: ignore[union-attr]
-    answer = {"currentTime": "2025-01-01T12:00:00Z", "interval": 300, "status": "Accepted"}
-    station, _ = step(station, FrameReceived(NOW, json.dumps([3, boot_id, answer])))
-    while station.rpc.in_flight is not None:
-        station, _ = step(station, FrameReceived(NOW, json.dumps([3, station.rpc.in_flight.message_id, {}])))
-    return station
+NOW = at(2)
+"""The moment `booted` answers the boot: every input of the benchmark comes then."""
 
 
 def token(n: int) -> dict[str, str]:
@@ -71,14 +65,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     repeats = parser.parse_args().repeats
-    station = booted()
+    station = booted().station
     frames = local_list_frames()
 
     def send_list() -> Station:
         current = station
         for frame in frames:
             current, effects = step(current, FrameReceived(NOW, frame))
-            assert '"Accepted"' in effects[0].text, effects  # type: ignore[union-attr]
+            (reply,) = (effect.text for effect in effects if isinstance(effect, SendFrame))  # after the Persist
+            assert '"Accepted"' in reply, effects
         return current
 
     listed = send_list()

@@ -229,10 +229,6 @@ class CsmsDouble:
         returns them, so a test can check what was sent without answering it."""
         self._auto[action] = responder if callable(responder) else (lambda _: dict(responder))
 
-    def answer_manually(self, action: str) -> None:
-        """The test answers `action` CALLs itself with `reply` / `reply_error`."""
-        self._auto.pop(action, None)
-
     def expect_call(self, action: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> StationCall:
         """The oldest CALL (of `action`, if given) no earlier `expect_call` returned; waits for one."""
 
