@@ -18,9 +18,10 @@ from returns.result import Success
 
 from chargecore.pure import connection, provisioning, rpc, token_store
 from chargecore.pure.device_model import VariableKey, get_bool, get_value
-from chargecore.pure.effects import Ask, Effects, TokenQuestion
+from chargecore.pure.effects import Effects, TokenQuestion
+from chargecore.pure.outcome import ask
 from chargecore.pure.schemas import validate
-from chargecore.pure.state import PendingQuestion, Station
+from chargecore.pure.state import Station
 
 ACCEPTED: dict[str, Any] = {"status": "Accepted"}
 UNKNOWN: dict[str, Any] = {"status": "Unknown"}
@@ -89,9 +90,8 @@ def _offline(
 
 def ask_application(station: Station, id_token: dict[str, Any], evse_id: int) -> tuple[Station, Effects]:
     """StationIdentity.validates_tokens: the application may decide a presented token before the station does."""
-    question_id, question = station.next_question_id, TokenQuestion(id_token, evse_id)
-    pending = (*station.questions, PendingQuestion(question_id, question))
-    return replace(station, next_question_id=question_id + 1, questions=pending), (Ask(question_id, question),)
+    station, asked = ask(station, TokenQuestion(id_token, evse_id))
+    return station, (asked,)
 
 
 def application_verdict(answer: Any) -> dict[str, Any] | None:

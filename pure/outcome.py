@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from chargecore.pure.effects import Effects, Question
-from chargecore.pure.frames import CallError
-from chargecore.pure.state import Station
+from chargecore.pure.effects import Ask, Effects, Question
+from chargecore.pure.frames import Call, CallError
+from chargecore.pure.state import PendingQuestion, Station
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +27,11 @@ class Defer:
 Decision = Reply | Defer | CallError
 Handled = tuple[Station, Decision, Effects]
 """The new state, the decision, and effects to run after the reply has been sent."""
+
+
+def ask(station: Station, question: Question, call: Call | None = None) -> tuple[Station, Ask]:
+    """Put a question to the application and remember it (and the CSMS call it defers, if any) until the
+    `Answer` comes back."""
+    question_id = station.next_question_id
+    pending = (*station.questions, PendingQuestion(question_id, question, call))
+    return replace(station, next_question_id=question_id + 1, questions=pending), Ask(question_id, question)

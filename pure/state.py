@@ -11,7 +11,7 @@ from typing import Any
 
 from chargecore.pure.charging_profiles import SmartCharging
 from chargecore.pure.device_model import DeviceModel
-from chargecore.pure.effects import TokenQuestion
+from chargecore.pure.effects import Question
 from chargecore.pure.fifo import Fifo
 from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
@@ -351,8 +351,9 @@ class PendingReset:
 @dataclass(frozen=True, slots=True)
 class PendingQuestion:
     question_id: int
-    call: Call | TokenQuestion
-    """The CSMS call the answer resumes (RESUMES), or the token the application is validating."""
+    question: Question
+    call: Call | None = None
+    """The CSMS call the answer resumes (station.RESUMES); None for a question an input raised."""
 
 
 @dataclass(frozen=True, slots=True)

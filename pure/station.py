@@ -39,7 +39,7 @@ from chargecore.pure import (
     variables,
 )
 from chargecore.pure.device_model import DeviceModel
-from chargecore.pure.effects import Ask, Effect, Effects, InternalError, Log, Persist, SendFrame, TokenQuestion
+from chargecore.pure.effects import Effect, Effects, InternalError, Log, Persist, SendFrame, TokenQuestion
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
 from chargecore.pure.inputs import (
     Answer,
@@ -65,9 +65,9 @@ from chargecore.pure.inputs import (
     TokenPresented,
     VariableReported,
 )
-from chargecore.pure.outcome import Decision, Defer, Handled, Reply
+from chargecore.pure.outcome import Decision, Defer, Handled, Reply, ask
 from chargecore.pure.schemas import ACTIONS, validate
-from chargecore.pure.state import Connector, InFlight, OutboundCall, PendingQuestion, Station, StationIdentity
+from chargecore.pure.state import Connector, InFlight, OutboundCall, Station, StationIdentity
 
 EPOCH_KEY = "rpc/epoch"
 
@@ -286,8 +286,9 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
         return station, (Log("warning", f"answer to unknown question {event.question_id} ignored"),)
     remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
     station = replace(station, questions=remaining)
-    if isinstance(pending.call, TokenQuestion):
-        return transactions.on_token_answer(station, pending.call, event.value, event.now)
+    if pending.call is None:  # raised by an input: the block that asked takes the answer
+        assert isinstance(pending.question, TokenQuestion)
+        return transactions.on_token_answer(station, pending.question, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
     return _decide(resumed, pending.call, decision, after)
 
@@ -364,10 +365,8 @@ def _decide(station: Station, call: Call, decision: Decision, after: Effects) ->
     if isinstance(decision, CallError):
         return station, (SendFrame(encode_frame(decision)), *after)
     if isinstance(decision, Defer):
-        question_id = station.next_question_id
-        pending = PendingQuestion(question_id, call)
-        asked = replace(station, next_question_id=question_id + 1, questions=(*station.questions, pending))
-        return asked, (Ask(question_id, decision.question), *after)
+        asked, question = ask(station, decision.question, call)
+        return asked, (question, *after)
     durable = tuple(effect for effect in after if isinstance(effect, Persist))
     rest = tuple(effect for effect in after if not isinstance(effect, Persist))
     return station, (*durable, *_reply(call, decision), *rest)  # never tell the CSMS of a change a crash can undo
