@@ -1,10 +1,13 @@
 """A rule-based machine over charging sessions: plug/unplug, tokens, CSMS answers (Accepted, Invalid, Blocked,
 Expired, CALLERROR, none), network loss and return, power loss and restart from what was persisted, time passing,
-and TxStartPoint/TxStopPoint combinations.
+and TxStartPoint/TxStopPoint combinations, on a station with two EVSEs whose tokens come at an EVSE or at the
+station-level reader.
 
 After every step: per transaction the queued TransactionEvents have seqNo 0, 1, 2... with Started first and Ended
-last and at most once; nothing the CSMS acknowledged is sent again. After draining (network up, CSMS answering):
-every TransactionEvent the station ever queued was acknowledged or given up after MessageAttempts, none lost.
+last and at most once; nothing the CSMS acknowledged is sent again; once an event names the EVSE (which a
+station-level session learns when the EV plugs in), every later event of the transaction names the same one.
+After draining (network up, CSMS answering): every TransactionEvent the station ever queued was acknowledged or
+given up after MessageAttempts, none lost.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-IDENTITY = StationIdentity("CS-TX", "ws://csms.invalid/ocpp", (1,))
+IDENTITY = StationIdentity("CS-TX", "ws://csms.invalid/ocpp", (1, 1))
 START_POINTS = ["PowerPathClosed", "EVConnected", "Authorized", "EVConnected,Authorized", "EnergyTransfer"]
 STOP_POINTS = ["EVConnected,Authorized", "EVConnected", "Authorized", "PowerPathClosed", "EnergyTransfer"]
 STATUSES = ["Accepted", "Accepted", "Invalid", "Blocked", "Expired"]
@@ -61,8 +64,8 @@ class TransactionMachine(RuleBasedStateMachine):
         self.station: Station
         self.network = True
         self.restarts = 0
-        self.queued: dict[str, list[tuple[int, str]]] = {}
-        """Per transaction id: (seqNo, eventType) of every TransactionEvent put in the persistent lane."""
+        self.queued: dict[str, list[tuple[int, str, int | None]]] = {}
+        """Per transaction id: (seqNo, eventType, evse id) of every TransactionEvent put in the persistent lane."""
         self.seen: set[tuple[str, int]] = set()
         self.acknowledged: set[tuple[str, int]] = set()
         self.dropped: set[tuple[str, int]] = set()
@@ -104,7 +107,8 @@ class TransactionMachine(RuleBasedStateMachine):
                 transaction_id, seq_no = payload["transactionInfo"]["transactionId"], payload["seqNo"]
                 assert (transaction_id, seq_no) not in self.seen, f"{transaction_id}/{seq_no} queued twice"
                 self.seen.add((transaction_id, seq_no))
-                self.queued.setdefault(transaction_id, []).append((seq_no, payload["eventType"]))
+                evse_id = payload["evse"]["id"] if "evse" in payload else None
+                self.queued.setdefault(transaction_id, []).append((seq_no, payload["eventType"], evse_id))
 
     def _sent(self, frame: list[Any]) -> None:
         if frame[0] == 2 and frame[2] == "TransactionEvent":
@@ -162,13 +166,13 @@ class TransactionMachine(RuleBasedStateMachine):
         }
         self._power_up()
 
-    @rule(change=st.sampled_from(["plug", "unplug"]))
-    def cable(self, change: str) -> None:
-        self._feed(ConnectorChanged(self.now, 1, 1, change))  # type: ignore[arg-type]
+    @rule(change=st.sampled_from(["plug", "unplug"]), evse_id=st.sampled_from([1, 2]))
+    def cable(self, change: str, evse_id: int) -> None:
+        self._feed(ConnectorChanged(self.now, evse_id, 1, change))  # type: ignore[arg-type]
 
-    @rule(token=st.sampled_from(["TOKEN1", "TOKEN2"]))
-    def token(self, token: str) -> None:
-        self._feed(TokenPresented(self.now, {"idToken": token, "type": "ISO14443"}, None))
+    @rule(token=st.sampled_from(["TOKEN1", "TOKEN2"]), evse_id=st.sampled_from([None, None, 1, 2]))
+    def token(self, token: str, evse_id: int | None) -> None:
+        self._feed(TokenPresented(self.now, {"idToken": token, "type": "ISO14443"}, evse_id))
 
     @precondition(lambda self: self.station.rpc.in_flight is not None)
     @rule(outcome=st.sampled_from([*STATUSES, "CallError"]))
@@ -212,9 +216,11 @@ class TransactionMachine(RuleBasedStateMachine):
                 break
         assert self.station.rpc.lane == (), "the lane did not drain"
         ended = sum(1 for events in self.queued.values() if events[-1][1] == "Ended")
+        unknown = sum(1 for events in self.queued.values() if events[0][2] is None)
+        hypothesis.event(f"{unknown} started before the EVSE was known")
         hypothesis.event(f"drained with {len(self.queued)} transactions, {ended} ended, {len(self.dropped)} dropped")
         for transaction_id, events in self.queued.items():
-            for seq_no, _ in events:
+            for seq_no, _, _ in events:
                 done = (transaction_id, seq_no) in self.acknowledged | self.dropped
                 assert done, f"{transaction_id}/{seq_no} lost"
 
@@ -223,11 +229,19 @@ class TransactionMachine(RuleBasedStateMachine):
     @invariant()
     def sequence_numbers_are_contiguous_started_first_ended_last(self) -> None:
         for transaction_id, events in self.queued.items():
-            assert [seq for seq, _ in events] == list(range(len(events))), (transaction_id, events)
-            kinds = [kind for _, kind in events]
+            assert [seq for seq, _, _ in events] == list(range(len(events))), (transaction_id, events)
+            kinds = [kind for _, kind, _ in events]
             assert kinds[0] == "Started", (transaction_id, events)
             assert kinds.count("Started") == 1 and kinds.count("Ended") <= 1, (transaction_id, events)
             assert "Ended" not in kinds[:-1], f"an event after Ended: {events}"
+
+    @invariant()
+    def the_evse_once_named_never_changes(self) -> None:
+        for transaction_id, events in self.queued.items():
+            named = [evse_id for _, _, evse_id in events]
+            known = next((index for index, evse_id in enumerate(named) if evse_id is not None), len(named))
+            assert set(named[:known]) <= {None} and len(set(named[known:])) <= 1, (transaction_id, events)
+            assert None not in named[known:], (transaction_id, events)
 
 
 TransactionMachine.TestCase.settings = settings(

@@ -89,6 +89,15 @@ def forget(station: Station, transaction_id: str) -> Station:
     return replace(station, metering=Metering(station.metering.aligned_from, kept))
 
 
+def transaction_begin(station: Station, evse_id: int, now: datetime) -> tuple[dict[str, Any], ...]:
+    """The TxStartedMeasurands (Transaction.Begin, J02.FR.01): in the Started event, or in the first event after
+    the EVSE became known when the transaction started before it was (TC_J_08)."""
+    if not enabled(station, SAMPLED):
+        return ()
+    value = meter_value(station, evse_id, SAMPLED, "TxStartedMeasurands", "Transaction.Begin", now)
+    return () if value is None else (value,)
+
+
 def for_event(
     station: Station, tx: Transaction, event_type: str, trigger: str, now: datetime
 ) -> tuple[Station, list[dict[str, Any]]]:
@@ -99,8 +108,7 @@ def for_event(
     values: list[dict[str, Any] | None] = []
     if event_type == "Started":
         station = put_sampling(station, TxSampling(tx.transaction_id, now, now, now))
-        if sampled:
-            values = [meter_value(station, tx.evse_id, SAMPLED, "TxStartedMeasurands", "Transaction.Begin", now)]
+        values = [*transaction_begin(station, tx.evse_id, now)]
     elif event_type == "Ended":
         entry = sampling(station, tx.transaction_id)
         values = list(entry.kept) if entry is not None else []

@@ -132,8 +132,8 @@ def conditions(station: Station) -> Conditions:
     """The composite schedule's inputs besides the profiles, read from the station."""
     offset = station.registration.clock_offset
     transactions = {
-        tx.evse_id: replace(tx, started_at=tx.started_at + offset) for tx in station.running_transactions
-    }  # on the CSMS clock, like the profiles
+        tx.evse_id: replace(tx, started_at=tx.started_at + offset) for tx in station.running_transactions if tx.evse_id
+    }  # on the CSMS clock, like the profiles; a transaction whose EVSE is not known yet draws nothing
     ignored = get_value(station.device_model, IGNORED_OFFLINE) or ""
     return Conditions(
         MappingProxyType(
@@ -159,7 +159,7 @@ def capabilities(station: Station) -> Capabilities:
         max_stack_level=get_int(model, "SmartChargingCtrlr", "ProfileStackLevel", default=10),
         periods_per_schedule=get_int(model, "SmartChargingCtrlr", "PeriodsPerSchedule", default=24),
         max_entries=max_entries,
-        transactions=MappingProxyType({tx.evse_id: tx for tx in station.running_transactions}),
+        transactions=MappingProxyType({tx.evse_id: tx for tx in station.running_transactions if tx.evse_id}),
     )
 
 

@@ -203,7 +203,8 @@ class Connector:
 
 @dataclass(frozen=True, slots=True)
 class Transaction:
-    """A transaction running on one EVSE (block E); the transactions module owns its lifecycle."""
+    """A transaction running on one EVSE (block E), or not on any yet (evse_id 0: authorized at a station-level
+    reader, it moves to the EVSE where the EV plugs in); the transactions module owns its lifecycle."""
 
     transaction_id: str
     evse_id: int
@@ -236,6 +237,9 @@ class Transaction:
     energy_limit_wh: float | None = None
     """MaxEnergyOnInvalidId: the meter value at which energy stops after the CSMS said Invalid."""
     start_energy_wh: float | None = None
+    begin_values_due: bool = False
+    """Started went out before the EVSE was known: the Transaction.Begin meter values go in the first event after
+    the EV plugs in (J02, TC_J_08)."""
 
 
 @dataclass(frozen=True, slots=True)

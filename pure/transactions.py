@@ -64,6 +64,10 @@ RECORD_NAMESPACE = "transactions/"
 
 PLUGGED_PHASES = frozenset({"plugged", "plugged_faulted"})
 
+STATION = 0
+"""The evse_id of a session authorized at a station-level reader of a station with several EVSEs before its EVSE
+is known: it moves to the EVSE where the EV plugs in (E01.FR.17, J02, TC_J_08). One such session at a time."""
+
 
 @dataclass(frozen=True, slots=True)
 class Cause:
@@ -253,8 +257,9 @@ def _emit(
         "triggerReason": trigger,
         "seqNo": tx.seq_no,
         "transactionInfo": info,
-        "evse": {"id": tx.evse_id, "connectorId": tx.connector_id},
     }
+    if tx.evse_id != STATION:
+        payload["evse"] = {"id": tx.evse_id, "connectorId": tx.connector_id}
     with_token = tx.id_token is not None and tx.authorization == "accepted" and not tx.token_reported
     if with_token:
         payload["idToken"] = tx.id_token
@@ -264,12 +269,22 @@ def _emit(
         payload["offline"] = True
     if meter is None:
         station, meter = meter_readings.for_event(station, tx, event_type, trigger, now)
+    begin_values_due = tx.begin_values_due or (event_type == "Started" and tx.evse_id == STATION)
+    if begin_values_due and tx.evse_id != STATION:
+        meter = [*meter_readings.transaction_begin(station, tx.evse_id, now), *meter]
+        begin_values_due = False
     if meter:
         payload["meterValue"] = meter
     session, entries, problems = rpc.enqueue_persistent(station.rpc, "TransactionEvent", payload)
     if problems:
         return station, tx, reported + problems
-    tx = replace(tx, seq_no=tx.seq_no + 1, charging_state=state, token_reported=tx.token_reported or with_token)
+    tx = replace(
+        tx,
+        seq_no=tx.seq_no + 1,
+        charging_state=state,
+        token_reported=tx.token_reported or with_token,
+        begin_values_due=begin_values_due,
+    )
     record = None if event_type == "Ended" else _record(tx)
     effects: Effects = (
         *reported,
@@ -322,6 +337,8 @@ def _react(
     effects: Effects = ()
     if tx is not None and tx.phase == "started":
         left = (before - after) & points(station, "TxStopPoint")
+        if evse_id == STATION:  # no EVSE of its own: leaving Authorized is the only way it can end
+            left = before - after
         if left:
             reason = tx.stop_reason or cause.stopped_reason or _LEFT_REASON[sorted(left)[0]]
             return _end(station, tx, cause.trigger, reason, now)
@@ -399,6 +416,8 @@ def after_connector_changed(
         hw = replace(hw, power_path_closed=False)
     station = _put_hardware(station, hw)
     tx = find(station, evse_id)
+    if tx is None and now_connected:
+        station, tx = _bind(station, evse_id)
     if tx is not None:  # from now on the cable decides the status (Part 6 EVDisconnected: Available)
         station = _hold_connector(station, tx, False)
     if now_connected:
@@ -413,6 +432,22 @@ def after_connector_changed(
             unlock = (UnlockConnector(evse_id, tx.connector_id),)
     station, unplugged = _react(station, evse_id, before, UNPLUG, now)
     return station, unlock + unplugged
+
+
+def _bind(station: Station, evse_id: int) -> tuple[Station, Transaction | None]:
+    """The EV plugged in at a free EVSE while a station-level session waits for one: the session (started or
+    not) moves to this EVSE, which its next TransactionEvent names (E01.FR.17)."""
+    waiting = find(station, STATION)
+    if waiting is None or waiting.authorization not in ("authorizing", "accepted"):
+        return station, None
+    energy = hardware(station, evse_id).energy_wh
+    moved = replace(
+        waiting,
+        evse_id=evse_id,
+        connector_id=_plugged_connector(station, evse_id, waiting.connector_id),
+        start_energy_wh=energy if waiting.start_energy_wh is None else waiting.start_energy_wh,
+    )
+    return _put(_drop(station, waiting), moved), moved
 
 
 def on_charging_state(station: Station, evse_id: int, state: str, now: datetime) -> tuple[Station, Effects]:
@@ -495,6 +530,14 @@ def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
     return next(iter(waiting or free or running), None)
 
 
+def _unknown_until_plugged(station: Station, chosen: int) -> bool:
+    """A token at a station-level reader when no EV waits: which of several free EVSEs the driver will use is
+    unknown until the EV plugs in, so the session waits at STATION (TC_J_08) rather than on a guess."""
+    several = len(station.identity.evse_connectors) > 1
+    free = find(station, chosen) is None and not ev_connected(station, chosen)
+    return several and free and find(station, STATION) is None
+
+
 def _authorization(station: Station, evse_id: int) -> str:
     tx = find(station, evse_id)
     return "none" if tx is None else tx.authorization
@@ -512,6 +555,8 @@ def present_token(
         if same and evse_id in (None, running.evse_id):
             return _withdraw(station, running, LOCAL_STOP, now)
     target = _chosen_evse(station, evse_id)
+    if evse_id is None and target is not None and _unknown_until_plugged(station, target):
+        target = STATION
     if target is None:
         return station, (Notify(AuthorizationDecided(evse_id, id_token, "NoEvseFree")),)
     tx = find(station, target)
@@ -536,12 +581,24 @@ def present_token(
 def on_token_answer(station: Station, question: TokenQuestion, answer: Any, now: datetime) -> tuple[Station, Effects]:
     """The application's verdict on a presented token decides it; without one the station decides as usual."""
     verdict = authorization.application_verdict(answer)
-    if verdict is not None:
-        return _start_verdict(station, question.evse_id, question.id_token, verdict, now)
-    tx = find(station, question.evse_id)
-    if tx is None or tx.authorization != "authorizing" or not authorization.same_token(tx.id_token, question.id_token):
+    tx = _authorizing(station, question.id_token)
+    if verdict is not None:  # the session may have moved from STATION to an EVSE meanwhile
+        return _start_verdict(station, question.evse_id if tx is None else tx.evse_id, question.id_token, verdict, now)
+    if tx is None:
         return station, ()  # the session ended while the application was asked
     return _ask_or_decide(station, tx, now)
+
+
+def _authorizing(station: Station, id_token: dict[str, Any]) -> Transaction | None:
+    """The session waiting for a verdict on this token, wherever it is now."""
+    return next(
+        (
+            tx
+            for tx in station.transactions
+            if tx.authorization == "authorizing" and authorization.same_token(tx.id_token, id_token)
+        ),
+        None,
+    )
 
 
 def _ask_or_decide(station: Station, tx: Transaction, now: datetime) -> tuple[Station, Effects]:
@@ -625,12 +682,11 @@ def _stop_verdict(
 def _route_verdict(
     station: Station, id_token: dict[str, Any], info: dict[str, Any], now: datetime
 ) -> tuple[Station, Effects]:
-    for tx in station.transactions:
-        if tx.authorization == "authorizing" and authorization.same_token(tx.id_token, id_token):
-            return _start_verdict(station, tx.evse_id, id_token, info, now)
-        if authorization.same_token(tx.stop_token, id_token):
-            return _stop_verdict(station, tx, id_token, info, now)
-    return station, ()
+    authorizing = _authorizing(station, id_token)
+    if authorizing is not None:
+        return _start_verdict(station, authorizing.evse_id, id_token, info, now)
+    stopping = next((tx for tx in station.transactions if authorization.same_token(tx.stop_token, id_token)), None)
+    return (station, ()) if stopping is None else _stop_verdict(station, stopping, id_token, info, now)
 
 
 def on_authorize_answered(

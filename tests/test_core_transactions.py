@@ -9,6 +9,7 @@ import pytest
 from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies, warnings
 
 from chargecore.pure.effects import (
+    Ask,
     AuthorizationDecided,
     Effects,
     Notify,
@@ -124,6 +125,104 @@ def test_authorized_start_point_starts_without_cable_and_times_out() -> None:
     assert summary(ended) == ("Ended", "EVConnectTimeout", 1)
     assert ended["transactionInfo"]["stoppedReason"] == "Timeout"
     assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Available"
+
+
+# --- a station-level reader on a station with several EVSEs (E01.FR.17, TC_J_08) ------------------------------
+
+TWO_EVSES = (1, 1)
+BEGIN_MEASURANDS = {"SampledDataCtrlr": {"TxStartedMeasurands": "Energy.Active.Import.Register,Power.Active.Import"}}
+
+
+def station_reader(start_point: str, **more: dict[str, Any]) -> Sim:
+    """Two EVSEs with meters; TOKEN1 presented at the station's reader (no EVSE) and accepted by the CSMS."""
+    sim = booted(TWO_EVSES, config={"TxCtrlr": {"TxStartPoint": start_point, "EVConnectionTimeOut": 30}, **more})
+    sim.meter(1000, 0, evse_id=1)
+    sim.meter(5000, 7000, evse_id=2)
+    sim.present_token(evse_id=None)
+    sim.reply({"idTokenInfo": {"status": "Accepted"}})
+    sim.answer_all()
+    return sim
+
+
+@pytest.mark.requirements("E01.FR.17", "J02.FR.01", "J02.FR.10")
+def test_a_station_level_token_starts_before_the_evse_is_known_and_the_plug_names_it() -> None:
+    sim = station_reader("Authorized", **BEGIN_MEASURANDS)
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "Authorized", 0) and started["idToken"] == TOKEN
+    assert "evse" not in started and "meterValue" not in started, "the EVSE, and so its meter, is not known yet"
+    assert sim.station.transactions[0].evse_id == 0
+    effects = sim.plug(evse_id=2)
+    assert of_type(effects, StartEnergyTransfer) == [StartEnergyTransfer(2)], "energy where the EV plugged in"
+    sim.answer_all()
+    updated = sent(sim)[-1]
+    assert summary(updated) == ("Updated", "CablePluggedIn", 1)
+    assert updated["evse"] == {"id": 2, "connectorId": 1}
+    [begin] = updated["meterValue"]
+    assert {(v["context"], v["measurand"], v["value"]) for v in begin["sampledValue"]} == {
+        ("Transaction.Begin", "Energy.Active.Import.Register", 5000),
+        ("Transaction.Begin", "Power.Active.Import", 7000),
+    }
+    sim.power_path(evse_id=2)
+    sim.answer_all()
+    charging_changed = sent(sim)[-1]
+    assert summary(charging_changed) == ("Updated", "ChargingStateChanged", 2) and "meterValue" not in charging_changed
+    assert charging_changed["evse"]["id"] == 2, "the EVSE stays named"
+
+
+def test_a_station_level_authorization_goes_to_the_evse_the_ev_plugs_into() -> None:
+    sim = station_reader("EVConnected")
+    assert sent(sim) == [], "no transaction before the cable"
+    sim.plug(evse_id=2)
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "CablePluggedIn", 0)
+    assert started["evse"]["id"] == 2 and started["idToken"] == TOKEN
+    assert started["meterValue"][0]["sampledValue"][0]["value"] == 5000
+
+
+def test_a_station_level_transaction_nobody_plugs_into_ends_at_ev_connection_timeout() -> None:
+    """Even when Authorized is no stop point: without an EVSE nothing else could ever end it."""
+    sim = station_reader("Authorized")
+    sim.change_variable("TxCtrlr", "TxStopPoint", "EVConnected")
+    sim.tick_deadline()
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "EVConnectTimeout", 1) and "evse" not in ended
+    assert ended["transactionInfo"]["stoppedReason"] == "Timeout"
+    assert sim.station.transactions == ()
+
+
+def test_a_station_level_token_goes_to_an_ev_waiting_for_authorization() -> None:
+    sim = booted(TWO_EVSES, config={"TxCtrlr": {"TxStartPoint": "Authorized"}})
+    sim.plug(evse_id=2)
+    sim.answer_all()
+    sim.present_token(evse_id=None)
+    sim.reply({"idTokenInfo": {"status": "Accepted"}})
+    sim.answer_all()
+    [started] = sent(sim)
+    assert started["evse"]["id"] == 2
+
+
+def test_a_station_level_token_on_a_one_evse_station_is_for_that_evse() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "Authorized"}})
+    sim.present_token(evse_id=None)
+    sim.reply({"idTokenInfo": {"status": "Accepted"}})
+    sim.answer_all()
+    assert sent(sim)[0]["evse"] == {"id": 1, "connectorId": 1}
+
+
+def test_the_verdict_of_the_application_follows_a_session_that_moved_to_an_evse() -> None:
+    sim = booted(TWO_EVSES, config={"TxCtrlr": {"TxStartPoint": "EVConnected"}}, validates_tokens=True)
+    asked = sim.present_token(evse_id=None)
+    [question] = of_type(asked, Ask)
+    sim.plug(evse_id=2)
+    sim.answer_all()
+    sim.answer(question.question_id, {"status": "Accepted"})
+    sim.answer_all()
+    started, authorized = sent(sim)
+    assert summary(started) == ("Started", "CablePluggedIn", 0) and started["evse"]["id"] == 2
+    assert summary(authorized) == ("Updated", "Authorized", 1) and authorized["idToken"] == TOKEN
+    assert authorized["evse"]["id"] == 2
 
 
 SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingMethod": "OCMF", "publicKey": "a2V5"}

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, settle
-from sessions import energy_transfer_started, go_offline, plug, queued, shape, transaction_event, transaction_id
+from sessions import (
+    authorize_locally,
+    energy_transfer_started,
+    go_offline,
+    plug,
+    queued,
+    shape,
+    transaction_event,
+    transaction_id,
+)
 
 from chargecore.pure.state import MeasuredValue
 
@@ -155,6 +164,33 @@ def test_TC_J_07_CS_sampled_started_evse_known(csms: CsmsDouble, station_factory
     assert shape(started)[:2] == ("Started", "CablePluggedIn")
     [value] = started.payload["meterValue"]
     assert contexts([value]) == ["Transaction.Begin"] and measurands(value) == {ENERGY, POWER}
+
+
+@pytest.mark.requirements("J02.FR.01", "J02.FR.10", "E01.FR.17", "E03.FR.11")
+def test_TC_J_08_CS_sampled_started_evse_not_known(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """Two EVSEs and a station-level reader (NOT AQ-8): the token starts the transaction before the EVSE is
+    known; the EV plugging in at EVSE 2 names it, and that Updated event carries the Transaction.Begin values."""
+    config = {
+        **QUIET,
+        "TxCtrlr": {"TxStartPoint": "Authorized"},
+        "SampledDataCtrlr": {**QUIET["SampledDataCtrlr"], "TxStartedMeasurands": f"{ENERGY},{POWER}"},
+    }
+    booted = boot(station_factory(config=config, evse_connectors=(1, 1)), csms)
+    settle(booted.station, csms)
+    booted.station.meter(1, 1000.0, 0.0)
+    booted.station.meter(2, 2000.0, 7000.0)
+    authorize_locally(booted, csms)  # Reusable State Authorized, at the station's reader
+    started = transaction_event(csms)
+    assert shape(started)[:2] == ("Started", "Authorized") and "evse" not in started.payload
+    booted.station.connector(2, 1, "plug")  # EVConnectedPreSession, at the EVSE the driver chose
+    status = csms.expect_call("StatusNotification")
+    assert (status.payload["evseId"], status.payload["connectorStatus"]) == (2, "Occupied")
+    updated = transaction_event(csms)
+    assert shape(updated) == ("Updated", "CablePluggedIn", "EVConnected")
+    assert updated.payload["evse"] == {"id": 2, "connectorId": 1}
+    [value] = updated.payload["meterValue"]
+    assert contexts([value]) == ["Transaction.Begin"] and measurands(value) == {ENERGY, POWER}
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")  # EnergyTransferStarted
 
 
 @pytest.mark.requirements("J02.FR.02", "J02.FR.10", "J02.FR.11", "J02.FR.14")
