@@ -159,6 +159,7 @@ _RESPONSES: Mapping[str, Callable[[datetime], dict[str, Any]]] = {
     "MeterValues": lambda now: {},
     "Authorize": lambda now: {"idTokenInfo": {"status": "Accepted"}},
     "TransactionEvent": lambda now: {},
+    "SecurityEventNotification": lambda now: {},
 }
 
 

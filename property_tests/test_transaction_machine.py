@@ -102,7 +102,7 @@ class TransactionMachine(RuleBasedStateMachine):
                 self.store.pop(key, None)
                 continue
             self.store[key] = value
-            if key.startswith(LANE_NAMESPACE):
+            if key.startswith(LANE_NAMESPACE) and value["action"] == "TransactionEvent":
                 payload = value["payload"]
                 transaction_id, seq_no = payload["transactionInfo"]["transactionId"], payload["seqNo"]
                 assert (transaction_id, seq_no) not in self.seen, f"{transaction_id}/{seq_no} queued twice"
@@ -142,6 +142,7 @@ class TransactionMachine(RuleBasedStateMachine):
             "Heartbeat": {"currentTime": "2024-01-01T00:00:00Z"},
             "Authorize": {"idTokenInfo": {"status": outcome}},
             "TransactionEvent": {"idTokenInfo": {"status": outcome}} if "idToken" in payload else {},
+            "SecurityEventNotification": {},
         }
         self._feed(FrameReceived(self.now, json.dumps([3, message_id, answers.get(action, {})])))
         if action == "TransactionEvent":

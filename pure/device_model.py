@@ -133,12 +133,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _load_spec(name: str) -> Any:
+def load_spec(name: str) -> Any:
+    """A JSON document of the `specs/` package data."""
     return json.loads(resources.files("chargecore.specs").joinpath(name).read_text(encoding="utf-8"))
 
 
-CATALOGUE: Mapping[str, Any] = _freeze(_load_spec("device_model.json"))
-_CATALOGUE_SCHEMA = jsonschema_rs.validator_for(_load_spec("device_model.schema.json"))
+CATALOGUE: Mapping[str, Any] = _freeze(load_spec("device_model.json"))
+_CATALOGUE_SCHEMA = jsonschema_rs.validator_for(load_spec("device_model.schema.json"))
 
 
 # --- validation, one rule per dataType --------------------------------------------------------------------

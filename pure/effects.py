@@ -212,6 +212,17 @@ class MasterPassAccepted:
     evse_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class SecurityEventLogged:
+    """A security event for the security log, which the application keeps (A04; Part 2 Appendix 1: every event
+    implemented is logged, the critical ones also go to the CSMS)."""
+
+    event_type: str
+    timestamp: str
+    tech_info: str | None
+    critical: bool
+
+
 Event = (
     RegistrationChanged
     | ConnectorStatusChanged
@@ -226,6 +237,7 @@ Event = (
     | RemoteStartAccepted
     | TransactionEventAnswered
     | MasterPassAccepted
+    | SecurityEventLogged
 )
 
 

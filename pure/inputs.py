@@ -213,6 +213,16 @@ class ParkingBayChanged:
     occupied: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SecurityEventRaised:
+    """A security event the application or the shell saw (A04, Part 2 Appendix 1): a tamper switch, a login to
+    the maintenance interface, a CSMS certificate or TLS version the link refused..."""
+
+    now: datetime
+    event_type: str
+    tech_info: str | None = None
+
+
 Input = (
     PowerUp
     | Connected
@@ -235,4 +245,5 @@ Input = (
     | PowerPathChanged
     | MeterReading
     | ParkingBayChanged
+    | SecurityEventRaised
 )

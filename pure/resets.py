@@ -37,7 +37,8 @@ def _holds(station: Station, reset: PendingReset) -> bool:
     station, TransactionEvents the CSMS has not received while it can still receive them."""
     if any(reset.evse_id in (None, tx.evse_id) for tx in station.running_transactions):
         return True
-    return reset.evse_id is None and bool(station.rpc.lane) and connection.is_up(station)
+    unsent = transactions.messages_in_queue(station, None)
+    return reset.evse_id is None and unsent and connection.is_up(station)
 
 
 def _perform(reset: PendingReset, boot_reason: str) -> Effects:

@@ -23,6 +23,7 @@ from chargecore.pure import (
     data_transfer,
     external_limits,
     iso15118_charging,
+    lane,
     local_list,
     meter_values,
     monitor_events,
@@ -33,6 +34,7 @@ from chargecore.pure import (
     reports,
     resets,
     rpc,
+    security_events,
     smart_charging,
     token_store,
     transactions,
@@ -59,6 +61,7 @@ from chargecore.pure.inputs import (
     ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
+    SecurityEventRaised,
     SendDataTransfer,
     Shutdown,
     Tick,
@@ -140,6 +143,7 @@ TIMERS: tuple[Timer, ...] = (
     provisioning.on_tick,
     availability.on_tick,
     monitor_events.on_tick,
+    lane.on_tick,
     transactions.on_tick,
     meter_values.on_tick,
 )
@@ -152,7 +156,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lambda station: station.registration.heartbeat_at,
     smart_charging.deadline,
     monitor_events.deadline,
-    lambda station: rpc.lane_deadline(station.rpc),
+    lane.deadline,
     transactions.deadline,
     meter_values.deadline,
 )
@@ -202,7 +206,9 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
     started, effects = connection.power_up(replace(station, rpc=session))
     started, ended = transactions.on_power_up(started, event.now)
-    return started, (Persist(((EPOCH_KEY, station.epoch),)), *availability.announce(started), *effects, *ended)
+    started, logged = security_events.on_power_up(started, event.now)
+    persisted = Persist(((EPOCH_KEY, station.epoch),))
+    return started, (persisted, *availability.announce(started), *effects, *ended, *logged)
 
 
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
@@ -338,6 +344,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVChargingNeeds: iso15118_charging.on_charging_needs,
         EVChargingSchedule: iso15118_charging.on_charging_schedule,
         VariableReported: variables.report_variable,
+        SecurityEventRaised: security_events.on_raised,
     }
 )
 
@@ -424,9 +431,8 @@ Failed = Callable[[Station, OutboundCall, datetime], tuple[Station, Effects]]
 ANSWERED: Mapping[str, Answered] = MappingProxyType(
     {
         "BootNotification": _boot_answered,
-        "Heartbeat": lambda station, call, payload, now: (
-            availability.on_heartbeat_response(station, payload, now),
-            (),
+        "Heartbeat": lambda station, call, payload, now: security_events.on_clock_set(
+            availability.on_heartbeat_response(station, payload, now), station.registration.clock_offset, now
         ),
         "DataTransfer": lambda station, call, payload, now: (
             station,
@@ -436,6 +442,7 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         "NotifyEVChargingSchedule": iso15118_charging.schedule_answered,
         "Authorize": transactions.on_authorize_answered,
         "TransactionEvent": transactions.on_event_answered,
+        "SecurityEventNotification": security_events.on_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -450,6 +457,7 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         ),
         "Authorize": transactions.on_authorize_failed,
         "TransactionEvent": transactions.on_event_failed,
+        "SecurityEventNotification": security_events.on_failed,
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

@@ -22,7 +22,7 @@ from returns.result import Failure
 from chargecore.pure import (
     authorization,
     availability,
-    connection,
+    lane,
     meter_readings,
     provisioning,
     rpc,
@@ -714,13 +714,11 @@ def on_authorize_failed(station: Station, call: OutboundCall, now: datetime) -> 
 def on_event_answered(
     station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
 ) -> tuple[Station, Effects]:
-    """The CSMS has it: drop it from the lane and from disk; an idTokenInfo updates the cache (C10.FR.05) and a
-    non-Accepted one deauthorizes (E05, StopTxOnInvalidId / MaxEnergyOnInvalidId)."""
+    """The CSMS has it (lane.answered); an idTokenInfo updates the cache (C10.FR.05) and a non-Accepted one
+    deauthorizes (E05, StopTxOnInvalidId / MaxEnergyOnInvalidId)."""
     transaction_id, seq_no = call.payload["transactionInfo"]["transactionId"], call.payload["seqNo"]
-    effects: Effects = (Notify(TransactionEventAnswered(transaction_id, seq_no, payload)),)
-    if call.lane_key is not None:
-        station = replace(station, rpc=rpc.acknowledge(station.rpc, call.lane_key))
-        effects = (Persist(((call.lane_key, None),)), *effects)
+    station, acknowledged = lane.answered(station, call)
+    effects: Effects = (*acknowledged, Notify(TransactionEventAnswered(transaction_id, seq_no, payload)))
     info, id_token = payload.get("idTokenInfo"), call.payload.get("idToken")
     if info is None or id_token is None:
         return station, effects
@@ -746,31 +744,19 @@ def _invalid(station: Station, tx: Transaction, now: datetime) -> tuple[Station,
 
 
 def on_event_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
-    """E13: a timeout, CALLERROR or invalid answer counts an attempt; a lost connection does not (E11: the
-    message goes again after the reconnect). After MessageAttempts attempts the message is given up."""
-    if call.lane_key is None or not connection.is_up(station):
-        return station, ()
-    model = station.device_model
-    attempts = get_int(model, "OCPPCommCtrlr", "MessageAttempts", instance="TransactionEvent", default=3)
-    interval = get_int(model, "OCPPCommCtrlr", "MessageAttemptInterval", instance="TransactionEvent", default=60)
-    session, dropped = rpc.retry_later(station.rpc, call.lane_key, now, max(1, attempts), timedelta(seconds=interval))
-    station = replace(station, rpc=session)
-    if not dropped:
+    """E13 (lane.failed); the application hears of a TransactionEvent given up."""
+    station, given_up = lane.failed(station, call, now)
+    if not given_up:
         return station, ()
     transaction_id, seq_no = call.payload["transactionInfo"]["transactionId"], call.payload["seqNo"]
-    return station, (
-        Persist(((call.lane_key, None),)),
-        Log("warning", f"TransactionEvent {transaction_id}/{seq_no} given up after {attempts} attempts"),
-        Notify(TransactionEventAnswered(transaction_id, seq_no, None)),
-    )
+    return station, (*given_up, Notify(TransactionEventAnswered(transaction_id, seq_no, None)))
 
 
 # --- timers, restart ------------------------------------------------------------------------------------
 
 
 def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
-    """The lane's retry wait, and EVConnectionTimeOut (E03.FR.05: the session ends, a started one with Timeout)."""
-    station = replace(station, rpc=rpc.release_lane(station.rpc, now))
+    """EVConnectionTimeOut (E03.FR.05: the session ends, a started one with Timeout)."""
     effects: Effects = ()
     for tx in station.transactions:
         if tx.plug_deadline is None or now < tx.plug_deadline:

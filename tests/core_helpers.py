@@ -44,6 +44,7 @@ from chargecore.pure.inputs import (
 )
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
+from chargecore.pure.timestamps import ocpp_time
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 """The shell's clock at the start of every core test."""
@@ -126,6 +127,7 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "MeterValues": {},
         "Authorize": {"idTokenInfo": {"status": status}},
         "TransactionEvent": {},
+        "SecurityEventNotification": {},
     }
     return answers[action]
 
@@ -220,9 +222,14 @@ class Sim:
         return SentCall(in_flight.message_id, in_flight.call.action, in_flight.call.payload)
 
     def reply(self, payload: dict[str, Any] | None = None, at_s: float | None = None) -> Effects:
-        """Answer the outstanding CALL with `payload`, or with what a well-behaved CSMS answers."""
+        """Answer the outstanding CALL with `payload`, or with what a well-behaved CSMS answers: its Heartbeat
+        answer gives the time the station already keeps (no clock jump, so no SettingSystemTime)."""
         call = self.outstanding()
-        return self.receive([3, call.message_id, payload if payload is not None else csms_answer(call.action)], at_s)
+        if payload is None:
+            payload = csms_answer(call.action)
+            if call.action == "Heartbeat":
+                payload = {"currentTime": ocpp_time(self.station, self.when(at_s))}
+        return self.receive([3, call.message_id, payload], at_s)
 
     def reply_error(self, code: str = "InternalError") -> Effects:
         return self.receive([4, self.outstanding().message_id, code, "CSMS failed", {}])

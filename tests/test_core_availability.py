@@ -112,6 +112,10 @@ def test_the_heartbeat_answer_sets_the_clock() -> None:
     sim = booted(interval=100)
     sim.tick(102)
     sim.reply({"currentTime": "2031-06-01T08:00:00Z"}, at_s=103)
+    jumped = sim.outstanding()  # more than ClockCtrlr.TimeAdjustmentReportingThreshold (20 s)
+    assert (jumped.action, jumped.payload["type"]) == ("SecurityEventNotification", "SettingSystemTime")
+    assert jumped.payload["timestamp"] == "2031-06-01T08:00:00.000Z", "on the clock just set"
+    sim.reply()
     sim.now = at(113)
     (status,) = calls(sim.plug())
     assert status.payload["timestamp"] == "2031-06-01T08:00:10.000Z"

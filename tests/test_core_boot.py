@@ -47,7 +47,9 @@ def test_accepted_sets_heartbeat_interval_persists_it_and_reports_every_connecto
     assert persisted(effects)[HEARTBEAT_KEY] == "123"
     assert sim.station.registration.heartbeat_at == at(2 + 123)
 
-    statuses = calls(effects) + calls(sim.answer_all())
+    sent = calls(effects) + calls(sim.answer_all())
+    startup, *statuses = sent  # A04: the security event queued at power-up is the oldest message
+    assert (startup.action, startup.payload["type"]) == ("SecurityEventNotification", "StartupOfTheDevice")
     assert [s.action for s in statuses] == ["StatusNotification"] * 3
     assert [(s.payload["evseId"], s.payload["connectorId"]) for s in statuses] == [(1, 1), (1, 2), (2, 1)]
     assert {s.payload["connectorStatus"] for s in statuses} == {"Available"}
@@ -57,7 +59,8 @@ def test_the_clock_offset_from_current_time_stamps_status_notifications() -> Non
     """The station adopts the CSMS's currentTime: the StatusNotifications sent with the answer carry that time,
     and one 10 s later carries it plus 10 s, not the shell's clock."""
     sim = started()
-    (status,) = calls(answer_boot(sim))
+    answer_boot(sim)
+    (status,) = calls(sim.reply())  # after the StartupOfTheDevice security event
     assert status.payload["timestamp"] == CSMS_TIME
     sim.answer_all()
     sim.now = at(12)
@@ -93,9 +96,9 @@ def test_pending_sends_nothing_but_boot_notification_and_holds_the_rest() -> Non
 
     assert [call.action for call in calls(sim.tick(43))] == ["BootNotification"]
     held = calls(answer_boot(sim, "Accepted", interval=300, at_s=44)) + calls(sim.answer_all())
-    assert [call.action for call in held] == ["DataTransfer", "StatusNotification"]
-    assert held[0].payload["messageId"] == "held"
-    assert held[1].payload["connectorStatus"] == "Occupied"
+    assert [call.action for call in held] == ["SecurityEventNotification", "DataTransfer", "StatusNotification"]
+    assert held[1].payload["messageId"] == "held"
+    assert held[2].payload["connectorStatus"] == "Occupied"
 
 
 def test_pending_still_answers_csms_requests() -> None:

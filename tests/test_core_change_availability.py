@@ -10,7 +10,7 @@ from core_helpers import T0, Sim, at, booted, calls, make_station, of_type, pers
 
 from chargecore.pure.availability import connector_status, is_operative, refresh
 from chargecore.pure.device_model import VariableKey, get_value
-from chargecore.pure.effects import ConnectorStatusChanged, Effects, Notify, OperativeChanged
+from chargecore.pure.effects import ConnectorStatusChanged, Effects, Notify, OperativeChanged, SecurityEventLogged
 from chargecore.pure.state import Availability, Connector, Transaction
 
 EVSE_1 = {"id": 1}
@@ -42,7 +42,8 @@ def statuses(sim: Sim, effects: Effects) -> list[tuple[int, int, str]]:
 
 
 def told(effects: Effects) -> list[object]:
-    return [effect.event for effect in of_type(effects, Notify)]
+    """What the application heard, besides the security log."""
+    return [effect.event for effect in of_type(effects, Notify) if not isinstance(effect.event, SecurityEventLogged)]
 
 
 def availability_state(sim: Sim, component: str, evse_id: int | None = None, connector_id: int | None = None) -> str:

@@ -651,7 +651,8 @@ def test_a_transaction_interrupted_by_a_remote_reset_ends_with_immediate_reset()
     restarted = Sim(make_station(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}}, stored=stored(sim)))
     restarted.now = sim.now
     restarted.power_up()
-    [ended] = [m.payload for m in restarted.station.rpc.lane]
+    [ended, startup] = [m.payload for m in restarted.station.rpc.lane]
+    assert startup["type"] == "StartupOfTheDevice", "the restart came before the reset was performed"
     assert (ended["eventType"], ended["triggerReason"]) == ("Ended", "ResetCommand")
     assert ended["transactionInfo"]["stoppedReason"] == "ImmediateReset"
 

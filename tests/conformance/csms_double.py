@@ -2,8 +2,8 @@
 
 Conformance tests drive the real station through the shell, so the only thing faked is the other end of the
 wire. The double records every handshake and frame, answers the CALLs a test does not care about by itself
-(Heartbeat, StatusNotification), and lets the test wait for, answer and send everything else. Every wait
-has a timeout and fails the test with `CsmsTimeout` instead of hanging.
+(Heartbeat, StatusNotification, SecurityEventNotification, as the OCTT does), and lets the test wait for, answer
+and send everything else. Every wait has a timeout and fails the test with `CsmsTimeout` instead of hanging.
 
 Deliberately independent of `chargecore.pure` (own JSON framing, no shared helpers), so the tests do not
 agree with the station's bugs.
@@ -131,6 +131,7 @@ class CsmsDouble:
         self._auto: dict[str, Responder] = {
             "Heartbeat": lambda _: {"currentTime": ocpp_now()},
             "StatusNotification": lambda _: {},
+            "SecurityEventNotification": lambda _: {},
         }
         self._accepting = True
         self._record = _Record()
