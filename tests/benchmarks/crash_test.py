@@ -98,7 +98,8 @@ def _held(data_dir: Path) -> set[EventKey]:
         values = store.load()
     finally:
         store.close()
-    return {_event_key(v["payload"]) for k, v in values.items() if k.startswith(LANE_NAMESPACE)}
+    lane = [v for k, v in values.items() if k.startswith(LANE_NAMESPACE)]
+    return {_event_key(v["payload"]) for v in lane if v["action"] == "TransactionEvent"}
 
 
 def _start_station(*arguments: str) -> subprocess.Popen[bytes]:
