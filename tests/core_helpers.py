@@ -132,6 +132,19 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
     return answers[action]
 
 
+def connection_data(url: str, security_profile: int = 1, **overrides: Any) -> dict[str, Any]:
+    """A NetworkConnectionProfile's connectionData for `url`, as SetNetworkProfile carries it."""
+    return {
+        "ocppVersion": "OCPP20",
+        "ocppTransport": "JSON",
+        "ocppCsmsUrl": url,
+        "messageTimeout": 30,
+        "securityProfile": security_profile,
+        "ocppInterface": "Wired0",
+        **overrides,
+    }
+
+
 @dataclass
 class Sim:
     """A station and the current time; each method feeds one input through `step` and returns its effects.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies
+from core_helpers import Sim, booted, calls, connection_data, make_station, of_type, persisted, replies
 
 from chargecore.pure.device_model import CATALOGUE, VariableKey, build_device_model, get_value
 from chargecore.pure.effects import Ask, Connect, Effects, NetworkProfileQuestion, Notify, RegistrationChanged
@@ -17,18 +17,6 @@ from chargecore.pure.station import initial_station
 CONFIGURED_URL = "ws://csms.example/ocpp"
 """The CSMS URL `make_station` configures."""
 PRIORITY = VariableKey("OCPPCommCtrlr", "NetworkConfigurationPriority")
-
-
-def connection_data(url: str, security_profile: int = 1, **overrides: Any) -> dict[str, Any]:
-    return {
-        "ocppVersion": "OCPP20",
-        "ocppTransport": "JSON",
-        "ocppCsmsUrl": url,
-        "messageTimeout": 30,
-        "securityProfile": security_profile,
-        "ocppInterface": "Wired0",
-        **overrides,
-    }
 
 
 def stored(*profiles: tuple[int, dict[str, Any]], **more: Any) -> dict[str, Any]:

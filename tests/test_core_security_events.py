@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from core_helpers import Sim, answer_boot, at, booted, calls, make_station, of_type, persisted, started
+from core_helpers import Sim, answer_boot, at, booted, calls, connection_data, make_station, of_type, persisted, started
 
 from chargecore.pure.effects import Effects, Notify, SecurityEventLogged
 from chargecore.pure.inputs import SecurityEventRaised
@@ -136,14 +136,7 @@ def test_a_threshold_of_zero_never_reports_the_clock() -> None:
 
 @pytest.mark.requirements("A05.FR.06")
 def test_a_higher_security_profile_is_a_reconfiguration_of_security_parameters() -> None:
-    secure = {
-        "ocppVersion": "OCPP20",
-        "ocppTransport": "JSON",
-        "ocppCsmsUrl": "wss://secure.example/ocpp",
-        "messageTimeout": 30,
-        "securityProfile": 2,
-        "ocppInterface": "Wired0",
-    }
+    secure = connection_data("wss://secure.example/ocpp", 2)
     config = {"OCPPCommCtrlr": {"NetworkConfigurationPriority": "2,1"}}
     profiles = [{"configurationSlot": 2, "connectionData": secure}]
     sim = Sim(make_station(config=config, stored={"network/profiles": profiles}))
