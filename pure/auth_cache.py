@@ -25,7 +25,7 @@ from chargecore.pure.device_model import VariableKey, get_bool, get_value
 from chargecore.pure.effects import Effects, Persist
 from chargecore.pure.frames import Call
 from chargecore.pure.local_list import has_expired
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import parse_ocpp_time
@@ -152,8 +152,7 @@ def hold(station: Station, cache: Cache, size: int | None = None) -> Station:
 def handle_clear_cache(station: Station, call: Call, now: datetime) -> Handled:
     """C11.FR.03: cleared and Accepted; C11.FR.04: Rejected while the cache is disabled (entries kept)."""
     if not is_active(station):
-        info = {"reasonCode": "NotEnabled", "additionalInfo": "the authorization cache is not enabled"}
-        return station, Reply({"status": "Rejected", "statusInfo": info}), ()
+        return station, refusal("Rejected", "NotEnabled", "the authorization cache is not enabled"), ()
     deleted = tuple((persist_key(key), None) for key in station.tokens.cache)
     return hold(station, {}, 0), Reply({"status": "Accepted"}), ((Persist(deleted),) if deleted else ())
 

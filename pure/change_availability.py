@@ -20,7 +20,7 @@ from returns.result import Failure, Result, Success
 from chargecore.pure.availability import STATION, find_connectors
 from chargecore.pure.effects import Persist
 from chargecore.pure.frames import Call
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.state import Station
 
 Component = tuple[int, int]
@@ -64,7 +64,7 @@ def handle_change_availability(station: Station, call: Call, now: datetime) -> H
     that is to become Inoperative, Rejected for an EVSE or connector the station does not have."""
     found = _component(station, call.payload.get("evse"))
     if isinstance(found, Failure):
-        return station, Reply({"status": "Rejected", "statusInfo": {"reasonCode": found.failure()}}), ()
+        return station, refusal("Rejected", found.failure()), ()
     component = found.unwrap()
     inoperative = call.payload["operationalStatus"] == "Inoperative"
     scheduled = inoperative and _held_by_transaction(station, component)

@@ -22,7 +22,7 @@ from returns.result import Success
 from chargecore.pure.device_model import get_bool, get_int
 from chargecore.pure.effects import Persist
 from chargecore.pure.frames import Call, encode_frame
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import parse_ocpp_time
@@ -69,7 +69,7 @@ def has_expired(station: Station, info: Mapping[str, Any], now: datetime) -> boo
 
 
 def _failed(reason: str, detail: str) -> Reply:
-    return Reply({"status": "Failed", "statusInfo": {"reasonCode": reason, "additionalInfo": detail[:512]}})
+    return refusal("Failed", reason, detail)
 
 
 def _refusal(station: Station, call: Call) -> Reply | None:

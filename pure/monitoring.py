@@ -38,7 +38,7 @@ from chargecore.pure.monitors import (
     with_monitor,
     without,
 )
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import ocpp_time
 
@@ -274,7 +274,7 @@ def handle_get_monitoring_report(station: Station, call: Call, now: datetime) ->
 
     queued = monitor_events.queue_split(station, "NotifyMonitoringReport", items, payload_of)
     if isinstance(queued, Failure):
-        return station, Reply({"status": "Rejected", "statusInfo": {"reasonCode": "TooLarge"}}), ()
+        return station, refusal("Rejected", "TooLarge"), ()
     reported, effects = queued.unwrap()
     return reported, Reply({"status": "Accepted"}), effects
 

@@ -23,7 +23,7 @@ from typing import Any
 from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, persistent_changes, set_value
 from chargecore.pure.effects import Effects, NetworkProfileQuestion, Notify, Persist, RegistrationChanged
 from chargecore.pure.frames import Call
-from chargecore.pure.outcome import Defer, Handled, Reply
+from chargecore.pure.outcome import Defer, Handled, Reply, status_info
 from chargecore.pure.state import REGISTRATION_LIFECYCLE, Network, NetworkProfile, Station
 
 PROFILES_KEY = "network/profiles"
@@ -174,7 +174,7 @@ def _register_again(station: Station, effects: Effects) -> tuple[Station, Effect
 def _status(status: str, reason: str | None = None, info: str | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {"status": status}
     if reason is not None:
-        payload["statusInfo"] = {"reasonCode": reason, "additionalInfo": info or ""}
+        payload["statusInfo"] = status_info(reason, info)
     return payload
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from chargecore.pure import availability, provisioning, rpc, transactions
 from chargecore.pure.effects import Effects, UnlockQuestion
 from chargecore.pure.frames import Call
-from chargecore.pure.outcome import Defer, Handled, Reply
+from chargecore.pure.outcome import Defer, Handled, Reply, refusal
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import ocpp_time
 
@@ -112,8 +112,7 @@ def handle_trigger_message(station: Station, call: Call, now: datetime) -> Handl
 
 def handle_request_start(station: Station, call: Call, now: datetime) -> Handled:
     if not provisioning.is_accepted(station):  # no transaction while the boot is Pending (TC_B_02_CS step 12)
-        info = {"reasonCode": "NotAccepted", "additionalInfo": "the CSMS has not accepted the boot yet"}
-        return station, Reply({"status": "Rejected", "statusInfo": info}), ()
+        return station, refusal("Rejected", "NotAccepted", "the CSMS has not accepted the boot yet"), ()
     started, response, effects = transactions.remote_start(station, call.payload, now)
     return started, Reply(response), effects
 

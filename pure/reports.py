@@ -42,7 +42,7 @@ from chargecore.pure.device_model import (
 from chargecore.pure.effects import Effects
 from chargecore.pure.frames import Call
 from chargecore.pure.message_split import oversize, split
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import ocpp_time
 
@@ -274,8 +274,7 @@ def _report(station: Station, request_id: int, selection: Selection, now: dateti
     items = [report_data(model, definition, attributes, value_size) for definition, attributes in selection]
     payloads = _notify_payloads(station, request_id, items, now)
     if isinstance(payloads, str):
-        status_info = {"reasonCode": "TooLargeElement", "additionalInfo": payloads[:512]}
-        return station, Reply({"status": "Rejected", "statusInfo": status_info}), ()
+        return station, refusal("Rejected", "TooLargeElement", payloads), ()
     session = station.rpc
     effects: Effects = ()
     for payload in payloads:
@@ -288,8 +287,7 @@ def handle_get_base_report(station: Station, call: Call, now: datetime) -> Handl
     """B07: NotSupported for a report base the station does not offer (B07.FR.02), else the report."""
     base = call.payload["reportBase"]
     if base not in supported_report_bases(station):
-        status_info = {"reasonCode": "UnsupportedParam", "additionalInfo": f"{base} is not supported"}
-        return station, Reply({"status": "NotSupported", "statusInfo": status_info}), ()
+        return station, refusal("NotSupported", "UnsupportedParam", f"{base} is not supported"), ()
     return _report(station, call.payload["requestId"], REPORT_BASES[base](station.device_model), now)
 
 

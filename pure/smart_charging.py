@@ -28,7 +28,7 @@ from chargecore.pure.device_model import VariableKey, get_bool, get_int, get_val
 from chargecore.pure.effects import ApplyChargingLimit, Effect, Effects, Log, Persist
 from chargecore.pure.frames import Call, CallError
 from chargecore.pure.message_split import split
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.profile_validation import Capabilities, Rejection, rejection
 from chargecore.pure.reports import report_limits
 from chargecore.pure.schemas import validate
@@ -228,7 +228,7 @@ def on_transaction_ended(station: Station, evse_id: int, transaction_id: str, no
 
 
 def _rejected(reason_code: str, info: str) -> Reply:
-    return Reply({"status": "Rejected", "statusInfo": {"reasonCode": reason_code, "additionalInfo": info[:512]}})
+    return refusal("Rejected", reason_code, info)
 
 
 def handle_set_charging_profile(station: Station, call: Call, now: datetime) -> Handled:

@@ -46,7 +46,7 @@ from chargecore.pure.effects import (
     UnlockConnector,
 )
 from chargecore.pure.frames import Call
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, status_info
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import (
     AUTHORIZATION_LIFECYCLE,
@@ -856,7 +856,7 @@ def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tu
     profile = _start_profile(station, request)
     refused = None if profile is None else smart_charging.start_profile_rejection(station, evse_id, profile)
     if refused is not None:
-        info = {"reasonCode": refused.reason_code, "additionalInfo": f"{refused.info} ({refused.requirement})"[:512]}
+        info = status_info(refused.reason_code, f"{refused.info} ({refused.requirement})")
         return station, {"status": "Rejected", "statusInfo": info}, ()
     if tx is None:
         station, tx = _new_session(station, evse_id, now)

@@ -44,13 +44,11 @@ from chargecore.pure.effects import Disconnect, Effects, Log, Notify, Persist, V
 from chargecore.pure.frames import Call, CallError
 from chargecore.pure.inputs import ChangeVariable, VariableReported
 from chargecore.pure.message_split import oversize
-from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.outcome import Handled, Reply, status_info
 from chargecore.pure.state import Station
 
 HEARTBEAT_INTERVAL = VariableKey("OCPPCommCtrlr", "HeartbeatInterval")
 BASIC_AUTH_PASSWORD = VariableKey("SecurityCtrlr", "BasicAuthPassword")
-MAX_ADDITIONAL_INFO = 512
-"""StatusInfoType.additionalInfo is a CiString512."""
 
 Source = Literal["CSMS", "station"]
 Changed = tuple[VariableKey, str]
@@ -117,7 +115,7 @@ def _result(item: Mapping[str, Any], attribute: str, status: str, **extra: Any) 
 
 
 def _status_info(reason: str, info: str) -> dict[str, Any]:
-    return {"attributeStatusInfo": {"reasonCode": reason, "additionalInfo": info[:MAX_ADDITIONAL_INFO]}}
+    return {"attributeStatusInfo": status_info(reason, info)}
 
 
 # --- GetVariables (B06) ------------------------------------------------------------------------------------
