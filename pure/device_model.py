@@ -362,6 +362,18 @@ def get_int(model: DeviceModel, component: str, variable: str, instance: str | N
     return default if value is None else int(value)
 
 
+REPORTED_VALUE_LIMIT = 2500
+"""The schema's maxLength of a value the station reports (GetVariableResult.attributeValue, VariableAttribute.value,
+EventData.actualValue)."""
+
+
+def reported_value_size(model: DeviceModel) -> int:
+    """How many characters of a value the station reports: DeviceDataCtrlr ValueSize and ReportingValueSize both
+    limit it (Part 2 Appendix 3.1.7), the smallest set one wins, and the schema's limit caps it."""
+    sizes = (get_int(model, "DeviceDataCtrlr", name) for name in ("ValueSize", "ReportingValueSize"))
+    return min([*(size for size in sizes if size > 0), REPORTED_VALUE_LIMIT])
+
+
 def get_bool(
     model: DeviceModel, component: str, variable: str, instance: str | None = None, default: bool = False
 ) -> bool:

@@ -26,6 +26,7 @@ from chargecore.pure.device_model import (
     get_bool,
     get_int,
     get_value,
+    reported_value_size,
     variable_json,
 )
 from chargecore.pure.effects import Effects, Log, Persist
@@ -49,8 +50,6 @@ EVENT_ID_LIMIT_KEY = "monitoring/event_id_limit"
 EVENT_ID_BLOCK = 1000
 """Event ids are reserved (persisted) this many at a time, so a restart never reuses one."""
 
-MAX_ACTUAL_VALUE = 2500
-"""EventDataType.actualValue's schema limit; ReportingValueSize may only lower it."""
 
 _TRIGGER = {
     "UpperThreshold": "Alerting",
@@ -239,13 +238,12 @@ def _reserve_event_ids(monitoring: Monitoring, count: int) -> tuple[int, int, Ef
 
 
 def _actual_value(station: Station, monitor: Monitor, value: str) -> str:
-    """N07.FR.10: nothing for a WriteOnly variable; otherwise the value cut to ReportingValueSize."""
+    """N07.FR.10: nothing for a WriteOnly variable; otherwise the value cut to ValueSize and ReportingValueSize."""
     definition = station.device_model.definitions.get(monitor.key)
     actual = None if definition is None else definition.attributes.get("Actual")
     if actual is not None and actual.mutability == "WriteOnly":
         return ""
-    size = get_int(station.device_model, "DeviceDataCtrlr", "ReportingValueSize", default=MAX_ACTUAL_VALUE)
-    return value[: max(0, min(size, MAX_ACTUAL_VALUE))]
+    return value[: reported_value_size(station.device_model)]
 
 
 def _event_data(station: Station, monitor: Monitor, value: str, event_id: int, now: datetime) -> dict[str, Any]:

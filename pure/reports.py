@@ -17,7 +17,7 @@ What is reported (one ReportData per variable, in catalogue order, EVSE/connecto
   components that meet any of the componentCriteria (none: all); EmptyResultSet when nothing is left.
 
 A WriteOnly value is never reported (B07.FR.03, B08.FR.03 as amended by the errata); an attribute without a
-value is reported without one; values are cut to DeviceDataCtrlr ReportingValueSize.
+value is reported without one; values are cut to DeviceDataCtrlr ValueSize and ReportingValueSize.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from chargecore.pure.device_model import (
     VariableKey,
     component_json,
     get_int,
+    reported_value_size,
     variable_json,
 )
 from chargecore.pure.effects import Effects
@@ -45,9 +46,6 @@ from chargecore.pure.message_split import oversize, split
 from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.state import Station
 from chargecore.pure.timestamps import ocpp_time
-
-MAX_VALUE_SIZE = 2500
-"""VariableAttributeType.value's maxLength in the schema; ReportingValueSize may only lower it."""
 
 Selection = tuple[tuple[VariableDefinition, tuple[str, ...]], ...]
 """The variables a report holds, each with the attribute types it reports, in report order."""
@@ -216,7 +214,10 @@ def _attribute(model: DeviceModel, definition: VariableDefinition, attribute: st
 
 
 def report_data(
-    model: DeviceModel, definition: VariableDefinition, attributes: Sequence[str], value_size: int = MAX_VALUE_SIZE
+    model: DeviceModel,
+    definition: VariableDefinition,
+    attributes: Sequence[str],
+    value_size: int,
 ) -> dict[str, Any]:
     """One ReportDataType: the component, the variable, the chosen attributes and the characteristics."""
     return {
@@ -225,11 +226,6 @@ def report_data(
         "variableAttribute": [_attribute(model, definition, name, value_size) for name in attributes],
         "variableCharacteristics": _characteristics(definition),
     }
-
-
-def _reporting_value_size(model: DeviceModel) -> int:
-    size = get_int(model, "DeviceDataCtrlr", "ReportingValueSize", default=MAX_VALUE_SIZE)
-    return MAX_VALUE_SIZE if size <= 0 else min(size, MAX_VALUE_SIZE)
 
 
 def report_limits(model: DeviceModel) -> tuple[int, int]:
@@ -270,7 +266,7 @@ def _report(station: Station, request_id: int, selection: Selection, now: dateti
     if not selection:
         return station, Reply({"status": "EmptyResultSet"}), ()
     model = station.device_model
-    value_size = _reporting_value_size(model)
+    value_size = reported_value_size(model)
     items = [report_data(model, definition, attributes, value_size) for definition, attributes in selection]
     payloads = _notify_payloads(station, request_id, items, now)
     if isinstance(payloads, str):

@@ -37,6 +37,7 @@ from chargecore.pure.device_model import (
     has_component,
     key_from_json,
     persist_entries,
+    reported_value_size,
     set_value,
     set_values,
 )
@@ -64,7 +65,6 @@ def _device_data(name: str, instance: str | None = None) -> VariableKey:
 
 _ITEMS = {action: _device_data("ItemsPerMessage", action) for action in ("GetVariables", "SetVariables")}
 _BYTES = {action: _device_data("BytesPerMessage", action) for action in ("GetVariables", "SetVariables")}
-_REPORTING_SIZES = (_device_data("ValueSize"), _device_data("ReportingValueSize"))
 _CONFIGURATION_SIZES = (_device_data("ValueSize"), _device_data("ConfigurationValueSize"))
 
 
@@ -121,7 +121,7 @@ def _status_info(reason: str, info: str) -> dict[str, Any]:
 # --- GetVariables (B06) ------------------------------------------------------------------------------------
 
 
-def _get_one(model: DeviceModel, item: Mapping[str, Any], value_size: int | None) -> dict[str, Any]:
+def _get_one(model: DeviceModel, item: Mapping[str, Any], value_size: int) -> dict[str, Any]:
     key, attribute = _address(item)
     found = _locate(model, key, attribute)
     if isinstance(found, tuple):
@@ -139,7 +139,7 @@ def handle_get_variables(station: Station, call: Call, now: datetime) -> Handled
     refused = _refusal(model, call, items)
     if refused is not None:
         return station, refused, ()
-    value_size = _device_data_limit(model, *_REPORTING_SIZES)
+    value_size = reported_value_size(model)
     return station, Reply({"getVariableResult": [_get_one(model, item, value_size) for item in items]}), ()
 
 

@@ -160,8 +160,11 @@ def test_items_per_message_splits_the_report() -> None:
     assert sizes == [7] * (total // 7) + ([total % 7] if total % 7 else [])
 
 
-def test_reporting_value_size_cuts_values() -> None:
-    sim = booted(config={"DeviceDataCtrlr": {"ReportingValueSize": 5}})
+@pytest.mark.parametrize(("value_size", "reporting_value_size"), [(5, 100), (100, 5)])
+def test_value_size_and_reporting_value_size_cut_values(value_size: int, reporting_value_size: int) -> None:
+    """Part 2 Appendix 3.1.7: both limit VariableAttribute.value; the smaller one wins."""
+    sizes = {"ValueSize": value_size, "ReportingValueSize": reporting_value_size}
+    sim = booted(config={"DeviceDataCtrlr": sizes})
     payload = {"requestId": 1, "componentVariable": [{"component": {"name": "OCPPCommCtrlr"}}]}
     by_variable = {item["variable"]["name"]: item for item in report(sim, "GetReport", payload)}
     assert by_variable["FileTransferProtocols"]["variableAttribute"][0]["value"] == "HTTP,"
