@@ -1,5 +1,6 @@
 """A rule-based machine over charging sessions: plug/unplug, tokens, CSMS answers (Accepted, Invalid, Blocked,
 Expired, CALLERROR, none), network loss and return, power loss and restart from what was persisted, time passing,
+security events sharing the persistent lane,
 and TxStartPoint/TxStopPoint combinations, on a station with two EVSEs whose tokens come at an EVSE or at the
 station-level reader.
 
@@ -41,6 +42,7 @@ from chargecore.pure.inputs import (
     Input,
     PowerPathChanged,
     PowerUp,
+    SecurityEventRaised,
     Tick,
     TokenPresented,
 )
@@ -174,6 +176,11 @@ class TransactionMachine(RuleBasedStateMachine):
     @rule(token=st.sampled_from(["TOKEN1", "TOKEN2"]), evse_id=st.sampled_from([None, None, 1, 2]))
     def token(self, token: str, evse_id: int | None) -> None:
         self._feed(TokenPresented(self.now, {"idToken": token, "type": "ISO14443"}, evse_id))
+
+    @rule()
+    def tamper_detected(self) -> None:
+        """A critical security event shares the persistent lane with the TransactionEvents (A04)."""
+        self._feed(SecurityEventRaised(self.now, "TamperDetectionActivated"))
 
     @precondition(lambda self: self.station.rpc.in_flight is not None)
     @rule(outcome=st.sampled_from([*STATUSES, "CallError"]))
