@@ -51,6 +51,12 @@ def _held_inoperative(station: Station, evse_id: int, connector_id: int = 0) -> 
     return set_so and not _transaction_on(station, evse_id)
 
 
+def may_serve(station: Station, evse_id: int, connector_id: int = 0) -> bool:
+    """A new session may use the EVSE (and, connector_id > 0, that connector): it is not effectively Inoperative
+    (G03, G04: an Unavailable EVSE starts no transaction)."""
+    return not _held_inoperative(station, evse_id, connector_id)
+
+
 def is_operative(station: Station, connector: Connector) -> bool:
     return not _held_inoperative(station, connector.evse_id, connector.connector_id)
 

@@ -157,6 +157,11 @@ def conditions(station: Station, evse_id: int) -> frozenset[str]:
     return frozenset(name for name, holds in held.items() if holds)
 
 
+def _may_serve(station: Station, evse_id: int) -> bool:
+    """Not effectively Inoperative: neither the station, the EVSE nor the connector a cable is plugged into."""
+    return availability.may_serve(station, evse_id, _plugged_connector(station, evse_id, 0))
+
+
 def may_start(station: Station) -> bool:
     """TxBeforeAcceptedEnabled: without it no transaction starts before the CSMS accepted the boot."""
     return provisioning.is_accepted(station) or get_bool(station.device_model, "TxCtrlr", "TxBeforeAcceptedEnabled")
@@ -347,7 +352,12 @@ def _react(
             station = _put(station, tx)
     elif tx is not None and tx.authorization not in ("authorizing", "accepted"):
         return _drop(station, tx), ()  # a pending session nobody authorizes any more
-    elif after & points(station, "TxStartPoint") and after - before and may_start(station):
+    elif (
+        after & points(station, "TxStartPoint")
+        and after - before
+        and may_start(station)
+        and _may_serve(station, evse_id)
+    ):
         if tx is None:
             station, tx = _new_session(station, evse_id, now)
         station, effects = _start(station, tx, cause.trigger, now)
@@ -365,6 +375,7 @@ def _energize(station: Station, evse_id: int, now: datetime) -> tuple[Station, E
     energy = hardware(station, evse_id).energy_wh or 0.0
     below_limit = tx.energy_limit_wh is None or energy < tx.energy_limit_wh
     wanted = tx.authorization == "accepted" and connected and below_limit and may_start(station)
+    wanted = wanted and (tx.phase == "started" or _may_serve(station, evse_id))
     plug_deadline = tx.plug_deadline
     if tx.authorization != "accepted" or connected:
         plug_deadline = None
@@ -438,7 +449,7 @@ def _bind(station: Station, evse_id: int) -> tuple[Station, Transaction | None]:
     """The EV plugged in at a free EVSE while a station-level session waits for one: the session (started or
     not) moves to this EVSE, which its next TransactionEvent names (E01.FR.17)."""
     waiting = find(station, STATION)
-    if waiting is None or waiting.authorization not in ("authorizing", "accepted"):
+    if waiting is None or waiting.authorization not in ("authorizing", "accepted") or not _may_serve(station, evse_id):
         return station, None
     energy = hardware(station, evse_id).energy_wh
     moved = replace(
@@ -519,13 +530,15 @@ def on_meter_reading(
 
 def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
     """The EVSE a token presented at the station (no EVSE named) is for: one with an EV waiting for
-    authorization, else one with nothing going on, else one whose transaction the token may stop."""
-    if evse_id is not None:
-        return evse_id if evse_exists(station, evse_id) else None
+    authorization, else one with nothing going on, else one whose transaction the token may stop. Inoperative
+    EVSEs take no new session (None: no EVSE for it)."""
+    if evse_id is not None:  # an Inoperative EVSE only takes a token that may stop its transaction
+        usable = _may_serve(station, evse_id) or _authorization(station, evse_id) == "accepted"
+        return evse_id if evse_exists(station, evse_id) and usable else None
     evses = range(1, len(station.identity.evse_connectors) + 1)
-    unauthorized = [e for e in evses if _authorization(station, e) == "none"]
+    unauthorized = [e for e in evses if _authorization(station, e) == "none" and _may_serve(station, e)]
     waiting = [e for e in unauthorized if ev_connected(station, e)]
-    free = [e for e in evses if find(station, e) is None]
+    free = [e for e in evses if find(station, e) is None and _may_serve(station, e)]
     running = [e for e in evses if _authorization(station, e) == "accepted"]  # a token to stop one (C09, C16)
     return next(iter(waiting or free or running), None)
 

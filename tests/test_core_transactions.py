@@ -225,6 +225,50 @@ def test_the_verdict_of_the_application_follows_a_session_that_moved_to_an_evse(
     assert authorized["evse"]["id"] == 2
 
 
+# --- Inoperative EVSEs take no new session (G03, G04) -------------------------------------------------------
+
+
+def inoperative(sim: Sim, evse_id: int | None = None) -> None:
+    payload: dict[str, Any] = {"operationalStatus": "Inoperative"}
+    if evse_id is not None:
+        payload["evse"] = {"id": evse_id}
+    sim.csms_call("ChangeAvailability", payload)
+    sim.answer_all()
+
+
+def test_an_inoperative_station_starts_no_transaction_and_no_energy() -> None:
+    """G03/G04: an Inoperative station, EVSE or connector does not allow any charging."""
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    inoperative(sim)
+    effects = sim.plug() + sim.present_token()
+    sim.answer_all()
+    assert sent(sim) == [] and sim.station.transactions == ()
+    assert of_type(effects, StartEnergyTransfer) == []
+    assert [decided.status for decided in notified(effects, AuthorizationDecided)] == ["NoEvseFree"]
+
+
+def test_a_remote_start_on_an_inoperative_evse_is_rejected() -> None:
+    sim = booted(TWO_EVSES)
+    inoperative(sim, 2)
+    sim.csms_call("RequestStartTransaction", {"evseId": 2, "remoteStartId": 7, "idToken": TOKEN})
+    assert replies(tuple(sim.log))[-1][2]["status"] == "Rejected"
+    sim.csms_call("RequestStartTransaction", {"remoteStartId": 8, "idToken": TOKEN}, "csms-2")
+    assert replies(tuple(sim.log))[-1][2]["status"] == "Accepted"
+    assert [tx.evse_id for tx in sim.station.transactions] == [1], "the operative EVSE"
+
+
+def test_a_station_level_session_does_not_move_to_an_inoperative_evse() -> None:
+    sim = station_reader("Authorized")
+    inoperative(sim, 1)
+    sim.plug(evse_id=1)
+    sim.answer_all()
+    assert [tx.evse_id for tx in sim.station.transactions] == [0]
+    sim.plug(evse_id=2)
+    sim.answer_all()
+    assert [tx.evse_id for tx in sim.station.transactions] == [2]
+    assert sent(sim)[-1]["evse"]["id"] == 2
+
+
 SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingMethod": "OCMF", "publicKey": "a2V5"}
 
 
