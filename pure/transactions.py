@@ -447,7 +447,7 @@ def after_connector_changed(
 
 def _bind(station: Station, evse_id: int) -> tuple[Station, Transaction | None]:
     """The EV plugged in at a free EVSE while a station-level session waits for one: the session (started or
-    not) moves to this EVSE, which its next TransactionEvent names (E01.FR.17)."""
+    not) moves to this EVSE, which its next TransactionEvent names (E01.FR.16)."""
     waiting = find(station, STATION)
     if waiting is None or waiting.authorization not in ("authorizing", "accepted") or not _may_serve(station, evse_id):
         return station, None

@@ -144,7 +144,7 @@ def station_reader(start_point: str, **more: dict[str, Any]) -> Sim:
     return sim
 
 
-@pytest.mark.requirements("E01.FR.17", "J02.FR.01", "J02.FR.10")
+@pytest.mark.requirements("E01.FR.16", "E01.FR.17", "J02.FR.01", "J02.FR.10")
 def test_a_station_level_token_starts_before_the_evse_is_known_and_the_plug_names_it() -> None:
     sim = station_reader("Authorized", **BEGIN_MEASURANDS)
     [started] = sent(sim)
