@@ -25,8 +25,8 @@ PASSWORD = "0123456789abcdefABCD"
 """<Configured basicAuthPassword>: 16 to 40 characters of identifierString."""
 PROFILE_2 = {"SecurityCtrlr": {"SecurityProfile": 2}}
 REQUIRED_CIPHERS = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"}
-"""TC_A_04 step 2: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (the test
-CA's keys are ECDSA, so the RSA pair of the alternative does not apply)."""
+"""TC_A_04 step 2: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, the first
+of the two pairs the station may support (it offers no static RSA key exchange)."""
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +116,8 @@ def test_TC_A_05_CS_tls_invalid_server_certificate(
     boot(station, tls_csms)  # 4-13. the second attempt connects and boots
     assert len(tls_csms.attempts) == 1
 
-    invalid = [call for call in security_events(station, tls_csms) if call.payload["type"] == "InvalidCsmsCertificate"]
-    assert len(invalid) == 1, "14. one SecurityEventNotification InvalidCsmsCertificate"
-    assert invalid[0].payload["timestamp"]
+    sent = types_of(security_events(station, tls_csms))
+    assert sent.count("InvalidCsmsCertificate") == 1, f"14. {sent}"
 
 
 @pytest.mark.requirements("A00.FR.314", "A00.FR.316", "A04.FR.01")
