@@ -31,7 +31,9 @@ class ChargerApplication(Protocol):
     def on_event(self, event: Event) -> None:
         """Registration changes, connector status changes, connectors becoming Operative or Inoperative
         (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers, device-model changes,
-        authorization verdicts, TransactionEvents queued and answered, remote starts."""
+        authorization verdicts, TransactionEvents queued and answered, remote starts, and security events
+        (`SecurityEventLogged`): the application keeps the security log, every event critical or not (Part 2
+        Appendix 1); the station sends only the critical ones to the CSMS."""
         ...
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:

@@ -35,6 +35,7 @@ OPERATOR_HELP = """commands:
   external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   offline                       the network goes away (events queue with offline: true)
   online                        the network is back (the station reconnects and sends what it queued)
+  security-event TYPE [TECHINFO]   a security event, e.g. TamperDetectionActivated (critical ones go to the CSMS)
   reset                         reset the station here (boot reason LocalReset)
   quit                          close the connection and stop"""
 
@@ -210,6 +211,12 @@ def _meter(station: ChargingStation, words: list[str]) -> None:
     station.meter(int(words[0]), numbers[0], numbers[1] if len(numbers) == 2 else None)
 
 
+def _security_event(station: ChargingStation, words: list[str]) -> None:
+    if not words:
+        raise UsageError("usage: security-event TYPE [TECHINFO]")
+    station.security_event(words[0], " ".join(words[1:]) or None)
+
+
 def _ev_command(station: ChargingStation, state: EvState) -> Callable[[list[str]], None]:
     def run(words: list[str]) -> None:
         if len(words) != 1 or not words[0].isdigit():
@@ -237,6 +244,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "set": lambda words: _set(station, words),
         "offline": lambda _: station.set_network(False),
         "online": lambda _: station.set_network(True),
+        "security-event": lambda words: _security_event(station, words),
         "reset": lambda _: station.submit(LocalReset),
         "limits": lambda _: print(describe_limits(station), file=out, flush=True),
         "external": lambda words: _external(station, words),

@@ -1,7 +1,9 @@
 """The websocket to the CSMS (websocket-client): dial, read frames into the core, send frames out.
 
 Each connection attempt runs in its own reader thread; what it observes enters the core as inputs through
-`feed`. Inputs from an attempt that has since been replaced are discarded.
+`feed`. Inputs from an attempt that has since been replaced are discarded. An attempt that failed for a security
+reason (the CSMS's certificate, its TLS version or cipher suites, our credentials) is also a security event
+(A00, A04), reported before the loss.
 """
 
 from __future__ import annotations
@@ -14,18 +16,30 @@ import ssl
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from http import HTTPStatus
 from urllib.parse import quote
 
 import websocket
 
 from chargecore.pure.effects import Connect
-from chargecore.pure.inputs import Connected, ConnectionLost, FrameReceived, Input
+from chargecore.pure.inputs import Connected, ConnectionLost, FrameReceived, Input, SecurityEventRaised
 from chargecore.shell.frame_log import FrameLog
 
 SUBPROTOCOL = "ocpp2.0.1"
 DIAL_TIMEOUT_SECONDS = 10.0
 
 Feed = Callable[[Callable[[datetime], Input]], None]
+
+TLS_REFUSALS = {
+    "UNSUPPORTED_PROTOCOL": "InvalidTLSVersion",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "InvalidTLSVersion",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "InvalidTLSCipherSuite",
+    "WRONG_CIPHER_RETURNED": "InvalidTLSCipherSuite",
+}
+"""OpenSSL reasons of a refused TLS handshake, by security event. UNSUPPORTED_PROTOCOL: the CSMS answered below
+TLS 1.2; a protocol_version alert: the CSMS knows none of our versions. A handshake_failure alert says the CSMS
+found no acceptable set of parameters among ours, which for a client without a certificate (profiles 1 and 2)
+means no cipher suite in common."""
 
 
 class SubprotocolRefused(Exception):
@@ -34,6 +48,31 @@ class SubprotocolRefused(Exception):
 
 def station_url(base: str, station_id: str) -> str:
     return f"{base.rstrip('/')}/{quote(station_id, safe='')}"
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The CSMS's certificate must chain to `ca_file` (the system's CAs without one) and name the host we dial
+    (A00.FR.309-311); TLS 1.2 or above only (A00.FR.314, A00.FR.316)."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def security_event(error: BaseException) -> tuple[str, str] | None:
+    """The security event (type, techInfo) a failed connection attempt is, or None for an ordinary failure."""
+    if isinstance(error, ssl.SSLCertVerificationError):  # unknown CA, expired, not for this host
+        return "InvalidCsmsCertificate", _ssl_text(error)
+    reason = getattr(error, "reason", None)  # set on the errors OpenSSL raised only
+    if isinstance(error, ssl.SSLError) and reason in TLS_REFUSALS:
+        return TLS_REFUSALS[reason], _ssl_text(error)
+    if isinstance(error, websocket.WebSocketBadStatusException) and error.status_code == HTTPStatus.UNAUTHORIZED:
+        return "FailedToAuthenticateAtCsms", f"HTTP {error.status_code} {error.status_message or ''}".strip()
+    return None
+
+
+def _ssl_text(error: ssl.SSLError) -> str:
+    """OpenSSL's message without the place in Python's C code."""
+    return str(error).split(" (_ssl.c:")[0]
 
 
 def _basic_auth_header(station_id: str, password: str) -> str:
@@ -52,6 +91,9 @@ class WebSocketLink:
         self._generation = 0
         self._threads: list[threading.Thread] = []
         self._network_down = False
+        self._reported: set[str] = set()
+        """Security events reported since the last connection: each kind once, so a CSMS with a bad certificate
+        does not fill the persistent lane while the station keeps retrying."""
 
     def connect(self, effect: Connect) -> None:
         with self._lock:
@@ -109,7 +151,7 @@ class WebSocketLink:
         headers = [f"Sec-WebSocket-Protocol: {SUBPROTOCOL}"]
         if effect.basic_auth_password and effect.security_profile in (1, 2):
             headers.append(_basic_auth_header(effect.station_id, effect.basic_auth_password))
-        sslopt = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": self._ca_file} if url.startswith("wss") else None
+        sslopt = {"context": tls_context(self._ca_file)} if url.startswith("wss") else None
         sock = websocket.create_connection(url, timeout=DIAL_TIMEOUT_SECONDS, header=headers, sslopt=sslopt)
         chosen = (sock.getheaders() or {}).get("sec-websocket-protocol")
         if (chosen or "").strip().lower() != SUBPROTOCOL:
@@ -127,6 +169,7 @@ class WebSocketLink:
             return
         except (websocket.WebSocketException, OSError) as error:
             self._log.event("info", f"connection attempt failed: {error}")
+            self._refused(error, generation)
             self._lost(generation)
             return
         with self._lock:
@@ -134,6 +177,7 @@ class WebSocketLink:
                 sock.close()
                 return
             self._socket = sock
+            self._reported.clear()
         sock.settimeout(None)
         self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
         self._feed(Connected)
@@ -154,6 +198,15 @@ class WebSocketLink:
         # after a close or failure seen by the reader, no one else would release the TCP socket
         sock.shutdown()  # type: ignore[no-untyped-call]
         self._lost(generation)
+
+    def _refused(self, error: BaseException, generation: int) -> None:
+        event = security_event(error)
+        with self._lock:
+            if event is None or generation != self._generation or event[0] in self._reported:
+                return
+            self._reported.add(event[0])
+        event_type, tech_info = event
+        self._feed(lambda now: SecurityEventRaised(now, event_type, tech_info))
 
     def _lost(self, generation: int) -> None:
         if self._current(generation):

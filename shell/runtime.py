@@ -33,6 +33,7 @@ from chargecore.pure.inputs import (
     ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
+    SecurityEventRaised,
     SendDataTransfer,
     Shutdown,
     Tick,
@@ -166,6 +167,11 @@ class ChargingStation:
 
     def parking_bay(self, evse_id: int, occupied: bool) -> None:
         self.submit(lambda now: ParkingBayChanged(now, evse_id, occupied))
+
+    def security_event(self, event_type: str, tech_info: str | None = None) -> None:
+        """Something the charger saw that belongs in the security log (A04, Part 2 Appendix 1), e.g.
+        TamperDetectionActivated or MaintenanceLoginFailed; the critical ones also go to the CSMS."""
+        self.submit(lambda now: SecurityEventRaised(now, event_type, tech_info))
 
     # --- the core loop ------------------------------------------------------------------------------
 

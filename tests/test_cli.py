@@ -1,5 +1,6 @@
 """The `chargecore` command in a real subprocess: argument errors, a station run against the embedded CSMS
-(operator commands, end of stdin, SIGTERM, quit, --log), a CSMS without OCPP 2.0.1, and the demo."""
+(operator commands, end of stdin, SIGTERM, quit, --log, security events), a CSMS without OCPP 2.0.1, and the
+demo."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -294,3 +295,21 @@ def test_offline_and_online_queue_the_events_and_deliver_them_on_reconnect(tmp_p
 def _charging(record: Record) -> str | None:
     state: str | None = record.payload.get("transactionInfo", {}).get("chargingState")
     return state
+
+
+def security_notification(event_type: str) -> Callable[[Record], bool]:
+    return lambda r: r.kind == "CALL" and r.action == "SecurityEventNotification" and r.payload["type"] == event_type
+
+
+def test_security_event_logs_and_sends_a_critical_event(tmp_path: Path) -> None:
+    """`security-event TYPE [TECHINFO]`: a critical event reaches the CSMS with its techInfo; a bad line prints
+    the usage."""
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.command("security-event")
+        assert "usage: security-event TYPE [TECHINFO]" in running.printed("usage: security-event")
+        running.command("security-event TamperDetectionActivated lid opened")
+        tamper = csms.wait_for(security_notification("TamperDetectionActivated"), WAIT)
+        assert tamper.payload["techInfo"] == "lid opened"
+        running.command("quit")
+        assert running.exit_code() == 0

@@ -1,4 +1,5 @@
-"""The websocket link: the URL and headers it dials with, and wss:// verified against a CA bundle (profile 2)."""
+"""The websocket link: the URL and headers it dials with, wss:// verified against a CA bundle (profile 2), and the
+security events of refused connections."""
 
 from __future__ import annotations
 
@@ -6,25 +7,29 @@ import base64
 import io
 import json
 import queue
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
-from pki import Pki, make_pki
+from pki import Pki, make_pki, old_tls_only, old_tls_works
+from websocket import WebSocketBadStatusException
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request
+from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection
 
 from chargecore.pure.effects import Connect, RegistrationChanged
-from chargecore.pure.inputs import Connected, ConnectionLost, Input
+from chargecore.pure.inputs import Connected, ConnectionLost, Input, SecurityEventRaised
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
-from chargecore.shell.link import WebSocketLink, station_url
+from chargecore.shell.link import WebSocketLink, security_event, station_url
 from chargecore.shell.runtime import ChargingStation, StationOptions
 
 PASSWORD = "0123456789abcdef"
@@ -146,6 +151,78 @@ def test_a_link_without_the_right_ca_does_not_connect(pki: Pki, trusted: str) ->
         link(ca_file) as (ws, inputs, log),
     ):
         ws.connect(Connect(f"wss://127.0.0.1:{port}", "CS-TLS", 2, PASSWORD))
+        refused = inputs.next()
+        assert isinstance(refused, SecurityEventRaised) and refused.event_type == "InvalidCsmsCertificate"
         assert isinstance(inputs.next(), ConnectionLost)
     assert not connections
     assert "certificate verify failed" in log.getvalue().lower()
+
+
+# --- refused connections are security events (A00, A04) -------------------------------------------------------
+
+
+def cipher_mismatch(context: ssl.SSLContext) -> None:
+    """TLS 1.2 only, with a cipher suite the station does not offer (SHA-1 MAC)."""
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ECDHE-ECDSA-AES128-SHA")
+
+
+@pytest.mark.parametrize(
+    ("server", "event_type", "reason"),
+    [
+        ("unknown", "InvalidCsmsCertificate", "unable to get local issuer certificate"),
+        ("expired", "InvalidCsmsCertificate", "certificate has expired"),
+        ("wrong-name", "InvalidCsmsCertificate", "mismatch"),
+        ("tls-1.1", "InvalidTLSVersion", "protocol version"),
+        ("cipher", "InvalidTLSCipherSuite", "handshake failure"),
+    ],
+)
+def test_a_refused_tls_handshake_is_a_security_event_before_the_loss(
+    pki: Pki, server: str, event_type: str, reason: str
+) -> None:
+    context = pki.server_context(pki.invalid_certs.get(server))
+    if server == "tls-1.1":
+        if not old_tls_works(pki):
+            pytest.skip("the local OpenSSL cannot speak TLS below 1.2")
+        old_tls_only(context)
+    elif server == "cipher":
+        cipher_mismatch(context)
+    connections: list[ServerConnection] = []
+    with (
+        websocket_server(connections.append, ssl=context, subprotocols=["ocpp2.0.1"]) as port,
+        link(str(pki.ca)) as (ws, inputs, _),
+    ):
+        for attempt in (1, 2):
+            ws.connect(Connect(f"wss://127.0.0.1:{port}", "CS-TLS", 2, PASSWORD))
+            if attempt == 1:
+                event = inputs.next()
+                assert isinstance(event, SecurityEventRaised), event
+                assert event.event_type == event_type
+                assert event.tech_info is not None and reason in event.tech_info, event.tech_info
+            assert isinstance(inputs.next(), ConnectionLost), "a kind is reported once until the next connection"
+    assert not connections
+
+
+def test_http_401_on_the_upgrade_is_failed_to_authenticate_at_csms() -> None:
+    def unauthorized(connection: ServerConnection, _request: Request) -> Response:
+        return connection.respond(HTTPStatus.UNAUTHORIZED, "wrong password\n")
+
+    with (
+        websocket_server(idle_handler, process_request=unauthorized, subprotocols=["ocpp2.0.1"]) as port,
+        link() as (ws, inputs, _),
+    ):
+        ws.connect(Connect(f"ws://127.0.0.1:{port}", "CS 01", 1, PASSWORD))
+        assert inputs.next() == SecurityEventRaised(ANY, "FailedToAuthenticateAtCsms", "HTTP 401 Unauthorized")
+        assert isinstance(inputs.next(), ConnectionLost)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        WebSocketBadStatusException("Handshake status 503", HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable"),
+        ssl.SSLError(1, "something else"),
+    ],
+)
+def test_ordinary_failures_are_no_security_events(error: Exception) -> None:
+    assert security_event(error) is None

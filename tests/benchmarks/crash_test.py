@@ -92,7 +92,8 @@ def _event_key(payload: dict[str, Any]) -> EventKey:
 
 
 def _held(data_dir: Path) -> set[EventKey]:
-    """The events the (dead) station still holds: sent again after a restart, legitimately."""
+    """The TransactionEvents the (dead) station still holds: sent again after a restart, legitimately. The lane
+    also holds SecurityEventNotifications (StartupOfTheDevice at every start), which this test does not count."""
     store = StationStore(data_dir)
     try:
         values = store.load()

@@ -1,12 +1,17 @@
-"""A throwaway PKI for TLS tests (security profile 2): a test CA, a CA that signed nothing, and a server
-certificate for 127.0.0.1 signed by the test CA, made with the openssl command line tool (the `cryptography`
-package is not a dependency)."""
+"""A throwaway PKI for TLS tests (security profile 2): a test CA, a CA that signed nothing, a server certificate
+for 127.0.0.1 signed by the test CA, and the invalid server certificates of TC_A_05 (same key), made with the
+openssl command line tool (the `cryptography` package is not a dependency)."""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import subprocess
+import threading
+import warnings
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +25,8 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
+WRONG_NAME = "csms.invalid"
+"""The name on the wrong-name certificate; the station dials 127.0.0.1."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,15 @@ class Pki:
     other_ca: Path
     server_cert: Path
     server_key: Path
+    invalid_certs: Mapping[str, Path]
+    """Server certificates a station must refuse, by kind: "unknown" (signed by the other CA), "expired",
+    "wrong-name" (for WRONG_NAME, not 127.0.0.1)."""
 
-    def server_context(self) -> ssl.SSLContext:
+    def server_context(self, cert: Path | None = None) -> ssl.SSLContext:
+        """A TLS server context serving `cert` (default: the valid certificate). Loading another certificate into
+        it later serves that one to the connections accepted from then on."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.server_cert, self.server_key)
+        context.load_cert_chain(cert or self.server_cert, self.server_key)
         return context
 
 
@@ -49,7 +61,61 @@ def make_pki(folder: Path) -> Pki:
                 "-subj", f"/CN=chargecore test {name}", "-addext", "basicConstraints=critical,CA:TRUE",
                 "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
     (folder / "server.ext").write_text(SERVER_EXTENSIONS, encoding="utf-8")
+    (folder / "wrong-name.ext").write_text(SERVER_EXTENSIONS.replace("IP:127.0.0.1", f"DNS:{WRONG_NAME}"), "utf-8")
     openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "server.ext")  # fmt: skip
-    return Pki(folder / "ca.pem", folder / "other-ca.pem", folder / "server.pem", folder / "server.key")
+    openssl("req", "-new", "-key", "server.key", "-out", "wrong-name.csr", "-subj", f"/CN={WRONG_NAME}")
+
+    def sign(name: str, csr: str, ca: str, days: str, extensions: str) -> Path:
+        openssl("x509", "-req", "-in", csr, "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
+                "-out", f"{name}.pem", "-days", days, "-extfile", extensions)  # fmt: skip
+        return folder / f"{name}.pem"
+
+    valid = sign("server", "server.csr", "ca", "2", "server.ext")
+    invalid = {
+        "unknown": sign("unknown", "server.csr", "other-ca", "2", "server.ext"),
+        "expired": sign("expired", "server.csr", "ca", "-1", "server.ext"),  # notAfter a day ago
+        "wrong-name": sign("wrong-name", "wrong-name.csr", "ca", "2", "wrong-name.ext"),
+    }
+    return Pki(folder / "ca.pem", folder / "other-ca.pem", valid, folder / "server.key", invalid)
+
+
+def old_tls_only(context: ssl.SSLContext) -> None:
+    """Let `context` speak only TLS 1.0 and 1.1 (TC_A_06), which OpenSSL 3 allows at security level 0 only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+
+
+def current_tls_only(context: ssl.SSLContext) -> None:
+    """Undo `old_tls_only`: TLS 1.2 and above, default cipher suites."""
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
+    context.set_ciphers("DEFAULT:@SECLEVEL=2")
+
+
+def old_tls_works(pki: Pki) -> bool:
+    """Can the local OpenSSL complete a TLS 1.0/1.1 handshake at all? Some builds leave the old versions out."""
+    server, client = pki.server_context(), ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.load_verify_locations(pki.ca)
+    old_tls_only(server)
+    old_tls_only(client)
+    server_end, client_end = socket.socketpair()
+    with server_end, client_end:
+        server_end.settimeout(5)
+        client_end.settimeout(5)
+
+        def accept() -> None:
+            with suppress(OSError):
+                server.wrap_socket(server_end, server_side=True)
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            with client.wrap_socket(client_end, server_hostname="127.0.0.1") as tls:
+                return tls.version() in ("TLSv1", "TLSv1.1")
+        except OSError:
+            return False
+        finally:
+            thread.join(5)
