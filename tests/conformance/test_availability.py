@@ -228,9 +228,14 @@ def _power_cycle(csms: CsmsDouble, station_factory: StationFactory, booted: Boot
 def _unavailable_after_reboot(
     csms: CsmsDouble, station_factory: StationFactory, booted: Booted, evse: dict[str, int] | None
 ) -> dict[tuple[int, int], str]:
-    """Set `evse` (None: the station) Inoperative, then power-cycle: the statuses the rebooted station reports."""
+    """Set `evse` (None: the station) Inoperative, then power-cycle: the statuses the rebooted station reports,
+    after checking step 6, the SecurityEventNotification of the start (A04.FR.01)."""
     _unavailable(csms, booted, evse)
-    return status_by_connector(_power_cycle(csms, station_factory, booted).statuses)
+    rebooted = _power_cycle(csms, station_factory, booted)
+    settle(rebooted.station, csms)
+    started = [call for call in csms.calls("SecurityEventNotification") if call.session == csms.session_count]
+    assert [call.payload["type"] for call in started] == ["StartupOfTheDevice"], started
+    return status_by_connector(rebooted.statuses)
 
 
 @pytest.mark.requirements("G03.FR.08", "G01.FR.01")
@@ -248,11 +253,10 @@ def test_TC_G_18_CS_evse_unavailable_persists_across_reboot(
     assert OperativeChanged(1, 1, False) not in rebooted.application.events
 
 
-@pytest.mark.requirements("G03.FR.08")
+@pytest.mark.requirements("G03.FR.08", "A04.FR.01")
 def test_TC_G_19_CS_connector_unavailable_persists_across_reboot(
     csms: CsmsDouble, station_factory: StationFactory, two_connectors_on_evse_2: Booted
 ) -> None:
-    """Step 6 (SecurityEventNotification StartupOfTheDevice) is not checked: security events are not built yet."""
     assert _unavailable_after_reboot(csms, station_factory, two_connectors_on_evse_2, CONNECTOR_2_2) == {
         (1, 1): "Available",
         (2, 1): "Available",
@@ -260,11 +264,10 @@ def test_TC_G_19_CS_connector_unavailable_persists_across_reboot(
     }
 
 
-@pytest.mark.requirements("G04.FR.09")
+@pytest.mark.requirements("G04.FR.09", "A04.FR.01")
 def test_TC_G_21_CS_station_unavailable_persists_across_reboot(
     csms: CsmsDouble, station_factory: StationFactory, two_connectors_on_evse_2: Booted
 ) -> None:
-    """Step 6 (SecurityEventNotification StartupOfTheDevice) is not checked: security events are not built yet."""
     assert _unavailable_after_reboot(csms, station_factory, two_connectors_on_evse_2, None) == {
         (1, 1): "Unavailable",
         (2, 1): "Unavailable",
