@@ -158,8 +158,10 @@ def conditions(station: Station, evse_id: int) -> frozenset[str]:
 
 
 def _may_serve(station: Station, evse_id: int) -> bool:
-    """Not effectively Inoperative: neither the station, the EVSE nor the connector a cable is plugged into."""
-    return availability.may_serve(station, evse_id, _plugged_connector(station, evse_id, 0))
+    """Not effectively Inoperative (neither the station, the EVSE nor the connector a cable is plugged into), and
+    no reset waits for the EVSE's transactions to end: a new session would keep an OnIdle reset waiting (B12)."""
+    resetting = any(reset.evse_id in (None, evse_id) for reset in station.pending_resets)
+    return not resetting and availability.may_serve(station, evse_id, _plugged_connector(station, evse_id, 0))
 
 
 def may_start(station: Station) -> bool:

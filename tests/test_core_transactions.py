@@ -269,6 +269,18 @@ def test_a_station_level_session_does_not_move_to_an_inoperative_evse() -> None:
     assert sent(sim)[-1]["evse"]["id"] == 2
 
 
+def test_no_new_session_starts_while_an_on_idle_reset_waits_for_a_transaction() -> None:
+    sim = booted(TWO_EVSES, config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
+    sim.plug(evse_id=1)
+    sim.answer_all()
+    sim.csms_call("Reset", {"type": "OnIdle"})
+    sim.answer(sim.station.questions[0].question_id, True)
+    assert replies(tuple(sim.log))[-1][2]["status"] == "Scheduled"
+    sim.plug(evse_id=2)
+    sim.answer_all()
+    assert [tx.evse_id for tx in sim.station.transactions] == [1], "EVSE 2 waits for the reboot"
+
+
 SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingMethod": "OCMF", "publicKey": "a2V5"}
 
 
