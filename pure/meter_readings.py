@@ -6,6 +6,7 @@ that sample during a transaction live in meter_values.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,10 @@ POWER = "Power.Active.Import"
 
 _UNITS = {"Energy": "Wh", "Power": "W", "Current": "A", "Voltage": "V", "SoC": "Percent", "Frequency": "Hz"}
 """Default unit by the first word of a measurand, for values the hardware reports without one."""
+
+KEPT_NAMESPACE = "meter_values/kept/"
+"""Persist key prefix of the values kept for a transaction's Ended event (`<transaction id>/<index>`), so the
+Ended event a restart sends (PowerLoss) still carries them; deleted with the transaction's record."""
 
 SAMPLED = "SampledDataCtrlr"
 ALIGNED = "AlignedDataCtrlr"
@@ -82,6 +87,31 @@ def sampling(station: Station, transaction_id: str) -> TxSampling | None:
 def put_sampling(station: Station, entry: TxSampling) -> Station:
     others = tuple(other for other in station.metering.sampling if other.transaction_id != entry.transaction_id)
     return replace(station, metering=replace(station.metering, sampling=(*others, entry)))
+
+
+def kept_key(transaction_id: str, index: int) -> str:
+    return f"{KEPT_NAMESPACE}{transaction_id}/{index:06d}"
+
+
+def kept_keys(station: Station, transaction_id: str) -> tuple[str, ...]:
+    """The persist keys of the values kept for this transaction's Ended event."""
+    entry = sampling(station, transaction_id)
+    return () if entry is None else tuple(kept_key(transaction_id, index) for index in range(len(entry.kept)))
+
+
+def restore_kept(station: Station, persisted: Mapping[str, Any]) -> Station:
+    """The values kept for the Ended events of the transactions a restart brought back, in order."""
+    kept: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for key, value in persisted.items():
+        if key.startswith(KEPT_NAMESPACE) and isinstance(value, dict):
+            transaction_id, _, index = key.removeprefix(KEPT_NAMESPACE).rpartition("/")
+            kept.setdefault(transaction_id, []).append((index, value))
+    for tx in station.transactions:
+        values = tuple(value for _, value in sorted(kept.get(tx.transaction_id, [])))
+        station = put_sampling(
+            station, TxSampling(tx.transaction_id, tx.started_at, tx.started_at, tx.started_at, values)
+        )
+    return station
 
 
 def forget(station: Station, transaction_id: str) -> Station:

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 
 from chargecore.pure import authorization, rpc, transactions
 from chargecore.pure.device_model import get_bool, get_int
-from chargecore.pure.effects import Effects, Log
+from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.inputs import MeterReading
-from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, forget, meter_value, put_sampling
+from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, forget, kept_key, meter_value, put_sampling
 from chargecore.pure.state import MeasuredValue, Station, TxSampling
 
 SIGNED_FIELDS = ("signedMeterData", "signingMethod", "encodingMethod", "publicKey")
@@ -128,11 +128,13 @@ def _sample_transactions(station: Station, now: datetime) -> tuple[Station, Effe
             effects += more
         if ended is not None and now >= entry.ended_from + ended:
             entry = replace(entry, ended_from=_advanced(entry.ended_from + ended, ended, now))
-            entry = _keep(station, entry, tx.evse_id, SAMPLED, "Sample.Periodic", entry.ended_from)
+            entry, kept = _keep(station, entry, tx.evse_id, SAMPLED, "Sample.Periodic", entry.ended_from)
+            effects += kept
         if aligned_ended is not None and now >= _next_slot(station, entry.aligned_ended_from, aligned_ended):
             entry = replace(entry, aligned_ended_from=now)
             slot = _slot_start(station, now, aligned_ended)
-            entry = _keep(station, entry, tx.evse_id, ALIGNED, "Sample.Clock", slot)
+            entry, kept = _keep(station, entry, tx.evse_id, ALIGNED, "Sample.Clock", slot)
+            effects += kept
         station = put_sampling(station, entry)
     return station, effects
 
@@ -147,10 +149,14 @@ def _report(station: Station, evse_id: int, moment: datetime, now: datetime) -> 
 
 def _keep(
     station: Station, entry: TxSampling, evse_id: int, component: str, context: str, moment: datetime
-) -> TxSampling:
-    """A TxEndedMeasurands sample for the Ended event."""
+) -> tuple[TxSampling, Effects]:
+    """A TxEndedMeasurands sample for the Ended event, persisted so that an Ended event after a power loss still
+    carries it."""
     value = meter_value(station, evse_id, component, "TxEndedMeasurands", context, moment)
-    return entry if value is None else replace(entry, kept=(*entry.kept, value))
+    if value is None:
+        return entry, ()
+    persisted = Persist(((kept_key(entry.transaction_id, len(entry.kept)), value),))
+    return replace(entry, kept=(*entry.kept, value)), (persisted,)
 
 
 def _clock_aligned(station: Station, now: datetime) -> tuple[Station, Effects]:

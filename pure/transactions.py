@@ -274,6 +274,7 @@ def _emit(
             info["remoteStartId"] = tx.remote_start_id
     if not authorization.is_online(station):
         payload["offline"] = True
+    cleared = meter_readings.kept_keys(station, tx.transaction_id) if event_type == "Ended" else ()
     if meter is None:
         station, meter = meter_readings.for_event(station, tx, event_type, trigger, now)
     begin_values_due = tx.begin_values_due or (event_type == "Started" and tx.evse_id == STATION)
@@ -295,7 +296,7 @@ def _emit(
     record = None if event_type == "Ended" else _record(tx)
     effects: Effects = (
         *reported,
-        Persist((*entries, (RECORD_NAMESPACE + tx.transaction_id, record))),
+        Persist((*entries, (RECORD_NAMESPACE + tx.transaction_id, record), *((key, None) for key in cleared))),
         Notify(TransactionChanged(tx.evse_id, tx.transaction_id, event_type, trigger)),
     )
     return replace(station, rpc=session), tx, effects
@@ -805,7 +806,8 @@ def restore(station: Station, persisted: dict[str, Any]) -> Station:
                 charging_state=record["charging_state"],
             )
         )
-    return replace(station, rpc=rpc.restore_lane(station.rpc, persisted), transactions=tuple(restored))
+    station = replace(station, rpc=rpc.restore_lane(station.rpc, persisted), transactions=tuple(restored))
+    return meter_readings.restore_kept(station, persisted)
 
 
 _RESTART_CAUSES = {

@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from core_helpers import T0, Sim, booted, calls, warnings
+from core_helpers import T0, Sim, answer_boot, booted, calls, make_station, persisted, warnings
 
 from chargecore.pure.inputs import MeterReading
+from chargecore.pure.meter_readings import KEPT_NAMESPACE
 from chargecore.pure.state import MeasuredValue, Metering, TxSampling
 from chargecore.pure.station import next_deadline
 
@@ -33,6 +34,12 @@ def charging(sim: Sim, energy_wh: float = 1000.0, power_w: float | None = 7000.0
     """Meter read, plug, TOKEN1 accepted, power path closed: the transaction starts (TxStartPoint PowerPathClosed)."""
     sim.meter(energy_wh, power_w)
     charging_without_reading(sim)
+
+
+def stored(sim: Sim, before: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a store holding `before` and then every Persist of `sim` contains (deleted keys gone)."""
+    store = {**(before or {}), **persisted(tuple(sim.log))}
+    return {key: value for key, value in store.items() if value is not None}
 
 
 def samples(meter_value: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +118,33 @@ def test_ended_carries_the_values_sampled_every_tx_ended_interval_and_the_end() 
     assert contexts == ["Sample.Periodic", "Sample.Periodic", "Transaction.End"]
     assert energies == [1000.0, 1100.0, 1200.0]
     assert sim.station.metering.sampling == (), "nothing is kept after the Ended event"
+
+
+def test_the_kept_values_survive_a_power_loss_into_the_ended_event() -> None:
+    """The TxEnded samples are persisted as they are taken: the PowerLoss Ended event after a restart carries
+    them, and the Ended event deletes them from storage."""
+    settings = config(SampledDataCtrlr={"TxEndedInterval": 10})
+    sim = booted(config=settings)
+    charging(sim)
+    for seconds, energy in ((15, 1100.0), (25, 1200.0)):
+        run_until(sim, seconds)
+        sim.meter(energy, 7000.0)
+    run_until(sim, 28)
+    store = stored(sim)
+    assert [key for key in store if key.startswith(KEPT_NAMESPACE)] != [], "kept values are on disk"
+
+    restarted = Sim(make_station(config=settings, stored=store))
+    restarted.now = sim.now
+    restarted.power_up()
+    restarted.connect()
+    answer_boot(restarted, at_s=30)
+    restarted.answer_all()
+    [ended] = [event for event in sent(restarted) if event["eventType"] == "Ended"]
+    assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss"
+    contexts = [value["sampledValue"][0]["context"] for value in ended["meterValue"]]
+    energies = [value["sampledValue"][0]["value"] for value in ended["meterValue"]][:2]
+    assert contexts[:2] == ["Sample.Periodic", "Sample.Periodic"] and energies == [1000.0, 1100.0]
+    assert not [key for key in stored(restarted, store) if key.startswith(KEPT_NAMESPACE)], "deleted with Ended"
 
 
 @pytest.mark.requirements("J01.FR.01", "J01.FR.14")
