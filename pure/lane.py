@@ -35,7 +35,7 @@ def failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station
     station = replace(station, rpc=session)
     if not dropped:
         return station, ()
-    given_up = Log("warning", f"{call.action} given up after {attempts} attempts: {call.payload}")
+    given_up = Log("warning", f"{call.action} {call.lane_key} given up after {attempts} attempts")
     return station, (Persist(((call.lane_key, None),)), given_up)
 
 

@@ -247,8 +247,10 @@ def _emit(
     state: str | None = None,
     meter: list[dict[str, Any]] | None = None,
 ) -> tuple[Station, Transaction, Effects]:
-    """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist.
-    Connector statuses that changed with it are queued first (Part 6: StatusNotification, then TransactionEvent)."""
+    """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist (an
+    Ended event deletes the record and the meter values kept for it). Connector statuses that changed with it are
+    queued first (Part 6: StatusNotification, then TransactionEvent). The first event after a station-level
+    transaction moved to its EVSE carries the Transaction.Begin values (E01.FR.17)."""
     reported: Effects = ()
     if authorization.is_online(station):
         station, reported = availability.report_statuses(station, now)
