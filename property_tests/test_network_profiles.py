@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core_helpers import connection_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,17 +27,6 @@ CONFIGURED_URL = "ws://configured.example/ocpp"
 
 def url_of(slot: int, security_profile: int) -> str:
     return f"{'ws' if security_profile == 1 else 'wss'}://slot{slot}.example/ocpp"
-
-
-def connection_data(slot: int, security_profile: int) -> dict[str, Any]:
-    return {
-        "ocppVersion": "OCPP20",
-        "ocppTransport": "JSON",
-        "ocppCsmsUrl": url_of(slot, security_profile),
-        "messageTimeout": 30,
-        "securityProfile": security_profile,
-        "ocppInterface": "Wired0",
-    }
 
 
 @dataclass(frozen=True)
@@ -70,7 +60,10 @@ def station_of(setup: Setup) -> Station:
     }
     stored: dict[str, Any] = {LAST_CONNECTED_KEY: setup.last_connected}
     if setup.profiles:
-        entries = [{"configurationSlot": s, "connectionData": connection_data(s, p)} for s, p in setup.profiles.items()]
+        entries = [
+            {"configurationSlot": s, "connectionData": connection_data(url_of(s, p), p)}
+            for s, p in setup.profiles.items()
+        ]
         stored[PROFILES_KEY] = entries
     model = build_device_model((1,), config, {}).unwrap()
     return initial_station(StationIdentity("CS-NET", CONFIGURED_URL, (1,)), model, stored)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from core_helpers import connection_data
 from csms_double import CsmsDouble, StationReply, wait_until
 from harness import StationFactory, boot
 from pki import Pki, make_pki
@@ -45,17 +46,6 @@ def tls_csms(pki: Pki) -> Iterator[CsmsDouble]:
     """A CSMS endpoint for security profile 2: wss:// with a server certificate signed by the test CA."""
     with CsmsDouble(tls=pki.server_context()) as double:
         yield double
-
-
-def connection_data(url: str, security_profile: int = 1) -> dict[str, Any]:
-    return {
-        "ocppVersion": "OCPP20",
-        "ocppTransport": "JSON",
-        "ocppCsmsUrl": url,
-        "messageTimeout": 30,
-        "securityProfile": security_profile,
-        "ocppInterface": "Wired0",
-    }
 
 
 def set_network_profile(csms: CsmsDouble, slot: int, data: dict[str, Any]) -> StationReply:
