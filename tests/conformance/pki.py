@@ -6,6 +6,7 @@ dependency)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import ssl
@@ -106,6 +107,17 @@ def make_pki(folder: Path) -> Pki:
     untrusted = sign("untrusted-client", "client.csr", "other-ca", "2", "client.ext")
     ca, other_ca = folder / "ca.pem", folder / "other-ca.pem"
     return Pki(ca, other_ca, valid, folder / "server.key", invalid, client, folder / "client.key", untrusted)
+
+
+def public_key(pem: str) -> tuple[str, int]:
+    """(algorithm, bits) of a PEM certificate's public key as openssl reads it, e.g. ("id-ecPublicKey", 256)."""
+    text = subprocess.run(
+        ["openssl", "x509", "-noout", "-text"], input=pem, text=True, check=True, capture_output=True, timeout=30
+    ).stdout
+    algorithm = re.search(r"Public Key Algorithm: (\S+)", text)
+    bits = re.search(r"Public-Key: \((\d+) bit\)", text)
+    assert algorithm and bits, text
+    return algorithm[1], int(bits[1])
 
 
 def old_tls_only(context: ssl.SSLContext) -> None:
