@@ -35,10 +35,12 @@ FIRST_SLOT = 1
 ACTIVE_PROFILE = VariableKey("OCPPCommCtrlr", "ActiveNetworkProfile")
 SECURITY_PROFILE = VariableKey("SecurityCtrlr", "SecurityProfile")
 
-SUPPORTED_SECURITY_PROFILES = (1, 2)
-"""Profile 3 needs a client certificate, which this station does not manage."""
-SCHEME_OF_SECURITY_PROFILE: Mapping[int, str] = {1: "ws", 2: "wss"}
-"""Profile 1 is plain websocket with Basic auth, profile 2 TLS with Basic auth (Part 2 A00 security profiles)."""
+SUPPORTED_SECURITY_PROFILES = (1, 2, 3)
+CLIENT_CERTIFICATE_PROFILE = 3
+"""Profile 3 authenticates the station by its client-side certificate: only a station that has one can use it."""
+SCHEME_OF_SECURITY_PROFILE: Mapping[int, str] = {1: "ws", 2: "wss", 3: "wss"}
+"""Profile 1 is plain websocket with Basic auth, profile 2 TLS with Basic auth, profile 3 TLS with a client-side
+certificate (Part 2 A00 security profiles)."""
 _CSMS_URL = re.compile(r"(?P<scheme>wss?)://(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#:@\[\]]+)(?::[0-9]{1,5})?(?:[/?#]\S*)?")
 """ws(s)://host[:port][/path]: what the shell can dial (urllib is off limits in the core)."""
 
@@ -200,6 +202,8 @@ def _refusal(station: Station, slot: int, data: dict[str, Any]) -> tuple[str, st
         return "NoSecurityDowngrade", f"securityProfile {security_profile} is below the current {level}"
     if security_profile not in SUPPORTED_SECURITY_PROFILES:  # B09.FR.02 from here on
         return "InvalidNetworkConf", f"securityProfile {security_profile} is not supported"
+    if security_profile == CLIENT_CERTIFICATE_PROFILE and not station.identity.has_client_certificate:
+        return "InvalidNetworkConf", f"securityProfile {security_profile} needs a client certificate this station lacks"
     if data["ocppVersion"] != "OCPP20" or data["ocppTransport"] != "JSON":
         return "InvalidNetworkConf", "only ocppVersion OCPP20 over ocppTransport JSON is supported"
     if data["messageTimeout"] < 1:

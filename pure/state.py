@@ -123,6 +123,9 @@ class StationIdentity:
     """C16.FR.01: a user interface lets a master pass holder choose which transactions to stop."""
     validates_tokens: bool = False
     """The application validates presented tokens itself first (TokenQuestion), like libocpp's validate_token."""
+    has_client_certificate: bool = False
+    """The shell holds a ChargingStationCertificate and its key, so security profile 3 (TLS with a client-side
+    certificate) is possible."""
 
 
 @dataclass(frozen=True, slots=True)

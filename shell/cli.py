@@ -65,6 +65,9 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--id", required=True, dest="station_id", help="charging station identity")
     parser.add_argument("--password", help="HTTP Basic password (security profile 1/2)")
     parser.add_argument("--ca-file", help="CA bundle for wss:// (security profile 2)")
+    parser.add_argument("--client-cert", help="the station's certificate, PEM (security profile 3)")
+    parser.add_argument("--client-key", help="the private key of --client-cert, unencrypted PEM")
+    parser.add_argument("--serial-number", help="the charger's serial number (the CN of --client-cert)")
     parser.add_argument("--data-dir", default="./data", help="where state survives restarts (default ./data)")
     parser.add_argument("--evses", type=_positive, default=1, help="number of EVSEs (default 1)")
     parser.add_argument("--connectors-per-evse", type=_positive, default=1, help="connectors per EVSE (default 1)")
@@ -101,6 +104,9 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         ca_file=args.ca_file,
         config=load_config(args.config),
         log_file=Path(args.log) if args.log else None,
+        client_cert=args.client_cert,
+        client_key=args.client_key,
+        serial_number=args.serial_number,
     )
 
 

@@ -23,6 +23,7 @@ import websocket
 
 from chargecore.pure.effects import Connect
 from chargecore.pure.inputs import Connected, ConnectionLost, FrameReceived, Input, SecurityEventRaised
+from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE
 from chargecore.shell.frame_log import FrameLog
 
 SUBPROTOCOL = "ocpp2.0.1"
@@ -35,11 +36,17 @@ TLS_REFUSALS = {
     "TLSV1_ALERT_PROTOCOL_VERSION": "InvalidTLSVersion",
     "SSLV3_ALERT_HANDSHAKE_FAILURE": "InvalidTLSCipherSuite",
     "WRONG_CIPHER_RETURNED": "InvalidTLSCipherSuite",
+    "TLSV1_ALERT_UNKNOWN_CA": "FailedToAuthenticateAtCsms",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "FailedToAuthenticateAtCsms",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "FailedToAuthenticateAtCsms",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "FailedToAuthenticateAtCsms",
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "FailedToAuthenticateAtCsms",
 }
 """OpenSSL reasons of a refused TLS handshake, by security event. UNSUPPORTED_PROTOCOL: the CSMS answered below
 TLS 1.2; a protocol_version alert: the CSMS knows none of our versions. A handshake_failure alert says the CSMS
 found no acceptable set of parameters among ours, which for a client without a certificate (profiles 1 and 2)
-means no cipher suite in common."""
+means no cipher suite in common. The certificate alerts (unknown_ca, bad_certificate, ...) are the CSMS refusing our
+client certificate (profile 3): our credentials, rejected."""
 
 
 class SubprotocolRefused(Exception):
@@ -50,12 +57,46 @@ def station_url(base: str, station_id: str) -> str:
     return f"{base.rstrip('/')}/{quote(station_id, safe='')}"
 
 
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
+ClientCertificate = tuple[str, str]
+"""The station's certificate (ChargingStationCertificate) and its private key: paths of PEM files."""
+
+
+def tls_context(ca_file: str | None, client_certificate: ClientCertificate | None = None) -> ssl.SSLContext:
     """The CSMS's certificate must chain to `ca_file` (the system's CAs without one) and name the host we dial
-    (A00.FR.309-311); TLS 1.2 or above only (A00.FR.314, A00.FR.316)."""
+    (A00.FR.309-311); TLS 1.2 or above only (A00.FR.314, A00.FR.316). With `client_certificate` (security profile
+    3) the station proves who it is with it in the handshake."""
     context = ssl.create_default_context(cafile=ca_file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if client_certificate is not None:
+        context.load_cert_chain(*client_certificate, password=_no_password)
     return context
+
+
+def _no_password() -> str:
+    """An encrypted key cannot be used unattended: fail rather than prompt on the terminal."""
+    raise ssl.SSLError("the private key is encrypted")
+
+
+def client_certificate_problem(cert: str, key: str) -> str | None:
+    """Why the station cannot use this certificate and key, or None: checked once at start so a bad file is a
+    clear message rather than a failure at every connection attempt."""
+    for what, path in (("client certificate", cert), ("client key", key)):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as error:
+            return f"cannot read the {what} {path}: {error.strerror or error}"
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=cert)
+    except ssl.SSLError:
+        return f"the client certificate {cert} is not a PEM certificate"
+    try:
+        ssl.create_default_context().load_cert_chain(cert, key, password=_no_password)
+    except ssl.SSLError as error:
+        if getattr(error, "reason", None) == "KEY_VALUES_MISMATCH":
+            return f"the client key {key} does not belong to the client certificate {cert}"
+        return f"the client key {key} is not an unencrypted PEM private key"
+    return None
 
 
 def security_event(error: BaseException) -> tuple[str, str] | None:
@@ -81,11 +122,19 @@ def _basic_auth_header(station_id: str, password: str) -> str:
 
 
 class WebSocketLink:
-    def __init__(self, feed: Feed, log: FrameLog, on_fatal: Callable[[str], None], ca_file: str | None = None) -> None:
+    def __init__(
+        self,
+        feed: Feed,
+        log: FrameLog,
+        on_fatal: Callable[[str], None],
+        ca_file: str | None = None,
+        client_certificate: ClientCertificate | None = None,
+    ) -> None:
         self._feed = feed
         self._log = log
         self._on_fatal = on_fatal
         self._ca_file = ca_file
+        self._client_certificate = client_certificate
         self._lock = threading.Lock()
         self._socket: websocket.WebSocket | None = None
         self._generation = 0
@@ -151,7 +200,8 @@ class WebSocketLink:
         headers = [f"Sec-WebSocket-Protocol: {SUBPROTOCOL}"]
         if effect.basic_auth_password and effect.security_profile in (1, 2):
             headers.append(_basic_auth_header(effect.station_id, effect.basic_auth_password))
-        sslopt = {"context": tls_context(self._ca_file)} if url.startswith("wss") else None
+        certificate = self._client_certificate if effect.security_profile == CLIENT_CERTIFICATE_PROFILE else None
+        sslopt = {"context": tls_context(self._ca_file, certificate)} if url.startswith("wss") else None
         sock = websocket.create_connection(url, timeout=DIAL_TIMEOUT_SECONDS, header=headers, sslopt=sslopt)
         chosen = (sock.getheaders() or {}).get("sec-websocket-protocol")
         if (chosen or "").strip().lower() != SUBPROTOCOL:

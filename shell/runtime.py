@@ -41,11 +41,12 @@ from chargecore.pure.inputs import (
     VariableReported,
 )
 from chargecore.pure.monitors import Monitor
+from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE, security_level
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
-from chargecore.shell.link import WebSocketLink
+from chargecore.shell.link import ClientCertificate, WebSocketLink, client_certificate_problem
 from chargecore.shell.storage import StationStore
 
 InputMaker = Callable[[datetime], Input]
@@ -73,6 +74,12 @@ class StationOptions:
     """The charger has a user interface where a master pass holder picks the transactions to stop (C16.FR.01)."""
     validates_tokens: bool = False
     """ChargerApplication.validate_token decides presented tokens first (None leaves them to the station)."""
+    client_cert: str | None = None
+    """The ChargingStationCertificate (PEM) for security profile 3; its commonName is the serial number."""
+    client_key: str | None = None
+    """The private key (unencrypted PEM) of `client_cert`."""
+    serial_number: str | None = None
+    """The charger's unique serial number, sent in BootNotification."""
 
 
 class ConfigurationError(Exception):
@@ -95,7 +102,7 @@ class ChargingStation:
         self._clock = clock
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
         self._store = StationStore(options.data_dir)
-        self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file)
+        self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file, _client_certificate(options))
         self.fatal_error: str | None = None
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -193,8 +200,13 @@ class ChargingStation:
             factory_monitors=self.options.factory_monitors,
             master_pass_ui=self.options.master_pass_ui,
             validates_tokens=self.options.validates_tokens,
+            serial_number=self.options.serial_number,
+            has_client_certificate=self.options.client_cert is not None,
         )
-        return initial_station(identity, model, persisted)
+        station = initial_station(identity, model, persisted)
+        if security_level(model) == CLIENT_CERTIFICATE_PROFILE and not identity.has_client_certificate:
+            raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
+        return station
 
     def _loop(self) -> None:
         while not self._stopped.is_set():
@@ -281,6 +293,18 @@ class ChargingStation:
         self.fatal_error = message
         self.log.event("error", message)
         self.submit(Shutdown)
+
+
+def _client_certificate(options: StationOptions) -> ClientCertificate | None:
+    """The certificate and key for security profile 3, checked now so that a bad file stops the start."""
+    if options.client_cert is None and options.client_key is None:
+        return None
+    if options.client_cert is None or options.client_key is None:
+        raise ConfigurationError("a client certificate needs both --client-cert and --client-key")
+    problem = client_certificate_problem(options.client_cert, options.client_key)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    return options.client_cert, options.client_key
 
 
 def _strings(persisted: Mapping[str, Any]) -> dict[str, str]:

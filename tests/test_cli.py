@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
+from pki import Pki, make_pki
 
 from chargecore.shell.csms import LocalCsms, Record
 
@@ -88,6 +89,37 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
 def test_a_config_file_that_cannot_be_used(tmp_path: Path, text: str, named: list[str]) -> None:
     path = config_file(tmp_path, text)
     assert_usage_error(chargecore(*run_args(tmp_path, "--config", path), cwd=tmp_path), *named)
+
+
+@pytest.fixture(scope="module")
+def station_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.mark.parametrize(
+    ("files", "named"),
+    [
+        (["--client-cert", "{client_cert}"], ["--client-cert", "--client-key"]),
+        (["--client-cert", "{missing}", "--client-key", "{client_key}"], ["cannot read", "{missing}"]),
+        (["--client-cert", "{client_key}", "--client-key", "{client_key}"], ["{client_key}", "not a PEM certificate"]),
+        (["--client-cert", "{client_cert}", "--client-key", "{client_cert}"], ["{client_cert}", "private key"]),
+        (["--client-cert", "{client_cert}", "--client-key", "{server_key}"], ["{server_key}", "does not belong"]),
+        (["--config", "{profile_3}"], ["security profile 3", "--client-cert"]),
+    ],
+)
+def test_a_client_certificate_that_cannot_be_used(
+    tmp_path: Path, station_pki: Pki, files: list[str], named: list[str]
+) -> None:
+    paths = {
+        "client_cert": str(station_pki.client_cert),
+        "client_key": str(station_pki.client_key),
+        "server_key": str(station_pki.server_key),
+        "missing": str(tmp_path / "nowhere.pem"),
+        "profile_3": config_file(tmp_path, '{"SecurityCtrlr": {"SecurityProfile": 3}}'),
+    }
+    args = [arg.format(**paths) for arg in files]
+    result = chargecore(*run_args(tmp_path, *args, csms="wss://127.0.0.1:9"), cwd=tmp_path)
+    assert_usage_error(result, *(word.format(**paths) for word in named))
 
 
 @pytest.mark.parametrize("argv", [[], ["start"]])

@@ -121,6 +121,32 @@ def test_a_profile_the_station_cannot_use_is_rejected(data: dict[str, Any]) -> N
     assert not of_type(effects, Ask)
 
 
+@pytest.mark.requirements("B09.FR.02")
+def test_profile_3_is_rejected_without_a_client_certificate_and_put_to_the_application_with_one() -> None:
+    data = connection_data("wss://secure.example/ocpp", 3)
+    without = set_network_profile(booted(), 2, data)
+    assert response(without)["status"] == "Rejected"
+    assert response(without)["statusInfo"]["reasonCode"] == "InvalidNetworkConf"
+    assert "client certificate" in response(without)["statusInfo"]["additionalInfo"]
+
+    [ask] = of_type(set_network_profile(booted(has_client_certificate=True), 2, data), Ask)
+    assert ask.question == NetworkProfileQuestion(2, data)
+
+
+@pytest.mark.requirements("B09.FR.02")
+def test_profile_3_needs_a_wss_url() -> None:
+    effects = set_network_profile(booted(has_client_certificate=True), 2, connection_data("ws://plain.example", 3))
+    assert response(effects)["statusInfo"]["reasonCode"] == "InvalidNetworkConf"
+    assert "wss://" in response(effects)["statusInfo"]["additionalInfo"]
+
+
+@pytest.mark.requirements("B09.FR.04", "A00.FR.005")
+def test_at_profile_3_a_profile_2_is_a_downgrade() -> None:
+    sim = booted(config={"SecurityCtrlr": {"SecurityProfile": 3}}, has_client_certificate=True)
+    effects = set_network_profile(sim, 2, connection_data("wss://other.example", 2))
+    assert response(effects)["statusInfo"]["reasonCode"] == "NoSecurityDowngrade"
+
+
 @pytest.mark.requirements("B09.FR.04", "A00.FR.005")
 def test_a_profile_below_the_current_security_profile_is_rejected() -> None:
     sim = booted(config={"SecurityCtrlr": {"SecurityProfile": 2}})
@@ -256,6 +282,27 @@ def test_a_connection_at_a_higher_security_profile_raises_it_and_removes_the_pro
         PROFILES_KEY: [{"configurationSlot": 2, "connectionData": secure}],
         LAST_CONNECTED_KEY: 2,
     }
+
+
+def test_a_configured_profile_3_dials_with_security_profile_3() -> None:
+    model = build_device_model((1,), {"SecurityCtrlr": {"SecurityProfile": 3}}).unwrap()
+    identity = StationIdentity("CS001", "wss://secure.example/ocpp", (1,), has_client_certificate=True)
+    sim = Sim(initial_station(identity, model, {}))
+    [connect] = of_type(sim.power_up(0), Connect)
+    assert (connect.url, connect.security_profile) == ("wss://secure.example/ocpp", 3)
+
+
+@pytest.mark.requirements("A05.FR.06", "A00.FR.005")
+def test_a_connection_at_profile_3_raises_the_security_profile_and_removes_profile_2() -> None:
+    config = {"OCPPCommCtrlr": {"NetworkConfigurationPriority": "2,1"}, "SecurityCtrlr": {"SecurityProfile": 2}}
+    profiles = stored((1, connection_data("wss://two.example", 2)), (2, connection_data("wss://three.example", 3)))
+    sim = Sim(make_station(config=config, stored=profiles, has_client_certificate=True))
+    [connect] = of_type(sim.power_up(0), Connect)
+    assert (connect.url, connect.security_profile) == ("wss://three.example", 3)
+    sim.connect(1)
+
+    assert get_value(sim.station.device_model, VariableKey("SecurityCtrlr", "SecurityProfile")) == "3"
+    assert [profile.slot for profile in sim.station.network.profiles] == [2]
 
 
 @pytest.mark.requirements("A00.FR.005")

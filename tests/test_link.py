@@ -1,5 +1,5 @@
-"""The websocket link: the URL and headers it dials with, wss:// verified against a CA bundle (profile 2), and the
-security events of refused connections."""
+"""The websocket link: the URL and headers it dials with, wss:// verified against a CA bundle (profile 2), the
+client certificate of profile 3, and the security events of refused connections."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from unittest.mock import ANY
 import pytest
 from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
-from pki import Pki, make_pki, old_tls_only, old_tls_works
+from pki import STATION_SERIAL, Pki, make_pki, old_tls_only, old_tls_works
 from websocket import WebSocketBadStatusException
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -29,7 +29,7 @@ from chargecore.pure.effects import Connect, RegistrationChanged
 from chargecore.pure.inputs import Connected, ConnectionLost, Input, SecurityEventRaised
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
-from chargecore.shell.link import WebSocketLink, security_event, station_url
+from chargecore.shell.link import ClientCertificate, WebSocketLink, security_event, station_url
 from chargecore.shell.runtime import ChargingStation, StationOptions
 
 PASSWORD = "0123456789abcdef"
@@ -62,13 +62,15 @@ class Inputs:
 
 
 @contextmanager
-def link(ca_file: str | None = None) -> Iterator[tuple[WebSocketLink, Inputs, io.StringIO]]:
+def link(
+    ca_file: str | None = None, client_certificate: ClientCertificate | None = None
+) -> Iterator[tuple[WebSocketLink, Inputs, io.StringIO]]:
     inputs, log = Inputs(), io.StringIO()
 
     def fatal(message: str) -> None:
         log.write(message)
 
-    opened = WebSocketLink(inputs.feed, FrameLog("CS", stream=log), fatal, ca_file)
+    opened = WebSocketLink(inputs.feed, FrameLog("CS", stream=log), fatal, ca_file, client_certificate)
     try:
         yield opened, inputs, log
     finally:
@@ -156,6 +158,32 @@ def test_a_link_without_the_right_ca_does_not_connect(pki: Pki, trusted: str) ->
         assert isinstance(inputs.next(), ConnectionLost)
     assert not connections
     assert "certificate verify failed" in log.getvalue().lower()
+
+
+@pytest.mark.parametrize(("profile", "common_name"), [(2, None), (3, STATION_SERIAL)])
+def test_the_client_certificate_goes_into_profile_3_handshakes_only(
+    pki: Pki, profile: int, common_name: str | None
+) -> None:
+    context = pki.client_certificate_context()
+    context.verify_mode = ssl.CERT_OPTIONAL  # asks every client for a certificate, connects those without one too
+    peers: list[dict[str, Any] | None] = []
+
+    def record_peer(connection: ServerConnection) -> None:
+        tls = connection.socket
+        assert isinstance(tls, ssl.SSLSocket)
+        peers.append(dict(tls.getpeercert() or {}))
+        idle_handler(connection)
+
+    certificate = (str(pki.client_cert), str(pki.client_key))
+    with (
+        websocket_server(record_peer, ssl=context, subprotocols=["ocpp2.0.1"]) as port,
+        link(str(pki.ca), certificate) as (ws, inputs, _),
+    ):
+        ws.connect(Connect(f"wss://127.0.0.1:{port}", "CS-TLS", profile, PASSWORD))
+        assert isinstance(inputs.next(), Connected)
+        wait_until(lambda: peers, "the CSMS to see the connection")
+    subject = dict(pair for rdn in (peers[0] or {}).get("subject", ()) for pair in rdn)
+    assert subject.get("commonName") == common_name
 
 
 # --- refused connections are security events (A00, A04) -------------------------------------------------------

@@ -1,9 +1,12 @@
-"""A throwaway PKI for TLS tests (security profile 2): a test CA, a CA that signed nothing, a server certificate
-for 127.0.0.1 signed by the test CA, and the invalid server certificates of TC_A_05 (same key), made with the
-openssl command line tool (the `cryptography` package is not a dependency)."""
+"""A throwaway PKI for TLS tests (security profiles 2 and 3): a test CA, a CA that signed nothing, a server
+certificate for 127.0.0.1 signed by the test CA, the invalid server certificates of TC_A_05 (same key), and the
+station's client certificate (ChargingStationCertificate, profile 3) signed by the test CA plus one for the same
+key signed by the other CA, made with the openssl command line tool (the `cryptography` package is not a
+dependency)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import ssl
@@ -25,6 +28,15 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
+CLIENT_EXTENSIONS = """\
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+STATION_SERIAL = "CC-SN-000042"
+"""The station's unique serial number: the commonName of its client certificate (TC_A_07 tool validations)."""
 WRONG_NAME = "csms.invalid"
 """The name on the wrong-name certificate; the station dials 127.0.0.1."""
 
@@ -38,12 +50,25 @@ class Pki:
     invalid_certs: Mapping[str, Path]
     """Server certificates a station must refuse, by kind: "unknown" (signed by the other CA), "expired",
     "wrong-name" (for WRONG_NAME, not 127.0.0.1)."""
+    client_cert: Path
+    """The station's certificate, CN = STATION_SERIAL, signed by the test CA."""
+    client_key: Path
+    untrusted_client_cert: Path
+    """The same station certificate signed by the other CA: a CSMS trusting the test CA refuses it."""
 
     def server_context(self, cert: Path | None = None) -> ssl.SSLContext:
         """A TLS server context serving `cert` (default: the valid certificate). Loading another certificate into
         it later serves that one to the connections accepted from then on."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert or self.server_cert, self.server_key)
+        return context
+
+    def client_certificate_context(self) -> ssl.SSLContext:
+        """A server context (valid certificate) that requires a client certificate signed by the test CA, as a
+        CSMS at security profile 3 does."""
+        context = self.server_context()
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(self.ca)
         return context
 
 
@@ -76,7 +101,23 @@ def make_pki(folder: Path) -> Pki:
         "expired": sign("expired", "server.csr", "ca", "-1", "server.ext"),  # notAfter a day ago
         "wrong-name": sign("wrong-name", "wrong-name.csr", "ca", "2", "wrong-name.ext"),
     }
-    return Pki(folder / "ca.pem", folder / "other-ca.pem", valid, folder / "server.key", invalid)
+    (folder / "client.ext").write_text(CLIENT_EXTENSIONS, encoding="utf-8")
+    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", f"/O=chargecore/CN={STATION_SERIAL}")
+    client = sign("client", "client.csr", "ca", "2", "client.ext")
+    untrusted = sign("untrusted-client", "client.csr", "other-ca", "2", "client.ext")
+    ca, other_ca = folder / "ca.pem", folder / "other-ca.pem"
+    return Pki(ca, other_ca, valid, folder / "server.key", invalid, client, folder / "client.key", untrusted)
+
+
+def public_key(pem: str) -> tuple[str, int]:
+    """(algorithm, bits) of a PEM certificate's public key as openssl reads it, e.g. ("id-ecPublicKey", 256)."""
+    text = subprocess.run(
+        ["openssl", "x509", "-noout", "-text"], input=pem, text=True, check=True, capture_output=True, timeout=30
+    ).stdout
+    algorithm = re.search(r"Public Key Algorithm: (\S+)", text)
+    bits = re.search(r"Public-Key: \((\d+) bit\)", text)
+    assert algorithm and bits, text
+    return algorithm[1], int(bits[1])
 
 
 def old_tls_only(context: ssl.SSLContext) -> None:

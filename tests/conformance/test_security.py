@@ -1,10 +1,10 @@
-"""Part 6 security test cases (A00) for the Charging Station: HTTP Basic authentication (profile 1 and 2) and the
-CSMS's server certificate and TLS version (profile 2), against the real station over loopback with a TLS CSMS
-double whose server context a test changes between the station's connection attempts, as the OCTT does.
+"""Part 6 security test cases (A00) for the Charging Station: HTTP Basic authentication (profile 1 and 2), the
+CSMS's server certificate and TLS version (profile 2) and the station's client-side certificate (profile 3), against
+the real station over loopback with a TLS CSMS double whose server context a test changes between the station's
+connection attempts, as the OCTT does.
 
-The requirement ids are the test cases' own, except their A00.FR.4xx twins, which are the same rules for security
-profile 3. Not automated: TC_A_07 to TC_A_10 (client-side certificates, security profile 3), which this station does
-not support.
+The requirement ids are the test cases' own, except the A00.FR.4xx twins of TC_A_04 to TC_A_06, which are the same
+rules for security profile 3. Not automated here: TC_A_09 and TC_A_10 (BasicAuthPassword through SetVariables).
 """
 
 from __future__ import annotations
@@ -12,18 +12,22 @@ from __future__ import annotations
 import base64
 import ssl
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from csms_double import CsmsDouble, StationCall, wait_until
 from harness import StationFactory, boot, settle
-from pki import Pki, current_tls_only, make_pki, old_tls_only, old_tls_works
+from pki import STATION_SERIAL, Pki, current_tls_only, make_pki, old_tls_only, old_tls_works, public_key
 
+from chargecore.pure.effects import SecurityEventLogged
+from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation
 
 PASSWORD = "0123456789abcdefABCD"
 """<Configured basicAuthPassword>: 16 to 40 characters of identifierString."""
 PROFILE_2 = {"SecurityCtrlr": {"SecurityProfile": 2}}
+PROFILE_3 = {"SecurityCtrlr": {"SecurityProfile": 3}}
 REQUIRED_CIPHERS = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"}
 """TC_A_04 step 2: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, the first
 of the two pairs the station may support (it offers no static RSA key exchange)."""
@@ -136,3 +140,85 @@ def test_TC_A_06_CS_tls_version_too_low(
     sent = types_of(security_events(station, tls_csms))
     assert {"StartupOfTheDevice", "ResetOrReboot"} & set(sent), f"14. {sent}"  # the order of 12, 14, 16 is free
     assert sent.count("InvalidTLSVersion") == 1, f"16. (optional; this station detects it) {sent}"
+
+
+def profile_3_station(
+    station_factory: StationFactory, csms: CsmsDouble, pki: Pki, client_cert: Path, **config: Any
+) -> ChargingStation:
+    """A station at security profile 3 with `client_cert` (for the key of the PKI's station certificate)."""
+    return station_factory(
+        csms_url=csms.url,
+        ca_file=str(pki.ca),
+        client_cert=str(client_cert),
+        client_key=str(pki.client_key),
+        serial_number=STATION_SERIAL,
+        config={**PROFILE_3, "OCPPCommCtrlr": config},
+    )
+
+
+@pytest.fixture
+def client_certificate_csms(pki: Pki) -> Iterator[tuple[CsmsDouble, ssl.SSLContext]]:
+    """A TLS CSMS double that requires a client certificate signed by the test CA (a profile 3 CSMS), and its
+    server context."""
+    context = pki.client_certificate_context()
+    with CsmsDouble(tls=context) as double:
+        yield double, context
+
+
+@pytest.mark.requirements(
+    "A00.FR.401", "A00.FR.402", "A00.FR.415", "A00.FR.416", "A00.FR.422",
+    "A00.FR.502", "A00.FR.503", "A00.FR.507", "A00.FR.508", "A00.FR.511",
+)  # fmt: skip
+def test_TC_A_07_CS_tls_client_side_certificate_valid(
+    client_certificate_csms: tuple[CsmsDouble, ssl.SSLContext], station_factory: StationFactory, pki: Pki
+) -> None:
+    csms, _ = client_certificate_csms
+    station = profile_3_station(station_factory, csms, pki, pki.client_cert)
+    booted = boot(station, csms)  # 1-10. handshake with the client certificate, upgrade, boot, connector statuses
+    assert [call.payload["connectorStatus"] for call in booted.statuses] == ["Available"]
+
+    tls = csms.wait_session(1).websocket.socket
+    assert isinstance(tls, ssl.SSLSocket)
+    assert tls.version() in ("TLSv1.2", "TLSv1.3"), "step 4: TLS 1.2 or above"
+    offered = {name for name, _, _ in tls.shared_ciphers() or []}
+    assert offered >= REQUIRED_CIPHERS, f"step 4: the station offers {sorted(offered)}"
+    peer = tls.getpeercert()  # verified against the test CA by the server context (CERT_REQUIRED)
+    assert peer, "step 3: the station sent its client certificate"
+    assert peer["serialNumber"], "step 4: the certificate includes a serial number"
+    subject = dict(pair for rdn in peer["subject"] for pair in rdn)
+    serial = booted.boot.payload["chargingStation"]["serialNumber"]
+    assert subject["commonName"] == serial == STATION_SERIAL, "step 4: CN = the station's unique serial number"
+    der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    algorithm, bits = public_key(ssl.DER_cert_to_PEM_cert(der))  # step 4: RSA >= 2048 bits, EC >= 224 bits
+    assert bits >= {"rsaEncryption": 2048, "id-ecPublicKey": 224}[algorithm], (algorithm, bits)
+    assert "Authorization" not in csms.wait_session(1).attempt.headers, "profile 3 authenticates by certificate only"
+
+
+@pytest.mark.parametrize("kind", ["none", "untrusted"])
+def test_a_csms_requiring_a_client_certificate_refuses_a_station_without_a_valid_one(
+    client_certificate_csms: tuple[CsmsDouble, ssl.SSLContext], station_factory: StationFactory, pki: Pki, kind: str
+) -> None:
+    """No client certificate (a profile 2 station) or one the CSMS does not trust: the TLS handshake fails, there
+    is no HTTP upgrade and no boot. Pinned to TLS 1.2, where the CSMS refuses within the handshake, the refusal of
+    an untrusted certificate (alert unknown_ca) is FailedToAuthenticateAtCsms: our credentials rejected (not
+    critical: logged, not sent). Trusting the other CA as well then lets the station in."""
+    csms, server_tls = client_certificate_csms
+    server_tls.maximum_version = ssl.TLSVersion.TLSv1_2
+    if kind == "none":
+        station = profile_2_station(station_factory, csms, pki, NetworkProfileConnectionAttempts=1)
+    else:
+        station = profile_3_station(station_factory, csms, pki, pki.untrusted_client_cert)
+    refused_first_attempt(station, csms)
+    assert station.state.registration.status != "Accepted"
+    if kind == "untrusted":
+        application = station.application
+        assert isinstance(application, SimulatedCharger)
+        logged = [event for event in application.events if isinstance(event, SecurityEventLogged)]
+        refusals = [event for event in logged if event.event_type != "StartupOfTheDevice"]
+        assert [(event.event_type, event.critical) for event in refusals] == [("FailedToAuthenticateAtCsms", False)]
+        assert "unknown ca" in (refusals[0].tech_info or "")
+
+        server_tls.load_verify_locations(pki.other_ca)
+        boot(station, csms)
+        assert len(csms.attempts) == 1
