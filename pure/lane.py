@@ -21,15 +21,18 @@ def answered(station: Station, call: OutboundCall) -> tuple[Station, Effects]:
     return replace(station, rpc=rpc.acknowledge(station.rpc, call.lane_key)), (Persist(((call.lane_key, None),)),)
 
 
-def failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
+def failed(
+    station: Station, call: OutboundCall, now: datetime, attempts: int | None = None
+) -> tuple[Station, Effects]:
     """E13: a timeout, CALLERROR or invalid answer counts an attempt; a lost connection does not (E11: the message
-    goes again after the reconnect). After OCPPCommCtrlr.MessageAttempts attempts, MessageAttemptInterval apart
-    (the TransactionEvent instances: the device model has no others), the message is given up. Effects come back
-    only when it was given up."""
+    goes again after the reconnect). After `attempts` attempts (default OCPPCommCtrlr.MessageAttempts), spaced by
+    MessageAttemptInterval (the TransactionEvent instances: the device model has no others), the message is given
+    up. Effects come back only when it was given up."""
     if call.lane_key is None or not connection.is_up(station):
         return station, ()
     model = station.device_model
-    attempts = get_int(model, "OCPPCommCtrlr", "MessageAttempts", instance="TransactionEvent", default=3)
+    if attempts is None:
+        attempts = get_int(model, "OCPPCommCtrlr", "MessageAttempts", instance="TransactionEvent", default=3)
     interval = get_int(model, "OCPPCommCtrlr", "MessageAttemptInterval", instance="TransactionEvent", default=60)
     session, dropped = rpc.retry_later(station.rpc, call.lane_key, now, max(1, attempts), timedelta(seconds=interval))
     station = replace(station, rpc=session)

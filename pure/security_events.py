@@ -80,4 +80,6 @@ def on_answered(
 
 
 def on_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
-    return lane.failed(station, call, now)
+    """Kept across a lost connection, but given up at the first CALLERROR or timeout: a CSMS that does not
+    implement SecurityEventNotification must not hold the TransactionEvents queued behind it."""
+    return lane.failed(station, call, now, attempts=1)

@@ -101,15 +101,30 @@ def test_an_event_raised_offline_survives_a_restart_and_is_sent_after_the_boot()
     assert [p["type"] for p in notifications(restarted)] == [TAMPER, "StartupOfTheDevice"], "oldest first"
 
 
-def test_a_failing_notification_is_retried_then_given_up() -> None:
-    sim = booted(config={"OCPPCommCtrlr": {"MessageAttempts[TransactionEvent]": 2}})
+def test_a_refused_notification_is_given_up_at_once_and_holds_back_no_transaction_event() -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "EVConnected"}})
     raise_event(sim, TAMPER)
-    sim.reply_error()
-    assert sim.station.rpc.lane, "kept for a second attempt"
+    key = sim.station.rpc.lane[0].key
+    sim.plug()  # StatusNotification and TransactionEvent Started, queued behind the security event
+    effects = sim.reply_error("NotImplemented")
+    assert persisted(effects) == {key: None}, "given up and deleted from disk"
+    sim.answer_all()
+    assert [call.payload["eventType"] for call in calls(tuple(sim.log)) if call.action == "TransactionEvent"] == [
+        "Started"
+    ], "sent at once, no MessageAttemptInterval wait"
+    assert sim.station.rpc.lane == ()
+
+
+def test_a_notification_lost_with_the_connection_goes_again_after_the_reconnect() -> None:
+    sim = booted()
+    raise_event(sim, TAMPER)
+    sim.lose()
+    assert [m.action for m in sim.station.rpc.lane] == ["SecurityEventNotification"]
     sim.tick_deadline()
-    assert sim.outstanding().action == "SecurityEventNotification"
-    effects = sim.reply_error()
-    assert sim.station.rpc.lane == () and [key for key, value in persisted(effects).items() if value is None]
+    sim.connect()
+    sim.answer_all()
+    assert [p["type"] for p in notifications(sim) if p["type"] == TAMPER] == [TAMPER, TAMPER], "sent again"
+    assert sim.station.rpc.lane == ()
 
 
 def csms_clock(sim: Sim, at_s: float, drift_s: float) -> str:
