@@ -1,6 +1,7 @@
 """The station against a CSMS built on the independent `ocpp` package (its ChargePoint routing, schema checks
 and payload classes), served by the `websockets` asyncio server: a second implementation of the protocol
-that does not share the station's assumptions, nor the scripted double's.
+that does not share the station's assumptions, nor the scripted double's: boot, heartbeats and reconnects, and a
+whole charging session online, offline and across a power loss.
 """
 
 from __future__ import annotations
@@ -68,6 +69,39 @@ class PackageCsms(ChargePoint):  # type: ignore[misc]
     def on_heartbeat(self, **_: Any) -> Any:
         self._record("Heartbeat")
         return call_result.Heartbeat(current_time=_now())
+
+    @on(Action.authorize)  # type: ignore[untyped-decorator]
+    def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
+        self._record("Authorize", id_token=id_token["id_token"])
+        return call_result.Authorize(id_token_info={"status": "Accepted"})
+
+    @on(Action.transaction_event)  # type: ignore[untyped-decorator]
+    def on_transaction_event(
+        self,
+        event_type: str,
+        trigger_reason: str,
+        seq_no: int,
+        transaction_info: dict[str, Any],
+        id_token: dict[str, Any] | None = None,
+        offline: bool = False,
+        **_: Any,
+    ) -> Any:
+        self._record(
+            "TransactionEvent",
+            event_type=event_type,
+            trigger=trigger_reason,
+            seq_no=seq_no,
+            transaction_id=transaction_info["transaction_id"],
+            stopped_reason=transaction_info.get("stopped_reason"),
+            offline=offline,
+        )
+        accepted = {"id_token_info": {"status": "Accepted"}} if id_token is not None else {}
+        return call_result.TransactionEvent(**accepted)
+
+    @on(Action.security_event_notification)  # type: ignore[untyped-decorator]
+    def on_security_event_notification(self, type: str, **_: Any) -> Any:
+        self._record("SecurityEventNotification", type=type)
+        return call_result.SecurityEventNotification()
 
 
 class PackageCsmsServer:
@@ -162,3 +196,41 @@ def test_station_against_ocpp_package_csms(package_csms: PackageCsmsServer, stat
     station.stop()
     wait_until(lambda: len(package_csms.close_codes) == 2, "the station's connection to end")
     assert package_csms.close_codes[-1] == 1000, "the station closes normally when it quits"
+
+
+@pytest.mark.requirements("E01.FR.07", "E11.FR.01", "E12.FR.01", "E12.FR.02")
+def test_a_whole_session_against_ocpp_package_csms_online_offline_and_across_a_power_loss(
+    package_csms: PackageCsmsServer, station_factory: StationFactory
+) -> None:
+    """Plug, badge, charge, an offline stretch, a power loss: the independent CSMS gets every TransactionEvent of
+    the transaction once, seqNo 0, 1, 2... without a gap, the offline ones marked, and the PowerLoss Ended last."""
+    station = station_factory(csms_url=package_csms.url, config={"SampledDataCtrlr": {"TxUpdatedInterval": 0}})
+    package_csms.wait_for("StatusNotification")
+    station.meter(1, 1000.0, 7000.0)
+    station.connector(1, 1, "plug")
+    station.present_token("TOKEN1", evse_id=1)
+    package_csms.wait_for("Authorize")
+    [started] = package_csms.wait_for("TransactionEvent")
+    assert (started.fields["event_type"], started.fields["seq_no"]) == ("Started", 0)
+
+    station.set_network(False)  # the network goes: these events queue, marked offline
+    wait_until(lambda: station.state.connection.phase != "up", "the station to notice")
+    station.ev_state(1, "SuspendedEV")
+    station.ev_state(1, "Charging")
+    station.set_network(True)
+    events = package_csms.wait_for("TransactionEvent", 3, timeout=10)
+    assert [e.fields["offline"] for e in events[1:]] == [True, True]
+
+    wait_until(lambda: not station.state.rpc.lane, "the station to have the CSMS's answers")
+    data_dir = station.options.data_dir
+    station.stop(timeout=5)  # the power goes; the same storage comes back
+    restarted = station_factory(csms_url=package_csms.url, data_dir=data_dir)
+    events = package_csms.wait_for("TransactionEvent", 4, timeout=10)
+    transaction = started.fields["transaction_id"]
+    assert {e.fields["transaction_id"] for e in events} == {transaction}
+    assert [e.fields["seq_no"] for e in events] == [0, 1, 2, 3], "each once, in order"
+    assert (events[-1].fields["event_type"], events[-1].fields["stopped_reason"]) == ("Ended", "PowerLoss")
+    startups = [s.fields["type"] for s in package_csms.of("SecurityEventNotification")]
+    assert startups == ["StartupOfTheDevice", "StartupOfTheDevice"], "A04: one per start"
+    restarted.stop(timeout=5)
+    assert len(package_csms.of("TransactionEvent")) == 4, "nothing sent twice"
