@@ -19,7 +19,7 @@ from unittest.mock import ANY
 import pytest
 from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
-from pki import STATION_SERIAL, Pki, make_pki, old_tls_only, old_tls_works
+from pki import STATION_SERIAL, Pki, make_pki, old_tls_only, old_tls_works, subject_common_name
 from websocket import WebSocketBadStatusException
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -182,8 +182,7 @@ def test_the_client_certificate_goes_into_profile_3_handshakes_only(
         ws.connect(Connect(f"wss://127.0.0.1:{port}", "CS-TLS", profile, PASSWORD))
         assert isinstance(inputs.next(), Connected)
         wait_until(lambda: peers, "the CSMS to see the connection")
-    subject = dict(pair for rdn in (peers[0] or {}).get("subject", ()) for pair in rdn)
-    assert subject.get("commonName") == common_name
+    assert subject_common_name(peers[0] or {}) == common_name
 
 
 # --- refused connections are security events (A00, A04) -------------------------------------------------------

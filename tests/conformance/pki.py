@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,6 +119,12 @@ def public_key(pem: str) -> tuple[str, int]:
     bits = re.search(r"Public-Key: \((\d+) bit\)", text)
     assert algorithm and bits, text
     return algorithm[1], int(bits[1])
+
+
+def subject_common_name(peer: Mapping[str, Any]) -> str | None:
+    """The subject's commonName of a certificate as `SSLSocket.getpeercert()` gives it ({}: none was sent)."""
+    subject = dict(pair for rdn in peer.get("subject", ()) for pair in rdn)
+    return subject.get("commonName")
 
 
 def old_tls_only(context: ssl.SSLContext) -> None:

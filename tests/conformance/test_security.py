@@ -4,7 +4,7 @@ the real station over loopback with a TLS CSMS double whose server context a tes
 connection attempts, as the OCTT does.
 
 The requirement ids are the test cases' own, except the A00.FR.4xx twins of TC_A_04 to TC_A_06, which are the same
-rules for security profile 3. Not automated here: TC_A_09 and TC_A_10 (BasicAuthPassword through SetVariables).
+rules for security profile 3. TC_A_09 and TC_A_10 (BasicAuthPassword through SetVariables) are in test_variables.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 from csms_double import CsmsDouble, StationCall, wait_until
 from harness import StationFactory, boot, settle
-from pki import STATION_SERIAL, Pki, current_tls_only, make_pki, old_tls_only, old_tls_works, public_key
+from pki import (
+    STATION_SERIAL,
+    Pki,
+    current_tls_only,
+    make_pki,
+    old_tls_only,
+    old_tls_works,
+    public_key,
+    subject_common_name,
+)
 
 from chargecore.pure.effects import SecurityEventLogged
 from chargecore.shell.application import SimulatedCharger
@@ -74,6 +83,20 @@ def types_of(calls: list[StationCall]) -> list[str]:
     return [call.payload["type"] for call in calls]
 
 
+def station_tls(csms: CsmsDouble) -> ssl.SSLSocket:
+    """The CSMS's end of the station's first connection."""
+    tls = csms.wait_session(1).websocket.socket
+    assert isinstance(tls, ssl.SSLSocket)
+    return tls
+
+
+def assert_current_tls(tls: ssl.SSLSocket, step: str) -> None:
+    """TLS 1.2 or above, and the station offered the cipher suites Part 6 requires."""
+    assert tls.version() in ("TLSv1.2", "TLSv1.3"), f"{step}: TLS 1.2 or above"
+    offered = {name for name, _, _ in tls.shared_ciphers() or []}
+    assert offered >= REQUIRED_CIPHERS, f"{step}: the station offers {sorted(offered)}"
+
+
 @pytest.mark.parametrize("profile", [1, 2])
 @pytest.mark.requirements("A00.FR.202", "A00.FR.203", "A00.FR.204", "A00.FR.301", "A00.FR.302", "B01.FR.01")
 def test_TC_A_01_CS_basic_authentication_valid_password(
@@ -98,11 +121,8 @@ def test_TC_A_04_CS_tls_valid_server_certificate(
     station = profile_2_station(station_factory, tls_csms, pki)
     boot(station, tls_csms)  # 1-10. TLS handshake, upgrade, BootNotification Accepted, connector statuses
 
-    tls = tls_csms.wait_session(1).websocket.socket
-    assert isinstance(tls, ssl.SSLSocket)
-    assert tls.version() in ("TLSv1.2", "TLSv1.3"), "step 2: TLS 1.2 or above"
-    offered = {name for name, _, _ in tls.shared_ciphers() or []}
-    assert offered >= REQUIRED_CIPHERS, f"step 2: the station offers {sorted(offered)}"
+    tls = station_tls(tls_csms)
+    assert_current_tls(tls, "step 2")
     assert tls.compression() is None, "no TLS compression"
     assert "Authorization" in tls_csms.wait_session(1).attempt.headers, "profile 2 sends username/password"
 
@@ -177,17 +197,13 @@ def test_TC_A_07_CS_tls_client_side_certificate_valid(
     booted = boot(station, csms)  # 1-10. handshake with the client certificate, upgrade, boot, connector statuses
     assert [call.payload["connectorStatus"] for call in booted.statuses] == ["Available"]
 
-    tls = csms.wait_session(1).websocket.socket
-    assert isinstance(tls, ssl.SSLSocket)
-    assert tls.version() in ("TLSv1.2", "TLSv1.3"), "step 4: TLS 1.2 or above"
-    offered = {name for name, _, _ in tls.shared_ciphers() or []}
-    assert offered >= REQUIRED_CIPHERS, f"step 4: the station offers {sorted(offered)}"
+    tls = station_tls(csms)
+    assert_current_tls(tls, "step 4")
     peer = tls.getpeercert()  # verified against the test CA by the server context (CERT_REQUIRED)
     assert peer, "step 3: the station sent its client certificate"
     assert peer["serialNumber"], "step 4: the certificate includes a serial number"
-    subject = dict(pair for rdn in peer["subject"] for pair in rdn)
     serial = booted.boot.payload["chargingStation"]["serialNumber"]
-    assert subject["commonName"] == serial == STATION_SERIAL, "step 4: CN = the station's unique serial number"
+    assert subject_common_name(peer) == serial == STATION_SERIAL, "step 4: CN = the station's unique serial number"
     der = tls.getpeercert(binary_form=True)
     assert der is not None
     algorithm, bits = public_key(ssl.DER_cert_to_PEM_cert(der))  # step 4: RSA >= 2048 bits, EC >= 224 bits
