@@ -191,6 +191,8 @@ class ChargingStation:
         if isinstance(built, Failure):
             raise ConfigurationError(str(built.failure()))
         model = built.unwrap()
+        if security_level(model) == CLIENT_CERTIFICATE_PROFILE and self.options.client_cert is None:
+            raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
         identity = StationIdentity(
             station_id=self.options.station_id,
             csms_url=self.options.csms_url,
@@ -203,10 +205,7 @@ class ChargingStation:
             serial_number=self.options.serial_number,
             has_client_certificate=self.options.client_cert is not None,
         )
-        station = initial_station(identity, model, persisted)
-        if security_level(model) == CLIENT_CERTIFICATE_PROFILE and not identity.has_client_certificate:
-            raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
-        return station
+        return initial_station(identity, model, persisted)
 
     def _loop(self) -> None:
         while not self._stopped.is_set():
