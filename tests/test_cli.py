@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -329,10 +329,6 @@ def _charging(record: Record) -> str | None:
     return state
 
 
-def security_notification(event_type: str) -> Callable[[Record], bool]:
-    return lambda r: r.kind == "CALL" and r.action == "SecurityEventNotification" and r.payload["type"] == event_type
-
-
 def test_security_event_logs_and_sends_a_critical_event(tmp_path: Path) -> None:
     """`security-event TYPE [TECHINFO]`: a critical event reaches the CSMS with its techInfo; a bad line prints
     the usage."""
@@ -341,7 +337,9 @@ def test_security_event_logs_and_sends_a_critical_event(tmp_path: Path) -> None:
         running.command("security-event")
         assert "usage: security-event TYPE [TECHINFO]" in running.printed("usage: security-event")
         running.command("security-event TamperDetectionActivated lid opened")
-        tamper = csms.wait_for(security_notification("TamperDetectionActivated"), WAIT)
+        tamper = csms.wait_for(
+            lambda r: r.action == "SecurityEventNotification" and r.payload["type"] == "TamperDetectionActivated", WAIT
+        )
         assert tamper.payload["techInfo"] == "lid opened"
         running.command("quit")
         assert running.exit_code() == 0
