@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
-from pki import Pki, make_pki
+from pki import Pki
 
 from chargecore.shell.csms import LocalCsms, Record
 
@@ -91,11 +91,6 @@ def test_a_config_file_that_cannot_be_used(tmp_path: Path, text: str, named: lis
     assert_usage_error(chargecore(*run_args(tmp_path, "--config", path), cwd=tmp_path), *named)
 
 
-@pytest.fixture(scope="module")
-def station_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
 @pytest.mark.parametrize(
     ("files", "named"),
     [
@@ -108,12 +103,12 @@ def station_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     ],
 )
 def test_a_client_certificate_that_cannot_be_used(
-    tmp_path: Path, station_pki: Pki, files: list[str], named: list[str]
+    tmp_path: Path, pki: Pki, files: list[str], named: list[str]
 ) -> None:
     paths = {
-        "client_cert": str(station_pki.client_cert),
-        "client_key": str(station_pki.client_key),
-        "server_key": str(station_pki.server_key),
+        "client_cert": str(pki.client_cert),
+        "client_key": str(pki.client_key),
+        "server_key": str(pki.server_key),
         "missing": str(tmp_path / "nowhere.pem"),
         "profile_3": config_file(tmp_path, '{"SecurityCtrlr": {"SecurityProfile": 3}}'),
     }

@@ -19,7 +19,7 @@ from unittest.mock import ANY
 import pytest
 from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
-from pki import STATION_SERIAL, Pki, make_pki, old_tls_only, old_tls_works, subject_common_name
+from pki import STATION_SERIAL, Pki, old_tls_only, old_tls_works, subject_common_name
 from websocket import WebSocketBadStatusException
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -107,11 +107,6 @@ def test_basic_auth_only_for_profiles_1_and_2_with_a_password(
 
 
 # --- wss:// with a CA bundle -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def answer(action: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import pytest
 from core_helpers import connection_data
 from csms_double import CsmsDouble, StationReply, wait_until
 from harness import StationFactory, boot
-from pki import Pki, make_pki
+from pki import Pki
 
 from chargecore.pure.device_model import VariableKey, get_value
 from chargecore.pure.station import CSMS_CALLS
@@ -34,11 +34,6 @@ def other_csms() -> Iterator[CsmsDouble]:
     """The CSMS endpoint a new profile points to."""
     with CsmsDouble() as double:
         yield double
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from pki import (
     STATION_SERIAL,
     Pki,
     current_tls_only,
-    make_pki,
     old_tls_only,
     old_tls_works,
     public_key,
@@ -40,11 +39,6 @@ PROFILE_3 = {"SecurityCtrlr": {"SecurityProfile": 3}}
 REQUIRED_CIPHERS = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"}
 """TC_A_04 step 2: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, the first
 of the two pairs the station may support (it offers no static RSA key exchange)."""
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

@@ -1,0 +1,12 @@
+"""Fixtures shared by the shell tests and the conformance tests."""
+
+from __future__ import annotations
+
+import pytest
+from pki import Pki, make_pki
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """The test PKI (CA, CSMS and station certificates, made with the openssl CLI), built once per run."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
