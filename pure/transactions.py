@@ -249,8 +249,8 @@ def _emit(
 ) -> tuple[Station, Transaction, Effects]:
     """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist (an
     Ended event deletes the record and the meter values kept for it). Connector statuses that changed with it are
-    queued first (Part 6: StatusNotification, then TransactionEvent). The first event after a station-level
-    transaction moved to its EVSE carries the Transaction.Begin values (E01.FR.17)."""
+    queued first (Part 6: StatusNotification, then TransactionEvent). The first event after a started
+    station-level transaction moved to its EVSE carries the Transaction.Begin values (begin_values_due, E01.FR.17)."""
     reported: Effects = ()
     if authorization.is_online(station):
         station, reported = availability.report_statuses(station, now)
