@@ -3,9 +3,10 @@ critical ones of Part 2 Appendix 1 (`specs/security_events.json`) also go to the
 SecurityEventNotification, through the persistent lane, so they survive being offline and a restart like
 TransactionEvents do.
 
-The core raises StartupOfTheDevice or ResetOrReboot when it powers up, SettingSystemTime when the CSMS moves the
-clock by more than ClockCtrlr.TimeAdjustmentReportingThreshold, and ReconfigurationOfSecurityParameters when the
-security profile changes; the application and the shell raise the others (`inputs.SecurityEventRaised`).
+The core raises StartupOfTheDevice or ResetOrReboot when it powers up, SettingSystemTime when a Heartbeat answer
+moves the clock by more than ClockCtrlr.TimeAdjustmentReportingThreshold (the BootNotification answer's time is not
+checked), and ReconfigurationOfSecurityParameters when the security profile changes; the application and the
+shell raise the others (`inputs.SecurityEventRaised`).
 """
 
 from __future__ import annotations
