@@ -248,8 +248,7 @@ class TransactionMachine(RuleBasedStateMachine):
         for transaction_id, events in self.queued.items():
             named = [evse_id for _, _, evse_id in events]
             known = next((index for index, evse_id in enumerate(named) if evse_id is not None), len(named))
-            assert set(named[:known]) <= {None} and len(set(named[known:])) <= 1, (transaction_id, events)
-            assert None not in named[known:], (transaction_id, events)
+            assert len(set(named[known:])) <= 1 and None not in named[known:], (transaction_id, events)
 
 
 TransactionMachine.TestCase.settings = settings(

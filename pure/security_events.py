@@ -3,14 +3,14 @@ critical ones of Part 2 Appendix 1 (`specs/security_events.json`) also go to the
 SecurityEventNotification, through the persistent lane, so they survive being offline and a restart like
 TransactionEvents do.
 
-The core raises StartupOfTheDevice or ResetOrReboot when it powers up, SettingSystemTime when the CSMS moves the
-clock by more than ClockCtrlr.TimeAdjustmentReportingThreshold, and ReconfigurationOfSecurityParameters when the
-security profile changes; the application and the shell raise the others (`inputs.SecurityEventRaised`).
+The core raises StartupOfTheDevice or ResetOrReboot when it powers up, SettingSystemTime when a Heartbeat answer
+moves the clock by more than ClockCtrlr.TimeAdjustmentReportingThreshold (the BootNotification answer's time is not
+checked), and ReconfigurationOfSecurityParameters when the security profile changes; the application and the
+shell raise the others (`inputs.SecurityEventRaised`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,9 +30,6 @@ CRITICAL: frozenset[str] = frozenset(
 TYPE_LENGTH = 50
 TECH_INFO_LENGTH = 255
 """SecurityEventNotificationRequest: type is string(50), techInfo string(255)."""
-
-_RESTART_EVENTS: Mapping[str, str] = {"PowerUp": "StartupOfTheDevice"}
-"""The security event of a power-up, by boot reason; any other reason (a reset, a watchdog...) is ResetOrReboot."""
 
 
 def raise_event(station: Station, event_type: str, tech_info: str | None, now: datetime) -> tuple[Station, Effects]:
@@ -60,7 +57,8 @@ def on_raised(station: Station, event: SecurityEventRaised) -> tuple[Station, Ef
 def on_power_up(station: Station, now: datetime) -> tuple[Station, Effects]:
     """StartupOfTheDevice after a power-up (or a crash), ResetOrReboot after a reset (TC_A_06 step 14)."""
     reason = station.registration.boot_reason
-    return raise_event(station, _RESTART_EVENTS.get(reason, "ResetOrReboot"), f"boot reason {reason}", now)
+    event_type = "StartupOfTheDevice" if reason == "PowerUp" else "ResetOrReboot"  # a reset, a watchdog...
+    return raise_event(station, event_type, f"boot reason {reason}", now)
 
 
 def on_clock_set(station: Station, before: timedelta, now: datetime) -> tuple[Station, Effects]:

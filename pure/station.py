@@ -216,10 +216,10 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     if moved is None:
         return station, (Log("warning", "Connected ignored: no connection attempt was under way"),)
     moved, noted = network_profiles.on_connected(moved)
-    moved, noted = _security_profile_changed(station, moved, event.now, noted)
+    moved, logged = _security_profile_changed(station, moved, event.now)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
-    effects = noted + effects
+    effects = noted + logged + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         station, monitored = monitor_events.on_reconnected(station, event.now)
@@ -227,17 +227,14 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     return replace(station, connection=replace(station.connection, offline_since=None)), effects
 
 
-def _security_profile_changed(
-    before: Station, after: Station, now: datetime, effects: Effects
-) -> tuple[Station, Effects]:
+def _security_profile_changed(before: Station, after: Station, now: datetime) -> tuple[Station, Effects]:
     """A connection at a higher security profile raised SecurityCtrlr.SecurityProfile: a security event."""
     was, became = (network_profiles.security_level(s.device_model) for s in (before, after))
     if was == became:
-        return after, effects
-    after, logged = security_events.raise_event(
+        return after, ()
+    return security_events.raise_event(
         after, "ReconfigurationOfSecurityParameters", f"security profile {was} -> {became}", now
     )
-    return after, effects + logged
 
 
 def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:

@@ -249,8 +249,8 @@ def _emit(
 ) -> tuple[Station, Transaction, Effects]:
     """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist (an
     Ended event deletes the record and the meter values kept for it). Connector statuses that changed with it are
-    queued first (Part 6: StatusNotification, then TransactionEvent). The first event after a station-level
-    transaction moved to its EVSE carries the Transaction.Begin values (E01.FR.17)."""
+    queued first (Part 6: StatusNotification, then TransactionEvent). The first event after a started
+    station-level transaction moved to its EVSE carries the Transaction.Begin values (begin_values_due, E01.FR.17)."""
     reported: Effects = ()
     if authorization.is_online(station):
         station, reported = availability.report_statuses(station, now)
@@ -279,10 +279,8 @@ def _emit(
     cleared = meter_readings.kept_keys(station, tx.transaction_id) if event_type == "Ended" else ()
     if meter is None:
         station, meter = meter_readings.for_event(station, tx, event_type, trigger, now)
-    begin_values_due = tx.begin_values_due or (event_type == "Started" and tx.evse_id == STATION)
-    if begin_values_due and tx.evse_id != STATION:
+    if tx.begin_values_due:
         meter = [*meter_readings.transaction_begin(station, tx.evse_id, now), *meter]
-        begin_values_due = False
     if meter:
         payload["meterValue"] = meter
     session, entries, problems = rpc.enqueue_persistent(station.rpc, "TransactionEvent", payload)
@@ -293,7 +291,7 @@ def _emit(
         seq_no=tx.seq_no + 1,
         charging_state=state,
         token_reported=tx.token_reported or with_token,
-        begin_values_due=begin_values_due,
+        begin_values_due=False,
     )
     record = None if event_type == "Ended" else _record(tx)
     effects: Effects = (
@@ -452,7 +450,8 @@ def after_connector_changed(
 
 def _bind(station: Station, evse_id: int) -> tuple[Station, Transaction | None]:
     """The EV plugged in at a free EVSE while a station-level session waits for one: the session (started or
-    not) moves to this EVSE, which its next TransactionEvent names (E01.FR.16)."""
+    not) moves to this EVSE, which its next TransactionEvent names (E01.FR.16); a started one's next event also
+    carries the Transaction.Begin values its Started event could not (J02, TC_J_08)."""
     waiting = find(station, STATION)
     if waiting is None or waiting.authorization not in ("authorizing", "accepted") or not _may_serve(station, evse_id):
         return station, None
@@ -462,6 +461,7 @@ def _bind(station: Station, evse_id: int) -> tuple[Station, Transaction | None]:
         evse_id=evse_id,
         connector_id=_plugged_connector(station, evse_id, waiting.connector_id),
         start_energy_wh=energy if waiting.start_energy_wh is None else waiting.start_energy_wh,
+        begin_values_due=waiting.phase == "started",
     )
     return _put(_drop(station, waiting), moved), moved
 
