@@ -230,7 +230,7 @@ def test_a_whole_session_against_ocpp_package_csms_online_offline_and_across_a_p
     assert {e.fields["transaction_id"] for e in events} == {transaction}
     assert [e.fields["seq_no"] for e in events] == [0, 1, 2, 3], "each once, in order"
     assert (events[-1].fields["event_type"], events[-1].fields["stopped_reason"]) == ("Ended", "PowerLoss")
-    startups = [s.fields["type"] for s in package_csms.of("SecurityEventNotification")]
+    startups = [s.fields["type"] for s in package_csms.wait_for("SecurityEventNotification", 2, timeout=10)]
     assert startups == ["StartupOfTheDevice", "StartupOfTheDevice"], "A04: one per start"
     restarted.stop(timeout=5)
     assert len(package_csms.of("TransactionEvent")) == 4, "nothing sent twice"
