@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from charging_profiles import constant_profile
 from csms_double import wait_until
 from harness import StationFactory
 
@@ -22,30 +23,12 @@ from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.csms import LocalCsms, Record
 
 STATION_ID = "CS-LC-1"
-EPOCH = "2020-01-01T00:00:00.000Z"
 
 
 @pytest.fixture
 def local_controller() -> Iterator[LocalCsms]:
     with LocalCsms(heartbeat_interval=60, on_log=lambda _line: None) as controller:
         yield controller
-
-
-def max_profile(profile_id: int, purpose: str, limit: float) -> dict[str, Any]:
-    return {
-        "id": profile_id,
-        "stackLevel": 0,
-        "chargingProfilePurpose": purpose,
-        "chargingProfileKind": "Absolute",
-        "chargingSchedule": [
-            {
-                "id": 1,
-                "startSchedule": EPOCH,
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
-            }
-        ],
-    }
 
 
 def reports(controller: LocalCsms, request_id: int) -> list[dict[str, Any]]:
@@ -85,12 +68,12 @@ def test_K14_the_station_behind_a_local_controller(
         return local_controller.call(STATION_ID, action, payload)
 
     # the Local Controller shares out the site's capacity with an ordinary profile: it is obeyed
-    profile = {"evseId": 0, "chargingProfile": max_profile(7, "ChargingStationMaxProfile", 10.0)}
+    profile = {"evseId": 0, "chargingProfile": constant_profile(7, "ChargingStationMaxProfile", 10.0)}
     assert call("SetChargingProfile", profile) == {"status": "Accepted"}
     wait_until(lambda: limits.get(1, (0,))[0] == 10.0, "EVSE 1 to obey the Local Controller's 10 A")
 
     # it is a CSMS to the station: ChargingStationExternalConstraints stay the station's own (K01.FR.22)
-    external = {"evseId": 1, "chargingProfile": max_profile(8, "ChargingStationExternalConstraints", 6.0)}
+    external = {"evseId": 1, "chargingProfile": constant_profile(8, "ChargingStationExternalConstraints", 6.0)}
     assert call("SetChargingProfile", external)["status"] == "Rejected"
 
     assert not [r for r in local_controller.messages if r.action == "NotifyChargingLimit"], "a CSO limit is no news"

@@ -9,28 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from charging_profiles import constant_profile
 from csms_double import CsmsDouble, wait_until
 from harness import StationFactory, boot, sent_in_order
-
-EPOCH = "2020-01-01T00:00:00.000Z"
-"""startSchedule far in the past: an Absolute schedule without duration is in force whatever the clocks say."""
-
-
-def profile(profile_id: int, purpose: str, limits: list[float], stack: int = 0) -> dict[str, Any]:
-    return {
-        "id": profile_id,
-        "stackLevel": stack,
-        "chargingProfilePurpose": purpose,
-        "chargingProfileKind": "Absolute",
-        "chargingSchedule": [
-            {
-                "id": 1,
-                "startSchedule": EPOCH,
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limits[0]}],
-            }
-        ],
-    }
 
 
 @pytest.mark.requirements("K01.FR.05", "K09.FR.01", "K10.FR.03")
@@ -43,9 +24,9 @@ def test_the_csms_steers_every_evse_and_the_station(csms: CsmsDouble, station_fa
         reply = csms.call("SetChargingProfile", {"evseId": evse_id, "chargingProfile": charging_profile})
         assert reply.payload == {"status": "Accepted"}
 
-    set_profile(0, profile(1, "ChargingStationMaxProfile", [20.0]))
-    set_profile(1, profile(2, "TxDefaultProfile", [16.0]))
-    set_profile(2, profile(3, "TxDefaultProfile", [12.0], stack=1))
+    set_profile(0, constant_profile(1, "ChargingStationMaxProfile", 20.0))
+    set_profile(1, constant_profile(2, "TxDefaultProfile", 16.0))
+    set_profile(2, constant_profile(3, "TxDefaultProfile", 12.0, stack_level=1))
     wait_until(lambda: hardware.limits.get(1, (0,))[0] == 16.0, "EVSE 1 to obey 16 A", 5)
     wait_until(lambda: hardware.limits.get(2, (0,))[0] == 12.0, "EVSE 2 to obey 12 A", 5)
 
@@ -64,7 +45,7 @@ def test_the_csms_steers_every_evse_and_the_station(csms: CsmsDouble, station_fa
     assert sent_in_order(csms, mark, reply.message_id, reports[0].message_id)
     assert [(r.payload["evseId"], r.payload["tbc"]) for r in reports] == [(1, True), (2, False)]
 
-    set_profile(1, profile(2, "TxDefaultProfile", [6.0]))  # same id: replaces
+    set_profile(1, constant_profile(2, "TxDefaultProfile", 6.0))  # same id: replaces
     wait_until(lambda: hardware.limits.get(1, (0,))[0] == 6.0, "EVSE 1 to obey the replacement", 5)
 
     cleared = csms.call(
@@ -77,7 +58,9 @@ def test_the_csms_steers_every_evse_and_the_station(csms: CsmsDouble, station_fa
 def test_profiles_survive_a_restart(csms: CsmsDouble, station_factory: StationFactory, tmp_path: Any) -> None:
     csms.answer_automatically("ReportChargingProfiles", {})
     first = boot(station_factory(data_dir=tmp_path / "kept"), csms)
-    reply = csms.call("SetChargingProfile", {"evseId": 1, "chargingProfile": profile(5, "TxDefaultProfile", [10.0])})
+    reply = csms.call(
+        "SetChargingProfile", {"evseId": 1, "chargingProfile": constant_profile(5, "TxDefaultProfile", 10.0)}
+    )
     assert reply.payload == {"status": "Accepted"}
     first.station.stop(timeout=5)
     again = station_factory(data_dir=tmp_path / "kept")
