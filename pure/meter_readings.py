@@ -13,7 +13,7 @@ from typing import Any
 
 from chargecore.pure.device_model import VariableKey, get_bool, get_value
 from chargecore.pure.state import EvseHardware, MeasuredValue, Metering, Station, Transaction, TxSampling
-from chargecore.pure.timestamps import ocpp_time
+from chargecore.pure.timestamps import ocpp_time, station_time
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
@@ -109,7 +109,8 @@ def restore_kept(station: Station, persisted: Mapping[str, Any]) -> Station:
     for tx in station.transactions:
         values = tuple(value for _, value in sorted(kept.get(tx.transaction_id, [])))
         station = put_sampling(
-            station, TxSampling(tx.transaction_id, tx.started_at, tx.started_at, tx.started_at, values)
+            station,
+            TxSampling(tx.transaction_id, tx.started_at, tx.started_at, station_time(station, tx.started_at), values),
         )
     return station
 
@@ -137,7 +138,7 @@ def for_event(
     sampled = enabled(station, SAMPLED)
     values: list[dict[str, Any] | None] = []
     if event_type == "Started":
-        station = put_sampling(station, TxSampling(tx.transaction_id, now, now, now))
+        station = put_sampling(station, TxSampling(tx.transaction_id, now, now, station_time(station, now)))
         values = [*transaction_begin(station, tx.evse_id, now)]
     elif event_type == "Ended":
         entry = sampling(station, tx.transaction_id)

@@ -10,6 +10,11 @@
 
 Each timer remembers when it last fired, and its deadline is computed from the interval configured now, so a
 changed interval takes effect at once. The clock slots start at the first meter reading (nothing to report before).
+
+Clock slots are kept on the station clock, the CSMS's time: a timer remembers the slot it last fired by the time
+that slot names, and fires only a later slot. A Heartbeat answer that moves the clock back therefore never sends
+a slot again, and one that moves it forward past a slot boundary sends the slot now due (the latest one, when a
+correction skipped several).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.inputs import MeterReading
 from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, forget, kept_key, meter_value, put_sampling
 from chargecore.pure.state import MeasuredValue, Station, TxSampling
+from chargecore.pure.timestamps import station_time
 
 SIGNED_FIELDS = ("signedMeterData", "signingMethod", "encodingMethod", "publicKey")
 """What an OCPP SignedMeterValueType needs; a signature without them is not passed on."""
@@ -36,18 +42,33 @@ def _interval(station: Station, component: str, variable: str) -> timedelta | No
     return timedelta(seconds=seconds) if seconds > 0 and enabled(station, component) else None
 
 
-def _slot_start(station: Station, moment: datetime, interval: timedelta) -> datetime:
-    """The clock-aligned slot `moment` falls in: slots count from midnight of the station clock (J01.FR.01)."""
-    offset = station.registration.clock_offset
-    clock = moment + offset
+def _slot_start(clock: datetime, interval: timedelta) -> datetime:
+    """The clock-aligned slot the station-clock moment `clock` falls in: slots count from midnight (J01.FR.01)."""
     midnight = clock.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight + ((clock - midnight) // interval) * interval - offset
+    return midnight + ((clock - midnight) // interval) * interval
 
 
-def _next_slot(station: Station, after: datetime, interval: timedelta) -> datetime:
-    start = _slot_start(station, after, interval)
-    day_end = _slot_start(station, after, DAY) + DAY
-    return min(start + interval, day_end)
+def _next_slot(after: datetime, interval: timedelta) -> datetime:
+    """The first slot boundary strictly after the station-clock moment `after` (the last slot of a day ends at
+    midnight when the interval does not divide the day)."""
+    return min(_slot_start(after, interval) + interval, _slot_start(after, DAY) + DAY)
+
+
+def _due_slot(station: Station, fired: datetime, interval: timedelta, now: datetime) -> datetime | None:
+    """The slot to fire now, on the station clock: the one the clock is in, if it is later than the slot `fired`
+    last; None before the next boundary (also when a correction moved the clock back)."""
+    clock = station_time(station, now)
+    return _slot_start(clock, interval) if clock >= _next_slot(fired, interval) else None
+
+
+def _shell_moment(station: Station, clock: datetime) -> datetime:
+    """The shell's moment the station-clock moment `clock` names, with the clock offset known now."""
+    return clock - station.registration.clock_offset
+
+
+def _slot_deadline(station: Station, fired: datetime, interval: timedelta) -> datetime:
+    """When the slot after `fired` begins, as a deadline for the shell."""
+    return _shell_moment(station, _next_slot(fired, interval))
 
 
 def _advanced(due: datetime, interval: timedelta, now: datetime) -> datetime:
@@ -63,7 +84,7 @@ def deadline(station: Station) -> datetime | None:
     moments: list[datetime] = []
     aligned = _interval(station, ALIGNED, "Interval")
     if aligned is not None and metering.aligned_from is not None:
-        moments.append(_next_slot(station, metering.aligned_from, aligned))
+        moments.append(_slot_deadline(station, metering.aligned_from, aligned))
     updated = _interval(station, SAMPLED, "TxUpdatedInterval")
     ended = _interval(station, SAMPLED, "TxEndedInterval")
     aligned_ended = _interval(station, ALIGNED, "TxEndedInterval")
@@ -73,7 +94,7 @@ def deadline(station: Station) -> datetime | None:
         if ended is not None:
             moments.append(entry.ended_from + ended)
         if aligned_ended is not None:
-            moments.append(_next_slot(station, entry.aligned_ended_from, aligned_ended))
+            moments.append(_slot_deadline(station, entry.aligned_ended_from, aligned_ended))
     return min(moments) if moments else None
 
 
@@ -99,7 +120,7 @@ def on_meter_reading(station: Station, event: MeterReading) -> tuple[Station, Ef
         station, event.evse_id, event.energy_wh, event.power_w, event.now, measured
     )
     if station.metering.aligned_from is None:
-        station = replace(station, metering=replace(station.metering, aligned_from=event.now))
+        station = replace(station, metering=replace(station.metering, aligned_from=station_time(station, event.now)))
     return station, warned + effects
 
 
@@ -130,10 +151,10 @@ def _sample_transactions(station: Station, now: datetime) -> tuple[Station, Effe
             entry = replace(entry, ended_from=_advanced(entry.ended_from + ended, ended, now))
             entry, kept = _keep(station, entry, tx.evse_id, SAMPLED, "Sample.Periodic", entry.ended_from)
             effects += kept
-        if aligned_ended is not None and now >= _next_slot(station, entry.aligned_ended_from, aligned_ended):
-            entry = replace(entry, aligned_ended_from=now)
-            slot = _slot_start(station, now, aligned_ended)
-            entry, kept = _keep(station, entry, tx.evse_id, ALIGNED, "Sample.Clock", slot)
+        slot = None if aligned_ended is None else _due_slot(station, entry.aligned_ended_from, aligned_ended, now)
+        if slot is not None:
+            entry = replace(entry, aligned_ended_from=slot)
+            entry, kept = _keep(station, entry, tx.evse_id, ALIGNED, "Sample.Clock", _shell_moment(station, slot))
             effects += kept
         station = put_sampling(station, entry)
     return station, effects
@@ -162,16 +183,19 @@ def _keep(
 def _clock_aligned(station: Station, now: datetime) -> tuple[Station, Effects]:
     interval = _interval(station, ALIGNED, "Interval")
     metering = station.metering
-    if interval is None or metering.aligned_from is None or now < _next_slot(station, metering.aligned_from, interval):
+    if interval is None or metering.aligned_from is None:
         return station, ()
-    station = replace(station, metering=replace(metering, aligned_from=now))
+    slot = _due_slot(station, metering.aligned_from, interval, now)
+    if slot is None:
+        return station, ()
+    station = replace(station, metering=replace(metering, aligned_from=slot))
     if get_bool(station.device_model, ALIGNED, "SendDuringIdle") and station.running_transactions:
         return station, ()
-    slot = _slot_start(station, now, interval)
+    moment = _shell_moment(station, slot)
     online = authorization.is_online(station)
     effects: Effects = ()
     for hw in sorted(station.evse_hardware, key=lambda hw: hw.evse_id):
-        value = meter_value(station, hw.evse_id, ALIGNED, "Measurands", "Sample.Clock", slot)
+        value = meter_value(station, hw.evse_id, ALIGNED, "Measurands", "Sample.Clock", moment)
         tx = transactions.find(station, hw.evse_id)
         if value is None:
             continue

@@ -286,7 +286,7 @@ class TxSampling:
     ended_from: datetime
     """The last TxEndedInterval sample (or the start)."""
     aligned_ended_from: datetime
-    """The last AlignedDataCtrlr.TxEndedInterval slot handled (or the start)."""
+    """The last AlignedDataCtrlr.TxEndedInterval slot handled (or the start), on the station clock (CSMS time)."""
     kept: tuple[dict[str, Any], ...] = ()
 
 
@@ -296,6 +296,8 @@ class Metering:
     transaction (J02)."""
 
     aligned_from: datetime | None = None
+    """The last AlignedDataCtrlr.Interval slot handled (or the first reading), on the station clock (CSMS time), so
+    that a clock correction never brings a slot back."""
     sampling: tuple[TxSampling, ...] = ()
 
 

@@ -9,9 +9,14 @@ from returns.result import Failure, Result, Success
 from chargecore.pure.state import Station
 
 
+def station_time(station: Station, now: datetime) -> datetime:
+    """The station clock at the shell's moment `now`: what the CSMS calls that moment."""
+    return now + station.registration.clock_offset
+
+
 def ocpp_time(station: Station, now: datetime) -> str:
     """RFC 3339 UTC timestamp with milliseconds, as OCPP dateTime fields expect."""
-    moment = (now + station.registration.clock_offset).astimezone(UTC)
+    moment = station_time(station, now).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

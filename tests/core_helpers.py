@@ -244,6 +244,14 @@ class Sim:
                 payload = {"currentTime": ocpp_time(self.station, self.when(at_s))}
         return self.receive([3, call.message_id, payload], at_s)
 
+    def correct_clock(self, seconds: float) -> Effects:
+        """The CSMS moves the station clock by `seconds` (back when negative): it triggers a Heartbeat and answers
+        it with that time (G02.FR.02), the way a CSMS corrects a station every heartbeat."""
+        effects = self.csms_call("TriggerMessage", {"requestedMessage": "Heartbeat"})
+        assert self.outstanding().action == "Heartbeat"
+        moved = ocpp_time(self.station, self.now + timedelta(seconds=seconds))
+        return effects + self.reply({"currentTime": moved}) + self.answer_all()
+
     def reply_error(self, code: str = "InternalError") -> Effects:
         return self.receive([4, self.outstanding().message_id, code, "CSMS failed", {}])
 

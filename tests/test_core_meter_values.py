@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -200,6 +201,81 @@ def test_ended_carries_clock_aligned_tx_ended_values() -> None:
     contexts = [value["sampledValue"][0]["context"] for value in ended["meterValue"]]
     assert contexts[-1] == "Transaction.End" and set(contexts[:-1]) == {"Sample.Clock"} and len(contexts) >= 3
     assert all(value["timestamp"][17:19] in ("00", "30") for value in ended["meterValue"][:-1])
+
+
+def stamps_of(meter_values: list[dict[str, Any]]) -> list[datetime]:
+    return [datetime.fromisoformat(value["timestamp"].replace("Z", "+00:00")) for value in meter_values]
+
+
+def gaps(meter_values: list[dict[str, Any]]) -> list[float]:
+    """Seconds between consecutive meterValue timestamps."""
+    return [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(stamps_of(meter_values))]
+
+
+def next_slot(sim: Sim) -> None:
+    """Let time run to the next timer (a clock slot here), the CSMS answering everything."""
+    sim.tick_deadline()
+    sim.answer_all()
+
+
+@pytest.mark.requirements("J01.FR.01", "J01.FR.14")
+@pytest.mark.parametrize("corrections", [(-0.3,), (-0.3, -0.3, -0.3), (0.4, -0.7), (-0.2, 0.5, -0.9, 0.3)])
+def test_clock_corrections_between_slots_never_send_a_slot_twice(corrections: tuple[float, ...]) -> None:
+    """The CSMS corrects the clock by fractions of a second right after each slot and again half-way to the next
+    one: every slot still goes out once, one Interval after the one before."""
+    sim = booted(config=config(AlignedDataCtrlr={"Interval": 60}))
+    sim.meter(500.0)
+    for _ in range(4):
+        next_slot(sim)
+        for correction in corrections:
+            sim.correct_clock(correction)
+        run_until(sim, (sim.now - T0).total_seconds() + 30)
+        sim.correct_clock(corrections[0])
+    next_slot(sim)
+    reports = [report["meterValue"][0] for report in sent(sim, "MeterValues")]
+    assert len(reports) == 5 and gaps(reports) == [60.0] * 4, stamps_of(reports)
+
+
+@pytest.mark.requirements("J01.FR.01", "J01.FR.06")
+def test_a_clock_moved_back_in_a_transaction_never_sends_a_meter_value_clock_event_twice() -> None:
+    sim = booted(config=config(AlignedDataCtrlr={"Interval": 60}))
+    charging(sim)
+    for _ in range(3):
+        next_slot(sim)
+        sim.correct_clock(-0.5)
+    next_slot(sim)
+    clock = [event["meterValue"][0] for event in sent(sim) if event["triggerReason"] == "MeterValueClock"]
+    assert len(clock) == 4 and gaps(clock) == [60.0] * 3, stamps_of(clock)
+
+
+@pytest.mark.requirements("J01.FR.01")
+def test_a_correction_that_jumps_over_slots_sends_only_the_slot_now_due() -> None:
+    """Forward by 150 s: the clock passed two boundaries at once; the slot it is in goes out at once, then the
+    slots follow one Interval apart again."""
+    sim = booted(config=config(AlignedDataCtrlr={"Interval": 60}))
+    sim.meter(500.0)
+    next_slot(sim)
+    sim.correct_clock(150)
+    assert next_deadline(sim.station) <= sim.now, "the slot the clock jumped into is due now"
+    sim.tick()
+    sim.answer_all()
+    next_slot(sim)
+    reports = [report["meterValue"][0] for report in sent(sim, "MeterValues")]
+    assert gaps(reports) == [120.0, 60.0], stamps_of(reports)
+
+
+@pytest.mark.requirements("J01.FR.03")
+def test_ended_clock_values_stay_one_tx_ended_interval_apart_while_the_clock_is_corrected() -> None:
+    sim = booted(config=config(AlignedDataCtrlr={"TxEndedInterval": 30}))
+    charging(sim)
+    for correction in (-0.4, 0.3, -0.8, -0.1):
+        next_slot(sim)
+        sim.correct_clock(correction)
+    sim.plug(change="unplug")
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    clock = [value for value in ended["meterValue"] if value["sampledValue"][0]["context"] == "Sample.Clock"]
+    assert len(clock) == 4 and gaps(clock) == [30.0] * 3, stamps_of(clock)
 
 
 @pytest.mark.requirements("J02.FR.21", "J01.FR.21")
