@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,11 +31,36 @@ QUIET = {"AlignedDataCtrlr": {"Interval": 0}, "SampledDataCtrlr": {"TxUpdatedInt
 """No periodic report unless the test case configures it."""
 
 
-def booted_with(csms: CsmsDouble, station_factory: StationFactory, **sections: dict[str, Any]) -> Booted:
+CORRECTIONS = (0.3, -0.3, 0.2, -0.4, 0.1, -0.2)
+"""How far ahead of (+) or behind (-) real time the CSMS clock is in its successive Heartbeat answers: each answer
+moves the station clock forward or back by a fraction of the 1 s interval (never a whole interval forward)."""
+
+
+def correcting_clock(csms: CsmsDouble) -> None:
+    """The CSMS corrects the station clock in every Heartbeat answer, by the next of CORRECTIONS in turn."""
+    shifts = itertools.cycle(CORRECTIONS)
+
+    def answer(_: dict[str, Any]) -> dict[str, Any]:
+        moment = datetime.now(UTC) + timedelta(seconds=next(shifts))
+        return {"currentTime": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+
+    csms.answer_automatically("Heartbeat", answer)
+
+
+CLOCKS = pytest.mark.parametrize("clock", ["steady", "corrected every second"])
+"""The J01 cases run twice: with the CSMS clock as the station keeps it, and with a CSMS that corrects the
+station clock back and forth in a Heartbeat answer every second."""
+
+
+def booted_with(
+    csms: CsmsDouble, station_factory: StationFactory, clock: str = "steady", **sections: dict[str, Any]
+) -> Booted:
     config = {name: dict(values) for name, values in QUIET.items()}
     for name, values in sections.items():
         config.setdefault(name, {}).update(values)
-    booted = boot(station_factory(config=config), csms)
+    if clock != "steady":
+        correcting_clock(csms)
+    booted = boot(station_factory(config=config), csms, interval=None if clock == "steady" else 1)
     booted.station.meter(1, 1000.0, 7000.0)  # Prerequisite: the Charging Station has an energy meter
     return booted
 
@@ -53,6 +78,11 @@ def whole_seconds_apart(meter_values: list[dict[str, Any]]) -> bool:
     """Timestamps on the interval grid: increasing by a whole number of seconds (the interval is 1 s)."""
     gaps = [(moment(later) - moment(earlier)).total_seconds() for earlier, later in itertools.pairwise(meter_values)]
     return all(gap >= 1 and gap == int(gap) for gap in gaps)
+
+
+def gaps(meter_values: list[dict[str, Any]]) -> list[float]:
+    """Seconds between consecutive timestamps."""
+    return [(moment(later) - moment(earlier)).total_seconds() for earlier, later in itertools.pairwise(meter_values)]
 
 
 def measurands(meter_value: dict[str, Any]) -> set[str]:
@@ -86,40 +116,55 @@ def ended_after(booted: Booted, csms: CsmsDouble, seconds: float) -> StationCall
 # --- J01 clock-aligned --------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirements("J01.FR.01", "J01.FR.02", "J01.FR.03", "J01.FR.07", "J01.FR.08", "J01.FR.14")
-def test_TC_J_01_CS_clock_aligned_no_transaction(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    booted = booted_with(csms, station_factory, AlignedDataCtrlr={"Interval": 1})
-    calls = meter_values_requests(csms, 3)
+@pytest.mark.requirements("J01.FR.01", "J01.FR.02", "J01.FR.07", "J01.FR.08", "J01.FR.14")
+@CLOCKS
+def test_TC_J_01_CS_clock_aligned_no_transaction(csms: CsmsDouble, station_factory: StationFactory, clock: str) -> None:
+    """Steps 1-2 until three MeterValuesRequests (six while the clock is corrected, so that corrections fall
+    between slots); post scenario: the timestamps are AlignedDataInterval apart."""
+    booted = booted_with(csms, station_factory, clock, AlignedDataCtrlr={"Interval": 1})
+    calls = meter_values_requests(csms, 3 if clock == "steady" else 6)
     values = [call.payload["meterValue"][0] for call in calls]
     assert all(call.payload["evseId"] == 1 for call in calls)
-    assert contexts(values) == ["Sample.Clock"] * 3
+    assert contexts(values) == ["Sample.Clock"] * len(values)
     assert all(measurands(value) == {ENERGY} for value in values), "AlignedDataMeasurands"
-    assert whole_seconds_apart(values)
+    assert gaps(values) == [1.0] * (len(values) - 1), [value["timestamp"] for value in values]
     assert booted.station.state.transactions == ()
 
 
 @pytest.mark.requirements("J01.FR.01", "J01.FR.02", "J01.FR.06", "J01.FR.07", "J01.FR.08")
-def test_TC_J_02_CS_clock_aligned_transaction_ongoing(csms: CsmsDouble, station_factory: StationFactory) -> None:
+@CLOCKS
+def test_TC_J_02_CS_clock_aligned_transaction_ongoing(
+    csms: CsmsDouble, station_factory: StationFactory, clock: str
+) -> None:
+    """EnergyTransferStarted, then steps 3-4 (the only EVSE has the transaction, so no step 1) for the
+    transaction duration; post scenario: the MeterValueClock events are AlignedDataInterval apart."""
     aligned = {"Interval": 1, "SendDuringIdle": False, "Measurands": f"{ENERGY},{POWER}"}
-    booted = booted_with(csms, station_factory, AlignedDataCtrlr=aligned)
+    booted = booted_with(csms, station_factory, clock, AlignedDataCtrlr=aligned)
     energy_transfer_started(booted, csms)
-    updates = [transaction_event(csms) for _ in range(3)]
-    assert [shape(call)[:2] for call in updates] == [("Updated", "MeterValueClock")] * 3
+    updates = [transaction_event(csms) for _ in range(3 if clock == "steady" else 6)]
+    assert [shape(call)[:2] for call in updates] == [("Updated", "MeterValueClock")] * len(updates)
     values = [call.payload["meterValue"][0] for call in updates]
-    assert contexts(values) == ["Sample.Clock"] * 3
-    assert all(measurands(value) == {ENERGY, POWER} for value in values)
-    assert whole_seconds_apart(values)
+    assert contexts(values) == ["Sample.Clock"] * len(values)
+    assert all(measurands(value) == {ENERGY, POWER} for value in values), "AlignedDataMeasurands"
+    assert gaps(values) == [1.0] * (len(values) - 1), [value["timestamp"] for value in values]
+    assert csms.calls("MeterValues") == []
 
 
 @pytest.mark.requirements("J01.FR.03", "E06.FR.11")
-def test_TC_J_03_CS_clock_aligned_ended(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    booted = booted_with(csms, station_factory, AlignedDataCtrlr={"TxEndedInterval": 1, "SendDuringIdle": False})
+@CLOCKS
+def test_TC_J_03_CS_clock_aligned_ended(csms: CsmsDouble, station_factory: StationFactory, clock: str) -> None:
+    """EnergyTransferStarted; step 1, ParkingBayUnoccupied after the transaction duration; post scenario: the
+    Ended event has a Sample.Clock value per AlignedDataTxEndedInterval slot, that interval apart."""
+    booted = booted_with(
+        csms, station_factory, clock, AlignedDataCtrlr={"TxEndedInterval": 1, "SendDuringIdle": False}
+    )
     energy_transfer_started(booted, csms)
-    ended = ended_after(booted, csms, 2.5)
+    ended = ended_after(booted, csms, 2.5 if clock == "steady" else 5.5)
     values = ended.payload["meterValue"]
-    clock = [value for value in values if value["sampledValue"][0]["context"] == "Sample.Clock"]
-    assert len(clock) >= 2 and whole_seconds_apart(clock)
-    assert all(measurands(value) == {ENERGY} for value in clock), "AlignedDataTxEndedMeasurands"
+    clock_values = [value for value in values if value["sampledValue"][0]["context"] == "Sample.Clock"]
+    assert len(clock_values) >= (2 if clock == "steady" else 4), values
+    assert gaps(clock_values) == [1.0] * (len(clock_values) - 1), [value["timestamp"] for value in clock_values]
+    assert all(measurands(value) == {ENERGY} for value in clock_values), "AlignedDataTxEndedMeasurands"
 
 
 @pytest.mark.requirements("J01.FR.21")
