@@ -12,7 +12,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE, securit
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import ClientCertificate, WebSocketLink, client_certificate_problem
 from chargecore.shell.storage import StationStore
@@ -52,8 +53,8 @@ from chargecore.shell.storage import StationStore
 InputMaker = Callable[[datetime], Input]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+utc_now = MonotonicClock()
+"""Every station's default clock: read the wall once, then never go back (shell/clock.py)."""
 
 
 @dataclass(frozen=True)
