@@ -122,6 +122,20 @@ def refresh(station: Station) -> tuple[Station, Effects]:
     return replace(station, availability=availability, device_model=model), _events(station, before, shown)
 
 
+def note_status_changes(station: Station, before: tuple[tuple[str, bool], ...] | None, now: datetime) -> Station:
+    """Remember when each connector whose status `refresh` just changed took it: a StatusNotification that can
+    only go out later (the station was offline) says when the status changed, not when it was sent."""
+    after = station.availability.shown
+    if after is None or after == before:
+        return station
+    previous = before or _defaults(station)
+    connectors = tuple(
+        replace(connector, status_since=now) if status != old_status else connector
+        for connector, (status, _), (old_status, _) in zip(station.connectors, after, previous, strict=True)
+    )
+    return replace(station, connectors=connectors)
+
+
 def _defaults(station: Station) -> tuple[tuple[str, bool], ...]:
     return (_HARDWARE_DEFAULT,) * len(station.connectors)
 
@@ -182,9 +196,13 @@ def on_connector_changed(
 
 
 def status_payload(station: Station, connector: Connector, now: datetime) -> dict[str, Any]:
+    """A status the CSMS has not heard is stamped with the moment it began; one it knows, with `now`."""
+    status = connector_status(station, connector)
+    since = connector.status_since
+    moment = since if since is not None and connector.reported != status else now
     return {
-        "timestamp": ocpp_time(station, now),
-        "connectorStatus": connector_status(station, connector),
+        "timestamp": ocpp_time(station, moment),
+        "connectorStatus": status,
         "evseId": connector.evse_id,
         "connectorId": connector.connector_id,
     }

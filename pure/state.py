@@ -202,6 +202,8 @@ class Connector:
     """The status last handed to the CSMS; None when the CSMS may not know it (never sent, or lost)."""
     in_transaction: bool = False
     """A transaction started before any cable holds this connector Occupied until a cable is plugged (F02)."""
+    status_since: datetime | None = None
+    """When the connector took the status it shows (None: it has shown it since power-up)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,7 +184,9 @@ def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     effects: Effects = ()
     if station.rpc.phase != "closed" and not connection.is_up(station):
         station, effects = _session_ended(station, now)
+    shown = station.availability.shown
     station, refreshed = availability.refresh(station)
+    station = availability.note_status_changes(station, shown, now)
     station, limited = smart_charging.settle(station, now)  # after refresh: the model it watches is final
     effects += refreshed + limited
     if connection.is_up(station) and provisioning.is_accepted(station):

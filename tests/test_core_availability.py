@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from core_helpers import CSMS_TIME, Sim, answer_boot, at, booted, calls, started, warnings
 
@@ -88,13 +90,48 @@ def test_a_short_outage_without_changes_reports_nothing() -> None:
     assert offline_then_back(sim, 10, plug_while_offline=False) == []
 
 
+def station_clock(seconds: float) -> str:
+    """The station clock at T0 + `seconds`: `booted` set it to CSMS_TIME at T0 + 2 s."""
+    moment = datetime.fromisoformat(CSMS_TIME.replace("Z", "+00:00")) + timedelta(seconds=seconds - 2)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@pytest.mark.requirements("B04.FR.01", "B04.FR.02")
+@pytest.mark.parametrize("offline_seconds", [10, 60.5])
+def test_a_status_that_changed_offline_carries_the_time_of_the_change(offline_seconds: float) -> None:
+    """Plugged at T0+101 s while offline: the StatusNotification sent on reconnecting says T0+101 s; a connector
+    that did not change (reported only after a long outage, B04.FR.01) is reported as of the reconnect."""
+    sim = booted(evse_connectors=(1, 1), config=OFFLINE_THRESHOLD_60S)
+    sim.lose(100)
+    sim.now = at(101)
+    sim.plug()
+    sim.tick_deadline()  # the reconnect attempt
+    reconnected = 100 + offline_seconds
+    sent = calls(sim.connect(reconnected)) + calls(sim.answer_all())
+    stamps = {
+        (call.payload["evseId"], call.payload["connectorStatus"]): call.payload["timestamp"]
+        for call in sent
+        if call.action == "StatusNotification"
+    }
+    expected = {(1, "Occupied"): station_clock(101)}
+    if offline_seconds > 60:
+        expected[(2, "Available")] = station_clock(reconnected)
+    assert stamps == expected
+    sim.now = at(200)
+    (unplugged,) = calls(sim.plug(change="unplug"))
+    assert unplugged.payload["timestamp"] == station_clock(200), "online, a change is reported as it happens"
+
+
 def test_a_status_notification_lost_with_the_connection_is_sent_again() -> None:
     sim = booted(config=OFFLINE_THRESHOLD_60S)
     sim.now = at(50)
     assert [call.action for call in calls(sim.plug())] == ["StatusNotification"]
     sim.lose(51)
     sim.tick_deadline()
-    assert statuses(sim, sim.connect(55)) == [(1, 1, "Occupied")]
+    effects = sim.connect(55)
+    assert statuses(sim, effects) == [(1, 1, "Occupied")]
+    again = [call for call in calls(tuple(sim.log)) if call.action == "StatusNotification"][-1]
+    assert again.payload["timestamp"] == station_clock(50), "the time of the plug, not of the resend"
 
 
 def test_heartbeat_every_interval_from_the_boot_answer() -> None:

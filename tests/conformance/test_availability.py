@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from csms_double import CsmsDouble, StationCall
+from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, settle, status_by_connector
-from sessions import energy_transfer_started, transaction_event
+from sessions import energy_transfer_started, go_offline, transaction_event
 
 from chargecore.pure.effects import ConnectorStatusChanged, OperativeChanged
 
@@ -273,3 +276,21 @@ def test_TC_G_21_CS_station_unavailable_persists_across_reboot(
         (2, 1): "Unavailable",
         (2, 2): "Unavailable",
     }
+
+
+@pytest.mark.requirements("B04.FR.02")
+def test_a_status_changed_offline_is_reported_with_the_time_it_changed(csms: CsmsDouble, booted: Booted) -> None:
+    """The EV plugs in while the CSMS is unreachable; the StatusNotification sent after the reconnect says when
+    the connector became Occupied, not when the station got back online."""
+    go_offline(booted, csms)
+    plugged_at = datetime.now(UTC)
+    booted.station.connector(1, 1, "plug")
+    wait_until(lambda: booted.station.state.connectors[0].phase == "plugged", "the plug to be taken in")
+    time.sleep(1.5)
+    csms.accept_connections()
+    occupied = csms.expect_call("StatusNotification", timeout=10)
+    received_at = datetime.now(UTC)
+    assert _status(occupied) == (1, 1, "Occupied")
+    stamp = datetime.fromisoformat(occupied.payload["timestamp"].replace("Z", "+00:00"))
+    assert abs(stamp - plugged_at) < timedelta(seconds=0.5), (stamp, plugged_at)
+    assert received_at - stamp > timedelta(seconds=1.4), (stamp, received_at)
