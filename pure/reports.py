@@ -45,7 +45,7 @@ from chargecore.pure.frames import Call
 from chargecore.pure.message_split import oversize, split
 from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.state import Station
-from chargecore.pure.timestamps import ocpp_time
+from chargecore.pure.timestamps import ocpp_time, with_live_clock
 
 Selection = tuple[tuple[VariableDefinition, tuple[str, ...]], ...]
 """The variables a report holds, each with the attribute types it reports, in report order."""
@@ -265,7 +265,7 @@ def _report(station: Station, request_id: int, selection: Selection, now: dateti
     """Accept and queue the report, or answer EmptyResultSet / Rejected (an item too large to send)."""
     if not selection:
         return station, Reply({"status": "EmptyResultSet"}), ()
-    model = station.device_model
+    model = with_live_clock(station, now)
     value_size = reported_value_size(model)
     items = [report_data(model, definition, attributes, value_size) for definition, attributes in selection]
     payloads = _notify_payloads(station, request_id, items, now)

@@ -47,6 +47,7 @@ from chargecore.pure.inputs import ChangeVariable, VariableReported
 from chargecore.pure.message_split import oversize
 from chargecore.pure.outcome import Handled, Reply, status_info
 from chargecore.pure.state import Station
+from chargecore.pure.timestamps import with_live_clock
 
 HEARTBEAT_INTERVAL = VariableKey("OCPPCommCtrlr", "HeartbeatInterval")
 BASIC_AUTH_PASSWORD = VariableKey("SecurityCtrlr", "BasicAuthPassword")
@@ -134,7 +135,7 @@ def _get_one(model: DeviceModel, item: Mapping[str, Any], value_size: int) -> di
 
 
 def handle_get_variables(station: Station, call: Call, now: datetime) -> Handled:
-    model = station.device_model
+    model = with_live_clock(station, now)
     items = call.payload["getVariableData"]
     refused = _refusal(model, call, items)
     if refused is not None:

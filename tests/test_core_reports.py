@@ -82,6 +82,15 @@ def test_generated_at_is_the_station_clock_set_by_the_csms() -> None:
     assert {payload["generatedAt"] for payload in collect(sim)} == {"2030-01-01T00:00:08.000Z"}
 
 
+def test_clock_date_time_is_reported_as_the_station_clock_when_the_report_is_made() -> None:
+    sim = booted()  # the CSMS said 2030-01-01T00:00:00Z at T0+2 s
+    for seconds, expected in ((10, "2030-01-01T00:00:08.000Z"), (100.25, "2030-01-01T00:01:38.250Z")):
+        sim.now = at(seconds)
+        reported = report(sim, "GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"})
+        (date_time,) = [item for item in reported if key_of(item)[0::4] == ("ClockCtrlr", "DateTime")]
+        assert date_time["variableAttribute"][0]["value"] == expected
+
+
 @pytest.mark.requirements("B07.FR.08", "B07.FR.10")
 def test_full_inventory_reports_every_variable_once_with_every_attribute() -> None:
     sim = booted(evse_connectors=(2, 1))

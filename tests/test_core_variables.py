@@ -116,6 +116,22 @@ def reasons(results: list[dict[str, Any]]) -> list[str | None]:
 OFFLINE_THRESHOLD = VariableKey("OCPPCommCtrlr", "OfflineThreshold")
 
 
+def test_clock_date_time_reads_the_station_clock_at_the_moment_of_the_request() -> None:
+    """ClockCtrlr.DateTime is computed at each GetVariables, on the clock the CSMS set (CSMS_TIME at T0+2 s),
+    never a stored value; a Heartbeat answer that moves the clock moves it too."""
+    sim = booted()
+    date_time = item("ClockCtrlr", "DateTime")
+    sim.now = at(12)
+    assert [r["attributeValue"] for r in get(sim, date_time)] == ["2030-01-01T00:00:10.000Z"]
+    sim.now = at(72.5)
+    assert [r["attributeValue"] for r in get(sim, date_time)] == ["2030-01-01T00:01:10.500Z"]
+    sim.correct_clock(-30)
+    assert [r["attributeValue"] for r in get(sim, date_time)] == ["2030-01-01T00:00:40.500Z"]
+    assert get_value(sim.station.device_model, VariableKey("ClockCtrlr", "DateTime")) == "1970-01-01T00:00:00Z", (
+        "nothing is stored: the request only read the clock"
+    )
+
+
 @pytest.mark.requirements("B06.FR.01", "B06.FR.02", "B06.FR.03", "B06.FR.04", "B06.FR.10", "B06.FR.11")
 def test_get_answers_each_item_echoing_component_variable_and_attribute_type() -> None:
     sim = booted(evse_connectors=(1, 1))
