@@ -4,6 +4,8 @@ password change, against the real station over the wire; plus what a restart kee
 from __future__ import annotations
 
 import base64
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +349,22 @@ def test_values_the_csms_set_survive_a_reset(csms: CsmsDouble, station_factory: 
     boot(booted.station, csms)
     (result,) = get_variables(csms, variable("OCPPCommCtrlr", "OfflineThreshold"))
     assert result["attributeValue"] == "300"
+
+
+def test_clock_date_time_is_the_station_clock_the_csms_set(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """A CSMS whose clock is a day ahead of the host's: ClockCtrlr.DateTime reads that clock, now, each time."""
+    station = station_factory()
+    ahead = timedelta(days=1)
+    boot_call = csms.expect_call("BootNotification")
+    csms_time = (datetime.now(UTC) + ahead).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    csms.reply(boot_call, csms.boot_response(currentTime=csms_time))
+    csms.expect_calls("StatusNotification", connector_count(station))
+    readings = []
+    for _ in range(2):
+        (result,) = get_variables(csms, variable("ClockCtrlr", "DateTime"))
+        assert result["attributeStatus"] == "Accepted"
+        read = datetime.fromisoformat(result["attributeValue"].replace("Z", "+00:00"))
+        assert abs(read - (datetime.now(UTC) + ahead)) < timedelta(seconds=1), result["attributeValue"]
+        readings.append(read)
+        time.sleep(0.3)
+    assert readings[1] - readings[0] >= timedelta(seconds=0.3), "read live, not stored"
