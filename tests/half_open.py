@@ -34,9 +34,10 @@ def _upgrade(connection: socket.socket) -> None:
 
 
 @contextmanager
-def half_open_csms() -> Iterator[tuple[str, threading.Event]]:
-    """Yields the CSMS URL and an event set once a station's upgrade was accepted; every accepted socket is kept
-    open, unread, until the context ends."""
+def half_open_csms(upgrade: bool = True) -> Iterator[tuple[str, threading.Event]]:
+    """Yields the CSMS URL and an event set once a station has connected (and, with `upgrade`, its websocket
+    upgrade was accepted; without, the station is left waiting for the answer to its upgrade). Every socket is
+    kept open, unread, until the context ends."""
     listener = socket.create_server(("127.0.0.1", 0))
     upgraded = threading.Event()
     held: list[socket.socket] = []
@@ -46,7 +47,8 @@ def half_open_csms() -> Iterator[tuple[str, threading.Event]]:
             while True:
                 connection, _ = listener.accept()
                 held.append(connection)
-                _upgrade(connection)
+                if upgrade:
+                    _upgrade(connection)
                 upgraded.set()
 
     thread = threading.Thread(target=serve, daemon=True, name="half-open-csms")
