@@ -157,6 +157,7 @@ class ChargingStation:
         self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file, _client_certificate(options))
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
+        self._crash_lock = threading.Lock()
         self._crashed = threading.Event()
         self._stopped = threading.Event()
         self._stop_by: float | None = None
@@ -410,11 +411,13 @@ class ChargingStation:
     def _crash(self, message: str, exit_code: int, error: BaseException) -> None:
         """The end of a station that cannot go on: log with the traceback, close the websocket, flush, and hand
         over to the crash handler; each step is bounded, and a failing step does not skip the next ones."""
-        if self._crashed.is_set():
+        with self._crash_lock:
+            first = not self._crashed.is_set()
+            self._crashed.set()
+        if not first:
             with suppress(Exception):
                 self.log.event("error", f"after the fatal error, also: {_one_line(error)}")
             return
-        self._crashed.set()
         self.fatal_error = message
         with suppress(Exception):
             details = "".join(traceback.format_exception(error)).rstrip()

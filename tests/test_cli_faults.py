@@ -34,6 +34,14 @@ runtime.step = step
 """
 """`step` raises on the operator's `datatransfer`."""
 
+OPERATOR_BUG = """
+from chargecore.shell import cli
+def describe(station):
+    raise KeyError("a planted bug in the operator thread")
+cli.describe = describe
+"""
+"""The operator's `status` raises, outside the core thread."""
+
 DISK_FULL = """
 import errno, os
 from chargecore.shell.storage import StationStore
@@ -132,6 +140,17 @@ def test_a_bug_ends_the_process_with_exit_code_70_within_a_second(tmp_path: Path
         assert "ZeroDivisionError" in line and "a planted bug" in line
         csms.wait_session_closed(1)
     assert "Traceback" in station.stdout.read_text(encoding="utf-8")
+
+
+def test_a_bug_in_another_thread_of_the_station_ends_the_process_too(tmp_path: Path) -> None:
+    with CsmsDouble() as csms, running(tmp_path, csms.url, OPERATOR_BUG) as station:
+        booted(csms)
+        asked = time.monotonic()
+        station.command("status")
+        assert station.ends_within(1.0, asked) == EXIT_BUG
+        (line,) = station.stderr_lines()
+        assert "operator" in line and "a planted bug in the operator thread" in line
+        csms.wait_session_closed(1)
 
 
 def test_a_full_disk_ends_the_process_with_exit_code_74_within_a_second(tmp_path: Path) -> None:
