@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -334,3 +335,33 @@ def test_stop_is_bounded_when_the_csms_went_silent(start: Start) -> None:
         assert station.wait(2.0)
         station.stop()
         assert time.monotonic() - began < 2.0
+
+
+class BlockingCharger(SimulatedCharger):
+    """Its DataTransfer handler blocks until released, as a hook waiting on dead hardware would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def handle_data_transfer(self, vendor_id: str, message_id: str | None, data: Any) -> dict[str, Any] | None:
+        self.entered.set()
+        self.release.wait(WAIT)
+        return None
+
+
+def test_a_stop_is_bounded_while_a_hook_holds_the_core_thread(csms: CsmsDouble, start: Start) -> None:
+    charger = BlockingCharger()
+    station = start(csms.url, charger)
+    boot(station, csms)
+    csms.send_call("DataTransfer", {"vendorId": "org.example"})
+    assert charger.entered.wait(WAIT)
+    try:
+        began = time.monotonic()
+        station.submit_stop()
+        assert station.wait(2.0)
+        station.stop()
+        assert time.monotonic() - began < 2.0
+    finally:
+        charger.release.set()
