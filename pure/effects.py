@@ -223,6 +223,15 @@ class SecurityEventLogged:
     critical: bool
 
 
+@dataclass(frozen=True, slots=True)
+class HookFailed:
+    """One of the application's own hooks raised `error` (the shell's log has the traceback); what it should have
+    done counts as not done."""
+
+    hook: str
+    error: str
+
+
 Event = (
     RegistrationChanged
     | ConnectorStatusChanged
@@ -238,6 +247,7 @@ Event = (
     | TransactionEventAnswered
     | MasterPassAccepted
     | SecurityEventLogged
+    | HookFailed
 )
 
 

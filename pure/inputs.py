@@ -223,6 +223,16 @@ class SecurityEventRaised:
     tech_info: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HookRaised:
+    """A hook of the integrator's application raised instead of answering; the shell has logged the traceback and
+    counted the hook's effect as failed (an energy start as not started, a question as refused)."""
+
+    now: datetime
+    hook: str
+    error: str
+
+
 Input = (
     PowerUp
     | Connected
@@ -246,4 +256,5 @@ Input = (
     | MeterReading
     | ParkingBayChanged
     | SecurityEventRaised
+    | HookRaised
 )

@@ -41,7 +41,17 @@ from chargecore.pure import (
     variables,
 )
 from chargecore.pure.device_model import DeviceModel
-from chargecore.pure.effects import Effect, Effects, InternalError, Log, Persist, SendFrame, TokenQuestion
+from chargecore.pure.effects import (
+    Effect,
+    Effects,
+    HookFailed,
+    InternalError,
+    Log,
+    Notify,
+    Persist,
+    SendFrame,
+    TokenQuestion,
+)
 from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
 from chargecore.pure.inputs import (
     Answer,
@@ -54,6 +64,7 @@ from chargecore.pure.inputs import (
     EVChargingSchedule,
     ExternalLimit,
     FrameReceived,
+    HookRaised,
     Input,
     LocalReset,
     MasterPassChoice,
@@ -326,6 +337,12 @@ def _local_reset(station: Station, event: LocalReset) -> tuple[Station, Effects]
     return provisioning.local_reset(station)
 
 
+def _hook_raised(station: Station, event: HookRaised) -> tuple[Station, Effects]:
+    """The application hears that one of its hooks failed; the state stays as it is, since what the hook should
+    have done did not happen."""
+    return station, (Notify(HookFailed(event.hook, event.error)),)
+
+
 _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = MappingProxyType(
     {
         TokenPresented: lambda station, event: transactions.present_token(
@@ -358,6 +375,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVChargingSchedule: iso15118_charging.on_charging_schedule,
         VariableReported: variables.report_variable,
         SecurityEventRaised: security_events.on_raised,
+        HookRaised: _hook_raised,
     }
 )
 

@@ -1,6 +1,8 @@
 """The integrator's side of the station: hooks the core consults or informs, as a `typing.Protocol`.
 
 A real charger implements these against its hardware; `SimulatedCharger` is what the CLI and the demo use.
+A hook that raises does not stop the station: the exception is logged with its traceback, reported back through
+`on_event` as `HookFailed`, and the hook's effect counts as failed (docs/operating.md).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ class ChargerApplication(Protocol):
     def on_event(self, event: Event) -> None:
         """Registration changes, connector status changes, connectors becoming Operative or Inoperative
         (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers, device-model changes,
-        authorization verdicts, TransactionEvents queued and answered, remote starts, and security events
+        authorization verdicts, TransactionEvents queued and answered, remote starts, security events
         (`SecurityEventLogged`): the application keeps the security log, every event critical or not (Part 2
-        Appendix 1); the station sends only the critical ones to the CSMS."""
+        Appendix 1); the station sends only the critical ones to the CSMS. And `HookFailed` when one of these
+        hooks raised."""
         ...
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
@@ -47,7 +50,7 @@ class ChargerApplication(Protocol):
 
     def start_energy_transfer(self, evse_id: int) -> bool:
         """Close the power path of this EVSE (the session is authorized and the EV connected). True when it
-        closed: the station then reports PowerPathChanged(closed=True) to the core."""
+        closed: the station then reports PowerPathChanged(closed=True) to the core. Raising counts as False."""
         ...
 
     def stop_energy_transfer(self, evse_id: int) -> bool:

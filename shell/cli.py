@@ -281,6 +281,7 @@ def run(argv: list[str]) -> int:
         return 2
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: station.submit_stop())
+    threading.excepthook = lambda failed: _thread_failed(station, failed)
     station.start()
     threading.Thread(target=operator_loop, args=(station, sys.stdin), daemon=True, name="operator").start()
     while not station.wait(0.2):
@@ -290,6 +291,13 @@ def run(argv: list[str]) -> int:
         print(f"chargecore run: error: {station.fatal_error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _thread_failed(station: ChargingStation, failed: threading.ExceptHookArgs) -> None:
+    """An exception that escaped any thread of the station (the link's reader, the operator) is a bug: it ends
+    the station like one in the core, never leaving a thread quietly dead."""
+    if failed.exc_value is not None and not isinstance(failed.exc_value, SystemExit):
+        station.report_bug(failed.exc_value, f"thread {failed.thread.name if failed.thread else '?'}")
 
 
 def main(argv: list[str] | None = None) -> int:

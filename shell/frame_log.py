@@ -1,4 +1,10 @@
-"""Every frame and notable event, as a readable line on stdout and as a JSON line in `--log FILE`."""
+"""Every frame and notable event, as a readable line on stdout and as a JSON line in `--log FILE`.
+
+Writing a line never raises on its text: a CSMS can put anything in a frame, lone surrogates included (a JSON
+string may hold `\\ud800`), and a log that raises would take the core thread down with it. Characters the stream
+cannot encode are written as backslash escapes; the JSON lines are ASCII (`ensure_ascii`). A line logged after
+`close` still goes to the stream.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,12 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+
+def printable(text: str, encoding: str | None) -> str:
+    """`text` with every character `encoding` cannot write (a lone surrogate even in UTF-8) as an escape."""
+    codec = encoding or "utf-8"
+    return text.encode(codec, "backslashreplace").decode(codec)
 
 
 class FrameLog:
@@ -27,12 +39,16 @@ class FrameLog:
 
     def _write(self, line: str, record: dict[str, Any]) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        text = printable(f"{stamp[11:23]} {line}", getattr(self._stream, "encoding", None))
         with self._lock:
-            print(f"{stamp[11:23]} {line}", file=self._stream, flush=True)
+            print(text, file=self._stream, flush=True)
             if self._file:
-                self._file.write(json.dumps({"time": stamp, "station": self._station_id, **record}) + "\n")
+                entry = {"time": stamp, "station": self._station_id, **record}
+                self._file.write(json.dumps(entry, ensure_ascii=True) + "\n")
                 self._file.flush()
 
     def close(self) -> None:
-        if self._file:
-            self._file.close()
+        with self._lock:
+            if self._file:
+                self._file.close()
+                self._file = None

@@ -3,18 +3,36 @@ and executes the effects in order.
 
 Other threads (the websocket reader, the operator, the application) only `submit` inputs. An input is
 stamped with the time when the core takes it, so the core always sees time moving forward.
+
+The core thread never dies quietly (docs/operating.md):
+
+1. Every hook of the integrator's application is called through `_call_hook`: an exception is logged with its
+   traceback, the core hears `HookRaised` (and tells the application with a `HookFailed` event), and the hook's
+   effect counts as failed: an energy start as not started, a question as refused. The station goes on.
+2. Any other exception on the core thread (in `step`, `next_deadline` or the shell's own code) is a bug, and a
+   store that cannot write breaks the promise the core relies on (what it persisted is durable). Either one
+   ends the station: log, close the websocket, flush, and hand over to the crash handler, whose default ends the
+   process with a non-zero code at once so that a supervisor restarts it.
+3. Stopping never waits on the network or on a hook without a bound: closing the websocket runs in a daemon
+   thread given CLOSE_SECONDS (a peer that went silent leaves websocket-client's reader holding the lock that
+   `close` needs), and `stop`/`wait` give up on what has not ended after STOP_SECONDS.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import secrets
+import sys
 import threading
+import time
+import traceback
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from returns.result import Failure
 
@@ -27,6 +45,7 @@ from chargecore.pure.inputs import (
     ConnectorChange,
     ConnectorChanged,
     EvState,
+    HookRaised,
     Input,
     MasterPassChoice,
     MeterReading,
@@ -46,11 +65,27 @@ from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
-from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import ClientCertificate, WebSocketLink, client_certificate_problem
 from chargecore.shell.storage import StationStore
 
 InputMaker = Callable[[datetime], Input]
+CrashHandler = Callable[[str, int], None]
+"""Called once when the station ends on a bug or a failed store write, with a one-line reason and the exit code
+the process should end with; the station has already logged the traceback and closed what it could."""
+R = TypeVar("R")
+
+EXIT_BUG = 70
+"""EX_SOFTWARE (sysexits.h): an exception in the core or in the shell's own code."""
+EXIT_STORE = 74
+"""EX_IOERR (sysexits.h): the store could not write (disk full, permission, ...)."""
+CLOSE_SECONDS = 0.5
+"""How long the core thread waits for the websocket to close before it goes on without it."""
+STOP_SECONDS = 1.0
+"""How long a stop may take in all, from the request to `wait` returning and `stop` having cleaned up."""
+_WAIT_SLICE = 0.1
+DATA_TRANSFER_REFUSED = {"status": "Rejected"}
+"""The answer to a CSMS DataTransfer when the application's handler raised."""
 
 
 utc_now = MonotonicClock()
@@ -87,6 +122,21 @@ class ConfigurationError(Exception):
     """The station cannot start with this configuration; the message names the problem."""
 
 
+class StoreWriteFailed(Exception):
+    """The store could not write what the core asked to persist. The core already counts it as durable (it may
+    have answered the CSMS), so the station cannot go on as if it were."""
+
+
+def exit_process(message: str, exit_code: int) -> None:
+    """The default crash handler: one line on stderr, then end the process at once (other threads may be blocked
+    on the network, so no interpreter shutdown), so that a supervisor such as systemd or docker restarts it."""
+    with suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.write(printable(f"chargecore: fatal: {message}\n", sys.stderr.encoding))
+        sys.stderr.flush()
+    os._exit(exit_code)
+
+
 class ChargingStation:
     """A running station: the pure core driven by real time, a websocket and tinydb."""
 
@@ -96,16 +146,23 @@ class ChargingStation:
         application: ChargerApplication | None = None,
         log: FrameLog | None = None,
         clock: Callable[[], datetime] = utc_now,
+        on_crash: CrashHandler = exit_process,
     ) -> None:
         self.options = options
         self.application: ChargerApplication = application or SimulatedCharger()
         self.log = log or FrameLog(options.station_id, options.log_file)
         self._clock = clock
+        self._on_crash = on_crash
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
         self._store = StationStore(options.data_dir)
         self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file, _client_certificate(options))
         self.fatal_error: str | None = None
+        """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
+        self._crash_lock = threading.Lock()
+        self._crashed = threading.Event()
         self._stopped = threading.Event()
+        self._stop_by: float | None = None
+        """When a requested stop counts as done even if the core could not finish it (time.monotonic)."""
         self._thread: threading.Thread | None = None
         self._state = self._boot_state()
 
@@ -122,20 +179,39 @@ class ChargingStation:
         self.submit(lambda now: PowerUp(now, secrets.token_hex(4)))
 
     def submit_stop(self) -> None:
-        """Ask the station to close its connection normally and stop (safe from signal handlers)."""
-        self.submit(Shutdown)
+        """Ask the station to close its connection normally and stop (safe from signal handlers); `wait` returns
+        within STOP_SECONDS even if the core cannot finish."""
+        self._ask_stop(STOP_SECONDS)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop and wait until the core thread and the connection have ended."""
-        self.submit(Shutdown)
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Stop, waiting at most `timeout` seconds in all (less if a stop was asked for earlier) for the core
+        thread and the connection to end; what has not ended by then is left to its daemon threads."""
+        deadline = self._ask_stop(timeout)
         if self._thread is not None:
-            self._thread.join(timeout)
-        self._link.join(timeout)
+            self._thread.join(_left(deadline))
+            if self._thread.is_alive():
+                self.log.event("warning", "the core thread did not stop in time; stopping without it")
+        self._bounded("closing the connection", self._link.close, _left(deadline))
+        self._bounded("ending the connection threads", lambda: self._link.join(_left(deadline)), _left(deadline))
         self._store.close()
         self.log.close()
 
     def wait(self, timeout: float | None = None) -> bool:
-        return self._stopped.wait(timeout)
+        """Wait until the station has stopped (asked to, or on its own: see `fatal_error`); True when it has. A
+        stop that was asked for counts as done once its time is up, even if a hook or the network holds the
+        core."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            pause = _WAIT_SLICE if end is None else min(_WAIT_SLICE, _left(end))
+            if self._stopped.wait(pause) or (self._stop_by is not None and time.monotonic() >= self._stop_by):
+                return True
+            if end is not None and time.monotonic() >= end:
+                return False
+
+    def report_bug(self, error: BaseException, where: str) -> None:
+        """An exception escaped the shell's own code in another thread (`where`): the same end as a bug in the
+        core. The CLI routes `threading.excepthook` here."""
+        self._crash(f"bug in {where}: {_one_line(error)}", EXIT_BUG, error)
 
     def submit(self, make: InputMaker) -> None:
         self._inbox.put(make)
@@ -208,17 +284,30 @@ class ChargingStation:
         )
         return initial_station(identity, model, persisted)
 
+    def _ask_stop(self, seconds: float) -> float:
+        if self._stop_by is None:
+            self._stop_by = time.monotonic() + seconds
+        self.submit(Shutdown)
+        return self._stop_by
+
     def _loop(self) -> None:
-        while not self._stopped.is_set():
-            deadline = next_deadline(self._state)
-            timeout = None if deadline is None else max(0.0, (deadline - self._clock()).total_seconds())
-            try:
-                make: InputMaker = self._inbox.get(timeout=timeout)
-            except queue.Empty:
-                make = Tick
-            self._process(make(self._clock()))
-            if self._state.connection.phase == "stopped":
-                self._stopped.set()
+        try:
+            while not self._stopped.is_set():
+                deadline = next_deadline(self._state)
+                timeout = None if deadline is None else max(0.0, (deadline - self._clock()).total_seconds())
+                try:
+                    make: InputMaker = self._inbox.get(timeout=timeout)
+                except queue.Empty:
+                    make = Tick
+                if self._crashed.is_set():  # another thread found a bug: feed nothing more
+                    return
+                self._process(make(self._clock()))
+                if self._state.connection.phase == "stopped":
+                    self._stopped.set()
+        except StoreWriteFailed as error:
+            self._crash(str(error), EXIT_STORE, error)
+        except BaseException as error:  # a bug, or SystemExit from a hook: never a quiet death
+            self._crash(f"bug in the core thread: {_one_line(error)}", EXIT_BUG, error)
 
     def _process(self, event: Input) -> None:
         self._state, effects = step(self._state, event)
@@ -229,24 +318,25 @@ class ChargingStation:
             self._execute(effect)
 
     def _execute(self, effect: fx.Effect) -> None:
+        app = self.application
         if isinstance(effect, fx.SendFrame):
             self._link.send(effect.text)
         elif isinstance(effect, fx.Connect):
             self._link.connect(effect)
         elif isinstance(effect, fx.Disconnect):
-            self._link.close()
+            self._close_link()
         elif isinstance(effect, fx.Persist):
-            self._store.put(effect.entries)
+            self._persist(effect.entries)
         elif isinstance(effect, fx.Ask):
             self._process(Answer(self._clock(), effect.question_id, self._ask(effect.question)))
         elif isinstance(effect, fx.PerformReset):
             assert effect.evse_id is not None
-            self.application.reset_evse(effect.evse_id, effect.reset_type)
-        elif isinstance(effect, fx.Notify):
-            self.application.on_event(effect.event)
+            self._call_hook(app.reset_evse, None, effect.evse_id, effect.reset_type)
+        elif isinstance(effect, fx.Notify):  # a failing on_event is not reported through on_event again
+            self._call_hook(app.on_event, None, effect.event, report=not isinstance(effect.event, fx.HookFailed))
         elif isinstance(effect, fx.ApplyChargingLimit):
             self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
-            self.application.apply_charging_limit(effect.evse_id, effect.limit, effect.unit, effect.phases)
+            self._call_hook(app.apply_charging_limit, None, effect.evse_id, effect.limit, effect.unit, effect.phases)
         elif isinstance(effect, fx.Log):
             self.log.event(effect.level, effect.message)
         elif isinstance(effect, fx.InternalError):
@@ -254,45 +344,109 @@ class ChargingStation:
         elif isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):
             self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
         elif isinstance(effect, fx.UnlockConnector):
-            self.application.unlock_connector(effect.evse_id, effect.connector_id)
+            self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
+
+    def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
+        """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
+        HookRaised (unless `report` is False), and the caller gets `failed`: the hook's effect did not happen."""
+        try:
+            return hook(*args)
+        except Exception as error:  # the integrator's code: its failure is a failed effect, not a dead station
+            name = getattr(hook, "__name__", repr(hook))
+            text, details = _one_line(error), traceback.format_exc().rstrip()
+            self.log.event("error", f"the application's {name} raised, counted as failed: {details}")
+            if report:
+                self.submit(lambda now: HookRaised(now, name, text))
+            return failed
 
     def _switch_energy(self, evse_id: int, closed: bool) -> None:
         """The hook answers whether the power path moved; the core hears it as the next input."""
         hook = self.application.start_energy_transfer if closed else self.application.stop_energy_transfer
-        if hook(evse_id):
+        if self._call_hook(hook, False, evse_id):
             self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
 
     def _ask(self, question: fx.Question) -> Any:
+        """The application's answer; a hook that raised answers as a refusal (Rejected, Failed, UnlockFailed), or
+        leaves a token to the station's own authorization."""
+        app = self.application
         if isinstance(question, fx.ResetQuestion):
-            return self.application.is_reset_allowed(question.reset_type, question.evse_id)
-        if isinstance(question, fx.NetworkProfileQuestion):
-            return self._validate_network_profile(question)
+            return self._call_hook(app.is_reset_allowed, False, question.reset_type, question.evse_id)
+        if isinstance(question, fx.NetworkProfileQuestion):  # None answers Failed (B09.FR.03)
+            return self._call_hook(app.validate_network_profile, None, question.slot, question.profile)
         if isinstance(question, fx.UnlockQuestion):
-            return self.application.unlock_connector(question.evse_id, question.connector_id)
+            return self._call_hook(app.unlock_connector, False, question.evse_id, question.connector_id)
         if isinstance(question, fx.TokenQuestion):
-            return self.application.validate_token(question.id_token, question.evse_id)
-        return self.application.handle_data_transfer(question.vendor_id, question.message_id, question.data)
+            return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
+        return self._call_hook(
+            app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
+        )
 
-    def _validate_network_profile(self, question: fx.NetworkProfileQuestion) -> bool | None:
-        """None (answered Failed, B09.FR.03) when the application could not take the profile."""
+    def _persist(self, entries: tuple[tuple[str, Any], ...]) -> None:
         try:
-            return self.application.validate_network_profile(question.slot, question.profile)
-        except Exception as error:  # the integrator's code: any failure of it is a Failed, not a crash
-            self.log.event("error", f"validate_network_profile failed: {error!r}")
-            return None
+            self._store.put(entries)
+        except Exception as error:  # OSError (ENOSPC, EACCES, ...) or whatever the store raises: all fatal
+            raise StoreWriteFailed(
+                f"cannot write the station's data in {self.options.data_dir}: {_one_line(error)}"
+            ) from error
+
+    def _close_link(self) -> None:
+        self._bounded("closing the connection", self._link.close, CLOSE_SECONDS)
+
+    def _bounded(self, what: str, action: Callable[[], None], seconds: float) -> None:
+        """Run `action` in a daemon thread and wait for it at most `seconds` (at least a moment): the network
+        must never hold the station."""
+        worker = threading.Thread(target=action, daemon=True, name=f"chargecore-{what.replace(' ', '-')}")
+        worker.start()
+        worker.join(max(seconds, 0.05))
+        if worker.is_alive():
+            self.log.event("warning", f"{what} did not finish within {seconds:.1f} s; going on without it")
 
     def _reboot(self, reset_type: str) -> None:
         """A station reset: drop the connection, rebuild the state from storage, and power up again."""
         self.log.event("info", f"station reset ({reset_type}): rebooting")
-        self.application.reboot(reset_type)
-        self._link.close()
+        self._call_hook(self.application.reboot, None, reset_type)
+        self._close_link()
         self._state = self._boot_state()
         self._process(PowerUp(self._clock(), secrets.token_hex(4)))
+
+    def _crash(self, message: str, exit_code: int, error: BaseException) -> None:
+        """The end of a station that cannot go on: log with the traceback, close the websocket, flush, and hand
+        over to the crash handler; each step is bounded, and a failing step does not skip the next ones."""
+        with self._crash_lock:
+            first = not self._crashed.is_set()
+            self._crashed.set()
+        if not first:
+            with suppress(Exception):
+                self.log.event("error", f"after the fatal error, also: {_one_line(error)}")
+            return
+        self.fatal_error = message
+        with suppress(Exception):
+            details = "".join(traceback.format_exception(error)).rstrip()
+            self.log.event("error", f"fatal, the station stops: {message}\n{details}")
+        with suppress(Exception):
+            self._close_link()
+        with suppress(Exception):
+            self._store.close()
+        with suppress(Exception):
+            self.log.close()
+        try:
+            self._on_crash(message, exit_code)
+        finally:
+            self._stopped.set()
 
     def _fatal(self, message: str) -> None:
         self.fatal_error = message
         self.log.event("error", message)
         self.submit(Shutdown)
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _client_certificate(options: StationOptions) -> ClientCertificate | None:

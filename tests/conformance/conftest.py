@@ -43,8 +43,10 @@ def csms() -> Iterator[CsmsDouble]:
 
 @pytest.fixture
 def station_factory(csms: CsmsDouble, tmp_path: Path) -> Iterator[StationFactory]:
-    """Start stations (default: against `csms`, one EVSE with one connector); all are stopped at teardown."""
+    """Start stations (default: against `csms`, one EVSE with one connector); all are stopped at teardown, where a
+    station that crashed (a bug, a failed store write) fails the test instead of ending the test process."""
     started: list[ChargingStation] = []
+    crashes: list[str] = []
 
     def start(
         *,
@@ -57,7 +59,9 @@ def station_factory(csms: CsmsDouble, tmp_path: Path) -> Iterator[StationFactory
         options.setdefault("data_dir", tmp_path / f"station-{len(started) + 1}")
         options.setdefault("log_file", tmp_path / f"station-{len(started) + 1}.log")
         station_options = StationOptions(config=merged_config(config), **options)
-        station = ChargingStation(station_options, application or SimulatedCharger())
+        station = ChargingStation(
+            station_options, application or SimulatedCharger(), on_crash=lambda message, _code: crashes.append(message)
+        )
         started.append(station)
         station.start()
         return station
@@ -65,6 +69,7 @@ def station_factory(csms: CsmsDouble, tmp_path: Path) -> Iterator[StationFactory
     yield start
     for station in started:
         station.stop(timeout=5)
+    assert not crashes, f"the station crashed: {crashes}"
 
 
 @pytest.fixture
