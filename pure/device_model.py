@@ -27,8 +27,8 @@ Station config file (`config` of `build_device_model`), one JSON object of secti
 - A key is a variable name, `Name[instance]` for an instance-qualified variable.
 - A value sets the Actual attribute; an object `{"Actual": v, "MaxSet": v, ...}` sets the attributes named.
 - Values are JSON strings, numbers (`22000.0` becomes "22000") or booleans ("true"/"false"); a MemberList or
-  SequenceList may also take an array of those (joined with ","), no other variable. Config may seed ReadOnly values; anything else the catalogue
-  would refuse makes the build fail.
+  SequenceList may also take an array of those (joined with ","), no other variable. Config may seed ReadOnly
+  values; anything else the catalogue would refuse makes the build fail.
 
 Persist keys (`persist_key`) use the same notation behind a namespace, e.g.
 "device_model/OCPPCommCtrlr/HeartbeatInterval/Actual", "device_model/Connector[1,2]/Available/Actual",
