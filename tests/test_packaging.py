@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,8 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(tmp_path: Path) -> None:
+    """Built from a copy of what the project's configuration reads, so the build leaves the checkout alone."""
+    source = tmp_path / "source"
+    for directory in ("pure", "shell", "specs"):
+        shutil.copytree(ROOT / directory, source / directory, ignore=shutil.ignore_patterns("__pycache__"))
+    for file in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / file, source / file)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(source), "-w", str(tmp_path)],
         check=True,
         capture_output=True,
         timeout=300,
