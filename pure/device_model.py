@@ -26,9 +26,9 @@ Station config file (`config` of `build_device_model`), one JSON object of secti
   instance, `Name[evse]` / `Name[evse,connector]` to one. Bare sections apply first, so indexed ones win.
 - A key is a variable name, `Name[instance]` for an instance-qualified variable.
 - A value sets the Actual attribute; an object `{"Actual": v, "MaxSet": v, ...}` sets the attributes named.
-- Values are JSON strings, numbers (`22000.0` becomes "22000"), booleans ("true"/"false") or arrays of those
-  (joined with "," for MemberList/SequenceList). Config may seed ReadOnly values; anything else the catalogue
-  would refuse makes the build fail.
+- Values are JSON strings, numbers (`22000.0` becomes "22000") or booleans ("true"/"false"); a MemberList or
+  SequenceList may also take an array of those (joined with ","), no other variable. Config may seed ReadOnly
+  values; anything else the catalogue would refuse makes the build fail.
 
 Persist keys (`persist_key`) use the same notation behind a namespace, e.g.
 "device_model/OCPPCommCtrlr/HeartbeatInterval/Actual", "device_model/Connector[1,2]/Available/Actual",
@@ -518,9 +518,16 @@ def _scalar_text(raw: Any) -> str | None:
     return None
 
 
-def _config_text(raw: Any) -> str | None:
-    """A config value as an OCPP string; None for what has no such form (null, objects, nested arrays)."""
+_JOINED_TYPES = frozenset({"MemberList", "SequenceList"})
+"""The dataTypes whose config value may be a JSON array (joined with ",")."""
+
+
+def _config_text(raw: Any, data_type: str) -> str | None:
+    """A config value as an OCPP string; None for what has no such form: null, objects, nested arrays, and an
+    array for a variable that is not a list (`[1]` is no HeartbeatInterval)."""
     if isinstance(raw, list | tuple):
+        if data_type not in _JOINED_TYPES:
+            return None
         texts = [text for text in map(_scalar_text, raw) if text is not None]
         return ",".join(texts) if len(texts) == len(raw) else None
     return _scalar_text(raw)
@@ -563,9 +570,11 @@ def _entry_assignments(
             if key not in model.definitions:
                 return Failure(_error(key, "unknown variable"))
             for attribute, value in by_attribute.items():
-                text = _config_text(value)
+                data_type = model.definitions[key].data_type
+                text = _config_text(value, data_type)
                 if text is None:
-                    return Failure(_error(key, f"{json.dumps(value)} is not a string, number, boolean or list"))
+                    allowed = "a string, number, boolean" + (" or a list of them" if data_type in _JOINED_TYPES else "")
+                    return Failure(_error(key, f"{json.dumps(value)} is not {allowed} (dataType {data_type})"))
                 assignments.append((key, attribute, text))
     return Success(tuple(assignments))
 

@@ -54,6 +54,31 @@ def _positive(text: str) -> int:
     return value
 
 
+MAX_IDENTITY_LENGTH = 48
+"""OCPP-J (Part 4 3.1.1): the identity is an identifierString of at most 48 characters, without ':'."""
+
+
+def _station_identity(text: str) -> str:
+    """The identity goes into the connection URL and is the Basic-auth user name, where ':' ends it (Part 4 3.1.1)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the station identity must not be empty")
+    if len(text) > MAX_IDENTITY_LENGTH:
+        raise argparse.ArgumentTypeError(f"{text!r} is longer than {MAX_IDENTITY_LENGTH} characters (OCPP-J 3.1.1)")
+    if ":" in text or not text.isprintable():
+        raise argparse.ArgumentTypeError(f"{text!r} holds ':' or a control character (OCPP-J 3.1.1)")
+    return text
+
+
+def _check_paths(data_dir: Path, log: Path | None) -> None:
+    """The station creates the data dir and appends to the log; say so now if it cannot, not in a traceback."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UsageError(f"--data-dir {data_dir} is not a directory")
+    if log is not None and log.is_dir():
+        raise UsageError(f"--log {log} is a directory")
+    if log is not None and not log.parent.is_dir():
+        raise UsageError(f"--log {log}: the folder {log.parent} does not exist")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -62,7 +87,9 @@ class _Parser(argparse.ArgumentParser):
 def run_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chargecore run", description="Run a charging station against a CSMS.")
     parser.add_argument("--csms", required=True, help="CSMS websocket URL, e.g. ws://127.0.0.1:9000")
-    parser.add_argument("--id", required=True, dest="station_id", help="charging station identity")
+    parser.add_argument(
+        "--id", required=True, dest="station_id", type=_station_identity, help="charging station identity"
+    )
     parser.add_argument("--password", help="HTTP Basic password (security profile 1/2)")
     parser.add_argument("--ca-file", help="CA bundle for wss:// (security profile 2)")
     parser.add_argument("--client-cert", help="the station's certificate, PEM (security profile 3)")
@@ -95,6 +122,7 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         raise UsageError(f"--csms must be a ws:// or wss:// URL, got {args.csms!r}")
     if args.ca_file and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file} does not exist")
+    _check_paths(Path(args.data_dir), Path(args.log) if args.log else None)
     return StationOptions(
         csms_url=args.csms,
         station_id=args.station_id,
@@ -278,6 +306,9 @@ def run(argv: list[str]) -> int:
         station = ChargingStation(options_from(args))
     except (UsageError, ConfigurationError) as error:
         print(f"chargecore run: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the data dir or the log cannot be created, e.g. read-only or permission denied
+        print(f"chargecore run: error: cannot use {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: station.submit_stop())

@@ -40,7 +40,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
+from chargecore.shell.cli import _Parser
+
 OCPP_VERSION: Final = "2.0.1"
+MAX_PORT: Final = 65535
 BOOT_STATUSES: Final = ("Accepted", "Pending", "Rejected")
 TOKEN_STATUSES: Final = (
     "Accepted",
@@ -502,14 +505,20 @@ def _seconds(text: str) -> int:
     return int(text)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to {MAX_PORT}, not {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chargecore csms",
         description="Run a local OCPP 2.0.1 CSMS that answers every station message and logs it. "
         "Commands are read from stdin; type 'help'.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
-    parser.add_argument("--port", type=int, default=9000, help="port to listen on, 0 = any (default %(default)s)")
+    parser.add_argument("--port", type=_port, default=9000, help="port to listen on, 0 = any (default %(default)s)")
     parser.add_argument("--boot-status", choices=BOOT_STATUSES, default="Accepted", help="BootNotification answer")
     parser.add_argument("--heartbeat-interval", type=_seconds, default=10, help="seconds (default %(default)s)")
     return parser
@@ -527,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         csms.start()
     except OSError as error:
         print(f"chargecore csms: error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
-        return 1
+        return 2
     print(f"csms listening on {csms.url}/<station-id> (type 'help' for commands)", flush=True)
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None

@@ -3,16 +3,20 @@ with every capability the station has, printed as the CSMS sees it."""
 
 from __future__ import annotations
 
-import argparse
 import io
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from chargecore.pure.inputs import EvState
+from chargecore.shell.cli import _Parser
 from chargecore.shell.csms import LocalCsms, Record
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import ChargingStation, StationOptions
@@ -196,30 +200,50 @@ def _offline_stretch(script: _Script) -> None:
     print(f"    delivered in order: seqNo {seq_nos}", flush=True)
 
 
+def _interrupted(_signum: int, _frame: FrameType | None) -> NoReturn:
+    """The first Ctrl-C ends the demo; later ones must not break off its clean-up with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="chargecore demo", description=__doc__)
-    parser.parse_args(argv)
+    _Parser(prog="chargecore demo", description=__doc__).parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGINT, _interrupted) if in_main_thread else None
+    try:
+        return _run()
+    except KeyboardInterrupt:
+        print("chargecore demo: error: interrupted before the demo finished", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run() -> int:
     csms = LocalCsms(heartbeat_interval=2, on_log=lambda line: print(f"    {line}", flush=True))
     csms.start()
-    print(f"local CSMS listening on {csms.url}; station {STATION_ID} with 2 EVSEs connects to it", flush=True)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="chargecore-demo-") as data_dir:
-        options = StationOptions(
-            csms_url=csms.url,
-            station_id=STATION_ID,
-            data_dir=Path(data_dir),
-            evse_connectors=(1, 1),
-            config=RECONNECT_QUICKLY,
-        )
-        station = ChargingStation(options, log=FrameLog(STATION_ID, stream=io.StringIO()))
-        station.start()
-        try:
-            _play(_Script(csms, station))
-        except TimeoutError as error:
-            print(f"demo failed: {error}", file=sys.stderr)
-            return 1
-        finally:
-            station.stop()
-            csms.stop()
+    try:
+        print(f"local CSMS listening on {csms.url}; station {STATION_ID} with 2 EVSEs connects to it", flush=True)
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="chargecore-demo-") as data_dir:
+            options = StationOptions(
+                csms_url=csms.url,
+                station_id=STATION_ID,
+                data_dir=Path(data_dir),
+                evse_connectors=(1, 1),
+                config=RECONNECT_QUICKLY,
+            )
+            station = ChargingStation(options, log=FrameLog(STATION_ID, stream=io.StringIO()))
+            try:
+                station.start()
+                _play(_Script(csms, station))
+            except TimeoutError as error:
+                print(f"demo failed: {error}", file=sys.stderr)
+                return 1
+            finally:
+                station.stop()
+    finally:
+        csms.stop()
     print(f"\n=== demo finished in {time.monotonic() - started:.1f} s", flush=True)
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
 from pki import Pki
 
+from chargecore.shell.cli import _station_identity
 from chargecore.shell.csms import LocalCsms, Record
 
 CHARGECORE = [sys.executable, "-c", "from chargecore.shell.cli import main; raise SystemExit(main())"]
@@ -49,6 +51,7 @@ def config_file(tmp_path: Path, text: str) -> str:
 def assert_usage_error(result: subprocess.CompletedProcess[str], *named: str) -> None:
     """Exit 2 and one line on stderr that names the problem."""
     assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     for word in named:
@@ -80,6 +83,8 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
         ('{"NoSuchController": {"HeartbeatInterval": 30}}', ["NoSuchController", "HeartbeatInterval"]),
         ('{"OCPPCommCtrlr": {"NoSuchVariable": 30}}', ["OCPPCommCtrlr", "NoSuchVariable"]),
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": "soon"}}', ["OCPPCommCtrlr", "HeartbeatInterval", "soon"]),
+        ('{"OCPPCommCtrlr": {"HeartbeatInterval": [1]}}', ["OCPPCommCtrlr", "HeartbeatInterval", "[1]", "integer"]),
+        ('{"HeartbeatInterval": [1]}', ["must map component names"]),
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": 0}}', ["OCPPCommCtrlr", "HeartbeatInterval", "minLimit"]),
         ('{"EVSE[1]": {"Power": {"MaxSet": "lots"}}}', ["EVSE[1]", "Power", "MaxSet", "lots", "decimal"]),
         ('{"AuthCacheCtrlr": {"Policy": "LIFO"}}', ["AuthCacheCtrlr", "Policy", "LIFO", "LRU,LFU"]),
@@ -115,6 +120,51 @@ def test_a_client_certificate_that_cannot_be_used(
     args = [arg.format(**paths) for arg in files]
     result = chargecore(*run_args(tmp_path, *args, csms="wss://127.0.0.1:9"), cwd=tmp_path)
     assert_usage_error(result, *(word.format(**paths) for word in named))
+
+
+@pytest.mark.parametrize(
+    ("identity", "named"),
+    [("", "empty"), ("   ", "empty"), ("CS:1", "':'"), ("CS\n1", "control character"), ("C" * 49, "48")],
+)
+def test_an_identity_ocpp_j_cannot_carry(tmp_path: Path, identity: str, named: str) -> None:
+    """Part 4 3.1.1: the identity is the last segment of the URL and the Basic-auth user (where ':' ends it), at
+    most 48 characters."""
+    result = chargecore("run", "--csms", "ws://127.0.0.1:9", "--id", identity, cwd=tmp_path)
+    assert_usage_error(result, "--id", named)
+
+
+@pytest.mark.parametrize("identity", ["CS001", "RDAM 123", "C" * 48])
+def test_an_identity_ocpp_j_can_carry(identity: str) -> None:
+    assert _station_identity(identity) == identity
+
+
+def test_a_data_dir_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a directory", encoding="utf-8")
+    assert_usage_error(chargecore(*run_args(tmp_path), cwd=tmp_path), "--data-dir", "data", "not a directory")
+
+
+def test_a_data_dir_that_cannot_be_created(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    args = ["run", "--csms", "ws://127.0.0.1:9", "--id", STATION_ID, "--data-dir", "file/data"]
+    assert_usage_error(chargecore(*args, cwd=tmp_path), "file/data", "Not a directory")
+
+
+@pytest.mark.parametrize(("log", "named"), [("nowhere/frames.jsonl", "does not exist"), (".", "is a directory")])
+def test_a_log_file_that_cannot_be_written(tmp_path: Path, log: str, named: str) -> None:
+    assert_usage_error(chargecore(*run_args(tmp_path, "--log", log), cwd=tmp_path), "--log", log, named)
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "x"])
+def test_the_csms_on_a_port_that_does_not_exist(tmp_path: Path, port: str) -> None:
+    assert_usage_error(chargecore("csms", "--port", port, cwd=tmp_path), "--port", port)
+
+
+def test_the_csms_on_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        assert_usage_error(chargecore("csms", "--port", port, cwd=tmp_path), "cannot listen", port)
 
 
 @pytest.mark.parametrize("argv", [[], ["start"]])
@@ -274,6 +324,22 @@ def test_demo(tmp_path: Path) -> None:
     assert "BootNotification" in result.stdout
     assert "delivered in order" in result.stdout
     assert "demo finished" in result.stdout
+
+
+@pytest.mark.parametrize("moment", ["local CSMS listening", "=== an EV plugs into EVSE 1", "=== the network goes away"])
+def test_ctrl_c_ends_the_demo_in_one_line(tmp_path: Path, moment: str) -> None:
+    demo = subprocess.Popen(
+        [*CHARGECORE, "demo"], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert demo.stdout is not None
+        assert any(moment in line for line in map(bytes.decode, demo.stdout)), "the demo never got there"
+        demo.send_signal(signal.SIGINT)
+        _, err = demo.communicate(timeout=WAIT)
+    finally:
+        demo.kill()
+        demo.wait()
+    assert_usage_error(subprocess.CompletedProcess(demo.args, demo.returncode, "", err.decode()), "interrupted")
 
 
 def test_a_charging_session_from_the_operator_commands(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """A short run of the crash test (tests/benchmarks/crash_test.py): the station subprocess is killed with SIGKILL at
 random moments of online and offline transactions and restarted on the same data dir; every TransactionEvent the
-embedded CSMS received is checked for losses, duplicates and gaps. The full run (200 kills) is the benchmark."""
+embedded CSMS received is checked for losses, duplicates and gaps. The full run (200 kills) is the benchmark.
+The random kill moment counts from each life's BootNotification, so a slow start under load cannot leave the
+station without a transaction to lose."""
 
 from __future__ import annotations
 

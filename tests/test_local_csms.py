@@ -363,7 +363,7 @@ def test_main_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        assert main(["--port", str(busy.getsockname()[1])]) == 1
+        assert main(["--port", str(busy.getsockname()[1])]) == 2
     assert "cannot listen on" in capsys.readouterr().err
 
 

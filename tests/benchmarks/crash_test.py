@@ -6,7 +6,8 @@ offline and online transactions, restart it on the same data dir, and check what
 The embedded CSMS (`LocalCsms`) runs in this process on loopback; the station is a subprocess (this file with
 `--station URL DATA_DIR`: a `ChargingStation` with the `SimulatedCharger` that plugs in, toggles the EV's
 charging state and unplugs, over and over: TxStartPoint and TxStopPoint EVConnected, so every plug starts a
-transaction). Each of the N runs starts the station on the same data dir, lets it work for a random while, takes
+transaction). Each of the N runs starts the station on the same data dir, waits for its BootNotification (at most
+BOOT_LIMIT seconds, so a slow start on a loaded machine does not eat the run), lets it work for a random while, takes
 the CSMS away for part of the runs (the station queues its events with offline: true and reconnects when the
 CSMS is back), and kills the station with SIGKILL at a random moment. After the kill, the station's store is
 read to learn which events it still holds (not acknowledged). Finally the station runs once more, with the
@@ -51,6 +52,8 @@ CONFIG: dict[str, Any] = {
     "OCPPCommCtrlr": {"RetryBackOffWaitMinimum": 1, "RetryBackOffRandomRange": 0, "RetryBackOffRepeatTimes": 0},
 }
 EventKey = tuple[str, int]
+BOOT_LIMIT = 60.0
+"""Seconds a station process may take to send its BootNotification: generous for a loaded machine, but bounded."""
 
 
 # --- the station (child process) ----------------------------------------------------------------------------
@@ -106,6 +109,20 @@ def _held(data_dir: Path) -> set[EventKey]:
 def _start_station(*arguments: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, __file__, *arguments]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_boot(csms: LocalCsms, child: subprocess.Popen[bytes], since: int) -> None:
+    """Until this life of the station sent its BootNotification (the CSMS is up whenever a life begins). The random
+    kill moment counts from there, so a slow start on a loaded machine cannot use up a life before the station
+    has done anything; by then it has also taken the plug-in it was given at start."""
+    deadline = time.monotonic() + BOOT_LIMIT
+    while not any(r.direction == "in" and r.action == "BootNotification" for r in csms.messages[since:]):
+        if child.poll() is not None:
+            raise RuntimeError(f"the station exited with code {child.returncode} before it booted")
+        if time.monotonic() > deadline:
+            child.kill()
+            raise TimeoutError(f"the station sent no BootNotification within {BOOT_LIMIT:.0f} s")
+        time.sleep(0.02)
 
 
 def _receipts(csms: LocalCsms, since: int) -> tuple[list[tuple[int, Record]], int]:
@@ -182,8 +199,10 @@ def crash_test(runs: int, seed: int, data_dir: Path, say: Any = print) -> Tally:
     held: set[EventKey] = set()
     try:
         for run in range(runs):
+            life_began = len(csms.messages)
             child = _start_station("--station", url, str(data_dir), "--seed", str(rng.randrange(1 << 30)))
-            time.sleep(rng.uniform(0.3, 1.5))
+            _wait_boot(csms, child, since=life_began)
+            time.sleep(rng.uniform(0.0, 1.5))
             if rng.random() < 0.5:  # the CSMS goes away for a while, and comes back before or after the kill
                 csms.stop()
                 up = False
@@ -202,7 +221,9 @@ def crash_test(runs: int, seed: int, data_dir: Path, say: Any = print) -> Tally:
             held = _held(data_dir)
             if (run + 1) % 20 == 0:
                 say(f"  {run + 1} kills, {len(tally.received)} events received so far")
+        life_began = len(csms.messages)
         final = _start_station("--idle", url, str(data_dir))
+        _wait_boot(csms, final, since=life_began)
         _wait_quiet(csms, quiet=3.0, limit=60.0)
         final.terminate()
         final.wait()
