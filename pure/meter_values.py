@@ -23,6 +23,7 @@ from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.inputs import MeterReading
 from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, forget, kept_key, meter_value, put_sampling
 from chargecore.pure.state import MeasuredValue, Station, TxSampling
+from chargecore.pure.timestamps import later, seconds
 
 SIGNED_FIELDS = ("signedMeterData", "signingMethod", "encodingMethod", "publicKey")
 """What an OCPP SignedMeterValueType needs; a signature without them is not passed on."""
@@ -32,8 +33,8 @@ DAY = timedelta(days=1)
 
 def _interval(station: Station, component: str, variable: str) -> timedelta | None:
     """A configured interval, None when it is 0 (off) or its controller is disabled."""
-    seconds = get_int(station.device_model, component, variable)
-    return timedelta(seconds=seconds) if seconds > 0 and enabled(station, component) else None
+    count = get_int(station.device_model, component, variable)
+    return seconds(count) if count > 0 and enabled(station, component) else None
 
 
 def _slot_start(station: Station, moment: datetime, interval: timedelta) -> datetime:
@@ -52,7 +53,7 @@ def _next_slot(station: Station, after: datetime, interval: timedelta) -> dateti
 
 def _advanced(due: datetime, interval: timedelta, now: datetime) -> datetime:
     """When a periodic timer counts as having fired: at its due moment if the tick came in time, else now."""
-    return due if now < due + interval else now
+    return due if now < later(due, interval) else now
 
 
 # --- deadlines --------------------------------------------------------------------------------------------
@@ -69,9 +70,9 @@ def deadline(station: Station) -> datetime | None:
     aligned_ended = _interval(station, ALIGNED, "TxEndedInterval")
     for entry in metering.sampling:
         if updated is not None:
-            moments.append(entry.updated_from + updated)
+            moments.append(later(entry.updated_from, updated))
         if ended is not None:
-            moments.append(entry.ended_from + ended)
+            moments.append(later(entry.ended_from, ended))
         if aligned_ended is not None:
             moments.append(_next_slot(station, entry.aligned_ended_from, aligned_ended))
     return min(moments) if moments else None
@@ -122,12 +123,12 @@ def _sample_transactions(station: Station, now: datetime) -> tuple[Station, Effe
         if tx is None or tx.phase != "started":  # its Ended event never went out: nothing left to sample for
             station = forget(station, entry.transaction_id)
             continue
-        if updated is not None and now >= entry.updated_from + updated:
-            entry = replace(entry, updated_from=_advanced(entry.updated_from + updated, updated, now))
+        if updated is not None and now >= later(entry.updated_from, updated):
+            entry = replace(entry, updated_from=_advanced(later(entry.updated_from, updated), updated, now))
             station, more = _report(station, tx.evse_id, entry.updated_from, now)
             effects += more
-        if ended is not None and now >= entry.ended_from + ended:
-            entry = replace(entry, ended_from=_advanced(entry.ended_from + ended, ended, now))
+        if ended is not None and now >= later(entry.ended_from, ended):
+            entry = replace(entry, ended_from=_advanced(later(entry.ended_from, ended), ended, now))
             entry, kept = _keep(station, entry, tx.evse_id, SAMPLED, "Sample.Periodic", entry.ended_from)
             effects += kept
         if aligned_ended is not None and now >= _next_slot(station, entry.aligned_ended_from, aligned_ended):
