@@ -407,7 +407,9 @@ def run_past_every_timer(sim: Sim) -> None:
 
 
 @pytest.mark.parametrize(("component", "variable", "highest"), TIMER_VARIABLES)
-def test_a_value_above_max_limit_is_rejected_and_the_station_runs_on(component: str, variable: str, highest: int) -> None:
+def test_a_value_above_max_limit_is_rejected_and_the_station_runs_on(
+    component: str, variable: str, highest: int
+) -> None:
     sim = booted()
     results, effects = set_(sim, setting("999999999999", component, variable))
     assert (statuses(results), reasons(results)) == (["Rejected"], ["ValueTooHigh"])
