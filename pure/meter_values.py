@@ -21,7 +21,16 @@ from chargecore.pure import authorization, rpc, transactions
 from chargecore.pure.device_model import get_bool, get_int
 from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.inputs import MeterReading
-from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, forget, kept_key, meter_value, put_sampling
+from chargecore.pure.meter_readings import (
+    ALIGNED,
+    SAMPLED,
+    enabled,
+    forget,
+    kept_key,
+    meter_value,
+    non_finite,
+    put_sampling,
+)
 from chargecore.pure.state import MeasuredValue, Station, TxSampling
 from chargecore.pure.timestamps import later, seconds
 
@@ -89,7 +98,12 @@ def _checked(value: MeasuredValue) -> MeasuredValue:
 
 def on_meter_reading(station: Station, event: MeterReading) -> tuple[Station, Effects]:
     """Keep the reading (transactions.py); the first one starts the clock-aligned slots. A signature without the
-    fields OCPP requires is dropped with a warning rather than breaking every message that would carry it."""
+    fields OCPP requires is dropped with a warning rather than breaking every message that would carry it. A
+    reading with a NaN or infinite value is refused whole, with a warning, and the previous reading stays."""
+    problem = non_finite(event.energy_wh, event.power_w, event.measured)
+    if problem is not None:
+        refused = f"EVSE {event.evse_id}: meter reading refused, {problem} is not a finite number"
+        return station, (Log("warning", refused),)
     measured = tuple(_checked(value) for value in event.measured)
     warned: Effects = tuple(
         Log("warning", f"EVSE {event.evse_id}: incomplete signature of {value.measurand} dropped")

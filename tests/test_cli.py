@@ -338,3 +338,23 @@ def test_security_event_logs_and_sends_a_critical_event(tmp_path: Path) -> None:
         assert tamper.payload["techInfo"] == "lid opened"
         running.command("quit")
         assert running.exit_code() == 0
+
+
+@pytest.mark.parametrize("reading", ["meter 1 nan 7000", "meter 1 1600 inf", "meter 1 -inf"])
+def test_a_meter_reading_that_is_not_a_finite_number_is_refused_and_the_transaction_still_ends(
+    tmp_path: Path, reading: str
+) -> None:
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.command("plug 1")
+        running.command("meter 1 1500 7200")
+        running.command("auth CARD1 1")
+        csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Started", WAIT)
+        running.command(reading)
+        assert "finite" in running.printed("meter: ")
+        running.command("unplug 1")
+        ended = csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Ended")
+        samples = [sample for value in ended.payload["meterValue"] for sample in value["sampledValue"]]
+        assert [s["value"] for s in samples if s["context"] == "Transaction.End"] == [1500]
+        running.command("quit")
+        assert running.exit_code() == 0
