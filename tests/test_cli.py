@@ -81,6 +81,10 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
         ('{"OCPPCommCtrlr": {"NoSuchVariable": 30}}', ["OCPPCommCtrlr", "NoSuchVariable"]),
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": "soon"}}', ["OCPPCommCtrlr", "HeartbeatInterval", "soon"]),
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": 0}}', ["OCPPCommCtrlr", "HeartbeatInterval", "minLimit"]),
+        (
+            '{"OCPPCommCtrlr": {"HeartbeatInterval": 999999999999}}',
+            ["OCPPCommCtrlr", "HeartbeatInterval", "maxLimit 86400"],
+        ),
         ('{"EVSE[1]": {"Power": {"MaxSet": "lots"}}}', ["EVSE[1]", "Power", "MaxSet", "lots", "decimal"]),
         ('{"AuthCacheCtrlr": {"Policy": "LIFO"}}', ["AuthCacheCtrlr", "Policy", "LIFO", "LRU,LFU"]),
         ('{"Connector[1,9]": {"ConnectorType": "sType2"}}', ["Connector[1,9]", "ConnectorType", "no such"]),
@@ -89,6 +93,12 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
 def test_a_config_file_that_cannot_be_used(tmp_path: Path, text: str, named: list[str]) -> None:
     path = config_file(tmp_path, text)
     assert_usage_error(chargecore(*run_args(tmp_path, "--config", path), cwd=tmp_path), *named)
+
+
+def test_a_password_the_station_refuses_is_not_echoed(tmp_path: Path) -> None:
+    result = chargecore(*run_args(tmp_path, "--password", "tiny-secret"), cwd=tmp_path)
+    assert_usage_error(result, "BasicAuthPassword", "minLimit")
+    assert "tiny-secret" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
