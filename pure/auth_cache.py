@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -28,7 +28,7 @@ from chargecore.pure.local_list import has_expired
 from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import Station
-from chargecore.pure.timestamps import parse_ocpp_time
+from chargecore.pure.timestamps import later, parse_ocpp_time, seconds
 from chargecore.pure.tokens import CacheEntry, TokenKey, capacity, report, stored_size, token_key
 
 COMPONENT = "AuthCacheCtrlr"
@@ -51,7 +51,7 @@ def staleness(station: Station, now: datetime) -> Callable[[CacheEntry], bool]:
     """Whether an entry is stale at `now`: unused for longer than LifeTime (C10.FR.08), or past its
     cacheExpiryDateTime. LifeTime is read once, so ranking a full cache stays cheap."""
     lifetime = get_value(station.device_model, _key("LifeTime"))
-    unused_since = None if lifetime is None else now - timedelta(seconds=int(lifetime))
+    unused_since = None if lifetime is None else later(now, -seconds(int(lifetime)))
 
     def stale(entry: CacheEntry) -> bool:
         if unused_since is not None and entry.last_used < unused_since:

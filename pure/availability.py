@@ -18,7 +18,7 @@ from chargecore.pure import rpc
 from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, set_values
 from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
 from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, RpcSession, Station
-from chargecore.pure.timestamps import ocpp_time, offset_from
+from chargecore.pure.timestamps import later, ocpp_time, offset_from, seconds
 
 _STATUS_BY_PHASE = {
     "empty": "Available",
@@ -159,7 +159,7 @@ def announce(station: Station) -> Effects:
 
 
 def heartbeat_interval(station: Station) -> timedelta:
-    return timedelta(seconds=max(1, get_int(station.device_model, "OCPPCommCtrlr", "HeartbeatInterval", default=60)))
+    return seconds(max(1, get_int(station.device_model, "OCPPCommCtrlr", "HeartbeatInterval", default=60)))
 
 
 def find_connectors(station: Station, evse_id: int, connector_id: int | None) -> tuple[Connector, ...]:
@@ -253,13 +253,13 @@ def on_reconnected(station: Station, now: datetime) -> tuple[Station, Effects]:
     """B04.FR.01: offline longer than OfflineThreshold, report every connector; otherwise (B04.FR.02) only
     those whose status changed, which `report_statuses` finds by itself."""
     offline_since = station.connection.offline_since
-    threshold = timedelta(seconds=get_int(station.device_model, "OCPPCommCtrlr", "OfflineThreshold", default=60))
+    threshold = seconds(get_int(station.device_model, "OCPPCommCtrlr", "OfflineThreshold", default=60))
     everything = offline_since is not None and now - offline_since > threshold
     return report_statuses(station, now, everything=everything)
 
 
 def arm_heartbeat(station: Station, now: datetime) -> Station:
-    registration = replace(station.registration, heartbeat_at=now + heartbeat_interval(station))
+    registration = replace(station.registration, heartbeat_at=later(now, heartbeat_interval(station)))
     return replace(station, registration=registration)
 
 

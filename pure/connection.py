@@ -15,6 +15,7 @@ from chargecore.pure import network_profiles
 from chargecore.pure.device_model import VariableKey, get_int, get_value
 from chargecore.pure.effects import Connect, Disconnect, Effects
 from chargecore.pure.state import CONNECTION_LIFECYCLE, Connection, Station
+from chargecore.pure.timestamps import later, seconds
 
 
 def _move(connection: Connection, trigger: str) -> Connection | None:
@@ -41,7 +42,7 @@ def back_off(station: Station, failed_attempts: int, jitter: float) -> timedelta
     repeat = get_int(model, "OCPPCommCtrlr", "RetryBackOffRepeatTimes", default=5)
     spread = get_int(model, "OCPPCommCtrlr", "RetryBackOffRandomRange", default=5)
     doublings = min(failed_attempts, repeat)
-    return timedelta(seconds=minimum * 2**doublings + min(max(jitter, 0.0), 1.0) * spread)
+    return seconds(minimum * 2**doublings + min(max(jitter, 0.0), 1.0) * spread)
 
 
 def power_up(station: Station) -> tuple[Station, Effects]:
@@ -70,7 +71,7 @@ def on_lost(station: Station, now: datetime, jitter: float) -> Station | None:
     waiting = replace(
         moved,
         failed_attempts=attempts,
-        retry_at=now + back_off(station, attempts, jitter),
+        retry_at=later(now, back_off(station, attempts, jitter)),
         offline_since=offline_since,
     )
     station = network_profiles.start_cycle(station) if was_up else network_profiles.attempt_failed(station)

@@ -600,14 +600,20 @@ def _apply_config(model: DeviceModel, config: Mapping[str, Any]) -> Result[Devic
     return _assign(model, assignments, respect_mutability=False)
 
 
-def _apply_persisted(model: DeviceModel, persisted: Mapping[str, str]) -> Result[DeviceModel, DeviceModelError]:
+def _persisted_assignments(
+    model: DeviceModel, persisted: Mapping[str, str]
+) -> Result[tuple[tuple[_Assignment, ...], tuple[DeviceModelError, ...]], DeviceModelError]:
+    """(the persisted values to apply, those the catalogue refuses). A refused value (one stored before its
+    variable got a maxLimit, say) is left out so that the station starts on its config or default value; a key
+    with no persistent place in the device model refuses the build."""
     places = {
         persist_key(key, attribute): (key, attribute)
         for key, definition in model.definitions.items()
         for attribute, spec in definition.attributes.items()
         if spec.persistent
     }
-    assignments: list[_Assignment] = []
+    kept: list[_Assignment] = []
+    refused: list[DeviceModelError] = []
     for stored, value in persisted.items():
         if not stored.startswith(_PERSIST_NAMESPACE):
             continue  # another part of the station stored it
@@ -617,10 +623,25 @@ def _apply_persisted(model: DeviceModel, persisted: Mapping[str, str]) -> Result
             component, variable = (parts[1], parts[2]) if len(parts) == 4 else (stored, "")
             problem = f"persisted value {stored!r} has no persistent place in the device model"
             return Failure(DeviceModelError(component, variable, problem))
-        assignments.append((*place, value))
-    return _assign(model, assignments, respect_mutability=False).alt(
-        lambda error: replace(error, problem=f"persisted value: {error.problem}")
+        key, attribute = place
+        refusal = _problem(model.definitions[key], attribute, value, respect_mutability=False)
+        if refusal is None:
+            kept.append((key, attribute, value))
+        else:
+            refused.append(_error(key, f"persisted value: {refusal[0]}", refusal[1]))
+    return Success((tuple(kept), tuple(refused)))
+
+
+def _apply_persisted(model: DeviceModel, persisted: Mapping[str, str]) -> Result[DeviceModel, DeviceModelError]:
+    return _persisted_assignments(model, persisted).bind(
+        lambda found: _assign(model, found[0], respect_mutability=False)
     )
+
+
+def refused_persisted(model: DeviceModel, persisted: Mapping[str, str]) -> tuple[DeviceModelError, ...]:
+    """The persisted values `build_device_model` left out because the catalogue refuses them, for the shell to
+    name in its log (the variables kept their config or default value)."""
+    return _persisted_assignments(model, persisted).map(lambda found: found[1]).value_or(())
 
 
 def _check_required(model: DeviceModel) -> Result[DeviceModel, DeviceModelError]:
@@ -639,8 +660,8 @@ def build_device_model(
     """The device model of a station whose EVSE i+1 has evse_connectors[i] connectors.
 
     Catalogue defaults, then `config` (the station config file, format in the module docstring), then
-    `persisted` (what the station stored through `persist_key`; it wins over config). Every required variable
-    must end up with an Actual value.
+    `persisted` (what the station stored through `persist_key`; it wins over config, except a value the catalogue
+    refuses, which is left out: see `refused_persisted`). Every required variable must end up with an Actual value.
     """
     return (
         _instantiate(catalogue, evse_connectors)

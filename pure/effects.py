@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chargecore.pure.device_model import VariableKey
@@ -130,11 +130,12 @@ class DataTransferAnswered:
 @dataclass(frozen=True, slots=True)
 class VariableChanged:
     """A device-model value changed, set by the CSMS (SetVariables) or by the station (ChangeVariable).
-    WriteOnly values (BasicAuthPassword) are included: the application may need them."""
+    WriteOnly values (BasicAuthPassword) are included: the application may need them; the repr leaves the value
+    out, so a log line or traceback that shows the event shows no secret."""
 
     key: VariableKey
     attribute: str
-    value: str
+    value: str = field(repr=False)
     source: Literal["CSMS", "station"]
 
 

@@ -6,12 +6,13 @@ the disk only when answered or given up.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chargecore.pure import connection, rpc
 from chargecore.pure.device_model import get_int
 from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.state import OutboundCall, Station
+from chargecore.pure.timestamps import seconds
 
 
 def answered(station: Station, call: OutboundCall) -> tuple[Station, Effects]:
@@ -34,7 +35,7 @@ def failed(
     if attempts is None:
         attempts = get_int(model, "OCPPCommCtrlr", "MessageAttempts", instance="TransactionEvent", default=3)
     interval = get_int(model, "OCPPCommCtrlr", "MessageAttemptInterval", instance="TransactionEvent", default=60)
-    session, dropped = rpc.retry_later(station.rpc, call.lane_key, now, max(1, attempts), timedelta(seconds=interval))
+    session, dropped = rpc.retry_later(station.rpc, call.lane_key, now, max(1, attempts), seconds(interval))
     station = replace(station, rpc=session)
     if not dropped:
         return station, ()

@@ -6,6 +6,7 @@ that sample during a transaction live in meter_values.py.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -48,6 +49,17 @@ def readings(hw: EvseHardware) -> tuple[MeasuredValue, ...]:
         MeasuredValue(POWER, hw.power_w) if hw.power_w is not None else None,
     )
     return (*(v for v in base if v is not None and (v.measurand, None) not in own), *hw.measured)
+
+
+def non_finite(energy_wh: float, power_w: float | None, measured: tuple[MeasuredValue, ...]) -> str | None:
+    """The first value of a reading that is NaN or infinite, named ("energy nan Wh"), or None. OCPP's decimal
+    and JSON have no such numbers: one kept would make every later TransactionEvent, Ended included, unsendable."""
+    values = [("energy", energy_wh, "Wh"), ("power", power_w, "W")]
+    values += [(value.measurand, value.value, value.unit or "") for value in measured]
+    for name, number, unit in values:
+        if number is not None and not math.isfinite(number):
+            return f"{name} {number} {unit}".rstrip()
+    return None
 
 
 def _sampled(value: MeasuredValue, context: str, signed: bool) -> dict[str, Any]:

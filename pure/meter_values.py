@@ -26,9 +26,18 @@ from chargecore.pure import authorization, rpc, transactions
 from chargecore.pure.device_model import get_bool, get_int
 from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.inputs import MeterReading
-from chargecore.pure.meter_readings import ALIGNED, SAMPLED, enabled, forget, kept_key, meter_value, put_sampling
+from chargecore.pure.meter_readings import (
+    ALIGNED,
+    SAMPLED,
+    enabled,
+    forget,
+    kept_key,
+    meter_value,
+    non_finite,
+    put_sampling,
+)
 from chargecore.pure.state import MeasuredValue, Station, TxSampling
-from chargecore.pure.timestamps import station_time
+from chargecore.pure.timestamps import later, seconds, station_time
 
 SIGNED_FIELDS = ("signedMeterData", "signingMethod", "encodingMethod", "publicKey")
 """What an OCPP SignedMeterValueType needs; a signature without them is not passed on."""
@@ -38,8 +47,8 @@ DAY = timedelta(days=1)
 
 def _interval(station: Station, component: str, variable: str) -> timedelta | None:
     """A configured interval, None when it is 0 (off) or its controller is disabled."""
-    seconds = get_int(station.device_model, component, variable)
-    return timedelta(seconds=seconds) if seconds > 0 and enabled(station, component) else None
+    count = get_int(station.device_model, component, variable)
+    return seconds(count) if count > 0 and enabled(station, component) else None
 
 
 def _slot_start(clock: datetime, interval: timedelta) -> datetime:
@@ -73,7 +82,7 @@ def _slot_deadline(station: Station, fired: datetime, interval: timedelta) -> da
 
 def _advanced(due: datetime, interval: timedelta, now: datetime) -> datetime:
     """When a periodic timer counts as having fired: at its due moment if the tick came in time, else now."""
-    return due if now < due + interval else now
+    return due if now < later(due, interval) else now
 
 
 # --- deadlines --------------------------------------------------------------------------------------------
@@ -90,9 +99,9 @@ def deadline(station: Station) -> datetime | None:
     aligned_ended = _interval(station, ALIGNED, "TxEndedInterval")
     for entry in metering.sampling:
         if updated is not None:
-            moments.append(entry.updated_from + updated)
+            moments.append(later(entry.updated_from, updated))
         if ended is not None:
-            moments.append(entry.ended_from + ended)
+            moments.append(later(entry.ended_from, ended))
         if aligned_ended is not None:
             moments.append(_slot_deadline(station, entry.aligned_ended_from, aligned_ended))
     return min(moments) if moments else None
@@ -109,7 +118,12 @@ def _checked(value: MeasuredValue) -> MeasuredValue:
 
 def on_meter_reading(station: Station, event: MeterReading) -> tuple[Station, Effects]:
     """Keep the reading (transactions.py); the first one starts the clock-aligned slots. A signature without the
-    fields OCPP requires is dropped with a warning rather than breaking every message that would carry it."""
+    fields OCPP requires is dropped with a warning rather than breaking every message that would carry it. A
+    reading with a NaN or infinite value is refused whole, with a warning, and the previous reading stays."""
+    problem = non_finite(event.energy_wh, event.power_w, event.measured)
+    if problem is not None:
+        refused = f"EVSE {event.evse_id}: meter reading refused, {problem} is not a finite number"
+        return station, (Log("warning", refused),)
     measured = tuple(_checked(value) for value in event.measured)
     warned: Effects = tuple(
         Log("warning", f"EVSE {event.evse_id}: incomplete signature of {value.measurand} dropped")
@@ -143,12 +157,12 @@ def _sample_transactions(station: Station, now: datetime) -> tuple[Station, Effe
         if tx is None or tx.phase != "started":  # its Ended event never went out: nothing left to sample for
             station = forget(station, entry.transaction_id)
             continue
-        if updated is not None and now >= entry.updated_from + updated:
-            entry = replace(entry, updated_from=_advanced(entry.updated_from + updated, updated, now))
+        if updated is not None and now >= later(entry.updated_from, updated):
+            entry = replace(entry, updated_from=_advanced(later(entry.updated_from, updated), updated, now))
             station, more = _report(station, tx.evse_id, entry.updated_from, now)
             effects += more
-        if ended is not None and now >= entry.ended_from + ended:
-            entry = replace(entry, ended_from=_advanced(entry.ended_from + ended, ended, now))
+        if ended is not None and now >= later(entry.ended_from, ended):
+            entry = replace(entry, ended_from=_advanced(later(entry.ended_from, ended), ended, now))
             entry, kept = _keep(station, entry, tx.evse_id, SAMPLED, "Sample.Periodic", entry.ended_from)
             effects += kept
         slot = None if aligned_ended is None else _due_slot(station, entry.aligned_ended_from, aligned_ended, now)

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from chargecore.pure.device_model import DeviceModel, VariableKey, component_json, variable_json
+from chargecore.pure.timestamps import seconds
 
 MonitorKind = Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
 Origin = Literal["CustomMonitor", "PreconfiguredMonitor", "HardWiredMonitor"]
@@ -61,7 +62,7 @@ class Monitor:
 
     @property
     def period(self) -> timedelta:
-        return timedelta(seconds=self.value)
+        return seconds(self.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure import connection, rpc
-from chargecore.pure.device_model import VariableKey, get_value, persist_key, set_value
-from chargecore.pure.effects import Effects, Notify, PerformReset, Persist, RegistrationChanged
+from chargecore.pure.device_model import DeviceModel, VariableKey, get_definition, get_value, persist_key, set_value
+from chargecore.pure.effects import Effects, Log, Notify, PerformReset, Persist, RegistrationChanged
 from chargecore.pure.state import REGISTRATION_LIFECYCLE, OutboundCall, Station
-from chargecore.pure.timestamps import offset_from
+from chargecore.pure.timestamps import later, offset_from, refused_clock, seconds
 
 BOOT_RETRY_WITHOUT_INTERVAL = timedelta(seconds=30)
 """Wait before re-sending a boot the CSMS did not answer, or answered with interval 0 (B02.FR.01, B03.FR.01)."""
@@ -77,16 +77,26 @@ def on_connected(station: Station, now: datetime) -> tuple[Station, Effects]:
     return send_boot(station, station.registration.boot_reason)
 
 
+def _bounded_interval(model: DeviceModel, interval: int) -> tuple[int, Effects]:
+    """The response's interval, at most HeartbeatInterval's maxLimit: a CSMS that asks for 2^40 seconds gets
+    the longest interval the station allows (and the station says so), not a timer beyond the calendar."""
+    definition = get_definition(model, HEARTBEAT_INTERVAL)
+    longest = None if definition is None or definition.max_limit is None else int(definition.max_limit)
+    if longest is None or interval <= longest:
+        return interval, ()
+    return longest, (Log("warning", f"BootNotification interval {interval} s taken as {longest} s (maxLimit)"),)
+
+
 def on_boot_response(station: Station, response: dict[str, Any], now: datetime) -> tuple[Station, Effects]:
     status = response["status"]
-    interval = int(response["interval"])
     target = REGISTRATION_LIFECYCLE.next_state(station.registration.status, status)
     if target is None:
         return station, ()
+    model = station.device_model
+    interval, clamped = _bounded_interval(model, int(response["interval"]))
     offset = offset_from(response["currentTime"], now, station.registration.clock_offset)
     registration = replace(station.registration, status=target, clock_offset=offset)
-    effects: list[Any] = []
-    model = station.device_model
+    effects: list[Any] = [*clamped, *refused_clock("BootNotification", response["currentTime"])]
     if target == "Accepted":
         registration = replace(registration, retry_at=None, boot_reason="PowerUp")
         if interval > 0:  # B01.FR.04: the interval from the response becomes the heartbeat interval
@@ -101,8 +111,8 @@ def on_boot_response(station: Station, response: dict[str, Any], now: datetime) 
             )
         )
     else:
-        wait = timedelta(seconds=interval) if interval > 0 else BOOT_RETRY_WITHOUT_INTERVAL
-        registration = replace(registration, retry_at=now + wait)
+        wait = seconds(interval) if interval > 0 else BOOT_RETRY_WITHOUT_INTERVAL
+        registration = replace(registration, retry_at=later(now, wait))
     if target != station.registration.status:
         effects.append(Notify(RegistrationChanged(target)))
     return replace(station, registration=registration, device_model=model), tuple(effects)
@@ -110,7 +120,8 @@ def on_boot_response(station: Station, response: dict[str, Any], now: datetime) 
 
 def on_boot_failed(station: Station, now: datetime) -> Station:
     """No answer or a CALLERROR: try again later (the reason stays the same)."""
-    return replace(station, registration=replace(station.registration, retry_at=now + BOOT_RETRY_WITHOUT_INTERVAL))
+    retry_at = later(now, BOOT_RETRY_WITHOUT_INTERVAL)
+    return replace(station, registration=replace(station.registration, retry_at=retry_at))
 
 
 def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:

@@ -19,6 +19,7 @@ from chargecore.pure.fifo import Fifo
 from chargecore.pure.frames import Call, encode_frame
 from chargecore.pure.schemas import validate
 from chargecore.pure.state import RPC_LIFECYCLE, InFlight, LaneMessage, OutboundCall, RpcSession
+from chargecore.pure.timestamps import later, seconds
 
 NOT_QUEUED_WHILE_OFFLINE = frozenset({"BootNotification", "Heartbeat", "StatusNotification"})
 """Messages that describe the present and are re-derived on reconnect instead of being replayed."""
@@ -69,7 +70,7 @@ def _send(session: RpcSession, call: OutboundCall, now: datetime, timeout: timed
     frame = encode_frame(Call(message_id, call.action, call.payload))
     sent = replace(
         _move(session, "send"),
-        in_flight=InFlight(message_id, call, now + timeout),
+        in_flight=InFlight(message_id, call, later(now, timeout)),
         next_message_number=session.next_message_number + 1,
     )
     return sent, (SendFrame(frame),)
@@ -128,7 +129,7 @@ def retry_later(
     tried = head.attempts + 1
     if tried >= attempts:
         return acknowledge(session, key), True
-    waiting = replace(head, attempts=tried, not_before=now + interval * tried)
+    waiting = replace(head, attempts=tried, not_before=later(now, interval * tried))
     return replace(session, lane=session.lane.replace_first(waiting)), False
 
 
@@ -194,4 +195,4 @@ def deadline(session: RpcSession) -> datetime | None:
 
 def message_timeout(model: DeviceModel) -> timedelta:
     """OCPPCommCtrlr.MessageTimeout[Default]: how long our CALL waits for its reply."""
-    return timedelta(seconds=max(1, get_int(model, "OCPPCommCtrlr", "MessageTimeout", instance="Default", default=30)))
+    return seconds(max(1, get_int(model, "OCPPCommCtrlr", "MessageTimeout", instance="Default", default=30)))

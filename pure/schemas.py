@@ -55,6 +55,26 @@ def _code_for(error: Any) -> str:
     return _CODE_BY_KEYWORD.get(keyword, "PropertyConstraintViolation")
 
 
+_NAMES_ONLY = frozenset({"Required", "AdditionalProperties"})
+"""Keywords whose message names properties, never the value of one."""
+
+
+def _without_value(error: Any) -> str:
+    """The validator's message with the offending value replaced by "the value": a description goes back to the
+    CSMS and into logs, and the value may be a secret (a malformed SetVariables of BasicAuthPassword)."""
+    keyword = type(error.kind).__name__
+    message: str = error.message
+    if keyword in _NAMES_ONLY:
+        return message
+    shown = json.dumps(error.instance, ensure_ascii=False, separators=(",", ":"))
+    if message.startswith(shown + " "):
+        return "the value" + message[len(shown) :]
+    number = isinstance(error.instance, int | float) and not isinstance(error.instance, bool)
+    if number and " is " in message:  # the validator writes numbers its own way ("1e20" as "1000...0.0")
+        return "the value" + message[message.index(" is ") :]
+    return f"the value fails the schema's {keyword} rule"
+
+
 def validate(action: str, direction: Direction, payload: Any) -> Result[Any, SchemaViolation]:
     """Check `payload` of `action`'s request or response; Success carries the payload unchanged."""
     validator = _VALIDATORS.get(action + direction)
@@ -67,4 +87,4 @@ def validate(action: str, direction: Direction, payload: Any) -> Result[Any, Sch
     except UnicodeEncodeError:  # a lone surrogate from a JSON escape: not Unicode text, the validator cannot read it
         return Failure(SchemaViolation("FormatViolation", "payload: a string holds an unpaired surrogate"))
     where = "/".join(str(part) for part in error.instance_path) or "payload"
-    return Failure(SchemaViolation(_code_for(error), f"{where}: {error.message}"[:255]))
+    return Failure(SchemaViolation(_code_for(error), f"{where}: {_without_value(error)}"[:255]))

@@ -82,6 +82,7 @@ from chargecore.pure.inputs import (
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply, ask
 from chargecore.pure.schemas import ACTIONS, validate
 from chargecore.pure.state import Connector, InFlight, OutboundCall, Station, StationIdentity
+from chargecore.pure.timestamps import refused_clock
 
 EPOCH_KEY = "rpc/epoch"
 
@@ -456,15 +457,22 @@ def _boot_answered(
     return station, effects
 
 
+def _heartbeat_answered(
+    station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """G02.FR.02: the clock follows the CSMS's currentTime, unless that time is implausible (then a warning)."""
+    adjusted = availability.on_heartbeat_response(station, payload, now)
+    station, effects = security_events.on_clock_set(adjusted, station.registration.clock_offset, now)
+    return station, (*refused_clock("Heartbeat", payload["currentTime"]), *effects)
+
+
 Answered = Callable[[Station, OutboundCall, dict[str, Any], datetime], tuple[Station, Effects]]
 Failed = Callable[[Station, OutboundCall, datetime], tuple[Station, Effects]]
 
 ANSWERED: Mapping[str, Answered] = MappingProxyType(
     {
         "BootNotification": _boot_answered,
-        "Heartbeat": lambda station, call, payload, now: security_events.on_clock_set(
-            availability.on_heartbeat_response(station, payload, now), station.registration.clock_offset, now
-        ),
+        "Heartbeat": _heartbeat_answered,
         "DataTransfer": lambda station, call, payload, now: (
             station,
             data_transfer.on_response(call.payload, payload),

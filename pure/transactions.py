@@ -14,7 +14,7 @@ in one Persist, so after a crash both or neither are on disk.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from returns.result import Failure
@@ -57,7 +57,7 @@ from chargecore.pure.state import (
     Station,
     Transaction,
 )
-from chargecore.pure.timestamps import ocpp_time
+from chargecore.pure.timestamps import later, ocpp_time, seconds
 
 RECORD_NAMESPACE = "transactions/"
 """Persist key prefix of a started transaction's record (what a restart needs to end it)."""
@@ -384,7 +384,7 @@ def _energize(station: Station, evse_id: int, now: datetime) -> tuple[Station, E
         plug_deadline = None
     elif plug_deadline is None:
         timeout = get_int(station.device_model, "TxCtrlr", "EVConnectionTimeOut", default=120)
-        plug_deadline = now + timedelta(seconds=max(1, timeout))
+        plug_deadline = later(now, seconds(max(1, timeout)))
     station = _put(station, replace(tx, energy_allowed=wanted, plug_deadline=plug_deadline))
     if wanted == tx.energy_allowed:
         return station, ()

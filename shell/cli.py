@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -242,6 +243,8 @@ def _meter(station: ChargingStation, words: list[str]) -> None:
         raise UsageError("usage: meter EVSE WH [W]") from None
     if len(words) not in (2, 3) or not words[0].isdigit():
         raise UsageError("usage: meter EVSE WH [W]")
+    if not all(map(math.isfinite, numbers)):
+        raise UsageError("meter: WH and W must be finite numbers, not nan or inf")
     station.meter(int(words[0]), numbers[0], numbers[1] if len(numbers) == 2 else None)
 
 

@@ -24,6 +24,7 @@ import websocket
 from chargecore.pure.effects import Connect
 from chargecore.pure.inputs import Connected, ConnectionLost, FrameReceived, Input, SecurityEventRaised
 from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE
+from chargecore.pure.redaction import redact_frame
 from chargecore.shell.frame_log import FrameLog
 
 SUBPROTOCOL = "ocpp2.0.1"
@@ -156,9 +157,9 @@ class WebSocketLink:
         with self._lock:
             sock = self._socket
         if sock is None:
-            self._log.event("warning", f"not connected, frame not sent: {text}")
+            self._log.event("warning", f"not connected, frame not sent: {redact_frame(text)}")
             return
-        self._log.frame("send", text)
+        self._log.frame("send", redact_frame(text))
         try:
             sock.send(text)
         except (websocket.WebSocketException, OSError) as error:
@@ -240,7 +241,7 @@ class WebSocketLink:
                 break
             if isinstance(text, bytes):
                 text = text.decode("utf-8", errors="replace")
-            self._log.frame("recv", text)
+            self._log.frame("recv", redact_frame(text))
             self._feed(lambda now, text=text: FrameReceived(now, text))
         with self._lock:
             if self._socket is sock:

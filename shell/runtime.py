@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.device_model import build_device_model, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -264,10 +264,13 @@ class ChargingStation:
         config = {name: dict(values) for name, values in self.options.config.items()}
         if self.options.password:
             config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = self.options.password
-        built = build_device_model(self.options.evse_connectors, config, _strings(persisted))
+        stored = _strings(persisted)
+        built = build_device_model(self.options.evse_connectors, config, stored)
         if isinstance(built, Failure):
             raise ConfigurationError(str(built.failure()))
         model = built.unwrap()
+        for refusal in refused_persisted(model, stored):
+            self.log.event("warning", f"{refusal}; the config or default value is used instead")
         if security_level(model) == CLIENT_CERTIFICATE_PROFILE and self.options.client_cert is None:
             raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
         identity = StationIdentity(

@@ -86,6 +86,10 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": [1]}}', ["OCPPCommCtrlr", "HeartbeatInterval", "[1]", "integer"]),
         ('{"HeartbeatInterval": [1]}', ["must map component names"]),
         ('{"OCPPCommCtrlr": {"HeartbeatInterval": 0}}', ["OCPPCommCtrlr", "HeartbeatInterval", "minLimit"]),
+        (
+            '{"OCPPCommCtrlr": {"HeartbeatInterval": 999999999999}}',
+            ["OCPPCommCtrlr", "HeartbeatInterval", "maxLimit 86400"],
+        ),
         ('{"EVSE[1]": {"Power": {"MaxSet": "lots"}}}', ["EVSE[1]", "Power", "MaxSet", "lots", "decimal"]),
         ('{"AuthCacheCtrlr": {"Policy": "LIFO"}}', ["AuthCacheCtrlr", "Policy", "LIFO", "LRU,LFU"]),
         ('{"Connector[1,9]": {"ConnectorType": "sType2"}}', ["Connector[1,9]", "ConnectorType", "no such"]),
@@ -94,6 +98,12 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
 def test_a_config_file_that_cannot_be_used(tmp_path: Path, text: str, named: list[str]) -> None:
     path = config_file(tmp_path, text)
     assert_usage_error(chargecore(*run_args(tmp_path, "--config", path), cwd=tmp_path), *named)
+
+
+def test_a_password_the_station_refuses_is_not_echoed(tmp_path: Path) -> None:
+    result = chargecore(*run_args(tmp_path, "--password", "tiny-secret"), cwd=tmp_path)
+    assert_usage_error(result, "BasicAuthPassword", "minLimit")
+    assert "tiny-secret" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
@@ -402,5 +412,25 @@ def test_security_event_logs_and_sends_a_critical_event(tmp_path: Path) -> None:
             lambda r: r.action == "SecurityEventNotification" and r.payload["type"] == "TamperDetectionActivated", WAIT
         )
         assert tamper.payload["techInfo"] == "lid opened"
+        running.command("quit")
+        assert running.exit_code() == 0
+
+
+@pytest.mark.parametrize("reading", ["meter 1 nan 7000", "meter 1 1600 inf", "meter 1 -inf"])
+def test_a_meter_reading_that_is_not_a_finite_number_is_refused_and_the_transaction_still_ends(
+    tmp_path: Path, reading: str
+) -> None:
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.command("plug 1")
+        running.command("meter 1 1500 7200")
+        running.command("auth CARD1 1")
+        csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Started", WAIT)
+        running.command(reading)
+        assert "finite" in running.printed("meter: ")
+        running.command("unplug 1")
+        ended = csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Ended")
+        samples = [sample for value in ended.payload["meterValue"] for sample in value["sampledValue"]]
+        assert [s["value"] for s in samples if s["context"] == "Transaction.End"] == [1500]
         running.command("quit")
         assert running.exit_code() == 0

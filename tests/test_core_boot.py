@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from core_helpers import (
     CSMS_TIME,
     Sim,
     answer_boot,
     at,
+    booted,
     calls,
     make_station,
     of_type,
     persisted,
     replies,
     started,
+    warnings,
 )
 
 from chargecore.pure.device_model import VariableKey, get_value
@@ -181,3 +185,75 @@ def test_a_reset_station_boots_with_the_stored_reason_and_forgets_it_once_accept
     effects = answer_boot(sim)
     assert "provisioning/boot_reason" in persisted(effects)
     assert persisted(effects)["provisioning/boot_reason"] is None
+
+
+# --- numbers a hostile CSMS may send (issue 10: every number bounded, timer arithmetic saturates) ---------------
+
+DAY_S = 86400
+"""OCPPCommCtrlr.HeartbeatInterval's maxLimit in the catalogue."""
+
+
+def run_for(sim: Sim, ticks: int) -> None:
+    """Tick at each deadline `ticks` times, the CSMS answering whatever the station sends: the point where an
+    overflowing timer used to raise."""
+    for _ in range(ticks):
+        sim.tick_deadline()
+        sim.answer_all()
+
+
+@pytest.mark.parametrize("interval", [2**40, 10**20])
+def test_an_accepted_boot_with_a_huge_interval_heartbeats_at_the_longest_allowed_interval(interval: int) -> None:
+    sim = started()
+    effects = answer_boot(sim, "Accepted", interval=interval)
+    assert get_value(sim.station.device_model, VariableKey("OCPPCommCtrlr", "HeartbeatInterval")) == str(DAY_S)
+    assert persisted(effects)[HEARTBEAT_KEY] == str(DAY_S)
+    assert any(f"interval {interval} s" in warning for warning in warnings(effects))
+    sim.answer_all()
+    assert next_deadline(sim.station) == at(2 + DAY_S)
+    assert [call.action for call in calls(sim.tick_deadline())] == ["Heartbeat"]
+    run_for(sim, 3)
+
+
+@pytest.mark.parametrize("status", ["Pending", "Rejected"])
+@pytest.mark.parametrize("interval", [2**40, 10**20])
+def test_a_pending_or_rejected_boot_with_a_huge_interval_retries_after_the_longest_allowed_interval(
+    status: str, interval: int
+) -> None:
+    sim = started()
+    answer_boot(sim, status, interval=interval)
+    assert sim.station.registration.retry_at == at(2 + DAY_S)
+    assert [call.action for call in calls(sim.tick_deadline())] == ["BootNotification"]
+
+
+@pytest.mark.parametrize("current_time", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00"])
+def test_an_implausible_current_time_in_the_boot_answer_is_ignored_and_named(current_time: str) -> None:
+    sim = started()
+    effects = sim.reply({"currentTime": current_time, "interval": 300, "status": "Accepted"}, at_s=2)
+    assert sim.station.registration.status == "Accepted"
+    assert sim.station.registration.clock_offset == timedelta(0), "the station keeps its own clock"
+    assert any(current_time in warning and "ignored" in warning for warning in warnings(effects))
+    (status,) = [call for call in calls(sim.answer_all()) if call.action == "StatusNotification"]
+    assert status.payload["timestamp"] == "2024-05-01T12:00:02.000Z"
+    run_for(sim, 3)
+
+
+def test_an_implausible_current_time_in_a_heartbeat_answer_is_ignored_and_the_clock_kept() -> None:
+    sim = booted(interval=60)
+    offset = sim.station.registration.clock_offset
+    sim.tick_deadline()
+    effects = sim.reply({"currentTime": "9999-12-31T23:59:59Z"})
+    assert sim.station.registration.clock_offset == offset
+    assert any("9999-12-31T23:59:59Z" in warning for warning in warnings(effects))
+    (status,) = calls(sim.plug())
+    assert status.payload["timestamp"] == "2030-01-01T00:01:00.000Z"
+    run_for(sim, 3)
+
+
+def test_a_plausible_far_current_time_is_taken() -> None:
+    """The bound is the calendar's safety margin, not a guess at the right time: a CSMS in 2999 is obeyed."""
+    sim = started()
+    effects = sim.reply({"currentTime": "2999-12-31T23:59:00Z", "interval": 300, "status": "Accepted"}, at_s=2)
+    assert not warnings(effects)
+    (status,) = [call for call in calls(sim.answer_all()) if call.action == "StatusNotification"]
+    assert status.payload["timestamp"] == "2999-12-31T23:59:00.000Z"
+    run_for(sim, 3)

@@ -325,3 +325,36 @@ def test_register_values_without_phases_leaves_out_the_phase_values_of_the_energ
         charging_without_reading(sim)
         [started] = sent(sim)
         assert [sample.get("phase") for sample in started["meterValue"][0]["sampledValue"]] == expected
+
+
+@pytest.mark.parametrize(
+    ("energy_wh", "power_w", "measured"),
+    [
+        (float("nan"), 7000.0, ()),
+        (float("inf"), None, ()),
+        (1500.0, float("-inf"), ()),
+        (1500.0, 7000.0, (MeasuredValue("Voltage", float("nan"), phase="L1-N"),)),
+    ],
+)
+def test_a_reading_that_is_not_a_finite_number_is_refused_and_the_transaction_ends_normally(
+    energy_wh: float, power_w: float | None, measured: tuple[MeasuredValue, ...]
+) -> None:
+    """One NaN once made every later TransactionEvent of the transaction, Ended included, an internal error."""
+    sampled = {"TxEndedMeasurands": "Energy.Active.Import.Register,Voltage", "TxUpdatedInterval": 60}
+    sim = booted(config=config(SampledDataCtrlr=sampled))
+    charging(sim, 1000.0, 7000.0)
+    before = sim.station
+    effects = sim.feed(MeterReading(sim.now, 1, energy_wh, power_w, measured))
+    assert sim.station == before, "the reading is refused whole: the previous one stays"
+    (warning,) = warnings(effects)
+    assert "EVSE 1" in warning and "finite" in warning
+    sim.tick(60)  # a periodic Updated event still goes out
+    sim.answer_all()
+    sim.present_token()  # the same token ends the transaction
+    sim.answer_all()
+    sim.plug(change="unplug")
+    sim.answer_all()
+    ended = [payload for payload in sent(sim) if payload["eventType"] == "Ended"]
+    assert len(ended) == 1
+    end_values = [s for m in ended[0]["meterValue"] for s in m["sampledValue"] if s["context"] == "Transaction.End"]
+    assert [s["value"] for s in end_values] == [1000.0]

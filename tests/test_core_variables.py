@@ -388,3 +388,65 @@ def test_a_station_side_change_notifies_and_takes_effect_like_a_csms_one() -> No
     assert of_type(effects, Disconnect)
     (connect,) = of_type(sim.tick_deadline(), Connect)
     assert connect.basic_auth_password == NEW_PASSWORD
+
+
+# --- bounds (issue 10: a value the CSMS sets must never make a timer overflow, now or after a restart) ---------
+
+TIMER_VARIABLES = [
+    ("OCPPCommCtrlr", "HeartbeatInterval", 86400),
+    ("OCPPCommCtrlr", "RetryBackOffWaitMinimum", 3600),
+    ("OCPPCommCtrlr", "RetryBackOffRandomRange", 3600),
+    ("SampledDataCtrlr", "TxUpdatedInterval", 86400),
+    ("SampledDataCtrlr", "TxEndedInterval", 86400),
+    ("AlignedDataCtrlr", "TxEndedInterval", 86400),
+]
+"""The variables whose 999999999999 was once accepted, then fatal, with their maxLimit."""
+
+
+def run_past_every_timer(sim: Sim) -> None:
+    """Start a transaction, lose and regain the connection, and tick at each deadline: every timer the
+    variables above drive (heartbeat, reconnect back-off, sampled and clock-aligned meter values) fires."""
+    sim.meter(1000.0, 7000.0)
+    sim.plug()
+    sim.answer_all()
+    sim.present_token()
+    sim.answer_all()
+    sim.power_path(closed=True)
+    sim.answer_all()
+    sim.lose(jitter=1.0)
+    sim.tick_deadline()
+    sim.connect()
+    sim.answer_all()
+    for _ in range(4):
+        sim.tick_deadline()
+        sim.answer_all()
+
+
+@pytest.mark.parametrize(("component", "variable", "highest"), TIMER_VARIABLES)
+def test_a_value_above_max_limit_is_rejected_and_the_station_runs_on(
+    component: str, variable: str, highest: int
+) -> None:
+    sim = booted()
+    results, effects = set_(sim, setting("999999999999", component, variable))
+    assert (statuses(results), reasons(results)) == (["Rejected"], ["ValueTooHigh"])
+    assert not persisted(effects)
+    run_past_every_timer(sim)
+
+
+@pytest.mark.parametrize(("component", "variable", "highest"), TIMER_VARIABLES)
+def test_the_max_limit_itself_is_accepted_and_its_timers_run(component: str, variable: str, highest: int) -> None:
+    sim = booted()
+    results, _ = set_(sim, setting(str(highest), component, variable))
+    assert statuses(results) == ["Accepted"]
+    run_past_every_timer(sim)
+
+
+@pytest.mark.parametrize(("component", "variable", "highest"), TIMER_VARIABLES)
+def test_a_persisted_value_above_max_limit_falls_back_to_the_default_at_the_next_start(
+    component: str, variable: str, highest: int
+) -> None:
+    """A value an older version accepted and stored must not kill the station at every start."""
+    key = f"device_model/{component}/{variable}/Actual"
+    sim = booted(stored={key: "999999999999"})
+    assert get_value(sim.station.device_model, VariableKey(component, variable)) != "999999999999"
+    run_past_every_timer(sim)

@@ -25,6 +25,7 @@ from chargecore.pure.device_model import (
     get_value,
     persist_key,
     persistent_changes,
+    refused_persisted,
     set_value,
 )
 
@@ -465,22 +466,78 @@ def test_persisted_values_win_over_config() -> None:
 @pytest.mark.parametrize(
     ("persisted", "component", "variable", "problem"),
     [
-        (
-            {"device_model/OCPPCommCtrlr/HeartbeatInterval/Actual": "soon"},
-            "OCPPCommCtrlr",
-            "HeartbeatInterval",
-            "persisted value: 'soon' is not an integer",
-        ),
         ({"device_model/OCPPCommCtrlr/Gone/Actual": "1"}, "OCPPCommCtrlr", "Gone", "no persistent place"),
         ({"device_model/ChargingStation/Model/Actual": "x"}, "ChargingStation", "Model", "no persistent"),
     ],
 )
-def test_bad_persisted_values_are_refused(
+def test_persisted_keys_without_a_place_are_refused(
     persisted: dict[str, str], component: str, variable: str, problem: str
 ) -> None:
     error = refused(persisted=persisted)
     assert (error.component, error.variable) == (component, variable)
     assert problem in error.problem
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [
+        ("soon", "persisted value: 'soon' is not an integer"),
+        ("999999999999", "persisted value: '999999999999' is above maxLimit 86400"),
+        ("0", "persisted value: '0' is below minLimit 1"),
+    ],
+)
+def test_a_persisted_value_the_catalogue_refuses_falls_back_and_is_named(stored: str, problem: str) -> None:
+    """A value stored before its variable got a maxLimit must not stop every later start: the station starts
+    on its config value (or default) and `refused_persisted` names the value for the log."""
+    persisted = {persist_key(HEARTBEAT, "Actual"): stored, persist_key(PASSWORD, "Actual"): "0123456789abcdef"}
+    model = built(config={"OCPPCommCtrlr": {"HeartbeatInterval": 300}}, persisted=persisted)
+    assert get_int(model, "OCPPCommCtrlr", "HeartbeatInterval") == 300
+    assert get_value(model, PASSWORD) == "0123456789abcdef"  # the intact value is kept
+    (refusal,) = refused_persisted(model, persisted)
+    assert (refusal.component, refusal.variable, refusal.problem) == ("OCPPCommCtrlr", "HeartbeatInterval", problem)
+    assert refused_persisted(model, {persist_key(HEARTBEAT, "Actual"): "120"}) == ()
+
+
+def test_a_refused_persisted_password_is_not_echoed() -> None:
+    persisted = {persist_key(PASSWORD, "Actual"): "short-secret"}
+    (refusal,) = refused_persisted(built(persisted=persisted), persisted)
+    assert "short-secret" not in str(refusal)
+
+
+INTERVALS_AND_COUNTS = re.compile(r"Interval|Time[Oo]ut|Threshold|Attempts|Retries|Times|Minimum|Range|Duration|Life")
+"""Names of the catalogue's timer and repeat-count variables (a wait in seconds, or how often to try)."""
+
+
+def test_every_writable_interval_and_count_has_a_max_limit() -> None:
+    """Field rule: every number the CSMS (or a config) can set has a bound, so no accepted value can push a
+    timer beyond the calendar (SetVariables 999999999999 for HeartbeatInterval once killed the station)."""
+    unbounded = [
+        f"{component['name']}.{variable['name']}"
+        for component in CATALOGUE["components"]
+        for variable in component["variables"]
+        if variable["characteristics"]["dataType"] == "integer"
+        and INTERVALS_AND_COUNTS.search(variable["name"])
+        and variable["characteristics"]["maxLimit"] is None
+    ]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("section", "variable", "highest"),
+    [
+        ("OCPPCommCtrlr", "HeartbeatInterval", 86400),
+        ("OCPPCommCtrlr", "RetryBackOffWaitMinimum", 3600),
+        ("OCPPCommCtrlr", "RetryBackOffRandomRange", 3600),
+        ("SampledDataCtrlr", "TxUpdatedInterval", 86400),
+        ("SampledDataCtrlr", "TxEndedInterval", 86400),
+        ("AlignedDataCtrlr", "TxEndedInterval", 86400),
+    ],
+)
+def test_a_config_value_above_max_limit_refuses_the_build(section: str, variable: str, highest: int) -> None:
+    assert get_int(built(config={section: {variable: highest}}), section, variable) == highest
+    error = refused(config={section: {variable: 999999999999}})
+    assert (error.component, error.variable) == (section, variable)
+    assert f"above maxLimit {highest}" in error.problem
 
 
 def test_persistent_changes_reports_only_changed_persistent_attributes() -> None:
