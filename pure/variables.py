@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure import availability, connection, monitor_events
+from chargecore.pure import availability, connection
 from chargecore.pure.device_model import (
     DeviceModel,
     DeviceModelError,
@@ -265,14 +265,10 @@ TAKES_EFFECT: Mapping[VariableKey, TakeEffect] = MappingProxyType(
 def apply(
     station: Station, model: DeviceModel, changed: Iterable[Changed], now: datetime, source: Source
 ) -> tuple[Station, Effects]:
-    """Make `model` the station's: persist its persistent changes, tell the application of each change, let the
-    changes take effect (in that order, so a reconnect comes last), and let the monitors on them trip (N07)."""
+    """Make `model` the station's: persist its persistent changes, tell the application of each change, and let the
+    changes take effect (in that order, so a reconnect comes last). The monitors on them (N07) judge them at the
+    end of the step, with every other change (monitor_events.on_model_changed)."""
     changed = tuple(changed)
-    before = station.device_model
-    values = tuple(
-        (key, attribute, get_value(before, key, attribute), get_value(model, key, attribute) or "")
-        for key, attribute in changed
-    )
     entries = persist_entries(model, changed)
     station = replace(station, device_model=model)
     effects: Effects = (Persist(entries),) if entries else ()
@@ -284,5 +280,4 @@ def apply(
         if take_effect is not None:
             station, more = take_effect(station, now)
             effects += more
-    station, events = monitor_events.on_values_changed(station, values, now)
-    return station, effects + events
+    return station, effects
