@@ -1,7 +1,8 @@
 """Block N, monitor events: NotifyEvent when a monitor trips (N07) and periodic reports (N08).
 
 A monitor is evaluated whenever its variable's Actual value changes, whichever part of the core changed it
-(`on_model_changed`, run by station.step after every input), and a periodic monitor whenever its report is due (`on_tick`).
+(`on_model_changed`, run by station.step after every input), and a periodic monitor whenever its report is due
+(`on_tick`).
 A threshold monitor reports whenever the value's side of the threshold differs from what the CSMS was last
 told (so a trip and its clearing are each reported once); a delta monitor when the value moved more than its
 delta from the value of its last event. A monitor that may not report right now (severity above the active

@@ -207,11 +207,12 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
     if station.connection.phase != "off":
         return station, (Log("warning", "PowerUp ignored: the station is already running"),)
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
-    started, effects = connection.power_up(replace(station, rpc=session))
+    station, found = availability.found_at_power_up(replace(station, rpc=session), event.connectors)
+    started, effects = connection.power_up(station)
     started, ended = transactions.on_power_up(started, event.now)
     started, logged = security_events.on_power_up(started, event.now)
     persisted = Persist(((EPOCH_KEY, station.epoch),))
-    return started, (persisted, *availability.announce(started), *effects, *ended, *logged)
+    return started, (persisted, *found, *availability.announce(started), *effects, *ended, *logged)
 
 
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:

@@ -26,6 +26,7 @@ from chargecore.pure.inputs import (
     ChargingStateChanged,
     ConnectorChange,
     ConnectorChanged,
+    ConnectorFound,
     EvState,
     Input,
     MasterPassChoice,
@@ -118,7 +119,7 @@ class ChargingStation:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, daemon=True, name="chargecore-core")
         self._thread.start()
-        self.submit(lambda now: PowerUp(now, secrets.token_hex(4)))
+        self.submit(lambda now: PowerUp(now, secrets.token_hex(4), self._connectors_found()))
 
     def submit_stop(self) -> None:
         """Ask the station to close its connection normally and stop (safe from signal handlers)."""
@@ -286,7 +287,11 @@ class ChargingStation:
         self.application.reboot(reset_type)
         self._link.close()
         self._state = self._boot_state()
-        self._process(PowerUp(self._clock(), secrets.token_hex(4)))
+        self._process(PowerUp(self._clock(), secrets.token_hex(4), self._connectors_found()))
+
+    def _connectors_found(self) -> tuple[ConnectorFound, ...]:
+        """The hardware's connectors at power-up (ChargerApplication.connector_states), for PowerUp."""
+        return tuple(self.application.connector_states())
 
     def _fatal(self, message: str) -> None:
         self.fatal_error = message

@@ -213,6 +213,39 @@ def test_the_station_boots_takes_operator_commands_and_quits(tmp_path: Path) -> 
         disconnected(csms)
 
 
+def statuses_of(csms: LocalCsms, evse_id: int) -> list[str]:
+    return [
+        r.payload["connectorStatus"]
+        for r in csms.messages
+        if r.kind == "CALL" and r.action == "StatusNotification" and r.payload.get("evseId") == evse_id
+    ]
+
+
+def test_a_cable_the_operator_plugged_in_is_still_there_after_a_reset(tmp_path: Path) -> None:
+    """The operator plays the simulated hardware: after the CSMS resets the station, the boot statuses say
+    Occupied for the cable nobody pulled out (TC_B_21/TC_B_22), Available for the one that was pulled."""
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path, "--evses", "2") as running:
+        booted(csms)
+        running.command("plug 1")
+        running.command("plug 2")
+        running.command("unplug 2")
+        wait_until(lambda: len(statuses_of(csms, 2)) == 3, "EVSE 2: Available at boot, Occupied, Available", WAIT)
+        since = len(csms.messages)
+        assert csms.call(STATION_ID, "Reset", {"type": "Immediate"}) == {"status": "Accepted"}
+        csms.wait_for("BootNotification", WAIT, since=since)
+        after_boot = len(csms.messages)
+        for evse_id, status in ((1, "Occupied"), (2, "Available")):
+            csms.wait_for(
+                lambda r, evse_id=evse_id, status=status: r.action == "StatusNotification"
+                and r.payload.get("evseId") == evse_id
+                and r.payload.get("connectorStatus") == status,
+                WAIT,
+                since=after_boot,
+            )
+        running.command("quit")
+        assert running.exit_code() == 0
+
+
 def test_end_of_stdin_does_not_stop_the_station_but_sigterm_does(tmp_path: Path) -> None:
     with local_csms(heartbeat_interval=1) as csms, station(csms, tmp_path) as running:
         booted(csms)
