@@ -2,8 +2,10 @@
 changed value becomes the station's, whoever changed it (the CSMS, or the station through `ChangeVariable`).
 
 Each request item is answered on its own (B05.FR.01-03, B06.FR.01-03): the component is matched by name,
-instance, EVSE id and connector id exactly as the request gives them, the variable by name and instance
-(B06.FR.14/15), the attribute type defaults to Actual (B05.FR.12, B06.FR.11). Values are checked by the device
+instance, EVSE id and connector id, the variable by name and instance (B06.FR.14/15), names and instances in
+any case (ComponentType and VariableType call them case insensitive; `device_model.resolve_key`), and the
+result echoes them as the request wrote them (B05.FR.02, B06.FR.02); the attribute type defaults to Actual
+(B05.FR.12, B06.FR.11). Values are checked by the device
 model (`check_value`, the rules of `set_value`). A request with more items than
 DeviceDataCtrlr.ItemsPerMessage[<action>] is answered with CALLERROR OccurrenceConstraintViolation, one longer
 than BytesPerMessage[<action>] (measured as the compact OCPP-J frame) with FormatViolation (B06.FR.16,
@@ -38,6 +40,7 @@ from chargecore.pure.device_model import (
     key_from_json,
     persist_entries,
     reported_value_size,
+    resolve_key,
     set_value,
     set_values,
 )
@@ -83,8 +86,9 @@ def _refusal(model: DeviceModel, call: Call, items: Sequence[Any]) -> CallError 
 # --- addressing one item --------------------------------------------------------------------------------------
 
 
-def _address(item: Mapping[str, Any]) -> tuple[VariableKey, str]:
-    return key_from_json(item["component"], item["variable"]), item.get("attributeType", "Actual")
+def _address(model: DeviceModel, item: Mapping[str, Any]) -> tuple[VariableKey, str]:
+    """The station's key of the item's variable (names in any case) and the attribute type it asks for."""
+    return resolve_key(model, key_from_json(item["component"], item["variable"])), item.get("attributeType", "Actual")
 
 
 _Refused = tuple[str, str, str]
@@ -122,7 +126,7 @@ def _status_info(reason: str, info: str) -> dict[str, Any]:
 
 
 def _get_one(model: DeviceModel, item: Mapping[str, Any], value_size: int) -> dict[str, Any]:
-    key, attribute = _address(item)
+    key, attribute = _address(model, item)
     found = _locate(model, key, attribute)
     if isinstance(found, tuple):
         status, reason, info = found
@@ -150,7 +154,7 @@ def _set_one(
     model: DeviceModel, item: Mapping[str, Any], value_size: int | None
 ) -> tuple[dict[str, Any], tuple[VariableKey, str, str] | None]:
     """The item's result, and the assignment to make when it is accepted."""
-    key, attribute = _address(item)
+    key, attribute = _address(model, item)
     found = _locate(model, key, attribute)
     if isinstance(found, tuple):
         status, reason, info = found
@@ -210,7 +214,7 @@ def report_variable(station: Station, event: VariableReported) -> tuple[Station,
 def _station_change(
     station: Station, event: ChangeVariable | VariableReported, attribute: str, *, respect_mutability: bool
 ) -> tuple[Station, Effects]:
-    key = VariableKey(
+    named = VariableKey(
         event.component,
         event.variable,
         event.evse_id,
@@ -218,6 +222,7 @@ def _station_change(
         event.component_instance,
         event.variable_instance,
     )
+    key = resolve_key(station.device_model, named)
     changed = set_station_value(station, key, event.value, attribute, event.now, respect_mutability=respect_mutability)
     if isinstance(changed, Failure):
         return station, (Log("warning", f"variable not changed: {changed.failure()}"),)

@@ -150,6 +150,29 @@ def test_a_hard_wired_monitor_cannot_be_replaced_and_a_preconfigured_one_becomes
     assert new["id"] > 901  # station ids never collide with the factory ones
 
 
+@pytest.mark.requirements("N04.FR.01", "N04.FR.03", "N04.FR.04", "N02.FR.11")
+def test_monitors_take_component_and_variable_names_in_any_case() -> None:
+    """ComponentType and VariableType names are case insensitive: the monitor watches the station's own
+    variable (so its changes trip it, and reports name it as the station spells it), the result echoes the
+    request."""
+    sim = booted()
+    lower = {"component": {"name": "ocppcommctrlr"}, "variable": {"name": "heartbeatinterval"}}
+    unknown = {"component": {"name": "ocppcommctrlr"}, "variable": {"name": "nosuchvariable"}}
+    results = set_monitors(sim, monitor("Delta", 30, target=lower), monitor("Delta", 1, target=unknown))
+    assert [(r["status"], r["component"], r["variable"]) for r in results] == [
+        ("Accepted", lower["component"], lower["variable"]),
+        ("UnknownVariable", unknown["component"], unknown["variable"]),
+    ]
+    (event,) = events(sim, sim.change_variable("OCPPCommCtrlr", "HeartbeatInterval", "100"))
+    assert (event["component"], event["variable"]) == (HEARTBEAT["component"], HEARTBEAT["variable"])
+    reply, effects = answer(sim, "GetMonitoringReport", {"requestId": 7, "componentVariable": [lower]})
+    assert reply == {"status": "Accepted"}
+    (report,) = [call.payload for call in calls(effects) if call.action == "NotifyMonitoringReport"]
+    assert [(m["component"], m["variable"]) for m in report["monitor"]] == [
+        (HEARTBEAT["component"], HEARTBEAT["variable"])
+    ]
+
+
 @pytest.mark.requirements("N04.FR.09")
 def test_a_request_over_the_declared_items_or_bytes_is_refused_with_a_call_error() -> None:
     sim = booted(

@@ -156,6 +156,39 @@ def test_get_of_what_the_station_does_not_have(asked: dict[str, Any], status: st
     assert result["attributeType"] == asked.get("attributeType", "Actual")
 
 
+@pytest.mark.requirements("B06.FR.01", "B06.FR.02", "B06.FR.06", "B06.FR.07")
+def test_get_takes_component_and_variable_names_and_instances_in_any_case() -> None:
+    """ComponentType and VariableType say name and instance are case insensitive; the result echoes the
+    request's spelling (B06.FR.02), so the CSMS finds its own item."""
+    sim = booted(evse_connectors=(1, 1))
+    asked = [
+        item("ocppcommctrlr", "heartbeatinterval"),
+        item("OCPPCOMMCTRLR", "messageTimeout", variable_instance="DEFAULT"),
+        item("evse", "AVAILABILITYSTATE", evse=2),
+        item("ocppcommctrlr", "NoSuchVariable"),
+        item("nosuchctrlr", "heartbeatinterval"),
+        item("ocppcommctrlr", "heartbeatinterval", instance="other"),
+    ]
+    results = get(sim, *asked)
+    assert [(r["component"], r["variable"]) for r in results] == [(a["component"], a["variable"]) for a in asked]
+    assert statuses(results) == ["Accepted"] * 3 + ["UnknownVariable", "UnknownComponent", "UnknownComponent"]
+    assert [r.get("attributeValue") for r in results[:3]] == ["300", "30", "Available"]
+
+
+@pytest.mark.requirements("B05.FR.01", "B05.FR.02")
+def test_set_takes_names_in_any_case_and_changes_the_station_s_own_variable() -> None:
+    sim = booted()
+    results, effects = set_(sim, setting("120", "ocppcommctrlr", "HEARTBEATINTERVAL"), setting("7", "x", "y"))
+    assert statuses(results) == ["Accepted", "UnknownComponent"]
+    assert (results[0]["component"], results[0]["variable"]) == (
+        {"name": "ocppcommctrlr"},
+        {"name": "HEARTBEATINTERVAL"},
+    )
+    assert get_value(sim.station.device_model, VariableKey("OCPPCommCtrlr", "HeartbeatInterval")) == "120"
+    assert persisted(effects) == {"device_model/OCPPCommCtrlr/HeartbeatInterval/Actual": "120"}
+    assert [r["attributeValue"] for r in get(sim, item("OCPPCommCtrlr", "HeartbeatInterval"))] == ["120"]
+
+
 @pytest.mark.requirements("B06.FR.09")
 def test_get_of_a_write_only_value_is_rejected_without_the_value() -> None:
     sim = booted(config={"SecurityCtrlr": {"BasicAuthPassword": "0123456789abcdef"}})
