@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, calls, of_type, persisted, replies, warnings
 
-from chargecore.pure.device_model import VariableKey, get_value
+from chargecore.pure.device_model import VariableKey, component_json, get_value, variable_json
 from chargecore.pure.effects import (
     Connect,
     DataTransferAnswered,
@@ -405,3 +405,28 @@ def test_a_station_side_change_notifies_and_takes_effect_like_a_csms_one() -> No
     assert of_type(effects, Disconnect)
     (connect,) = of_type(sim.tick_deadline(), Connect)
     assert connect.basic_auth_password == NEW_PASSWORD
+
+
+# --- what the catalogue advertises ----------------------------------------------------------------------------
+
+NOT_BUILT = {
+    "ReservationCtrlr": ("ReserveNow", "CancelReservation"),
+    "DisplayMessageCtrlr": ("SetDisplayMessage", "GetDisplayMessages", "ClearDisplayMessage"),
+    "TariffCostCtrlr": ("CostUpdated",),
+}
+"""Controllers of functional blocks this station does not have (H, O, I), and their CSMS messages."""
+
+
+@pytest.mark.parametrize("component", sorted(NOT_BUILT))
+def test_a_block_the_station_does_not_have_is_neither_available_nor_enabled(component: str) -> None:
+    """Part 2 Appendix 3: Available says whether the block is supported, and Enabled cannot be true while Available
+    is false; the station answers the block's messages NotSupported, so it must not say it has it."""
+    sim = booted()
+    keys = [key for key in sim.station.device_model.definitions if key.component == component]
+    flags = [key for key in keys if key.variable in ("Available", "Enabled")]
+    assert {key.variable for key in flags} == {"Available", "Enabled"}
+    asked = [{"component": component_json(key), "variable": variable_json(key)} for key in flags]
+    assert [r["attributeValue"] for r in get(sim, *asked)] == ["false"] * len(flags)
+    for action in NOT_BUILT[component]:
+        (reply,) = replies(sim.csms_call(action, {}))
+        assert reply[:3] == [4, "csms-1", "NotSupported"], reply
