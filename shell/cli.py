@@ -74,6 +74,11 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--connectors-per-evse", type=_positive, default=1, help="connectors per EVSE (default 1)")
     parser.add_argument("--config", help="JSON file of initial device-model values")
     parser.add_argument("--log", help="also write every frame as JSON lines to this file")
+    parser.add_argument(
+        "--without-summary-inventory",
+        action="store_true",
+        help="answer GetBaseReport SummaryInventory NotSupported (the report is optional, TC_B_15)",
+    )
     return parser
 
 
@@ -108,6 +113,7 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         client_cert=args.client_cert,
         client_key=args.client_key,
         serial_number=args.serial_number,
+        supports_summary_inventory=not args.without_summary_inventory,
     )
 
 

@@ -19,6 +19,7 @@ from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
 from pki import Pki
 
+from chargecore.shell.cli import options_from, run_parser
 from chargecore.shell.csms import LocalCsms, Record
 
 CHARGECORE = [sys.executable, "-c", "from chargecore.shell.cli import main; raise SystemExit(main())"]
@@ -115,6 +116,13 @@ def test_a_client_certificate_that_cannot_be_used(
     args = [arg.format(**paths) for arg in files]
     result = chargecore(*run_args(tmp_path, *args, csms="wss://127.0.0.1:9"), cwd=tmp_path)
     assert_usage_error(result, *(word.format(**paths) for word in named))
+
+
+@pytest.mark.parametrize(("extra", "supported"), [([], True), (["--without-summary-inventory"], False)])
+def test_summary_inventory_is_supported_unless_switched_off(extra: list[str], supported: bool) -> None:
+    """SummaryInventory is optional: the CLI station has it unless told otherwise (then TC_B_15 applies)."""
+    args = run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *extra])
+    assert options_from(args).supports_summary_inventory is supported
 
 
 @pytest.mark.parametrize("argv", [[], ["start"]])
