@@ -674,7 +674,7 @@ def resolve_key(model: DeviceModel, key: VariableKey) -> VariableKey:
     instances in: the catalogue's key when one matches; else, when the component matches one of the station's,
     `key` with that component's spelling (so an unknown variable of a known component is told apart); else `key`.
     The exact spelling, the common case, costs one lookup; another spelling a scan of the catalogue."""
-    if key in model.definitions or not model.definitions:
+    if key in model.definitions:
         return key
     address = next((known for known in model.components if _same_component(known, key)), None)
     if address is None:
