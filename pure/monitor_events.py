@@ -61,6 +61,7 @@ _TRIGGER = {
     "PeriodicClockAligned": "Periodic",
 }
 
+
 def is_online(station: Station) -> bool:
     return connection.is_up(station) and provisioning.is_accepted(station)
 

@@ -244,9 +244,11 @@ def test_a_cable_the_operator_plugged_in_is_still_there_after_a_reset(tmp_path: 
         after_boot = len(csms.messages)
         for evse_id, status in ((1, "Occupied"), (2, "Available")):
             csms.wait_for(
-                lambda r, evse_id=evse_id, status=status: r.action == "StatusNotification"
-                and r.payload.get("evseId") == evse_id
-                and r.payload.get("connectorStatus") == status,
+                lambda r, evse_id=evse_id, status=status: (
+                    r.action == "StatusNotification"
+                    and r.payload.get("evseId") == evse_id
+                    and r.payload.get("connectorStatus") == status
+                ),
                 WAIT,
                 since=after_boot,
             )
