@@ -5,11 +5,10 @@ Each request item is answered on its own (B05.FR.01-03, B06.FR.01-03): the compo
 instance, EVSE id and connector id, the variable by name and instance (B06.FR.14/15), names and instances in
 any case (ComponentType and VariableType call them case insensitive; `device_model.resolve_key`), and the
 result echoes them as the request wrote them (B05.FR.02, B06.FR.02); the attribute type defaults to Actual
-(B05.FR.12, B06.FR.11). Values are checked by the device
-model (`check_value`, the rules of `set_value`). A request with more items than
-DeviceDataCtrlr.ItemsPerMessage[<action>] is answered with CALLERROR OccurrenceConstraintViolation, one longer
-than BytesPerMessage[<action>] (measured as the compact OCPP-J frame) with FormatViolation (B06.FR.16,
-B06.FR.17; applied to SetVariables alike).
+(B05.FR.12, B06.FR.11). Values are checked by the device model (`check_value`, the rules of `set_value`). A
+request with more items than DeviceDataCtrlr.ItemsPerMessage[<action>] is answered with CALLERROR
+OccurrenceConstraintViolation, one longer than BytesPerMessage[<action>] (measured as the compact OCPP-J frame)
+with FormatViolation (B06.FR.16, B06.FR.17; applied to SetVariables alike).
 
 A change takes effect at once: the value is what every block reads next (OfflineThreshold, MessageTimeout,
 RetryBackOff*), HeartbeatInterval re-arms the heartbeat timer, and a new BasicAuthPassword makes the station
