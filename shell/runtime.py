@@ -290,8 +290,13 @@ class ChargingStation:
         self._process(PowerUp(self._clock(), secrets.token_hex(4), self._connectors_found()))
 
     def _connectors_found(self) -> tuple[ConnectorFound, ...]:
-        """The hardware's connectors at power-up (ChargerApplication.connector_states), for PowerUp."""
-        return tuple(self.application.connector_states())
+        """The hardware's connectors at power-up (ChargerApplication.connector_states), for PowerUp. A hook that
+        fails is logged and finds nothing: the station still powers up, every connector empty."""
+        try:
+            return tuple(self.application.connector_states())
+        except Exception as error:  # the integrator's code: its failure must not stop the power-up
+            self.log.event("error", f"connector_states failed: {error!r}")
+            return ()
 
     def _fatal(self, message: str) -> None:
         self.fatal_error = message

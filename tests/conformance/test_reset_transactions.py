@@ -7,6 +7,9 @@ from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, hardware, settle, status_by_connector
 from sessions import energy_transfer_started, expect_ended, shape, transaction_event
 
+from chargecore.pure.inputs import ConnectorFound
+from chargecore.shell.application import SimulatedCharger
+
 
 def _reset(csms: CsmsDouble, reset_type: str, evse_id: int | None = None) -> str:
     payload: dict[str, object] = {"type": reset_type}
@@ -133,3 +136,17 @@ def test_TC_B_41_CS_reset_station_on_idle_with_two_transactions(
     rebooted, statuses = _rebooted(csms, booted)
     assert rebooted.payload["reason"] == "ScheduledReset"
     assert statuses == {(1, 1): "Available", (2, 1): "Occupied"}
+
+
+class _BrokenHardware(SimulatedCharger):
+    def connector_states(self) -> tuple[ConnectorFound, ...]:
+        raise OSError("connector sensors unreadable")
+
+
+def test_a_failing_connector_states_hook_still_powers_up(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """The integrator's hook raised at power-up: logged, and the station boots with every connector empty."""
+    station = station_factory(application=_BrokenHardware(), evse_connectors=(1, 1))
+    booted = boot(station, csms)
+    assert status_by_connector(booted.statuses) == {(1, 1): "Available", (2, 1): "Available"}
+    log = station.options.log_file
+    assert log is not None and "connector_states failed" in log.read_text(encoding="utf-8")
