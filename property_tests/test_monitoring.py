@@ -17,13 +17,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure import monitoring, variables
+from chargecore.pure import monitoring
 from chargecore.pure.device_model import VariableKey, build_device_model
 from chargecore.pure.frames import Call
+from chargecore.pure.inputs import VariableReported
 from chargecore.pure.monitors import Monitor, Monitoring
 from chargecore.pure.outcome import Reply
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station
+from chargecore.pure.station import initial_station, step
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 POWER = VariableKey("EVSE", "Power", 1)
@@ -37,12 +38,10 @@ def station_with(*monitors: Monitor, config: dict[str, Any] | None = None) -> St
 
 
 def events_of_readings(station: Station, readings: list[int]) -> list[dict[str, Any]]:
-    """Feed each reading as a hardware value of EVSE 1 Power; every eventData queued, in order. Severity 0
-    monitors are never filtered, and the queue keeps what an offline station will send."""
+    """Feed each reading through `step` as a hardware value of EVSE 1 Power; every eventData queued, in order.
+    Severity 0 monitors are never filtered, and the queue keeps what an offline station will send."""
     for value in readings:
-        station, _ = variables.set_station_value(
-            station, POWER, str(value), "Actual", NOW, respect_mutability=False
-        ).unwrap()
+        station, _ = step(station, VariableReported(NOW, "EVSE", "Power", str(value), evse_id=1))
     return [event for call in station.rpc.queue if call.action == "NotifyEvent" for event in call.payload["eventData"]]
 
 

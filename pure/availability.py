@@ -10,6 +10,7 @@ so no transient or contradictory status is ever reported.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from chargecore.pure import rpc
 from chargecore.pure.device_model import DeviceModel, VariableKey, get_int, get_value, set_values
 from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
+from chargecore.pure.inputs import ConnectorFound
 from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, RpcSession, Station
 from chargecore.pure.timestamps import later, ocpp_time, offset_from, seconds
 
@@ -150,6 +152,31 @@ def _events(station: Station, before: tuple[tuple[str, bool], ...], after: tuple
         if status != old_status:
             effects.append(Notify(ConnectorStatusChanged(connector.evse_id, connector.connector_id, status)))
     return tuple(effects)
+
+
+def _phase_found(found: ConnectorFound) -> str:
+    """The CONNECTOR_LIFECYCLE state of what was found: from empty, a cable plugged, then a fault raised."""
+    phase = "empty"
+    for change, present in (("plug", found.plugged), ("fault", found.faulted)):
+        if present:
+            phase = CONNECTOR_LIFECYCLE.next_state(phase, change) or phase
+    return phase
+
+
+def found_at_power_up(station: Station, found: Iterable[ConnectorFound]) -> tuple[Station, Effects]:
+    """Take the physical state the hardware reports at power-up (PowerUp.connectors) as each connector's phase,
+    and derive the statuses from it, so the boot statuses and `announce` tell what is really there. It is a state,
+    not a change: no plug event, so nothing reacts to it as to a cable plugged in."""
+    phases: dict[tuple[int, int], str] = {}
+    effects: list[Effect] = []
+    for item in found:
+        if not find_connectors(station, item.evse_id, item.connector_id):
+            effects.append(Log("warning", f"no connector {item.evse_id}/{item.connector_id}: power-up state ignored"))
+            continue
+        phases[(item.evse_id, item.connector_id)] = _phase_found(item)
+    connectors = tuple(replace(c, phase=phases.get((c.evse_id, c.connector_id), c.phase)) for c in station.connectors)
+    refreshed, _ = refresh(replace(station, connectors=connectors))  # the application hears it from `announce`
+    return refreshed, tuple(effects)
 
 
 def announce(station: Station) -> Effects:

@@ -12,12 +12,25 @@ ConnectorChange = Literal["plug", "unplug", "fault", "recover"]
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectorFound:
+    """What the hardware finds on one connector when the station powers up: a cable plugged in, a fault."""
+
+    evse_id: int
+    connector_id: int
+    plugged: bool = False
+    faulted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class PowerUp:
     """The station starts. `nonce` is a random token drawn by the shell; it makes message ids unique even if
-    the persisted restart counter is lost."""
+    the persisted restart counter is lost. `connectors` is the physical state the hardware reports before any
+    status goes out (an EV still plugged in after a reset is Occupied at boot, TC_B_21/TC_B_22); a connector
+    not listed is empty and sound."""
 
     now: datetime
     nonce: str
+    connectors: tuple[ConnectorFound, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Block N, monitor events: NotifyEvent when a monitor trips (N07) and periodic reports (N08).
 
-A monitor is evaluated whenever its variable's Actual value changes (the CSMS, the application or a hardware
-reading changed it: `on_values_changed`), and a periodic monitor whenever its report is due (`on_tick`).
+A monitor is evaluated whenever its variable's Actual value changes, whichever part of the core changed it
+(`on_model_changed`, run by station.step after every input), and a periodic monitor whenever its report is due
+(`on_tick`).
 A threshold monitor reports whenever the value's side of the threshold differs from what the CSMS was last
 told (so a trip and its clearing are each reported once); a delta monitor when the value moved more than its
 delta from the value of its last event. A monitor that may not report right now (severity above the active
@@ -21,6 +22,7 @@ from returns.result import Failure, Result, Success
 
 from chargecore.pure import connection, provisioning, reports, rpc
 from chargecore.pure.device_model import (
+    DeviceModel,
     VariableKey,
     component_json,
     get_bool,
@@ -58,9 +60,6 @@ _TRIGGER = {
     "Periodic": "Periodic",
     "PeriodicClockAligned": "Periodic",
 }
-
-Change = tuple[VariableKey, str, str | None, str]
-"""(key, attribute, old value, new value)"""
 
 
 def is_online(station: Station) -> bool:
@@ -147,14 +146,21 @@ def _evaluate(station: Station, candidates: Iterable[tuple[Monitor, str]], now: 
     return _report(station, trips, now)
 
 
-def on_values_changed(station: Station, changes: tuple[Change, ...], now: datetime) -> tuple[Station, Effects]:
-    """Evaluate the threshold and delta monitors of every variable whose Actual value changed."""
-    watching = station.monitoring.watching
+def on_model_changed(station: Station, before: DeviceModel, now: datetime) -> tuple[Station, Effects]:
+    """Evaluate the threshold and delta monitors of every variable whose Actual value differs from `before`.
+
+    The station runs this once at the end of every step (station.step) with the model the step started from, so
+    every change is judged the same way whichever block made it: SetVariables, the application, a hardware
+    reading, the boot answer's interval, the availability block's AvailabilityState. A value that moves and comes
+    back within one step did not change."""
+    after = station.device_model
+    if after is before:
+        return station, ()
     candidates = [
-        (monitor, new)
-        for key, attribute, old, new in changes
-        if attribute == "Actual" and old != new
-        for monitor in watching.get(key, ())
+        (monitor, new or "")
+        for key, monitors in station.monitoring.watching.items()
+        if (new := get_value(after, key)) != get_value(before, key)
+        for monitor in monitors
     ]
     return _evaluate(station, candidates, now) if candidates else (station, ())
 

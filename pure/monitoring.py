@@ -17,7 +17,14 @@ from typing import Any
 from returns.result import Failure
 
 from chargecore.pure import monitor_events, variables
-from chargecore.pure.device_model import VariableDefinition, VariableKey, get_int, get_value, key_from_json
+from chargecore.pure.device_model import (
+    VariableDefinition,
+    VariableKey,
+    get_int,
+    get_value,
+    key_from_json,
+    resolve_key,
+)
 from chargecore.pure.effects import Effects, Persist
 from chargecore.pure.frames import Call, CallError
 from chargecore.pure.message_split import oversize
@@ -76,7 +83,7 @@ def _value_problem(definition: VariableDefinition, kind: str, value: float) -> b
 
 def _status(station: Station, monitoring: Monitoring, item: Mapping[str, Any]) -> str:
     """The SetMonitoringResult status of one SetMonitoringData, checked in the order of the spec."""
-    key = key_from_json(item["component"], item["variable"])
+    key = resolve_key(station.device_model, key_from_json(item["component"], item["variable"]))
     existing = find(monitoring, item["id"]) if "id" in item else None
     if "id" in item and existing is None:
         return "Rejected"  # N04.FR.13
@@ -106,7 +113,7 @@ def _new_monitor(station: Station, monitoring: Monitoring, item: Mapping[str, An
     A replaced threshold monitor keeps what the CSMS knows of its trip, so its new threshold is judged
     against that (N07.FR.11)."""
     existing = find(monitoring, item["id"]) if "id" in item else None
-    key = key_from_json(item["component"], item["variable"])
+    key = resolve_key(station.device_model, key_from_json(item["component"], item["variable"]))
     kind = item["type"]
     monitor = Monitor(
         monitor_id=monitoring.next_monitor_id if existing is None else existing.monitor_id,

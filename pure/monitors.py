@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from chargecore.pure.device_model import DeviceModel, VariableKey, component_json, variable_json
+from chargecore.pure.device_model import DeviceModel, VariableKey, component_json, same_name, variable_json
 from chargecore.pure.timestamps import seconds
 
 MonitorKind = Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
@@ -153,11 +153,12 @@ def component_exists(model: DeviceModel, key: VariableKey) -> bool:
 
 
 def _selects(selector: Mapping[str, Any], key: VariableKey) -> bool:
-    """N02.FR.15-17: a missing component instance/evse, variable or variable instance matches every one."""
+    """N02.FR.15-17: a missing component instance/evse, variable or variable instance matches every one; names
+    and instances in any case."""
     component = selector["component"]
-    if component["name"] != key.component:
+    if not same_name(key.component, component["name"]):
         return False
-    if "instance" in component and component["instance"] != key.component_instance:
+    if "instance" in component and not same_name(key.component_instance, component["instance"]):
         return False
     evse = component.get("evse")
     if evse is not None and (
@@ -167,9 +168,9 @@ def _selects(selector: Mapping[str, Any], key: VariableKey) -> bool:
     variable = selector.get("variable")
     if variable is None:
         return True
-    if variable["name"] != key.variable:
+    if not same_name(key.variable, variable["name"]):
         return False
-    return "instance" not in variable or variable["instance"] == key.variable_instance
+    return "instance" not in variable or same_name(key.variable_instance, variable["instance"])
 
 
 def report_items(

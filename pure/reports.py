@@ -38,6 +38,7 @@ from chargecore.pure.device_model import (
     component_json,
     get_int,
     reported_value_size,
+    same_name,
     variable_json,
 )
 from chargecore.pure.effects import Effects
@@ -129,16 +130,11 @@ def _meeting_criteria(model: DeviceModel, criteria: Sequence[str]) -> frozenset[
     )
 
 
-def _same(name: str | None, wanted: str) -> bool:
-    """Component and variable names and instances are case-insensitive (ComponentType, VariableType)."""
-    return name is not None and name.casefold() == wanted.casefold()
-
-
 def _matches(key: VariableKey, entry: Mapping[str, Any]) -> bool:
     """One componentVariable entry: a missing component instance, evse, connectorId, variable or variable
     instance matches every one (B08.FR.22-25, errata 2023-06)."""
     component = entry["component"]
-    if "instance" in component and not _same(key.component_instance, component["instance"]):
+    if "instance" in component and not same_name(key.component_instance, component["instance"]):
         return False
     evse = component.get("evse")
     if evse is not None and (
@@ -148,9 +144,9 @@ def _matches(key: VariableKey, entry: Mapping[str, Any]) -> bool:
     variable = entry.get("variable")
     if variable is None:
         return True
-    if not _same(key.variable, variable["name"]):
+    if not same_name(key.variable, variable["name"]):
         return False
-    return "instance" not in variable or _same(key.variable_instance, variable["instance"])
+    return "instance" not in variable or same_name(key.variable_instance, variable["instance"])
 
 
 def _by_component_name(keys: Iterable[VariableKey]) -> dict[str, list[VariableKey]]:

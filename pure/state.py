@@ -226,6 +226,9 @@ class Transaction:
     """The idToken (and remoteStartId) went out in a TransactionEvent already (sent once, E01/F01)."""
     stop_token: dict[str, Any] | None = None
     """Another token presented to stop this transaction, being authorized for its GroupId (C09)."""
+    stopped_by: dict[str, Any] | None = None
+    """The token that ended the authorization (the same token, or one of its GroupId), sent once, in the next
+    TransactionEvent (errata 2.14.2: the idToken goes with every authorization, for starting or for stopping)."""
     seq_no: int = 0
     """The seqNo of the next TransactionEvent."""
     charging_state: str | None = None

@@ -183,16 +183,17 @@ def next_deadline(station: Station) -> datetime | None:
 
 def step(station: Station, event: Input) -> tuple[Station, Effects]:
     handler = _INPUTS[type(event)]
+    model_before = station.device_model
     station, effects = handler(station, event)
-    station, settled = _settle(station, event.now)
+    station, settled = _settle(station, model_before, event.now)
     station, reset = resets.settle(station, event.now)  # last: a station reset drops what would follow it
     return station, effects + settled + reset
 
 
-def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
+def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple[Station, Effects]:
     """After every input: end the RPC session of a connection a block dropped (A01 reconnect), tell the
     application of status changes, apply charging limits that changed, tell the CSMS of status changes it has not
-    heard of, then send what may go next."""
+    heard of, let the monitors judge every value the step changed, then send what may go next."""
     effects: Effects = ()
     if station.rpc.phase != "closed" and not connection.is_up(station):
         station, effects = _session_ended(station, now)
@@ -204,6 +205,8 @@ def _settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, reported = availability.report_statuses(station, now)
         effects += reported
+    station, monitored = monitor_events.on_model_changed(station, model_before, now)  # N07, whoever changed it
+    effects += monitored
     if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
@@ -218,11 +221,12 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
     if station.connection.phase != "off":
         return station, (Log("warning", "PowerUp ignored: the station is already running"),)
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
-    started, effects = connection.power_up(replace(station, rpc=session))
+    station, found = availability.found_at_power_up(replace(station, rpc=session), event.connectors)
+    started, effects = connection.power_up(station)
     started, ended = transactions.on_power_up(started, event.now)
     started, logged = security_events.on_power_up(started, event.now)
     persisted = Persist(((EPOCH_KEY, station.epoch),))
-    return started, (persisted, *availability.announce(started), *effects, *ended, *logged)
+    return started, (persisted, *found, *availability.announce(started), *effects, *ended, *logged)
 
 
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:

@@ -274,6 +274,8 @@ def _emit(
         payload["idToken"] = tx.id_token
         if tx.remote_start_id is not None:
             info["remoteStartId"] = tx.remote_start_id
+    if tx.stopped_by is not None:  # TC_C_39 step 8
+        payload["idToken"] = tx.stopped_by
     if not authorization.is_online(station):
         payload["offline"] = True
     cleared = meter_readings.kept_keys(station, tx.transaction_id) if event_type == "Ended" else ()
@@ -291,6 +293,7 @@ def _emit(
         seq_no=tx.seq_no + 1,
         charging_state=state,
         token_reported=tx.token_reported or with_token,
+        stopped_by=None,
         begin_values_due=False,
     )
     record = None if event_type == "Ended" else _record(tx)
@@ -391,11 +394,13 @@ def _energize(station: Station, evse_id: int, now: datetime) -> tuple[Station, E
     return station, ((StartEnergyTransfer(evse_id) if wanted else StopEnergyTransfer(evse_id)),)
 
 
-def _withdraw(station: Station, tx: Transaction, cause: Cause, now: datetime) -> tuple[Station, Effects]:
-    """The authorization ends (local or remote stop, deauthorization); the transaction ends if Authorized is a
-    stop point, and otherwise remembers why for when it does end."""
+def _withdraw(
+    station: Station, tx: Transaction, cause: Cause, now: datetime, by: dict[str, Any] | None = None
+) -> tuple[Station, Effects]:
+    """The authorization ends (local or remote stop, deauthorization; `by` the token that ended it); the
+    transaction ends if Authorized is a stop point, and otherwise remembers why for when it does end."""
     before = conditions(station, tx.evse_id)
-    withdrawn = replace(_authorize(tx, "withdraw"), stop_reason=tx.stop_reason or cause.stopped_reason)
+    withdrawn = replace(_authorize(tx, "withdraw"), stop_reason=tx.stop_reason or cause.stopped_reason, stopped_by=by)
     if withdrawn.phase == "pending":
         return _drop(station, tx), (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
     return _react(_put(station, withdrawn), tx.evse_id, before, cause, now)
@@ -571,7 +576,7 @@ def present_token(
     for running in station.transactions:
         same = running.authorization == "accepted" and authorization.same_token(running.id_token, id_token)
         if same and evse_id in (None, running.evse_id):
-            return _withdraw(station, running, LOCAL_STOP, now)
+            return _withdraw(station, running, LOCAL_STOP, now, id_token)
     target = _chosen_evse(station, evse_id)
     if evse_id is None and target is not None and _unknown_until_plugged(station, target):
         target = STATION
@@ -692,7 +697,7 @@ def _stop_verdict(
         station, effects = _master_pass(station, id_token, now)
         return station, decided + effects
     if authorization.may_stop(tx.id_token, tx.group_id_token, info):
-        station, effects = _withdraw(station, find(station, tx.evse_id) or tx, LOCAL_STOP, now)
+        station, effects = _withdraw(station, find(station, tx.evse_id) or tx, LOCAL_STOP, now, id_token)
         return station, decided + effects
     return station, (*decided, Log("info", f"token may not stop transaction {tx.transaction_id}"))
 

@@ -2,12 +2,13 @@
 changed value becomes the station's, whoever changed it (the CSMS, or the station through `ChangeVariable`).
 
 Each request item is answered on its own (B05.FR.01-03, B06.FR.01-03): the component is matched by name,
-instance, EVSE id and connector id exactly as the request gives them, the variable by name and instance
-(B06.FR.14/15), the attribute type defaults to Actual (B05.FR.12, B06.FR.11). Values are checked by the device
-model (`check_value`, the rules of `set_value`). A request with more items than
-DeviceDataCtrlr.ItemsPerMessage[<action>] is answered with CALLERROR OccurrenceConstraintViolation, one longer
-than BytesPerMessage[<action>] (measured as the compact OCPP-J frame) with FormatViolation (B06.FR.16,
-B06.FR.17; applied to SetVariables alike).
+instance, EVSE id and connector id, the variable by name and instance (B06.FR.14/15), names and instances in
+any case (ComponentType and VariableType call them case insensitive; `device_model.resolve_key`), and the
+result echoes them as the request wrote them (B05.FR.02, B06.FR.02); the attribute type defaults to Actual
+(B05.FR.12, B06.FR.11). Values are checked by the device model (`check_value`, the rules of `set_value`). A
+request with more items than DeviceDataCtrlr.ItemsPerMessage[<action>] is answered with CALLERROR
+OccurrenceConstraintViolation, one longer than BytesPerMessage[<action>] (measured as the compact OCPP-J frame)
+with FormatViolation (B06.FR.16, B06.FR.17; applied to SetVariables alike).
 
 A change takes effect at once: the value is what every block reads next (OfflineThreshold, MessageTimeout,
 RetryBackOff*), HeartbeatInterval re-arms the heartbeat timer, and a new BasicAuthPassword makes the station
@@ -24,7 +25,7 @@ from typing import Any, Literal
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure import availability, connection, monitor_events
+from chargecore.pure import availability, connection
 from chargecore.pure.device_model import (
     DeviceModel,
     DeviceModelError,
@@ -38,6 +39,7 @@ from chargecore.pure.device_model import (
     key_from_json,
     persist_entries,
     reported_value_size,
+    resolve_key,
     set_value,
     set_values,
 )
@@ -84,8 +86,9 @@ def _refusal(model: DeviceModel, call: Call, items: Sequence[Any]) -> CallError 
 # --- addressing one item --------------------------------------------------------------------------------------
 
 
-def _address(item: Mapping[str, Any]) -> tuple[VariableKey, str]:
-    return key_from_json(item["component"], item["variable"]), item.get("attributeType", "Actual")
+def _address(model: DeviceModel, item: Mapping[str, Any]) -> tuple[VariableKey, str]:
+    """The station's key of the item's variable (names in any case) and the attribute type it asks for."""
+    return resolve_key(model, key_from_json(item["component"], item["variable"])), item.get("attributeType", "Actual")
 
 
 _Refused = tuple[str, str, str]
@@ -123,7 +126,7 @@ def _status_info(reason: str, info: str) -> dict[str, Any]:
 
 
 def _get_one(model: DeviceModel, item: Mapping[str, Any], value_size: int) -> dict[str, Any]:
-    key, attribute = _address(item)
+    key, attribute = _address(model, item)
     found = _locate(model, key, attribute)
     if isinstance(found, tuple):
         status, reason, info = found
@@ -151,7 +154,7 @@ def _set_one(
     model: DeviceModel, item: Mapping[str, Any], value_size: int | None
 ) -> tuple[dict[str, Any], tuple[VariableKey, str, str] | None]:
     """The item's result, and the assignment to make when it is accepted."""
-    key, attribute = _address(item)
+    key, attribute = _address(model, item)
     found = _locate(model, key, attribute)
     if isinstance(found, tuple):
         status, reason, info = found
@@ -211,7 +214,7 @@ def report_variable(station: Station, event: VariableReported) -> tuple[Station,
 def _station_change(
     station: Station, event: ChangeVariable | VariableReported, attribute: str, *, respect_mutability: bool
 ) -> tuple[Station, Effects]:
-    key = VariableKey(
+    named = VariableKey(
         event.component,
         event.variable,
         event.evse_id,
@@ -219,6 +222,7 @@ def _station_change(
         event.component_instance,
         event.variable_instance,
     )
+    key = resolve_key(station.device_model, named)
     changed = set_station_value(station, key, event.value, attribute, event.now, respect_mutability=respect_mutability)
     if isinstance(changed, Failure):
         return station, (Log("warning", f"variable not changed: {changed.failure()}"),)
@@ -266,14 +270,10 @@ TAKES_EFFECT: Mapping[VariableKey, TakeEffect] = MappingProxyType(
 def apply(
     station: Station, model: DeviceModel, changed: Iterable[Changed], now: datetime, source: Source
 ) -> tuple[Station, Effects]:
-    """Make `model` the station's: persist its persistent changes, tell the application of each change, let the
-    changes take effect (in that order, so a reconnect comes last), and let the monitors on them trip (N07)."""
+    """Make `model` the station's: persist its persistent changes, tell the application of each change, and let the
+    changes take effect (in that order, so a reconnect comes last). The monitors on them (N07) judge them at the
+    end of the step, with every other change (monitor_events.on_model_changed)."""
     changed = tuple(changed)
-    before = station.device_model
-    values = tuple(
-        (key, attribute, get_value(before, key, attribute), get_value(model, key, attribute) or "")
-        for key, attribute in changed
-    )
     entries = persist_entries(model, changed)
     station = replace(station, device_model=model)
     effects: Effects = (Persist(entries),) if entries else ()
@@ -285,5 +285,4 @@ def apply(
         if take_effect is not None:
             station, more = take_effect(station, now)
             effects += more
-    station, events = monitor_events.on_values_changed(station, values, now)
-    return station, effects + events
+    return station, effects

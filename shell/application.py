@@ -8,9 +8,12 @@ A hook that raises does not stop the station: the exception is logged with its t
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from chargecore.pure.effects import Event
+from chargecore.pure.inputs import ConnectorChange, ConnectorFound
 
 
 class ChargerApplication(Protocol):
@@ -67,6 +70,12 @@ class ChargerApplication(Protocol):
         cache, Authorize to the CSMS)."""
         ...
 
+    def connector_states(self) -> Iterable[ConnectorFound]:
+        """At power-up (start and every station reset), before any status goes out: the connectors where the
+        hardware finds a cable plugged in or a fault now; any other connector is empty and sound. An EV left
+        plugged in through a reset is reported Occupied at boot (TC_B_21, TC_B_22)."""
+        ...
+
 
 class SimulatedCharger:
     """Allows every reset and network profile, answers DataTransfer for registered vendors, and remembers what it
@@ -92,6 +101,8 @@ class SimulatedCharger:
         self.unlock_works = True
         self.token_verdicts: dict[str, dict[str, Any]] = {}
         """validate_token's verdict per idToken value; other tokens are left to the station."""
+        self.hardware: dict[tuple[int, int], ConnectorFound] = {}
+        """What the simulated hardware has on its connectors, by (evse, connector); kept by `hardware_change`."""
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -138,3 +149,17 @@ class SimulatedCharger:
 
     def validate_token(self, id_token: dict[str, Any], evse_id: int) -> dict[str, Any] | None:
         return self.token_verdicts.get(id_token["idToken"])
+
+    def hardware_change(self, evse_id: int, connector_id: int, change: ConnectorChange) -> None:
+        """The simulated hardware's side of `ChargingStation.connector`: whoever plays the hardware (the CLI
+        operator, a test) tells it too, so that a reboot finds what is really there."""
+        with self._lock:
+            was = self.hardware.get((evse_id, connector_id), ConnectorFound(evse_id, connector_id))
+            if change in ("plug", "unplug"):
+                self.hardware[(evse_id, connector_id)] = replace(was, plugged=change == "plug")
+            else:
+                self.hardware[(evse_id, connector_id)] = replace(was, faulted=change == "fault")
+
+    def connector_states(self) -> tuple[ConnectorFound, ...]:
+        with self._lock:
+            return tuple(found for found in self.hardware.values() if found.plugged or found.faulted)

@@ -14,8 +14,9 @@ from typing import Any, NoReturn
 
 from chargecore.pure.availability import STATION, connector_status, is_operative
 from chargecore.pure.device_model import get_int
-from chargecore.pure.inputs import EvState, ExternalLimit, LocalReset
+from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset
 from chargecore.pure.state import Station
+from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 
 OPERATOR_HELP = """commands:
@@ -101,6 +102,11 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--connectors-per-evse", type=_positive, default=1, help="connectors per EVSE (default 1)")
     parser.add_argument("--config", help="JSON file of initial device-model values")
     parser.add_argument("--log", help="also write every frame as JSON lines to this file")
+    parser.add_argument(
+        "--without-summary-inventory",
+        action="store_true",
+        help="answer GetBaseReport SummaryInventory NotSupported (the report is optional, TC_B_15)",
+    )
     return parser
 
 
@@ -136,6 +142,7 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         client_cert=args.client_cert,
         client_key=args.client_key,
         serial_number=args.serial_number,
+        supports_summary_inventory=not args.without_summary_inventory,
     )
 
 
@@ -203,13 +210,27 @@ def _external(station: ChargingStation, words: list[str]) -> None:
     station.submit(lambda now: ExternalLimit(now, evse_id, limit, "A", source))
 
 
-def _connector_command(station: ChargingStation, change: str) -> Callable[[list[str]], None]:
+def _connector_command(station: ChargingStation, change: ConnectorChange) -> Callable[[list[str]], None]:
+    """The operator plays the simulated charger's hardware: it keeps the change (a reset finds the cable still
+    plugged in) and reports it to the station."""
+
     def run(words: list[str]) -> None:
         if len(words) not in (1, 2) or not all(w.isdigit() for w in words):
             raise UsageError(f"usage: {change} EVSE [CONNECTOR]")
-        station.connector(int(words[0]), int(words[1]) if len(words) == 2 else None, change)  # type: ignore[arg-type]
+        evse_id, connector_id = int(words[0]), int(words[1]) if len(words) == 2 else None
+        application = station.application
+        if isinstance(application, SimulatedCharger):
+            for number in _connectors_named(station.options.evse_connectors, evse_id, connector_id):
+                application.hardware_change(evse_id, number, change)
+        station.connector(evse_id, connector_id, change)
 
     return run
+
+
+def _connectors_named(counts: tuple[int, ...], evse_id: int, connector_id: int | None) -> tuple[int, ...]:
+    """The connectors of the EVSE that a command names and the charger has: one, or all of them (None)."""
+    present = tuple(range(1, counts[evse_id - 1] + 1)) if 1 <= evse_id <= len(counts) else ()
+    return present if connector_id is None else tuple(n for n in present if n == connector_id)
 
 
 def _data_transfer(station: ChargingStation, words: list[str]) -> None:

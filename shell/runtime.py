@@ -44,6 +44,7 @@ from chargecore.pure.inputs import (
     ChargingStateChanged,
     ConnectorChange,
     ConnectorChanged,
+    ConnectorFound,
     EvState,
     HookRaised,
     Input,
@@ -176,7 +177,7 @@ class ChargingStation:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, daemon=True, name="chargecore-core")
         self._thread.start()
-        self.submit(lambda now: PowerUp(now, secrets.token_hex(4)))
+        self.submit(lambda now: PowerUp(now, secrets.token_hex(4), self._connectors_found()))
 
     def submit_stop(self) -> None:
         """Ask the station to close its connection normally and stop (safe from signal handlers); `wait` returns
@@ -410,7 +411,16 @@ class ChargingStation:
         self._call_hook(self.application.reboot, None, reset_type)
         self._close_link()
         self._state = self._boot_state()
-        self._process(PowerUp(self._clock(), secrets.token_hex(4)))
+        self._process(PowerUp(self._clock(), secrets.token_hex(4), self._connectors_found()))
+
+    def _connectors_found(self) -> tuple[ConnectorFound, ...]:
+        """The hardware's connectors at power-up (ChargerApplication.connector_states), for PowerUp. A hook that
+        fails is logged and finds nothing: the station still powers up, every connector empty."""
+        try:
+            return tuple(self.application.connector_states())
+        except Exception as error:  # the integrator's code: its failure must not stop the power-up
+            self.log.event("error", f"connector_states failed: {error!r}")
+            return ()
 
     def _crash(self, message: str, exit_code: int, error: BaseException) -> None:
         """The end of a station that cannot go on: log with the traceback, close the websocket, flush, and hand

@@ -29,6 +29,7 @@ from chargecore.pure.inputs import (
     ConnectionLost,
     ConnectorChange,
     ConnectorChanged,
+    ConnectorFound,
     EvState,
     FrameReceived,
     Input,
@@ -170,8 +171,11 @@ class Sim:
     def when(self, seconds: float | None) -> datetime:
         return self.now if seconds is None else at(seconds)
 
-    def power_up(self, at_s: float | None = None, nonce: str = NONCE) -> Effects:
-        return self.feed(PowerUp(self.when(at_s), nonce))
+    def power_up(
+        self, at_s: float | None = None, nonce: str = NONCE, found: tuple[ConnectorFound, ...] = ()
+    ) -> Effects:
+        """PowerUp; `found` is what the hardware reports on its connectors (a cable still plugged in, a fault)."""
+        return self.feed(PowerUp(self.when(at_s), nonce, found))
 
     def connect(self, at_s: float | None = None) -> Effects:
         return self.feed(Connected(self.when(at_s)))

@@ -20,7 +20,7 @@ from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
 from pki import Pki
 
-from chargecore.shell.cli import _station_identity
+from chargecore.shell.cli import _station_identity, options_from, run_parser
 from chargecore.shell.csms import LocalCsms, Record
 
 CHARGECORE = [sys.executable, "-c", "from chargecore.shell.cli import main; raise SystemExit(main())"]
@@ -117,9 +117,7 @@ def test_a_password_the_station_refuses_is_not_echoed(tmp_path: Path) -> None:
         (["--config", "{profile_3}"], ["security profile 3", "--client-cert"]),
     ],
 )
-def test_a_client_certificate_that_cannot_be_used(
-    tmp_path: Path, pki: Pki, files: list[str], named: list[str]
-) -> None:
+def test_a_client_certificate_that_cannot_be_used(tmp_path: Path, pki: Pki, files: list[str], named: list[str]) -> None:
     paths = {
         "client_cert": str(pki.client_cert),
         "client_key": str(pki.client_key),
@@ -175,6 +173,13 @@ def test_the_csms_on_a_port_in_use(tmp_path: Path) -> None:
         busy.listen()
         port = str(busy.getsockname()[1])
         assert_usage_error(chargecore("csms", "--port", port, cwd=tmp_path), "cannot listen", port)
+
+
+@pytest.mark.parametrize(("extra", "supported"), [([], True), (["--without-summary-inventory"], False)])
+def test_summary_inventory_is_supported_unless_switched_off(extra: list[str], supported: bool) -> None:
+    """SummaryInventory is optional: the CLI station has it unless told otherwise (then TC_B_15 applies)."""
+    args = run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *extra])
+    assert options_from(args).supports_summary_inventory is supported
 
 
 @pytest.mark.parametrize("argv", [[], ["start"]])
@@ -271,6 +276,41 @@ def test_the_station_boots_takes_operator_commands_and_quits(tmp_path: Path) -> 
         running.command("quit")
         assert running.exit_code() == 0
         disconnected(csms)
+
+
+def statuses_of(csms: LocalCsms, evse_id: int) -> list[str]:
+    return [
+        r.payload["connectorStatus"]
+        for r in csms.messages
+        if r.kind == "CALL" and r.action == "StatusNotification" and r.payload.get("evseId") == evse_id
+    ]
+
+
+def test_a_cable_the_operator_plugged_in_is_still_there_after_a_reset(tmp_path: Path) -> None:
+    """The operator plays the simulated hardware: after the CSMS resets the station, the boot statuses say
+    Occupied for the cable nobody pulled out (TC_B_21/TC_B_22), Available for the one that was pulled."""
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path, "--evses", "2") as running:
+        booted(csms)
+        running.command("plug 1")
+        running.command("plug 2")
+        running.command("unplug 2")
+        wait_until(lambda: len(statuses_of(csms, 2)) == 3, "EVSE 2: Available at boot, Occupied, Available", WAIT)
+        since = len(csms.messages)
+        assert csms.call(STATION_ID, "Reset", {"type": "Immediate"}) == {"status": "Accepted"}
+        csms.wait_for("BootNotification", WAIT, since=since)
+        after_boot = len(csms.messages)
+        for evse_id, status in ((1, "Occupied"), (2, "Available")):
+            csms.wait_for(
+                lambda r, evse_id=evse_id, status=status: (
+                    r.action == "StatusNotification"
+                    and r.payload.get("evseId") == evse_id
+                    and r.payload.get("connectorStatus") == status
+                ),
+                WAIT,
+                since=after_boot,
+            )
+        running.command("quit")
+        assert running.exit_code() == 0
 
 
 def test_end_of_stdin_does_not_stop_the_station_but_sigterm_does(tmp_path: Path) -> None:

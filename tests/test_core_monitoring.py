@@ -6,7 +6,19 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from core_helpers import T0, Sim, answer_boot, at, booted, calls, make_station, persisted, replies, warnings
+from core_helpers import (
+    T0,
+    Sim,
+    answer_boot,
+    at,
+    booted,
+    calls,
+    make_station,
+    persisted,
+    replies,
+    started,
+    warnings,
+)
 from test_device_model import catalogue_variable, raw_catalogue
 
 from chargecore.pure.device_model import VariableKey, build_device_model, get_value
@@ -136,6 +148,29 @@ def test_a_hard_wired_monitor_cannot_be_replaced_and_a_preconfigured_one_becomes
     assert origins == {900: "HardWiredMonitor", 901: "CustomMonitor"}
     (new,) = set_monitors(sim, monitor("Delta", 5))
     assert new["id"] > 901  # station ids never collide with the factory ones
+
+
+@pytest.mark.requirements("N04.FR.01", "N04.FR.03", "N04.FR.04", "N02.FR.11")
+def test_monitors_take_component_and_variable_names_in_any_case() -> None:
+    """ComponentType and VariableType names are case insensitive: the monitor watches the station's own
+    variable (so its changes trip it, and reports name it as the station spells it), the result echoes the
+    request."""
+    sim = booted()
+    lower = {"component": {"name": "ocppcommctrlr"}, "variable": {"name": "heartbeatinterval"}}
+    unknown = {"component": {"name": "ocppcommctrlr"}, "variable": {"name": "nosuchvariable"}}
+    results = set_monitors(sim, monitor("Delta", 30, target=lower), monitor("Delta", 1, target=unknown))
+    assert [(r["status"], r["component"], r["variable"]) for r in results] == [
+        ("Accepted", lower["component"], lower["variable"]),
+        ("UnknownVariable", unknown["component"], unknown["variable"]),
+    ]
+    (event,) = events(sim, sim.change_variable("OCPPCommCtrlr", "HeartbeatInterval", "100"))
+    assert (event["component"], event["variable"]) == (HEARTBEAT["component"], HEARTBEAT["variable"])
+    reply, effects = answer(sim, "GetMonitoringReport", {"requestId": 7, "componentVariable": [lower]})
+    assert reply == {"status": "Accepted"}
+    (report,) = [call.payload for call in calls(effects) if call.action == "NotifyMonitoringReport"]
+    assert [(m["component"], m["variable"]) for m in report["monitor"]] == [
+        (HEARTBEAT["component"], HEARTBEAT["variable"])
+    ]
 
 
 @pytest.mark.requirements("N04.FR.09")
@@ -300,6 +335,47 @@ def test_a_delta_on_a_non_numeric_variable_reports_every_change() -> None:
     assert [e["actualValue"] for e in reading(sim, "Occupied", "AvailabilityState")] == ["Occupied"]
     assert reading(sim, "Occupied", "AvailabilityState") == []
     assert [e["actualValue"] for e in reading(sim, "Faulted", "AvailabilityState")] == ["Faulted"]
+
+
+CONNECTOR_AVAILABILITY = {
+    "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+    "variable": {"name": "AvailabilityState"},
+}
+STATION_AVAILABILITY = {"component": {"name": "ChargingStation"}, "variable": {"name": "AvailabilityState"}}
+
+
+@pytest.mark.requirements("N07.FR.19")
+def test_availability_state_monitors_report_the_status_the_station_derives() -> None:
+    """The availability block keeps AvailabilityState itself (ReadOnly): its changes trip monitors like any other
+    change of an Actual value (TC_E_02, TC_B_20: Delta events with actualValue Occupied, then Available)."""
+    sim = booted()
+    targets = (CONNECTOR_AVAILABILITY, AVAILABILITY, STATION_AVAILABILITY)
+    assert [r["status"] for r in set_monitors(sim, *(monitor("Delta", 1, target=t) for t in targets))] == [
+        "Accepted"
+    ] * 3
+
+    def changed(effects: Effects) -> list[tuple[str, str, str]]:
+        return sorted((e["component"]["name"], e["trigger"], e["actualValue"]) for e in events(sim, effects))
+
+    names = ("ChargingStation", "Connector", "EVSE")
+    assert changed(sim.plug()) == [(name, "Delta", "Occupied") for name in names]
+    assert changed(sim.plug(change="plug")) == [], "a plug the connector refuses changes nothing"
+    assert changed(sim.plug(change="unplug")) == [(name, "Delta", "Available") for name in names]
+
+
+def test_an_availability_monitor_above_the_active_level_stays_silent() -> None:
+    sim = booted()
+    set_monitors(sim, monitor("Delta", 1, severity=8, target=CONNECTOR_AVAILABILITY))
+    answer(sim, "SetMonitoringLevel", {"severity": 5})
+    assert events(sim, sim.plug()) == []
+
+
+def test_a_value_the_boot_answer_sets_is_monitored_too() -> None:
+    """B01.FR.04 sets HeartbeatInterval from the boot answer, outside SetVariables: monitors see it all the same."""
+    delta = Monitor(902, VariableKey("OCPPCommCtrlr", "HeartbeatInterval"), "Delta", 30, 0, origin="HardWiredMonitor")
+    sim = started(factory_monitors=(delta,))
+    (event,) = events(sim, answer_boot(sim, interval=900))
+    assert (event["variable"]["name"], event["actualValue"]) == ("HeartbeatInterval", "900")
 
 
 def test_a_value_the_application_changes_is_monitored_too() -> None:

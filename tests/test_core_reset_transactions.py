@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from core_helpers import Sim, booted, calls, of_type, persisted, replies
+from core_helpers import Sim, answer_boot, booted, calls, make_station, of_type, persisted, replies, warnings
 
-from chargecore.pure.effects import Ask, Effects, PerformReset
+from chargecore.pure.effects import Ask, ConnectorStatusChanged, Effects, Notify, PerformReset
+from chargecore.pure.inputs import ConnectorFound
 
 BOOT_REASON_KEY = "provisioning/boot_reason"
 
@@ -75,6 +76,58 @@ def test_immediate_station_reset_ends_the_transaction_then_reboots() -> None:
     effects = sim.answer_all()
     assert of_type(effects, PerformReset) == [PerformReset("Immediate", None)]
     assert persisted(effects)[BOOT_REASON_KEY] == "RemoteReset"
+
+
+def rebooted(sim: Sim, found: tuple[ConnectorFound, ...]) -> tuple[Effects, list[tuple[int, int, str]]]:
+    """What the shell does on PerformReset: rebuild the station from what it persisted and power it up with what
+    the hardware finds on its connectors; then the boot is accepted. The power-up effects, and the boot statuses."""
+    after = Sim(make_station((1, 1), stored=persisted(sim.log)), now=sim.now)
+    powered = after.power_up(found=found)
+    after.connect()
+    sent = calls(answer_boot(after, at_s=None) + after.answer_all())
+    notified = [c.payload for c in sent if c.action == "StatusNotification"]
+    return powered, [(p["evseId"], p["connectorId"], p["connectorStatus"]) for p in notified]
+
+
+@pytest.mark.requirements("B12.FR.02", "B12.FR.04", "B01.FR.03")
+def test_a_cable_still_plugged_in_after_the_reset_is_occupied_at_boot() -> None:
+    """TC_B_21 step 9 / TC_B_22 step 7: the EV stays plugged in through the reboot; the hardware says so at
+    power-up, before any status goes out."""
+    sim = charging()
+    reset(sim, {"type": "Immediate"})
+    assert of_type(sim.answer_all(), PerformReset)
+    powered, statuses = rebooted(sim, (ConnectorFound(1, 1, plugged=True),))
+    assert statuses == [(1, 1, "Occupied"), (2, 1, "Available")]
+    assert Notify(ConnectorStatusChanged(1, 1, "Occupied")) in powered, "the application hears it once, at power-up"
+
+
+def test_a_cable_gone_during_the_reboot_leaves_the_connector_available() -> None:
+    sim = charging()
+    reset(sim, {"type": "Immediate"})
+    sim.answer_all()
+    _, statuses = rebooted(sim, ())
+    assert statuses == [(1, 1, "Available"), (2, 1, "Available")]
+
+
+def test_a_fault_found_at_power_up_wins_and_an_unknown_connector_is_ignored() -> None:
+    sim = booted(evse_connectors=(1, 1))
+    found = (ConnectorFound(2, 1, plugged=True, faulted=True), ConnectorFound(3, 1, plugged=True))
+    powered, statuses = rebooted(sim, found)
+    assert statuses == [(1, 1, "Available"), (2, 1, "Faulted")]
+    assert any("no connector 3/1" in w for w in warnings(powered))
+
+
+def test_the_state_found_at_power_up_is_where_later_hardware_changes_start() -> None:
+    """A cable found plugged in is unplugged like any other; the PowerLoss Ended event of a transaction that was
+    running when the power went says EVConnected while the cable is still there."""
+    sim = charging()
+    after = Sim(make_station((1, 1), stored=persisted(sim.log)), now=sim.now)
+    after.power_up(found=(ConnectorFound(1, 1, plugged=True),))
+    after.connect()
+    (ended,) = events(answer_boot(after, at_s=None) + after.answer_all())
+    assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss"
+    assert ended["transactionInfo"]["chargingState"] == "EVConnected"
+    assert after.plug(1, 1, "unplug") and after.station.connectors[0].phase == "empty"
 
 
 @pytest.mark.requirements("B12.FR.02")

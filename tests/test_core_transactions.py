@@ -89,6 +89,7 @@ def test_cable_first_session_starts_at_power_path_and_ends_with_the_same_token()
     assert summary(ended) == ("Ended", "StopAuthorized", 1)
     assert ended["transactionInfo"]["stoppedReason"] == "Local"
     assert ended["transactionInfo"]["transactionId"] == started["transactionInfo"]["transactionId"]
+    assert ended["idToken"] == TOKEN, "errata 2.14.2: the token that ends the authorization goes with it"
     assert sim.station.transactions == ()
 
 
@@ -623,7 +624,7 @@ def test_disable_remote_authorization_decides_locally() -> None:
     assert notified(effects, AuthorizationDecided) == [AuthorizationDecided(1, TOKEN, "Unknown")]
 
 
-@pytest.mark.requirements("C09.FR.03")
+@pytest.mark.requirements("C09.FR.03", "E07.FR.04")
 def test_a_token_of_the_same_group_stops_the_transaction() -> None:
     group = {"idToken": "GROUP", "type": "Central"}
     sim = booted()
@@ -636,7 +637,23 @@ def test_a_token_of_the_same_group_stops_the_transaction() -> None:
     assert sim.outstanding().action == "Authorize"
     sim.reply({"idTokenInfo": {"status": "Accepted", "groupIdToken": group}})
     sim.answer_all()
-    assert summary(sent(sim)[-1]) == ("Ended", "StopAuthorized", 1)
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "StopAuthorized", 1)
+    assert ended["idToken"] == {"idToken": "OTHER", "type": "ISO14443"}, "TC_C_39 step 8: the token that ended it"
+
+
+def test_the_stopping_token_goes_once_in_the_event_of_the_stop_not_in_the_end_after_it() -> None:
+    """Errata 2.14.2: the idToken goes once per authorization, for starting and for stopping. With TxStopPoint
+    EVConnected the stop is an Updated event; the Ended event at the unplug carries no token."""
+    sim = charging({"TxCtrlr": {"TxStopPoint": "EVConnected"}})
+    sim.present_token()
+    sim.answer_all()
+    stopped = sent(sim)[-1]
+    assert summary(stopped)[:2] == ("Updated", "StopAuthorized") and stopped["idToken"] == TOKEN
+    sim.plug(change="unplug")
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert ended["eventType"] == "Ended" and "idToken" not in ended
 
 
 @pytest.mark.requirements("C16.FR.02", "C16.FR.03")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, calls, of_type, persisted, replies, warnings
 
-from chargecore.pure.device_model import VariableKey, get_value
+from chargecore.pure.device_model import VariableKey, component_json, get_value, variable_json
 from chargecore.pure.effects import (
     Connect,
     DataTransferAnswered,
@@ -170,6 +170,39 @@ def test_get_of_what_the_station_does_not_have(asked: dict[str, Any], status: st
     assert result["attributeStatus"] == status
     assert "attributeValue" not in result
     assert result["attributeType"] == asked.get("attributeType", "Actual")
+
+
+@pytest.mark.requirements("B06.FR.01", "B06.FR.02", "B06.FR.06", "B06.FR.07")
+def test_get_takes_component_and_variable_names_and_instances_in_any_case() -> None:
+    """ComponentType and VariableType say name and instance are case insensitive; the result echoes the
+    request's spelling (B06.FR.02), so the CSMS finds its own item."""
+    sim = booted(evse_connectors=(1, 1))
+    asked = [
+        item("ocppcommctrlr", "heartbeatinterval"),
+        item("OCPPCOMMCTRLR", "messageTimeout", variable_instance="DEFAULT"),
+        item("evse", "AVAILABILITYSTATE", evse=2),
+        item("ocppcommctrlr", "NoSuchVariable"),
+        item("nosuchctrlr", "heartbeatinterval"),
+        item("ocppcommctrlr", "heartbeatinterval", instance="other"),
+    ]
+    results = get(sim, *asked)
+    assert [(r["component"], r["variable"]) for r in results] == [(a["component"], a["variable"]) for a in asked]
+    assert statuses(results) == ["Accepted"] * 3 + ["UnknownVariable", "UnknownComponent", "UnknownComponent"]
+    assert [r.get("attributeValue") for r in results[:3]] == ["300", "30", "Available"]
+
+
+@pytest.mark.requirements("B05.FR.01", "B05.FR.02")
+def test_set_takes_names_in_any_case_and_changes_the_station_s_own_variable() -> None:
+    sim = booted()
+    results, effects = set_(sim, setting("120", "ocppcommctrlr", "HEARTBEATINTERVAL"), setting("7", "x", "y"))
+    assert statuses(results) == ["Accepted", "UnknownComponent"]
+    assert (results[0]["component"], results[0]["variable"]) == (
+        {"name": "ocppcommctrlr"},
+        {"name": "HEARTBEATINTERVAL"},
+    )
+    assert get_value(sim.station.device_model, VariableKey("OCPPCommCtrlr", "HeartbeatInterval")) == "120"
+    assert persisted(effects) == {"device_model/OCPPCommCtrlr/HeartbeatInterval/Actual": "120"}
+    assert [r["attributeValue"] for r in get(sim, item("OCPPCommCtrlr", "HeartbeatInterval"))] == ["120"]
 
 
 @pytest.mark.requirements("B06.FR.09")
@@ -450,3 +483,28 @@ def test_a_persisted_value_above_max_limit_falls_back_to_the_default_at_the_next
     sim = booted(stored={key: "999999999999"})
     assert get_value(sim.station.device_model, VariableKey(component, variable)) != "999999999999"
     run_past_every_timer(sim)
+
+
+# --- what the catalogue advertises ----------------------------------------------------------------------------
+
+NOT_BUILT = {
+    "ReservationCtrlr": ("ReserveNow", "CancelReservation"),
+    "DisplayMessageCtrlr": ("SetDisplayMessage", "GetDisplayMessages", "ClearDisplayMessage"),
+    "TariffCostCtrlr": ("CostUpdated",),
+}
+"""Controllers of functional blocks this station does not have (H, O, I), and their CSMS messages."""
+
+
+@pytest.mark.parametrize("component", sorted(NOT_BUILT))
+def test_a_block_the_station_does_not_have_is_neither_available_nor_enabled(component: str) -> None:
+    """Part 2 Appendix 3: Available says whether the block is supported, and Enabled cannot be true while Available
+    is false; the station answers the block's messages NotSupported, so it must not say it has it."""
+    sim = booted()
+    keys = [key for key in sim.station.device_model.definitions if key.component == component]
+    flags = [key for key in keys if key.variable in ("Available", "Enabled")]
+    assert {key.variable for key in flags} == {"Available", "Enabled"}
+    asked = [{"component": component_json(key), "variable": variable_json(key)} for key in flags]
+    assert [r["attributeValue"] for r in get(sim, *asked)] == ["false"] * len(flags)
+    for action in NOT_BUILT[component]:
+        (reply,) = replies(sim.csms_call(action, {}))
+        assert reply[:3] == [4, "csms-1", "NotSupported"], reply

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from csms_double import DEFAULT_TIMEOUT, CsmsDouble, StationCall, wait_until
 
+from chargecore.pure.inputs import ConnectorChange
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation
 
@@ -40,6 +41,13 @@ class Booted:
     application: SimulatedCharger
     boot: StationCall
     statuses: list[StationCall]
+
+
+def hardware(booted: Booted, evse_id: int, connector_id: int, change: ConnectorChange) -> None:
+    """The simulated hardware sees a cable plugged in or pulled out (a fault raised or cleared): it keeps it, so
+    that a reboot finds it there (ChargerApplication.connector_states), and reports it to the station."""
+    booted.application.hardware_change(evse_id, connector_id, change)
+    booted.station.connector(evse_id, connector_id, change)
 
 
 def connector_count(station: ChargingStation) -> int:

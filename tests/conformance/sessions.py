@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from csms_double import CsmsDouble, StationCall, wait_until
-from harness import Booted
+from harness import Booted, hardware
 
 from chargecore.pure import auth_cache
+from chargecore.pure.inputs import ConnectorChange
 from chargecore.pure.tokens import CacheEntry, token_key
 from chargecore.shell.storage import StationStore
 
@@ -35,9 +36,9 @@ def authorize_locally(
     return call
 
 
-def plug(booted: Booted, csms: CsmsDouble, change: str = "plug") -> StationCall:
+def plug(booted: Booted, csms: CsmsDouble, change: ConnectorChange = "plug") -> StationCall:
     """Manual action "connect (disconnect) the EV and EVSE" and the StatusNotification it causes."""
-    booted.station.connector(1, 1, change)  # type: ignore[arg-type]
+    hardware(booted, 1, 1, change)
     status = csms.expect_call("StatusNotification")
     expected = "Occupied" if change == "plug" else "Available"
     assert (status.payload["evseId"], status.payload["connectorId"], status.payload["connectorStatus"]) == (

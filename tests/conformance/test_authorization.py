@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot, settle
-from sessions import ID_TOKEN, authorize_locally, energy_transfer_started, plug, shape, transaction_event
+from sessions import ID_TOKEN, authorize_locally, energy_transfer_started, id_token, plug, shape, transaction_event
 
 from chargecore.shell.application import SimulatedCharger
 
@@ -50,16 +50,24 @@ def test_TC_C_04_CS_local_stop_with_a_different_token(csms: CsmsDouble, booted: 
     assert len(csms.calls("Authorize")) == 2
 
 
-@pytest.mark.requirements("C09.FR.02", "C09.FR.03", "C09.FR.05")
+@pytest.mark.requirements("C09.FR.02", "C09.FR.03", "C09.FR.05", "E07.FR.04")
 def test_TC_C_39_CS_group_id_success(csms: CsmsDouble, booted: Booted) -> None:
-    plug(booted, csms)
-    authorize_locally(booted, csms, groupIdToken=GROUP)
-    started = transaction_event(csms, {"idTokenInfo": {"status": "Accepted", "groupIdToken": GROUP}})
-    assert shape(started) == ("Started", "ChargingStateChanged", "Charging")
-    authorize_locally(booted, csms, token="OTHER", groupIdToken=GROUP)
-    stopped = transaction_event(csms)
+    plug(booted, csms)  # Reusable State EVConnectedPreSession
+    group_accepted = {"idTokenInfo": {"status": "Accepted", "groupIdToken": GROUP}}
+    first = authorize_locally(booted, csms, groupIdToken=GROUP)  # steps 1-2
+    assert first.payload["idToken"] == ID_TOKEN
+    # steps 3-5: TxStartPoint PowerPathClosed, so no Authorized event before EnergyTransferStarted's Started
+    started = transaction_event(csms, group_accepted)
+    assert shape(started) == ("Started", "ChargingStateChanged", "Charging") and started.payload["idToken"] == ID_TOKEN
+    second = authorize_locally(booted, csms, token="OTHER", groupIdToken=GROUP)  # steps 6-7
+    assert second.payload["idToken"] == id_token("OTHER")
+    stopped = transaction_event(csms, group_accepted)  # steps 8-9
     assert stopped.payload["triggerReason"] == "StopAuthorized"
-    assert stopped.payload["transactionInfo"]["stoppedReason"] == "Local"
+    assert stopped.payload["idToken"] == id_token("OTHER"), "step 8: the idToken that ended the authorization"
+    assert (stopped.payload["eventType"], stopped.payload["transactionInfo"]["stoppedReason"]) == ("Ended", "Local")
+    plug(booted, csms, "unplug")  # steps 10-11: EVConnectedPostSession (ended already), EVDisconnected
+    settle(booted.station, csms)
+    assert len(csms.calls("TransactionEvent")) == 2
 
 
 @pytest.mark.requirements("C09.FR.11")

@@ -159,6 +159,40 @@ def test_N07_delta_on_values_the_application_changes(csms: CsmsDouble, monitored
     assert len(csms.calls("NotifyEvent")) == 2
 
 
+CONNECTOR_AVAILABILITY = {
+    "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+    "variable": {"name": "AvailabilityState"},
+}
+STATION_AVAILABILITY = {"component": {"name": "ChargingStation"}, "variable": {"name": "AvailabilityState"}}
+
+
+@pytest.mark.requirements("N07.FR.19")
+def test_N07_availability_state_monitors_follow_the_connector(csms: CsmsDouble, monitored: Booted) -> None:
+    """AvailabilityState is kept by the station itself: a plug and an unplug each trip the Delta monitors of
+    the connector, its EVSE and the station, after the StatusNotification (as TC_E_02 step 1 lists them)."""
+    targets = (CONNECTOR_AVAILABILITY, AVAILABILITY, STATION_AVAILABILITY)
+    results = set_monitors(csms, *(monitor("Delta", 1, target=target) for target in targets))
+    assert [r["status"] for r in results] == ["Accepted"] * 3
+    for change, status in (("plug", "Occupied"), ("unplug", "Available")):
+        mark = csms.inbound_count()
+        monitored.station.connector(1, 1, change)  # type: ignore[arg-type]
+        notification = csms.expect_call("StatusNotification")
+        assert notification.payload["connectorStatus"] == status
+        notify = csms.expect_call("NotifyEvent")
+        assert sent_in_order(csms, mark, notification.message_id, notify.message_id)
+        events = {event["component"]["name"]: event for event in notify.payload["eventData"]}
+        assert sorted(events) == ["ChargingStation", "Connector", "EVSE"]
+        assert {(e["trigger"], e["actualValue"], e["variable"]["name"]) for e in events.values()} == {
+            ("Delta", status, "AvailabilityState")
+        }
+        assert events["Connector"]["component"] == CONNECTOR_AVAILABILITY["component"]
+        assert [events[name]["variableMonitoringId"] for name in ("Connector", "EVSE", "ChargingStation")] == [
+            r["id"] for r in results
+        ]
+    settle(monitored.station, csms)
+    assert len(csms.calls("NotifyEvent")) == 2
+
+
 @pytest.mark.requirements("N05.FR.01", "N05.FR.02", "N05.FR.03", "N03.FR.01", "N03.FR.04")
 def test_N05_N03_level_and_base_limit_what_reports(csms: CsmsDouble, monitored: Booted) -> None:
     set_monitors(csms, monitor("Delta", 1, 7, target=AVAILABILITY))

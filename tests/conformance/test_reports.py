@@ -110,16 +110,47 @@ def test_TC_B_13_CS_get_base_report_full_inventory(csms: CsmsDouble, station_fac
     assert "ReadOnly" in mutabilities, "FullInventory also holds what cannot be set"
 
 
-@pytest.mark.requirements("B07.FR.02")
-def test_TC_B_15_CS_get_base_report_not_supported(csms: CsmsDouble, station_factory: StationFactory) -> None:
-    """Prerequisite: the station does not support SummaryInventory (built with supports_summary_inventory off)."""
-    station = station_factory(supports_summary_inventory=False)
+@pytest.mark.requirements("B07.FR.09")
+def test_B07_summary_inventory_of_a_station_that_has_it(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """The station as it starts by default has the optional SummaryInventory: the AvailabilityState of the
+    station, of every EVSE and of every connector (no condition variable is true)."""
+    station = station_factory(evse_connectors=(1, 2))
+    assert station.options.supports_summary_inventory
     boot(station, csms)
-    reply = csms.call("GetBaseReport", {"requestId": 1501, "reportBase": "SummaryInventory"})
-    assert reply.payload is not None and reply.payload["status"] == "NotSupported"
+    notifies, _ = get_base_report(csms, 1401, "SummaryInventory")
+    items = report_items(notifies)
+    assert sorted(key_of(item) for item in items) == sorted(
+        [
+            ("ChargingStation", None, None, "AvailabilityState", None),
+            ("EVSE", 1, None, "AvailabilityState", None),
+            ("EVSE", 2, None, "AvailabilityState", None),
+            ("Connector", 1, 1, "AvailabilityState", None),
+            ("Connector", 2, 1, "AvailabilityState", None),
+            ("Connector", 2, 2, "AvailabilityState", None),
+        ]
+    )
+    assert {item["variableAttribute"][0]["value"] for item in items} == {"Available"}
+
+
+@pytest.mark.requirements("B07.FR.02")
+@pytest.mark.parametrize(
+    "options", [{}, {"supports_summary_inventory": False}], ids=["default_station", "without_summary_inventory"]
+)
+def test_TC_B_15_CS_get_base_report_not_supported(
+    csms: CsmsDouble, station_factory: StationFactory, options: dict[str, Any]
+) -> None:
+    """Prerequisite: the station does not support the optional SummaryInventory report. The station as it starts
+    by default does (StationOptions, the CLI), so for it TC_B_15 does not apply and the report says skipped,
+    never passing; a station started without it (`--without-summary-inventory`) runs the case."""
+    station = station_factory(**options)
+    if station.options.supports_summary_inventory:
+        pytest.skip("not applicable: TC_B_15 needs a station without SummaryInventory; this one has it")
+    boot(station, csms)
+    reply = csms.call("GetBaseReport", {"requestId": 1501, "reportBase": "SummaryInventory"})  # step 1
+    assert reply.payload is not None and reply.payload["status"] == "NotSupported"  # step 2
     assert reply.payload.get("statusInfo", {"reasonCode": "UnsupportedParam"})["reasonCode"] == "UnsupportedParam"
     settle(station, csms)
-    assert not csms.calls("NotifyReport"), "no NotifyReport for an unsupported report base"
+    assert not csms.calls("NotifyReport"), "the OCTT waits: no NotifyReport for an unsupported report base"
 
 
 TC_B_53_VARIABLES: tuple[tuple[str, str, str | None, frozenset[str] | None, str, dict[str, Any]], ...] = (

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from csms_double import CsmsDouble, StationCall, wait_until
-from harness import Booted, StationFactory, boot, settle, status_by_connector
+from harness import Booted, StationFactory, boot, hardware, settle, status_by_connector
 from sessions import energy_transfer_started, expect_ended, shape, transaction_event
+
+from chargecore.pure.inputs import ConnectorFound
+from chargecore.shell.application import SimulatedCharger
 
 
 def _reset(csms: CsmsDouble, reset_type: str, evse_id: int | None = None) -> str:
@@ -27,23 +30,23 @@ def _stop_authorized(booted: Booted, csms: CsmsDouble, token: str = "TOKEN1", ev
     return ended
 
 
-def _rebooted(
-    csms: CsmsDouble, booted: Booted, plugged: tuple[int, ...]
-) -> tuple[StationCall, dict[tuple[int, int], str]]:
-    """The station closes the connection, boots again (the hardware reports the cables still plugged in on
-    `plugged` EVSEs right after power-up), and reports the state of all connectors once accepted."""
+def _rebooted(csms: CsmsDouble, booted: Booted) -> tuple[StationCall, dict[tuple[int, int], str]]:
+    """Steps "BootNotification" and "notifies the CSMS about the current state of all connectors": the station
+    closes the connection, boots again and, once accepted, reports every connector as its hardware found it at
+    power-up (nobody plugs anything in again), then the StartupOfTheDevice or ResetOrReboot security event."""
     csms.wait_session_closed(1)
     csms.wait_session(2)
-    for evse_id in plugged:
-        booted.station.connector(evse_id, 1, "plug")
     rebooted = csms.answer_boot("Accepted")
     statuses = csms.expect_calls("StatusNotification", len(booted.statuses))
+    settle(booted.station, csms)
+    security = [call.payload["type"] for call in csms.calls("SecurityEventNotification") if call.session == 2]
+    assert {"StartupOfTheDevice", "ResetOrReboot"} & set(security), security
     return rebooted, status_by_connector(statuses)
 
 
 def _energy_transfer_started_on_evse_2(booted: Booted, csms: CsmsDouble) -> StationCall:
     """Reusable State EnergyTransferStarted for EVSE 2 (TOKEN2): plug, authorize, power path closes, Started."""
-    booted.station.connector(2, 1, "plug")
+    hardware(booted, 2, 1, "plug")
     assert csms.expect_call("StatusNotification").payload["connectorStatus"] == "Occupied"
     booted.station.present_token("TOKEN2", evse_id=2)
     authorize = csms.expect_call("Authorize")
@@ -60,7 +63,7 @@ def test_TC_B_21_CS_reset_station_on_idle_with_transaction(csms: CsmsDouble, boo
     settle(booted.station, csms)
     assert booted.application.resets == [] and csms.session_count == 1, "no reset while the transaction runs"
     _stop_authorized(booted, csms)
-    rebooted, statuses = _rebooted(csms, booted, plugged=(1,))
+    rebooted, statuses = _rebooted(csms, booted)
     assert rebooted.payload["reason"] == "ScheduledReset"
     assert statuses == {(1, 1): "Occupied"}, "stopped at step 3: the cable is still plugged in"
     assert booted.application.resets == [("OnIdle", None)]
@@ -73,7 +76,7 @@ def test_TC_B_22_CS_reset_station_immediate_with_transaction(csms: CsmsDouble, b
     ended = transaction_event(csms)
     assert shape(ended) == ("Ended", "ResetCommand", "EVConnected")
     assert ended.payload["transactionInfo"]["stoppedReason"] == "ImmediateReset" and "idToken" not in ended.payload
-    rebooted, statuses = _rebooted(csms, booted, plugged=(1,))
+    rebooted, statuses = _rebooted(csms, booted)
     assert rebooted.payload["reason"] == "RemoteReset"
     assert statuses == {(1, 1): "Occupied"}
     settle(booted.station, csms)
@@ -89,7 +92,7 @@ def test_TC_B_26_CS_reset_evse_on_idle_with_transaction(csms: CsmsDouble, statio
     settle(booted.station, csms)
     assert booted.application.resets == []
     _stop_authorized(booted, csms)
-    booted.station.connector(1, 1, "unplug")  # EVDisconnected
+    hardware(booted, 1, 1, "unplug")  # EVDisconnected
     assert csms.expect_call("StatusNotification").payload["connectorStatus"] == "Available"
     wait_until(lambda: booted.application.resets == [("OnIdle", 1)], "the EVSE to reset")
     settle(booted.station, csms)
@@ -125,11 +128,25 @@ def test_TC_B_41_CS_reset_station_on_idle_with_two_transactions(
     _energy_transfer_started_on_evse_2(booted, csms)
     assert _reset(csms, "OnIdle") == "Scheduled"
     _stop_authorized(booted, csms)
-    booted.station.connector(1, 1, "unplug")  # EVDisconnected for EVSE 1
+    hardware(booted, 1, 1, "unplug")  # EVDisconnected for EVSE 1
     assert csms.expect_call("StatusNotification").payload["connectorStatus"] == "Available"
     settle(booted.station, csms)
     assert booted.application.resets == [], "EVSE 2 still charges"
     _stop_authorized(booted, csms, "TOKEN2", 2)  # ends it (TxStopPoint Authorized): the station resets
-    rebooted, statuses = _rebooted(csms, booted, plugged=(2,))
+    rebooted, statuses = _rebooted(csms, booted)
     assert rebooted.payload["reason"] == "ScheduledReset"
     assert statuses == {(1, 1): "Available", (2, 1): "Occupied"}
+
+
+class _BrokenHardware(SimulatedCharger):
+    def connector_states(self) -> tuple[ConnectorFound, ...]:
+        raise OSError("connector sensors unreadable")
+
+
+def test_a_failing_connector_states_hook_still_powers_up(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """The integrator's hook raised at power-up: logged, and the station boots with every connector empty."""
+    station = station_factory(application=_BrokenHardware(), evse_connectors=(1, 1))
+    booted = boot(station, csms)
+    assert status_by_connector(booted.statuses) == {(1, 1): "Available", (2, 1): "Available"}
+    log = station.options.log_file
+    assert log is not None and "connector_states failed" in log.read_text(encoding="utf-8")

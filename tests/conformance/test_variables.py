@@ -184,6 +184,29 @@ def test_TC_B_10_CS_set_variables_multiple_values(csms: CsmsDouble, station_fact
     assert [result["attributeValue"] for result in values] == ["300", "true"]
 
 
+@pytest.mark.requirements("B05.FR.01", "B05.FR.02", "B06.FR.01", "B06.FR.02", "N04.FR.01")
+def test_component_and_variable_names_in_any_case(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """ComponentType and VariableType names are case insensitive: Get, Set and SetVariableMonitoring take them
+    as GetReport does, and each result echoes the request's spelling."""
+    boot(station_factory(), csms)
+    lower = value("45", "ocppcommctrlr", "heartbeatinterval")
+    (result,) = set_variables(csms, lower)
+    assert result["attributeStatus"] == "Accepted" and named(result, "ocppcommctrlr", "heartbeatinterval")
+    (read,) = get_variables(csms, variable("OCPPCOMMCTRLR", "HeartBeatInterval"))
+    assert (read["attributeStatus"], read["attributeValue"]) == ("Accepted", "45")
+    assert named(read, "OCPPCOMMCTRLR", "HeartBeatInterval")
+    (timeout,) = get_variables(csms, variable("ocppcommctrlr", "messagetimeout", instance="default"))
+    assert timeout["attributeStatus"] == "Accepted" and timeout["variable"] == {
+        "name": "messagetimeout",
+        "instance": "default",
+    }
+    monitor = {"type": "Delta", "value": 10, "severity": 5, **variable("ocppcommctrlr", "heartbeatinterval")}
+    reply = csms.call("SetVariableMonitoring", {"setMonitoringData": [monitor]})
+    assert reply.payload is not None, reply
+    (monitored,) = reply.payload["setMonitoringResult"]
+    assert monitored["status"] == "Accepted" and monitored["component"] == {"name": "ocppcommctrlr"}
+
+
 @pytest.mark.requirements("B05.FR.04")
 def test_TC_B_35_CS_set_variables_unknown_component(csms: CsmsDouble, station_factory: StationFactory) -> None:
     boot(station_factory(), csms)
