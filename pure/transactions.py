@@ -82,7 +82,6 @@ _LEFT_REASON = {
     "ParkingBayOccupancy": "EVDeparted",
     "EVConnected": "EVDisconnected",
     "Authorized": "Local",
-    "PowerPathClosed": "Other",
     "EnergyTransfer": "StoppedByEV",
     "DataSigned": "Other",
 }
@@ -108,6 +107,16 @@ def points(station: Station, variable: str) -> frozenset[str]:
     """TxCtrlr.TxStartPoint or TxStopPoint as a set of names."""
     value = get_value(station.device_model, VariableKey("TxCtrlr", variable)) or ""
     return frozenset(name for name in value.split(",") if name)
+
+
+def stop_points(station: Station) -> frozenset[str]:
+    """TxCtrlr.TxStopPoint as the conditions whose end stops a transaction. PowerPathClosed, despite its name not
+    the relay, is exactly EVConnected plus Authorized (errata 2023-12 2.17.4), so a remote or local stop ends the
+    transaction at once, as with Authorized (TC_E_07, TC_E_35)."""
+    named = points(station, "TxStopPoint")
+    if "PowerPathClosed" not in named:
+        return named
+    return (named - {"PowerPathClosed"}) | {"EVConnected", "Authorized"}
 
 
 def find(station: Station, evse_id: int) -> Transaction | None:
@@ -344,7 +353,7 @@ def _react(
     after = conditions(station, evse_id)
     effects: Effects = ()
     if tx is not None and tx.phase == "started":
-        left = (before - after) & points(station, "TxStopPoint")
+        left = (before - after) & stop_points(station)
         if evse_id == STATION:  # no EVSE of its own: leaving Authorized is the only way it can end
             left = before - after
         if left:
@@ -516,7 +525,7 @@ def on_meter_reading(
     reading = replace(hardware(station, evse_id), energy_wh=energy_wh, power_w=power_w, read_at=now, measured=measured)
     station = _put_hardware(station, reading)
     signed: Effects = ()
-    in_use = "DataSigned" in points(station, "TxStartPoint") | points(station, "TxStopPoint")
+    in_use = "DataSigned" in points(station, "TxStartPoint") | stop_points(station)
     if in_use and "DataSigned" in before ^ conditions(station, evse_id):
         station, signed = _react(station, evse_id, before, SIGNED_DATA, now)
     tx = find(station, evse_id)

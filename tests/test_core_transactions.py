@@ -339,6 +339,41 @@ def test_unplugging_ends_the_transaction_at_stop_point_ev_connected() -> None:
     assert ended["transactionInfo"]["chargingState"] == "Idle"
 
 
+POWER_PATH_STOP = {"TxCtrlr": {"TxStopPoint": "PowerPathClosed"}}
+
+
+@pytest.mark.requirements("E06.FR.06", "F03.FR.09")
+def test_stop_point_power_path_closed_ends_at_once_on_a_remote_stop() -> None:
+    """Errata 2023-12 2.17.4: PowerPathClosed is EVConnected plus Authorized, not the relay (TC_E_35)."""
+    sim = charging(POWER_PATH_STOP)
+    transaction_id = sent(sim)[0]["transactionInfo"]["transactionId"]
+    effects = sim.csms_call("RequestStopTransaction", {"transactionId": transaction_id}, "csms-9")
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "RemoteStop", 1) and ended["transactionInfo"]["stoppedReason"] == "Remote"
+    sim.power_path(False)  # the relay opening afterwards reports nothing more
+    sim.answer_all()
+    assert len(sent(sim)) == 2 and sim.station.transactions == ()
+
+
+@pytest.mark.requirements("E06.FR.06")
+def test_stop_point_power_path_closed_is_not_the_relay() -> None:
+    """The station opening the relay of an authorized session with the EV connected (SuspendedEVSE) is no stop."""
+    sim = charging(POWER_PATH_STOP)
+    sim.power_path(False)
+    sim.answer_all()
+    updated = sent(sim)[-1]
+    assert summary(updated) == ("Updated", "ChargingStateChanged", 1)
+    assert updated["transactionInfo"]["chargingState"] == "SuspendedEVSE"
+    assert sim.station.transactions[0].phase == "started"
+    sim.plug(change="unplug")  # leaving EVConnected ends it
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "EVCommunicationLost", 2)
+    assert ended["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+
+
 @pytest.mark.requirements("E10.FR.01")
 def test_ev_side_disconnect_suspends_when_configured_so() -> None:
     sim = charging(

@@ -223,12 +223,16 @@ def test_TC_E_14_CS_stop_on_ev_disconnected(csms: CsmsDouble, station_factory: S
 
 @pytest.mark.requirements("E06.FR.06", "E06.FR.15")
 def test_TC_E_07_CS_stop_on_power_path_local(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """Reusable State StopAuthorized as errata 2023-12 2.5.2 draws it for TxStopPoint PowerPathClosed (the same as
+    EVConnected plus Authorized, 2.17.4): one Ended event, triggerReason StopAuthorized, stoppedReason Local."""
     booted = booted_with(csms, station_factory, TxStopPoint="PowerPathClosed")
-    energy_transfer_started(booted, csms)
-    booted.station.present_token("TOKEN1")
-    assert transaction_event(csms).payload["triggerReason"] == "StopAuthorized"
-    ended = transaction_event(csms)
-    assert ended.payload["eventType"] == "Ended" and ended.payload["transactionInfo"]["stoppedReason"] == "Local"
+    started = energy_transfer_started(booted, csms)
+    booted.station.present_token("TOKEN1")  # Manual Action: present the IdToken to stop the charging session
+    ended = expect_ended(csms, ("Ended", "StopAuthorized", "EVConnected"), "Local")
+    assert transaction_id(ended) == transaction_id(started) and ended.payload["seqNo"] == 1
+    wait_until(lambda: booted.application.energy == {1: False}, "the energy transfer to stop")
+    settle(booted.station, csms)
+    assert len(csms.calls("TransactionEvent")) == 2, "nothing after the Ended event"
 
 
 @pytest.mark.requirements("E06.FR.06", "E06.FR.15")
@@ -238,9 +242,10 @@ def test_TC_E_35_CS_stop_on_power_path_remote(csms: CsmsDouble, station_factory:
     assert csms.call("RequestStopTransaction", {"transactionId": transaction_id(started)}).payload == {
         "status": "Accepted"
     }
-    assert transaction_event(csms).payload["triggerReason"] == "RemoteStop"
-    ended = transaction_event(csms)
-    assert ended.payload["eventType"] == "Ended" and ended.payload["transactionInfo"]["stoppedReason"] == "Remote"
+    ended = expect_ended(csms, ("Ended", "RemoteStop", "EVConnected"), "Remote")  # step 3
+    assert transaction_id(ended) == transaction_id(started) and ended.payload["seqNo"] == 1
+    settle(booted.station, csms)
+    assert len(csms.calls("TransactionEvent")) == 2, "nothing after the Ended event"
 
 
 @pytest.mark.requirements("E06.FR.07", "E06.FR.15")
