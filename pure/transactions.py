@@ -258,15 +258,16 @@ def _emit(
 ) -> tuple[Station, Transaction, Effects]:
     """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist (an
     Ended event deletes the record and the meter values kept for it). Connector statuses that changed with it are
-    queued first (Part 6: StatusNotification, then TransactionEvent). The first event after a started
+    queued first (Part 6: StatusNotification, then TransactionEvent). The chargingState goes in Started, when it
+    changed, and in a triggered event, which reports the current state. The first event after a started
     station-level transaction moved to its EVSE carries the Transaction.Begin values (begin_values_due, E01.FR.17)."""
     reported: Effects = ()
     if authorization.is_online(station):
         station, reported = availability.report_statuses(station, now)
     state = state or charging_state(station, tx.evse_id)
     info: dict[str, Any] = {"transactionId": tx.transaction_id}
-    if event_type == "Started" or state != tx.charging_state:
-        info["chargingState"] = state
+    if event_type == "Started" or trigger == "Trigger" or state != tx.charging_state:
+        info["chargingState"] = state  # required when changed; a CSMS that triggers asks for it (TC_F_13, F_14)
     if stopped_reason is not None:
         info["stoppedReason"] = stopped_reason
     payload: dict[str, Any] = {

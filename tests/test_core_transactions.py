@@ -631,7 +631,16 @@ def test_trigger_transaction_event_and_meter_values() -> None:
     sim.meter(4321)
     sim.csms_call("TriggerMessage", {"requestedMessage": "TransactionEvent", "evse": {"id": 1}})
     sim.answer_all()
-    assert summary(sent(sim)[-1]) == ("Updated", "Trigger", 1)
+    triggered = sent(sim)[-1]
+    assert summary(triggered) == ("Updated", "Trigger", 1)
+    assert triggered["transactionInfo"]["chargingState"] == "Charging", "the current state, though unchanged"
+    sim.ev_state("SuspendedEV")
+    sim.csms_call("TriggerMessage", {"requestedMessage": "TransactionEvent"}, "csms-3")
+    sim.answer_all()
+    assert [summary(event)[1:] + (event["transactionInfo"]["chargingState"],) for event in sent(sim)[-2:]] == [
+        ("ChargingStateChanged", 2, "SuspendedEV"),
+        ("Trigger", 3, "SuspendedEV"),
+    ]
     sim.csms_call("TriggerMessage", {"requestedMessage": "MeterValues"}, "csms-2")
     sim.answer_all()
     [meter] = sent(sim, "MeterValues")
