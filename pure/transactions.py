@@ -99,6 +99,24 @@ CHARGING_STATE = Cause("ChargingStateChanged")
 SIGNED_DATA = Cause("SignedDataReceived")
 RESET = Cause("ResetCommand", "ImmediateReset")
 
+APPLICATION_STOPS = {
+    "EmergencyStop": "AbnormalCondition",
+    "GroundFault": "AbnormalCondition",
+    "OvercurrentFault": "AbnormalCondition",
+    "PowerQuality": "AbnormalCondition",
+    "PowerLoss": "AbnormalCondition",
+    "Other": "AbnormalCondition",
+    "EnergyLimitReached": "EnergyLimitReached",
+    "SOCLimitReached": "EnergyLimitReached",
+    "TimeLimitReached": "TimeLimitReached",
+    "StoppedByEV": "ChargingStateChanged",
+    "LocalOutOfCredit": "ChargingStateChanged",
+    "Local": "StopAuthorized",
+}
+"""stoppedReason the application may end a transaction with -> the triggerReason of its Ended event. OCPP 2.0.1
+names no trigger per reason; this is libocpp's mapping (utils::stop_reason_to_trigger_reason_enum): a fault is an
+AbnormalCondition, a limit the EV or the station reached is EnergyLimitReached (no SOC trigger before 2.1)."""
+
 
 # --- reading the state ----------------------------------------------------------------------------------
 
@@ -922,19 +940,35 @@ def remote_stop(station: Station, transaction_id: str, now: datetime) -> tuple[S
     return station, "Accepted", effects
 
 
+def _finish(station: Station, tx: Transaction, trigger: str, reason: str, now: datetime) -> tuple[Station, Effects]:
+    """End a transaction at once, whatever its stop points; a session not started yet is dropped."""
+    if tx.phase == "started":
+        return _end(station, tx, trigger, reason, now)
+    return _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
+
+
 def end_for_reset(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:
     """B12.FR.02/B12.FR.08: an Immediate reset ends every transaction (on the EVSE) at once, whatever its stop
     points, with triggerReason ResetCommand and stoppedReason ImmediateReset; a session not started yet is dropped."""
     effects: Effects = ()
     for tx in station.transactions:
-        if evse_id not in (None, tx.evse_id):
-            continue
-        if tx.phase == "started":
-            station, more = _end(station, tx, "ResetCommand", "ImmediateReset", now)
-        else:
-            station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
-        effects += more
+        if evse_id in (None, tx.evse_id):
+            station, more = _finish(station, tx, "ResetCommand", "ImmediateReset", now)
+            effects += more
     return station, effects
+
+
+def on_transaction_finished(station: Station, evse_id: int, reason: str, now: datetime) -> tuple[Station, Effects]:
+    """The application ended the transaction on this EVSE (libocpp's on_transaction_finished): Ended at once,
+    whatever the stop points, with its stoppedReason and the triggerReason of APPLICATION_STOPS; a session not
+    started yet is dropped. A reason the station decides itself, or no session there, changes nothing."""
+    trigger = APPLICATION_STOPS.get(reason)
+    if trigger is None:
+        return station, (Log("warning", f"{reason!r} is not a reason the application ends a transaction with"),)
+    tx = find(station, evse_id)
+    if tx is None:
+        return station, (Log("warning", f"no transaction on EVSE {evse_id}: {reason} ignored"),)
+    return _finish(station, tx, trigger, reason, now)
 
 
 def report_meter_values(

@@ -18,7 +18,7 @@ from chargecore.pure.effects import (
     StopEnergyTransfer,
     UnlockConnector,
 )
-from chargecore.pure.inputs import MeterReading, Tick, TokenPresented
+from chargecore.pure.inputs import MeterReading, Tick, TokenPresented, TransactionFinished
 from chargecore.pure.rpc import LANE_NAMESPACE
 from chargecore.pure.state import MeasuredValue
 from chargecore.pure.transactions import RECORD_NAMESPACE
@@ -761,3 +761,86 @@ def test_a_malformed_token_from_the_application_is_ignored() -> None:
     sim = booted()
     effects = sim.feed(TokenPresented(sim.now, {"idToken": "X"}, 1))
     assert sim.station.transactions == () and "not a valid idToken" in " ".join(warnings(effects))
+
+
+# --- the application ends a transaction (libocpp's on_transaction_finished) -----------------------------------
+
+FINISHED_TRIGGER = {
+    "EmergencyStop": "AbnormalCondition",
+    "GroundFault": "AbnormalCondition",
+    "OvercurrentFault": "AbnormalCondition",
+    "PowerQuality": "AbnormalCondition",
+    "PowerLoss": "AbnormalCondition",
+    "Other": "AbnormalCondition",
+    "EnergyLimitReached": "EnergyLimitReached",
+    "SOCLimitReached": "EnergyLimitReached",
+    "TimeLimitReached": "TimeLimitReached",
+    "StoppedByEV": "ChargingStateChanged",
+    "LocalOutOfCredit": "ChargingStateChanged",
+    "Local": "StopAuthorized",
+}
+"""Every hardware stoppedReason of ReasonEnumType and the triggerReason its Ended event carries."""
+
+
+def finish(sim: Sim, reason: str, evse_id: int = 1) -> Effects:
+    return sim.feed(TransactionFinished(sim.now, evse_id, reason))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("reason", "trigger"), FINISHED_TRIGGER.items())
+def test_the_application_ends_a_transaction_with_its_reason_whatever_the_stop_points(reason: str, trigger: str) -> None:
+    sim = charging({"TxCtrlr": {"TxStopPoint": "EVConnected"}})  # no stop point is left by the finish itself
+    effects = finish(sim, reason)
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", trigger, 1)
+    assert ended["transactionInfo"]["stoppedReason"] == reason
+    assert ended["transactionInfo"]["chargingState"] == "EVConnected", "the cable is still in"
+    assert sim.station.transactions == ()
+    sim.power_path(False)
+    sim.answer_all()
+    assert len(sent(sim)) == 2, "the relay opening afterwards starts and reports nothing"
+
+
+@pytest.mark.parametrize("reason", ["Remote", "DeAuthorized", "EVDisconnected", "Timeout", "MasterPass", "Bogus"])
+def test_a_reason_the_station_decides_itself_ends_nothing(reason: str) -> None:
+    sim = charging()
+    before = sim.station
+    effects = finish(sim, reason)
+    assert sim.station == before and not calls(effects)
+    assert warnings(effects) == [f"{reason!r} is not a reason the application ends a transaction with"]
+
+
+def test_finishing_where_no_session_is_ends_nothing() -> None:
+    sim = booted()
+    before = sim.station
+    assert warnings(finish(sim, "EmergencyStop")) == ["no transaction on EVSE 1: EmergencyStop ignored"]
+    assert sim.station == before
+
+
+def test_finishing_a_session_not_started_yet_drops_it_without_an_event() -> None:
+    sim = booted()
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)  # TxStartPoint PowerPathClosed: authorized, energy asked for, no transaction yet
+    assert sim.station.transactions[0].phase == "pending"
+    effects = finish(sim, "GroundFault")
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    assert sent(sim) == [] and sim.station.transactions == ()
+
+
+def test_a_fault_leaves_the_transaction_to_the_application() -> None:
+    """A fault makes the connector Faulted and ends nothing (it may clear: `recover`); the application, which
+    knows what happened, ends the transaction with its reason."""
+    sim = charging()
+    sim.plug(change="fault")
+    sim.answer_all()
+    assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Faulted"
+    assert len(sent(sim)) == 1 and sim.station.transactions[0].phase == "started"
+    finish(sim, "GroundFault")
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "AbnormalCondition", 1)
+    assert ended["transactionInfo"]["stoppedReason"] == "GroundFault"
+    assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Faulted", "until the fault clears"
