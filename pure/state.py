@@ -252,6 +252,9 @@ class EvseHardware:
     evse_id: int
     ev_state: str = "EVConnected"
     """Charging, SuspendedEV, SuspendedEVSE or EVConnected while a cable is plugged."""
+    ev_ready: bool = True
+    """Whether the EV takes energy once the power path closes (Charging) or not (SuspendedEV); the application may
+    report an EV not ready before its cable is in (TC_E_38). An unplug makes it ready again."""
     power_path_closed: bool = False
     parking_bay_occupied: bool = False
     energy_wh: float | None = None

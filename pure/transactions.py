@@ -455,7 +455,7 @@ def after_connector_changed(
     before = conditions(before_station, evse_id)
     hw = replace(hardware(station, evse_id), ev_state="EVConnected")
     if not now_connected:  # without an EV the contactor opens (IEC 61851 state A), whatever comes later
-        hw = replace(hw, power_path_closed=False)
+        hw = replace(hw, power_path_closed=False, ev_ready=True)
     station = _put_hardware(station, hw)
     tx = find(station, evse_id)
     if tx is None and now_connected:
@@ -495,16 +495,23 @@ def _bind(station: Station, evse_id: int) -> tuple[Station, Transaction | None]:
 
 
 def on_charging_state(station: Station, evse_id: int, state: str, now: datetime) -> tuple[Station, Effects]:
+    """The EV (or the EVSE) changed its charging state. SuspendedEV and Charging also say whether the EV takes
+    energy when it is offered; before the cable is in, that is all they say (TC_E_38: an EV not ready from the
+    start charges SuspendedEV once the power path closes)."""
     if not evse_exists(station, evse_id):
         return station, (Log("warning", f"no EVSE {evse_id}: charging state {state} ignored"),)
     before = conditions(station, evse_id)
-    station = _put_hardware(station, replace(hardware(station, evse_id), ev_state=state))
+    hw = hardware(station, evse_id)
+    ready = hw.ev_ready if state not in ("SuspendedEV", "Charging") else state == "Charging"
+    if not ev_connected(station, evse_id):
+        return _put_hardware(station, replace(hw, ev_ready=ready)), ()
+    station = _put_hardware(station, replace(hw, ev_state=state, ev_ready=ready))
     return _react(station, evse_id, before, CHARGING_STATE, now)
 
 
 def on_power_path(station: Station, evse_id: int, closed: bool, now: datetime) -> tuple[Station, Effects]:
-    """The EV draws energy once the power path closes (unless it suspends), and stops when it opens: SuspendedEVSE
-    when the station holds the energy back from an authorized session."""
+    """The EV draws energy once the power path closes (SuspendedEV when it is not ready), and stops when it opens:
+    SuspendedEVSE when the station holds the energy back from an authorized session."""
     if not evse_exists(station, evse_id):
         return station, (Log("warning", f"no EVSE {evse_id}: power path change ignored"),)
     before = conditions(station, evse_id)
@@ -512,7 +519,7 @@ def on_power_path(station: Station, evse_id: int, closed: bool, now: datetime) -
     ev_state = hw.ev_state
     tx = find(station, evse_id)
     if closed and ev_state == "EVConnected":
-        ev_state = "Charging"
+        ev_state = "Charging" if hw.ev_ready else "SuspendedEV"
     elif not closed and ev_state in ("Charging", "SuspendedEV", "SuspendedEVSE"):
         held_back = tx is not None and tx.authorization == "accepted"  # e.g. MaxEnergyOnInvalidId reached
         ev_state = "SuspendedEVSE" if held_back else "EVConnected"

@@ -339,6 +339,33 @@ def test_unplugging_ends_the_transaction_at_stop_point_ev_connected() -> None:
     assert ended["transactionInfo"]["chargingState"] == "Idle"
 
 
+def test_an_ev_not_ready_before_the_plug_charges_suspended_ev_until_it_is() -> None:
+    """TC_E_38: the EV's state reported before its cable is in holds once the power path closes; an unplug
+    forgets it, so the next EV charges."""
+    sim = booted()
+    assert sim.ev_state("SuspendedEV") == (), "no EV yet: nothing to report"
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)
+    sim.power_path()
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "ChargingStateChanged", 0)
+    assert started["transactionInfo"]["chargingState"] == "SuspendedEV"
+    sim.ev_state("Charging")
+    sim.answer_all()
+    assert sent(sim)[-1]["transactionInfo"]["chargingState"] == "Charging"
+    sim.ev_state("SuspendedEV")
+    sim.plug(change="unplug")
+    sim.plug()
+    sim.present_token()
+    sim.answer_all()
+    sim.power_path()
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Started", "ChargingStateChanged", 0)
+    assert sent(sim)[-1]["transactionInfo"]["chargingState"] == "Charging", "a new EV is ready"
+
+
 POWER_PATH_STOP = {"TxCtrlr": {"TxStopPoint": "PowerPathClosed"}}
 
 

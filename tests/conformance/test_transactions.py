@@ -595,12 +595,40 @@ def test_TC_E_25_CS_ev_side_disconnect_without_unlock(csms: CsmsDouble, station_
     assert booted.application.unlocked == []
 
 
-def test_TC_E_38_CS_ev_not_ready(csms: CsmsDouble, booted: Booted) -> None:
-    authorize_locally(booted, csms)
-    plug(booted, csms)
-    assert transaction_event(csms).payload["eventType"] == "Started"
-    booted.station.ev_state(1, "SuspendedEV")  # the EV is not ready for energy transfer
-    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
+def _authorization(booted: Booted, evse_id: int = 1) -> str | None:
+    return next((tx.authorization for tx in booted.station.state.transactions if tx.evse_id == evse_id), None)
+
+
+@pytest.mark.parametrize(
+    ("start_point", "pre_session"),
+    [
+        ("PowerPathClosed", None),  # the default: the transaction starts when the power path closes
+        ("EVConnected", ("Started", "CablePluggedIn", "EVConnected")),
+        ("Authorized", ("Updated", "CablePluggedIn", "EVConnected")),
+    ],
+)
+def test_TC_E_38_CS_ev_not_ready(
+    csms: CsmsDouble, station_factory: StationFactory, start_point: str, pre_session: tuple[str, str, str] | None
+) -> None:
+    """The EV is set not ready before it is connected; the first TransactionEvent after EVConnectedPreSession (and
+    its own step 3 where the start point sends one) says SuspendedEV, not Charging."""
+    booted = booted_with(csms, station_factory, TxStartPoint=start_point)
+    authorize_locally(booted, csms)  # Reusable State Authorized
+    if start_point == "Authorized":
+        assert shape(transaction_event(csms)) == ("Started", "Authorized", "Idle")
+    wait_until(lambda: _authorization(booted) == "accepted", "the station to take in the AuthorizeResponse")
+    booted.station.ev_state(1, "SuspendedEV")  # Manual Action: the EV is NOT ready for energy transfer
+    if start_point == "Authorized":  # step 1: EVConnectedPreSession; the transaction holds the connector Occupied
+        booted.station.connector(1, 1, "plug")
+    else:
+        plug(booted, csms)
+    if pre_session is not None:  # EVConnectedPreSession step 3
+        assert shape(transaction_event(csms)) == pre_session
+    not_ready = transaction_event(csms)  # step 2
+    assert shape(not_ready)[1:] == ("ChargingStateChanged", "SuspendedEV")
+    assert not_ready.payload["eventType"] == ("Started" if pre_session is None else "Updated")
+    booted.station.ev_state(1, "Charging")  # the EV gets ready: it charges
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")
 
 
 @pytest.mark.requirements("E06.FR.02", "E06.FR.15")
