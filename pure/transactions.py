@@ -570,8 +570,9 @@ def on_meter_reading(
 
 def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
     """The EVSE a token presented at the station (no EVSE named) is for: one with an EV waiting for
-    authorization, else one with nothing going on, else one whose transaction the token may stop. Inoperative
-    EVSEs take no new session (None: no EVSE for it)."""
+    authorization, else one with nothing going on, else one whose session waits for an authorization without an
+    EV (a parking bay start, an authorization given up at EVConnectionTimeOut: TC_E_05 step 3), else one whose
+    transaction the token may stop. Inoperative EVSEs take no new session (None: no EVSE for it)."""
     if evse_id is not None:  # an Inoperative EVSE only takes a token that may stop its transaction
         usable = _may_serve(station, evse_id) or _authorization(station, evse_id) == "accepted"
         return evse_id if evse_exists(station, evse_id) and usable else None
@@ -579,8 +580,9 @@ def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
     unauthorized = [e for e in evses if _authorization(station, e) == "none" and _may_serve(station, e)]
     waiting = [e for e in unauthorized if ev_connected(station, e)]
     free = [e for e in evses if find(station, e) is None and _may_serve(station, e)]
+    idle = [e for e in evses if _authorization(station, e) in ("none", "withdrawn") and _may_serve(station, e)]
     running = [e for e in evses if _authorization(station, e) == "accepted"]  # a token to stop one (C09, C16)
-    return next(iter(waiting or free or running), None)
+    return next(iter(waiting or free or idle or running), None)
 
 
 def _unknown_until_plugged(station: Station, chosen: int) -> bool:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
-from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies, warnings
+from core_helpers import Sim, at, booted, calls, make_station, of_type, persisted, replies, warnings
 
 from chargecore.pure.effects import (
     Ask,
@@ -20,6 +20,7 @@ from chargecore.pure.effects import (
 )
 from chargecore.pure.inputs import MeterReading, Tick, TokenPresented, TransactionFinished
 from chargecore.pure.rpc import LANE_NAMESPACE
+from chargecore.pure.station import next_deadline
 from chargecore.pure.state import MeasuredValue
 from chargecore.pure.transactions import RECORD_NAMESPACE
 
@@ -125,6 +126,54 @@ def test_authorized_start_point_starts_without_cable_and_times_out() -> None:
     assert summary(ended) == ("Ended", "EVConnectTimeout", 1)
     assert ended["transactionInfo"]["stoppedReason"] == "Timeout"
     assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Available"
+
+
+@pytest.mark.requirements("E03.FR.05")
+@pytest.mark.parametrize("timeout_s", [30, 45])
+def test_ev_connection_timeout_ends_a_started_transaction_at_the_configured_time_not_before(timeout_s: int) -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "Authorized", "EVConnectionTimeOut": timeout_s}})
+    sim.present_token()
+    sim.reply({"idTokenInfo": {"status": "Accepted"}}, at_s=10)  # authorized at T0+10 s: the wait begins
+    sim.answer_all()
+    assert next_deadline(sim.station) == at(10 + timeout_s), "the shell wakes the core at the configured time"
+    sim.tick(10 + timeout_s - 0.001)
+    sim.answer_all()
+    assert [summary(event) for event in sent(sim)] == [("Started", "Authorized", 0)], "not a moment early"
+    sim.tick(10 + timeout_s)
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "EVConnectTimeout", 1) and ended["transactionInfo"]["stoppedReason"] == "Timeout"
+
+
+@pytest.mark.requirements("E03.FR.05")
+def test_ev_connection_timeout_gives_up_an_authorization_waiting_for_the_cable() -> None:
+    """The default TxStartPoint PowerPathClosed: nothing started, so nothing is sent; the EV plugging in after the
+    timeout gets no energy, one plugging in before it does."""
+    sim = booted(config={"TxCtrlr": {"EVConnectionTimeOut": 30}})
+    sim.present_token()
+    sim.reply({"idTokenInfo": {"status": "Accepted"}}, at_s=10)
+    sim.tick(39.999)
+    assert sim.station.transactions != (), "still waiting for the cable"
+    sim.tick(40)
+    assert sim.station.transactions == () and sent(sim) == []
+    assert not of_type(sim.plug(), StartEnergyTransfer)
+
+
+@pytest.mark.requirements("E03.FR.05")
+def test_a_token_at_the_station_reader_authorizes_a_transaction_again_after_the_timeout() -> None:
+    """TxStopPoint without Authorized: the timeout only withdraws the authorization (Updated); the next token at
+    the station's own reader is for that transaction (TC_E_05 step 3), not refused for want of a free EVSE."""
+    config = {"TxCtrlr": {"TxStartPoint": "Authorized", "TxStopPoint": "EVConnected", "EVConnectionTimeOut": 30}}
+    sim = booted(config=config)
+    authorize(sim)
+    sim.answer_all()
+    sim.tick_deadline()
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Updated", "EVConnectTimeout", 1)
+    sim.present_token(evse_id=None)
+    sim.answer_all()
+    again = sent(sim)[-1]
+    assert summary(again) == ("Updated", "Authorized", 2) and again["idToken"] == TOKEN
 
 
 # --- a station-level reader on a station with several EVSEs (E01.FR.17, TC_J_08) ------------------------------

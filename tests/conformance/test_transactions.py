@@ -144,23 +144,48 @@ def test_TC_E_04_CS_authorization_first(csms: CsmsDouble, booted: Booted) -> Non
     assert started.payload["idToken"] == ID_TOKEN
 
 
-@pytest.mark.requirements("E03.FR.05")
-def test_TC_E_05_CS_cable_plugin_timeout(csms: CsmsDouble, station_factory: StationFactory) -> None:
+@pytest.mark.requirements("E03.FR.05", "E03.FR.06")
+@pytest.mark.parametrize(
+    ("stop_point", "timed_out", "authorized_again"),
+    [
+        ("EVConnected,Authorized", ("Ended", "EVConnectTimeout", None), "Started"),
+        ("EVConnected", ("Updated", "EVConnectTimeout", None), "Updated"),
+    ],
+)
+def test_TC_E_05_CS_cable_plugin_timeout(
+    csms: CsmsDouble,
+    station_factory: StationFactory,
+    stop_point: str,
+    timed_out: tuple[str, str, str | None],
+    authorized_again: str,
+) -> None:
+    """TxStartPoint Authorized, so the transaction has started when the timeout expires (step 1); Ended with
+    stoppedReason Timeout if TxStopPoint contains Authorized, else Updated. The timeout event comes no earlier than
+    the configured EVConnectionTimeOut after the authorization, and soon after it."""
     config = {
-        "TxCtrlr": {"TxStartPoint": "Authorized", "EVConnectionTimeOut": 2},
+        "TxCtrlr": {"TxStartPoint": "Authorized", "TxStopPoint": stop_point, "EVConnectionTimeOut": 2},
         "AuthCacheCtrlr": {"Enabled": False},
         "AuthCtrlr": {"LocalPreAuthorize": False},
     }
     booted = boot(station_factory(config=config), csms)
-    authorize_locally(booted, csms)
-    started = transaction_event(csms)
-    assert started.payload["eventType"] == "Started"
-    timed_out = transaction_event(csms, timeout=6)
-    assert timed_out.payload["triggerReason"] == "EVConnectTimeout"
-    assert timed_out.payload["eventType"] == "Ended"  # the default TxStopPoint contains Authorized
-    assert timed_out.payload["transactionInfo"]["stoppedReason"] == "Timeout"
-    authorize_locally(booted, csms)  # the EVSE is ready for the next session
-    assert transaction_event(csms).payload["eventType"] == "Started"
+    asked_at = time.monotonic()
+    authorize_locally(booted, csms)  # Reusable State Authorized (local)
+    assert shape(transaction_event(csms))[:2] == ("Started", "Authorized")
+    event = transaction_event(csms, timeout=6)  # step 1, after <Configured ev_connection_timeout>
+    waited = time.monotonic() - asked_at
+    assert 2.0 <= waited < 3.5, f"EVConnectionTimeOut is 2 s; the station waited {waited:.2f} s"
+    assert shape(event) == timed_out
+    if timed_out[0] == "Ended":
+        assert event.payload["transactionInfo"]["stoppedReason"] == "Timeout"
+    authorize_locally(booted, csms)  # step 3: Reusable State Authorized (local) again
+    again = transaction_event(csms)
+    assert (again.payload["eventType"], again.payload["triggerReason"]) == (authorized_again, "Authorized")
+    assert again.payload["idToken"] == ID_TOKEN
+    booted.station.connector(1, 1, "plug")  # step 4: EnergyTransferStarted; the transaction holds it Occupied
+    assert shape(transaction_event(csms)) == ("Updated", "CablePluggedIn", "EVConnected")
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")
+    assert csms.calls("StatusNotification")[-1].payload["connectorStatus"] == "Occupied"
+    assert booted.application.energy == {1: True}
 
 
 @pytest.mark.requirements("C01.FR.05")
