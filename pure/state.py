@@ -243,6 +243,9 @@ class Transaction:
     begin_values_due: bool = False
     """Started went out before the EVSE was known: the Transaction.Begin meter values go in the first event after
     the EV plugs in (J02, TC_J_08)."""
+    public_key_sent: bool = False
+    """A signed meter value of this transaction carried the meter's public key (PublicKeyWithSignedMeterValue
+    OncePerTransaction)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,6 +260,7 @@ def _record(tx: Transaction) -> dict[str, Any]:
         "seq_no": tx.seq_no,
         "id_token": tx.id_token,
         "charging_state": tx.charging_state,
+        "public_key_sent": tx.public_key_sent,
     }
 
 
@@ -309,6 +310,7 @@ def _emit(
         station, meter = meter_readings.for_event(station, tx, event_type, trigger, now)
     if tx.begin_values_due:
         meter = [*meter_readings.transaction_begin(station, tx.evse_id, now), *meter]
+    meter, key_sent = meter_readings.key_once(station, meter, tx.public_key_sent)
     if meter:
         payload["meterValue"] = meter
     session, entries, problems = rpc.enqueue_persistent(station.rpc, "TransactionEvent", payload)
@@ -320,6 +322,7 @@ def _emit(
         charging_state=state,
         token_reported=tx.token_reported or with_token,
         begin_values_due=False,
+        public_key_sent=key_sent,
     )
     record = None if event_type == "Ended" else _record(tx)
     effects: Effects = (
@@ -843,6 +846,7 @@ def restore(station: Station, persisted: dict[str, Any]) -> Station:
                 token_reported=True,
                 seq_no=record["seq_no"],
                 charging_state=record["charging_state"],
+                public_key_sent=record.get("public_key_sent", False),
             )
         )
     station = replace(station, rpc=rpc.restore_lane(station.rpc, persisted), transactions=tuple(restored))
