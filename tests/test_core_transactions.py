@@ -335,7 +335,12 @@ SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingM
 
 @pytest.mark.requirements("E01.FR.04", "E01.FR.16")
 def test_data_signed_start_point_starts_when_the_meter_signs_with_an_ev_connected() -> None:
-    sim = booted(config={"TxCtrlr": {"TxStartPoint": "DataSigned"}, "SampledDataCtrlr": {"SignReadings": True}})
+    config = {
+        "TxCtrlr": {"TxStartPoint": "DataSigned"},
+        "SampledDataCtrlr": {"SignReadings": True},
+        "OCPPCommCtrlr": {"PublicKeyWithSignedMeterValue": "EveryMeterValue"},
+    }
+    sim = booted(config=config)
     signed = (MeasuredValue("Energy.Active.Import.Register", 1200.0, signed=SIGNATURE),)
     sim.feed(MeterReading(sim.now, 1, 1200.0, None, signed))
     authorize(sim)

@@ -120,7 +120,8 @@ def test_TC_E_11_CS_start_on_data_signed(csms: CsmsDouble, station_factory: Stat
     assert (payload["eventType"], payload["triggerReason"]) == ("Started", "SignedDataReceived")
     assert payload["idToken"] == ID_TOKEN and payload["evse"] == {"id": 1, "connectorId": 1}
     [sample] = payload["meterValue"][0]["sampledValue"]
-    assert sample["context"] == "Transaction.Begin" and sample["signedMeterValue"] == SIGNATURE
+    assert sample["context"] == "Transaction.Begin"
+    assert sample["signedMeterValue"] == {**SIGNATURE, "publicKey": ""}, "PublicKeyWithSignedMeterValue is Never"
     if payload["transactionInfo"]["chargingState"] != "Charging":  # step 5, unless energy flowed before the start
         assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")
     settle(booted.station, csms)
