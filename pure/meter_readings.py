@@ -87,9 +87,7 @@ def meter_value(
     return {"timestamp": ocpp_time(station, moment), "sampledValue": sampled} if sampled else None
 
 
-def key_once(
-    station: Station, meter: list[dict[str, Any]], key_sent: bool
-) -> tuple[list[dict[str, Any]], bool]:
+def key_once(station: Station, meter: list[dict[str, Any]], key_sent: bool) -> tuple[list[dict[str, Any]], bool]:
     """PublicKeyWithSignedMeterValue OncePerTransaction: in the TransactionEvents of one transaction, only the first
     signed value that goes out carries the meter's public key, the others publicKey "". Returns the meter values
     and whether the key has gone out now (or before)."""

@@ -250,7 +250,9 @@ def test_the_public_key_goes_with_signed_values_as_public_key_with_signed_meter_
         OCPPCommCtrlr={"PublicKeyWithSignedMeterValue": policy},
     )
     sim = booted(config=settings)
-    sim.feed(MeterReading(sim.now, 1, 1000.0, None, (MeasuredValue("Energy.Active.Import.Register", 1000.0, signed=KEYED),)))
+    sim.feed(
+        MeterReading(sim.now, 1, 1000.0, None, (MeasuredValue("Energy.Active.Import.Register", 1000.0, signed=KEYED),))
+    )
     charging_without_reading(sim)
     run_until(sim, sim.now.timestamp() - T0.timestamp() + 25)
     sim.plug(change="unplug")

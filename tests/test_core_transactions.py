@@ -20,8 +20,8 @@ from chargecore.pure.effects import (
 )
 from chargecore.pure.inputs import MeterReading, Tick, TokenPresented, TransactionFinished
 from chargecore.pure.rpc import LANE_NAMESPACE
-from chargecore.pure.station import next_deadline
 from chargecore.pure.state import MeasuredValue
+from chargecore.pure.station import next_deadline
 from chargecore.pure.transactions import RECORD_NAMESPACE
 
 E = TypeVar("E")
@@ -718,7 +718,7 @@ def test_trigger_transaction_event_and_meter_values() -> None:
     sim.ev_state("SuspendedEV")
     sim.csms_call("TriggerMessage", {"requestedMessage": "TransactionEvent"}, "csms-3")
     sim.answer_all()
-    assert [summary(event)[1:] + (event["transactionInfo"]["chargingState"],) for event in sent(sim)[-2:]] == [
+    assert [(*summary(event)[1:], event["transactionInfo"]["chargingState"]) for event in sent(sim)[-2:]] == [
         ("ChargingStateChanged", 2, "SuspendedEV"),
         ("Trigger", 3, "SuspendedEV"),
     ]
