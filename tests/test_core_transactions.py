@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import pytest
 from core_helpers import Sim, at, booted, calls, make_station, of_type, persisted, replies, warnings
@@ -18,11 +18,11 @@ from chargecore.pure.effects import (
     StopEnergyTransfer,
     UnlockConnector,
 )
-from chargecore.pure.inputs import MeterReading, Tick, TokenPresented, TransactionFinished
+from chargecore.pure.inputs import MeterReading, StopReason, Tick, TokenPresented, TransactionFinished
 from chargecore.pure.rpc import LANE_NAMESPACE
 from chargecore.pure.state import MeasuredValue
 from chargecore.pure.station import next_deadline
-from chargecore.pure.transactions import RECORD_NAMESPACE
+from chargecore.pure.transactions import APPLICATION_STOPS, RECORD_NAMESPACE
 
 E = TypeVar("E")
 TOKEN = {"idToken": "TOKEN1", "type": "ISO14443"}
@@ -861,6 +861,10 @@ FINISHED_TRIGGER = {
     "Local": "StopAuthorized",
 }
 """Every hardware stoppedReason of ReasonEnumType and the triggerReason its Ended event carries."""
+
+
+def test_the_stop_reasons_of_the_input_are_the_ones_the_core_takes() -> None:
+    assert set(get_args(StopReason)) == set(FINISHED_TRIGGER) == set(APPLICATION_STOPS)
 
 
 def finish(sim: Sim, reason: str, evse_id: int = 1) -> Effects:
