@@ -189,6 +189,31 @@ def test_TC_E_05_CS_cable_plugin_timeout(
     assert booted.application.energy == {1: True}
 
 
+@pytest.mark.requirements("E03.FR.05")
+def test_TC_E_05_CS_cable_plugin_timeout_before_the_transaction_started(
+    csms: CsmsDouble, station_factory: StationFactory
+) -> None:
+    """The default TxStartPoint PowerPathClosed: no transaction has started when the timeout expires, so step 1 is
+    not executed; the authorization is given up no earlier than EVConnectionTimeOut, and steps 3 and 4 start one."""
+    config = {
+        "TxCtrlr": {"EVConnectionTimeOut": 2},
+        "AuthCacheCtrlr": {"Enabled": False},
+        "AuthCtrlr": {"LocalPreAuthorize": False},
+    }
+    booted = boot(station_factory(config=config), csms)
+    asked_at = time.monotonic()
+    authorize_locally(booted, csms)  # Reusable State Authorized (local)
+    wait_until(lambda: _authorization(booted) is None, "the authorization to be given up", 6)
+    waited = time.monotonic() - asked_at
+    assert 2.0 <= waited < 3.5, f"EVConnectionTimeOut is 2 s; the station gave up after {waited:.2f} s"
+    settle(booted.station, csms)
+    assert csms.calls("TransactionEvent") == []
+    authorize_locally(booted, csms)  # step 3
+    plug(booted, csms)  # step 4: EnergyTransferStarted
+    started = transaction_event(csms)
+    assert shape(started) == ("Started", "ChargingStateChanged", "Charging") and started.payload["idToken"] == ID_TOKEN
+
+
 @pytest.mark.requirements("C01.FR.05")
 def test_TC_E_52_CS_disable_remote_authorization(csms: CsmsDouble, station_factory: StationFactory) -> None:
     config = {"AuthCtrlr": {"DisableRemoteAuthorization": True}, "TxCtrlr": {"TxStartPoint": "Authorized"}}
