@@ -24,7 +24,7 @@ OPERATOR_HELP = """commands:
   plug EVSE [CONNECTOR]         an EV cable is plugged in
   unplug EVSE [CONNECTOR]       the cable is removed
   fault EVSE [CONNECTOR]        the hardware reports a fault (all connectors of the EVSE if none given);
-                                a transaction goes on until `stop` ends it or `recover` clears the fault
+                                a transaction goes on until `stop` ends it
   recover EVSE [CONNECTOR]      the fault is cleared
   stop EVSE REASON              the charger ends the EVSE's transaction: EmergencyStop, GroundFault,
                                 OvercurrentFault, PowerQuality, PowerLoss, SOCLimitReached, EnergyLimitReached,
