@@ -196,6 +196,34 @@ class ChargingStateChanged:
     state: EvState
 
 
+StopReason = Literal[
+    "EmergencyStop",
+    "EnergyLimitReached",
+    "GroundFault",
+    "Local",
+    "LocalOutOfCredit",
+    "Other",
+    "OvercurrentFault",
+    "PowerLoss",
+    "PowerQuality",
+    "SOCLimitReached",
+    "StoppedByEV",
+    "TimeLimitReached",
+]
+"""The stoppedReasons (ReasonEnumType) only the hardware or the application knows; the others the station decides
+itself (Remote, DeAuthorized, EVDisconnected, Timeout, MasterPass, ImmediateReset, Reboot)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFinished:
+    """The application ended the transaction on this EVSE for `reason` (libocpp's on_transaction_finished): an
+    emergency stop, a ground fault, the EV's SOC limit, a stop button... The station sends Ended at once."""
+
+    now: datetime
+    evse_id: int
+    reason: StopReason
+
+
 @dataclass(frozen=True, slots=True)
 class PowerPathChanged:
     """The power path (contactor) of this EVSE closed or opened, e.g. after StartEnergyTransfer."""
@@ -265,6 +293,7 @@ Input = (
     | TokenPresented
     | MasterPassChoice
     | ChargingStateChanged
+    | TransactionFinished
     | PowerPathChanged
     | MeterReading
     | ParkingBayChanged

@@ -1,5 +1,6 @@
 """What a meter reading becomes in OCPP (J01, J02): meterValue elements holding the configured measurands the
-hardware reports, signed when the meter signs and SignReadings asks for it, and the values a transaction keeps for
+hardware reports, signed when the meter signs and SignReadings asks for it (with the meter's public key as
+OCPPCommCtrlr.PublicKeyWithSignedMeterValue says: TC_J_11), and the values a transaction keeps for
 its Ended event (TxEndedMeasurands). The TransactionEvent builder (transactions.py) asks `for_event`; the timers
 that sample during a transaction live in meter_values.py.
 """
@@ -62,7 +63,11 @@ def non_finite(energy_wh: float, power_w: float | None, measured: tuple[Measured
     return None
 
 
-def _sampled(value: MeasuredValue, context: str, signed: bool) -> dict[str, Any]:
+def _key_policy(station: Station) -> str:
+    return get_value(station.device_model, VariableKey("OCPPCommCtrlr", "PublicKeyWithSignedMeterValue")) or "Never"
+
+
+def _sampled(value: MeasuredValue, context: str, signed: bool, with_key: bool) -> dict[str, Any]:
     sample: dict[str, Any] = {"value": value.value, "context": context, "measurand": value.measurand}
     if value.phase is not None:
         sample["phase"] = value.phase
@@ -70,7 +75,7 @@ def _sampled(value: MeasuredValue, context: str, signed: bool) -> dict[str, Any]
     if unit is not None and unit != "Wh":  # Wh is OCPP's default unit
         sample["unitOfMeasure"] = {"unit": unit}
     if signed and value.signed is not None:
-        sample["signedMeterValue"] = dict(value.signed)
+        sample["signedMeterValue"] = {**value.signed, "publicKey": value.signed["publicKey"] if with_key else ""}
     return sample
 
 
@@ -79,17 +84,39 @@ def meter_value(
 ) -> dict[str, Any] | None:
     """One meterValue element: the measurands `component.variable` names that the hardware reports (J01.FR.07,
     J02.FR.10: others are left out), signed per `component.SignReadings` (J01.FR.21, J02.FR.21), the energy
-    register without its phase values if RegisterValuesWithoutPhases; None if nothing is left."""
+    register without its phase values if RegisterValuesWithoutPhases; None if nothing is left. A signed value
+    carries the meter's public key unless PublicKeyWithSignedMeterValue is Never (publicKey "" then)."""
     wanted = measurands(station, component, variable)
     hw = next((hw for hw in station.evse_hardware if hw.evse_id == evse_id), EvseHardware(evse_id))
     signed = get_bool(station.device_model, component, "SignReadings")
+    with_key = _key_policy(station) != "Never"
     total_only = get_bool(station.device_model, SAMPLED, "RegisterValuesWithoutPhases")
     sampled = [
-        _sampled(value, context, signed)
+        _sampled(value, context, signed, with_key)
         for value in readings(hw)
         if value.measurand in wanted and not (total_only and value.measurand == ENERGY and value.phase is not None)
     ]
     return {"timestamp": ocpp_time(station, moment), "sampledValue": sampled} if sampled else None
+
+
+def key_once(station: Station, meter: list[dict[str, Any]], key_sent: bool) -> tuple[list[dict[str, Any]], bool]:
+    """PublicKeyWithSignedMeterValue OncePerTransaction: in the TransactionEvents of one transaction, only the first
+    signed value that goes out carries the meter's public key, the others publicKey "". Returns the meter values
+    and whether the key has gone out now (or before)."""
+    if _key_policy(station) != "OncePerTransaction":
+        return meter, key_sent
+    values = []
+    for value in meter:
+        samples = []
+        for sample in value["sampledValue"]:
+            signature = sample.get("signedMeterValue")
+            if signature is not None and signature["publicKey"]:
+                if key_sent:
+                    sample = {**sample, "signedMeterValue": {**signature, "publicKey": ""}}
+                key_sent = True
+            samples.append(sample)
+        values.append({**value, "sampledValue": samples})
+    return values, key_sent
 
 
 def sampling(station: Station, transaction_id: str) -> TxSampling | None:

@@ -248,6 +248,9 @@ class Transaction:
     begin_values_due: bool = False
     """Started went out before the EVSE was known: the Transaction.Begin meter values go in the first event after
     the EV plugs in (J02, TC_J_08)."""
+    public_key_sent: bool = False
+    """A signed meter value of this transaction carried the meter's public key (PublicKeyWithSignedMeterValue
+    OncePerTransaction)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,9 @@ class EvseHardware:
     evse_id: int
     ev_state: str = "EVConnected"
     """Charging, SuspendedEV, SuspendedEVSE or EVConnected while a cable is plugged."""
+    ev_ready: bool = True
+    """Whether the EV takes energy once the power path closes (Charging) or not (SuspendedEV); the application may
+    report an EV not ready before its cable is in (TC_E_38). An unplug makes it ready again."""
     power_path_closed: bool = False
     parking_bay_occupied: bool = False
     energy_wh: float | None = None

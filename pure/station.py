@@ -77,6 +77,7 @@ from chargecore.pure.inputs import (
     Shutdown,
     Tick,
     TokenPresented,
+    TransactionFinished,
     VariableReported,
 )
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply, ask
@@ -356,6 +357,9 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         MasterPassChoice: lambda station, event: transactions.on_master_pass_choice(station, event.evse_ids, event.now),
         ChargingStateChanged: lambda station, event: transactions.on_charging_state(
             station, event.evse_id, event.state, event.now
+        ),
+        TransactionFinished: lambda station, event: transactions.on_transaction_finished(
+            station, event.evse_id, event.reason, event.now
         ),
         PowerPathChanged: lambda station, event: transactions.on_power_path(
             station, event.evse_id, event.closed, event.now

@@ -82,7 +82,6 @@ _LEFT_REASON = {
     "ParkingBayOccupancy": "EVDeparted",
     "EVConnected": "EVDisconnected",
     "Authorized": "Local",
-    "PowerPathClosed": "Other",
     "EnergyTransfer": "StoppedByEV",
     "DataSigned": "Other",
 }
@@ -100,6 +99,24 @@ CHARGING_STATE = Cause("ChargingStateChanged")
 SIGNED_DATA = Cause("SignedDataReceived")
 RESET = Cause("ResetCommand", "ImmediateReset")
 
+APPLICATION_STOPS = {
+    "EmergencyStop": "AbnormalCondition",
+    "GroundFault": "AbnormalCondition",
+    "OvercurrentFault": "AbnormalCondition",
+    "PowerQuality": "AbnormalCondition",
+    "PowerLoss": "AbnormalCondition",
+    "Other": "AbnormalCondition",
+    "EnergyLimitReached": "EnergyLimitReached",
+    "SOCLimitReached": "EnergyLimitReached",
+    "TimeLimitReached": "TimeLimitReached",
+    "StoppedByEV": "ChargingStateChanged",
+    "LocalOutOfCredit": "ChargingStateChanged",
+    "Local": "StopAuthorized",
+}
+"""stoppedReason the application may end a transaction with -> the triggerReason of its Ended event. OCPP 2.0.1
+names no trigger per reason; this is libocpp's mapping (utils::stop_reason_to_trigger_reason_enum): a fault is an
+AbnormalCondition, a limit the EV or the station reached is EnergyLimitReached (no SOC trigger before 2.1)."""
+
 
 # --- reading the state ----------------------------------------------------------------------------------
 
@@ -108,6 +125,16 @@ def points(station: Station, variable: str) -> frozenset[str]:
     """TxCtrlr.TxStartPoint or TxStopPoint as a set of names."""
     value = get_value(station.device_model, VariableKey("TxCtrlr", variable)) or ""
     return frozenset(name for name in value.split(",") if name)
+
+
+def stop_points(station: Station) -> frozenset[str]:
+    """TxCtrlr.TxStopPoint as the conditions whose end stops a transaction. PowerPathClosed, despite its name not
+    the relay, is exactly EVConnected plus Authorized (errata 2023-12 2.17.4), so a remote or local stop ends the
+    transaction at once, as with Authorized (TC_E_07, TC_E_35)."""
+    named = points(station, "TxStopPoint")
+    if "PowerPathClosed" not in named:
+        return named
+    return (named - {"PowerPathClosed"}) | {"EVConnected", "Authorized"}
 
 
 def find(station: Station, evse_id: int) -> Transaction | None:
@@ -233,6 +260,7 @@ def _record(tx: Transaction) -> dict[str, Any]:
         "seq_no": tx.seq_no,
         "id_token": tx.id_token,
         "charging_state": tx.charging_state,
+        "public_key_sent": tx.public_key_sent,
     }
 
 
@@ -249,15 +277,16 @@ def _emit(
 ) -> tuple[Station, Transaction, Effects]:
     """Queue one TransactionEvent in the persistent lane, with the transaction's record in the same Persist (an
     Ended event deletes the record and the meter values kept for it). Connector statuses that changed with it are
-    queued first (Part 6: StatusNotification, then TransactionEvent). The first event after a started
+    queued first (Part 6: StatusNotification, then TransactionEvent). The chargingState goes in Started, when it
+    changed, and in a triggered event, which reports the current state. The first event after a started
     station-level transaction moved to its EVSE carries the Transaction.Begin values (begin_values_due, E01.FR.17)."""
     reported: Effects = ()
     if authorization.is_online(station):
         station, reported = availability.report_statuses(station, now)
     state = state or charging_state(station, tx.evse_id)
     info: dict[str, Any] = {"transactionId": tx.transaction_id}
-    if event_type == "Started" or state != tx.charging_state:
-        info["chargingState"] = state
+    if event_type == "Started" or trigger == "Trigger" or state != tx.charging_state:
+        info["chargingState"] = state  # required when changed; a CSMS that triggers asks for it (TC_F_13, F_14)
     if stopped_reason is not None:
         info["stoppedReason"] = stopped_reason
     payload: dict[str, Any] = {
@@ -283,6 +312,7 @@ def _emit(
         station, meter = meter_readings.for_event(station, tx, event_type, trigger, now)
     if tx.begin_values_due:
         meter = [*meter_readings.transaction_begin(station, tx.evse_id, now), *meter]
+    meter, key_sent = meter_readings.key_once(station, meter, tx.public_key_sent)
     if meter:
         payload["meterValue"] = meter
     session, entries, problems = rpc.enqueue_persistent(station.rpc, "TransactionEvent", payload)
@@ -295,6 +325,7 @@ def _emit(
         token_reported=tx.token_reported or with_token,
         stopped_by=None,
         begin_values_due=False,
+        public_key_sent=key_sent,
     )
     record = None if event_type == "Ended" else _record(tx)
     effects: Effects = (
@@ -347,7 +378,7 @@ def _react(
     after = conditions(station, evse_id)
     effects: Effects = ()
     if tx is not None and tx.phase == "started":
-        left = (before - after) & points(station, "TxStopPoint")
+        left = (before - after) & stop_points(station)
         if evse_id == STATION:  # no EVSE of its own: leaving Authorized is the only way it can end
             left = before - after
         if left:
@@ -432,7 +463,7 @@ def after_connector_changed(
     before = conditions(before_station, evse_id)
     hw = replace(hardware(station, evse_id), ev_state="EVConnected")
     if not now_connected:  # without an EV the contactor opens (IEC 61851 state A), whatever comes later
-        hw = replace(hw, power_path_closed=False)
+        hw = replace(hw, power_path_closed=False, ev_ready=True)
     station = _put_hardware(station, hw)
     tx = find(station, evse_id)
     if tx is None and now_connected:
@@ -472,16 +503,23 @@ def _bind(station: Station, evse_id: int) -> tuple[Station, Transaction | None]:
 
 
 def on_charging_state(station: Station, evse_id: int, state: str, now: datetime) -> tuple[Station, Effects]:
+    """The EV (or the EVSE) changed its charging state. SuspendedEV and Charging also say whether the EV takes
+    energy when it is offered; before the cable is in, that is all they say (TC_E_38: an EV not ready from the
+    start charges SuspendedEV once the power path closes)."""
     if not evse_exists(station, evse_id):
         return station, (Log("warning", f"no EVSE {evse_id}: charging state {state} ignored"),)
     before = conditions(station, evse_id)
-    station = _put_hardware(station, replace(hardware(station, evse_id), ev_state=state))
+    hw = hardware(station, evse_id)
+    ready = hw.ev_ready if state not in ("SuspendedEV", "Charging") else state == "Charging"
+    if not ev_connected(station, evse_id):
+        return _put_hardware(station, replace(hw, ev_ready=ready)), ()
+    station = _put_hardware(station, replace(hw, ev_state=state, ev_ready=ready))
     return _react(station, evse_id, before, CHARGING_STATE, now)
 
 
 def on_power_path(station: Station, evse_id: int, closed: bool, now: datetime) -> tuple[Station, Effects]:
-    """The EV draws energy once the power path closes (unless it suspends), and stops when it opens: SuspendedEVSE
-    when the station holds the energy back from an authorized session."""
+    """The EV draws energy once the power path closes (SuspendedEV when it is not ready), and stops when it opens:
+    SuspendedEVSE when the station holds the energy back from an authorized session."""
     if not evse_exists(station, evse_id):
         return station, (Log("warning", f"no EVSE {evse_id}: power path change ignored"),)
     before = conditions(station, evse_id)
@@ -489,7 +527,7 @@ def on_power_path(station: Station, evse_id: int, closed: bool, now: datetime) -
     ev_state = hw.ev_state
     tx = find(station, evse_id)
     if closed and ev_state == "EVConnected":
-        ev_state = "Charging"
+        ev_state = "Charging" if hw.ev_ready else "SuspendedEV"
     elif not closed and ev_state in ("Charging", "SuspendedEV", "SuspendedEVSE"):
         held_back = tx is not None and tx.authorization == "accepted"  # e.g. MaxEnergyOnInvalidId reached
         ev_state = "SuspendedEVSE" if held_back else "EVConnected"
@@ -521,7 +559,7 @@ def on_meter_reading(
     reading = replace(hardware(station, evse_id), energy_wh=energy_wh, power_w=power_w, read_at=now, measured=measured)
     station = _put_hardware(station, reading)
     signed: Effects = ()
-    in_use = "DataSigned" in points(station, "TxStartPoint") | points(station, "TxStopPoint")
+    in_use = "DataSigned" in points(station, "TxStartPoint") | stop_points(station)
     if in_use and "DataSigned" in before ^ conditions(station, evse_id):
         station, signed = _react(station, evse_id, before, SIGNED_DATA, now)
     tx = find(station, evse_id)
@@ -540,8 +578,9 @@ def on_meter_reading(
 
 def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
     """The EVSE a token presented at the station (no EVSE named) is for: one with an EV waiting for
-    authorization, else one with nothing going on, else one whose transaction the token may stop. Inoperative
-    EVSEs take no new session (None: no EVSE for it)."""
+    authorization, else one with nothing going on, else one whose session waits for an authorization without an
+    EV (a parking bay start, an authorization given up at EVConnectionTimeOut: TC_E_05 step 3), else one whose
+    transaction the token may stop. Inoperative EVSEs take no new session (None: no EVSE for it)."""
     if evse_id is not None:  # an Inoperative EVSE only takes a token that may stop its transaction
         usable = _may_serve(station, evse_id) or _authorization(station, evse_id) == "accepted"
         return evse_id if evse_exists(station, evse_id) and usable else None
@@ -549,8 +588,9 @@ def _chosen_evse(station: Station, evse_id: int | None) -> int | None:
     unauthorized = [e for e in evses if _authorization(station, e) == "none" and _may_serve(station, e)]
     waiting = [e for e in unauthorized if ev_connected(station, e)]
     free = [e for e in evses if find(station, e) is None and _may_serve(station, e)]
+    idle = [e for e in evses if _authorization(station, e) in ("none", "withdrawn") and _may_serve(station, e)]
     running = [e for e in evses if _authorization(station, e) == "accepted"]  # a token to stop one (C09, C16)
-    return next(iter(waiting or free or running), None)
+    return next(iter(waiting or free or idle or running), None)
 
 
 def _unknown_until_plugged(station: Station, chosen: int) -> bool:
@@ -811,6 +851,7 @@ def restore(station: Station, persisted: dict[str, Any]) -> Station:
                 token_reported=True,
                 seq_no=record["seq_no"],
                 charging_state=record["charging_state"],
+                public_key_sent=record.get("public_key_sent", False),
             )
         )
     station = replace(station, rpc=rpc.restore_lane(station.rpc, persisted), transactions=tuple(restored))
@@ -917,19 +958,35 @@ def remote_stop(station: Station, transaction_id: str, now: datetime) -> tuple[S
     return station, "Accepted", effects
 
 
+def _finish(station: Station, tx: Transaction, trigger: str, reason: str, now: datetime) -> tuple[Station, Effects]:
+    """End a transaction at once, whatever its stop points; a session not started yet is dropped."""
+    if tx.phase == "started":
+        return _end(station, tx, trigger, reason, now)
+    return _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
+
+
 def end_for_reset(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:
     """B12.FR.02/B12.FR.08: an Immediate reset ends every transaction (on the EVSE) at once, whatever its stop
     points, with triggerReason ResetCommand and stoppedReason ImmediateReset; a session not started yet is dropped."""
     effects: Effects = ()
     for tx in station.transactions:
-        if evse_id not in (None, tx.evse_id):
-            continue
-        if tx.phase == "started":
-            station, more = _end(station, tx, "ResetCommand", "ImmediateReset", now)
-        else:
-            station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
-        effects += more
+        if evse_id in (None, tx.evse_id):
+            station, more = _finish(station, tx, "ResetCommand", "ImmediateReset", now)
+            effects += more
     return station, effects
+
+
+def on_transaction_finished(station: Station, evse_id: int, reason: str, now: datetime) -> tuple[Station, Effects]:
+    """The application ended the transaction on this EVSE (libocpp's on_transaction_finished): Ended at once,
+    whatever the stop points, with its stoppedReason and the triggerReason of APPLICATION_STOPS; a session not
+    started yet is dropped. A reason the station decides itself, or no session there, changes nothing."""
+    trigger = APPLICATION_STOPS.get(reason)
+    if trigger is None:
+        return station, (Log("warning", f"{reason!r} is not a reason the application ends a transaction with"),)
+    tx = find(station, evse_id)
+    if tx is None:
+        return station, (Log("warning", f"no transaction on EVSE {evse_id}: {reason} ignored"),)
+    return _finish(station, tx, trigger, reason, now)
 
 
 def report_meter_values(

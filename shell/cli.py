@@ -10,11 +10,11 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, get_args
 
 from chargecore.pure.availability import STATION, connector_status, is_operative
 from chargecore.pure.device_model import get_int
-from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset
+from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
@@ -25,8 +25,12 @@ OPERATOR_HELP = """commands:
   availability                  what the CSMS set Inoperative and each connector's effective state
   plug EVSE [CONNECTOR]         an EV cable is plugged in
   unplug EVSE [CONNECTOR]       the cable is removed
-  fault EVSE [CONNECTOR]        the hardware reports a fault (all connectors of the EVSE if none given)
+  fault EVSE [CONNECTOR]        the hardware reports a fault (all connectors of the EVSE if none given);
+                                a transaction goes on until `stop` ends it
   recover EVSE [CONNECTOR]      the fault is cleared
+  stop EVSE REASON              the charger ends the EVSE's transaction: EmergencyStop, GroundFault,
+                                OvercurrentFault, PowerQuality, PowerLoss, SOCLimitReached, EnergyLimitReached,
+                                TimeLimitReached, StoppedByEV, LocalOutOfCredit, Local or Other
   auth TOKEN [EVSE]             a driver presents an idToken (ISO14443) at the station or at an EVSE
   meter EVSE WH [W]             the EVSE's meter reads WH watt-hours (and W watts)
   ev-suspend EVSE               the EV pauses charging (SuspendedEV)
@@ -269,6 +273,12 @@ def _meter(station: ChargingStation, words: list[str]) -> None:
     station.meter(int(words[0]), numbers[0], numbers[1] if len(numbers) == 2 else None)
 
 
+def _stop(station: ChargingStation, words: list[str]) -> None:
+    if len(words) != 2 or not words[0].isdigit() or words[1] not in get_args(StopReason):
+        raise UsageError(f"usage: stop EVSE REASON (one of {', '.join(get_args(StopReason))})")
+    station.stop_transaction(int(words[0]), words[1])  # type: ignore[arg-type]
+
+
 def _security_event(station: ChargingStation, words: list[str]) -> None:
     if not words:
         raise UsageError("usage: security-event TYPE [TECHINFO]")
@@ -294,6 +304,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "unplug": _connector_command(station, "unplug"),
         "fault": _connector_command(station, "fault"),
         "recover": _connector_command(station, "recover"),
+        "stop": lambda words: _stop(station, words),
         "auth": lambda words: _auth(station, words),
         "meter": lambda words: _meter(station, words),
         "ev-suspend": _ev_command(station, "SuspendedEV"),

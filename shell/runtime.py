@@ -56,8 +56,10 @@ from chargecore.pure.inputs import (
     SecurityEventRaised,
     SendDataTransfer,
     Shutdown,
+    StopReason,
     Tick,
     TokenPresented,
+    TransactionFinished,
     VariableReported,
 )
 from chargecore.pure.monitors import Monitor
@@ -240,6 +242,11 @@ class ChargingStation:
 
     def ev_state(self, evse_id: int, state: EvState) -> None:
         self.submit(lambda now: ChargingStateChanged(now, evse_id, state))
+
+    def stop_transaction(self, evse_id: int, reason: StopReason) -> None:
+        """The charger ended the transaction on this EVSE for `reason` (EmergencyStop, GroundFault, SOCLimitReached,
+        a stop button's Local...): the station sends Ended at once (libocpp's on_transaction_finished)."""
+        self.submit(lambda now: TransactionFinished(now, evse_id, reason))
 
     def meter(
         self, evse_id: int, energy_wh: float, power_w: float | None = None, measured: tuple[MeasuredValue, ...] = ()

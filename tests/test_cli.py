@@ -435,6 +435,26 @@ def test_offline_and_online_queue_the_events_and_deliver_them_on_reconnect(tmp_p
         assert running.exit_code() == 0
 
 
+def test_a_fault_then_stop_ends_the_transaction_with_the_reason(tmp_path: Path) -> None:
+    """`fault` leaves the transaction running; `stop EVSE REASON` ends it (AbnormalCondition, GroundFault); a
+    reason the station decides itself prints the usage."""
+    with local_csms(heartbeat_interval=60) as csms, station(csms, tmp_path) as running:
+        booted(csms)
+        running.command("plug 1")
+        running.command("auth CARD1 1")
+        csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Started", WAIT)
+        running.command("fault 1")
+        csms.wait_for(lambda r: r.action == "StatusNotification" and r.payload["connectorStatus"] == "Faulted", WAIT)
+        running.command("stop 1 Remote")
+        assert "GroundFault" in running.printed("usage: stop EVSE REASON")
+        running.command("stop 1 GroundFault")
+        ended = csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Ended")
+        assert ended.payload["triggerReason"] == "AbnormalCondition" and ended.payload["seqNo"] == 1
+        assert ended.payload["transactionInfo"]["stoppedReason"] == "GroundFault"
+        running.command("quit")
+        assert running.exit_code() == 0
+
+
 def _charging(record: Record) -> str | None:
     state: str | None = record.payload.get("transactionInfo", {}).get("chargingState")
     return state

@@ -290,6 +290,57 @@ def test_signed_values_pass_through_only_when_sign_readings_is_on() -> None:
         assert sample.get("signedMeterValue") == expected
 
 
+KEYED = {**SIGNATURE, "publicKey": "bWV0ZXIga2V5"}
+"""A signature from a meter that knows its public key."""
+
+
+def public_keys(payloads: list[dict[str, Any]]) -> list[str]:
+    """The publicKey of every signed value in these messages, in the order they went out."""
+    return [
+        sample["signedMeterValue"]["publicKey"]
+        for payload in payloads
+        for value in payload.get("meterValue", [])
+        for sample in value["sampledValue"]
+        if "signedMeterValue" in sample
+    ]
+
+
+@pytest.mark.requirements("J02.FR.21")
+@pytest.mark.parametrize(
+    ("policy", "in_transaction", "idle"),
+    [
+        ("Never", ["", "", "", "", "", ""], [""]),
+        ("EveryMeterValue", ["bWV0ZXIga2V5"] * 6, ["bWV0ZXIga2V5"]),
+        ("OncePerTransaction", ["bWV0ZXIga2V5", "", "", "", "", ""], ["bWV0ZXIga2V5"]),
+    ],
+)
+def test_the_public_key_goes_with_signed_values_as_public_key_with_signed_meter_value_says(
+    policy: str, in_transaction: list[str], idle: list[str]
+) -> None:
+    """TC_J_11: the key comes from the meter; OCPPCommCtrlr.PublicKeyWithSignedMeterValue decides where it goes
+    (Never: publicKey ""). Started, two periodic Updated events, an Ended event with two kept values and the
+    Transaction.End value; then a clock-aligned MeterValues of the idle EVSE (no transaction: the key goes)."""
+    settings = config(
+        SampledDataCtrlr={"SignReadings": True, "TxUpdatedInterval": 10, "TxEndedInterval": 10},
+        AlignedDataCtrlr={"SignReadings": True},
+        OCPPCommCtrlr={"PublicKeyWithSignedMeterValue": policy},
+    )
+    sim = booted(config=settings)
+    sim.feed(
+        MeterReading(sim.now, 1, 1000.0, None, (MeasuredValue("Energy.Active.Import.Register", 1000.0, signed=KEYED),))
+    )
+    charging_without_reading(sim)
+    run_until(sim, sim.now.timestamp() - T0.timestamp() + 25)
+    sim.plug(change="unplug")
+    sim.answer_all()
+    events = sent(sim)
+    assert [event["eventType"] for event in events] == ["Started", "Updated", "Updated", "Ended"]
+    assert public_keys(events) == in_transaction
+    sim.change_variable("AlignedDataCtrlr", "Interval", "60")
+    run_until(sim, sim.now.timestamp() - T0.timestamp() + 60)
+    assert public_keys(sent(sim, "MeterValues")) == idle
+
+
 def test_an_incomplete_signature_is_dropped_with_a_warning() -> None:
     sim = booted(config=config(SampledDataCtrlr={"SignReadings": True}))
     broken = (MeasuredValue("Energy.Active.Import.Register", 1000.0, signed={"signedMeterData": "x"}),)

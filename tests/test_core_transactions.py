@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import pytest
-from core_helpers import Sim, booted, calls, make_station, of_type, persisted, replies, warnings
+from core_helpers import Sim, at, booted, calls, make_station, of_type, persisted, replies, warnings
 
 from chargecore.pure.effects import (
     Ask,
@@ -18,10 +18,11 @@ from chargecore.pure.effects import (
     StopEnergyTransfer,
     UnlockConnector,
 )
-from chargecore.pure.inputs import MeterReading, Tick, TokenPresented
+from chargecore.pure.inputs import MeterReading, StopReason, Tick, TokenPresented, TransactionFinished
 from chargecore.pure.rpc import LANE_NAMESPACE
 from chargecore.pure.state import MeasuredValue
-from chargecore.pure.transactions import RECORD_NAMESPACE
+from chargecore.pure.station import next_deadline
+from chargecore.pure.transactions import APPLICATION_STOPS, RECORD_NAMESPACE
 
 E = TypeVar("E")
 TOKEN = {"idToken": "TOKEN1", "type": "ISO14443"}
@@ -126,6 +127,54 @@ def test_authorized_start_point_starts_without_cable_and_times_out() -> None:
     assert summary(ended) == ("Ended", "EVConnectTimeout", 1)
     assert ended["transactionInfo"]["stoppedReason"] == "Timeout"
     assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Available"
+
+
+@pytest.mark.requirements("E03.FR.05")
+@pytest.mark.parametrize("timeout_s", [30, 45])
+def test_ev_connection_timeout_ends_a_started_transaction_at_the_configured_time_not_before(timeout_s: int) -> None:
+    sim = booted(config={"TxCtrlr": {"TxStartPoint": "Authorized", "EVConnectionTimeOut": timeout_s}})
+    sim.present_token()
+    sim.reply({"idTokenInfo": {"status": "Accepted"}}, at_s=10)  # authorized at T0+10 s: the wait begins
+    sim.answer_all()
+    assert next_deadline(sim.station) == at(10 + timeout_s), "the shell wakes the core at the configured time"
+    sim.tick(10 + timeout_s - 0.001)
+    sim.answer_all()
+    assert [summary(event) for event in sent(sim)] == [("Started", "Authorized", 0)], "not a moment early"
+    sim.tick(10 + timeout_s)
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "EVConnectTimeout", 1) and ended["transactionInfo"]["stoppedReason"] == "Timeout"
+
+
+@pytest.mark.requirements("E03.FR.05")
+def test_ev_connection_timeout_gives_up_an_authorization_waiting_for_the_cable() -> None:
+    """The default TxStartPoint PowerPathClosed: nothing started, so nothing is sent; the EV plugging in after the
+    timeout gets no energy, one plugging in before it does."""
+    sim = booted(config={"TxCtrlr": {"EVConnectionTimeOut": 30}})
+    sim.present_token()
+    sim.reply({"idTokenInfo": {"status": "Accepted"}}, at_s=10)
+    sim.tick(39.999)
+    assert sim.station.transactions != (), "still waiting for the cable"
+    sim.tick(40)
+    assert sim.station.transactions == () and sent(sim) == []
+    assert not of_type(sim.plug(), StartEnergyTransfer)
+
+
+@pytest.mark.requirements("E03.FR.05")
+def test_a_token_at_the_station_reader_authorizes_a_transaction_again_after_the_timeout() -> None:
+    """TxStopPoint without Authorized: the timeout only withdraws the authorization (Updated); the next token at
+    the station's own reader is for that transaction (TC_E_05 step 3), not refused for want of a free EVSE."""
+    config = {"TxCtrlr": {"TxStartPoint": "Authorized", "TxStopPoint": "EVConnected", "EVConnectionTimeOut": 30}}
+    sim = booted(config=config)
+    authorize(sim)
+    sim.answer_all()
+    sim.tick_deadline()
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Updated", "EVConnectTimeout", 1)
+    sim.present_token(evse_id=None)
+    sim.answer_all()
+    again = sent(sim)[-1]
+    assert summary(again) == ("Updated", "Authorized", 2) and again["idToken"] == TOKEN
 
 
 # --- a station-level reader on a station with several EVSEs (E01.FR.17, TC_J_08) ------------------------------
@@ -287,7 +336,12 @@ SIGNATURE = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA", "encodingM
 
 @pytest.mark.requirements("E01.FR.04", "E01.FR.16")
 def test_data_signed_start_point_starts_when_the_meter_signs_with_an_ev_connected() -> None:
-    sim = booted(config={"TxCtrlr": {"TxStartPoint": "DataSigned"}, "SampledDataCtrlr": {"SignReadings": True}})
+    config = {
+        "TxCtrlr": {"TxStartPoint": "DataSigned"},
+        "SampledDataCtrlr": {"SignReadings": True},
+        "OCPPCommCtrlr": {"PublicKeyWithSignedMeterValue": "EveryMeterValue"},
+    }
+    sim = booted(config=config)
     signed = (MeasuredValue("Energy.Active.Import.Register", 1200.0, signed=SIGNATURE),)
     sim.feed(MeterReading(sim.now, 1, 1200.0, None, signed))
     authorize(sim)
@@ -338,6 +392,68 @@ def test_unplugging_ends_the_transaction_at_stop_point_ev_connected() -> None:
     assert summary(ended) == ("Ended", "EVCommunicationLost", 1)
     assert ended["transactionInfo"]["stoppedReason"] == "EVDisconnected"
     assert ended["transactionInfo"]["chargingState"] == "Idle"
+
+
+def test_an_ev_not_ready_before_the_plug_charges_suspended_ev_until_it_is() -> None:
+    """TC_E_38: the EV's state reported before its cable is in holds once the power path closes; an unplug
+    forgets it, so the next EV charges."""
+    sim = booted()
+    assert sim.ev_state("SuspendedEV") == (), "no EV yet: nothing to report"
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)
+    sim.power_path()
+    sim.answer_all()
+    [started] = sent(sim)
+    assert summary(started) == ("Started", "ChargingStateChanged", 0)
+    assert started["transactionInfo"]["chargingState"] == "SuspendedEV"
+    sim.ev_state("Charging")
+    sim.answer_all()
+    assert sent(sim)[-1]["transactionInfo"]["chargingState"] == "Charging"
+    sim.ev_state("SuspendedEV")
+    sim.plug(change="unplug")
+    sim.plug()
+    sim.present_token()
+    sim.answer_all()
+    sim.power_path()
+    sim.answer_all()
+    assert summary(sent(sim)[-1]) == ("Started", "ChargingStateChanged", 0)
+    assert sent(sim)[-1]["transactionInfo"]["chargingState"] == "Charging", "a new EV is ready"
+
+
+POWER_PATH_STOP = {"TxCtrlr": {"TxStopPoint": "PowerPathClosed"}}
+
+
+@pytest.mark.requirements("E06.FR.06", "F03.FR.09")
+def test_stop_point_power_path_closed_ends_at_once_on_a_remote_stop() -> None:
+    """Errata 2023-12 2.17.4: PowerPathClosed is EVConnected plus Authorized, not the relay (TC_E_35)."""
+    sim = charging(POWER_PATH_STOP)
+    transaction_id = sent(sim)[0]["transactionInfo"]["transactionId"]
+    effects = sim.csms_call("RequestStopTransaction", {"transactionId": transaction_id}, "csms-9")
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "RemoteStop", 1) and ended["transactionInfo"]["stoppedReason"] == "Remote"
+    sim.power_path(False)  # the relay opening afterwards reports nothing more
+    sim.answer_all()
+    assert len(sent(sim)) == 2 and sim.station.transactions == ()
+
+
+@pytest.mark.requirements("E06.FR.06")
+def test_stop_point_power_path_closed_is_not_the_relay() -> None:
+    """The station opening the relay of an authorized session with the EV connected (SuspendedEVSE) is no stop."""
+    sim = charging(POWER_PATH_STOP)
+    sim.power_path(False)
+    sim.answer_all()
+    updated = sent(sim)[-1]
+    assert summary(updated) == ("Updated", "ChargingStateChanged", 1)
+    assert updated["transactionInfo"]["chargingState"] == "SuspendedEVSE"
+    assert sim.station.transactions[0].phase == "started"
+    sim.plug(change="unplug")  # leaving EVConnected ends it
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "EVCommunicationLost", 2)
+    assert ended["transactionInfo"]["stoppedReason"] == "EVDisconnected"
 
 
 @pytest.mark.requirements("E10.FR.01")
@@ -597,7 +713,16 @@ def test_trigger_transaction_event_and_meter_values() -> None:
     sim.meter(4321)
     sim.csms_call("TriggerMessage", {"requestedMessage": "TransactionEvent", "evse": {"id": 1}})
     sim.answer_all()
-    assert summary(sent(sim)[-1]) == ("Updated", "Trigger", 1)
+    triggered = sent(sim)[-1]
+    assert summary(triggered) == ("Updated", "Trigger", 1)
+    assert triggered["transactionInfo"]["chargingState"] == "Charging", "the current state, though unchanged"
+    sim.ev_state("SuspendedEV")
+    sim.csms_call("TriggerMessage", {"requestedMessage": "TransactionEvent"}, "csms-3")
+    sim.answer_all()
+    assert [(*summary(event)[1:], event["transactionInfo"]["chargingState"]) for event in sent(sim)[-2:]] == [
+        ("ChargingStateChanged", 2, "SuspendedEV"),
+        ("Trigger", 3, "SuspendedEV"),
+    ]
     sim.csms_call("TriggerMessage", {"requestedMessage": "MeterValues"}, "csms-2")
     sim.answer_all()
     [meter] = sent(sim, "MeterValues")
@@ -734,3 +859,90 @@ def test_a_malformed_token_from_the_application_is_ignored() -> None:
     sim = booted()
     effects = sim.feed(TokenPresented(sim.now, {"idToken": "X"}, 1))
     assert sim.station.transactions == () and "not a valid idToken" in " ".join(warnings(effects))
+
+
+# --- the application ends a transaction (libocpp's on_transaction_finished) -----------------------------------
+
+FINISHED_TRIGGER = {
+    "EmergencyStop": "AbnormalCondition",
+    "GroundFault": "AbnormalCondition",
+    "OvercurrentFault": "AbnormalCondition",
+    "PowerQuality": "AbnormalCondition",
+    "PowerLoss": "AbnormalCondition",
+    "Other": "AbnormalCondition",
+    "EnergyLimitReached": "EnergyLimitReached",
+    "SOCLimitReached": "EnergyLimitReached",
+    "TimeLimitReached": "TimeLimitReached",
+    "StoppedByEV": "ChargingStateChanged",
+    "LocalOutOfCredit": "ChargingStateChanged",
+    "Local": "StopAuthorized",
+}
+"""Every hardware stoppedReason of ReasonEnumType and the triggerReason its Ended event carries."""
+
+
+def test_the_stop_reasons_of_the_input_are_the_ones_the_core_takes() -> None:
+    assert set(get_args(StopReason)) == set(FINISHED_TRIGGER) == set(APPLICATION_STOPS)
+
+
+def finish(sim: Sim, reason: str, evse_id: int = 1) -> Effects:
+    return sim.feed(TransactionFinished(sim.now, evse_id, reason))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("reason", "trigger"), FINISHED_TRIGGER.items())
+def test_the_application_ends_a_transaction_with_its_reason_whatever_the_stop_points(reason: str, trigger: str) -> None:
+    sim = charging({"TxCtrlr": {"TxStopPoint": "EVConnected"}})  # no stop point is left by the finish itself
+    effects = finish(sim, reason)
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", trigger, 1)
+    assert ended["transactionInfo"]["stoppedReason"] == reason
+    assert ended["transactionInfo"]["chargingState"] == "EVConnected", "the cable is still in"
+    assert sim.station.transactions == ()
+    sim.power_path(False)
+    sim.answer_all()
+    assert len(sent(sim)) == 2, "the relay opening afterwards starts and reports nothing"
+
+
+@pytest.mark.parametrize("reason", ["Remote", "DeAuthorized", "EVDisconnected", "Timeout", "MasterPass", "Bogus"])
+def test_a_reason_the_station_decides_itself_ends_nothing(reason: str) -> None:
+    sim = charging()
+    before = sim.station
+    effects = finish(sim, reason)
+    assert sim.station == before and not calls(effects)
+    assert warnings(effects) == [f"{reason!r} is not a reason the application ends a transaction with"]
+
+
+def test_finishing_where_no_session_is_ends_nothing() -> None:
+    sim = booted()
+    before = sim.station
+    assert warnings(finish(sim, "EmergencyStop")) == ["no transaction on EVSE 1: EmergencyStop ignored"]
+    assert sim.station == before
+
+
+def test_finishing_a_session_not_started_yet_drops_it_without_an_event() -> None:
+    sim = booted()
+    sim.plug()
+    sim.answer_all()
+    authorize(sim)  # TxStartPoint PowerPathClosed: authorized, energy asked for, no transaction yet
+    assert sim.station.transactions[0].phase == "pending"
+    effects = finish(sim, "GroundFault")
+    assert of_type(effects, StopEnergyTransfer) == [StopEnergyTransfer(1)]
+    sim.answer_all()
+    assert sent(sim) == [] and sim.station.transactions == ()
+
+
+def test_a_fault_leaves_the_transaction_to_the_application() -> None:
+    """A fault makes the connector Faulted and ends nothing (it may clear: `recover`); the application, which
+    knows what happened, ends the transaction with its reason."""
+    sim = charging()
+    sim.plug(change="fault")
+    sim.answer_all()
+    assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Faulted"
+    assert len(sent(sim)) == 1 and sim.station.transactions[0].phase == "started"
+    finish(sim, "GroundFault")
+    sim.answer_all()
+    ended = sent(sim)[-1]
+    assert summary(ended) == ("Ended", "AbnormalCondition", 1)
+    assert ended["transactionInfo"]["stoppedReason"] == "GroundFault"
+    assert sent(sim, "StatusNotification")[-1]["connectorStatus"] == "Faulted", "until the fault clears"

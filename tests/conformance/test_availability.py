@@ -187,7 +187,18 @@ def test_TC_G_09_CS_evse_operative_to_operative(csms: CsmsDouble, two_connectors
 
 @pytest.mark.requirements("G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04")
 def test_TC_G_10_CS_evse_inoperative_to_inoperative(csms: CsmsDouble, two_connectors_on_evse_2: Booted) -> None:
-    _same_again(csms, two_connectors_on_evse_2, "Inoperative", EVSE_2)
+    """Post scenario validation "a message to report the state of a connector has been received for all
+    connectors": from the Charging State on, each connector of the configured EVSE was reported Unavailable and
+    nothing since said otherwise; over the whole run (boot included) every connector of the station was reported,
+    with its current status. The repeated request changes nothing, so it sends nothing (G03.FR.04, as libocpp)."""
+    booted = two_connectors_on_evse_2
+    prepared = _unavailable(csms, booted, EVSE_2)  # Charging State: Unavailable for <Configured evseId>
+    before = len(csms.calls("StatusNotification"))
+    assert _change(csms, "Inoperative", EVSE_2) == "Accepted"  # steps 1 and 2
+    after = _statuses_after(csms, booted, before)
+    assert {**prepared, **after} == {(2, 1): "Unavailable", (2, 2): "Unavailable"}
+    latest = {_status(call)[:2]: _status(call)[2] for call in csms.calls("StatusNotification")}
+    assert latest == {(1, 1): "Available", (2, 1): "Unavailable", (2, 2): "Unavailable"}
 
 
 @pytest.mark.requirements("G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.04", "G04.FR.05")

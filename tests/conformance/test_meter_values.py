@@ -26,7 +26,14 @@ from chargecore.pure.state import MeasuredValue
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
-SIGNATURE = {"signedMeterData": "c2lnbmVkIGRhdGE=", "signingMethod": "ECDSA", "encodingMethod": "OCMF", "publicKey": ""}
+METER_KEY = "TUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FF"
+SIGNATURE = {
+    "signedMeterData": "c2lnbmVkIGRhdGE=",
+    "signingMethod": "ECDSA",
+    "encodingMethod": "OCMF",
+    "publicKey": METER_KEY,
+}
+"""What the meter delivers: its signature and its public key; the station decides whether the key goes along."""
 QUIET = {"AlignedDataCtrlr": {"Interval": 0}, "SampledDataCtrlr": {"TxUpdatedInterval": 0}}
 """No periodic report unless the test case configures it."""
 
@@ -176,7 +183,8 @@ def test_TC_J_04_CS_clock_aligned_signed(csms: CsmsDouble, station_factory: Stat
     ended = ended_after(booted, csms, 2.5)
     clock = [value for value in ended.payload["meterValue"] if value["sampledValue"][0]["context"] == "Sample.Clock"]
     assert len(clock) >= 2
-    assert all(value["sampledValue"][0]["signedMeterValue"] == SIGNATURE for value in clock)
+    without_key = {**SIGNATURE, "publicKey": ""}  # PublicKeyWithSignedMeterValue is Never by default
+    assert all(value["sampledValue"][0]["signedMeterValue"] == without_key for value in clock)
 
 
 def test_TC_J_06_CS_no_clock_aligned_values_during_transaction(
@@ -261,15 +269,42 @@ def test_TC_J_10_CS_sampled_ended(csms: CsmsDouble, station_factory: StationFact
     assert all(measurands(value) == {ENERGY} for value in values), "SampledDataTxEndedMeasurands"
 
 
+def public_keys(calls: list[StationCall]) -> list[str]:
+    """The publicKey of every signed value these TransactionEvents carried, in the order they went out."""
+    return [
+        sample["signedMeterValue"]["publicKey"]
+        for call in calls
+        for value in call.payload.get("meterValue", [])
+        for sample in value["sampledValue"]
+    ]
+
+
 @pytest.mark.requirements("J02.FR.21")
-def test_TC_J_11_CS_sampled_signed(csms: CsmsDouble, station_factory: StationFactory) -> None:
+@pytest.mark.parametrize("policy", ["Never", "OncePerTransaction", "EveryMeterValue"])
+def test_TC_J_11_CS_sampled_signed(csms: CsmsDouble, station_factory: StationFactory, policy: str) -> None:
+    """Post scenario validations: the Ended event's meter values are Sample.Periodic on the TxEndedInterval grid and
+    one Transaction.End, every sampledValue signed, and publicKey is "" or the meter's key as
+    OCPPCommCtrlr.PublicKeyWithSignedMeterValue says (OncePerTransaction: the first signed value of the
+    transaction, in the Started event, carries it)."""
     sampled = {"TxEndedInterval": 1, "SignReadings": True}
-    booted = booted_with(csms, station_factory, SampledDataCtrlr=sampled)
+    booted = booted_with(
+        csms, station_factory, SampledDataCtrlr=sampled, OCPPCommCtrlr={"PublicKeyWithSignedMeterValue": policy}
+    )
     signed_meter(booted)
-    energy_transfer_started(booted, csms)
-    values = ended_after(booted, csms, 2.5).payload["meterValue"]
-    assert "Transaction.End" in contexts(values) and "Sample.Periodic" in contexts(values)
-    assert all(value["sampledValue"][0]["signedMeterValue"]["publicKey"] == "" for value in values)
+    started = energy_transfer_started(booted, csms)
+    ended = ended_after(booted, csms, 2.5)
+    values = ended.payload["meterValue"]
+    assert contexts(values)[-1] == "Transaction.End" and set(contexts(values)[:-1]) == {"Sample.Periodic"}
+    assert len(values) >= 3 and whole_seconds_apart(values[:-1])
+    assert all(measurands(value) == {ENERGY} for value in values), "SampledDataTxEndedMeasurands"
+    keys = public_keys([started, ended])
+    assert len(keys) == 1 + len(values), "every sampled value is signed"
+    expected = {
+        "Never": [""] * len(keys),
+        "OncePerTransaction": [METER_KEY] + [""] * (len(keys) - 1),
+        "EveryMeterValue": [METER_KEY] * len(keys),
+    }
+    assert keys == expected[policy]
 
 
 # --- E11, E14 with periodic meter values ---------------------------------------------------------------------

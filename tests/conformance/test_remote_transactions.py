@@ -6,9 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble
+from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, sent_in_order, settle
-from sessions import ID_TOKEN, energy_transfer_started, expect_ended, plug, transaction_event, transaction_id
+from sessions import (
+    ID_TOKEN,
+    energy_transfer_started,
+    expect_ended,
+    plug,
+    shape,
+    transaction_event,
+    transaction_id,
+)
 
 
 def _remote_start(csms: CsmsDouble, **extra: Any) -> dict[str, Any]:
@@ -140,15 +148,21 @@ def test_TC_F_12_CS_trigger_meter_values_all_evses(csms: CsmsDouble, station_fac
     assert sorted(m.payload["evseId"] for m in meters) == [1, 2]
 
 
+def _assert_triggered(call: StationCall, evse_id: int) -> None:
+    """Step 3 of TC_F_13 and TC_F_14: the triggered TransactionEventRequest of a charging EVSE."""
+    payload = call.payload
+    assert payload["evse"]["id"] == evse_id and payload["triggerReason"] == "Trigger"
+    assert payload["transactionInfo"]["chargingState"] == "Charging"
+    assert payload["meterValue"][0]["sampledValue"][0]["context"] == "Trigger"
+
+
 @pytest.mark.requirements("F06.FR.02", "F06.FR.04", "F06.FR.05", "F06.FR.07", "F06.FR.10")
 def test_TC_F_13_CS_trigger_transaction_event_specific_evse(csms: CsmsDouble, booted: Booted) -> None:
     energy_transfer_started(booted, csms)
     booted.station.meter(1, 2500.0, 7000.0)
     mark, reply = _trigger(csms, "TransactionEvent", {"id": 1})
     triggered = transaction_event(csms)
-    assert triggered.payload["triggerReason"] == "Trigger" and triggered.payload["evse"]["id"] == 1
-    assert triggered.payload["transactionInfo"].get("chargingState", "Charging") == "Charging"
-    assert triggered.payload["meterValue"][0]["sampledValue"][0]["context"] == "Trigger"
+    _assert_triggered(triggered, evse_id=1)
     assert sent_in_order(csms, mark, reply.message_id, triggered.message_id)
 
 
@@ -159,13 +173,13 @@ def test_TC_F_14_CS_trigger_transaction_event_all_evses(csms: CsmsDouble, statio
     booted.station.connector(2, 1, "plug")
     booted.station.present_token("TOKEN2", evse_id=2)
     csms.reply(csms.expect_call("Authorize"), {"idTokenInfo": {"status": "Accepted"}})
-    transaction_event(csms)
+    assert shape(transaction_event(csms)) == ("Started", "ChargingStateChanged", "Charging")  # EVSE 2 charges too
     booted.station.meter(1, 100.0)
     booted.station.meter(2, 200.0)
     _trigger(csms, "TransactionEvent", None)
-    triggered = [transaction_event(csms), transaction_event(csms)]
-    assert sorted(call.payload["evse"]["id"] for call in triggered) == [1, 2]
-    assert {call.payload["triggerReason"] for call in triggered} == {"Trigger"}
+    triggered = sorted([transaction_event(csms), transaction_event(csms)], key=lambda call: call.payload["evse"]["id"])
+    for evse_id, call in enumerate(triggered, start=1):  # step 3, for every EVSE
+        _assert_triggered(call, evse_id)
 
 
 @pytest.mark.requirements("F06.FR.02", "F06.FR.04", "F06.FR.05", "F06.FR.10")

@@ -120,7 +120,8 @@ def test_TC_E_11_CS_start_on_data_signed(csms: CsmsDouble, station_factory: Stat
     assert (payload["eventType"], payload["triggerReason"]) == ("Started", "SignedDataReceived")
     assert payload["idToken"] == ID_TOKEN and payload["evse"] == {"id": 1, "connectorId": 1}
     [sample] = payload["meterValue"][0]["sampledValue"]
-    assert sample["context"] == "Transaction.Begin" and sample["signedMeterValue"] == SIGNATURE
+    assert sample["context"] == "Transaction.Begin"
+    assert sample["signedMeterValue"] == {**SIGNATURE, "publicKey": ""}, "PublicKeyWithSignedMeterValue is Never"
     if payload["transactionInfo"]["chargingState"] != "Charging":  # step 5, unless energy flowed before the start
         assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")
     settle(booted.station, csms)
@@ -144,23 +145,73 @@ def test_TC_E_04_CS_authorization_first(csms: CsmsDouble, booted: Booted) -> Non
     assert started.payload["idToken"] == ID_TOKEN
 
 
-@pytest.mark.requirements("E03.FR.05")
-def test_TC_E_05_CS_cable_plugin_timeout(csms: CsmsDouble, station_factory: StationFactory) -> None:
+@pytest.mark.requirements("E03.FR.05", "E03.FR.06")
+@pytest.mark.parametrize(
+    ("stop_point", "timed_out", "authorized_again"),
+    [
+        ("EVConnected,Authorized", ("Ended", "EVConnectTimeout", None), "Started"),
+        ("EVConnected", ("Updated", "EVConnectTimeout", None), "Updated"),
+    ],
+)
+def test_TC_E_05_CS_cable_plugin_timeout(
+    csms: CsmsDouble,
+    station_factory: StationFactory,
+    stop_point: str,
+    timed_out: tuple[str, str, str | None],
+    authorized_again: str,
+) -> None:
+    """TxStartPoint Authorized, so the transaction has started when the timeout expires (step 1); Ended with
+    stoppedReason Timeout if TxStopPoint contains Authorized, else Updated. The timeout event comes no earlier than
+    the configured EVConnectionTimeOut after the authorization, and soon after it."""
     config = {
-        "TxCtrlr": {"TxStartPoint": "Authorized", "EVConnectionTimeOut": 2},
+        "TxCtrlr": {"TxStartPoint": "Authorized", "TxStopPoint": stop_point, "EVConnectionTimeOut": 2},
         "AuthCacheCtrlr": {"Enabled": False},
         "AuthCtrlr": {"LocalPreAuthorize": False},
     }
     booted = boot(station_factory(config=config), csms)
-    authorize_locally(booted, csms)
+    asked_at = time.monotonic()
+    authorize_locally(booted, csms)  # Reusable State Authorized (local)
+    assert shape(transaction_event(csms))[:2] == ("Started", "Authorized")
+    event = transaction_event(csms, timeout=6)  # step 1, after <Configured ev_connection_timeout>
+    waited = time.monotonic() - asked_at
+    assert 2.0 <= waited < 3.5, f"EVConnectionTimeOut is 2 s; the station waited {waited:.2f} s"
+    assert shape(event) == timed_out
+    if timed_out[0] == "Ended":
+        assert event.payload["transactionInfo"]["stoppedReason"] == "Timeout"
+    authorize_locally(booted, csms)  # step 3: Reusable State Authorized (local) again
+    again = transaction_event(csms)
+    assert (again.payload["eventType"], again.payload["triggerReason"]) == (authorized_again, "Authorized")
+    assert again.payload["idToken"] == ID_TOKEN
+    booted.station.connector(1, 1, "plug")  # step 4: EnergyTransferStarted; the transaction holds it Occupied
+    assert shape(transaction_event(csms)) == ("Updated", "CablePluggedIn", "EVConnected")
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")
+    assert csms.calls("StatusNotification")[-1].payload["connectorStatus"] == "Occupied"
+    assert booted.application.energy == {1: True}
+
+
+@pytest.mark.requirements("E03.FR.05")
+def test_TC_E_05_CS_cable_plugin_timeout_before_the_transaction_started(
+    csms: CsmsDouble, station_factory: StationFactory
+) -> None:
+    """The default TxStartPoint PowerPathClosed: no transaction has started when the timeout expires, so step 1 is
+    not executed; the authorization is given up no earlier than EVConnectionTimeOut, and steps 3 and 4 start one."""
+    config = {
+        "TxCtrlr": {"EVConnectionTimeOut": 2},
+        "AuthCacheCtrlr": {"Enabled": False},
+        "AuthCtrlr": {"LocalPreAuthorize": False},
+    }
+    booted = boot(station_factory(config=config), csms)
+    asked_at = time.monotonic()
+    authorize_locally(booted, csms)  # Reusable State Authorized (local)
+    wait_until(lambda: _authorization(booted) is None, "the authorization to be given up", 6)
+    waited = time.monotonic() - asked_at
+    assert 2.0 <= waited < 3.5, f"EVConnectionTimeOut is 2 s; the station gave up after {waited:.2f} s"
+    settle(booted.station, csms)
+    assert csms.calls("TransactionEvent") == []
+    authorize_locally(booted, csms)  # step 3
+    plug(booted, csms)  # step 4: EnergyTransferStarted
     started = transaction_event(csms)
-    assert started.payload["eventType"] == "Started"
-    timed_out = transaction_event(csms, timeout=6)
-    assert timed_out.payload["triggerReason"] == "EVConnectTimeout"
-    assert timed_out.payload["eventType"] == "Ended"  # the default TxStopPoint contains Authorized
-    assert timed_out.payload["transactionInfo"]["stoppedReason"] == "Timeout"
-    authorize_locally(booted, csms)  # the EVSE is ready for the next session
-    assert transaction_event(csms).payload["eventType"] == "Started"
+    assert shape(started) == ("Started", "ChargingStateChanged", "Charging") and started.payload["idToken"] == ID_TOKEN
 
 
 @pytest.mark.requirements("C01.FR.05")
@@ -223,12 +274,16 @@ def test_TC_E_14_CS_stop_on_ev_disconnected(csms: CsmsDouble, station_factory: S
 
 @pytest.mark.requirements("E06.FR.06", "E06.FR.15")
 def test_TC_E_07_CS_stop_on_power_path_local(csms: CsmsDouble, station_factory: StationFactory) -> None:
+    """Reusable State StopAuthorized as errata 2023-12 2.5.2 draws it for TxStopPoint PowerPathClosed (the same as
+    EVConnected plus Authorized, 2.17.4): one Ended event, triggerReason StopAuthorized, stoppedReason Local."""
     booted = booted_with(csms, station_factory, TxStopPoint="PowerPathClosed")
-    energy_transfer_started(booted, csms)
-    booted.station.present_token("TOKEN1")
-    assert transaction_event(csms).payload["triggerReason"] == "StopAuthorized"
-    ended = transaction_event(csms)
-    assert ended.payload["eventType"] == "Ended" and ended.payload["transactionInfo"]["stoppedReason"] == "Local"
+    started = energy_transfer_started(booted, csms)
+    booted.station.present_token("TOKEN1")  # Manual Action: present the IdToken to stop the charging session
+    ended = expect_ended(csms, ("Ended", "StopAuthorized", "EVConnected"), "Local")
+    assert transaction_id(ended) == transaction_id(started) and ended.payload["seqNo"] == 1
+    wait_until(lambda: booted.application.energy == {1: False}, "the energy transfer to stop")
+    settle(booted.station, csms)
+    assert len(csms.calls("TransactionEvent")) == 2, "nothing after the Ended event"
 
 
 @pytest.mark.requirements("E06.FR.06", "E06.FR.15")
@@ -238,9 +293,10 @@ def test_TC_E_35_CS_stop_on_power_path_remote(csms: CsmsDouble, station_factory:
     assert csms.call("RequestStopTransaction", {"transactionId": transaction_id(started)}).payload == {
         "status": "Accepted"
     }
-    assert transaction_event(csms).payload["triggerReason"] == "RemoteStop"
-    ended = transaction_event(csms)
-    assert ended.payload["eventType"] == "Ended" and ended.payload["transactionInfo"]["stoppedReason"] == "Remote"
+    ended = expect_ended(csms, ("Ended", "RemoteStop", "EVConnected"), "Remote")  # step 3
+    assert transaction_id(ended) == transaction_id(started) and ended.payload["seqNo"] == 1
+    settle(booted.station, csms)
+    assert len(csms.calls("TransactionEvent")) == 2, "nothing after the Ended event"
 
 
 @pytest.mark.requirements("E06.FR.07", "E06.FR.15")
@@ -590,12 +646,40 @@ def test_TC_E_25_CS_ev_side_disconnect_without_unlock(csms: CsmsDouble, station_
     assert booted.application.unlocked == []
 
 
-def test_TC_E_38_CS_ev_not_ready(csms: CsmsDouble, booted: Booted) -> None:
-    authorize_locally(booted, csms)
-    plug(booted, csms)
-    assert transaction_event(csms).payload["eventType"] == "Started"
-    booted.station.ev_state(1, "SuspendedEV")  # the EV is not ready for energy transfer
-    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "SuspendedEV")
+def _authorization(booted: Booted, evse_id: int = 1) -> str | None:
+    return next((tx.authorization for tx in booted.station.state.transactions if tx.evse_id == evse_id), None)
+
+
+@pytest.mark.parametrize(
+    ("start_point", "pre_session"),
+    [
+        ("PowerPathClosed", None),  # the default: the transaction starts when the power path closes
+        ("EVConnected", ("Started", "CablePluggedIn", "EVConnected")),
+        ("Authorized", ("Updated", "CablePluggedIn", "EVConnected")),
+    ],
+)
+def test_TC_E_38_CS_ev_not_ready(
+    csms: CsmsDouble, station_factory: StationFactory, start_point: str, pre_session: tuple[str, str, str] | None
+) -> None:
+    """The EV is set not ready before it is connected; the first TransactionEvent after EVConnectedPreSession (and
+    its own step 3 where the start point sends one) says SuspendedEV, not Charging."""
+    booted = booted_with(csms, station_factory, TxStartPoint=start_point)
+    authorize_locally(booted, csms)  # Reusable State Authorized
+    if start_point == "Authorized":
+        assert shape(transaction_event(csms)) == ("Started", "Authorized", "Idle")
+    wait_until(lambda: _authorization(booted) == "accepted", "the station to take in the AuthorizeResponse")
+    booted.station.ev_state(1, "SuspendedEV")  # Manual Action: the EV is NOT ready for energy transfer
+    if start_point == "Authorized":  # step 1: EVConnectedPreSession; the transaction holds the connector Occupied
+        booted.station.connector(1, 1, "plug")
+    else:
+        plug(booted, csms)
+    if pre_session is not None:  # EVConnectedPreSession step 3
+        assert shape(transaction_event(csms)) == pre_session
+    not_ready = transaction_event(csms)  # step 2
+    assert shape(not_ready)[1:] == ("ChargingStateChanged", "SuspendedEV")
+    assert not_ready.payload["eventType"] == ("Started" if pre_session is None else "Updated")
+    booted.station.ev_state(1, "Charging")  # the EV gets ready: it charges
+    assert shape(transaction_event(csms)) == ("Updated", "ChargingStateChanged", "Charging")
 
 
 @pytest.mark.requirements("E06.FR.02", "E06.FR.15")
