@@ -47,7 +47,7 @@ from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import ClientCertificate, WebSocketLink, client_certificate_problem
-from chargecore.shell.storage import StationStore
+from chargecore.shell.storage import StationStore, StoreUnusable
 
 InputMaker = Callable[[datetime], Input]
 
@@ -101,7 +101,12 @@ class ChargingStation:
         self.log = log or FrameLog(options.station_id, options.log_file)
         self._clock = clock
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
-        self._store = StationStore(options.data_dir)
+        try:
+            self._store = StationStore(options.data_dir)
+        except StoreUnusable as refusal:
+            raise ConfigurationError(str(refusal)) from None
+        for level, notice in self._store.notices:
+            self.log.event(level, notice)
         self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file, _client_certificate(options))
         self.fatal_error: str | None = None
         self._stopped = threading.Event()
