@@ -392,6 +392,9 @@ class DataDirLock:
             if isinstance(content.get("snapshot_records"), int) and isinstance(content.get("journal_records"), int)
             else None
         )
+
+    def claim(self) -> None:
+        """Replace the clean-close record by this process's pid, before anything in the data dir changes."""
         self._record({"pid": os.getpid()})
 
     def release(self, clean: CleanClose | None) -> None:
@@ -408,8 +411,10 @@ class DataDirLock:
         return record[1] if record is not None and isinstance(record[1], dict) else {}
 
     def _record(self, content: dict[str, Any]) -> None:
-        os.ftruncate(self._handle, 0)
-        _write_all(self._handle, encode_record(0, content))
+        record = encode_record(0, content)
+        os.lseek(self._handle, 0, os.SEEK_SET)
+        _write_all(self._handle, record)  # a write that fails halfway leaves a damaged record: read as a crash
+        os.ftruncate(self._handle, len(record))
         os.fsync(self._handle)
 
 
@@ -429,14 +434,15 @@ class StationStore:
             with _refusing(data_dir):
                 self._db = TinyDB(str(data_dir / SNAPSHOT), storage=JournalStorage)
                 self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
-                self._open(lock.previous)
+                self._open(lock)
         except BaseException:
             lock.release(None)
             raise
         self._lock: DataDirLock | None = lock
 
-    def _open(self, clean: CleanClose | None) -> None:
-        loaded = self._storage.load(clean)
+    def _open(self, lock: DataDirLock) -> None:
+        loaded = self._storage.load(lock.previous)
+        lock.claim()
         self._values = loaded.values
         self._snapshot_records = loaded.snapshot_records
         self._seq = loaded.journal_records
