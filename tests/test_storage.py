@@ -13,6 +13,7 @@ from store_faults import written_then_crashed
 from tinydb import TinyDB
 
 from chargecore.shell import storage
+from chargecore.shell.cli import options_from, run_parser
 from chargecore.shell.storage import StationStore, StoreUnusable, decode_record, station_data_dir
 
 
@@ -207,3 +208,13 @@ def test_the_store_files_are_readable_by_their_owner_only(tmp_path: Path, monkey
 )
 def test_each_station_id_has_its_own_harmless_directory(station_id: str, name: str) -> None:
     assert station_data_dir(Path("data"), station_id) == Path("data") / name
+
+
+def test_chargecore_run_keeps_each_station_id_in_its_own_data_dir() -> None:
+    """Without --data-dir two stations must not share a store (one would send the other's queued events)."""
+    def data_dir(*arguments: str) -> Path:
+        return options_from(run_parser().parse_args(["--csms", "ws://127.0.0.1:9000", *arguments])).data_dir
+
+    assert data_dir("--id", "CS001") == Path("data") / "CS001"
+    assert data_dir("--id", "CS/002") == Path("data") / "CS%2F002"
+    assert data_dir("--id", "CS001", "--data-dir", "/var/lib/charger") == Path("/var/lib/charger")
