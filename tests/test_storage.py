@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,20 @@ def test_chargecore_run_keeps_each_station_id_in_its_own_data_dir() -> None:
     assert data_dir("--id", "CS001") == Path("data") / "CS001"
     assert data_dir("--id", "CS/002") == Path("data") / "CS%2F002"
     assert data_dir("--id", "CS001", "--data-dir", "/var/lib/charger") == Path("/var/lib/charger")
+
+
+def test_a_record_whose_checksum_holds_over_text_that_is_not_json_is_damage_alone(tmp_path: Path) -> None:
+    """Only a deliberate write makes such a line; it costs its own record, not the records parsed with it."""
+    data_dir = tmp_path / "data"
+    store = StationStore(data_dir)
+    for n in range(3):
+        store.put([(f"k{n}", n)])
+    store.close()
+    journal = data_dir / "station.journal"
+    body = b'2 [["k1",'
+    first, _, third = journal.read_bytes().split(b"\n")[:3]
+    journal.write_bytes(b"\n".join([first, b"%08x %s" % (zlib.crc32(body), body), third, b""]))
+    store = StationStore(data_dir)
+    assert store.load() == {"k0": 0, "k2": 2}
+    assert [", 1 of 3 records lost; " in line for _, line in store.notices] == [True]
+    store.close()
