@@ -215,11 +215,16 @@ def _write_all(handle: int, data: bytes) -> None:
 
 
 def _write_file(path: Path, data: bytes) -> None:
+    """Write and fsync a new file; one that fails (a full disk) is removed rather than left taking space."""
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         os.fchmod(handle, FILE_MODE)
         _write_all(handle, data)
         os.fsync(handle)
+    except OSError:
+        with suppress(OSError):
+            os.unlink(path)
+        raise
     finally:
         os.close(handle)
 
@@ -367,7 +372,7 @@ class JournalStorage(Storage):
         lost = total - len(set(seqs))
         if scan.damaged_lines or lost or seqs != sorted(set(seqs)) or (scan.tail and not interrupted):
             known = clean is not None or not scan.damage_at_end
-            problem = _problem(raw, scan) if scan.damaged_lines or scan.tail else "records missing (cut short?)"
+            problem = _problem(raw, scan) if scan.damaged_lines or scan.tail else "shorter than at the last clean stop"
             damage.append(Damage(self.journal_path, problem, _loss(lost, total if known else None), len(seqs), True))
             interrupted = False
         cut = len(raw) - len(scan.tail) if interrupted and scan.tail else None
@@ -491,7 +496,8 @@ class StationStore:
         return dict(self._values)
 
     def put(self, entries: Iterable[tuple[str, Any]]) -> None:
-        """Durable when it returns; StoreUnusable if the disk refuses (the batch is then not stored)."""
+        """Durable when it returns. StoreUnusable when the disk refuses: the batch is not stored if its append
+        failed, and kept if only the compaction after it failed."""
         batch = list(entries)
         if not batch:
             return

@@ -236,3 +236,25 @@ def test_a_record_whose_checksum_holds_over_text_that_is_not_json_is_damage_alon
     assert store.load() == {"k0": 0, "k2": 2}
     assert [", 1 of 3 records lost; " in line for _, line in store.notices] == [True]
     store.close()
+
+
+def test_a_full_disk_during_compaction_keeps_the_batch_and_leaves_no_partial_snapshot(
+    tmp_path: Path, store: StationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    store.put([("a", 1)])
+    monkeypatch.setattr(storage, "MIN_JOURNAL_BYTES", 0)
+    real_write = os.write
+
+    def snapshot_does_not_fit(handle: int, data: Any) -> int:
+        if os.readlink(f"/proc/self/fd/{handle}").endswith(".tmp"):
+            raise OSError(28, os.strerror(28))
+        return real_write(handle, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr("chargecore.shell.storage.os.write", snapshot_does_not_fit)
+        with pytest.raises(StoreUnusable, match="No space left on device"):
+            store.put([("b", 2)])
+    assert sorted(path.name for path in data_dir.iterdir()) == ["station.journal", "station.lock"], "no .tmp left"
+    store.close()
+    assert reopened(data_dir) == {"a": 1, "b": 2}
