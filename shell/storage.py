@@ -501,6 +501,8 @@ class StationStore:
         batch = list(entries)
         if not batch:
             return
+        if self._lock is None:
+            raise StoreUnusable(f"{self._storage.path.parent}: the store was closed (the station has stopped)")
         with _refusing(self._storage.journal_path):
             journal_bytes = self._storage.append(self._seq + 1, batch)
         self._seq += 1

@@ -258,3 +258,12 @@ def test_a_full_disk_during_compaction_keeps_the_batch_and_leaves_no_partial_sna
     assert sorted(path.name for path in data_dir.iterdir()) == ["station.journal", "station.lock"], "no .tmp left"
     store.close()
     assert reopened(data_dir) == {"a": 1, "b": 2}
+
+
+def test_a_closed_store_writes_nothing(tmp_path: Path, store: StationStore) -> None:
+    """A put after close (a core thread that outlived stop) would write without holding the data dir."""
+    store.put([("a", 1)])
+    store.close()
+    with pytest.raises(StoreUnusable, match="the store was closed"):
+        store.put([("b", 2)])
+    assert reopened(tmp_path / "data") == {"a": 1}
