@@ -488,8 +488,9 @@ class StationStore:
             self._storage.cut_journal(loaded.interrupted_write)
             interrupted = "dropped the last batch, a write a crash interrupted before it was acknowledged"
             self.notices.append(("info", f"{self._storage.journal_path}: {interrupted}"))
-        if self._storage.path.exists():
-            os.chmod(self._storage.path, FILE_MODE)
+        for path in (self._storage.path, self._storage.journal_path):  # an earlier version's files may be 0644
+            if path.exists():
+                os.chmod(path, FILE_MODE)
         self._snapshot_bytes = self._storage.path.stat().st_size if self._storage.path.exists() else 0
 
     def load(self) -> dict[str, Any]:

@@ -187,7 +187,9 @@ def test_the_store_files_are_readable_by_their_owner_only(tmp_path: Path, monkey
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o755)
     (data_dir / "station.json").write_bytes(storage.encode_record(0, {"records": 0}))
-    (data_dir / "station.json").chmod(0o644)
+    (data_dir / "station.journal").write_bytes(b"")
+    for name in ("station.json", "station.journal"):
+        (data_dir / name).chmod(0o644)
     monkeypatch.setattr(storage, "MIN_JOURNAL_BYTES", 0)
     previous = os.umask(0)
     try:
