@@ -321,11 +321,10 @@ def test_the_lock_goes_with_a_killed_process(tmp_path: Path) -> None:
 
 
 def chargecore_run(data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """`chargecore run` against a port where no CSMS listens (the station keeps trying until `quit`)."""
-    code = "import sys; from chargecore.shell.cli import main; sys.exit(main(sys.argv[1:]))"
-    arguments = ["run", "--csms", "ws://127.0.0.1:9", "--id", "CS1", "--data-dir", str(data_dir)]
+    """`chargecore run` (the installed command) against a port where no CSMS listens (it tries until `quit`)."""
+    command = [str(Path(sys.executable).parent / "chargecore"), "run", "--csms", "ws://127.0.0.1:9", "--id", "CS1"]
     return subprocess.run(
-        [sys.executable, "-c", code, *arguments], input=stdin, capture_output=True, text=True, timeout=30
+        [*command, "--data-dir", str(data_dir)], input=stdin, capture_output=True, text=True, timeout=30
     )
 
 
