@@ -463,6 +463,8 @@ class StationStore:
             if data_dir.exists() and not data_dir.is_dir():
                 raise StoreUnusable(f"data dir {data_dir} is not a directory")
             data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not os.access(data_dir, os.W_OK | os.X_OK):  # else the first compaction would fail, not the start
+                raise StoreUnusable(f"data dir {data_dir} is not writable")
             lock = DataDirLock(data_dir / LOCK)
         try:
             with _refusing(data_dir):

@@ -269,3 +269,17 @@ def test_a_closed_store_writes_nothing(tmp_path: Path, store: StationStore) -> N
     with pytest.raises(StoreUnusable, match="the store was closed"):
         store.put([("b", 2)])
     assert reopened(tmp_path / "data") == {"a": 1}
+
+
+def test_a_data_dir_the_station_may_not_write_to_refuses_the_start(
+    tmp_path: Path, store: StationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chmod 555 for a station that does not run as root (for root, which the tests run as, it changes nothing):
+    its files may still be writable, but it could never rename a new snapshot into place."""
+    store.put([("a", 1)])
+    store.close()
+    real_access = os.access
+    data_dir = tmp_path / "data"
+    monkeypatch.setattr(os, "access", lambda path, mode: path != data_dir and real_access(path, mode))
+    with pytest.raises(StoreUnusable, match=f"^data dir {data_dir} is not writable$"):
+        StationStore(data_dir)
