@@ -39,6 +39,7 @@ compaction.
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import stat
@@ -249,6 +250,12 @@ def _move_aside(path: Path) -> Path:
     return aside
 
 
+def _owned(handle: int) -> io.FileIO:
+    """The open file as an object that closes it when it is garbage: a store that is dropped without `close`
+    (a station whose start failed later) releases the lock and the journal as a crash would."""
+    return io.FileIO(handle, "r+")  # the mode is only a label here: the store works on its fileno()
+
+
 def _as_tinydb(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {TABLE: {str(doc_id): {"key": key, "value": value} for doc_id, (key, value) in enumerate(values.items(), 1)}}
 
@@ -294,7 +301,7 @@ class JournalStorage(Storage):
     def __init__(self, path: str) -> None:
         self.path = Path(path)
         self.journal_path = self.path.with_suffix(".journal")
-        self._journal: int | None = None
+        self._journal: io.FileIO | None = None
         self._journal_bytes = 0
 
     def read(self) -> dict[str, dict[str, Any]] | None:
@@ -324,7 +331,7 @@ class JournalStorage(Storage):
 
     def close(self) -> None:
         if self._journal is not None:
-            os.close(self._journal)
+            self._journal.close()
             self._journal = None
 
     def append(self, seq: int, entries: list[tuple[str, Any]]) -> int:
@@ -396,10 +403,10 @@ class JournalStorage(Storage):
 
     def _open_journal(self) -> int:
         if self._journal is None:
-            self._journal = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-            os.fchmod(self._journal, FILE_MODE)
-            self._journal_bytes = os.fstat(self._journal).st_size
-        return self._journal
+            self._journal = _owned(os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE))
+            os.fchmod(self._journal.fileno(), FILE_MODE)
+            self._journal_bytes = os.fstat(self._journal.fileno()).st_size
+        return self._journal.fileno()
 
 
 class DataDirLock:
@@ -407,17 +414,18 @@ class DataDirLock:
     ends however it ends. Its content: the holder's pid while it runs, a `CleanClose` after a clean close."""
 
     def __init__(self, path: Path) -> None:
-        self._handle = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        self._file = _owned(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+        self._handle = self._file.fileno()
         try:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = self._content().get("pid", "unknown")
-            os.close(self._handle)
+            self._file.close()
             raise StoreUnusable(
                 f"{path.parent} is in use by another station process (pid {holder}); give each station its own data dir"
             ) from None
         except OSError:
-            os.close(self._handle)
+            self._file.close()
             raise
         os.fchmod(self._handle, FILE_MODE)
         content = self._content()
@@ -438,7 +446,7 @@ class DataDirLock:
                 with suppress(OSError):  # without the record the next start assumes a crash: still safe
                     self._record({"snapshot_records": clean.snapshot_records, "journal_records": clean.journal_records})
         finally:
-            os.close(self._handle)
+            self._file.close()
 
     def _content(self) -> dict[str, Any]:
         record = decode_record(os.pread(self._handle, 4096, 0).split(b"\n")[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import zlib
@@ -283,3 +284,14 @@ def test_a_data_dir_the_station_may_not_write_to_refuses_the_start(
     monkeypatch.setattr(os, "access", lambda path, mode: path != data_dir and real_access(path, mode))
     with pytest.raises(StoreUnusable, match=f"^data dir {data_dir} is not writable$"):
         StationStore(data_dir)
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # the unclosed store is the point
+def test_a_store_dropped_without_close_lets_the_next_one_in(tmp_path: Path) -> None:
+    """A ChargingStation whose start fails after its store opened (a bad certificate, say) drops the store:
+    the data dir is free again, as after a crash, and nothing is lost."""
+    dropped = StationStore(tmp_path)
+    dropped.put([("a", 1)])
+    del dropped
+    gc.collect()
+    assert reopened(tmp_path) == {"a": 1}
