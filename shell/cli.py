@@ -18,6 +18,7 @@ from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, Loca
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
+from chargecore.shell.storage import station_data_dir
 
 OPERATOR_HELP = """commands:
   help                          this list
@@ -101,7 +102,9 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-cert", help="the station's certificate, PEM (security profile 3)")
     parser.add_argument("--client-key", help="the private key of --client-cert, unencrypted PEM")
     parser.add_argument("--serial-number", help="the charger's serial number (the CN of --client-cert)")
-    parser.add_argument("--data-dir", default="./data", help="where state survives restarts (default ./data)")
+    parser.add_argument(
+        "--data-dir", help="where state survives restarts (default ./data/STATION_ID, the id percent-encoded)"
+    )
     parser.add_argument("--evses", type=_positive, default=1, help="number of EVSEs (default 1)")
     parser.add_argument("--connectors-per-evse", type=_positive, default=1, help="connectors per EVSE (default 1)")
     parser.add_argument("--config", help="JSON file of initial device-model values")
@@ -133,11 +136,12 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         raise UsageError(f"--csms must be a ws:// or wss:// URL, got {args.csms!r}")
     if args.ca_file and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file} does not exist")
-    _check_paths(Path(args.data_dir), Path(args.log) if args.log else None)
+    data_dir = Path(args.data_dir) if args.data_dir else station_data_dir(Path("data"), args.station_id)
+    _check_paths(data_dir, Path(args.log) if args.log else None)
     return StationOptions(
         csms_url=args.csms,
         station_id=args.station_id,
-        data_dir=Path(args.data_dir),
+        data_dir=data_dir,
         evse_connectors=(args.connectors_per_evse,) * args.evses,
         password=args.password,
         ca_file=args.ca_file,

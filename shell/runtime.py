@@ -70,7 +70,7 @@ from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import ClientCertificate, WebSocketLink, client_certificate_problem
-from chargecore.shell.storage import StationStore
+from chargecore.shell.storage import StationStore, StoreUnusable
 
 InputMaker = Callable[[datetime], Input]
 CrashHandler = Callable[[str, int], None]
@@ -157,7 +157,12 @@ class ChargingStation:
         self._clock = clock
         self._on_crash = on_crash
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
-        self._store = StationStore(options.data_dir)
+        try:
+            self._store = StationStore(options.data_dir)
+        except StoreUnusable as refusal:
+            raise ConfigurationError(str(refusal)) from None
+        for level, notice in self._store.notices:
+            self.log.event(level, notice)
         self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file, _client_certificate(options))
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
