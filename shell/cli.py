@@ -51,14 +51,25 @@ class UsageError(Exception):
     """A bad command line or config file: one line, exit code 2."""
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+MAX_EVSES = 256
+MAX_CONNECTORS_PER_EVSE = 16
+"""Bounds on the station's shape: far above any charger built, low enough that the device model and the boot
+StatusNotifications stay small (an unbounded --evses 100000 once made the start hang)."""
+
+
+def _count(most: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to `most`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"{text!r} must be from 1 to {most}")
+        return value
+
+    return parse
 
 
 MAX_IDENTITY_LENGTH = 48
@@ -105,8 +116,15 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", help="where state survives restarts (default ./data/STATION_ID, the id percent-encoded)"
     )
-    parser.add_argument("--evses", type=_positive, default=1, help="number of EVSEs (default 1)")
-    parser.add_argument("--connectors-per-evse", type=_positive, default=1, help="connectors per EVSE (default 1)")
+    parser.add_argument(
+        "--evses", type=_count(MAX_EVSES), default=1, help=f"number of EVSEs, 1-{MAX_EVSES} (default 1)"
+    )
+    parser.add_argument(
+        "--connectors-per-evse",
+        type=_count(MAX_CONNECTORS_PER_EVSE),
+        default=1,
+        help=f"connectors per EVSE, 1-{MAX_CONNECTORS_PER_EVSE} (default 1)",
+    )
     parser.add_argument("--config", help="JSON file of initial device-model values")
     parser.add_argument("--log", help="also write every frame as JSON lines to this file")
     parser.add_argument(

@@ -66,6 +66,14 @@ def test_zero_evses(tmp_path: Path) -> None:
     assert_usage_error(chargecore(*run_args(tmp_path, "--evses", "0"), cwd=tmp_path), "--evses", "0")
 
 
+@pytest.mark.parametrize(
+    ("option", "count", "most"), [("--evses", "100000", "256"), ("--connectors-per-evse", "17", "16")]
+)
+def test_a_station_shape_beyond_the_bounds(tmp_path: Path, option: str, count: str, most: str) -> None:
+    """Bounded numbers: a shape no charger has is a usage error at once, not a start that hangs building it."""
+    assert_usage_error(chargecore(*run_args(tmp_path, option, count), cwd=tmp_path), option, count, most)
+
+
 def test_a_csms_url_that_is_not_a_websocket(tmp_path: Path) -> None:
     assert_usage_error(chargecore(*run_args(tmp_path, csms="http://x"), cwd=tmp_path), "--csms", "http://x")
 
