@@ -46,7 +46,7 @@ from chargecore.pure.monitors import (
     with_updates,
 )
 from chargecore.pure.state import Station, Transaction
-from chargecore.pure.timestamps import ocpp_time
+from chargecore.pure.timestamps import ocpp_time, with_live_clock
 
 EVENT_ID_LIMIT_KEY = "monitoring/event_id_limit"
 EVENT_ID_BLOCK = 1000
@@ -214,6 +214,7 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
         return station, ()
     offset = station.registration.clock_offset
     gate = _gate(station)
+    model = with_live_clock(station, now)  # a periodic monitor on ClockCtrlr.DateTime reports the clock now
     moved = []
     trips = []
     for monitor, due_at in due:
@@ -221,7 +222,7 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
         rescheduled = replace(monitor, due_at=next_slot(monitor, now, offset))
         moved.append(rescheduled)
         if on_time and gate.allows(rescheduled):
-            trips.append((rescheduled, get_value(station.device_model, rescheduled.key) or ""))
+            trips.append((rescheduled, get_value(model, rescheduled.key) or ""))
     return _report(replace(station, monitoring=with_updates(station.monitoring, moved)), trips, now)
 
 

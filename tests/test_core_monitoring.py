@@ -505,6 +505,16 @@ def test_a_periodic_monitor_reports_every_interval_from_when_it_was_set() -> Non
     assert sim.now == at(130)
 
 
+@pytest.mark.requirements("N08.FR.06")
+def test_a_periodic_monitor_on_the_clock_reports_the_station_clock_at_that_moment() -> None:
+    sim = booted()  # the CSMS set the clock to 2030-01-01T00:00:00 at T0+2 s
+    sim.now = at(2)
+    clock = {"component": {"name": "ClockCtrlr"}, "variable": {"name": "DateTime"}}
+    set_monitors(sim, monitor("Periodic", 60, target=clock))
+    (event,) = events(sim, sim.tick_deadline())
+    assert event["actualValue"] == "2030-01-01T00:01:00.000Z"
+
+
 @pytest.mark.requirements("N08.FR.07")
 def test_a_clock_aligned_monitor_reports_on_multiples_of_its_interval_of_the_station_clock() -> None:
     sim = booted()  # the CSMS set the clock to 2030-01-01T00:00:00 at T0+2 s
