@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from csms_double import wait_until
-from test_storage_damage import EVENTS, KEYS
+from test_storage_damage import EVENTS, KEYS, middle_of, overwrite, queued
 
 from chargecore.shell.csms import LocalCsms
 from chargecore.shell.storage import StationStore, decode_record
@@ -308,15 +308,56 @@ def crash_at_call(number: int) -> Iterator[Callable[[], int]]:
         patch.undo()
 
 
-def whole_copies(data_dir: Path, name: str) -> list[bytes]:
-    return [path.read_bytes() for path in data_dir.glob(f"{name}.pre-checksum*") if path.suffix != ".tmp"]
+def _damaged_journal(data_dir: Path) -> None:
+    """The checksummed store of test_storage_damage with zeros in the journal's record 3 (KEYS[7])."""
+    queued(data_dir)
+    journal = data_dir / JOURNAL
+    overwrite(journal, middle_of(journal, 3), middle_of(journal, 3) + 3, bytes)
 
 
-def test_a_crash_at_any_step_of_the_migration_leaves_the_old_files_or_the_new_snapshot(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Rewrite:
+    name: str
+    prepare: Callable[[Path], object]
+    expected: dict[str, Any]
+    kept: dict[str, str]
+    """The files the rewrite keeps a copy of, and the label the copy's name begins with after `<name>.`."""
+
+
+REWRITES = [
+    Rewrite(
+        "old format migrated",
+        lambda data_dir: old_data_dir(data_dir, journal=OLD_JOURNAL + TORN),
+        STORED,
+        {SNAPSHOT: "pre-checksum", JOURNAL: "pre-checksum"},
+    ),
+    Rewrite(
+        "damaged journal moved aside",
+        _damaged_journal,
+        {k: EVENTS[k] for k in KEYS if k != KEYS[7]},
+        {JOURNAL: "damaged-"},
+    ),
+]
+
+
+def _content(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
+
+
+def whole_copies(data_dir: Path, name: str, label: str) -> set[bytes]:
+    return {path.read_bytes() for path in data_dir.glob(f"{name}.{label}*") if path.suffix != ".tmp"}
+
+
+@pytest.mark.parametrize("rewrite", REWRITES, ids=lambda r: r.name)
+def test_a_crash_at_any_step_of_a_rewrite_leaves_the_old_files_or_the_new_snapshot(
+    tmp_path: Path, rewrite: Rewrite
+) -> None:
     number = 0
     while True:
         number += 1
-        data_dir = old_data_dir(tmp_path / f"crash-at-{number}", journal=OLD_JOURNAL + TORN)
+        data_dir = tmp_path / f"crash-at-{number}"
+        rewrite.prepare(data_dir)
+        before = {name: (data_dir / name).read_bytes() for name in (SNAPSHOT, JOURNAL)}
         with crash_at_call(number) as calls:
             try:
                 StationStore(data_dir).close()
@@ -325,21 +366,20 @@ def test_a_crash_at_any_step_of_the_migration_leaves_the_old_files_or_the_new_sn
             else:
                 crashed = False
         if not crashed:
-            assert number > 10, f"a migration makes more than 10 steps, not {calls()}"
+            assert number > 10, f"a rewrite makes more than 10 steps, not {calls()}"
             break
-        snapshot, journal = (data_dir / SNAPSHOT).read_bytes(), (data_dir / JOURNAL).read_bytes()
-        old_in_place = snapshot == OLD_SNAPSHOT and journal == OLD_JOURNAL + TORN
-        assert old_in_place or new_snapshot_values(data_dir / SNAPSHOT) == STORED, f"crash at step {number}"
+        after = {name: _content(data_dir / name) for name in (SNAPSHOT, JOURNAL)}
+        new_complete = after[SNAPSHOT] is not None and new_snapshot_values(data_dir / SNAPSHOT) == rewrite.expected
+        assert after == before or new_complete, f"crash at step {number}"
 
         store = StationStore(data_dir)
 
-        assert store.load() == STORED, f"crash at step {number}"
-        migrated = any(level == "info" and ": migrated from the format" in line for level, line in store.notices)
-        assert migrated == (journal == OLD_JOURNAL + TORN), "what the crash left unfinished is finished now"
+        assert store.load() == rewrite.expected, f"crash at step {number}"
+        assert bool(store.notices) == (after[JOURNAL] == before[JOURNAL]), "what the crash left unfinished is done now"
         store.close()
-        assert set(whole_copies(data_dir, SNAPSHOT)) == {OLD_SNAPSHOT}, f"crash at step {number}"
-        assert set(whole_copies(data_dir, JOURNAL)) == {OLD_JOURNAL + TORN}, f"crash at step {number}"
-        reopened_cleanly(data_dir, STORED)
+        for name, label in rewrite.kept.items():
+            assert whole_copies(data_dir, name, label) == {before[name]}, f"crash at step {number}: {name}"
+        reopened_cleanly(data_dir, rewrite.expected)
 
 
 # --- the upgrade of a running station --------------------------------------------------------------------------
