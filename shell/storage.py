@@ -29,7 +29,6 @@ Reading follows these rules:
    be created, read or written (a file, read-only, no space), a file that cannot be read (permissions, I/O
    error, a directory in its place), another process holding the lock. Moving aside a file that is merely
    unreadable would start the station without its queued events; the operator fixes the cause instead.
-
 6. A file in which no line is a record but some is in the shape the release before checksums wrote (see
    `_scan_legacy_snapshot` and `_scan_legacy_journal`) is read with that format's rules, 1-4 applied by line or
    document, and migrated: its records are rewritten as a new snapshot, the old file kept as
@@ -70,6 +69,7 @@ from chargecore.pure.frames import compact_json  # ASCII only: a lone surrogate 
 
 TABLE = "values"
 SNAPSHOT = "station.json"
+JOURNAL = "station.journal"
 LOCK = "station.lock"
 LEGACY_FORMAT = "in the format before checksums"
 LEGACY_LABEL = "pre-checksum"
@@ -89,6 +89,26 @@ def station_data_dir(root: Path, station_id: str) -> Path:
     """One station's data dir under `root`: its id percent-encoded, so that any id is one harmless file name."""
     name = quote(station_id, safe="")
     return root / ("%2E" + name[1:] if name.startswith(".") else name)
+
+
+def adopt_shared_files(root: Path, data_dir: Path) -> list[str]:
+    """The release before per-station data dirs kept its files directly in `root` (the default `./data`): move
+    each into this station's data dir, one rename each (a crash between two is finished at the next start),
+    unless the station has its own already. Returns the lines that say what was moved or left."""
+    said = []
+    for name in (SNAPSHOT, JOURNAL):
+        source, target = root / name, data_dir / name
+        if not source.is_file():
+            continue
+        if target.exists():
+            said.append(f"{source} of an earlier release stays where it is: {data_dir} has its own {name}")
+            continue
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.rename(source, target)
+        _fsync_directory(data_dir)
+        _fsync_directory(root)
+        said.append(f"moved {source} of an earlier release, which kept it there, to {target}")
+    return said
 
 
 # --- records ----------------------------------------------------------------------------------------------
@@ -312,7 +332,7 @@ def _fsync_directory(directory: Path) -> None:
         os.close(handle)
 
 
-def damaged_label() -> str:
+def _damaged_label() -> str:
     """The suffix under which a damaged file is kept: `damaged-<UTC time>`."""
     return "damaged-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -384,7 +404,7 @@ class JournalStorage(Storage):
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
-        self.journal_path = self.path.with_suffix(".journal")
+        self.journal_path = self.path.with_name(JOURNAL)
         self._journal: io.FileIO | None = None
         self._journal_bytes = 0
 
@@ -605,7 +625,7 @@ class StationStore:
         """The loaded values as the new snapshot: damaged files kept as `.damaged-<UTC time>` and named in a
         warning, files in the format before checksums kept as `.pre-checksum` and their migration said."""
         labels = {path: LEGACY_LABEL for path in loaded.legacy} | {
-            damage.path: damaged_label() for damage in loaded.damage if damage.present
+            damage.path: _damaged_label() for damage in loaded.damage if damage.present
         }
         kept = self._storage.write(_as_tinydb(self._values), labels)
         self.notices += [("warning", damage.line(kept.get(damage.path))) for damage in loaded.damage]

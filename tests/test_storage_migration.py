@@ -25,7 +25,7 @@ from csms_double import wait_until
 from test_storage_damage import EVENTS, KEYS, middle_of, overwrite, queued
 
 from chargecore.shell.csms import LocalCsms
-from chargecore.shell.storage import StationStore, decode_record
+from chargecore.shell.storage import StationStore, adopt_shared_files, decode_record
 
 SNAPSHOT, JOURNAL = "station.json", "station.journal"
 
@@ -385,12 +385,21 @@ def test_a_crash_at_any_step_of_a_rewrite_leaves_the_old_files_or_the_new_snapsh
 # --- the upgrade of a running station --------------------------------------------------------------------------
 
 
-def test_chargecore_run_delivers_the_events_an_old_release_queued(tmp_path: Path) -> None:
-    data_dir = old_data_dir(tmp_path / "data", journal=OLD_JOURNAL + TORN)
-    command = [str(Path(sys.executable).parent / "chargecore"), "run", "--id", "CS1", "--data-dir", str(data_dir)]
+@pytest.mark.parametrize("explicit", [True, False], ids=["--data-dir", "the old default ./data"])
+def test_chargecore_run_delivers_the_events_an_old_release_queued(tmp_path: Path, explicit: bool) -> None:
+    """With --data-dir, or without it where the old release kept its files directly in ./data (its default):
+    they move to ./data/CS1, the station's data dir now, and are migrated there."""
+    old_dir = old_data_dir(tmp_path / "data", journal=OLD_JOURNAL + TORN)
+    data_dir = old_dir if explicit else old_dir / "CS1"
+    command = [str(Path(sys.executable).parent / "chargecore"), "run", "--id", "CS1"]
+    command += ["--data-dir", str(data_dir)] if explicit else []
     with LocalCsms(heartbeat_interval=60, on_log=lambda _line: None) as csms:
         station = subprocess.Popen(
-            [*command, "--csms", csms.url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [*command, "--csms", csms.url],
+            cwd=tmp_path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         try:
             wait_until(lambda: len(_transaction_events(csms)) >= len(STORED) or None, "the queued events", 30)
@@ -402,11 +411,49 @@ def test_chargecore_run_delivers_the_events_an_old_release_queued(tmp_path: Path
         sent = _transaction_events(csms)
     assert station.returncode == 0, stderr
     assert sent == [value["payload"] for value in STORED.values()], "every queued event, in order, once"
-    assert "migrated from the format before checksums, 8 records rewritten with checksums" in stdout.decode()
+    printed = stdout.decode()
+    assert "migrated from the format before checksums, 8 records rewritten with checksums" in printed
     assert b"Traceback" not in stdout + stderr
+    if not explicit:
+        for name in (SNAPSHOT, JOURNAL):
+            assert (
+                f"CS1 [info] moved data/{name} of an earlier release, which kept it there, to data/CS1/{name}"
+                in printed
+            )
+        assert not (old_dir / SNAPSHOT).exists() and not (old_dir / JOURNAL).exists()
+    assert (data_dir / f"{JOURNAL}.pre-checksum").read_bytes() == OLD_JOURNAL + TORN
     reopened = StationStore(data_dir)
     assert not reopened.load().keys() & STORED.keys(), "every migrated event acknowledged and gone"
     reopened.close()
+
+
+def test_the_files_of_the_old_default_data_dir_move_once_and_never_over_a_station_s_own(tmp_path: Path) -> None:
+    root = old_data_dir(tmp_path / "data")
+    own = root / "CS2"
+    own.mkdir()
+    (own / JOURNAL).write_bytes(b"")
+
+    assert adopt_shared_files(root, own) == [
+        f"moved {root / SNAPSHOT} of an earlier release, which kept it there, to {own / SNAPSHOT}",
+        f"{root / JOURNAL} of an earlier release stays where it is: {own} has its own {JOURNAL}",
+    ]
+    assert (own / SNAPSHOT).read_bytes() == OLD_SNAPSHOT and (own / JOURNAL).read_bytes() == b""
+    assert (root / JOURNAL).read_bytes() == OLD_JOURNAL, "left, not deleted"
+
+
+def test_a_crash_between_the_two_moves_is_finished_at_the_next_start(tmp_path: Path) -> None:
+    root = old_data_dir(tmp_path / "data")
+    station = root / "CS1"
+    station.mkdir()
+    os.rename(root / SNAPSHOT, station / SNAPSHOT)  # the first move, then the crash
+
+    assert adopt_shared_files(root, station) == [
+        f"moved {root / JOURNAL} of an earlier release, which kept it there, to {station / JOURNAL}"
+    ]
+    assert adopt_shared_files(root, station) == [], "moved once"
+    store = StationStore(station)
+    assert store.load() == {key: EVENTS[key] for key in KEYS[1:9]}
+    store.close()
 
 
 def _transaction_events(csms: LocalCsms) -> list[Any]:
