@@ -630,10 +630,9 @@ class StationStore:
         kept = self._storage.write(_as_tinydb(self._values), labels)
         self.notices += [("warning", damage.line(kept.get(damage.path))) for damage in loaded.damage]
         if loaded.legacy:
+            records = f"{len(self._values)} record{'s' * (len(self._values) != 1)}"
             names = ", ".join(kept[path].name for path in loaded.legacy)
-            migrated = (
-                f"migrated from the format before checksums, {len(self._values)} records rewritten with checksums"
-            )
+            migrated = f"migrated from the format before checksums, {records} rewritten with checksums"
             self.notices.append(("info", f"{self._storage.path.parent}: {migrated}; the old files are kept as {names}"))
         self._snapshot_records, self._seq = len(self._values), 0
 

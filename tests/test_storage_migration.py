@@ -68,9 +68,10 @@ def old_data_dir(data_dir: Path, snapshot: bytes | None = OLD_SNAPSHOT, journal:
 
 
 def migrated_line(data_dir: Path, records: int, kept: str) -> tuple[str, str]:
+    counted = "1 record" if records == 1 else f"{records} records"
     return (
         "info",
-        f"{data_dir}: migrated from the format before checksums, {records} records rewritten with checksums; "
+        f"{data_dir}: migrated from the format before checksums, {counted} rewritten with checksums; "
         f"the old files are kept as {kept}",
     )
 
@@ -98,9 +99,10 @@ def reopened_cleanly(data_dir: Path, expected: dict[str, Any]) -> None:
         (None, OLD_JOURNAL, {key: EVENTS[key] for key in KEYS[5:9]}),  # never compacted: the usual old data dir
         (OLD_SNAPSHOT, None, {key: EVENTS[key] for key in KEYS[:5]}),
         (OLD_SNAPSHOT, b"", {key: EVENTS[key] for key in KEYS[:5]}),  # the old compaction left an empty journal
+        (None, OLD_BATCHES[0], {KEYS[5]: EVENTS[KEYS[5]]}),
         (b'{"values":{}}', None, {}),
     ],
-    ids=["snapshot and journal", "journal only", "snapshot only", "snapshot and empty journal", "empty snapshot"],
+    ids=["snapshot and journal", "journal only", "snapshot only", "snapshot and empty journal", "one batch", "empty"],
 )
 def test_an_old_data_dir_is_migrated_with_every_record(
     tmp_path: Path, snapshot: bytes | None, journal: bytes | None, expected: dict[str, Any]
@@ -151,7 +153,7 @@ def test_a_torn_last_batch_is_dropped_as_the_old_release_did_and_said(tmp_path: 
 
     assert store.load() == STORED
     assert store.notices == [
-        migrated_line(data_dir, len(STORED), f"{SNAPSHOT}.pre-checksum, {JOURNAL}.pre-checksum"),
+        migrated_line(data_dir, 8, f"{SNAPSHOT}.pre-checksum, {JOURNAL}.pre-checksum"),
         (
             "info",
             f"{data_dir / JOURNAL}: dropped the last batch, a write a crash interrupted before it was acknowledged",
