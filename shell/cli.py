@@ -17,8 +17,9 @@ from chargecore.pure.device_model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
+from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
-from chargecore.shell.storage import station_data_dir
+from chargecore.shell.storage import adopt_shared_files, station_data_dir
 
 OPERATOR_HELP = """commands:
   help                          this list
@@ -149,12 +150,25 @@ def load_config(path: str | None) -> dict[str, Any]:
     return data
 
 
+DEFAULT_DATA_ROOT = Path("data")
+
+
+def _adopt_earlier_default(options: StationOptions) -> None:
+    """Before per-station data dirs the default data dir was `./data` itself: its files move to the station's."""
+    said = adopt_shared_files(DEFAULT_DATA_ROOT, options.data_dir)
+    if said:
+        log = FrameLog(options.station_id, options.log_file)
+        for line in said:
+            log.event("info", line)
+        log.close()
+
+
 def options_from(args: argparse.Namespace) -> StationOptions:
     if not args.csms.startswith(("ws://", "wss://")):
         raise UsageError(f"--csms must be a ws:// or wss:// URL, got {args.csms!r}")
     if args.ca_file and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file} does not exist")
-    data_dir = Path(args.data_dir) if args.data_dir else station_data_dir(Path("data"), args.station_id)
+    data_dir = Path(args.data_dir) if args.data_dir else station_data_dir(DEFAULT_DATA_ROOT, args.station_id)
     _check_paths(data_dir, Path(args.log) if args.log else None)
     return StationOptions(
         csms_url=args.csms,
@@ -360,7 +374,10 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
 def run(argv: list[str]) -> int:
     args = run_parser().parse_args(argv)
     try:
-        station = ChargingStation(options_from(args))
+        options = options_from(args)
+        if not args.data_dir:
+            _adopt_earlier_default(options)
+        station = ChargingStation(options)
     except (UsageError, ConfigurationError) as error:
         print(f"chargecore run: error: {error}", file=sys.stderr)
         return 2

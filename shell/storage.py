@@ -23,12 +23,20 @@ Reading follows these rules:
    are made of (printable ASCII), is the write the crash interrupted: `put` had not returned, so nothing
    acknowledged is lost. It is cut off and said at info level. After a clean close, or made of other bytes
    (zeros, garbage), it is damage.
-4. A damaged file is renamed `<name>.damaged-<UTC time>`, never deleted; the intact records become the new
+4. A damaged file is kept as `<name>.damaged-<UTC time>`, never deleted; the intact records become the new
    snapshot, and one warning line names the file, what was wrong and how many records were lost.
 5. What the station cannot repair refuses the start with a one-line `StoreUnusable`: a data dir that cannot
    be created, read or written (a file, read-only, no space), a file that cannot be read (permissions, I/O
    error, a directory in its place), another process holding the lock. Moving aside a file that is merely
    unreadable would start the station without its queued events; the operator fixes the cause instead.
+6. A file in which no line is a record but some is in the shape the release before checksums wrote (see
+   `_scan_legacy_snapshot` and `_scan_legacy_journal`) is read with that format's rules, 1-4 applied by line or
+   document, and migrated: its records are rewritten as a new snapshot, the old file kept as
+   `<name>.pre-checksum`, and one info line says how many records were migrated.
+
+A file set aside is copied and fsynced first, then the new snapshot replaces the old in one rename, and only
+then is the journal emptied: a crash at any step leaves the old files in place (read again at the next start,
+perhaps with one copy too many) or the new snapshot complete.
 
 When the journal has grown past twice the snapshot, the snapshot is rewritten and the journal emptied;
 replaying a journal onto a snapshot that already holds it is harmless (values are absolute), so a crash
@@ -42,13 +50,15 @@ import fcntl
 import io
 import json
 import os
+import re
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -59,7 +69,11 @@ from chargecore.pure.frames import compact_json  # ASCII only: a lone surrogate 
 
 TABLE = "values"
 SNAPSHOT = "station.json"
+JOURNAL = "station.journal"
 LOCK = "station.lock"
+LEGACY_FORMAT = "in the format before checksums"
+LEGACY_LABEL = "pre-checksum"
+"""The suffix under which the files of the format before checksums are kept after their migration."""
 FILE_MODE = 0o600
 _RECORD_BYTES = bytes(range(0x20, 0x7F))
 """What a record line is made of (printable ASCII): a partial last line of other bytes is damage, not a crash."""
@@ -75,6 +89,26 @@ def station_data_dir(root: Path, station_id: str) -> Path:
     """One station's data dir under `root`: its id percent-encoded, so that any id is one harmless file name."""
     name = quote(station_id, safe="")
     return root / ("%2E" + name[1:] if name.startswith(".") else name)
+
+
+def adopt_shared_files(root: Path, data_dir: Path) -> list[str]:
+    """The release before per-station data dirs kept its files directly in `root` (the default `./data`): move
+    each into this station's data dir, one rename each (a crash between two is finished at the next start),
+    unless the station has its own already. Returns the lines that say what was moved or left."""
+    said = []
+    for name in (SNAPSHOT, JOURNAL):
+        source, target = root / name, data_dir / name
+        if not source.is_file():
+            continue
+        if target.exists():
+            said.append(f"{source} of an earlier release stays where it is: {data_dir} has its own {name}")
+            continue
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.rename(source, target)
+        _fsync_directory(data_dir)
+        _fsync_directory(root)
+        said.append(f"moved {source} of an earlier release, which kept it there, to {target}")
+    return said
 
 
 # --- records ----------------------------------------------------------------------------------------------
@@ -140,6 +174,19 @@ def _is_journal_record(record: tuple[int, Any]) -> bool:
     return seq > 0 and isinstance(payload, list) and bool(payload) and all(_is_entry(item) for item in payload)
 
 
+def _is_legacy_document(document: Any) -> bool:
+    """A document of the snapshot before checksums: `{"key": k, "value": v}`, v never null."""
+    return (
+        isinstance(document, dict)
+        and document.keys() == {"key", "value"}
+        and _is_snapshot_record((1, [document["key"], document["value"]]))
+    )
+
+
+def _printable(data: bytes) -> bool:
+    return not data.translate(None, _RECORD_BYTES)
+
+
 @dataclass(frozen=True)
 class _Scan:
     records: list[tuple[int, Any]]
@@ -156,11 +203,15 @@ def _scan(raw: bytes, valid: Callable[[tuple[int, Any]], bool]) -> _Scan:
     tail = lines.pop()
     checked = [_checked(line) for line in lines]
     parsed = iter(_parse_all([text for _, text in filter(None, checked)]))
+    return _collect([None if line is None else (line[0], next(parsed)) for line in checked], valid, tail)
+
+
+def _collect(lines: list[tuple[int, Any] | None], valid: Callable[[tuple[int, Any]], bool], tail: bytes) -> _Scan:
+    """The scan of a file's lines, each (seq, payload) or None when it could not be read."""
     records: list[tuple[int, Any]] = []
     damaged = 0
     damage_at_end = False
-    for line in checked:
-        record = None if line is None else (line[0], next(parsed))
+    for record in lines:
         if record is not None and valid(record):
             records.append(record)
             damage_at_end = False
@@ -168,6 +219,49 @@ def _scan(raw: bytes, valid: Callable[[tuple[int, Any]], bool]) -> _Scan:
             damaged += 1
             damage_at_end = True
     return _Scan(records, damaged, damage_at_end or bool(tail), tail)
+
+
+def _scan_legacy_journal(raw: bytes) -> _Scan | None:
+    """The journal before checksums: one compact JSON line per batch, `[[key, value], ...]`, each numbered here by
+    its place as if it were its seq. None when no line has that shape and the file does not begin like one."""
+    lines = raw.split(b"\n")
+    tail = lines.pop()
+    numbered = [(number, _loads(line)) if _printable(line) else None for number, line in enumerate(lines, 1)]
+    scan = _collect(numbered, _is_journal_record, tail)
+    return scan if scan.records or raw.startswith(b"[") else None
+
+
+_LEGACY_DOCUMENT = re.compile(rb'"([0-9]+)":(?=\{"key":)')
+"""Where a document begins in the snapshot before checksums: `"<doc id>":{"key":...`."""
+
+
+def _scan_legacy_snapshot(raw: bytes) -> tuple[list[dict[str, Any]], int, int | None] | None:
+    """The snapshot before checksums: tinydb's JSON, `{"values": {"1": {"key": k, "value": v}, ...}}` (doc ids 1..N),
+    on one line without a newline. Its readable documents, how many were lost and how many it held (None when
+    unknown); None when the file is not in that shape. A file that is not whole JSON is searched for every whole
+    document of printable ASCII (what the old release wrote); the doc ids missing below the last one are lost."""
+    whole = _loads(raw) if _printable(raw) else None
+    if isinstance(whole, dict):
+        table = whole.get(TABLE, {})
+        documents = list(table.values()) if isinstance(table, dict) else [table]
+        readable = [document for document in documents if _is_legacy_document(document)]
+        return readable, len(documents) - len(readable), len(documents)
+    text = raw.decode("latin-1")  # one character per byte, so that positions in `text` are positions in `raw`
+    decoder = json.JSONDecoder()
+    found: dict[int, dict[str, Any]] = {}
+    position = 0
+    while match := _LEGACY_DOCUMENT.search(raw, position):
+        position = match.end()
+        try:
+            document, end = decoder.raw_decode(text, position)
+        except (ValueError, RecursionError):
+            continue
+        if _is_legacy_document(document) and _printable(raw[position:end]):
+            found[int(match[1])] = document
+            position = end
+    if not found and not raw.startswith(b"{"):
+        return None
+    return list(found.values()), max(found, default=0) - len(found), None
 
 
 def _problem(raw: bytes, scan: _Scan) -> str:
@@ -238,15 +332,23 @@ def _fsync_directory(directory: Path) -> None:
         os.close(handle)
 
 
-def _move_aside(path: Path) -> Path:
-    """Rename a damaged file so that nothing is deleted and a fresh one can take its place."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+def _damaged_label() -> str:
+    """The suffix under which a damaged file is kept: `damaged-<UTC time>`."""
+    return "damaged-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _keep_copy(path: Path, label: str) -> Path:
+    """Copy a file to `<name>.<label>` (a free name), so that nothing is deleted and a fresh file can take its
+    place; the original stays until the new snapshot is in place. The copy is written and fsynced under a
+    temporary name first, so that a copy under the label is always whole."""
+    aside = path.with_name(f"{path.name}.{label}")
     number = 1
     while aside.exists():
         number += 1
-        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
-    os.rename(path, aside)
+        aside = path.with_name(f"{path.name}.{label}-{number}")
+    temporary = aside.with_name(aside.name + ".tmp")
+    _write_file(temporary, path.read_bytes())
+    os.rename(temporary, aside)
     return aside
 
 
@@ -293,6 +395,8 @@ class Loaded:
     damage: list[Damage]
     interrupted_write: int | None
     """Where the write a crash interrupted begins in the journal (rule 3); None if there is none."""
+    legacy: list[Path]
+    """The files in the format before checksums (rule 6), to migrate."""
 
 
 class JournalStorage(Storage):
@@ -300,7 +404,7 @@ class JournalStorage(Storage):
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
-        self.journal_path = self.path.with_suffix(".journal")
+        self.journal_path = self.path.with_name(JOURNAL)
         self._journal: io.FileIO | None = None
         self._journal_bytes = 0
 
@@ -308,26 +412,27 @@ class JournalStorage(Storage):
         loaded = self.load(None)
         return _as_tinydb(loaded.values) if loaded.values or self.path.exists() else None
 
-    def write(self, data: dict[str, dict[str, Any]], set_aside: Iterable[Path] = ()) -> list[Path]:
-        """Replace the snapshot with `data` (tinydb's whole database) and empty the journal, after renaming the
-        damaged files in `set_aside` (returned: their new names). The new snapshot is durable before anything
-        is renamed or emptied."""
-        set_aside = list(set_aside)
+    def write(
+        self, data: dict[str, dict[str, Any]], set_aside: Mapping[Path, str] = MappingProxyType({})
+    ) -> dict[Path, Path]:
+        """Replace the snapshot with `data` (tinydb's whole database) and empty the journal, after keeping a copy
+        of each file in `set_aside` under `<name>.<label>` (returned: the copies' paths). The new snapshot and the
+        copies are durable before the snapshot is replaced; the journal is emptied only after that."""
         entries = [(document["key"], document["value"]) for document in data.get(TABLE, {}).values()]
         lines = [encode_record(0, {"records": len(entries)})]
         lines += [encode_record(seq, [key, value]) for seq, (key, value) in enumerate(entries, 1)]
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
         _write_file(temporary, b"".join(lines))
-        moved = [_move_aside(path) for path in set_aside]
-        if self.journal_path in set_aside:
-            self.close()
+        kept = {path: _keep_copy(path, label) for path, label in set_aside.items()}
+        if kept:
+            _fsync_directory(self.path.parent)
         os.replace(temporary, self.path)
         _fsync_directory(self.path.parent)
         journal = self._open_journal()
         os.ftruncate(journal, 0)
         os.fsync(journal)
         self._journal_bytes = 0
-        return moved
+        return kept
 
     def close(self) -> None:
         if self._journal is not None:
@@ -359,14 +464,18 @@ class JournalStorage(Storage):
     def load(self, clean: CleanClose | None) -> Loaded:
         """The snapshot with the journal's intact batches applied, and the damage found. `clean`: what the last
         clean close recorded (None after a crash or on first use)."""
-        values, snapshot_records, damage = self._load_snapshot(clean.snapshot_records if clean else None)
+        values, snapshot_records, damage, legacy = self._load_snapshot(clean.snapshot_records if clean else None)
         raw = _read_bytes(self.journal_path)
         if raw is None:
             expected = clean.journal_records if clean else 0
             if expected:
                 damage.append(Damage(self.journal_path, "missing", _loss(expected, expected), 0, present=False))
-            return Loaded(values, snapshot_records, 0, damage, None)
+            return Loaded(values, snapshot_records, 0, damage, None, legacy)
         scan = _scan(raw, _is_journal_record)
+        old = None if scan.records else _scan_legacy_journal(raw)
+        if old is not None:
+            scan = old
+            legacy.append(self.journal_path)
         interrupted = clean is None and not scan.damaged_lines and not scan.tail.translate(None, _RECORD_BYTES)
         seqs = [seq for seq, _ in scan.records]
         for _, batch in scan.records:
@@ -380,17 +489,26 @@ class JournalStorage(Storage):
         if scan.damaged_lines or lost or seqs != sorted(set(seqs)) or (scan.tail and not interrupted):
             known = clean is not None or not scan.damage_at_end
             problem = _problem(raw, scan) if scan.damaged_lines or scan.tail else "shorter than at the last clean stop"
+            problem = f"{LEGACY_FORMAT}, {problem}" if old is not None else problem
             damage.append(Damage(self.journal_path, problem, _loss(lost, total if known else None), len(seqs), True))
             interrupted = False
         cut = len(raw) - len(scan.tail) if interrupted and scan.tail else None
-        return Loaded(values, snapshot_records, max(seqs, default=0), damage, cut)
+        return Loaded(values, snapshot_records, max(seqs, default=0), damage, cut, legacy)
 
-    def _load_snapshot(self, expected: int | None) -> tuple[dict[str, Any], int, list[Damage]]:
+    def _load_snapshot(self, expected: int | None) -> tuple[dict[str, Any], int, list[Damage], list[Path]]:
+        """The snapshot's values and records, its damage, and [its path] if it is in the format before checksums."""
         raw = _read_bytes(self.path)
         if raw is None:
             missing = [Damage(self.path, "missing", _loss(expected, expected), 0, present=False)] if expected else []
-            return {}, 0, missing
+            return {}, 0, missing, []
         scan = _scan(raw, _is_snapshot_record)
+        old = None if scan.records else _scan_legacy_snapshot(raw)
+        if old is not None:
+            documents, lost, total = old
+            values = {document["key"]: document["value"] for document in documents}
+            problem = "not whole JSON" if total is None else f"{lost} damaged document{'s' * (lost != 1)}"
+            loss = Damage(self.path, f"{LEGACY_FORMAT}, {problem}", _loss(lost, total), len(values), present=True)
+            return values, len(values), [loss] if lost or total is None else [], [self.path]
         header = next((payload["records"] for seq, payload in scan.records if seq == 0), None)
         total = header if header is not None else expected
         entries = {seq: payload for seq, payload in scan.records if seq > 0}
@@ -398,8 +516,9 @@ class JournalStorage(Storage):
         lost = (total - len(entries.keys() & range(1, total + 1))) if total is not None else 0
         whole = header is not None and len(entries) == header == len(values)
         if whole and not (scan.damaged_lines or scan.tail or lost):
-            return values, header or 0, []
-        return values, len(values), [Damage(self.path, _problem(raw, scan), _loss(lost, total), len(values), True)]
+            return values, header or 0, [], []
+        damage = Damage(self.path, _problem(raw, scan), _loss(lost, total), len(values), True)
+        return values, len(values), [damage], []
 
     def _open_journal(self) -> int:
         if self._journal is None:
@@ -490,18 +609,32 @@ class StationStore:
         self._values = loaded.values
         self._snapshot_records = loaded.snapshot_records
         self._seq = loaded.journal_records
-        if loaded.damage:
-            moved = iter(self._storage.write(_as_tinydb(self._values), [d.path for d in loaded.damage if d.present]))
-            self.notices += [("warning", d.line(next(moved) if d.present else None)) for d in loaded.damage]
-            self._snapshot_records, self._seq = len(self._values), 0
+        if loaded.damage or loaded.legacy:
+            self._rewrite(loaded)
         elif loaded.interrupted_write is not None:
             self._storage.cut_journal(loaded.interrupted_write)
+        if loaded.interrupted_write is not None:
             interrupted = "dropped the last batch, a write a crash interrupted before it was acknowledged"
             self.notices.append(("info", f"{self._storage.journal_path}: {interrupted}"))
         for path in (self._storage.path, self._storage.journal_path):  # an earlier version's files may be 0644
             if path.exists():
                 os.chmod(path, FILE_MODE)
         self._snapshot_bytes = self._storage.path.stat().st_size if self._storage.path.exists() else 0
+
+    def _rewrite(self, loaded: Loaded) -> None:
+        """The loaded values as the new snapshot: damaged files kept as `.damaged-<UTC time>` and named in a
+        warning, files in the format before checksums kept as `.pre-checksum` and their migration said."""
+        labels = {path: LEGACY_LABEL for path in loaded.legacy} | {
+            damage.path: _damaged_label() for damage in loaded.damage if damage.present
+        }
+        kept = self._storage.write(_as_tinydb(self._values), labels)
+        self.notices += [("warning", damage.line(kept.get(damage.path))) for damage in loaded.damage]
+        if loaded.legacy:
+            records = f"{len(self._values)} record{'s' * (len(self._values) != 1)}"
+            names = ", ".join(kept[path].name for path in loaded.legacy)
+            migrated = f"migrated from the format before checksums, {records} rewritten with checksums"
+            self.notices.append(("info", f"{self._storage.path.parent}: {migrated}; the old files are kept as {names}"))
+        self._snapshot_records, self._seq = len(self._values), 0
 
     def load(self) -> dict[str, Any]:
         return dict(self._values)
