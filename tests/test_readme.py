@@ -255,7 +255,8 @@ def test_every_option_the_readme_names_exists_and_every_station_option_is_in_the
 
 
 def test_the_readme_lists_every_operator_command() -> None:
-    commands = {m.group(1) for line in OPERATOR_HELP.splitlines() if (m := re.match(r"  (\S+)", line))}  # not wrapped lines
+    entries = (re.match(r"  (\S+)", line) for line in OPERATOR_HELP.splitlines())  # a wrapped line starts deeper
+    commands = {entry.group(1) for entry in entries if entry}
     paragraph = README[README.index("reads operator commands from stdin") :]
     paragraph = paragraph[: paragraph.index("\n- ")]
     listed = set(re.findall(r"`([a-z][a-z-]*)[ `]", paragraph))  # `offline: true` is a field, not a command
