@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from chargecore.pure.availability import STATION, connector_status, is_operative
 from chargecore.pure.device_model import get_int
 from chargecore.pure.inputs import EvState, ExternalLimit, LocalReset
+from chargecore.pure.network_profiles import csms_url_problem
 from chargecore.pure.state import Station
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 
@@ -91,8 +92,9 @@ def load_config(path: str | None) -> dict[str, Any]:
 
 
 def options_from(args: argparse.Namespace) -> StationOptions:
-    if not args.csms.startswith(("ws://", "wss://")):
-        raise UsageError(f"--csms must be a ws:// or wss:// URL, got {args.csms!r}")
+    problem = csms_url_problem(args.csms)
+    if problem is not None:
+        raise UsageError(f"--csms {problem}")
     if args.ca_file and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file} does not exist")
     return StationOptions(

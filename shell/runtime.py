@@ -46,7 +46,12 @@ from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
-from chargecore.shell.link import ClientCertificate, WebSocketLink, client_certificate_problem
+from chargecore.shell.link import (
+    DEFAULT_MAX_FRAME_BYTES,
+    ClientCertificate,
+    WebSocketLink,
+    client_certificate_problem,
+)
 from chargecore.shell.storage import StationStore
 
 InputMaker = Callable[[datetime], Input]
@@ -80,6 +85,8 @@ class StationOptions:
     """The private key (unencrypted PEM) of `client_cert`."""
     serial_number: str | None = None
     """The charger's unique serial number, sent in BootNotification."""
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
 
 
 class ConfigurationError(Exception):
@@ -102,7 +109,14 @@ class ChargingStation:
         self._clock = clock
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
         self._store = StationStore(options.data_dir)
-        self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file, _client_certificate(options))
+        self._link = WebSocketLink(
+            self.submit,
+            self.log,
+            self._fatal,
+            options.ca_file,
+            _client_certificate(options),
+            options.max_frame_bytes,
+        )
         self.fatal_error: str | None = None
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None

@@ -64,7 +64,7 @@ def test_a_reply_holding_nan_is_dropped_and_its_call_stays_outstanding() -> None
 
 @pytest.mark.parametrize(
     ("text", "message_id"),
-    [('[2,"m1","Heartbeat",{},NaN]', "m1"), ("[2,NaN,\"Heartbeat\",{}]", "-1"), ("NaN", "-1")],
+    [('[2,"m1","Heartbeat",{},NaN]', "m1"), ('[2,NaN,"Heartbeat",{}]', "-1"), ("NaN", "-1")],
 )
 def test_nan_anywhere_in_a_frame_is_refused(text: str, message_id: str) -> None:
     problem = parse_frame(text).failure()
