@@ -42,6 +42,8 @@ from chargecore.shell.frame_log import FrameLog
 
 SUBPROTOCOL = "ocpp2.0.1"
 DIAL_TIMEOUT_SECONDS = 10.0
+CLOSE_WAIT_SECONDS = 1.0
+"""How long a normal close waits for the CSMS to answer the close frame."""
 DEFAULT_MAX_FRAME_BYTES = 512 * 1024
 """The largest message the station reads: the largest legitimate OCPP 2.0.1 messages (a full local list, a long
 charging schedule, a certificate chain) stay far below it."""
@@ -162,6 +164,8 @@ class WebSocketLink:
         self._generation = 0
         self._threads: list[threading.Thread] = []
         self._network_down = False
+        self._reader_ended = threading.Event()
+        """Set when the reader of `_socket` has stopped reading."""
         self._reported: set[str] = set()
         """Security events reported since the last connection: each kind once, so a CSMS with a bad certificate
         does not fill the persistent lane while the station keeps retrying."""
@@ -190,13 +194,18 @@ class WebSocketLink:
             self._log.event("warning", f"send failed: {error}")
 
     def close(self) -> None:
-        """Close normally (1000) and ignore whatever the old reader thread still reports."""
+        """Close normally (1000) and ignore whatever the old reader thread still reports. The close frame goes out
+        now and the reader, still reading, takes the CSMS's answer; a CSMS that has not answered within
+        CLOSE_WAIT_SECONDS (a dead network) is cut off. websocket-client's own close() would wait for the answer
+        behind the reader's lock, forever on a half-open connection."""
         with self._lock:
             self._generation += 1
             sock, self._socket = self._socket, None
+            reader_ended = self._reader_ended
         if sock is not None:
-            with contextlib.suppress(websocket.WebSocketException, OSError):
-                sock.close(status=websocket.STATUS_NORMAL)
+            with contextlib.suppress(Exception):
+                sock.send_close(websocket.STATUS_NORMAL)
+            self._start(_abort_unless, (sock, reader_ended), "ocpp-close")
 
     def set_network(self, up: bool) -> None:
         """Simulate the network going away (operator `offline`, the demo): the connection drops without a close
@@ -271,7 +280,7 @@ class WebSocketLink:
         with self._lock:
             if generation != self._generation:
                 return
-            self._socket = sock
+            self._socket, self._reader_ended = sock, done
             self._reported.clear()
         sock.settimeout(None)
         self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
@@ -343,3 +352,8 @@ def _abort(sock: websocket.WebSocket) -> None:
     if raw is not None:
         with contextlib.suppress(OSError):
             raw.shutdown(socket.SHUT_RDWR)
+
+
+def _abort_unless(sock: websocket.WebSocket, reader_ended: threading.Event) -> None:
+    if not reader_ended.wait(CLOSE_WAIT_SECONDS):
+        _abort(sock)
