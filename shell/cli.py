@@ -16,6 +16,7 @@ from chargecore.pure.device_model import get_int
 from chargecore.pure.inputs import EvState, ExternalLimit, LocalReset
 from chargecore.pure.network_profiles import csms_url_problem
 from chargecore.pure.state import Station
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 
 OPERATOR_HELP = """commands:
@@ -74,6 +75,12 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--connectors-per-evse", type=_positive, default=1, help="connectors per EVSE (default 1)")
     parser.add_argument("--config", help="JSON file of initial device-model values")
     parser.add_argument("--log", help="also write every frame as JSON lines to this file")
+    parser.add_argument(
+        "--max-frame-bytes",
+        type=_positive,
+        default=DEFAULT_MAX_FRAME_BYTES,
+        help=f"refuse larger messages from the CSMS unread (default {DEFAULT_MAX_FRAME_BYTES})",
+    )
     return parser
 
 
@@ -109,6 +116,7 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         client_cert=args.client_cert,
         client_key=args.client_key,
         serial_number=args.serial_number,
+        max_frame_bytes=args.max_frame_bytes,
     )
 
 
