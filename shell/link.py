@@ -178,7 +178,8 @@ class WebSocketLink:
 
     def _start(self, target: Callable[..., None], args: tuple[object, ...], name: str) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True, name=name)
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        with self._lock:  # the core thread and reader threads both start threads
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
     def send(self, text: str) -> None:
@@ -217,7 +218,9 @@ class WebSocketLink:
             _abort(sock)
 
     def join(self, timeout: float = 5.0) -> None:
-        for thread in self._threads:
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout)
 
     def _current(self, generation: int) -> bool:
@@ -289,7 +292,10 @@ class WebSocketLink:
         if effect.ping_interval > 0:
             self._start(self._keep_alive, (sock, effect.ping_interval, pongs, done), "ocpp-ping")
         while self._current(generation):
-            opcode, data = sock.recv_data(control_frame=True)
+            try:
+                opcode, data = sock.recv_data(control_frame=True)
+            except (websocket.WebSocketException, OSError):
+                return  # closed, reset or shut down: the usual ends of a connection
             if opcode == websocket.ABNF.OPCODE_PONG:
                 pongs.set()
             elif opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):

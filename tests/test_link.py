@@ -472,6 +472,7 @@ def test_a_ping_without_pong_drops_the_connection_within_two_intervals() -> None
         assert time.monotonic() - connected < 2 * PING_INTERVAL + 0.5
     assert csms.pings == 1
     assert f"no pong within {PING_INTERVAL} s" in log.getvalue()
+    assert "Traceback" not in log.getvalue(), "a dead connection is an ordinary loss, not a failure of the reader"
 
 
 @contextmanager
