@@ -44,6 +44,7 @@ certificate (Part 2 A00 security profiles)."""
 _CSMS_URL = re.compile(r"(?P<scheme>wss?)://(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#:@\[\]]+)(?::(?P<port>[0-9]+))?(?:[/?#]\S*)?")
 """ws(s)://host[:port][/path]: what the shell can dial (urllib is off limits in the core)."""
 PORTS = range(1, 65536)
+"""The TCP ports a CSMS URL may name."""
 
 
 # --- reading the device model -----------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def csms_url_problem(url: str) -> str | None:
     if parsed is None:
         return f"{url!r} is not a ws:// or wss:// URL with a host"
     port = parsed["port"]
-    if port is not None and (len(port) > len(str(PORTS[-1])) or int(port) not in PORTS):
+    if port is not None and (len(port) > 5 or int(port) not in PORTS):  # 5 digits at most: never int() a huge one
         return f"{url!r} names port {port}, not one from 1 to 65535"
     return None
 
