@@ -23,6 +23,10 @@ def _move(connection: Connection, trigger: str) -> Connection | None:
     return None if phase is None else replace(connection, phase=phase)
 
 
+LONGEST_PING_INTERVAL = 86_400
+"""A day: a longer WebSocketPingInterval is as good as none, and saturating keeps the shell's timer in range."""
+
+
 def connect_effect(station: Station) -> Connect:
     profile = network_profiles.current_profile(station)
     return Connect(
@@ -30,7 +34,15 @@ def connect_effect(station: Station) -> Connect:
         station_id=station.identity.station_id,
         security_profile=profile.security_profile,
         basic_auth_password=get_value(station.device_model, VariableKey("SecurityCtrlr", "BasicAuthPassword")),
+        ping_interval=ping_interval(station),
     )
+
+
+def ping_interval(station: Station) -> int:
+    """OCPPCommCtrlr.WebSocketPingInterval (Part 4 8.4): seconds between the station's pings, 0 leaving pings to
+    the CSMS. Read at every connection attempt, so a changed value applies from the next connection."""
+    seconds = get_int(station.device_model, "OCPPCommCtrlr", "WebSocketPingInterval", default=0)
+    return min(max(seconds, 0), LONGEST_PING_INTERVAL)
 
 
 def back_off(station: Station, failed_attempts: int, jitter: float) -> timedelta:

@@ -14,6 +14,8 @@ class Connect:
     station_id: str
     security_profile: int
     basic_auth_password: str | None
+    ping_interval: int = 0
+    """Seconds between the station's websocket pings on this connection, 0 for none (WebSocketPingInterval)."""
 
 
 @dataclass(frozen=True, slots=True)
