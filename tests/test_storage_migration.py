@@ -405,6 +405,10 @@ def test_chargecore_run_delivers_the_events_an_old_release_queued(tmp_path: Path
         )
         try:
             wait_until(lambda: len(_transaction_events(csms)) >= len(STORED) or None, "the queued events", 30)
+            # one CALL in flight at a time (Part 4): a Heartbeat after the last event means that event was answered
+            since = len(csms.messages)
+            csms.call("CS1", "TriggerMessage", {"requestedMessage": "Heartbeat"}, timeout=30)
+            csms.wait_for("Heartbeat", timeout=30, since=since)
             stdout, stderr = station.communicate(b"quit\n", timeout=30)
         finally:
             if station.poll() is None:
