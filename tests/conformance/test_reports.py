@@ -133,18 +133,12 @@ def test_B07_summary_inventory_of_a_station_that_has_it(csms: CsmsDouble, statio
 
 
 @pytest.mark.requirements("B07.FR.02")
-@pytest.mark.parametrize(
-    "options", [{}, {"supports_summary_inventory": False}], ids=["default_station", "without_summary_inventory"]
-)
-def test_TC_B_15_CS_get_base_report_not_supported(
-    csms: CsmsDouble, station_factory: StationFactory, options: dict[str, Any]
-) -> None:
+def test_TC_B_15_CS_get_base_report_not_supported(csms: CsmsDouble, station_factory: StationFactory) -> None:
     """Prerequisite: the station does not support the optional SummaryInventory report. The station as it starts
-    by default does (StationOptions, the CLI), so for it TC_B_15 does not apply and the report says skipped,
-    never passing; a station started without it (`--without-summary-inventory`) runs the case."""
-    station = station_factory(**options)
-    if station.options.supports_summary_inventory:
-        pytest.skip("not applicable: TC_B_15 needs a station without SummaryInventory; this one has it")
+    by default does (test_B07_summary_inventory_of_a_station_that_has_it), so the case runs on a station started
+    without it (`--without-summary-inventory`, StationOptions.supports_summary_inventory False)."""
+    station = station_factory(supports_summary_inventory=False)
+    assert not station.options.supports_summary_inventory  # the prerequisite holds
     boot(station, csms)
     reply = csms.call("GetBaseReport", {"requestId": 1501, "reportBase": "SummaryInventory"})  # step 1
     assert reply.payload is not None and reply.payload["status"] == "NotSupported"  # step 2
