@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 
 import jsonschema_rs
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effects, InternalError, PerformReset, Persist, SendFrame
 from chargecore.pure.inputs import Input, PowerUp
 from chargecore.pure.state import Station, StationIdentity

@@ -17,11 +17,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure import monitoring
-from chargecore.pure.device_model import VariableKey, build_device_model
-from chargecore.pure.frames import Call
+from chargecore.pure.blocks.monitoring import monitoring
+from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.device_model.model import VariableKey, build_device_model
 from chargecore.pure.inputs import VariableReported
-from chargecore.pure.monitors import Monitor, Monitoring
+from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.outcome import Reply
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, step

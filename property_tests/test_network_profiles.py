@@ -13,10 +13,15 @@ from core_helpers import connection_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.blocks.provisioning.network_profiles import (
+    LAST_CONNECTED_KEY,
+    PROFILES_KEY,
+    priority,
+    security_level,
+)
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Connect, Effects
 from chargecore.pure.inputs import Connected, ConnectionLost, PowerUp, Tick
-from chargecore.pure.network_profiles import LAST_CONNECTED_KEY, PROFILES_KEY, priority, security_level
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from returns.result import Success
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effects, InternalError, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station, StationIdentity

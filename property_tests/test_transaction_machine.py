@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from returns.result import Failure
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import (
     Effects,
     InternalError,
@@ -46,7 +46,7 @@ from chargecore.pure.inputs import (
     Tick,
     TokenPresented,
 )
-from chargecore.pure.rpc import LANE_NAMESPACE
+from chargecore.pure.ocppj.rpc import LANE_NAMESPACE
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 

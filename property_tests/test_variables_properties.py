@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.device_model import (
+from chargecore.pure.device_model.model import (
     CATALOGUE,
     DeviceModel,
     VariableDefinition,

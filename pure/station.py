@@ -15,32 +15,16 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import (
-    auth_cache,
-    availability,
-    change_availability,
-    connection,
-    data_transfer,
-    external_limits,
-    iso15118_charging,
-    lane,
-    local_list,
-    meter_values,
-    monitor_events,
-    monitoring,
-    network_profiles,
-    provisioning,
-    remote_control,
-    reports,
-    resets,
-    rpc,
-    security_events,
-    smart_charging,
-    token_store,
-    transactions,
-    variables,
-)
-from chargecore.pure.device_model import DeviceModel
+from chargecore.pure.blocks import data_transfer, remote_control
+from chargecore.pure.blocks.authorization import auth_cache, local_list, token_store
+from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.meter_values import meter_values
+from chargecore.pure.blocks.monitoring import monitor_events, monitoring
+from chargecore.pure.blocks.provisioning import network_profiles, provisioning, reports, resets, variables
+from chargecore.pure.blocks.security import security_events
+from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, smart_charging
+from chargecore.pure.blocks.transactions import transactions
+from chargecore.pure.device_model.model import DeviceModel
 from chargecore.pure.effects import (
     Effect,
     Effects,
@@ -52,7 +36,6 @@ from chargecore.pure.effects import (
     SendFrame,
     TokenQuestion,
 )
-from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -80,10 +63,12 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
+from chargecore.pure.ocppj import connection, lane, rpc
+from chargecore.pure.ocppj.frames import Call, CallError, CallResult, encode_frame, parse_frame
+from chargecore.pure.ocppj.schemas import ACTIONS, validate
+from chargecore.pure.ocppj.timestamps import refused_clock
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply, ask
-from chargecore.pure.schemas import ACTIONS, validate
 from chargecore.pure.state import Connector, InFlight, OutboundCall, Station, StationIdentity
-from chargecore.pure.timestamps import refused_clock
 
 EPOCH_KEY = "rpc/epoch"
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, get_args
 
-from chargecore.pure.availability import STATION, connector_status, is_operative
-from chargecore.pure.device_model import get_int
+from chargecore.pure.blocks.availability.availability import STATION, connector_status, is_operative
+from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
@@ -418,12 +418,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _csms(argv: list[str]) -> int:
-    from chargecore.shell.csms import main as csms_main
+    from chargecore.tools.csms import main as csms_main
 
     return csms_main(argv)
 
 
 def _demo(argv: list[str]) -> int:
-    from chargecore.shell.demo import main as demo_main
+    from chargecore.tools.demo import main as demo_main
 
     return demo_main(argv)

@@ -37,7 +37,9 @@ from typing import Any, TypeVar
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
-from chargecore.pure.device_model import build_device_model, refused_persisted
+from chargecore.pure.blocks.monitoring.monitors import Monitor
+from chargecore.pure.blocks.provisioning.network_profiles import CLIENT_CERTIFICATE_PROFILE, security_level
+from chargecore.pure.device_model.model import build_device_model, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -62,8 +64,6 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
-from chargecore.pure.monitors import Monitor
-from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE, security_level
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger

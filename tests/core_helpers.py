@@ -19,7 +19,7 @@ from returns.result import Failure
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.inputs import (
     Answer,
@@ -43,9 +43,9 @@ from chargecore.pure.inputs import (
     TokenPresented,
     VariableReported,
 )
+from chargecore.pure.ocppj.timestamps import ocpp_time
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
-from chargecore.pure.timestamps import ocpp_time
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 """The shell's clock at the start of every core test."""

@@ -21,7 +21,7 @@ from csms_double import wait_until
 from pki import Pki
 
 from chargecore.shell.cli import _station_identity, options_from, run_parser
-from chargecore.shell.csms import LocalCsms, Record
+from chargecore.tools.csms import LocalCsms, Record
 
 CHARGECORE = [sys.executable, "-c", "from chargecore.shell.cli import main; raise SystemExit(main())"]
 STATION_ID = "CS-CLI-1"

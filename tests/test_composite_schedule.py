@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chargecore.pure.charging_profiles import Period, Profile, Schedule
-from chargecore.pure.composite_schedule import Conditions, composite_schedule
+from chargecore.pure.blocks.smart_charging.charging_profiles import Period, Profile, Schedule
+from chargecore.pure.blocks.smart_charging.composite_schedule import Conditions, composite_schedule
 from chargecore.pure.state import Transaction
 
 TEN = datetime(2024, 3, 4, 10, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, of_type, persisted, replies
 
-from chargecore.pure import token_store
-from chargecore.pure.device_model import VariableKey, get_value
+from chargecore.pure.blocks.authorization import token_store
+from chargecore.pure.device_model.model import VariableKey, get_value
 from chargecore.pure.effects import Persist
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from core_helpers import T0, Sim, at, booted, calls, of_type, warnings
 
-from chargecore.pure import auth_cache, token_store
+from chargecore.pure.blocks.authorization import auth_cache, token_store
+from chargecore.pure.blocks.authorization.local_list import PERSIST_KEY
+from chargecore.pure.blocks.authorization.tokens import CacheEntry, token_key
 from chargecore.pure.effects import AuthorizationDecided, Effects, MasterPassAccepted, Notify
 from chargecore.pure.inputs import MasterPassChoice
-from chargecore.pure.local_list import PERSIST_KEY
-from chargecore.pure.tokens import CacheEntry, token_key
 
 GROUP = {"idToken": "GROUP", "type": "Central"}
 MASTER = {"idToken": "MASTER", "type": "Central"}

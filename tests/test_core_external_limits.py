@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from core_helpers import Sim, booted, calls, of_type, replies, warnings
 
-from chargecore.pure import external_limits
+from chargecore.pure.blocks.smart_charging import external_limits
 from chargecore.pure.effects import ApplyChargingLimit, Effects
 from chargecore.pure.inputs import ExternalLimit
 

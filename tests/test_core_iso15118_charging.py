@@ -8,7 +8,7 @@ from typing import Any
 from core_helpers import Sim, booted, calls, of_type
 from test_core_smart_charging import accepted, profile, with_transaction
 
-from chargecore.pure import smart_charging
+from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.effects import (
     ApplyChargingLimit,
     Effects,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from core_helpers import Sim, booted, make_station, persisted, replies
 
-from chargecore.pure import token_store
-from chargecore.pure.device_model import VariableKey, get_value
+from chargecore.pure.blocks.authorization import token_store
+from chargecore.pure.device_model.model import VariableKey, get_value
 
 ACCEPTED = {"status": "Accepted"}
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from core_helpers import T0, Sim, answer_boot, booted, calls, make_station, persisted, warnings
 
+from chargecore.pure.blocks.meter_values.meter_readings import KEPT_NAMESPACE
 from chargecore.pure.inputs import MeterReading
-from chargecore.pure.meter_readings import KEPT_NAMESPACE
 from chargecore.pure.state import MeasuredValue, Metering, TxSampling
 from chargecore.pure.station import next_deadline
 

@@ -21,9 +21,9 @@ from core_helpers import (
 )
 from test_device_model import catalogue_variable, raw_catalogue
 
-from chargecore.pure.device_model import VariableKey, build_device_model, get_value
+from chargecore.pure.blocks.monitoring.monitors import Monitor
+from chargecore.pure.device_model.model import VariableKey, build_device_model, get_value
 from chargecore.pure.effects import Effects
-from chargecore.pure.monitors import Monitor
 from chargecore.pure.state import StationIdentity, Transaction
 from chargecore.pure.station import initial_station
 

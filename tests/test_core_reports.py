@@ -8,8 +8,8 @@ import pytest
 from core_helpers import Sim, at, booted, calls, frames, replies
 from returns.result import Success
 
-from chargecore.pure.device_model import VariableKey
-from chargecore.pure.schemas import validate
+from chargecore.pure.device_model.model import VariableKey
+from chargecore.pure.ocppj.schemas import validate
 
 Key = tuple[str, str | None, int | None, int | None, str, str | None]
 """(component, component instance, evse id, connector id, variable, variable instance)"""

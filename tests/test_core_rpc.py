@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from core_helpers import NONCE, Sim, at, booted, calls, frames, make_station, of_type, persisted, warnings
 
-from chargecore.pure import rpc
 from chargecore.pure.effects import InternalError, Log, Persist, SendFrame
-from chargecore.pure.frames import MAX_MESSAGE_ID_LENGTH
 from chargecore.pure.inputs import SendDataTransfer
+from chargecore.pure.ocppj import rpc
+from chargecore.pure.ocppj.frames import MAX_MESSAGE_ID_LENGTH
 from chargecore.pure.station import next_deadline, step
 
 MESSAGE_TIMEOUT_10S = {"OCPPCommCtrlr": {"MessageTimeout[Default]": 10}}

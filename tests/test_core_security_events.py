@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from core_helpers import Sim, answer_boot, at, booted, calls, connection_data, make_station, of_type, persisted, started
 
+from chargecore.pure.blocks.provisioning.provisioning import BOOT_REASON_KEY
+from chargecore.pure.blocks.security.security_events import CRITICAL
 from chargecore.pure.effects import Effects, Notify, SecurityEventLogged
 from chargecore.pure.inputs import SecurityEventRaised
-from chargecore.pure.provisioning import BOOT_REASON_KEY
-from chargecore.pure.rpc import LANE_NAMESPACE
-from chargecore.pure.security_events import CRITICAL
-from chargecore.pure.timestamps import ocpp_time
+from chargecore.pure.ocppj.rpc import LANE_NAMESPACE
+from chargecore.pure.ocppj.timestamps import ocpp_time
 
 TAMPER = "TamperDetectionActivated"
 

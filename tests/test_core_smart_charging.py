@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, calls, make_station, of_type, persisted, replies
 
-from chargecore.pure import smart_charging
-from chargecore.pure.device_model import get_value
+from chargecore.pure.blocks.smart_charging import smart_charging
+from chargecore.pure.device_model.model import get_value
 from chargecore.pure.effects import ApplyChargingLimit, Effects
 from chargecore.pure.inputs import ChangeVariable, Tick
 from chargecore.pure.state import Transaction

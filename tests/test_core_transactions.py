@@ -8,6 +8,7 @@ from typing import Any, TypeVar, get_args
 import pytest
 from core_helpers import Sim, at, booted, calls, make_station, of_type, persisted, replies, warnings
 
+from chargecore.pure.blocks.transactions.transactions import APPLICATION_STOPS, RECORD_NAMESPACE
 from chargecore.pure.effects import (
     Ask,
     AuthorizationDecided,
@@ -19,10 +20,9 @@ from chargecore.pure.effects import (
     UnlockConnector,
 )
 from chargecore.pure.inputs import MeterReading, StopReason, Tick, TokenPresented, TransactionFinished
-from chargecore.pure.rpc import LANE_NAMESPACE
+from chargecore.pure.ocppj.rpc import LANE_NAMESPACE
 from chargecore.pure.state import MeasuredValue
 from chargecore.pure.station import next_deadline
-from chargecore.pure.transactions import APPLICATION_STOPS, RECORD_NAMESPACE
 
 E = TypeVar("E")
 TOKEN = {"idToken": "TOKEN1", "type": "ISO14443"}

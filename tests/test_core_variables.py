@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, calls, of_type, persisted, replies, warnings
 
-from chargecore.pure.device_model import VariableKey, component_json, get_value, variable_json
+from chargecore.pure.device_model.model import VariableKey, component_json, get_value, variable_json
 from chargecore.pure.effects import (
     Connect,
     DataTransferAnswered,

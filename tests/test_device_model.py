@@ -14,7 +14,7 @@ import jsonschema_rs
 import pytest
 from returns.result import Failure, Success
 
-from chargecore.pure.device_model import (
+from chargecore.pure.device_model.model import (
     CATALOGUE,
     DeviceModel,
     DeviceModelError,

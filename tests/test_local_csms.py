@@ -18,7 +18,7 @@ import websocket
 from csms_double import wait_until
 from ocpp.messages import get_validator  # type: ignore[import-untyped]
 
-from chargecore.shell.csms import STATION_ACTIONS, CsmsCallError, CsmsError, LocalCsms, main
+from chargecore.tools.csms import STATION_ACTIONS, CsmsCallError, CsmsError, LocalCsms, main
 
 T = "2024-05-01T12:00:00Z"
 SCHEDULE = {

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chargecore.pure.message_split import frame_size, split
+from chargecore.pure.ocppj.message_split import frame_size, split
 
 
 def _report(items: Sequence[Any], seq_no: int, tbc: bool) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from core_helpers import booted, frames, of_type
 from csms_double import CsmsDouble, wait_until
 from harness import boot
 
-from chargecore.pure.device_model import VariableKey
+from chargecore.pure.device_model.model import VariableKey
+from chargecore.pure.device_model.redaction import MASK, redact_frame
 from chargecore.pure.effects import Log, VariableChanged
-from chargecore.pure.redaction import MASK, redact_frame
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import ChargingStation, StationOptions

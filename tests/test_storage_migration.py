@@ -24,8 +24,8 @@ import pytest
 from csms_double import wait_until
 from test_storage_damage import EVENTS, KEYS, middle_of, overwrite, queued
 
-from chargecore.shell.csms import LocalCsms
 from chargecore.shell.storage import StationStore, adopt_shared_files, decode_record
+from chargecore.tools.csms import LocalCsms
 
 SNAPSHOT, JOURNAL = "station.json", "station.journal"
 

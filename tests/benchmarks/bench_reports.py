@@ -30,7 +30,7 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure.device_model import CATALOGUE, build_device_model
+from chargecore.pure.device_model.model import CATALOGUE, build_device_model
 from chargecore.pure.effects import Effects, InternalError, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station, StationIdentity

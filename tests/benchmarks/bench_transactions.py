@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effects, Persist, SendFrame, StartEnergyTransfer, StopEnergyTransfer
 from chargecore.pure.inputs import (
     ChargingStateChanged,

@@ -34,7 +34,7 @@ from bench_rpc import ChargecoreRunner, OcppRunner, booted_station, measure
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 
-from chargecore.pure.device_model import (
+from chargecore.pure.device_model.model import (
     DeviceModel,
     VariableKey,
     build_device_model,
