@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-_PATH = Path(__file__).parent / "benchmarks" / "crash_test.py"
+_PATH = Path(__file__).parents[1] / "benchmarks" / "crash_test.py"
 
 
 def _crash_test_module() -> ModuleType:

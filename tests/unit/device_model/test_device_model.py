@@ -29,7 +29,7 @@ from chargecore.pure.device_model.model import (
     set_value,
 )
 
-CSV_PATH = Path(__file__).resolve().parents[2] / "shared" / "ocpp-2.0.1" / "device-model-components.csv"
+CSV_PATH = Path(__file__).resolve().parents[4] / "shared" / "ocpp-2.0.1" / "device-model-components.csv"
 
 CSV_VARIABLES = {
     "OCPPCommCtrlr": (
