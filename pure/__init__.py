@@ -4,7 +4,7 @@ in order, and wake it at `next_deadline(station)` with a `Tick`. Nothing here do
 
 from __future__ import annotations
 
-from chargecore.pure.boot import boot_station
+from chargecore.pure.boot import boot_station, initial_station
 from chargecore.pure.effects import (
     ApplyChargingLimit,
     Ask,
@@ -76,7 +76,7 @@ from chargecore.pure.inputs import (
     VariableReported,
 )
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, next_deadline, step
+from chargecore.pure.station import next_deadline, step
 
 __all__ = [
     "Answer",

@@ -9,9 +9,34 @@ from typing import Any
 
 from returns.result import Result
 
-from chargecore.pure.device_model.model import CATALOGUE, DeviceModelError, build_device_model
-from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station
+from chargecore.pure.blocks.authorization import token_store
+from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.monitoring import monitoring
+from chargecore.pure.blocks.provisioning import network_profiles, provisioning
+from chargecore.pure.blocks.smart_charging import smart_charging
+from chargecore.pure.blocks.transactions import transactions
+from chargecore.pure.device_model.model import CATALOGUE, DeviceModel, DeviceModelError, build_device_model
+from chargecore.pure.ocppj import rpc
+from chargecore.pure.state import Connector, Station, StationIdentity
+from chargecore.pure.station import EPOCH_KEY
+
+
+def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Mapping[str, Any]) -> Station:
+    """The state before PowerUp, rebuilt from what an earlier run persisted."""
+    epoch = int(persisted.get(EPOCH_KEY) or 0) + 1
+    connectors = tuple(
+        Connector(evse_index + 1, connector_index + 1)
+        for evse_index, count in enumerate(identity.evse_connectors)
+        for connector_index in range(count)
+    )
+    station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
+    station = network_profiles.restore(station, persisted)
+    station = token_store.restore(station, persisted)
+    station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
+    station = smart_charging.restore(station, persisted)
+    station = monitoring.restore(station, persisted)
+    station = transactions.restore(station, dict(persisted))
+    return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
 def device_model_values(persisted: Mapping[str, Any]) -> dict[str, str]:

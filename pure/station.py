@@ -16,7 +16,7 @@ from typing import Any
 from returns.result import Failure, Success
 
 from chargecore.pure.blocks import data_transfer, remote_control
-from chargecore.pure.blocks.authorization import auth_cache, local_list, token_store
+from chargecore.pure.blocks.authorization import auth_cache, local_list
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
@@ -68,7 +68,7 @@ from chargecore.pure.ocppj.frames import Call, CallError, CallResult, encode_fra
 from chargecore.pure.ocppj.schemas import ACTIONS, validate
 from chargecore.pure.ocppj.timestamps import refused_clock
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply, ask
-from chargecore.pure.state import Connector, InFlight, OutboundCall, Station, StationIdentity
+from chargecore.pure.state import InFlight, OutboundCall, Station
 
 EPOCH_KEY = "rpc/epoch"
 
@@ -115,24 +115,6 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
-
-
-def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Mapping[str, Any]) -> Station:
-    """The state before PowerUp, rebuilt from what an earlier run persisted."""
-    epoch = int(persisted.get(EPOCH_KEY) or 0) + 1
-    connectors = tuple(
-        Connector(evse_index + 1, connector_index + 1)
-        for evse_index, count in enumerate(identity.evse_connectors)
-        for connector_index in range(count)
-    )
-    station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
-    station = network_profiles.restore(station, persisted)
-    station = token_store.restore(station, persisted)
-    station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
-    station = smart_charging.restore(station, persisted)
-    station = monitoring.restore(station, persisted)
-    station = transactions.restore(station, dict(persisted))
-    return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
 Timer = Callable[[Station, datetime], tuple[Station, Effects]]

@@ -22,10 +22,10 @@ from core_helpers import (
 from test_device_model import catalogue_variable, raw_catalogue
 
 from chargecore.pure.blocks.monitoring.monitors import Monitor
+from chargecore.pure.boot import initial_station
 from chargecore.pure.device_model.model import VariableKey, build_device_model, get_value
 from chargecore.pure.effects import Effects
 from chargecore.pure.state import StationIdentity, Transaction
-from chargecore.pure.station import initial_station
 
 POWER = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}}
 AVAILABILITY = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "AvailabilityState"}}
