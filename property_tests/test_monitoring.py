@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.boot import initial_station
-from chargecore.pure.device_model.model import VariableKey, build_device_model
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.inputs import VariableReported
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.outcome import Reply

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.smart_charging.charging_profiles import Profile
-from chargecore.pure.device_model.model import VariableKey, set_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import set_value
 from chargecore.pure.effects import ApplyChargingLimit, Effects, InternalError, Persist
 from chargecore.pure.inputs import ExternalLimit, FrameReceived, Tick
 from chargecore.pure.state import Station, Transaction

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.blocks.authorization.tokens import CacheEntry
-from chargecore.pure.device_model.model import VariableKey, get_value, set_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value, set_value
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station
 

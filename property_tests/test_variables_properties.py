@@ -23,16 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chargecore.pure.boot import boot_station
-from chargecore.pure.device_model.model import (
-    CATALOGUE,
-    DeviceModel,
-    VariableDefinition,
-    VariableKey,
-    build_device_model,
-    component_json,
-    get_value,
-    variable_json,
-)
+from chargecore.pure.device_model.addressing import component_json, variable_json
+from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, VariableDefinition, VariableKey
+from chargecore.pure.device_model.model import build_device_model, get_value
 from chargecore.pure.effects import Effects, InternalError, Persist, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, Input, PowerUp, Tick
 from chargecore.pure.state import Station, StationIdentity

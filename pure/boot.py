@@ -15,7 +15,8 @@ from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions import transactions
-from chargecore.pure.device_model.model import CATALOGUE, DeviceModel, DeviceModelError, build_device_model
+from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, DeviceModelError
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.state import Connector, Station, StationIdentity
 from chargecore.pure.station import EPOCH_KEY

@@ -12,7 +12,7 @@ from typing import Any
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
-from chargecore.pure.device_model.model import DeviceModel
+from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
 from chargecore.pure.lifecycle import Edge, Lifecycle
 from chargecore.pure.ocppj.fifo import Fifo

@@ -24,7 +24,7 @@ from chargecore.pure.blocks.provisioning import network_profiles, provisioning, 
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, smart_charging
 from chargecore.pure.blocks.transactions import transactions
-from chargecore.pure.device_model.model import DeviceModel
+from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
     Effect,
     Effects,

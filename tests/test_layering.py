@@ -18,7 +18,7 @@ OCPPJ = f"{PURE}.ocppj"
 DEVICE_MODEL = f"{PURE}.device_model"
 BLOCKS = f"{PURE}.blocks"
 
-DEVICE_MODEL_RULES = (f"{DEVICE_MODEL}.redaction",)
+DEVICE_MODEL_RULES = (f"{DEVICE_MODEL}.value_rules", f"{DEVICE_MODEL}.redaction")
 """Device-model modules that decide something about values; OCPP-J may read and write values, not judge them."""
 
 LAYER_RULES: tuple[tuple[str, str, str], ...] = (

@@ -3,13 +3,8 @@
 The catalogue (`specs/device_model.json`, schema `specs/device_model.schema.json`) is static package data,
 read once at import like code. `build_device_model` turns it into definitions and values for a concrete
 station; every later change goes through `set_value`, which checks the value against the variable's
-characteristics, so a `DeviceModel` only ever holds values its catalogue allows.
+characteristics (value_rules.py), so a `DeviceModel` only ever holds values its catalogue allows.
 
-Validation rules (per dataType, see `_RULES`): integer and decimal are plain decimal numbers, boolean is
-"true"/"false", dateTime is ISO 8601 with a time part, OptionList is one entry of valuesList, MemberList and
-SequenceList are comma-separated entries of valuesList without repeats ("" is the empty list). minLimit and
-maxLimit bound the number for integer/decimal and the text length for string and the list types (OCPP defines
-maxLimit that way; minLimit is read the same way, e.g. BasicAuthPassword's 16 characters).
 
 Station config file (`config` of `build_device_model`), one JSON object of sections::
 
@@ -40,88 +35,27 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime
-from importlib import resources
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
 import jsonschema_rs
 from returns.result import Failure, Result, Success
 
+from chargecore.pure.device_model.catalogue import (
+    CATALOGUE,
+    AttributeDefinition,
+    ComponentAddress,
+    DeviceModel,
+    DeviceModelError,
+    VariableDefinition,
+    VariableKey,
+    load_spec,
+)
+from chargecore.pure.device_model.value_rules import number_text, value_problem
+
 _PERSIST_NAMESPACE = "device_model/"
-
-
-@dataclass(frozen=True, slots=True)
-class VariableKey:
-    component: str
-    variable: str
-    evse_id: int | None = None
-    connector_id: int | None = None
-    component_instance: str | None = None
-    variable_instance: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AttributeDefinition:
-    mutability: str
-    persistent: bool
-    """The station may change this value at run time and must keep it across restarts."""
-    default: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class VariableDefinition:
-    key: VariableKey
-    required: bool
-    attributes: Mapping[str, AttributeDefinition]
-    data_type: str
-    unit: str | None
-    min_limit: float | None
-    max_limit: float | None
-    values_list: tuple[str, ...] | None
-    supports_monitoring: bool
-    description: str
-    reboot_required: bool = False
-    """A new value takes effect only after a reboot (SetVariables answers RebootRequired)."""
-
-
-ComponentAddress = tuple[str, str | None, int | None, int | None]
-"""(name, instance, evse id, connector id): how OCPP names one component of this station."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceModel:
-    definitions: Mapping[VariableKey, VariableDefinition]
-    values: Mapping[tuple[VariableKey, str], str]
-    """(key, attribute type) -> value; an attribute without a value is absent."""
-    components: frozenset[ComponentAddress]
-    """Every component the definitions belong to, so telling an unknown component from an unknown variable
-    costs one set lookup whatever the catalogue's size."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceModelError:
-    """Why a value, a config entry or the catalogue was refused."""
-
-    component: str
-    variable: str
-    problem: str
-    reason_code: str = "InvalidValue"
-    """The OCPP reason code (Part 2 Appendix 5) a SetVariables result gives for this refusal."""
-
-    def __str__(self) -> str:
-        where = f"{self.component}.{self.variable}" if self.variable else self.component
-        return f"{where}: {self.problem}"
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return MappingProxyType({name: _freeze(item) for name, item in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(item) for item in value)
-    return value
 
 
 def _plain(value: Any) -> Any:
@@ -133,127 +67,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def load_spec(name: str) -> Any:
-    """A JSON document of the `specs/` package data."""
-    return json.loads(resources.files("chargecore.specs").joinpath(name).read_text(encoding="utf-8"))
-
-
-CATALOGUE: Mapping[str, Any] = _freeze(load_spec("device_model.json"))
 _CATALOGUE_SCHEMA = jsonschema_rs.validator_for(load_spec("device_model.schema.json"))
-
-
-# --- validation, one rule per dataType --------------------------------------------------------------------
-
-_Check = Callable[[str, tuple[str, ...] | None], str | None]
-"""(value, valuesList) -> what is wrong with the value, or None; the caller puts the value in front."""
-
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ].+")
-
-
-def _check_integer(value: str, values_list: tuple[str, ...] | None) -> str | None:
-    return None if _INTEGER.fullmatch(value) else "is not an integer"
-
-
-def _check_decimal(value: str, values_list: tuple[str, ...] | None) -> str | None:
-    return None if _DECIMAL.fullmatch(value) else "is not a decimal number"
-
-
-def _check_boolean(value: str, values_list: tuple[str, ...] | None) -> str | None:
-    return None if value in ("true", "false") else 'is not "true" or "false"'
-
-
-def _check_date_time(value: str, values_list: tuple[str, ...] | None) -> str | None:
-    problem = "is not an ISO 8601 date and time"
-    if not _DATE_TIME.fullmatch(value):
-        return problem
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return problem
-    return None
-
-
-def _check_string(value: str, values_list: tuple[str, ...] | None) -> str | None:
-    return None
-
-
-def _check_option(value: str, values_list: tuple[str, ...] | None) -> str | None:
-    if values_list is None or value in values_list:
-        return None
-    return f"is not one of {','.join(values_list)}"
-
-
-def _check_members(value: str, values_list: tuple[str, ...] | None) -> str | None:
-    members = value.split(",") if value else []
-    for member in members:
-        if values_list is not None and member not in values_list:
-            return f"has {member!r}, which is not one of {','.join(values_list)}"
-    if len(set(members)) != len(members):
-        return "repeats a member"
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class _Limits:
-    """How minLimit/maxLimit apply: to the number itself or to the length of the text."""
-
-    measure: Callable[[str], float]
-    below: str
-    above: str
-    below_reason: str = "InvalidValue"
-    above_reason: str = "InvalidValue"
-
-
-_NUMBER = _Limits(float, "is below minLimit {}", "is above maxLimit {}", "ValueTooLow", "ValueTooHigh")
-_LENGTH = _Limits(len, "is shorter than minLimit {} characters", "is longer than maxLimit {} characters")
-
-_LIST_TYPES = frozenset({"OptionList", "MemberList", "SequenceList"})
-"""A value of these types that fails its check is outside valuesList: reason ValueOutOfRange."""
-
-_RULES: Mapping[str, tuple[_Check, _Limits | None]] = MappingProxyType(
-    {
-        "string": (_check_string, _LENGTH),
-        "integer": (_check_integer, _NUMBER),
-        "decimal": (_check_decimal, _NUMBER),
-        "boolean": (_check_boolean, None),
-        "dateTime": (_check_date_time, None),
-        "OptionList": (_check_option, _LENGTH),
-        "MemberList": (_check_members, _LENGTH),
-        "SequenceList": (_check_members, _LENGTH),
-    }
-)
-
-
-def _number(value: float) -> str:
-    """22000.0 -> "22000", 0.5 -> "0.5": how JSON numbers and limits are written as OCPP values."""
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-_Problem = tuple[str, str]
-"""(what is wrong, OCPP reason code)"""
-
-
-def _problem(definition: VariableDefinition, attribute: str, value: str, respect_mutability: bool) -> _Problem | None:
-    spec = definition.attributes.get(attribute)
-    if spec is None:
-        return f"has no {attribute} attribute", "UnsupportedParam"
-    if respect_mutability and spec.mutability == "ReadOnly":
-        return f"{attribute} is read-only", "ReadOnly"
-    shown = "the value" if spec.mutability == "WriteOnly" else repr(value)  # never echo a password
-    check, limits = _RULES[definition.data_type]
-    problem = check(value, definition.values_list)
-    reason = "ValueOutOfRange" if definition.data_type in _LIST_TYPES else "InvalidValue"
-    if problem is None and limits is not None:
-        measured = limits.measure(value)
-        if definition.min_limit is not None and measured < definition.min_limit:
-            problem, reason = limits.below.format(_number(definition.min_limit)), limits.below_reason
-        elif definition.max_limit is not None and measured > definition.max_limit:
-            problem, reason = limits.above.format(_number(definition.max_limit)), limits.above_reason
-    if problem is None:
-        return None
-    return (f"{shown} {problem}" if attribute == "Actual" else f"{attribute} {shown} {problem}"), reason
 
 
 # --- names ------------------------------------------------------------------------------------------------
@@ -301,7 +115,7 @@ def _assign(
         definition = model.definitions.get(key)
         if definition is None:
             return Failure(_error(key, "unknown variable"))
-        problem = _problem(definition, attribute, value, respect_mutability)
+        problem = value_problem(definition, attribute, value, respect_mutability)
         if problem is not None:
             return Failure(_error(key, *problem))
         values[(key, attribute)] = value
@@ -326,7 +140,7 @@ def check_value(model: DeviceModel, key: VariableKey, value: str, attribute: str
     definition = model.definitions.get(key)
     if definition is None:
         return _error(key, "unknown variable")
-    problem = _problem(definition, attribute, value, respect_mutability=True)
+    problem = value_problem(definition, attribute, value, respect_mutability=True)
     return None if problem is None else _error(key, *problem)
 
 
@@ -471,7 +285,7 @@ def _catalogue_definitions(
                 return Failure(_error(definition.key, "variable listed twice in the catalogue"))
             seen_keys.add(definition.key)
             for attribute, spec in definition.attributes.items():
-                problem = None if spec.default is None else _problem(definition, attribute, spec.default, False)
+                problem = None if spec.default is None else value_problem(definition, attribute, spec.default, False)
                 if problem is not None:
                     return Failure(_error(definition.key, f"catalogue default {problem[0]}"))
             result.append((component["scope"], definition))
@@ -512,7 +326,7 @@ def _scalar_text(raw: Any) -> str | None:
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):
-        return _number(raw)
+        return number_text(raw)
     if isinstance(raw, str):
         return raw
     return None
@@ -624,7 +438,7 @@ def _persisted_assignments(
             problem = f"persisted value {stored!r} has no persistent place in the device model"
             return Failure(DeviceModelError(component, variable, problem))
         key, attribute = place
-        refusal = _problem(model.definitions[key], attribute, value, respect_mutability=False)
+        refusal = value_problem(model.definitions[key], attribute, value, respect_mutability=False)
         if refusal is None:
             kept.append((key, attribute, value))
         else:
@@ -669,76 +483,3 @@ def build_device_model(
         .bind(lambda model: _apply_persisted(model, persisted or {}))
         .bind(_check_required)
     )
-
-
-# --- OCPP JSON addressing ---------------------------------------------------------------------------------
-
-
-def key_from_json(component: Mapping[str, Any], variable: Mapping[str, Any]) -> VariableKey:
-    """The key a ComponentType/VariableType pair names (a missing evse, connectorId or instance is None)."""
-    evse = component.get("evse") or {}
-    return VariableKey(
-        component["name"],
-        variable["name"],
-        evse.get("id"),
-        evse.get("connectorId"),
-        component.get("instance"),
-        variable.get("instance"),
-    )
-
-
-def same_name(name: str | None, wanted: str | None) -> bool:
-    """Component and variable names and instances are case insensitive (ComponentType, VariableType)."""
-    return name == wanted or (name is not None and wanted is not None and name.casefold() == wanted.casefold())
-
-
-def _same_component(address: ComponentAddress, key: VariableKey) -> bool:
-    name, instance, evse_id, connector_id = address
-    return (evse_id, connector_id) == (key.evse_id, key.connector_id) and (
-        same_name(name, key.component) and same_name(instance, key.component_instance)
-    )
-
-
-def resolve_key(model: DeviceModel, key: VariableKey) -> VariableKey:
-    """The station's own spelling of the key a request names, whatever case the request wrote the names and
-    instances in: the catalogue's key when one matches; else, when the component matches one of the station's,
-    `key` with that component's spelling (so an unknown variable of a known component is told apart); else `key`.
-    The exact spelling, the common case, costs one lookup; another spelling a scan of the catalogue."""
-    if key in model.definitions:
-        return key
-    address = next((known for known in model.components if _same_component(known, key)), None)
-    if address is None:
-        return key
-    name, instance, _, _ = address
-    component = replace(key, component=name, component_instance=instance)
-    return next(
-        (
-            known
-            for known in model.definitions
-            if component_address(known) == address
-            and same_name(known.variable, key.variable)
-            and same_name(known.variable_instance, key.variable_instance)
-        ),
-        component,
-    )
-
-
-def component_json(key: VariableKey) -> dict[str, Any]:
-    """The ComponentType of a key, optional fields left out when empty."""
-    component: dict[str, Any] = {"name": key.component}
-    if key.component_instance is not None:
-        component["instance"] = key.component_instance
-    if key.evse_id is not None:
-        evse: dict[str, Any] = {"id": key.evse_id}
-        if key.connector_id is not None:
-            evse["connectorId"] = key.connector_id
-        component["evse"] = evse
-    return component
-
-
-def variable_json(key: VariableKey) -> dict[str, Any]:
-    """The VariableType of a key, its instance left out when empty."""
-    variable: dict[str, Any] = {"name": key.variable}
-    if key.variable_instance is not None:
-        variable["instance"] = key.variable_instance
-    return variable

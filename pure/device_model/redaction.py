@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from chargecore.pure.device_model.model import CATALOGUE
+from chargecore.pure.device_model.catalogue import CATALOGUE
 
 MASK = "***"
 

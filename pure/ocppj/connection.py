@@ -12,7 +12,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chargecore.pure.blocks.provisioning import network_profiles
-from chargecore.pure.device_model.model import VariableKey, get_int, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_int, get_value
 from chargecore.pure.effects import Connect, Disconnect, Effects
 from chargecore.pure.ocppj.timestamps import later, seconds
 from chargecore.pure.state import CONNECTION_LIFECYCLE, Connection, Station

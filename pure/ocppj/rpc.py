@@ -13,7 +13,8 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure.device_model.model import DeviceModel, get_int
+from chargecore.pure.device_model.catalogue import DeviceModel
+from chargecore.pure.device_model.model import get_int
 from chargecore.pure.effects import Effects, InternalError, SendFrame
 from chargecore.pure.ocppj.fifo import Fifo
 from chargecore.pure.ocppj.frames import Call, encode_frame

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure.device_model.model import DeviceModel, VariableKey, set_value
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.model import set_value
 from chargecore.pure.effects import Effects, Log
 
 if TYPE_CHECKING:  # state.py holds monitors, whose periods are built with `seconds`

@@ -31,7 +31,8 @@ from typing import Any
 from returns.result import Failure
 
 from chargecore.pure.boot import initial_station
-from chargecore.pure.device_model.model import CATALOGUE, build_device_model
+from chargecore.pure.device_model.catalogue import CATALOGUE
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effects, InternalError, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station, StationIdentity

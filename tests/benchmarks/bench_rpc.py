@@ -47,7 +47,8 @@ from returns.result import Failure
 
 from chargecore.pure import effects as fx
 from chargecore.pure.boot import initial_station
-from chargecore.pure.device_model.model import DeviceModel, build_device_model
+from chargecore.pure.device_model.catalogue import DeviceModel
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.inputs import Answer, Connected, FrameReceived, Input, PowerUp
 from chargecore.pure.ocppj.schemas import validate
 from chargecore.pure.state import Station, StationIdentity

@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from chargecore.pure.device_model.model import VariableKey, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import ChargingStation, StationOptions
 from chargecore.shell.storage import StationStore

@@ -13,7 +13,8 @@ from returns.result import Failure
 import chargecore
 import chargecore.pure
 from chargecore.pure import boot_station, effects, initial_station, inputs, next_deadline, step
-from chargecore.pure.device_model.model import VariableKey, build_device_model, persist_key
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import build_device_model, persist_key
 from chargecore.pure.state import StationIdentity
 
 IDENTITY = StationIdentity("CS-API", "ws://csms.invalid/ocpp", (1, 2))

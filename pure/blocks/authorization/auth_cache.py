@@ -23,7 +23,8 @@ from returns.result import Success
 
 from chargecore.pure.blocks.authorization.local_list import has_expired
 from chargecore.pure.blocks.authorization.tokens import CacheEntry, TokenKey, capacity, report, stored_size, token_key
-from chargecore.pure.device_model.model import VariableKey, get_bool, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_bool, get_value
 from chargecore.pure.effects import Effects, Persist
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.ocppj.schemas import validate

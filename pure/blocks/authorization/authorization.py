@@ -18,7 +18,8 @@ from returns.result import Success
 
 from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.blocks.provisioning import provisioning
-from chargecore.pure.device_model.model import VariableKey, get_bool, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_bool, get_value
 from chargecore.pure.effects import Effects, TokenQuestion
 from chargecore.pure.ocppj import connection, rpc
 from chargecore.pure.ocppj.schemas import validate

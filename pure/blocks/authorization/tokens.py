@@ -11,7 +11,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from chargecore.pure.device_model.model import DeviceModel, VariableKey, set_value
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.model import set_value
 from chargecore.pure.ocppj.frames import compact_json
 
 TokenKey = tuple[str, str]

@@ -15,7 +15,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure.device_model.model import DeviceModel, VariableKey, get_int, get_value, set_values
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.model import get_int, get_value, set_values
 from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
 from chargecore.pure.inputs import ConnectorFound
 from chargecore.pure.ocppj import rpc

@@ -13,7 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chargecore.pure.device_model.model import VariableKey, get_bool, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_bool, get_value
 from chargecore.pure.ocppj.timestamps import ocpp_time, station_time
 from chargecore.pure.state import EvseHardware, MeasuredValue, Metering, Station, Transaction, TxSampling
 

@@ -33,16 +33,9 @@ from chargecore.pure.blocks.monitoring.monitors import (
     with_updates,
 )
 from chargecore.pure.blocks.provisioning import provisioning, reports
-from chargecore.pure.device_model.model import (
-    DeviceModel,
-    VariableKey,
-    component_json,
-    get_bool,
-    get_int,
-    get_value,
-    reported_value_size,
-    variable_json,
-)
+from chargecore.pure.device_model.addressing import component_json, variable_json
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.model import get_bool, get_int, get_value, reported_value_size
 from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.ocppj import connection, rpc
 from chargecore.pure.ocppj.message_split import PayloadOf, split

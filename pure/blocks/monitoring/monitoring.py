@@ -35,14 +35,9 @@ from chargecore.pure.blocks.monitoring.monitors import (
     without,
 )
 from chargecore.pure.blocks.provisioning import variables
-from chargecore.pure.device_model.model import (
-    VariableDefinition,
-    VariableKey,
-    get_int,
-    get_value,
-    key_from_json,
-    resolve_key,
-)
+from chargecore.pure.device_model.addressing import key_from_json, resolve_key
+from chargecore.pure.device_model.catalogue import VariableDefinition, VariableKey
+from chargecore.pure.device_model.model import get_int, get_value
 from chargecore.pure.effects import Effects, Persist
 from chargecore.pure.ocppj.frames import Call, CallError
 from chargecore.pure.ocppj.message_split import oversize

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from chargecore.pure.device_model.model import DeviceModel, VariableKey, component_json, same_name, variable_json
+from chargecore.pure.device_model.addressing import component_json, same_name, variable_json
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.ocppj.timestamps import seconds
 
 MonitorKind = Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]

@@ -20,14 +20,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chargecore.pure.device_model.model import (
-    DeviceModel,
-    VariableKey,
-    get_int,
-    get_value,
-    persistent_changes,
-    set_value,
-)
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.model import get_int, get_value, persistent_changes, set_value
 from chargecore.pure.effects import Effects, NetworkProfileQuestion, Notify, Persist, RegistrationChanged
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.outcome import Defer, Handled, Reply, status_info

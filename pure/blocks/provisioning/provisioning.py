@@ -10,14 +10,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure.device_model.model import (
-    DeviceModel,
-    VariableKey,
-    get_definition,
-    get_value,
-    persist_key,
-    set_value,
-)
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.model import get_definition, get_value, persist_key, set_value
 from chargecore.pure.effects import Effects, Log, Notify, PerformReset, Persist, RegistrationChanged
 from chargecore.pure.ocppj import connection, rpc
 from chargecore.pure.ocppj.timestamps import later, offset_from, refused_clock, seconds

@@ -30,16 +30,9 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure.device_model.model import (
-    DeviceModel,
-    VariableDefinition,
-    VariableKey,
-    component_json,
-    get_int,
-    reported_value_size,
-    same_name,
-    variable_json,
-)
+from chargecore.pure.device_model.addressing import component_json, same_name, variable_json
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableDefinition, VariableKey
+from chargecore.pure.device_model.model import get_int, reported_value_size
 from chargecore.pure.effects import Effects
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.ocppj.frames import Call

@@ -26,20 +26,16 @@ from typing import Any, Literal
 from returns.result import Failure, Result, Success
 
 from chargecore.pure.blocks.availability import availability
+from chargecore.pure.device_model.addressing import key_from_json, resolve_key
+from chargecore.pure.device_model.catalogue import DeviceModel, DeviceModelError, VariableDefinition, VariableKey
 from chargecore.pure.device_model.model import (
-    DeviceModel,
-    DeviceModelError,
-    VariableDefinition,
-    VariableKey,
     check_value,
     component_address,
     get_definition,
     get_value,
     has_component,
-    key_from_json,
     persist_entries,
     reported_value_size,
-    resolve_key,
     set_value,
     set_values,
 )

@@ -15,7 +15,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure.device_model.model import get_int, load_spec
+from chargecore.pure.device_model.catalogue import load_spec
+from chargecore.pure.device_model.model import get_int
 from chargecore.pure.effects import Effects, Notify, Persist, SecurityEventLogged
 from chargecore.pure.inputs import SecurityEventRaised
 from chargecore.pure.ocppj import lane, rpc

@@ -17,7 +17,8 @@ from returns.result import Failure
 
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.smart_charging.charging_profiles import EXTERNAL, AppliedLimit, Profile
-from chargecore.pure.device_model.model import VariableKey, get_bool, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_bool, get_value
 from chargecore.pure.effects import Effects, Log
 from chargecore.pure.inputs import ExternalLimit
 from chargecore.pure.ocppj import rpc

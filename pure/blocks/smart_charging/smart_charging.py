@@ -38,7 +38,8 @@ from chargecore.pure.blocks.smart_charging.composite_schedule import (
     convert,
 )
 from chargecore.pure.blocks.smart_charging.profile_validation import Capabilities, Rejection, rejection
-from chargecore.pure.device_model.model import VariableKey, get_bool, get_int, get_value, set_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_bool, get_int, get_value, set_value
 from chargecore.pure.effects import ApplyChargingLimit, Effect, Effects, Log, Persist
 from chargecore.pure.ocppj import connection, rpc
 from chargecore.pure.ocppj.frames import Call, CallError

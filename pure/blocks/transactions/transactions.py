@@ -24,7 +24,8 @@ from chargecore.pure.blocks.availability import availability
 from chargecore.pure.blocks.meter_values import meter_readings
 from chargecore.pure.blocks.provisioning import provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
-from chargecore.pure.device_model.model import VariableKey, get_bool, get_int, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_bool, get_int, get_value
 from chargecore.pure.effects import (
     AuthorizationDecided,
     Effects,

@@ -11,7 +11,8 @@ import pytest
 from core_helpers import Sim, at, booted, of_type, persisted, replies
 
 from chargecore.pure.blocks.authorization import token_store
-from chargecore.pure.device_model.model import VariableKey, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value
 from chargecore.pure.effects import Persist
 
 

@@ -9,7 +9,8 @@ import pytest
 from core_helpers import Sim, booted, make_station, persisted, replies
 
 from chargecore.pure.blocks.authorization import token_store
-from chargecore.pure.device_model.model import VariableKey, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value
 
 ACCEPTED = {"status": "Accepted"}
 

@@ -9,7 +9,8 @@ import pytest
 from core_helpers import T0, Sim, at, booted, calls, make_station, of_type, persisted, replies
 
 from chargecore.pure.blocks.availability.availability import connector_status, is_operative, refresh
-from chargecore.pure.device_model.model import VariableKey, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value
 from chargecore.pure.effects import ConnectorStatusChanged, Effects, Notify, OperativeChanged, SecurityEventLogged
 from chargecore.pure.state import Availability, Connector, Transaction
 

@@ -14,11 +14,8 @@ import jsonschema_rs
 import pytest
 from returns.result import Failure, Success
 
+from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, DeviceModelError, VariableKey
 from chargecore.pure.device_model.model import (
-    CATALOGUE,
-    DeviceModel,
-    DeviceModelError,
-    VariableKey,
     build_device_model,
     get_bool,
     get_int,

@@ -13,7 +13,7 @@ from core_helpers import booted, frames, of_type
 from csms_double import CsmsDouble, wait_until
 from harness import boot
 
-from chargecore.pure.device_model.model import VariableKey
+from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.redaction import MASK, redact_frame
 from chargecore.pure.effects import Log, VariableChanged
 from chargecore.shell.application import SimulatedCharger

@@ -23,7 +23,8 @@ from test_device_model import catalogue_variable, raw_catalogue
 
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.boot import initial_station
-from chargecore.pure.device_model.model import VariableKey, build_device_model, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import build_device_model, get_value
 from chargecore.pure.effects import Effects
 from chargecore.pure.state import StationIdentity, Transaction
 

@@ -20,7 +20,8 @@ from core_helpers import (
     warnings,
 )
 
-from chargecore.pure.device_model.model import VariableKey, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value
 from chargecore.pure.effects import Ask, Connect, Notify, RegistrationChanged
 from chargecore.pure.station import next_deadline
 

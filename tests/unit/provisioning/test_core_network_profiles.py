@@ -10,7 +10,8 @@ from core_helpers import Sim, booted, calls, connection_data, make_station, of_t
 
 from chargecore.pure.blocks.provisioning.network_profiles import LAST_CONNECTED_KEY, PROFILES_KEY
 from chargecore.pure.boot import initial_station
-from chargecore.pure.device_model.model import CATALOGUE, VariableKey, build_device_model, get_value
+from chargecore.pure.device_model.catalogue import CATALOGUE, VariableKey
+from chargecore.pure.device_model.model import build_device_model, get_value
 from chargecore.pure.effects import Ask, Connect, Effects, NetworkProfileQuestion, Notify, RegistrationChanged
 from chargecore.pure.state import StationIdentity
 

@@ -8,7 +8,7 @@ import pytest
 from core_helpers import Sim, at, booted, calls, frames, replies
 from returns.result import Success
 
-from chargecore.pure.device_model.model import VariableKey
+from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.ocppj.schemas import validate
 
 Key = tuple[str, str | None, int | None, int | None, str, str | None]

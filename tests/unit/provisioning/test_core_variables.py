@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, calls, of_type, persisted, replies, warnings
 
-from chargecore.pure.device_model.model import VariableKey, component_json, get_value, variable_json
+from chargecore.pure.device_model.addressing import component_json, variable_json
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value
 from chargecore.pure.effects import (
     Connect,
     DataTransferAnswered,
