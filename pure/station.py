@@ -22,7 +22,7 @@ from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning, reports, resets, variables
 from chargecore.pure.blocks.security import security_events
-from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, smart_charging
+from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import transactions
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
@@ -90,9 +90,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "SetVariables": variables.handle_set_variables,
         "ChangeAvailability": change_availability.handle_change_availability,
         "SetChargingProfile": smart_charging.handle_set_charging_profile,
-        "GetCompositeSchedule": smart_charging.handle_get_composite_schedule,
-        "GetChargingProfiles": smart_charging.handle_get_charging_profiles,
-        "ClearChargingProfile": smart_charging.handle_clear_charging_profile,
+        "GetCompositeSchedule": profile_requests.handle_get_composite_schedule,
+        "GetChargingProfiles": profile_requests.handle_get_charging_profiles,
+        "ClearChargingProfile": profile_requests.handle_clear_charging_profile,
         "SetVariableMonitoring": monitoring.handle_set_variable_monitoring,
         "ClearVariableMonitoring": monitoring.handle_clear_variable_monitoring,
         "SetMonitoringBase": monitoring.handle_set_monitoring_base,

@@ -1,6 +1,6 @@
-"""Block K, smart charging: SetChargingProfile (K01), GetCompositeSchedule (K08), GetChargingProfiles (K09),
-ClearChargingProfile (K10), TxProfiles ending with their transaction (K02), offline behaviour (K06/K07), and the
-limits handed to the hardware.
+"""Block K, smart charging: SetChargingProfile (K01), the composite schedule of an EVSE (K08), TxProfiles ending with
+their transaction (K02), offline behaviour (K06/K07), and the limits handed to the hardware. The CSMS's
+GetCompositeSchedule, GetChargingProfiles and ClearChargingProfile (K08-K10) are answered in profile_requests.py.
 
 Profiles are kept parsed in `Station.smart_charging` and persisted one key per profile
 ("smart_charging/profile/<id>"). After every input `settle` recomputes the limit of each EVSE when what it
@@ -12,7 +12,6 @@ Profile times are on the CSMS clock: the core evaluates them at `now` plus the c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -21,10 +20,8 @@ from typing import Any
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure.blocks.provisioning.reports import report_limits
 from chargecore.pure.blocks.smart_charging import iso15118_charging
 from chargecore.pure.blocks.smart_charging.charging_profiles import (
-    EXTERNAL,
     TX,
     AppliedLimit,
     Period,
@@ -41,11 +38,10 @@ from chargecore.pure.blocks.smart_charging.profile_validation import Capabilitie
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_bool, get_int, get_value, set_value
 from chargecore.pure.effects import ApplyChargingLimit, Effect, Effects, Log, Persist
-from chargecore.pure.ocppj import connection, rpc
+from chargecore.pure.ocppj import connection
 from chargecore.pure.ocppj.frames import Call, CallError
-from chargecore.pure.ocppj.message_split import split
 from chargecore.pure.ocppj.schemas import validate
-from chargecore.pure.ocppj.timestamps import ocpp_time, parse_ocpp_time
+from chargecore.pure.ocppj.timestamps import parse_ocpp_time
 from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.state import Station, Transaction
 
@@ -138,7 +134,7 @@ def _supply_phases(station: Station, evse_id: int) -> int:
     return int(_decimal(station, key, "Actual", 3))
 
 
-def _station_clock(station: Station, moment: datetime) -> datetime:
+def station_clock(station: Station, moment: datetime) -> datetime:
     return moment + station.registration.clock_offset
 
 
@@ -177,11 +173,11 @@ def capabilities(station: Station) -> Capabilities:
     )
 
 
-def _available(station: Station) -> bool:
+def available(station: Station) -> bool:
     return get_bool(station.device_model, "SmartChargingCtrlr", "Available", default=True)
 
 
-def _not_supported(call: Call) -> CallError:
+def not_supported(call: Call) -> CallError:
     return CallError(call.message_id, "NotSupported", "smart charging is not available on this station")
 
 
@@ -241,20 +237,20 @@ def on_transaction_ended(station: Station, evse_id: int, transaction_id: str, no
 # --- SetChargingProfile (K01) ------------------------------------------------------------------------------------
 
 
-def _rejected(reason_code: str, info: str) -> Reply:
+def rejected(reason_code: str, info: str) -> Reply:
     return refusal("Rejected", reason_code, info)
 
 
 def handle_set_charging_profile(station: Station, call: Call, now: datetime) -> Handled:
-    if not _available(station):
-        return station, _not_supported(call), ()
+    if not available(station):
+        return station, not_supported(call), ()
     parsed = parse_profile(call.payload["chargingProfile"], call.payload["evseId"])
     if isinstance(parsed, Failure):
-        return station, _rejected("InvalidValue", parsed.failure()), ()
+        return station, rejected("InvalidValue", parsed.failure()), ()
     profile = parsed.unwrap()
     refused = rejection(profile, station.smart_charging.profiles, capabilities(station))
     if refused is not None:
-        return station, _rejected(refused.reason_code, f"{refused.info} ({refused.requirement})"), ()
+        return station, rejected(refused.reason_code, f"{refused.info} ({refused.requirement})"), ()
     installed, effects = install(station, profile)
     return installed, Reply({"status": "Accepted"}), effects + iso15118_charging.offer_to_ev(profile)
 
@@ -290,130 +286,13 @@ def adopt_start_profile(
     return installed, effects + iso15118_charging.offer_to_ev(profile)
 
 
-# --- GetCompositeSchedule (K08) ----------------------------------------------------------------------------------
+# --- the composite schedule (K08) --------------------------------------------------------------------------------
 
 
 def composite_for(station: Station, evse_id: int, now: datetime, duration: int, unit: str) -> CompositeSchedule:
     """The composite schedule of one EVSE (0: the station) from `now` on the station's (CSMS) clock."""
-    start = _station_clock(station, now)
+    start = station_clock(station, now)
     return composite_schedule(station.smart_charging.profiles, evse_id, start, duration, unit, conditions(station))
-
-
-def _tenths(limit: float) -> float:
-    """OCPP limits have at most one decimal: round down, so the reported limit is never above the real one."""
-    return math.floor(limit * 10 + 1e-9) / 10
-
-
-def _period_payloads(schedule: CompositeSchedule) -> list[dict[str, Any]]:
-    payloads: list[dict[str, Any]] = []
-    for period in schedule.periods:
-        limit = _tenths(period.limit)
-        if payloads and (payloads[-1]["limit"], payloads[-1]["numberPhases"]) == (limit, period.number_phases):
-            continue
-        payloads.append({"startPeriod": period.start, "limit": limit, "numberPhases": period.number_phases})
-    return payloads
-
-
-def handle_get_composite_schedule(station: Station, call: Call, now: datetime) -> Handled:
-    if not _available(station):
-        return station, _not_supported(call), ()
-    evse_id, duration = call.payload["evseId"], call.payload["duration"]
-    units = rate_units(station)
-    unit = call.payload.get("chargingRateUnit") or next(iter(units), "")
-    if not 0 <= evse_id <= len(station.identity.evse_connectors):
-        return station, _rejected("UnknownEvse", f"EVSE {evse_id} does not exist"), ()
-    if unit not in units:
-        return station, _rejected("UnsupportedRateUnit", f"chargingRateUnit {unit} is not in RateUnit"), ()
-    if duration < 0:
-        return station, _rejected("InvalidValue", "duration must not be negative"), ()
-    duration = min(duration, MAX_COMPOSITE_SECONDS)
-    schedule = composite_for(station, evse_id, now, duration, unit)
-    payload = {
-        "evseId": evse_id,
-        "duration": duration,
-        "scheduleStart": ocpp_time(station, now),
-        "chargingRateUnit": unit,
-        "chargingSchedulePeriod": _period_payloads(schedule),
-    }
-    return station, Reply({"status": "Accepted", "schedule": payload}), ()
-
-
-# --- GetChargingProfiles (K09) -----------------------------------------------------------------------------------
-
-
-def _matches_report(profile: Profile, evse_id: int | None, criterion: Mapping[str, Any]) -> bool:
-    ids, sources = criterion.get("chargingProfileId"), criterion.get("chargingLimitSource")
-    return (
-        (evse_id is None or profile.evse_id == evse_id)
-        and criterion.get("chargingProfilePurpose", profile.purpose) == profile.purpose
-        and criterion.get("stackLevel", profile.stack_level) == profile.stack_level
-        and (ids is None or profile.profile_id in ids)
-        and (sources is None or profile.source in sources)
-    )
-
-
-def handle_get_charging_profiles(station: Station, call: Call, now: datetime) -> Handled:
-    """K09: answer, then report the matching profiles in ReportChargingProfiles, one series per EVSE and
-    source, split by DeviceDataCtrlr ItemsPerMessage/BytesPerMessage[GetReport]; tbc on all but the last."""
-    if not _available(station):
-        return station, _not_supported(call), ()
-    evse_id, criterion = call.payload.get("evseId"), call.payload.get("chargingProfile", {})
-    found = [p for p in station.smart_charging.profiles if _matches_report(p, evse_id, criterion)]
-    if not found:
-        return station, Reply({"status": "NoProfiles"}), ()
-    request_id = call.payload["requestId"]
-    groups: dict[tuple[int, str], list[Profile]] = {}
-    for profile in found:
-        groups.setdefault((profile.evse_id, profile.source), []).append(profile)
-    items, size = report_limits(station.device_model)
-    payloads: list[dict[str, Any]] = []
-    for (group_evse, source), profiles in sorted(groups.items()):
-
-        def payload_of(
-            chunk: Any, seq_no: int, tbc: bool, evse: int = group_evse, origin: str = source
-        ) -> dict[str, Any]:
-            return {
-                "requestId": request_id,
-                "chargingLimitSource": origin,
-                "evseId": evse,
-                "chargingProfile": list(chunk),
-                "tbc": tbc,
-            }
-
-        messages = split("ReportChargingProfiles", [p.payload for p in profiles], payload_of, items, size)
-        if isinstance(messages, Failure):
-            return station, CallError(call.message_id, "InternalError", messages.failure()), ()
-        payloads.extend(messages.unwrap())
-    session = station.rpc
-    effects: Effects = ()
-    for index, payload in enumerate(payloads):
-        session, queued = rpc.enqueue(session, "ReportChargingProfiles", {**payload, "tbc": index < len(payloads) - 1})
-        effects += queued
-    return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
-
-
-# --- ClearChargingProfile (K10) ----------------------------------------------------------------------------------
-
-
-def _matches_clear(profile: Profile, payload: Mapping[str, Any]) -> bool:
-    if profile.purpose == EXTERNAL:  # set locally, never cleared by the CSMS
-        return False
-    if "chargingProfileId" in payload:
-        return bool(profile.profile_id == payload["chargingProfileId"])
-    criteria = payload.get("chargingProfileCriteria", {})
-    wanted = (criteria.get("evseId"), criteria.get("chargingProfilePurpose"), criteria.get("stackLevel"))
-    actual = (profile.evse_id, profile.purpose, profile.stack_level)
-    return all(want is None or want == have for want, have in zip(wanted, actual, strict=True))
-
-
-def handle_clear_charging_profile(station: Station, call: Call, now: datetime) -> Handled:
-    if not _available(station):
-        return station, _not_supported(call), ()
-    gone = tuple(p for p in station.smart_charging.profiles if _matches_clear(p, call.payload))
-    if not gone:
-        return station, Reply({"status": "Unknown"}), ()
-    cleared, effects = remove(station, gone)
-    return cleared, Reply({"status": "Accepted"}), effects
 
 
 # --- limits for the hardware -------------------------------------------------------------------------------------
@@ -478,7 +357,7 @@ def _unchanged(station: Station, now: datetime) -> Station | None:
         return None
     if model is station.device_model:
         return station
-    moment = _station_clock(station, now)
+    moment = station_clock(station, now)
     if inputs != _model_inputs(station) or any(_expired(p, moment) for p in state.profiles):
         return None
     basis = (profiles, transactions, offline, station.device_model, inputs)
@@ -493,7 +372,7 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
         unchanged = _unchanged(station, now)
         if unchanged is not None:
             return unchanged, ()
-    moment = _station_clock(station, now)
+    moment = station_clock(station, now)
     station, purged = remove(station, tuple(p for p in state.profiles if _expired(p, moment)))
     state, basis = station.smart_charging, _basis(station)
     unit, given = applied_unit(station), conditions(station)
