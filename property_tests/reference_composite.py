@@ -1,5 +1,6 @@
 """A deliberately naive reference for the composite schedule: the limit at one instant, straight from the rules
-(docs/smart_charging.md), with no sweep, no merging and no shared code with pure/composite_schedule.py.
+(docs/smart_charging.md), with no sweep, no merging and no shared code with
+pure/blocks/smart_charging/composite_schedule.py.
 
 Evaluated at every whole second of a window it gives what the composite schedule must say at that second.
 """
@@ -9,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from chargecore.pure.charging_profiles import Profile
-from chargecore.pure.composite_schedule import Conditions
+from chargecore.pure.blocks.smart_charging.charging_profiles import Profile
+from chargecore.pure.blocks.smart_charging.composite_schedule import Conditions
 
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)

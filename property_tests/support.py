@@ -16,11 +16,11 @@ from typing import Any, TypeAlias
 
 import jsonschema_rs
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.boot import boot_station
 from chargecore.pure.effects import Effects, InternalError, PerformReset, Persist, SendFrame
 from chargecore.pure.inputs import Input, PowerUp
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EVSE_CONNECTORS = (1, 2)
@@ -184,8 +184,7 @@ Event: TypeAlias = Input | Reboot
 
 def fresh_station(stored: Mapping[str, Any]) -> Station:
     """The state the shell builds at start from what earlier runs stored (device-model values are strings)."""
-    values = {key: value for key, value in stored.items() if isinstance(value, str)}
-    return initial_station(IDENTITY, build_device_model(EVSE_CONNECTORS, None, values).unwrap(), stored)
+    return boot_station(IDENTITY, None, stored).unwrap()
 
 
 class Harness:

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure import smart_charging
-from chargecore.pure.charging_profiles import Profile
+from chargecore.pure.blocks.smart_charging import smart_charging
+from chargecore.pure.blocks.smart_charging.charging_profiles import Profile
 from chargecore.pure.effects import ApplyChargingLimit
 from chargecore.pure.inputs import Tick
 from chargecore.pure.state import Station, Transaction

@@ -26,12 +26,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.availability import connector_status, refresh
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.blocks.availability.availability import connector_status, refresh
+from chargecore.pure.boot import initial_station
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import ConnectorStatusChanged, Effects, InternalError, Notify, OperativeChanged, SendFrame
 from chargecore.pure.inputs import Connected, ConnectorChanged, FrameReceived, Input, PowerUp, Tick
 from chargecore.pure.state import Station, Transaction
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 
 from .support import CALL, CALLRESULT, CONNECTORS, EVSE_CONNECTORS, IDENTITY, T0
 

@@ -12,7 +12,7 @@ from core_helpers import Sim, started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.device_model import CATALOGUE
+from chargecore.pure.device_model.catalogue import CATALOGUE
 from chargecore.pure.station import next_deadline
 
 WRITABLE_NUMBERS = tuple(

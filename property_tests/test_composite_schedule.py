@@ -19,8 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.charging_profiles import Period, Profile, Schedule
-from chargecore.pure.composite_schedule import CompositePeriod, CompositeSchedule, Conditions, composite_schedule
+from chargecore.pure.blocks.smart_charging.charging_profiles import Period, Profile, Schedule
+from chargecore.pure.blocks.smart_charging.composite_schedule import (
+    CompositePeriod,
+    CompositeSchedule,
+    Conditions,
+    composite_schedule,
+)
 from chargecore.pure.state import Transaction
 from property_tests.reference_composite import evse_limit_at, layer_value, station_limit_at, usable
 

@@ -1,4 +1,4 @@
-"""`Fifo` (pure/fifo.py) behaves like a tuple used as a queue, whatever the mix of operations.
+"""`Fifo` (pure/ocppj/fifo.py) behaves like a tuple used as a queue, whatever the mix of operations.
 
 Random sequences of append, pop, replace-first, where (drop one value) and map, applied both to a Fifo and to a
 plain tuple; after every operation the two hold the same items in the same order, with the same length, first
@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chargecore.pure.fifo import Fifo
+from chargecore.pure.ocppj.fifo import Fifo
 
 OPERATION = st.one_of(
     st.tuples(st.just("append"), st.integers(0, 9)),

@@ -30,7 +30,7 @@ from chargecore.pure.effects import (
     UnlockQuestion,
 )
 from chargecore.pure.inputs import Answer, Connected, FrameReceived, PowerUp
-from chargecore.pure.schemas import ACTIONS
+from chargecore.pure.ocppj.schemas import ACTIONS
 from chargecore.pure.state import Station
 from chargecore.pure.station import step
 

@@ -17,14 +17,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure import monitoring
-from chargecore.pure.device_model import VariableKey, build_device_model
-from chargecore.pure.frames import Call
+from chargecore.pure.blocks.monitoring import monitoring
+from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.boot import initial_station
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.inputs import VariableReported
-from chargecore.pure.monitors import Monitor, Monitoring
+from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.outcome import Reply
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 POWER = VariableKey("EVSE", "Power", 1)

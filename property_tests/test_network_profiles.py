@@ -13,12 +13,17 @@ from core_helpers import connection_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.blocks.provisioning.network_profiles import (
+    LAST_CONNECTED_KEY,
+    PROFILES_KEY,
+    priority,
+    security_level,
+)
+from chargecore.pure.boot import boot_station
 from chargecore.pure.effects import Connect, Effects
 from chargecore.pure.inputs import Connected, ConnectionLost, PowerUp, Tick
-from chargecore.pure.network_profiles import LAST_CONNECTED_KEY, PROFILES_KEY, priority, security_level
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, next_deadline, step
+from chargecore.pure.station import next_deadline, step
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SLOTS = (1, 2, 3)
@@ -65,8 +70,7 @@ def station_of(setup: Setup) -> Station:
             for s, p in setup.profiles.items()
         ]
         stored[PROFILES_KEY] = entries
-    model = build_device_model((1,), config, {}).unwrap()
-    return initial_station(StationIdentity("CS-NET", CONFIGURED_URL, (1,)), model, stored)
+    return boot_station(StationIdentity("CS-NET", CONFIGURED_URL, (1,)), config, stored).unwrap()
 
 
 @settings(max_examples=150, deadline=None)

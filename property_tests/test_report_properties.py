@@ -18,11 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from returns.result import Success
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.boot import initial_station
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effects, InternalError, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 
 from .support import T0, boot_response
 

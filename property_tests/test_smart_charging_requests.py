@@ -20,9 +20,10 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure import smart_charging
-from chargecore.pure.charging_profiles import Profile
-from chargecore.pure.device_model import VariableKey, set_value
+from chargecore.pure.blocks.smart_charging import smart_charging
+from chargecore.pure.blocks.smart_charging.charging_profiles import Profile
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import set_value
 from chargecore.pure.effects import ApplyChargingLimit, Effects, InternalError, Persist
 from chargecore.pure.inputs import ExternalLimit, FrameReceived, Tick
 from chargecore.pure.state import Station, Transaction

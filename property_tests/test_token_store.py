@@ -21,11 +21,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure import token_store
-from chargecore.pure.device_model import VariableKey, get_value, set_value
+from chargecore.pure.blocks.authorization import token_store
+from chargecore.pure.blocks.authorization.tokens import CacheEntry
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value, set_value
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station
-from chargecore.pure.tokens import CacheEntry
 
 from .support import CALL, CALLRESULT, T0, Harness, boot_response, fresh_station, sent_frames
 

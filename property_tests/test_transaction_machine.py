@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from returns.result import Failure
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.boot import boot_station
 from chargecore.pure.effects import (
     Effects,
     InternalError,
@@ -46,9 +46,9 @@ from chargecore.pure.inputs import (
     Tick,
     TokenPresented,
 )
-from chargecore.pure.rpc import LANE_NAMESPACE
+from chargecore.pure.ocppj.rpc import LANE_NAMESPACE
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, next_deadline, step
+from chargecore.pure.station import next_deadline, step
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 IDENTITY = StationIdentity("CS-TX", "ws://csms.invalid/ocpp", (1, 1))
@@ -151,10 +151,9 @@ class TransactionMachine(RuleBasedStateMachine):
             self.acknowledged.add((payload["transactionInfo"]["transactionId"], payload["seqNo"]))
 
     def _power_up(self) -> None:
-        strings = {key: value for key, value in self.store.items() if isinstance(value, str)}
-        model = build_device_model(IDENTITY.evse_connectors, self.config, strings)
-        assert not isinstance(model, Failure), model
-        self.station = initial_station(IDENTITY, model.unwrap(), dict(self.store))
+        station = boot_station(IDENTITY, self.config, dict(self.store))
+        assert not isinstance(station, Failure), station
+        self.station = station.unwrap()
         self._feed(PowerUp(self.now, f"n{self.restarts}"))
         self._connect_if_asked()
 

@@ -22,20 +22,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.device_model import (
-    CATALOGUE,
-    DeviceModel,
-    VariableDefinition,
-    VariableKey,
-    build_device_model,
-    component_json,
-    get_value,
-    variable_json,
-)
+from chargecore.pure.boot import boot_station
+from chargecore.pure.device_model.addressing import component_json, variable_json
+from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, VariableDefinition, VariableKey
+from chargecore.pure.device_model.model import build_device_model, get_value
 from chargecore.pure.effects import Effects, InternalError, Persist, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, Input, PowerUp, Tick
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 
 from .support import boot_response, response_to
 
@@ -100,8 +94,7 @@ class Driver:
 
 
 def station_with(catalogue: Mapping[str, Any], stored: Mapping[str, Any]) -> Station:
-    strings = {key: value for key, value in stored.items() if isinstance(value, str)}
-    return initial_station(IDENTITY, build_device_model(EVSE_CONNECTORS, None, strings, catalogue).unwrap(), stored)
+    return boot_station(IDENTITY, None, stored, catalogue).unwrap()
 
 
 def request_item(key: VariableKey, attribute: str) -> dict[str, Any]:

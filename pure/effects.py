@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chargecore.pure.device_model import VariableKey
+from chargecore.pure.device_model.catalogue import VariableKey
 
 
 @dataclass(frozen=True, slots=True)

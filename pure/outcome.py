@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chargecore.pure.effects import Ask, Effects, Question
-from chargecore.pure.frames import Call, CallError
+from chargecore.pure.ocppj.frames import Call, CallError
 from chargecore.pure.state import PendingQuestion, Station
 
 

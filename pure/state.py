@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure.charging_profiles import SmartCharging
-from chargecore.pure.device_model import DeviceModel
+from chargecore.pure.blocks.authorization.tokens import TokenStore
+from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
+from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
-from chargecore.pure.fifo import Fifo
-from chargecore.pure.frames import Call
 from chargecore.pure.lifecycle import Edge, Lifecycle
-from chargecore.pure.monitors import Monitor, Monitoring
-from chargecore.pure.tokens import TokenStore
+from chargecore.pure.ocppj.fifo import Fifo
+from chargecore.pure.ocppj.frames import Call
 
 CONNECTION_LIFECYCLE = Lifecycle(
     "connection",

@@ -15,32 +15,16 @@ from typing import Any
 
 from returns.result import Failure, Success
 
-from chargecore.pure import (
-    auth_cache,
-    availability,
-    change_availability,
-    connection,
-    data_transfer,
-    external_limits,
-    iso15118_charging,
-    lane,
-    local_list,
-    meter_values,
-    monitor_events,
-    monitoring,
-    network_profiles,
-    provisioning,
-    remote_control,
-    reports,
-    resets,
-    rpc,
-    security_events,
-    smart_charging,
-    token_store,
-    transactions,
-    variables,
-)
-from chargecore.pure.device_model import DeviceModel
+from chargecore.pure.blocks import data_transfer, remote_control
+from chargecore.pure.blocks.authorization import auth_cache, local_list
+from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.meter_values import meter_values
+from chargecore.pure.blocks.monitoring import monitor_events, monitoring
+from chargecore.pure.blocks.provisioning import network_profiles, provisioning, reports, resets, variables
+from chargecore.pure.blocks.security import security_events
+from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
+from chargecore.pure.blocks.transactions import transactions
+from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
     Effect,
     Effects,
@@ -52,7 +36,6 @@ from chargecore.pure.effects import (
     SendFrame,
     TokenQuestion,
 )
-from chargecore.pure.frames import Call, CallError, CallResult, FrameError, encode_frame, oversized, parse_frame
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -81,10 +64,12 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
+from chargecore.pure.ocppj import connection, lane, rpc
+from chargecore.pure.ocppj.frames import Call, CallError, CallResult, FrameError, encode_frame, oversized, parse_frame
+from chargecore.pure.ocppj.schemas import ACTIONS, validate
+from chargecore.pure.ocppj.timestamps import refused_clock
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply, ask
-from chargecore.pure.schemas import ACTIONS, validate
-from chargecore.pure.state import Connector, InFlight, OutboundCall, Station, StationIdentity
-from chargecore.pure.timestamps import refused_clock
+from chargecore.pure.state import InFlight, OutboundCall, Station
 
 EPOCH_KEY = "rpc/epoch"
 
@@ -106,9 +91,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "SetVariables": variables.handle_set_variables,
         "ChangeAvailability": change_availability.handle_change_availability,
         "SetChargingProfile": smart_charging.handle_set_charging_profile,
-        "GetCompositeSchedule": smart_charging.handle_get_composite_schedule,
-        "GetChargingProfiles": smart_charging.handle_get_charging_profiles,
-        "ClearChargingProfile": smart_charging.handle_clear_charging_profile,
+        "GetCompositeSchedule": profile_requests.handle_get_composite_schedule,
+        "GetChargingProfiles": profile_requests.handle_get_charging_profiles,
+        "ClearChargingProfile": profile_requests.handle_clear_charging_profile,
         "SetVariableMonitoring": monitoring.handle_set_variable_monitoring,
         "ClearVariableMonitoring": monitoring.handle_clear_variable_monitoring,
         "SetMonitoringBase": monitoring.handle_set_monitoring_base,
@@ -131,24 +116,6 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
-
-
-def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Mapping[str, Any]) -> Station:
-    """The state before PowerUp, rebuilt from what an earlier run persisted."""
-    epoch = int(persisted.get(EPOCH_KEY) or 0) + 1
-    connectors = tuple(
-        Connector(evse_index + 1, connector_index + 1)
-        for evse_index, count in enumerate(identity.evse_connectors)
-        for connector_index in range(count)
-    )
-    station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
-    station = network_profiles.restore(station, persisted)
-    station = token_store.restore(station, persisted)
-    station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
-    station = smart_charging.restore(station, persisted)
-    station = monitoring.restore(station, persisted)
-    station = transactions.restore(station, dict(persisted))
-    return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
 Timer = Callable[[Station, datetime], tuple[Station, Effects]]

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, get_args
 
-from chargecore.pure.availability import STATION, connector_status, is_operative
-from chargecore.pure.device_model import get_int
+from chargecore.pure.blocks.availability.availability import STATION, connector_status, is_operative
+from chargecore.pure.blocks.provisioning.network_profiles import csms_url_problem
+from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
-from chargecore.pure.network_profiles import csms_url_problem
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
@@ -430,12 +430,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _csms(argv: list[str]) -> int:
-    from chargecore.shell.csms import main as csms_main
+    from chargecore.tools.csms import main as csms_main
 
     return csms_main(argv)
 
 
 def _demo(argv: list[str]) -> int:
-    from chargecore.shell.demo import main as demo_main
+    from chargecore.tools.demo import main as demo_main
 
     return demo_main(argv)

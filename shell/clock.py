@@ -3,7 +3,7 @@
 The wall clock can be stepped back (an NTP correction, an operator, a dying RTC battery); a core that saw time go
 backwards would re-fire timers and send events out of order. So the wall clock is read once, at start, and from
 then on time runs on the monotonic counter. Agreeing with the CSMS is the core's business: it keeps the offset
-that Boot and Heartbeat answers give (pure/timestamps.py), so a wrong wall clock at start is corrected there.
+that Boot and Heartbeat answers give (pure/ocppj/timestamps.py), so a wrong wall clock at start is corrected there.
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ from urllib.parse import quote
 
 import websocket
 
+from chargecore.pure.blocks.provisioning.network_profiles import CLIENT_CERTIFICATE_PROFILE
+from chargecore.pure.device_model.redaction import redact_frame
 from chargecore.pure.effects import Connect
 from chargecore.pure.inputs import (
     Connected,
@@ -37,8 +39,6 @@ from chargecore.pure.inputs import (
     OversizedFrameReceived,
     SecurityEventRaised,
 )
-from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE
-from chargecore.pure.redaction import redact_frame
 from chargecore.shell.frame_log import FrameLog
 
 SUBPROTOCOL = "ocpp2.0.1"

@@ -37,7 +37,10 @@ from typing import Any, TypeVar
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
-from chargecore.pure.device_model import build_device_model, refused_persisted
+from chargecore.pure.blocks.monitoring.monitors import Monitor
+from chargecore.pure.blocks.provisioning.network_profiles import CLIENT_CERTIFICATE_PROFILE, security_level
+from chargecore.pure.boot import boot_station, device_model_values
+from chargecore.pure.device_model.model import refused_persisted
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -62,10 +65,8 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
-from chargecore.pure.monitors import Monitor
-from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE, security_level
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
-from chargecore.pure.station import initial_station, next_deadline, step
+from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
@@ -291,15 +292,6 @@ class ChargingStation:
         config = {name: dict(values) for name, values in self.options.config.items()}
         if self.options.password:
             config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = self.options.password
-        stored = _strings(persisted)
-        built = build_device_model(self.options.evse_connectors, config, stored)
-        if isinstance(built, Failure):
-            raise ConfigurationError(str(built.failure()))
-        model = built.unwrap()
-        for refusal in refused_persisted(model, stored):
-            self.log.event("warning", f"{refusal}; the config or default value is used instead")
-        if security_level(model) == CLIENT_CERTIFICATE_PROFILE and self.options.client_cert is None:
-            raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
         identity = StationIdentity(
             station_id=self.options.station_id,
             csms_url=self.options.csms_url,
@@ -312,7 +304,15 @@ class ChargingStation:
             serial_number=self.options.serial_number,
             has_client_certificate=self.options.client_cert is not None,
         )
-        return initial_station(identity, model, persisted)
+        booted = boot_station(identity, config, persisted)
+        if isinstance(booted, Failure):
+            raise ConfigurationError(str(booted.failure()))
+        station = booted.unwrap()
+        for refusal in refused_persisted(station.device_model, device_model_values(persisted)):
+            self.log.event("warning", f"{refusal}; the config or default value is used instead")
+        if security_level(station.device_model) == CLIENT_CERTIFICATE_PROFILE and self.options.client_cert is None:
+            raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
+        return station
 
     def _ask_stop(self, seconds: float) -> float:
         if self._stop_by is None:
@@ -498,8 +498,3 @@ def _client_certificate(options: StationOptions) -> ClientCertificate | None:
     if problem is not None:
         raise ConfigurationError(problem)
     return options.client_cert, options.client_key
-
-
-def _strings(persisted: Mapping[str, Any]) -> dict[str, str]:
-    """Device-model values are strings; other persisted keys belong to other parts of the core."""
-    return {key: value for key, value in persisted.items() if isinstance(value, str)}

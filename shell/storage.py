@@ -65,7 +65,7 @@ from urllib.parse import quote
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from chargecore.pure.frames import compact_json  # ASCII only: a lone surrogate the core hands over can be written
+from chargecore.pure.ocppj.frames import compact_json  # ASCII only: a lone surrogate the core hands over can be written
 
 TABLE = "values"
 SNAPSHOT = "station.json"

@@ -19,7 +19,7 @@ from returns.result import Failure
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.boot import boot_station
 from chargecore.pure.effects import Effect, Effects, InternalError, Log, Persist, SendFrame
 from chargecore.pure.inputs import (
     Answer,
@@ -43,9 +43,9 @@ from chargecore.pure.inputs import (
     TokenPresented,
     VariableReported,
 )
+from chargecore.pure.ocppj.timestamps import ocpp_time
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, next_deadline, step
-from chargecore.pure.timestamps import ocpp_time
+from chargecore.pure.station import next_deadline, step
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 """The shell's clock at the start of every core test."""
@@ -104,12 +104,10 @@ def make_station(
     **identity: Any,
 ) -> Station:
     """A station before PowerUp, built the way the shell builds it (catalogue + config + stored values)."""
-    stored = dict(stored or {})
-    strings = {key: value for key, value in stored.items() if isinstance(value, str)}
-    model = build_device_model(evse_connectors, config, strings)
-    assert not isinstance(model, Failure), model
     identity_ = StationIdentity("CS001", "ws://csms.example/ocpp", evse_connectors, **identity)
-    return initial_station(identity_, model.unwrap(), stored)
+    station = boot_station(identity_, config, dict(stored or {}))
+    assert not isinstance(station, Failure), station
+    return station.unwrap()
 
 
 def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> dict[str, Any]:

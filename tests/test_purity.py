@@ -39,7 +39,7 @@ Functions = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def pure_modules() -> list[Path]:
-    modules = sorted(PURE_DIR.glob("*.py"))
+    modules = sorted(PURE_DIR.rglob("*.py"))
     assert len(modules) > 10, f"expected the core's modules under {PURE_DIR}"
     return modules
 
@@ -134,19 +134,19 @@ def package_data_misuse(tree: ast.Module) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", pure_modules(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", pure_modules(), ids=lambda p: p.relative_to(PURE_DIR).as_posix())
 def test_no_forbidden_imports(path: Path) -> None:
     bad = forbidden_imports(parse(path))
     assert not bad, f"{path.name} imports I/O, clock, randomness, threads or the shell: {bad}"
 
 
-@pytest.mark.parametrize("path", pure_modules(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", pure_modules(), ids=lambda p: p.relative_to(PURE_DIR).as_posix())
 def test_no_forbidden_calls(path: Path) -> None:
     bad = forbidden_calls(parse(path))
     assert not bad, f"{path.name} does I/O or reads the clock: {bad}"
 
 
-@pytest.mark.parametrize("path", pure_modules(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", pure_modules(), ids=lambda p: p.relative_to(PURE_DIR).as_posix())
 def test_package_data_is_read_at_import_only(path: Path) -> None:
     bad = package_data_misuse(parse(path))
     assert not bad, f"{path.name}: {bad}"

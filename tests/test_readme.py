@@ -40,8 +40,8 @@ import pytest
 from csms_double import wait_until
 
 from chargecore.shell.cli import OPERATOR_HELP, run_parser
-from chargecore.shell.csms import LocalCsms
-from chargecore.shell.csms import _parser as csms_parser
+from chargecore.tools.csms import LocalCsms
+from chargecore.tools.csms import _parser as csms_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

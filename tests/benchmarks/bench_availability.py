@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core_helpers import Sim, booted
 
-from chargecore.pure.availability import refresh
+from chargecore.pure.blocks.availability.availability import refresh
 from chargecore.pure.inputs import FrameReceived
 from chargecore.pure.station import step
 

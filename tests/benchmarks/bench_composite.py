@@ -31,8 +31,8 @@ from types import MappingProxyType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # property_tests, for the reference
 
-from chargecore.pure.charging_profiles import Period, Profile, Schedule
-from chargecore.pure.composite_schedule import Conditions, composite_schedule
+from chargecore.pure.blocks.smart_charging.charging_profiles import Period, Profile, Schedule
+from chargecore.pure.blocks.smart_charging.composite_schedule import Conditions, composite_schedule
 from chargecore.pure.state import Transaction
 from property_tests.reference_composite import evse_limit_at, station_limit_at
 

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import core_helpers
 
-from chargecore.pure.device_model import VariableKey
+from chargecore.pure.blocks.monitoring.monitors import Monitor
+from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.effects import SendFrame
 from chargecore.pure.inputs import FrameReceived, VariableReported
-from chargecore.pure.monitors import Monitor
 from chargecore.pure.state import Station
 from chargecore.pure.station import step
 

@@ -30,11 +30,13 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure.device_model import CATALOGUE, build_device_model
+from chargecore.pure.boot import initial_station
+from chargecore.pure.device_model.catalogue import CATALOGUE
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effects, InternalError, SendFrame
 from chargecore.pure.inputs import Connected, FrameReceived, PowerUp
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 EVSE_CONNECTORS = (2, 2)

@@ -46,11 +46,13 @@ from ocpp.v201 import ChargePoint, call_result
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
-from chargecore.pure.device_model import DeviceModel, build_device_model
+from chargecore.pure.boot import initial_station
+from chargecore.pure.device_model.catalogue import DeviceModel
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.inputs import Answer, Connected, FrameReceived, Input, PowerUp
-from chargecore.pure.schemas import validate
+from chargecore.pure.ocppj.schemas import validate
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core_helpers import at, booted
 
-from chargecore.pure import token_store
+from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.effects import SendFrame
 from chargecore.pure.inputs import FrameReceived
 from chargecore.pure.state import Station

@@ -33,7 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chargecore.pure.device_model import build_device_model
+from chargecore.pure.boot import initial_station
+from chargecore.pure.device_model.model import build_device_model
 from chargecore.pure.effects import Effects, Persist, SendFrame, StartEnergyTransfer, StopEnergyTransfer
 from chargecore.pure.inputs import (
     ChargingStateChanged,
@@ -49,7 +50,7 @@ from chargecore.pure.inputs import (
     TokenPresented,
 )
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import initial_station, step
+from chargecore.pure.station import step
 from chargecore.shell.storage import StationStore
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

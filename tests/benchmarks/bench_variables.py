@@ -34,13 +34,8 @@ from bench_rpc import ChargecoreRunner, OcppRunner, booted_station, measure
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 
-from chargecore.pure.device_model import (
-    DeviceModel,
-    VariableKey,
-    build_device_model,
-    get_definition,
-    get_value,
-)
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.model import build_device_model, get_definition, get_value
 
 EVSE_CONNECTORS = (1, 1)
 ITEM_COUNTS = (1, 10, 100)

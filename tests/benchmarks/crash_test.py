@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chargecore.shell.csms import LocalCsms, Record
 from chargecore.shell.storage import StationStore
+from chargecore.tools.csms import LocalCsms, Record
 
 STATION_ID = "CRASH"
 LANE_NAMESPACE = "tx_queue/"

@@ -12,9 +12,9 @@ from typing import Any
 from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, hardware
 
-from chargecore.pure import auth_cache
+from chargecore.pure.blocks.authorization import auth_cache
+from chargecore.pure.blocks.authorization.tokens import CacheEntry, token_key
 from chargecore.pure.inputs import ConnectorChange
-from chargecore.pure.tokens import CacheEntry, token_key
 from chargecore.shell.storage import StationStore
 
 TOKEN = "TOKEN1"

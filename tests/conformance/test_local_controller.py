@@ -20,7 +20,7 @@ from harness import StationFactory
 
 from chargecore.pure.inputs import ExternalLimit
 from chargecore.shell.application import SimulatedCharger
-from chargecore.shell.csms import LocalCsms, Record
+from chargecore.tools.csms import LocalCsms, Record
 
 STATION_ID = "CS-LC-1"
 

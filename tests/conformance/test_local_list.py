@@ -22,7 +22,7 @@ from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot
 from sessions import cached
 
-from chargecore.pure import token_store
+from chargecore.pure.blocks.authorization import token_store
 from chargecore.shell.runtime import ChargingStation
 
 VALID = {"idToken": "D001001", "type": "ISO14443"}

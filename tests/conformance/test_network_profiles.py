@@ -19,7 +19,8 @@ from csms_double import CsmsDouble, StationReply, wait_until
 from harness import StationFactory, boot
 from pki import Pki
 
-from chargecore.pure.device_model import VariableKey, get_value
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_value
 from chargecore.pure.station import CSMS_CALLS
 from chargecore.shell.runtime import ChargingStation
 

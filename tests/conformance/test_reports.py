@@ -12,7 +12,7 @@ import pytest
 from csms_double import CsmsDouble, StationCall
 from harness import StationFactory, boot, receive_report, sent_in_order, settle
 
-from chargecore.pure.device_model import VariableKey
+from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.shell.runtime import ChargingStation
 
 LIST_TYPES = frozenset({"OptionList", "SequenceList", "MemberList"})

@@ -13,7 +13,7 @@ import pytest
 from csms_double import CsmsDouble, ocpp_now, wait_until
 from harness import StationFactory, boot, connector_count, receive_report
 
-from chargecore.pure.device_model import VariableKey
+from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.effects import VariableChanged
 
 Item = dict[str, Any]

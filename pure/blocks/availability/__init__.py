@@ -1,0 +1,1 @@
+"""Block G, availability: connector status, Heartbeat and ChangeAvailability."""

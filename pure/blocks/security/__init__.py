@@ -1,0 +1,1 @@
+"""Block A, security: security events (A04)."""

@@ -1,0 +1,249 @@
+"""`chargecore demo`: the embedded CSMS on a free loopback port, a station against it, and a scripted session
+with every capability the station has, printed as the CSMS sees it."""
+
+from __future__ import annotations
+
+import io
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from chargecore.pure.inputs import EvState
+from chargecore.shell.cli import _Parser
+from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.runtime import ChargingStation, StationOptions
+from chargecore.tools.csms import LocalCsms, Record
+
+STATION_ID = "DEMO-CS-001"
+STEP_TIMEOUT = 8.0
+RECONNECT_QUICKLY = {"OCPPCommCtrlr": {"RetryBackOffWaitMinimum": 1, "RetryBackOffRandomRange": 0}}
+"""The offline stretch should not wait out the default reconnect back-off."""
+
+
+def _status(status: str, evse_id: int | None = None) -> Callable[[Record], bool]:
+    def matches(record: Record) -> bool:
+        payload = record.payload
+        return (
+            record.kind == "CALL"
+            and record.action == "StatusNotification"
+            and payload.get("connectorStatus") == status
+            and evse_id in (None, payload.get("evseId"))
+        )
+
+    return matches
+
+
+class _Script:
+    """Each step waits only for messages that arrive after it started."""
+
+    def __init__(self, csms: LocalCsms, station: ChargingStation) -> None:
+        self.csms = csms
+        self.station = station
+        self.mark = 0
+
+    def step(self, title: str) -> None:
+        print(f"\n=== {title}", flush=True)
+        self.mark = len(self.csms.messages)
+
+    def expect(self, match: str | Callable[[Record], bool]) -> Record:
+        return self.csms.wait_for(match, STEP_TIMEOUT, since=self.mark)
+
+    def until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"never happened: {what}")
+            time.sleep(0.05)
+
+    def limit(self, evse_id: int, expected: float) -> None:
+        """Wait until the simulated hardware of the EVSE obeys `expected` amperes."""
+        limits = getattr(self.station.application, "limits", {})
+        self.until(lambda: limits.get(evse_id, (None,))[0] == expected, f"EVSE {evse_id} applies {expected} A")
+        print(f"    EVSE {evse_id} hardware now limited to {expected} A", flush=True)
+
+    def call(self, action: str, payload: dict[str, object]) -> None:
+        answer = self.csms.call(STATION_ID, action, payload)
+        print(f"    {action} answered {answer}", flush=True)
+
+
+def _play(script: _Script) -> None:
+    script.step("the station boots: BootNotification, then a StatusNotification for every connector")
+    script.expect(lambda r: r.action == "BootNotification" and r.payload.get("reason") == "PowerUp")
+    script.expect(_status("Available", 2))
+
+    script.step("an EV plugs into EVSE 1: its connector becomes Occupied")
+    script.station.connector(1, 1, "plug")
+    script.expect(_status("Occupied", 1))
+
+    script.step("the EV leaves: Available again")
+    script.station.connector(1, 1, "unplug")
+    script.expect(_status("Available", 1))
+
+    script.step("EVSE 2 reports a hardware fault, then recovers")
+    script.station.connector(2, None, "fault")
+    script.expect(_status("Faulted", 2))
+    script.station.connector(2, None, "recover")
+    script.expect(_status("Available", 2))
+
+    script.step("a Heartbeat at the interval the CSMS set in its BootNotificationResponse (2 s)")
+    script.expect("Heartbeat")
+
+    script.step("the CSMS triggers a StatusNotification for EVSE 2")
+    script.call("TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": 2}})
+    script.expect(_status("Available", 2))
+
+    script.step("the station sends a DataTransfer; the CSMS knows no such vendor")
+    script.station.send_data_transfer("com.example.demo", "hello", {"greeting": "hi"})
+    script.expect("DataTransfer")
+
+    script.step("the CSMS sends a DataTransfer no application handler knows")
+    script.call("DataTransfer", {"vendorId": "com.example.unknown"})
+
+    script.step("the CSMS limits EVSE 1 to 10 A now and 6 A from 3 s on (TxDefaultProfile); the station obeys")
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    profile = {
+        "id": 1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [
+            {
+                "id": 1,
+                "startSchedule": start.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}, {"startPeriod": 4, "limit": 6.0}],
+            }
+        ],
+    }
+    script.call("SetChargingProfile", {"evseId": 1, "chargingProfile": profile})
+    script.call("GetCompositeSchedule", {"evseId": 1, "duration": 10, "chargingRateUnit": "A"})
+    script.limit(1, 10.0)
+    script.limit(1, 6.0)
+    _charge(script)
+
+    script.step("the CSMS resets the station: it reboots and boots again with reason RemoteReset")
+    script.call("Reset", {"type": "Immediate"})
+    script.expect(lambda r: r.action == "BootNotification" and r.payload.get("reason") == "RemoteReset")
+    script.expect(_status("Available", 2))
+
+
+def _event(event_type: str, trigger: str) -> Callable[[Record], bool]:
+    def matches(record: Record) -> bool:
+        payload = record.payload
+        return (
+            record.kind == "CALL"
+            and record.action == "TransactionEvent"
+            and (payload.get("eventType"), payload.get("triggerReason")) == (event_type, trigger)
+        )
+
+    return matches
+
+
+def _charge(script: _Script) -> None:
+    """A driver's whole session; the core decides when the transaction starts and ends."""
+    script.step("a driver plugs into EVSE 1 and badges: Authorize, then the power path closes: Started")
+    script.station.meter(1, 12000.0, 0.0)
+    script.station.connector(1, 1, "plug")
+    script.station.present_token("04A2B3C4", evse_id=1)
+    script.expect("Authorize")
+    script.expect(_event("Started", "ChargingStateChanged"))
+
+    script.step("the EV pauses and resumes charging: Updated events with the new chargingState")
+    script.station.meter(1, 13500.0, 7200.0)
+    script.station.ev_state(1, "SuspendedEV")
+    script.expect(_event("Updated", "ChargingStateChanged"))
+    script.until(lambda: not script.station.state.rpc.lane, "the CSMS's answer to reach the station")
+    _offline_stretch(script)
+
+    script.step("the driver badges again: the transaction ends (StopAuthorized, Local); the EV unplugs: Available")
+    script.station.meter(1, 15000.0, 0.0)
+    script.station.present_token("04A2B3C4", evse_id=1)
+    script.expect(_event("Ended", "StopAuthorized"))
+    script.station.connector(1, 1, "unplug")
+    script.expect(_status("Available", 1))
+
+
+def _offline_stretch(script: _Script) -> None:
+    """E11/E12: events of a transaction go into the persistent lane while the network is away, and out in order,
+    still marked offline, once it is back."""
+    script.step("the network goes away mid-transaction: the EV resumes, pauses and resumes; the events queue")
+    script.station.set_network(False)
+    script.until(lambda: script.station.state.connection.phase != "up", "the station sees the connection lost")
+    states: tuple[tuple[float, EvState], ...] = ((13600.0, "Charging"), (14200.0, "SuspendedEV"), (14300.0, "Charging"))
+    for energy, state in states:
+        script.station.meter(1, energy, 7200.0 if state == "Charging" else 0.0)
+        script.station.ev_state(1, state)
+    script.until(lambda: len(script.station.state.rpc.lane) >= 3, "3 TransactionEvents queued")
+    print(f"    {len(script.station.state.rpc.lane)} TransactionEvents wait in the persistent lane", flush=True)
+
+    script.step("the network is back: the station reconnects and delivers them in order, with offline: true")
+    script.station.set_network(True)
+
+    def delivered() -> list[Record]:
+        return [
+            record
+            for record in script.csms.messages[script.mark :]
+            if record.kind == "CALL" and record.action == "TransactionEvent" and record.payload.get("offline")
+        ]
+
+    script.until(lambda: len(delivered()) >= 3, "the 3 queued TransactionEvents delivered")
+    seq_nos = [record.payload["seqNo"] for record in delivered()]
+    if seq_nos != sorted(seq_nos):
+        raise TimeoutError(f"queued events delivered out of order: {seq_nos}")
+    print(f"    delivered in order: seqNo {seq_nos}", flush=True)
+
+
+def _interrupted(_signum: int, _frame: FrameType | None) -> NoReturn:
+    """The first Ctrl-C ends the demo; later ones must not break off its clean-up with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    _Parser(prog="chargecore demo", description=__doc__).parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGINT, _interrupted) if in_main_thread else None
+    try:
+        return _run()
+    except KeyboardInterrupt:
+        print("chargecore demo: error: interrupted before the demo finished", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run() -> int:
+    csms = LocalCsms(heartbeat_interval=2, on_log=lambda line: print(f"    {line}", flush=True))
+    csms.start()
+    try:
+        print(f"local CSMS listening on {csms.url}; station {STATION_ID} with 2 EVSEs connects to it", flush=True)
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="chargecore-demo-") as data_dir:
+            options = StationOptions(
+                csms_url=csms.url,
+                station_id=STATION_ID,
+                data_dir=Path(data_dir),
+                evse_connectors=(1, 1),
+                config=RECONNECT_QUICKLY,
+            )
+            station = ChargingStation(options, log=FrameLog(STATION_ID, stream=io.StringIO()))
+            try:
+                station.start()
+                _play(_Script(csms, station))
+            except TimeoutError as error:
+                print(f"demo failed: {error}", file=sys.stderr)
+                return 1
+            finally:
+                station.stop()
+    finally:
+        csms.stop()
+    print(f"\n=== demo finished in {time.monotonic() - started:.1f} s", flush=True)
+    return 0
