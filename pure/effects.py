@@ -10,9 +10,14 @@ from chargecore.pure.device_model import VariableKey
 
 @dataclass(frozen=True, slots=True)
 class Connect:
+    """Dial `url`/`station_id` with exactly these credentials: the station's client certificate in the TLS
+    handshake or not, and HTTP Basic auth as `station_id` with `basic_auth_password` (None: no Authorization
+    header). The core decides them from `security_profile`, the profile of this attempt (`connection.connect_at`)."""
+
     url: str
     station_id: str
     security_profile: int
+    client_certificate: bool
     basic_auth_password: str | None
 
 

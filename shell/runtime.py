@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
-from chargecore.pure.device_model import build_device_model, refused_persisted
+from chargecore.pure.device_model import build_device_model, persisted_values, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -63,7 +63,7 @@ from chargecore.pure.inputs import (
     VariableReported,
 )
 from chargecore.pure.monitors import Monitor
-from chargecore.pure.network_profiles import CLIENT_CERTIFICATE_PROFILE, security_level
+from chargecore.pure.network_profiles import check_client_certificate
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
@@ -277,15 +277,13 @@ class ChargingStation:
         config = {name: dict(values) for name, values in self.options.config.items()}
         if self.options.password:
             config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = self.options.password
-        stored = _strings(persisted)
+        stored = persisted_values(persisted)
         built = build_device_model(self.options.evse_connectors, config, stored)
         if isinstance(built, Failure):
             raise ConfigurationError(str(built.failure()))
         model = built.unwrap()
         for refusal in refused_persisted(model, stored):
             self.log.event("warning", f"{refusal}; the config or default value is used instead")
-        if security_level(model) == CLIENT_CERTIFICATE_PROFILE and self.options.client_cert is None:
-            raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
         identity = StationIdentity(
             station_id=self.options.station_id,
             csms_url=self.options.csms_url,
@@ -298,6 +296,9 @@ class ChargingStation:
             serial_number=self.options.serial_number,
             has_client_certificate=self.options.client_cert is not None,
         )
+        usable = check_client_certificate(model, identity)
+        if isinstance(usable, Failure):
+            raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")
         return initial_station(identity, model, persisted)
 
     def _ask_stop(self, seconds: float) -> float:
@@ -484,8 +485,3 @@ def _client_certificate(options: StationOptions) -> ClientCertificate | None:
     if problem is not None:
         raise ConfigurationError(problem)
     return options.client_cert, options.client_key
-
-
-def _strings(persisted: Mapping[str, Any]) -> dict[str, str]:
-    """Device-model values are strings; other persisted keys belong to other parts of the core."""
-    return {key: value for key, value in persisted.items() if isinstance(value, str)}
