@@ -92,7 +92,7 @@ def refusal_event(failure: DialFailure) -> str | None:
 def refusal_to_report(reported: frozenset[str], failure: DialFailure) -> str | None:
     """The security event to raise for a failed attempt: none for an ordinary failure, nor for one of a type
     already raised since the connection was last up (`reported`): the event "only needs to be sent once for
-    repeated failed connection attempts" (A00.FR.419, the 2023-12 errata to A00.FR.316)."""
+    repeated failed connection attempts" (A00.FR.316 and A00.FR.419, errata 2023-12)."""
     event_type = refusal_event(failure)
     if event_type is None or event_type in reported:
         return None

@@ -183,8 +183,8 @@ class Connection:
     retry_at: datetime | None = None
     offline_since: datetime | None = None
     refusals_reported: frozenset[str] = frozenset()
-    """The security events of refused attempts raised since the connection was last up: each type once
-    (A00.FR.419), so a CSMS with a bad certificate does not fill the persistent lane while the station retries."""
+    """The security events of refused attempts raised since the connection was last up: each type once (A00.FR.316,
+    A00.FR.419), so a CSMS with a bad certificate does not fill the persistent lane while the station retries."""
 
 
 @dataclass(frozen=True, slots=True)
