@@ -97,7 +97,8 @@ def registered(status: str) -> Station:
 
 json_texts = st.text(max_size=12) | st.text(st.characters(categories=["Cs", "Ll"]), min_size=1, max_size=3)
 """Strings, some with lone surrogates ("Cs"), which only a JSON escape can carry."""
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | json_texts
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | json_texts
+"""JSON's scalars: NaN and Infinity are not JSON, and a frame holding one is a FormatViolation (test_core_frames)."""
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(json_texts, inner, max_size=4),

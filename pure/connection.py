@@ -23,13 +23,20 @@ def _move(connection: Connection, trigger: str) -> Connection | None:
     return None if phase is None else replace(connection, phase=phase)
 
 
+LONGEST_PING_INTERVAL = 86_400
+"""A day: a longer WebSocketPingInterval is as good as none, and saturating keeps the shell's timer in range."""
+
+
 def connect_effect(station: Station) -> Connect:
     profile = network_profiles.current_profile(station)
     password = get_value(station.device_model, VariableKey("SecurityCtrlr", "BasicAuthPassword"))
-    return connect_at(profile.url, station.identity.station_id, profile.security_profile, password)
+    station_id = station.identity.station_id
+    return connect_at(profile.url, station_id, profile.security_profile, password, ping_interval(station))
 
 
-def connect_at(url: str, station_id: str, security_profile: int, basic_auth_password: str | None) -> Connect:
+def connect_at(
+    url: str, station_id: str, security_profile: int, basic_auth_password: str | None, ping_interval: int = 0
+) -> Connect:
     """What to dial with at this security profile: HTTP Basic auth at profiles 1 and 2, when there is a password;
     the client certificate at profile 3, which authenticates the station instead (Part 2 A00 security profiles)."""
     basic_auth = security_profile in network_profiles.BASIC_AUTH_PROFILES and bool(basic_auth_password)
@@ -37,9 +44,17 @@ def connect_at(url: str, station_id: str, security_profile: int, basic_auth_pass
         url=url,
         station_id=station_id,
         security_profile=security_profile,
-        client_certificate=security_profile == network_profiles.CLIENT_CERTIFICATE_PROFILE,
         basic_auth_password=basic_auth_password if basic_auth else None,
+        ping_interval=ping_interval,
+        client_certificate=security_profile == network_profiles.CLIENT_CERTIFICATE_PROFILE,
     )
+
+
+def ping_interval(station: Station) -> int:
+    """OCPPCommCtrlr.WebSocketPingInterval (Part 4 8.4): seconds between the station's pings, 0 leaving pings to
+    the CSMS. Read at every connection attempt, so a changed value applies from the next connection."""
+    seconds = get_int(station.device_model, "OCPPCommCtrlr", "WebSocketPingInterval", default=0)
+    return min(max(seconds, 0), LONGEST_PING_INTERVAL)
 
 
 def back_off(station: Station, failed_attempts: int, jitter: float) -> timedelta:

@@ -17,8 +17,10 @@ class Connect:
     url: str
     station_id: str
     security_profile: int
-    client_certificate: bool
     basic_auth_password: str | None
+    ping_interval: int = 0
+    """Seconds between the station's websocket pings on this connection, 0 for none (WebSocketPingInterval)."""
+    client_certificate: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """OCPP-J RPC frames (Part 4 section 4): parse text into CALL / CALLRESULT / CALLERROR, and build them back.
 
 Parsing never raises: a frame that is not a valid RPC frame becomes a `FrameError` that already carries
-the CALLERROR to answer with (Part 4 4.2.3: message id "-1" when the id cannot be read).
+the CALLERROR to answer with (Part 4 4.2.3: message id "-1" when the id cannot be read). An empty message is such a
+frame, not the end of the stream; NaN and Infinity, which Python's json reads, are not JSON and refused; a message
+too large to read never gets here as text (`oversized`).
 """
 
 from __future__ import annotations
@@ -67,16 +69,24 @@ def _error(message_id: str, code: str, reason: str) -> Failure[FrameError]:
 
 def parse_frame(text: str | bytes) -> Result[Frame, FrameError]:
     """Parse one websocket text message into a frame (Part 4 4.1.7, 4.2, 4.4)."""
+    if not text:
+        return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "empty frame")
+    not_json: list[str] = []
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=not_json.append)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "frame is not valid JSON")
-    if not isinstance(data, list) or not data:
+    elements = data if isinstance(data, list) else []
+    type_id = elements[0] if elements else None
+    is_reply = type(type_id) is int and type_id in (CALLRESULT, CALLERROR)
+    message_id = elements[1] if len(elements) > 1 and isinstance(elements[1], str) else None
+    readable = message_id is not None and 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH
+    if not_json:
+        return _not_json(message_id if readable else None, is_reply, not_json[0])
+    if not elements:
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "frame is not a JSON array")
-    type_id = data[0]
-    message_id = data[1] if len(data) > 1 and isinstance(data[1], str) else None
-    if message_id is None or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
-        if type(type_id) is int and type_id in (CALLRESULT, CALLERROR):  # never answer a reply: no error ping-pong
+    if message_id is None or not readable:
+        if is_reply:  # never answer a reply: no error ping-pong
             return Failure(FrameError(None, "reply with an unreadable message id dropped"))
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "message id cannot be read")
     if type(type_id) is not int:
@@ -88,6 +98,22 @@ def parse_frame(text: str | bytes) -> Result[Frame, FrameError]:
     if type_id == CALLERROR:
         return _parse_call_error(message_id, data)
     return _error(message_id, "MessageTypeNotSupported", f"message type {type_id} is not supported")
+
+
+def oversized(size: int, limit: int) -> FrameError:
+    """A message larger than the station reads is refused unread, so its id is unknown: a syntactically incorrect
+    message (FormatViolation, as for a request over BytesPerMessage, B06.FR.16) with message id "-1"."""
+    reason = f"a message of {size} bytes, more than the {limit} bytes the station reads"
+    return FrameError(CallError(UNREADABLE_MESSAGE_ID, "FormatViolation", reason), reason)
+
+
+def _not_json(message_id: str | None, is_reply: bool, constant: str) -> Failure[FrameError]:
+    """NaN, Infinity and -Infinity are not JSON (RFC 8259 section 6), though Python's json reads them: the frame is
+    syntactically incorrect, a FormatViolation (a reply holding one is dropped, as any malformed reply)."""
+    reason = f"{constant} is not a JSON number"
+    if is_reply:
+        return Failure(FrameError(None, f"reply dropped: {reason}"))
+    return _error(message_id or UNREADABLE_MESSAGE_ID, "FormatViolation", reason)
 
 
 def _parse_call(message_id: str, data: list[Any]) -> Result[Frame, FrameError]:

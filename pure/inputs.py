@@ -73,6 +73,16 @@ class FrameReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class OversizedFrameReceived:
+    """A message of `size` bytes arrived, more than the `limit` the shell reads (StationOptions.max_frame_bytes):
+    its text never reaches the core."""
+
+    now: datetime
+    size: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time has reached `next_deadline`; the core runs whatever timers are due."""
 
@@ -298,6 +308,7 @@ Input = (
     | Connected
     | ConnectionLost
     | FrameReceived
+    | OversizedFrameReceived
     | Tick
     | ConnectorChanged
     | Answer

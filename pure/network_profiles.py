@@ -45,8 +45,10 @@ CLIENT_CERTIFICATE_PROFILE = 3
 SCHEME_OF_SECURITY_PROFILE: Mapping[int, str] = {1: "ws", 2: "wss", 3: "wss"}
 """Profile 1 is plain websocket with Basic auth, profile 2 TLS with Basic auth, profile 3 TLS with a client-side
 certificate (Part 2 A00 security profiles)."""
-_CSMS_URL = re.compile(r"(?P<scheme>wss?)://(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#:@\[\]]+)(?::[0-9]{1,5})?(?:[/?#]\S*)?")
+_CSMS_URL = re.compile(r"(?P<scheme>wss?)://(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#:@\[\]]+)(?::(?P<port>[0-9]+))?(?:[/?#]\S*)?")
 """ws(s)://host[:port][/path]: what the shell can dial (urllib is off limits in the core)."""
+PORTS = range(1, 65536)
+"""The TCP ports a CSMS URL may name."""
 
 
 # --- reading the device model -----------------------------------------------------------------------------
@@ -205,12 +207,25 @@ def _status(status: str, reason: str | None = None, info: str | None = None) -> 
     return payload
 
 
+def csms_url_problem(url: str) -> str | None:
+    """Why the station cannot dial `url`, or None: it must be ws:// or wss:// with a host, and a port, if it names
+    one, from 1 to 65535. Checked before a URL is taken (the command line, SetNetworkProfile), so an unusable one is
+    refused at once instead of failing every connection attempt."""
+    parsed = _CSMS_URL.fullmatch(url)
+    if parsed is None:
+        return f"{url!r} is not a ws:// or wss:// URL with a host"
+    port = parsed["port"]
+    if port is not None and (len(port) > 5 or int(port) not in PORTS):  # 5 digits at most: never int() a huge one
+        return f"{url!r} names port {port}, not one from 1 to 65535"
+    return None
+
+
 def _url_problem(url: str, security_profile: int) -> str | None:
     scheme = SCHEME_OF_SECURITY_PROFILE[security_profile]
-    parsed = _CSMS_URL.fullmatch(url)
-    if parsed is None or parsed["scheme"] != scheme:
-        return f"ocppCsmsUrl {url!r} is not a {scheme}:// URL with a host, as security profile {security_profile} needs"
-    return None
+    problem = csms_url_problem(url)
+    if problem is None and not url.startswith(f"{scheme}://"):
+        problem = f"{url!r} is not a {scheme}:// URL, as security profile {security_profile} needs"
+    return None if problem is None else f"ocppCsmsUrl {problem}"
 
 
 def _refusal(station: Station, slot: int, data: dict[str, Any]) -> tuple[str, str] | None:

@@ -52,7 +52,7 @@ from chargecore.pure.effects import (
     SendFrame,
     TokenQuestion,
 )
-from chargecore.pure.frames import Call, CallError, CallResult, encode_frame, parse_frame
+from chargecore.pure.frames import Call, CallError, CallResult, FrameError, encode_frame, oversized, parse_frame
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -69,6 +69,7 @@ from chargecore.pure.inputs import (
     LocalReset,
     MasterPassChoice,
     MeterReading,
+    OversizedFrameReceived,
     ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
@@ -282,10 +283,7 @@ def _session_ended(station: Station, now: datetime) -> tuple[Station, Effects]:
 def _frame_received(station: Station, event: FrameReceived) -> tuple[Station, Effects]:
     parsed = parse_frame(event.text)
     if isinstance(parsed, Failure):
-        problem = parsed.failure()
-        if problem.reply is None:
-            return station, (Log("warning", f"dropped inbound frame: {problem.reason}"),)
-        return station, (SendFrame(encode_frame(problem.reply)),)
+        return station, _refused(parsed.failure())
     frame = parsed.unwrap()
     if isinstance(frame, Call):
         return _csms_call(station, frame, event.now)
@@ -300,6 +298,16 @@ def _frame_received(station: Station, event: FrameReceived) -> tuple[Station, Ef
             *effects,
         )
     return _call_answered(station, in_flight, frame, event.now)
+
+
+def _oversized_frame_received(station: Station, event: OversizedFrameReceived) -> tuple[Station, Effects]:
+    return station, _refused(oversized(event.size, event.limit))
+
+
+def _refused(problem: FrameError) -> Effects:
+    if problem.reply is None:
+        return (Log("warning", f"dropped inbound frame: {problem.reason}"),)
+    return (SendFrame(encode_frame(problem.reply)),)
 
 
 def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
@@ -377,6 +385,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         Connected: _connected,
         ConnectionLost: _connection_lost,
         FrameReceived: _frame_received,
+        OversizedFrameReceived: _oversized_frame_received,
         Tick: _tick,
         ConnectorChanged: _connector_changed,
         Answer: _answer,

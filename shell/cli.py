@@ -15,9 +15,11 @@ from typing import Any, NoReturn, get_args
 from chargecore.pure.availability import STATION, connector_status, is_operative
 from chargecore.pure.device_model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
+from chargecore.pure.network_profiles import csms_url_problem
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 from chargecore.shell.storage import adopt_shared_files, station_data_dir
 
@@ -56,6 +58,8 @@ MAX_EVSES = 256
 MAX_CONNECTORS_PER_EVSE = 16
 """Bounds on the station's shape: far above any charger built, low enough that the device model and the boot
 StatusNotifications stay small (an unbounded --evses 100000 once made the start hang)."""
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+"""The most --max-frame-bytes may allow: websocket-client holds a whole message in memory before it is measured."""
 
 
 def _count(most: int) -> Callable[[str], int]:
@@ -133,6 +137,12 @@ def run_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer GetBaseReport SummaryInventory NotSupported (the report is optional, TC_B_15)",
     )
+    parser.add_argument(
+        "--max-frame-bytes",
+        type=_count(MAX_FRAME_BYTES),
+        default=DEFAULT_MAX_FRAME_BYTES,
+        help=f"refuse larger messages from the CSMS unread (default {DEFAULT_MAX_FRAME_BYTES})",
+    )
     return parser
 
 
@@ -164,8 +174,9 @@ def _adopt_earlier_default(options: StationOptions) -> None:
 
 
 def options_from(args: argparse.Namespace) -> StationOptions:
-    if not args.csms.startswith(("ws://", "wss://")):
-        raise UsageError(f"--csms must be a ws:// or wss:// URL, got {args.csms!r}")
+    problem = csms_url_problem(args.csms)
+    if problem is not None:
+        raise UsageError(f"--csms {problem}")
     if args.ca_file and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file} does not exist")
     data_dir = Path(args.data_dir) if args.data_dir else station_data_dir(DEFAULT_DATA_ROOT, args.station_id)
@@ -183,6 +194,7 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         client_key=args.client_key,
         serial_number=args.serial_number,
         supports_summary_inventory=not args.without_summary_inventory,
+        max_frame_bytes=args.max_frame_bytes,
     )
 
 

@@ -1,9 +1,15 @@
 """The websocket to the CSMS (websocket-client): dial, read frames into the core, send frames out.
 
 Each connection attempt runs in its own reader thread; what it observes enters the core as inputs through
-`feed`. Inputs from an attempt that has since been replaced are discarded. A failed attempt's ConnectionLost says
-why it failed, as facts (OpenSSL's reason, the HTTP status: `dial_failure`); the core decides which failures are
-security events (A00, A04). The link dials with the credentials the Connect effect names, and decides nothing.
+`feed`. Inputs from an attempt that has since been replaced are discarded. Every way an attempt can end (a dial
+that fails for any reason, even a URL websocket-client cannot use; the CSMS closing; a dead network; a bug) ends in
+exactly one ConnectionLost, so the core's back-off and profile fallback (B10) always go on. A failed attempt's
+ConnectionLost says why it failed, as facts (OpenSSL's reason, the HTTP status: `dial_failure`); the core decides
+which failures are security events (A00, A04). The link dials with the credentials the Connect effect names.
+
+On a connection the station pings every WebSocketPingInterval seconds (`Connect.ping_interval`, Part 4 8.4); a ping
+still unanswered when the next one is due means a dead, half-open network, and the connection is dropped. A message
+larger than `max_frame_bytes` is never decoded nor logged: the core hears only its size.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import random
 import socket
 import ssl
 import threading
+import traceback
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
@@ -21,12 +28,27 @@ from urllib.parse import quote
 import websocket
 
 from chargecore.pure.effects import Connect
-from chargecore.pure.inputs import Connected, ConnectionLost, DialFailure, FrameReceived, Input
+from chargecore.pure.inputs import (
+    Connected,
+    ConnectionLost,
+    DialFailure,
+    FrameReceived,
+    Input,
+    OversizedFrameReceived,
+)
 from chargecore.pure.redaction import redact_frame
 from chargecore.shell.frame_log import FrameLog
 
 SUBPROTOCOL = "ocpp2.0.1"
 DIAL_TIMEOUT_SECONDS = 10.0
+CLOSE_WAIT_SECONDS = 1.0
+"""How long a normal close waits for the CSMS to answer the close frame."""
+DEFAULT_MAX_FRAME_BYTES = 512 * 1024
+"""The largest message the station reads: the largest legitimate OCPP 2.0.1 messages (a full local list, a long
+charging schedule, a certificate chain) stay far below it."""
+DIAL_FAILURES = (websocket.WebSocketException, OSError, ValueError)
+"""What an attempt that cannot connect raises: the network, TLS and the handshake; ValueError for a URL that
+websocket-client cannot use (a port above 65535, an unknown scheme)."""
 
 Feed = Callable[[Callable[[datetime], Input]], None]
 
@@ -110,24 +132,32 @@ class WebSocketLink:
         on_fatal: Callable[[str], None],
         ca_file: str | None = None,
         client_certificate: ClientCertificate | None = None,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         self._feed = feed
         self._log = log
         self._on_fatal = on_fatal
         self._ca_file = ca_file
         self._client_certificate = client_certificate
+        self._max_frame_bytes = max_frame_bytes
         self._lock = threading.Lock()
         self._socket: websocket.WebSocket | None = None
         self._generation = 0
         self._threads: list[threading.Thread] = []
         self._network_down = False
+        self._reader_ended = threading.Event()
+        """Set when the reader of `_socket` has stopped reading."""
 
     def connect(self, effect: Connect) -> None:
         with self._lock:
             self._generation += 1
             generation = self._generation
-        thread = threading.Thread(target=self._run, args=(effect, generation), daemon=True, name="ocpp-link")
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        self._start(self._run, (effect, generation), "ocpp-link")
+
+    def _start(self, target: Callable[..., None], args: tuple[object, ...], name: str) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=name)
+        with self._lock:  # the core thread and reader threads both start threads
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
     def send(self, text: str) -> None:
@@ -143,13 +173,18 @@ class WebSocketLink:
             self._log.event("warning", f"send failed: {error}")
 
     def close(self) -> None:
-        """Close normally (1000) and ignore whatever the old reader thread still reports."""
+        """Close normally (1000) and ignore whatever the old reader thread still reports. The close frame goes out
+        now and the reader, still reading, takes the CSMS's answer; a CSMS that has not answered within
+        CLOSE_WAIT_SECONDS (a dead network) is cut off. websocket-client's own close() would wait for the answer
+        behind the reader's lock, forever on a half-open connection."""
         with self._lock:
             self._generation += 1
             sock, self._socket = self._socket, None
+            reader_ended = self._reader_ended
         if sock is not None:
-            with contextlib.suppress(websocket.WebSocketException, OSError):
-                sock.close(status=websocket.STATUS_NORMAL)
+            with contextlib.suppress(Exception):
+                sock.send_close(websocket.STATUS_NORMAL)
+            self._start(_abort_unless, (sock, reader_ended), "ocpp-close")
 
     def set_network(self, up: bool) -> None:
         """Simulate the network going away (operator `offline`, the demo): the connection drops without a close
@@ -157,12 +192,13 @@ class WebSocketLink:
         with self._lock:
             self._network_down = not up
             sock = None if up else self._socket
-        if sock is not None and sock.sock is not None:
-            with contextlib.suppress(OSError):
-                sock.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread, which reports the loss
+        if sock is not None:
+            _abort(sock)
 
     def join(self, timeout: float = 5.0) -> None:
-        for thread in self._threads:
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout)
 
     def _current(self, generation: int) -> bool:
@@ -190,43 +226,107 @@ class WebSocketLink:
         return sock
 
     def _run(self, effect: Connect, generation: int) -> None:
+        """One attempt from dial to end; only a refused subprotocol (fatal) ends without a ConnectionLost."""
         try:
             sock = self._dial(effect)
         except SubprotocolRefused as error:
             self._on_fatal(str(error))
             return
-        except (websocket.WebSocketException, OSError) as error:
+        except DIAL_FAILURES as error:
             self._log.event("info", f"connection attempt failed: {error}")
             self._lost(generation, dial_failure(error))
             return
+        except Exception:  # a bug, here or in websocket-client: still only a failed attempt
+            self._log.event("error", f"connection attempt failed:\n{traceback.format_exc()}")
+            self._lost(generation)
+            return
+        done = threading.Event()
+        try:
+            self._serve(sock, effect, generation, done)
+        except Exception:  # e.g. EBADF when the socket was closed under the reader: the connection is gone
+            self._log.event("error", f"the connection's reader failed:\n{traceback.format_exc()}")
+        finally:
+            done.set()
+            with self._lock:
+                if self._socket is sock:
+                    self._socket = None
+            # after a close or failure seen by the reader, no one else would release the TCP socket
+            with contextlib.suppress(Exception):
+                sock.shutdown()  # type: ignore[no-untyped-call]
+        self._lost(generation)
+
+    def _serve(self, sock: websocket.WebSocket, effect: Connect, generation: int, done: threading.Event) -> None:
+        """Read messages into the core until the connection ends (or this attempt is replaced)."""
         with self._lock:
             if generation != self._generation:
-                sock.close()
                 return
-            self._socket = sock
+            self._socket, self._reader_ended = sock, done
         sock.settimeout(None)
         self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
         self._feed(Connected)
+        pongs = threading.Event()
+        if effect.ping_interval > 0:
+            self._start(self._keep_alive, (sock, effect.ping_interval, pongs, done), "ocpp-ping")
         while self._current(generation):
             try:
-                text = sock.recv()
+                opcode, data = sock.recv_data(control_frame=True)
             except (websocket.WebSocketException, OSError):
-                break
-            if not text:
-                break
-            if isinstance(text, bytes):
-                text = text.decode("utf-8", errors="replace")
-            self._log.frame("recv", redact_frame(text))
-            self._feed(lambda now, text=text: FrameReceived(now, text))
-        with self._lock:
-            if self._socket is sock:
-                self._socket = None
-        # after a close or failure seen by the reader, no one else would release the TCP socket
-        sock.shutdown()  # type: ignore[no-untyped-call]
-        self._lost(generation)
+                return  # closed, reset or shut down: the usual ends of a connection
+            if opcode == websocket.ABNF.OPCODE_PONG:
+                pongs.set()
+            elif opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+                self._receive(data)
+            elif opcode == websocket.ABNF.OPCODE_CLOSE:
+                return
+
+    def _receive(self, data: bytes) -> None:
+        """An empty message goes in like any other (the core answers it as a bad frame); one over the limit goes in
+        as its size only, never decoded, parsed or logged."""
+        size, limit = len(data), self._max_frame_bytes
+        if size > limit:
+            self._log.event("warning", f"a message of {size} bytes refused unread (more than {limit})")
+            self._feed(lambda now: OversizedFrameReceived(now, size, limit))
+            return
+        text = data.decode("utf-8", errors="replace")
+        self._log.frame("recv", redact_frame(text))
+        self._feed(lambda now: FrameReceived(now, text))
+
+    def _keep_alive(
+        self, sock: websocket.WebSocket, interval: int, pongs: threading.Event, done: threading.Event
+    ) -> None:
+        """A ping every `interval` seconds until the connection ends; a ping still unanswered when the next is due,
+        or one that cannot be sent, is a dead connection: the socket is shut down, so the reader reports the loss."""
+        waiting = False
+        while not done.wait(interval):
+            if waiting and not pongs.is_set():
+                self._log.event("warning", f"no pong within {interval} s: the connection is dead")
+                _abort(sock)
+                return
+            pongs.clear()
+            try:
+                sock.ping()
+            except Exception as error:  # whatever the send raised, the connection is unusable
+                self._log.event("warning", f"ping failed: {error}")
+                _abort(sock)
+                return
+            waiting = True
 
     def _lost(self, generation: int, failure: DialFailure | None = None) -> None:
         if self._current(generation):
             jitter = random.random()
             self._log.event("info", "connection lost")
             self._feed(lambda now: ConnectionLost(now, jitter, failure))
+
+
+def _abort(sock: websocket.WebSocket) -> None:
+    """Drop the connection without a close handshake (a dead peer would never answer one): the reader wakes to an
+    end of stream and reports the loss."""
+    raw = sock.sock
+    if raw is not None:
+        with contextlib.suppress(OSError):
+            raw.shutdown(socket.SHUT_RDWR)
+
+
+def _abort_unless(sock: websocket.WebSocket, reader_ended: threading.Event) -> None:
+    if not reader_ended.wait(CLOSE_WAIT_SECONDS):
+        _abort(sock)

@@ -69,7 +69,12 @@ from chargecore.pure.station import initial_station, next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
-from chargecore.shell.link import ClientCertificate, WebSocketLink, client_certificate_problem
+from chargecore.shell.link import (
+    DEFAULT_MAX_FRAME_BYTES,
+    ClientCertificate,
+    WebSocketLink,
+    client_certificate_problem,
+)
 from chargecore.shell.storage import StationStore, StoreUnusable
 
 InputMaker = Callable[[datetime], Input]
@@ -119,6 +124,8 @@ class StationOptions:
     """The private key (unencrypted PEM) of `client_cert`."""
     serial_number: str | None = None
     """The charger's unique serial number, sent in BootNotification."""
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
 
 
 class ConfigurationError(Exception):
@@ -163,7 +170,14 @@ class ChargingStation:
             raise ConfigurationError(str(refusal)) from None
         for level, notice in self._store.notices:
             self.log.event(level, notice)
-        self._link = WebSocketLink(self.submit, self.log, self._fatal, options.ca_file, _client_certificate(options))
+        self._link = WebSocketLink(
+            self.submit,
+            self.log,
+            self._fatal,
+            options.ca_file,
+            _client_certificate(options),
+            options.max_frame_bytes,
+        )
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
         self._crash_lock = threading.Lock()

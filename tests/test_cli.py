@@ -78,6 +78,15 @@ def test_a_csms_url_that_is_not_a_websocket(tmp_path: Path) -> None:
     assert_usage_error(chargecore(*run_args(tmp_path, csms="http://x"), cwd=tmp_path), "--csms", "http://x")
 
 
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [("ws://127.0.0.1:99999", "port 99999"), ("ws://127.0.0.1:0", "port 0"), ("ws://:9000", "with a host")],
+)
+def test_a_csms_url_that_cannot_be_dialled(tmp_path: Path, url: str, named: str) -> None:
+    """Refused at once: before, port 99999 killed the link thread and the station hung, connected to nothing."""
+    assert_usage_error(chargecore(*run_args(tmp_path, csms=url), cwd=tmp_path, timeout=10), "--csms", url, named)
+
+
 def test_an_unreadable_config_file(tmp_path: Path) -> None:
     missing = str(tmp_path / "nowhere.json")
     assert_usage_error(chargecore(*run_args(tmp_path, "--config", missing), cwd=tmp_path), missing)

@@ -173,8 +173,9 @@ PASSWORD = "0123456789abcdef"
 def test_basic_auth_at_profiles_1_and_2_with_a_password_the_client_certificate_at_profile_3(
     profile: int, password: str | None, basic_auth: str | None, client_certificate: bool
 ) -> None:
-    connect = connect_at("wss://csms.example/ocpp", "CS001", profile, password)
-    assert connect == Connect("wss://csms.example/ocpp", "CS001", profile, client_certificate, basic_auth)
+    url = "wss://csms.example/ocpp"
+    connect = connect_at(url, "CS001", profile, password)
+    assert connect == Connect(url, "CS001", profile, basic_auth, client_certificate=client_certificate)
 
 
 @pytest.mark.parametrize(("profile", "basic_auth", "client_certificate"), [(2, PASSWORD, False), (3, None, True)])

@@ -128,6 +128,22 @@ def test_a_profile_the_station_cannot_use_is_rejected(data: dict[str, Any]) -> N
 
 
 @pytest.mark.requirements("B09.FR.02")
+@pytest.mark.parametrize(
+    ("port", "usable"), [("0", False), ("65536", False), ("99999", False), ("1", True), ("65535", True)]
+)
+def test_a_url_with_a_port_outside_1_to_65535_is_rejected(port: str, usable: bool) -> None:
+    """A port the shell cannot dial would fail every attempt on that slot (and, before, killed the link)."""
+    data = connection_data(f"ws://127.0.0.1:{port}/ocpp")
+    effects = set_network_profile(booted(), 2, data)
+    if usable:
+        [ask] = of_type(effects, Ask)
+        assert ask.question == NetworkProfileQuestion(2, data)
+    else:
+        assert response(effects)["statusInfo"]["reasonCode"] == "InvalidNetworkConf"
+        assert port in response(effects)["statusInfo"]["additionalInfo"]
+
+
+@pytest.mark.requirements("B09.FR.02")
 def test_profile_3_is_rejected_without_a_client_certificate_and_put_to_the_application_with_one() -> None:
     data = connection_data("wss://secure.example/ocpp", 3)
     without = set_network_profile(booted(), 2, data)

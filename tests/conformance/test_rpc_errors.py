@@ -12,6 +12,8 @@ import pytest
 from csms_double import CsmsDouble
 from harness import Booted
 
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
+
 LONG_ID = "x" * 37
 
 
@@ -44,6 +46,12 @@ def assert_still_working(csms: CsmsDouble) -> None:
             '[2, "m8", "Reset", {"type": "OnIdle", "when": "now"}]', "m8", "FormatViolation", id="reset-extra-property"
         ),
         pytest.param('[2, "m9", "Reset", ["OnIdle"]]', "m9", "FormatViolation", id="payload-not-object"),
+        pytest.param("", "-1", "RpcFrameworkError", id="empty-message"),
+        pytest.param('[2, "m10", "Reset", {"type": "OnIdle", "evseId": NaN}]', "m10", "FormatViolation", id="nan"),
+        pytest.param(
+            '[2, "m11", "Reset", {"type": "OnIdle", "evseId": -Infinity}]', "m11", "FormatViolation", id="inf"
+        ),
+        pytest.param("[" * (DEFAULT_MAX_FRAME_BYTES + 1), "-1", "FormatViolation", id="over-max-frame-bytes"),
     ],
 )
 def test_bad_frame_answered_with_callerror(
