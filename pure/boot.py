@@ -16,7 +16,7 @@ from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions import transactions
 from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, DeviceModelError
-from chargecore.pure.device_model.model import build_device_model
+from chargecore.pure.device_model.model import build_device_model, persisted_values
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.state import Connector, Station, StationIdentity
 from chargecore.pure.station import EPOCH_KEY
@@ -40,11 +40,6 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
-def device_model_values(persisted: Mapping[str, Any]) -> dict[str, str]:
-    """Device-model values are persisted as strings; other persisted keys belong to other parts of the core."""
-    return {key: value for key, value in persisted.items() if isinstance(value, str)}
-
-
 def boot_station(
     identity: StationIdentity,
     config: Mapping[str, Any] | None,
@@ -53,5 +48,5 @@ def boot_station(
 ) -> Result[Station, DeviceModelError]:
     """The state before PowerUp of the station `identity` names, configured by `config` (the station config file,
     format in device_model/model.py) and restored from `persisted`; a Failure when the config is refused."""
-    built = build_device_model(identity.evse_connectors, config, device_model_values(persisted), catalogue)
+    built = build_device_model(identity.evse_connectors, config, persisted_values(persisted), catalogue)
     return built.map(lambda model: initial_station(identity, model, persisted))

@@ -10,12 +10,17 @@ from chargecore.pure.device_model.catalogue import VariableKey
 
 @dataclass(frozen=True, slots=True)
 class Connect:
+    """Dial `url`/`station_id` with exactly these credentials: the station's client certificate in the TLS
+    handshake or not, and HTTP Basic auth as `station_id` with `basic_auth_password` (None: no Authorization
+    header). The core decides them from `security_profile`, the profile of this attempt (`connection.connect_at`)."""
+
     url: str
     station_id: str
     security_profile: int
     basic_auth_password: str | None
     ping_interval: int = 0
     """Seconds between the station's websocket pings on this connection, 0 for none (WebSocketPingInterval)."""
+    client_certificate: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,13 +38,32 @@ class Connected:
     now: datetime
 
 
+DialLayer = Literal["tls", "http", "other"]
+"""Where a connection attempt failed: the TLS handshake, the HTTP upgrade (a status other than 101), or elsewhere
+(the network, a timeout, a malformed handshake)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DialFailure:
+    """Why a connection attempt failed, as the link saw it: facts, which the core judges (A00, A04)."""
+
+    layer: DialLayer
+    code: str
+    """tls: OpenSSL's reason (`ssl.SSLError.reason`: CERTIFICATE_VERIFY_FAILED, TLSV1_ALERT_UNKNOWN_CA, ...), "" when
+    OpenSSL gave none; http: the status code of the refused upgrade ("401"); other: ""."""
+    text: str
+    """What the link saw: OpenSSL's message, the HTTP status line; a security event's techInfo."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionLost:
     """The websocket closed or a connection attempt failed. `jitter` in [0, 1) is the shell's random draw for
-    the reconnect back-off (Part 4 5.3, RetryBackOffRandomRange)."""
+    the reconnect back-off (Part 4 5.3, RetryBackOffRandomRange). `failure` says why an attempt failed (None for a
+    connection that was up, or a failure the link could not describe)."""
 
     now: datetime
     jitter: float
+    failure: DialFailure | None = None
 
 
 @dataclass(frozen=True, slots=True)

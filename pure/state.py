@@ -182,6 +182,9 @@ class Connection:
     """Reconnection attempts made since the connection was last up (Part 4 5.3 doubles the wait per attempt)."""
     retry_at: datetime | None = None
     offline_since: datetime | None = None
+    refusals_reported: frozenset[str] = frozenset()
+    """The security events of refused attempts raised since the connection was last up: each type once (A00.FR.316,
+    A00.FR.419), so a CSMS with a bad certificate does not fill the persistent lane while the station retries."""
 
 
 @dataclass(frozen=True, slots=True)

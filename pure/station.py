@@ -225,10 +225,15 @@ def _security_profile_changed(before: Station, after: Station, now: datetime) ->
 
 
 def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:
+    """A failed attempt may be a security event (A04), raised before the loss is handled."""
     moved = connection.on_lost(station, event.now, event.jitter)
     if moved is None:
         return station, (Log("warning", "ConnectionLost ignored: no connection was up or under way"),)
-    return _session_ended(moved, event.now)
+    refused: Effects = ()
+    if event.failure is not None and station.connection.phase == "connecting":
+        moved, refused = security_events.on_attempt_failed(moved, event.failure, event.now)
+    moved, ended = _session_ended(moved, event.now)
+    return moved, refused + ended
 
 
 def _session_ended(station: Station, now: datetime) -> tuple[Station, Effects]:

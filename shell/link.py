@@ -3,9 +3,9 @@
 Each connection attempt runs in its own reader thread; what it observes enters the core as inputs through
 `feed`. Inputs from an attempt that has since been replaced are discarded. Every way an attempt can end (a dial
 that fails for any reason, even a URL websocket-client cannot use; the CSMS closing; a dead network; a bug) ends in
-exactly one ConnectionLost, so the core's back-off and profile fallback (B10) always go on. An attempt that failed
-for a security reason (the CSMS's certificate, its TLS version or cipher suites, our credentials) is also a
-security event (A00, A04), reported before the loss.
+exactly one ConnectionLost, so the core's back-off and profile fallback (B10) always go on. A failed attempt's
+ConnectionLost says why it failed, as facts (OpenSSL's reason, the HTTP status: `dial_failure`); the core decides
+which failures are security events (A00, A04). The link dials with the credentials the Connect effect names.
 
 On a connection the station pings every WebSocketPingInterval seconds (`Connect.ping_interval`, Part 4 8.4); a ping
 still unanswered when the next one is due means a dead, half-open network, and the connection is dropped. A message
@@ -23,21 +23,19 @@ import threading
 import traceback
 from collections.abc import Callable
 from datetime import datetime
-from http import HTTPStatus
 from urllib.parse import quote
 
 import websocket
 
-from chargecore.pure.blocks.provisioning.network_profiles import CLIENT_CERTIFICATE_PROFILE
 from chargecore.pure.device_model.redaction import redact_frame
 from chargecore.pure.effects import Connect
 from chargecore.pure.inputs import (
     Connected,
     ConnectionLost,
+    DialFailure,
     FrameReceived,
     Input,
     OversizedFrameReceived,
-    SecurityEventRaised,
 )
 from chargecore.shell.frame_log import FrameLog
 
@@ -53,23 +51,6 @@ DIAL_FAILURES = (websocket.WebSocketException, OSError, ValueError)
 websocket-client cannot use (a port above 65535, an unknown scheme)."""
 
 Feed = Callable[[Callable[[datetime], Input]], None]
-
-TLS_REFUSALS = {
-    "UNSUPPORTED_PROTOCOL": "InvalidTLSVersion",
-    "TLSV1_ALERT_PROTOCOL_VERSION": "InvalidTLSVersion",
-    "SSLV3_ALERT_HANDSHAKE_FAILURE": "InvalidTLSCipherSuite",
-    "WRONG_CIPHER_RETURNED": "InvalidTLSCipherSuite",
-    "TLSV1_ALERT_UNKNOWN_CA": "FailedToAuthenticateAtCsms",
-    "SSLV3_ALERT_BAD_CERTIFICATE": "FailedToAuthenticateAtCsms",
-    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "FailedToAuthenticateAtCsms",
-    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "FailedToAuthenticateAtCsms",
-    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "FailedToAuthenticateAtCsms",
-}
-"""OpenSSL reasons of a refused TLS handshake, by security event. UNSUPPORTED_PROTOCOL: the CSMS answered below
-TLS 1.2; a protocol_version alert: the CSMS knows none of our versions. A handshake_failure alert says the CSMS
-found no acceptable set of parameters among ours, which for a client without a certificate (profiles 1 and 2)
-means no cipher suite in common. The certificate alerts (unknown_ca, bad_certificate, ...) are the CSMS refusing our
-client certificate (profile 3): our credentials, rejected."""
 
 
 class SubprotocolRefused(Exception):
@@ -122,16 +103,15 @@ def client_certificate_problem(cert: str, key: str) -> str | None:
     return None
 
 
-def security_event(error: BaseException) -> tuple[str, str] | None:
-    """The security event (type, techInfo) a failed connection attempt is, or None for an ordinary failure."""
-    if isinstance(error, ssl.SSLCertVerificationError):  # unknown CA, expired, not for this host
-        return "InvalidCsmsCertificate", _ssl_text(error)
-    reason = getattr(error, "reason", None)  # set on the errors OpenSSL raised only
-    if isinstance(error, ssl.SSLError) and reason in TLS_REFUSALS:
-        return TLS_REFUSALS[reason], _ssl_text(error)
-    if isinstance(error, websocket.WebSocketBadStatusException) and error.status_code == HTTPStatus.UNAUTHORIZED:
-        return "FailedToAuthenticateAtCsms", f"HTTP {error.status_code} {error.status_message or ''}".strip()
-    return None
+def dial_failure(error: BaseException) -> DialFailure:
+    """What a failed connection attempt tells: where it failed, OpenSSL's reason or the HTTP status, and the text."""
+    if isinstance(error, ssl.SSLError):  # a certificate that failed verification too: CERTIFICATE_VERIFY_FAILED
+        reason = getattr(error, "reason", None)  # set on the errors OpenSSL raised only
+        return DialFailure("tls", reason or "", _ssl_text(error))
+    if isinstance(error, websocket.WebSocketBadStatusException):
+        status = f"HTTP {error.status_code} {error.status_message or ''}".strip()
+        return DialFailure("http", str(error.status_code), status)
+    return DialFailure("other", "", str(error))
 
 
 def _ssl_text(error: ssl.SSLError) -> str:
@@ -167,9 +147,6 @@ class WebSocketLink:
         self._network_down = False
         self._reader_ended = threading.Event()
         """Set when the reader of `_socket` has stopped reading."""
-        self._reported: set[str] = set()
-        """Security events reported since the last connection: each kind once, so a CSMS with a bad certificate
-        does not fill the persistent lane while the station keeps retrying."""
 
     def connect(self, effect: Connect) -> None:
         with self._lock:
@@ -235,9 +212,9 @@ class WebSocketLink:
         # The subprotocol is offered and checked here, not through `subprotocols=`: websocket-client reports a
         # refusal only as "Invalid WebSocket Header", which looks like any transient handshake failure.
         headers = [f"Sec-WebSocket-Protocol: {SUBPROTOCOL}"]
-        if effect.basic_auth_password and effect.security_profile in (1, 2):
+        if effect.basic_auth_password is not None:
             headers.append(_basic_auth_header(effect.station_id, effect.basic_auth_password))
-        certificate = self._client_certificate if effect.security_profile == CLIENT_CERTIFICATE_PROFILE else None
+        certificate = self._client_certificate if effect.client_certificate else None
         sslopt = {"context": tls_context(self._ca_file, certificate)} if url.startswith("wss") else None
         sock = websocket.create_connection(url, timeout=DIAL_TIMEOUT_SECONDS, header=headers, sslopt=sslopt)
         chosen = (sock.getheaders() or {}).get("sec-websocket-protocol")
@@ -257,8 +234,7 @@ class WebSocketLink:
             return
         except DIAL_FAILURES as error:
             self._log.event("info", f"connection attempt failed: {error}")
-            self._refused(error, generation)
-            self._lost(generation)
+            self._lost(generation, dial_failure(error))
             return
         except Exception:  # a bug, here or in websocket-client: still only a failed attempt
             self._log.event("error", f"connection attempt failed:\n{traceback.format_exc()}")
@@ -285,7 +261,6 @@ class WebSocketLink:
             if generation != self._generation:
                 return
             self._socket, self._reader_ended = sock, done
-            self._reported.clear()
         sock.settimeout(None)
         self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
         self._feed(Connected)
@@ -336,20 +311,11 @@ class WebSocketLink:
                 return
             waiting = True
 
-    def _refused(self, error: BaseException, generation: int) -> None:
-        event = security_event(error)
-        with self._lock:
-            if event is None or generation != self._generation or event[0] in self._reported:
-                return
-            self._reported.add(event[0])
-        event_type, tech_info = event
-        self._feed(lambda now: SecurityEventRaised(now, event_type, tech_info))
-
-    def _lost(self, generation: int) -> None:
+    def _lost(self, generation: int, failure: DialFailure | None = None) -> None:
         if self._current(generation):
             jitter = random.random()
             self._log.event("info", "connection lost")
-            self._feed(lambda now: ConnectionLost(now, jitter))
+            self._feed(lambda now: ConnectionLost(now, jitter, failure))
 
 
 def _abort(sock: websocket.WebSocket) -> None:

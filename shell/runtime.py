@@ -38,9 +38,9 @@ from returns.result import Failure
 
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.monitoring.monitors import Monitor
-from chargecore.pure.blocks.provisioning.network_profiles import CLIENT_CERTIFICATE_PROFILE, security_level
-from chargecore.pure.boot import boot_station, device_model_values
-from chargecore.pure.device_model.model import refused_persisted
+from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
+from chargecore.pure.boot import boot_station
+from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -308,10 +308,11 @@ class ChargingStation:
         if isinstance(booted, Failure):
             raise ConfigurationError(str(booted.failure()))
         station = booted.unwrap()
-        for refusal in refused_persisted(station.device_model, device_model_values(persisted)):
+        for refusal in refused_persisted(station.device_model, persisted_values(persisted)):
             self.log.event("warning", f"{refusal}; the config or default value is used instead")
-        if security_level(station.device_model) == CLIENT_CERTIFICATE_PROFILE and self.options.client_cert is None:
-            raise ConfigurationError("security profile 3 needs a client certificate (--client-cert, --client-key)")
+        usable = check_client_certificate(station.device_model, identity)
+        if isinstance(usable, Failure):
+            raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")
         return station
 
     def _ask_stop(self, seconds: float) -> float:

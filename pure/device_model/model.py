@@ -95,6 +95,14 @@ def persist_key(key: VariableKey, attribute: str) -> str:
     return f"{_PERSIST_NAMESPACE}{_component_label(key)}/{_variable_label(key)}/{attribute}"
 
 
+def persisted_values(persisted: Mapping[str, Any]) -> dict[str, str]:
+    """The device model's values among everything the station persisted, for `build_device_model`: the keys of
+    `persist_key`, whose values are strings; the other keys belong to other parts of the core."""
+    return {
+        key: value for key, value in persisted.items() if key.startswith(_PERSIST_NAMESPACE) and isinstance(value, str)
+    }
+
+
 # --- reading and changing values --------------------------------------------------------------------------
 
 _Assignment = tuple[VariableKey, str, str]

@@ -1,9 +1,9 @@
 """The websocket connection's lifecycle and reconnect back-off (Part 4 section 5.3).
 
-The core decides when and where to connect; the shell only dials. Where is the network profile that
-`network_profiles` chooses (B10): this module tells it of every start, failed attempt and lost connection. The
-random part of the back-off arrives as the
-`jitter` of `ConnectionLost`, so the same inputs always give the same waits.
+The core decides when and where to connect, and with which credentials; the shell only dials. Where is the
+network profile that `network_profiles` chooses (B10): this module tells it of every start, failed attempt and
+lost connection. The random part of the back-off arrives as the `jitter` of `ConnectionLost`, so the same inputs
+always give the same waits.
 """
 
 from __future__ import annotations
@@ -30,12 +30,24 @@ LONGEST_PING_INTERVAL = 86_400
 
 def connect_effect(station: Station) -> Connect:
     profile = network_profiles.current_profile(station)
+    password = get_value(station.device_model, VariableKey("SecurityCtrlr", "BasicAuthPassword"))
+    station_id = station.identity.station_id
+    return connect_at(profile.url, station_id, profile.security_profile, password, ping_interval(station))
+
+
+def connect_at(
+    url: str, station_id: str, security_profile: int, basic_auth_password: str | None, ping_interval: int = 0
+) -> Connect:
+    """What to dial with at this security profile: HTTP Basic auth at profiles 1 and 2, when there is a password;
+    the client certificate at profile 3, which authenticates the station instead (Part 2 A00 security profiles)."""
+    basic_auth = security_profile in network_profiles.BASIC_AUTH_PROFILES and bool(basic_auth_password)
     return Connect(
-        url=profile.url,
-        station_id=station.identity.station_id,
-        security_profile=profile.security_profile,
-        basic_auth_password=get_value(station.device_model, VariableKey("SecurityCtrlr", "BasicAuthPassword")),
-        ping_interval=ping_interval(station),
+        url=url,
+        station_id=station_id,
+        security_profile=security_profile,
+        basic_auth_password=basic_auth_password if basic_auth else None,
+        ping_interval=ping_interval,
+        client_certificate=security_profile == network_profiles.CLIENT_CERTIFICATE_PROFILE,
     )
 
 
@@ -71,7 +83,8 @@ def on_connected(station: Station) -> Station | None:
     moved = _move(station.connection, "connected")
     if moved is None:
         return None
-    return replace(station, connection=replace(moved, failed_attempts=0, retry_at=None))
+    connected = replace(moved, failed_attempts=0, retry_at=None, refusals_reported=frozenset())
+    return replace(station, connection=connected)
 
 
 def on_lost(station: Station, now: datetime, jitter: float) -> Station | None:

@@ -1,5 +1,7 @@
 """The websocket link: the URL and headers it dials with, wss:// verified against a CA bundle (profile 2), the
-client certificate of profile 3, and the security events of refused connections."""
+client certificate of profile 3, and the security events of refused connections. The credentials come from the
+core's Connect (`connect_at`), and the security events are the core's judgement (`refusal_to_report`) of the
+failures the link reports, as the core makes them."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection
 
 from chargecore.pure.blocks.provisioning.network_profiles import PROFILES_KEY
+from chargecore.pure.blocks.security.security_events import refusal_event, refusal_to_report
 from chargecore.pure.effects import Connect, RegistrationChanged
 from chargecore.pure.inputs import (
     Connected,
@@ -42,6 +45,7 @@ from chargecore.pure.inputs import (
     OversizedFrameReceived,
     SecurityEventRaised,
 )
+from chargecore.pure.ocppj.connection import connect_at
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import (
@@ -49,7 +53,7 @@ from chargecore.shell.link import (
     DEFAULT_MAX_FRAME_BYTES,
     ClientCertificate,
     WebSocketLink,
-    security_event,
+    dial_failure,
     station_url,
 )
 from chargecore.shell.runtime import ChargingStation, StationOptions
@@ -74,13 +78,23 @@ def test_station_url_appends_the_percent_encoded_id(base: str, station_id: str, 
 
 
 class Inputs:
-    """What a link feeds the core, made concrete with the current time."""
+    """What a link feeds the core, made concrete with the current time; a failed attempt that the core takes for a
+    security event is preceded by that event, as the core raises it: once per type until the next connection."""
 
     def __init__(self) -> None:
         self.received: queue.Queue[Input] = queue.Queue()
+        self.reported: frozenset[str] = frozenset()
 
     def feed(self, make: Any) -> None:
-        self.received.put(make(datetime.now(UTC)))
+        event = make(datetime.now(UTC))
+        if isinstance(event, Connected):
+            self.reported = frozenset()
+        if isinstance(event, ConnectionLost) and event.failure is not None:
+            refusal = refusal_to_report(self.reported, event.failure)
+            if refusal is not None:
+                self.reported |= {refusal}
+                self.received.put(SecurityEventRaised(event.now, refusal, event.failure.text))
+        self.received.put(event)
 
     def next(self) -> Input:
         return self.received.get(timeout=WAIT)
@@ -119,7 +133,7 @@ def test_basic_auth_only_for_profiles_1_and_2_with_a_password(
         websocket_server(idle_handler, process_request=record, subprotocols=["ocpp2.0.1"]) as port,
         link() as (ws, inputs, _),
     ):
-        ws.connect(Connect(f"ws://127.0.0.1:{port}/ocpp", "CS 01", profile, password))
+        ws.connect(connect_at(f"ws://127.0.0.1:{port}/ocpp", "CS 01", profile, password))
         assert isinstance(inputs.next(), Connected)
     (request,) = requests
     assert request.path == "/ocpp/CS%2001"
@@ -172,7 +186,7 @@ def test_a_link_without_the_right_ca_does_not_connect(pki: Pki, trusted: str) ->
         websocket_server(connections.append, ssl=pki.server_context(), subprotocols=["ocpp2.0.1"]) as port,
         link(ca_file) as (ws, inputs, log),
     ):
-        ws.connect(Connect(f"wss://127.0.0.1:{port}", "CS-TLS", 2, PASSWORD))
+        ws.connect(connect_at(f"wss://127.0.0.1:{port}", "CS-TLS", 2, PASSWORD))
         refused = inputs.next()
         assert isinstance(refused, SecurityEventRaised) and refused.event_type == "InvalidCsmsCertificate"
         assert isinstance(inputs.next(), ConnectionLost)
@@ -199,7 +213,7 @@ def test_the_client_certificate_goes_into_profile_3_handshakes_only(
         websocket_server(record_peer, ssl=context, subprotocols=["ocpp2.0.1"]) as port,
         link(str(pki.ca), certificate) as (ws, inputs, _),
     ):
-        ws.connect(Connect(f"wss://127.0.0.1:{port}", "CS-TLS", profile, PASSWORD))
+        ws.connect(connect_at(f"wss://127.0.0.1:{port}", "CS-TLS", profile, PASSWORD))
         assert isinstance(inputs.next(), Connected)
         wait_until(lambda: peers, "the CSMS to see the connection")
     assert subject_common_name(peers[0] or {}) == common_name
@@ -240,7 +254,7 @@ def test_a_refused_tls_handshake_is_a_security_event_before_the_loss(
         link(str(pki.ca)) as (ws, inputs, _),
     ):
         for attempt in (1, 2):
-            ws.connect(Connect(f"wss://127.0.0.1:{port}", "CS-TLS", 2, PASSWORD))
+            ws.connect(connect_at(f"wss://127.0.0.1:{port}", "CS-TLS", 2, PASSWORD))
             if attempt == 1:
                 event = inputs.next()
                 assert isinstance(event, SecurityEventRaised), event
@@ -258,9 +272,14 @@ def test_http_401_on_the_upgrade_is_failed_to_authenticate_at_csms() -> None:
         websocket_server(idle_handler, process_request=unauthorized, subprotocols=["ocpp2.0.1"]) as port,
         link() as (ws, inputs, _),
     ):
-        ws.connect(Connect(f"ws://127.0.0.1:{port}", "CS 01", 1, PASSWORD))
+        ws.connect(connect_at(f"ws://127.0.0.1:{port}", "CS 01", 1, PASSWORD))
         assert inputs.next() == SecurityEventRaised(ANY, "FailedToAuthenticateAtCsms", "HTTP 401 Unauthorized")
         assert isinstance(inputs.next(), ConnectionLost)
+
+
+def security_event(error: Exception) -> str | None:
+    """The security event the core makes of the link's account of a failed attempt (None: an ordinary failure)."""
+    return refusal_event(dial_failure(error))
 
 
 @pytest.mark.parametrize(

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from returns.result import Failure, Result, Success
 
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.device_model.model import get_int, get_value, persistent_changes, set_value
 from chargecore.pure.effects import Effects, NetworkProfileQuestion, Notify, Persist, RegistrationChanged
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.outcome import Defer, Handled, Reply, status_info
-from chargecore.pure.state import REGISTRATION_LIFECYCLE, Network, NetworkProfile, Station
+from chargecore.pure.state import REGISTRATION_LIFECYCLE, Network, NetworkProfile, Station, StationIdentity
 
 PROFILES_KEY = "network/profiles"
 LAST_CONNECTED_KEY = "network/last_connected_slot"
@@ -37,6 +39,8 @@ ACTIVE_PROFILE = VariableKey("OCPPCommCtrlr", "ActiveNetworkProfile")
 SECURITY_PROFILE = VariableKey("SecurityCtrlr", "SecurityProfile")
 
 SUPPORTED_SECURITY_PROFILES = (1, 2, 3)
+BASIC_AUTH_PROFILES = (1, 2)
+"""Profiles 1 and 2 authenticate the station by HTTP Basic auth with SecurityCtrlr.BasicAuthPassword."""
 CLIENT_CERTIFICATE_PROFILE = 3
 """Profile 3 authenticates the station by its client-side certificate: only a station that has one can use it."""
 SCHEME_OF_SECURITY_PROFILE: Mapping[int, str] = {1: "ws", 2: "wss", 3: "wss"}
@@ -66,6 +70,27 @@ def priority(model: DeviceModel) -> tuple[int, ...]:
 def security_level(model: DeviceModel) -> int:
     """The security profile achieved so far: no connection may use a lower one."""
     return get_int(model, "SecurityCtrlr", "SecurityProfile", default=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCertificateMissing:
+    """The station cannot start: its security profile authenticates it by a client certificate it lacks."""
+
+    security_profile: int
+
+    def __str__(self) -> str:
+        return f"security profile {self.security_profile} needs a client certificate"
+
+
+def check_client_certificate(
+    model: DeviceModel, identity: StationIdentity
+) -> Result[DeviceModel, ClientCertificateMissing]:
+    """At boot: a station at security profile 3 without a client certificate could never connect (and may not go
+    down a profile, A00.FR.005), so it does not start."""
+    level = security_level(model)
+    if level == CLIENT_CERTIFICATE_PROFILE and not identity.has_client_certificate:
+        return Failure(ClientCertificateMissing(level))
+    return Success(model)
 
 
 # --- which profile to use -----------------------------------------------------------------------------------

@@ -5,20 +5,24 @@ TransactionEvents do.
 
 The core raises StartupOfTheDevice or ResetOrReboot when it powers up, SettingSystemTime when a Heartbeat answer
 moves the clock by more than ClockCtrlr.TimeAdjustmentReportingThreshold (the BootNotification answer's time is not
-checked), and ReconfigurationOfSecurityParameters when the security profile changes; the application and the
-shell raise the others (`inputs.SecurityEventRaised`).
+checked), and ReconfigurationOfSecurityParameters when the security profile changes. A connection attempt the
+CSMS refused for a security reason is one too: the shell reports why the attempt failed (`inputs.DialFailure`),
+and `refusal_to_report` decides whether that is an event. The application raises the others
+(`inputs.SecurityEventRaised`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from chargecore.pure.device_model.catalogue import load_spec
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.effects import Effects, Notify, Persist, SecurityEventLogged
-from chargecore.pure.inputs import SecurityEventRaised
+from chargecore.pure.inputs import DialFailure, SecurityEventRaised
 from chargecore.pure.ocppj import lane, rpc
 from chargecore.pure.ocppj.timestamps import ocpp_time
 from chargecore.pure.state import OutboundCall, Station
@@ -31,6 +35,32 @@ CRITICAL: frozenset[str] = frozenset(
 TYPE_LENGTH = 50
 TECH_INFO_LENGTH = 255
 """SecurityEventNotificationRequest: type is string(50), techInfo string(255)."""
+
+TLS_REFUSALS: Mapping[str, str] = MappingProxyType(
+    {
+        "CERTIFICATE_VERIFY_FAILED": "InvalidCsmsCertificate",
+        "UNSUPPORTED_PROTOCOL": "InvalidTLSVersion",
+        "TLSV1_ALERT_PROTOCOL_VERSION": "InvalidTLSVersion",
+        "SSLV3_ALERT_HANDSHAKE_FAILURE": "InvalidTLSCipherSuite",
+        "WRONG_CIPHER_RETURNED": "InvalidTLSCipherSuite",
+        "TLSV1_ALERT_UNKNOWN_CA": "FailedToAuthenticateAtCsms",
+        "SSLV3_ALERT_BAD_CERTIFICATE": "FailedToAuthenticateAtCsms",
+        "SSLV3_ALERT_CERTIFICATE_EXPIRED": "FailedToAuthenticateAtCsms",
+        "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "FailedToAuthenticateAtCsms",
+        "TLSV13_ALERT_CERTIFICATE_REQUIRED": "FailedToAuthenticateAtCsms",
+    }
+)
+"""OpenSSL reasons of a refused TLS handshake, by security event. CERTIFICATE_VERIFY_FAILED: the CSMS's
+certificate does not chain to our CAs, has expired or names another host. UNSUPPORTED_PROTOCOL: the CSMS answered
+below TLS 1.2; a protocol_version alert: the CSMS knows none of our versions. A handshake_failure alert says the
+CSMS found no acceptable set of parameters among ours, which for a client without a certificate (profiles 1 and 2)
+means no cipher suite in common. The certificate alerts (unknown_ca, bad_certificate, ...) are the CSMS refusing
+our client certificate (profile 3): our credentials, rejected."""
+
+HTTP_REFUSALS: Mapping[str, str] = MappingProxyType({"401": "FailedToAuthenticateAtCsms"})
+"""HTTP statuses of a refused websocket upgrade, by security event: 401 is our Basic auth password, rejected."""
+
+_REFUSALS: Mapping[str, Mapping[str, str]] = MappingProxyType({"tls": TLS_REFUSALS, "http": HTTP_REFUSALS})
 
 
 def raise_event(station: Station, event_type: str, tech_info: str | None, now: datetime) -> tuple[Station, Effects]:
@@ -53,6 +83,31 @@ def raise_event(station: Station, event_type: str, tech_info: str | None, now: d
 
 def on_raised(station: Station, event: SecurityEventRaised) -> tuple[Station, Effects]:
     return raise_event(station, event.event_type, event.tech_info, event.now)
+
+
+def refusal_event(failure: DialFailure) -> str | None:
+    """The security event a failed connection attempt is (A00, A04), or None for an ordinary failure."""
+    return _REFUSALS.get(failure.layer, MappingProxyType({})).get(failure.code)
+
+
+def refusal_to_report(reported: frozenset[str], failure: DialFailure) -> str | None:
+    """The security event to raise for a failed attempt: none for an ordinary failure, nor for one of a type
+    already raised since the connection was last up (`reported`): the event "only needs to be sent once for
+    repeated failed connection attempts" (A00.FR.316 and A00.FR.419, errata 2023-12)."""
+    event_type = refusal_event(failure)
+    if event_type is None or event_type in reported:
+        return None
+    return event_type
+
+
+def on_attempt_failed(station: Station, failure: DialFailure, now: datetime) -> tuple[Station, Effects]:
+    """A connection attempt failed: raise the security event it is, once per type until the next connection."""
+    reported = station.connection.refusals_reported
+    event_type = refusal_to_report(reported, failure)
+    if event_type is None:
+        return station, ()
+    connection = replace(station.connection, refusals_reported=reported | {event_type})
+    return raise_event(replace(station, connection=connection), event_type, failure.text, now)
 
 
 def on_power_up(station: Station, now: datetime) -> tuple[Station, Effects]:

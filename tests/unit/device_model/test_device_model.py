@@ -21,6 +21,7 @@ from chargecore.pure.device_model.model import (
     get_int,
     get_value,
     persist_key,
+    persisted_values,
     persistent_changes,
     refused_persisted,
     set_value,
@@ -499,6 +500,22 @@ def test_a_refused_persisted_password_is_not_echoed() -> None:
     persisted = {persist_key(PASSWORD, "Actual"): "short-secret"}
     (refusal,) = refused_persisted(built(persisted=persisted), persisted)
     assert "short-secret" not in str(refusal)
+
+
+def test_the_device_model_values_among_the_persisted_keys_are_its_own_strings() -> None:
+    """What the store holds for other parts of the core (profiles, counters, a boot reason, an availability) is
+    not the device model's; a value under its keys that is not a string was not written by the station."""
+    heartbeat = persist_key(HEARTBEAT, "Actual")
+    persisted = {
+        heartbeat: "120",
+        persist_key(PASSWORD, "Actual"): 5,
+        "network/profiles": [{"configurationSlot": 1, "connectionData": {}}],
+        "rpc/epoch": 3,
+        "provisioning/boot_reason": "LocalReset",
+        "availability/ChargingStation": "Inoperative",
+    }
+    assert persisted_values(persisted) == {heartbeat: "120"}
+    assert get_int(built(persisted=persisted_values(persisted)), "OCPPCommCtrlr", "HeartbeatInterval") == 120
 
 
 INTERVALS_AND_COUNTS = re.compile(r"Interval|Time[Oo]ut|Threshold|Attempts|Retries|Times|Minimum|Range|Duration|Life")

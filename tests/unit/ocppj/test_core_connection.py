@@ -9,6 +9,7 @@ import pytest
 from core_helpers import Sim, answer_boot, at, booted, calls, make_station, of_type, started, warnings
 
 from chargecore.pure.effects import Connect, Disconnect
+from chargecore.pure.ocppj.connection import connect_at
 from chargecore.pure.station import next_deadline
 
 BACK_OFF = {
@@ -151,3 +152,37 @@ def test_connection_lost_when_nothing_is_up_is_refused() -> None:
     effects = sim.lose(11)
     assert sim.station == before
     assert warnings(effects) and len(effects) == 1
+
+
+# --- what to dial with: the credentials of each security profile (A00) -------------------------------------------
+
+PASSWORD = "0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("profile", "password", "basic_auth", "client_certificate"),
+    [
+        (1, PASSWORD, PASSWORD, False),
+        (2, PASSWORD, PASSWORD, False),
+        (3, PASSWORD, None, True),
+        (1, None, None, False),
+        (2, "", None, False),
+        (3, None, None, True),
+    ],
+)
+def test_basic_auth_at_profiles_1_and_2_with_a_password_the_client_certificate_at_profile_3(
+    profile: int, password: str | None, basic_auth: str | None, client_certificate: bool
+) -> None:
+    url = "wss://csms.example/ocpp"
+    connect = connect_at(url, "CS001", profile, password)
+    assert connect == Connect(url, "CS001", profile, basic_auth, client_certificate=client_certificate)
+
+
+@pytest.mark.parametrize(("profile", "basic_auth", "client_certificate"), [(2, PASSWORD, False), (3, None, True)])
+def test_the_station_dials_with_the_credentials_of_its_security_profile(
+    profile: int, basic_auth: str | None, client_certificate: bool
+) -> None:
+    config = {"SecurityCtrlr": {"SecurityProfile": profile, "BasicAuthPassword": PASSWORD}}
+    sim = Sim(make_station(config=config, has_client_certificate=True))
+    [connect] = of_type(sim.power_up(0), Connect)
+    assert (connect.basic_auth_password, connect.client_certificate) == (basic_auth, client_certificate)

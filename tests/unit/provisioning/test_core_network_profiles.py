@@ -7,8 +7,14 @@ from typing import Any
 
 import pytest
 from core_helpers import Sim, booted, calls, connection_data, make_station, of_type, persisted, replies
+from returns.result import Failure, Success
 
-from chargecore.pure.blocks.provisioning.network_profiles import LAST_CONNECTED_KEY, PROFILES_KEY
+from chargecore.pure.blocks.provisioning.network_profiles import (
+    LAST_CONNECTED_KEY,
+    PROFILES_KEY,
+    ClientCertificateMissing,
+    check_client_certificate,
+)
 from chargecore.pure.boot import initial_station
 from chargecore.pure.device_model.catalogue import CATALOGUE, VariableKey
 from chargecore.pure.device_model.model import build_device_model, get_value
@@ -346,3 +352,26 @@ def test_with_no_usable_entry_the_configured_url_is_dialled_at_the_achieved_secu
     sim = Sim(make_station(config=config, stored={**stored((1, connection_data(CONFIGURED_URL))), **more}))
     [connect] = of_type(sim.power_up(0), Connect)
     assert (connect.url, connect.security_profile) == (CONFIGURED_URL, 2)
+
+
+@pytest.mark.parametrize(
+    ("profile", "has_client_certificate", "startable"),
+    [(3, False, False), (3, True, True), (2, False, True), (1, False, True)],
+)
+def test_a_station_at_profile_3_without_a_client_certificate_does_not_start(
+    profile: int, has_client_certificate: bool, startable: bool
+) -> None:
+    model = build_device_model((1,), {"SecurityCtrlr": {"SecurityProfile": profile}}).unwrap()
+    identity = StationIdentity("CS001", CONFIGURED_URL, (1,), has_client_certificate=has_client_certificate)
+    checked = check_client_certificate(model, identity)
+    if startable:
+        assert checked == Success(model)
+    else:
+        assert checked == Failure(ClientCertificateMissing(3))
+        assert str(checked.failure()) == "security profile 3 needs a client certificate"
+
+
+def test_a_security_profile_3_reached_before_a_restart_needs_the_certificate_too() -> None:
+    stored_model = build_device_model((1,), persisted={"device_model/SecurityCtrlr/SecurityProfile/Actual": "3"})
+    identity = StationIdentity("CS001", CONFIGURED_URL, (1,))
+    assert check_client_certificate(stored_model.unwrap(), identity) == Failure(ClientCertificateMissing(3))

@@ -1,5 +1,6 @@
 """Security events (A04, Part 2 Appendix 1) through `step`: every event goes to the application's security log, the
-critical ones to the CSMS as SecurityEventNotification through the persistent lane (offline, restarts, retries)."""
+critical ones to the CSMS as SecurityEventNotification through the persistent lane (offline, restarts, retries); a
+connection attempt the CSMS refused for a security reason is one, once per type until the next connection."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import pytest
 from core_helpers import Sim, answer_boot, at, booted, calls, connection_data, make_station, of_type, persisted, started
 
 from chargecore.pure.blocks.provisioning.provisioning import BOOT_REASON_KEY
-from chargecore.pure.blocks.security.security_events import CRITICAL
-from chargecore.pure.effects import Effects, Notify, SecurityEventLogged
-from chargecore.pure.inputs import SecurityEventRaised
+from chargecore.pure.blocks.security.security_events import CRITICAL, refusal_event, refusal_to_report
+from chargecore.pure.effects import Connect, Effects, Notify, SecurityEventLogged
+from chargecore.pure.inputs import ConnectionLost, DialFailure, DialLayer, SecurityEventRaised
 from chargecore.pure.ocppj.rpc import LANE_NAMESPACE
 from chargecore.pure.ocppj.timestamps import ocpp_time
 
@@ -162,3 +163,101 @@ def test_a_higher_security_profile_is_a_reconfiguration_of_security_parameters()
         "security profile 1 -> 2",
         False,
     )
+
+
+# --- refused connection attempts (A00, A04): the link reports why, the core decides -----------------------------
+
+REFUSALS = [
+    ("tls", "CERTIFICATE_VERIFY_FAILED", "InvalidCsmsCertificate"),
+    ("tls", "UNSUPPORTED_PROTOCOL", "InvalidTLSVersion"),
+    ("tls", "TLSV1_ALERT_PROTOCOL_VERSION", "InvalidTLSVersion"),
+    ("tls", "SSLV3_ALERT_HANDSHAKE_FAILURE", "InvalidTLSCipherSuite"),
+    ("tls", "WRONG_CIPHER_RETURNED", "InvalidTLSCipherSuite"),
+    ("tls", "TLSV1_ALERT_UNKNOWN_CA", "FailedToAuthenticateAtCsms"),
+    ("tls", "SSLV3_ALERT_BAD_CERTIFICATE", "FailedToAuthenticateAtCsms"),
+    ("tls", "SSLV3_ALERT_CERTIFICATE_EXPIRED", "FailedToAuthenticateAtCsms"),
+    ("tls", "SSLV3_ALERT_CERTIFICATE_UNKNOWN", "FailedToAuthenticateAtCsms"),
+    ("tls", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "FailedToAuthenticateAtCsms"),
+    ("http", "401", "FailedToAuthenticateAtCsms"),
+]
+"""Every failure the station takes for a security event, and the event (docs/security.md)."""
+
+ORDINARY = [
+    DialFailure("tls", "", "EOF occurred in violation of protocol"),
+    DialFailure("tls", "SOMETHING_ELSE", "something else"),
+    DialFailure("http", "403", "HTTP 403 Forbidden"),
+    DialFailure("http", "503", "HTTP 503 Service Unavailable"),
+    DialFailure("other", "", "[Errno 111] Connection refused"),
+    DialFailure("other", "401", "a code outside TLS and HTTP means nothing"),
+    DialFailure("http", "CERTIFICATE_VERIFY_FAILED", "an OpenSSL reason outside TLS means nothing"),
+]
+
+
+def refused(sim: Sim, failure: DialFailure, at_s: float | None = None) -> Effects:
+    """The attempt under way fails for `failure`."""
+    return sim.feed(ConnectionLost(sim.when(at_s), 0.0, failure))
+
+
+def retry(sim: Sim) -> None:
+    assert of_type(sim.tick_deadline(), Connect), "the back-off ends in a new attempt"
+
+
+@pytest.mark.parametrize(("layer", "code", "event_type"), REFUSALS)
+def test_a_refused_attempt_is_the_security_event_of_its_reason(layer: DialLayer, code: str, event_type: str) -> None:
+    failure = DialFailure(layer, code, f"what the link saw of {code}")
+    assert refusal_event(failure) == event_type
+    sim = Sim(make_station())
+    sim.power_up(0)
+    effects = refused(sim, failure, 1)
+    [event] = logged(effects)
+    assert (event.event_type, event.tech_info) == (event_type, f"what the link saw of {code}")
+    assert event.critical == (event_type in CRITICAL)
+    assert bool(persisted(effects)) == event.critical, "a critical one waits in the persistent lane"
+    assert sim.station.connection.phase == "waiting", "and the attempt is lost as any other"
+
+
+@pytest.mark.parametrize("failure", ORDINARY, ids=lambda failure: failure.text)
+def test_an_ordinary_failure_is_no_security_event(failure: DialFailure) -> None:
+    assert refusal_event(failure) is None
+    sim = Sim(make_station())
+    sim.power_up(0)
+    assert logged(refused(sim, failure, 1)) == []
+    assert sim.station.connection.phase == "waiting"
+
+
+@pytest.mark.requirements("A00.FR.316", "A00.FR.419")
+def test_each_type_of_refusal_is_raised_once_until_the_next_connection() -> None:
+    sim = Sim(make_station())
+    sim.power_up(0)
+    bad_certificate = DialFailure("tls", "CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
+    assert [e.event_type for e in logged(refused(sim, bad_certificate, 1))] == ["InvalidCsmsCertificate"]
+    retry(sim)
+    assert logged(refused(sim, bad_certificate)) == [], "the same type again: not raised again"
+    retry(sim)
+    old_tls = DialFailure("tls", "UNSUPPORTED_PROTOCOL", "unsupported protocol")
+    assert [e.event_type for e in logged(refused(sim, old_tls))] == ["InvalidTLSVersion"], "another type is"
+    retry(sim)
+    sim.connect()
+    sim.lose()
+    retry(sim)
+    assert [e.event_type for e in logged(refused(sim, bad_certificate))] == ["InvalidCsmsCertificate"], (
+        "a connection in between: raised again"
+    )
+
+
+def test_the_once_rule_is_a_function_of_the_types_raised() -> None:
+    failure = DialFailure("http", "401", "HTTP 401 Unauthorized")
+    assert refusal_to_report(frozenset(), failure) == "FailedToAuthenticateAtCsms"
+    assert refusal_to_report(frozenset({"FailedToAuthenticateAtCsms"}), failure) is None
+    assert refusal_to_report(frozenset({"InvalidCsmsCertificate"}), failure) == "FailedToAuthenticateAtCsms"
+
+
+def test_a_failure_only_counts_for_an_attempt_under_way() -> None:
+    """The link describes failed attempts only; on a connection that was up, or when nothing was under way (the
+    input is refused), the core raises nothing."""
+    failure = DialFailure("tls", "CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
+    idle = Sim(make_station())
+    assert logged(refused(idle, failure, 0)) == [] and idle.station.connection.phase == "off"
+    sim = started()
+    assert logged(refused(sim, failure)) == []
+    assert sim.station.connection.refusals_reported == frozenset()
