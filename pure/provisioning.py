@@ -13,7 +13,8 @@ from typing import Any
 from chargecore.pure import connection, rpc
 from chargecore.pure.device_model import DeviceModel, VariableKey, get_definition, get_value, persist_key, set_value
 from chargecore.pure.effects import Effects, Log, Notify, PerformReset, Persist, RegistrationChanged
-from chargecore.pure.state import REGISTRATION_LIFECYCLE, OutboundCall, Station
+from chargecore.pure.lifecycle import REGISTRATION_LIFECYCLE
+from chargecore.pure.state import OutboundCall, Station
 from chargecore.pure.timestamps import later, offset_from, refused_clock, seconds
 
 BOOT_RETRY_WITHOUT_INTERVAL = timedelta(seconds=30)
@@ -89,9 +90,9 @@ def _bounded_interval(model: DeviceModel, interval: int) -> tuple[int, Effects]:
 
 def on_boot_response(station: Station, response: dict[str, Any], now: datetime) -> tuple[Station, Effects]:
     status = response["status"]
-    target = REGISTRATION_LIFECYCLE.next_state(station.registration.status, status)
-    if target is None:
-        return station, ()
+    target = REGISTRATION_LIFECYCLE.lookup(station.registration.status, status)
+    if target is None:  # Pending or Rejected for a boot triggered while Accepted
+        return station, (REGISTRATION_LIFECYCLE.refusal(station.registration.status, status),)
     model = station.device_model
     interval, clamped = _bounded_interval(model, int(response["interval"]))
     offset = offset_from(response["currentTime"], now, station.registration.clock_offset)

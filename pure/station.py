@@ -80,6 +80,7 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
+from chargecore.pure.lifecycle import CONNECTION_LIFECYCLE
 from chargecore.pure.outcome import Decision, Defer, Handled, Reply, ask
 from chargecore.pure.schemas import ACTIONS, validate
 from chargecore.pure.state import Connector, InFlight, OutboundCall, Station, StationIdentity
@@ -219,8 +220,8 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
 
 
 def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
-    if station.connection.phase != "off":
-        return station, (Log("warning", "PowerUp ignored: the station is already running"),)
+    if CONNECTION_LIFECYCLE.lookup(station.connection.phase, "power_up") is None:  # already running
+        return station, (connection.refusal(station, "power_up"),)
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
     station, found = availability.found_at_power_up(replace(station, rpc=session), event.connectors)
     started, effects = connection.power_up(station)
@@ -233,7 +234,7 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     moved = connection.on_connected(station)
     if moved is None:
-        return station, (Log("warning", "Connected ignored: no connection attempt was under way"),)
+        return station, (connection.refusal(station, "connected"),)
     moved, noted = network_profiles.on_connected(moved)
     moved, logged = _security_profile_changed(station, moved, event.now)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
@@ -259,7 +260,7 @@ def _security_profile_changed(before: Station, after: Station, now: datetime) ->
 def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:
     moved = connection.on_lost(station, event.now, event.jitter)
     if moved is None:
-        return station, (Log("warning", "ConnectionLost ignored: no connection was up or under way"),)
+        return station, (connection.refusal(station, "lost"),)
     return _session_ended(moved, event.now)
 
 
