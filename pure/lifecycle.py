@@ -123,9 +123,9 @@ RPC_LIFECYCLE = Lifecycle(
 # --- registration (B01-B03, B10) --------------------------------------------------------------------------------
 # The status of the last BootNotification answer; `Unknown` before any. The triggers are the statuses the CSMS
 # answers (Pending, Accepted, Rejected) and `new_csms`. Once Accepted the station stays Accepted until it reboots
-# (a triggered boot re-confirms it) or connects through a different network profile, whose CSMS has not
-# registered it (`new_csms`, B10.FR.10; from `Unknown` there is nothing to forget). A missing edge is a Pending or
-# Rejected answer to a boot sent while Accepted (a TriggerMessage): refused.
+# or connects through a different network profile, whose CSMS has not registered it (`new_csms`, B10.FR.10; from
+# `Unknown` there is nothing to forget). No answer can come from `Accepted`: no BootNotification leaves an accepted
+# station (a TriggerMessage for one is Rejected, F06.FR.17), so such an answer is a bug: it raises.
 
 REGISTRATION_LIFECYCLE = Lifecycle(
     "registration",
@@ -136,7 +136,6 @@ REGISTRATION_LIFECYCLE = Lifecycle(
             for status in ("Pending", "Accepted", "Rejected")
             for source in ("Unknown", "Pending", "Rejected")
         ),
-        Edge("Accepted", "Accepted", "Accepted"),
         *(Edge("new_csms", source, "Unknown") for source in ("Unknown", "Pending", "Accepted", "Rejected")),
     ],
 )

@@ -90,9 +90,7 @@ def _bounded_interval(model: DeviceModel, interval: int) -> tuple[int, Effects]:
 
 def on_boot_response(station: Station, response: dict[str, Any], now: datetime) -> tuple[Station, Effects]:
     status = response["status"]
-    target = REGISTRATION_LIFECYCLE.lookup(station.registration.status, status)
-    if target is None:  # Pending or Rejected for a boot triggered while Accepted
-        return station, (REGISTRATION_LIFECYCLE.refusal(station.registration.status, status),)
+    target = REGISTRATION_LIFECYCLE.move(station.registration.status, status)  # no boot leaves an accepted station
     model = station.device_model
     interval, clamped = _bounded_interval(model, int(response["interval"]))
     offset = offset_from(response["currentTime"], now, station.registration.clock_offset)
