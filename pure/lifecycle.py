@@ -179,10 +179,12 @@ TRANSACTION_LIFECYCLE = Lifecycle(
 
 # --- authorization (blocks C and E) -----------------------------------------------------------------------------
 # The authorization of one session: `none` before any token (or after a refusal), `authorizing` while a verdict
-# is awaited (from the application, then the cache, the list or the CSMS: `ask` again while still authorizing),
-# `accepted` while it holds, `withdrawn` after a local or remote stop or a deauthorization; the TxStopPoint
-# Authorized is left when `accepted` is. A missing edge is a verdict or a stop that arrives for a session that has
-# moved on meanwhile (a late Authorize answer): refused; where the handler's guard rules it out, it raises.
+# is awaited (from the application, then the CSMS: `ask` again while still authorizing), `accepted` while it
+# holds, `withdrawn` after a local or remote stop or a deauthorization; the TxStopPoint Authorized is left when
+# `accepted` is. A verdict the station decides itself (cache, local list, offline rules, a remote start taken as
+# it is) comes without any `ask`, so `accept` and `refuse` also leave `none` and `withdrawn` (a refusal there
+# keeps the state). A missing edge is a verdict or a stop that arrives for a session that has moved on meanwhile
+# (a late Authorize answer): refused; where the handler's guard rules it out, it raises.
 
 AUTHORIZATION_LIFECYCLE = Lifecycle(
     "authorization",
@@ -190,7 +192,9 @@ AUTHORIZATION_LIFECYCLE = Lifecycle(
     [
         *(Edge("ask", source, "authorizing") for source in ("none", "authorizing", "withdrawn")),
         *(Edge("accept", source, "accepted") for source in ("none", "authorizing", "withdrawn")),
+        Edge("refuse", "none", "none"),
         Edge("refuse", "authorizing", "none"),
+        Edge("refuse", "withdrawn", "withdrawn"),
         Edge("withdraw", "accepted", "withdrawn"),
     ],
 )

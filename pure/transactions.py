@@ -727,14 +727,14 @@ def _start_verdict(
         station, stopped = _master_pass(station, id_token, now)
         tx = find(station, evse_id)
         return (station if tx is None or tx.phase == "started" else _leave(station, tx, "abandon")), decided + stopped
-    refused = _refused(tx, "accept" if info["status"] == "Accepted" else "refuse")
-    if refused:
-        return station, decided + refused
+    late = _refused(tx, "accept" if info["status"] == "Accepted" else "refuse")  # the session moved on meanwhile
+    if late:
+        return station, decided + late
     if info["status"] != "Accepted":
-        refused_tx = replace(_authorize(tx, "refuse"), id_token=None if tx.phase == "started" else tx.id_token)
-        if refused_tx.phase == "pending":
+        refused = replace(_authorize(tx, "refuse"), id_token=None if tx.phase == "started" else tx.id_token)
+        if refused.phase == "pending":
             return _leave(station, tx, "abandon"), decided
-        return _put(station, refused_tx), decided
+        return _put(station, refused), decided
     before = conditions(station, evse_id)
     cause = Cause("RemoteStart" if tx.remote_start_id is not None else "Authorized")
     accepted = replace(_authorize(tx, "accept"), group_id_token=info.get("groupIdToken"), stop_reason=None)
@@ -753,9 +753,9 @@ def _stop_verdict(
         return station, decided + effects
     if authorization.may_stop(tx.id_token, tx.group_id_token, info):
         stopping = find(station, tx.evse_id) or tx
-        refused = _refused(stopping, "withdraw")  # stopped by other means while the CSMS was asked
-        if refused:
-            return station, decided + refused
+        late = _refused(stopping, "withdraw")  # stopped by other means while the CSMS was asked
+        if late:
+            return station, decided + late
         station, effects = _withdraw(station, stopping, LOCAL_STOP, now, id_token)
         return station, decided + effects
     return station, (*decided, Log("info", f"token may not stop transaction {tx.transaction_id}"))
@@ -844,7 +844,7 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
         if tx.plug_deadline is None or now < tx.plug_deadline:
             continue
         if tx.phase == "started":  # TC_E_05: Ended when Authorized is a stop point, else Updated
-            station, more = _withdraw(station, tx, PLUG_TIMEOUT, now)
+            station, more = _withdraw(station, tx, PLUG_TIMEOUT, now)  # the deadline runs only while accepted
         else:
             stop: Effects = (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
             station, more = _leave(station, tx, "abandon"), stop

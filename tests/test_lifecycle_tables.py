@@ -94,7 +94,9 @@ AUTHORIZATION: Oracle = (
         ("none", "accept"): "accepted",
         ("authorizing", "accept"): "accepted",
         ("withdrawn", "accept"): "accepted",
+        ("none", "refuse"): "none",
         ("authorizing", "refuse"): "none",
+        ("withdrawn", "refuse"): "withdrawn",
         ("accepted", "withdraw"): "withdrawn",
     },
 )
@@ -207,6 +209,17 @@ def test_a_hardware_report_that_contradicts_the_connector_is_refused() -> None:
     sim.plug(change="unplug")
     sim.answer_all()
     refused(sim, lambda: sim.plug(change="recover"), connectors, "connector 1/1: recover refused in state empty")
+
+
+def test_a_token_the_station_refuses_itself_needs_no_ask_first() -> None:
+    """Offline, an unknown token is refused without an Authorize (C15): `refuse` from `none` gives the pending
+    session up, with no warning, as a refusal after an `ask` does."""
+    sim = booted()
+    sim.lose(10)
+    sim.plug()
+    effects = sim.present_token()
+    assert sim.station.transactions == ()
+    assert warnings(effects) == []
 
 
 def test_a_group_stop_answered_after_the_transaction_was_stopped_otherwise_is_refused() -> None:
