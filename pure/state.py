@@ -77,6 +77,7 @@ class InFlight:
 @dataclass(frozen=True, slots=True)
 class RpcSession:
     phase: str
+    """lifecycle.RPC_LIFECYCLE"""
     message_prefix: str
     next_message_number: int
     queue: tuple[OutboundCall, ...] = ()
@@ -91,6 +92,7 @@ class RpcSession:
 @dataclass(frozen=True, slots=True)
 class Connection:
     phase: str = "off"
+    """lifecycle.CONNECTION_LIFECYCLE"""
     failed_attempts: int = 0
     """Reconnection attempts made since the connection was last up (Part 4 5.3 doubles the wait per attempt)."""
     retry_at: datetime | None = None
@@ -100,6 +102,7 @@ class Connection:
 @dataclass(frozen=True, slots=True)
 class Registration:
     status: str = "Unknown"
+    """lifecycle.REGISTRATION_LIFECYCLE"""
     boot_reason: str = "PowerUp"
     retry_at: datetime | None = None
     clock_offset: timedelta = timedelta(0)
@@ -111,6 +114,7 @@ class Connector:
     evse_id: int
     connector_id: int
     phase: str = "empty"
+    """lifecycle.CONNECTOR_LIFECYCLE"""
     reported: str | None = None
     """The status last handed to the CSMS; None when the CSMS may not know it (never sent, or lost)."""
     in_transaction: bool = False
