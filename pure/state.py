@@ -1,4 +1,4 @@
-"""The station's whole state as one immutable value, and the lifecycles that govern its parts.
+"""The station's whole state as one immutable value; the lifecycles that govern its parts are in `lifecycle`.
 
 Payload dicts inside the state are built once and never mutated; everything else is frozen.
 """
@@ -14,95 +14,8 @@ from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
-from chargecore.pure.lifecycle import Edge, Lifecycle
 from chargecore.pure.ocppj.fifo import Fifo
 from chargecore.pure.ocppj.frames import Call
-
-CONNECTION_LIFECYCLE = Lifecycle(
-    "connection",
-    ["off", "connecting", "up", "waiting", "stopped"],
-    [
-        Edge("power_up", "off", "connecting"),
-        Edge("connected", "connecting", "up"),
-        Edge("lost", "connecting", "waiting"),
-        Edge("lost", "up", "waiting"),
-        Edge("retry", "waiting", "connecting"),
-        *(Edge("stop", source, "stopped") for source in ("off", "connecting", "up", "waiting")),
-    ],
-)
-"""`waiting` is the back-off pause between attempts (Part 4 5.3)."""
-
-RPC_LIFECYCLE = Lifecycle(
-    "rpc",
-    ["closed", "idle", "awaiting"],
-    [
-        Edge("open", "closed", "idle"),
-        Edge("send", "idle", "awaiting"),
-        Edge("reply", "awaiting", "idle"),
-        Edge("timeout", "awaiting", "idle"),
-        Edge("close", "idle", "closed"),
-        Edge("close", "awaiting", "closed"),
-    ],
-)
-"""At most one CALL of ours is outstanding: `send` only exists from `idle`."""
-
-REGISTRATION_LIFECYCLE = Lifecycle(
-    "registration",
-    ["Unknown", "Pending", "Accepted", "Rejected"],
-    [
-        Edge(status, source, status)
-        for status in ("Pending", "Accepted", "Rejected")
-        for source in ("Unknown", "Pending", "Rejected")
-    ]
-    + [Edge("Accepted", "Accepted", "Accepted")]
-    + [Edge("new_csms", source, "Unknown") for source in ("Pending", "Accepted", "Rejected")],
-)
-"""B01-B03: once Accepted the station stays Accepted until it reboots (a triggered boot re-confirms it) or
-connects through a different network profile, whose CSMS has not registered it (`new_csms`, B10.FR.10)."""
-
-CONNECTOR_LIFECYCLE = Lifecycle(
-    "connector",
-    ["empty", "plugged", "faulted", "plugged_faulted"],
-    [
-        Edge("plug", "empty", "plugged"),
-        Edge("plug", "faulted", "plugged_faulted"),
-        Edge("unplug", "plugged", "empty"),
-        Edge("unplug", "plugged_faulted", "faulted"),
-        Edge("fault", "empty", "faulted"),
-        Edge("fault", "plugged", "plugged_faulted"),
-        Edge("recover", "faulted", "empty"),
-        Edge("recover", "plugged_faulted", "plugged"),
-    ],
-)
-"""The physical state of a connector; its OCPP status is derived from it (availability.connector_status)."""
-
-TRANSACTION_LIFECYCLE = Lifecycle(
-    "transaction",
-    ["pending", "started", "ended"],
-    [
-        Edge("start", "pending", "started"),
-        Edge("end", "started", "ended"),
-        Edge("abandon", "pending", "ended"),
-    ],
-)
-"""E01/E06: `pending` holds a session (a token being authorized, or authorized and waiting for a TxStartPoint)
-before TransactionEvent Started; an ended transaction leaves the state."""
-
-AUTHORIZATION_LIFECYCLE = Lifecycle(
-    "authorization",
-    ["none", "authorizing", "accepted", "withdrawn"],
-    [
-        Edge("ask", "none", "authorizing"),
-        Edge("ask", "withdrawn", "authorizing"),
-        Edge("accept", "none", "accepted"),
-        Edge("accept", "withdrawn", "accepted"),
-        Edge("accept", "authorizing", "accepted"),
-        Edge("refuse", "authorizing", "none"),
-        Edge("withdraw", "accepted", "withdrawn"),
-    ],
-)
-"""The authorization of one transaction (block C): `withdrawn` after a local or remote stop or a deauthorization;
-the TxStopPoint Authorized is left when `accepted` is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +77,7 @@ class InFlight:
 @dataclass(frozen=True, slots=True)
 class RpcSession:
     phase: str
+    """lifecycle.RPC_LIFECYCLE"""
     message_prefix: str
     next_message_number: int
     queue: tuple[OutboundCall, ...] = ()
@@ -178,6 +92,7 @@ class RpcSession:
 @dataclass(frozen=True, slots=True)
 class Connection:
     phase: str = "off"
+    """lifecycle.CONNECTION_LIFECYCLE"""
     failed_attempts: int = 0
     """Reconnection attempts made since the connection was last up (Part 4 5.3 doubles the wait per attempt)."""
     retry_at: datetime | None = None
@@ -190,6 +105,7 @@ class Connection:
 @dataclass(frozen=True, slots=True)
 class Registration:
     status: str = "Unknown"
+    """lifecycle.REGISTRATION_LIFECYCLE"""
     boot_reason: str = "PowerUp"
     retry_at: datetime | None = None
     clock_offset: timedelta = timedelta(0)
@@ -201,6 +117,7 @@ class Connector:
     evse_id: int
     connector_id: int
     phase: str = "empty"
+    """lifecycle.CONNECTOR_LIFECYCLE"""
     reported: str | None = None
     """The status last handed to the CSMS; None when the CSMS may not know it (never sent, or lost)."""
     in_transaction: bool = False
@@ -219,9 +136,9 @@ class Transaction:
     connector_id: int
     started_at: datetime
     phase: str = "pending"
-    """TRANSACTION_LIFECYCLE"""
+    """lifecycle.TRANSACTION_LIFECYCLE"""
     authorization: str = "none"
-    """AUTHORIZATION_LIFECYCLE"""
+    """lifecycle.AUTHORIZATION_LIFECYCLE"""
     id_token: dict[str, Any] | None = None
     """The token that authorized (or is being authorized for) this transaction."""
     group_id_token: dict[str, Any] | None = None

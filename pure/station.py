@@ -64,6 +64,7 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
+from chargecore.pure.lifecycle import CONNECTION_LIFECYCLE
 from chargecore.pure.ocppj import connection, lane, rpc
 from chargecore.pure.ocppj.frames import Call, CallError, CallResult, FrameError, encode_frame, oversized, parse_frame
 from chargecore.pure.ocppj.schemas import ACTIONS, validate
@@ -187,8 +188,8 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
 
 
 def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
-    if station.connection.phase != "off":
-        return station, (Log("warning", "PowerUp ignored: the station is already running"),)
+    if CONNECTION_LIFECYCLE.lookup(station.connection.phase, "power_up") is None:  # already running
+        return station, (connection.refusal(station, "power_up"),)
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
     station, found = availability.found_at_power_up(replace(station, rpc=session), event.connectors)
     started, effects = connection.power_up(station)
@@ -201,7 +202,7 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
 def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     moved = connection.on_connected(station)
     if moved is None:
-        return station, (Log("warning", "Connected ignored: no connection attempt was under way"),)
+        return station, (connection.refusal(station, "connected"),)
     moved, noted = network_profiles.on_connected(moved)
     moved, logged = _security_profile_changed(station, moved, event.now)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
@@ -228,7 +229,7 @@ def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, 
     """A failed attempt may be a security event (A04), raised before the loss is handled."""
     moved = connection.on_lost(station, event.now, event.jitter)
     if moved is None:
-        return station, (Log("warning", "ConnectionLost ignored: no connection was up or under way"),)
+        return station, (connection.refusal(station, "lost"),)
     refused: Effects = ()
     if event.failure is not None and station.connection.phase == "connecting":
         moved, refused = security_events.on_attempt_failed(moved, event.failure, event.now)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chargecore.pure import state
+from chargecore.pure import lifecycle as lifecycle_tables
 from chargecore.pure.lifecycle import Lifecycle
 
 FORBIDDEN_MODULES = frozenset(
@@ -201,7 +201,7 @@ def test_the_package_data_check_itself(source: str, misused: bool) -> None:
     assert bool(package_data_misuse(ast.parse(source))) is misused
 
 
-LIFECYCLES = [value for value in vars(state).values() if isinstance(value, Lifecycle)]
+LIFECYCLES = [value for value in vars(lifecycle_tables).values() if isinstance(value, Lifecycle)]
 
 
 def test_every_lifecycle_is_inspected() -> None:
@@ -219,4 +219,4 @@ def test_lifecycles_are_lookup_tables_only(lifecycle: Lifecycle) -> None:
     assert machine.models == [], "a bound model keeps state outside the Station"
     for source in lifecycle.states:
         for trigger in lifecycle.triggers():
-            assert lifecycle.next_state(source, trigger) in (None, *lifecycle.states)
+            assert lifecycle.lookup(source, trigger) in (None, *lifecycle.states)

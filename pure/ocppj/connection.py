@@ -14,18 +14,24 @@ from datetime import datetime, timedelta
 from chargecore.pure.blocks.provisioning import network_profiles
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_int, get_value
-from chargecore.pure.effects import Connect, Disconnect, Effects
+from chargecore.pure.effects import Connect, Disconnect, Effects, Log
+from chargecore.pure.lifecycle import CONNECTION_LIFECYCLE
 from chargecore.pure.ocppj.timestamps import later, seconds
-from chargecore.pure.state import CONNECTION_LIFECYCLE, Connection, Station
+from chargecore.pure.state import Connection, Station
 
 
 def _move(connection: Connection, trigger: str) -> Connection | None:
-    phase = CONNECTION_LIFECYCLE.next_state(connection.phase, trigger)
+    """None where the table has no edge: the caller refuses the input (`refusal`)."""
+    phase = CONNECTION_LIFECYCLE.lookup(connection.phase, trigger)
     return None if phase is None else replace(connection, phase=phase)
 
 
 LONGEST_PING_INTERVAL = 86_400
 """A day: a longer WebSocketPingInterval is as good as none, and saturating keeps the shell's timer in range."""
+
+
+def refusal(station: Station, trigger: str) -> Log:
+    return CONNECTION_LIFECYCLE.refusal(station.connection.phase, trigger)
 
 
 def connect_effect(station: Station) -> Connect:
@@ -71,9 +77,8 @@ def back_off(station: Station, failed_attempts: int, jitter: float) -> timedelta
 
 
 def power_up(station: Station) -> tuple[Station, Effects]:
-    moved = _move(station.connection, "power_up")
-    if moved is None:
-        return station, ()
+    """Only from `off`: `step` refuses a PowerUp in any other state before it gets here."""
+    moved = replace(station.connection, phase=CONNECTION_LIFECYCLE.move(station.connection.phase, "power_up"))
     station = network_profiles.start_cycle(station)
     return replace(station, connection=moved), (connect_effect(station),)
 
@@ -108,9 +113,7 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
     retry_at = station.connection.retry_at
     if retry_at is None or now < retry_at:
         return station, ()
-    moved = _move(station.connection, "retry")
-    if moved is None:
-        return station, ()
+    moved = replace(station.connection, phase=CONNECTION_LIFECYCLE.move(station.connection.phase, "retry"))
     retrying = replace(moved, retry_at=None, failed_attempts=moved.failed_attempts + 1)
     return replace(station, connection=retrying), (connect_effect(station),)
 
@@ -118,8 +121,8 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
 def stop(station: Station) -> tuple[Station, Effects]:
     was_up = station.connection.phase in ("up", "connecting")
     moved = _move(station.connection, "stop")
-    if moved is None:
-        return station, ()
+    if moved is None:  # a second Shutdown
+        return station, (refusal(station, "stop"),)
     return replace(station, connection=replace(moved, retry_at=None)), ((Disconnect(),) if was_up else ())
 
 

@@ -16,11 +16,12 @@ from returns.result import Failure
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.effects import Effects, InternalError, SendFrame
+from chargecore.pure.lifecycle import RPC_LIFECYCLE
 from chargecore.pure.ocppj.fifo import Fifo
 from chargecore.pure.ocppj.frames import Call, encode_frame
 from chargecore.pure.ocppj.schemas import validate
 from chargecore.pure.ocppj.timestamps import later, seconds
-from chargecore.pure.state import RPC_LIFECYCLE, InFlight, LaneMessage, OutboundCall, RpcSession
+from chargecore.pure.state import InFlight, LaneMessage, OutboundCall, RpcSession
 
 NOT_QUEUED_WHILE_OFFLINE = frozenset({"BootNotification", "Heartbeat", "StatusNotification"})
 """Messages that describe the present and are re-derived on reconnect instead of being replayed."""
@@ -33,8 +34,8 @@ def new_session(nonce: str, epoch: int) -> RpcSession:
 
 
 def _move(session: RpcSession, trigger: str) -> RpcSession:
-    phase = RPC_LIFECYCLE.next_state(session.phase, trigger)
-    return session if phase is None else replace(session, phase=phase)
+    """Every caller's guard makes the edge certain; a missing one raises (lifecycle.NoEdge)."""
+    return replace(session, phase=RPC_LIFECYCLE.move(session.phase, trigger))
 
 
 def enqueue(
@@ -53,7 +54,7 @@ def pump(
 ) -> tuple[RpcSession, Effects]:
     """Send the oldest queued CALL that `may_send` allows, if the session is idle; the persistent lane's head
     competes by age with the plain queue (so it goes first after a reconnect or a restart)."""
-    if RPC_LIFECYCLE.next_state(session.phase, "send") is None:
+    if RPC_LIFECYCLE.lookup(session.phase, "send") is None:
         return session, ()
     head = _lane_head(session, now)
     if head is not None and not may_send(head):

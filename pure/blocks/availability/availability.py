@@ -19,9 +19,10 @@ from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.device_model.model import get_int, get_value, set_values
 from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
 from chargecore.pure.inputs import ConnectorFound
+from chargecore.pure.lifecycle import CONNECTOR_LIFECYCLE
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.ocppj.timestamps import later, ocpp_time, offset_from, seconds
-from chargecore.pure.state import CONNECTOR_LIFECYCLE, Connector, OutboundCall, RpcSession, Station
+from chargecore.pure.state import Connector, OutboundCall, RpcSession, Station
 
 _STATUS_BY_PHASE = {
     "empty": "Available",
@@ -160,7 +161,7 @@ def _phase_found(found: ConnectorFound) -> str:
     phase = "empty"
     for change, present in (("plug", found.plugged), ("fault", found.faulted)):
         if present:
-            phase = CONNECTOR_LIFECYCLE.next_state(phase, change) or phase
+            phase = CONNECTOR_LIFECYCLE.move(phase, change)
     return phase
 
 
@@ -201,22 +202,18 @@ def find_connectors(station: Station, evse_id: int, connector_id: int | None) ->
 def on_connector_changed(
     station: Station, evse_id: int, connector_id: int | None, change: str
 ) -> tuple[Station, Effects]:
-    """Apply a hardware change; an impossible one (plug a plugged connector) leaves the state unchanged. The
-    application hears of the resulting status from `refresh`."""
+    """Apply a hardware change; an impossible one (plug a plugged connector) is refused and leaves the state
+    unchanged. The application hears of the resulting status from `refresh`."""
     targets = find_connectors(station, evse_id, connector_id)
     if not targets:
         return station, (Log("warning", f"no connector {evse_id}/{connector_id}: {change} ignored"),)
     moved: dict[tuple[int, int], Connector] = {}
     effects: list[Effect] = []
     for connector in targets:
-        phase = CONNECTOR_LIFECYCLE.next_state(connector.phase, change)
+        phase = CONNECTOR_LIFECYCLE.lookup(connector.phase, change)
         if phase is None:
-            effects.append(
-                Log(
-                    "warning",
-                    f"connector {connector.evse_id}/{connector.connector_id}: {change} while {connector.phase} ignored",
-                )
-            )
+            subject = f"connector {connector.evse_id}/{connector.connector_id}"
+            effects.append(CONNECTOR_LIFECYCLE.refusal(connector.phase, change, subject))
             continue
         moved[(connector.evse_id, connector.connector_id)] = replace(connector, phase=phase)
     connectors = tuple(moved.get((c.evse_id, c.connector_id), c) for c in station.connectors)

@@ -25,9 +25,10 @@ from returns.result import Failure, Result, Success
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.device_model.model import get_int, get_value, persistent_changes, set_value
 from chargecore.pure.effects import Effects, NetworkProfileQuestion, Notify, Persist, RegistrationChanged
+from chargecore.pure.lifecycle import REGISTRATION_LIFECYCLE
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.outcome import Defer, Handled, Reply, status_info
-from chargecore.pure.state import REGISTRATION_LIFECYCLE, Network, NetworkProfile, Station, StationIdentity
+from chargecore.pure.state import Network, NetworkProfile, Station, StationIdentity
 
 PROFILES_KEY = "network/profiles"
 LAST_CONNECTED_KEY = "network/last_connected_slot"
@@ -191,8 +192,8 @@ def on_connected(station: Station) -> tuple[Station, Effects]:
 def _register_again(station: Station, effects: Effects) -> tuple[Station, Effects]:
     """B10.FR.10: connected through a different profile, the station boots again even without a reboot (the CSMS
     there may never have accepted it); the registration starts over, so it sends BootNotification at once."""
-    status = REGISTRATION_LIFECYCLE.next_state(station.registration.status, "new_csms")
-    if status is None:
+    status = REGISTRATION_LIFECYCLE.move(station.registration.status, "new_csms")
+    if status == station.registration.status:  # never registered: nothing to start over
         return station, effects
     registration = replace(station.registration, status=status, retry_at=None)
     return replace(station, registration=registration), (*effects, Notify(RegistrationChanged(status)))

@@ -13,9 +13,10 @@ from typing import Any
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.device_model.model import get_definition, get_value, persist_key, set_value
 from chargecore.pure.effects import Effects, Log, Notify, PerformReset, Persist, RegistrationChanged
+from chargecore.pure.lifecycle import REGISTRATION_LIFECYCLE
 from chargecore.pure.ocppj import connection, rpc
 from chargecore.pure.ocppj.timestamps import later, offset_from, refused_clock, seconds
-from chargecore.pure.state import REGISTRATION_LIFECYCLE, OutboundCall, Station
+from chargecore.pure.state import OutboundCall, Station
 
 BOOT_RETRY_WITHOUT_INTERVAL = timedelta(seconds=30)
 """Wait before re-sending a boot the CSMS did not answer, or answered with interval 0 (B02.FR.01, B03.FR.01)."""
@@ -90,9 +91,7 @@ def _bounded_interval(model: DeviceModel, interval: int) -> tuple[int, Effects]:
 
 def on_boot_response(station: Station, response: dict[str, Any], now: datetime) -> tuple[Station, Effects]:
     status = response["status"]
-    target = REGISTRATION_LIFECYCLE.next_state(station.registration.status, status)
-    if target is None:
-        return station, ()
+    target = REGISTRATION_LIFECYCLE.move(station.registration.status, status)  # no boot leaves an accepted station
     model = station.device_model
     interval, clamped = _bounded_interval(model, int(response["interval"]))
     offset = offset_from(response["currentTime"], now, station.registration.clock_offset)

@@ -41,14 +41,13 @@ from chargecore.pure.effects import (
     TransactionEventAnswered,
     UnlockConnector,
 )
+from chargecore.pure.lifecycle import AUTHORIZATION_LIFECYCLE, TRANSACTION_LIFECYCLE
 from chargecore.pure.ocppj import lane, rpc
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.ocppj.schemas import validate
 from chargecore.pure.ocppj.timestamps import later, ocpp_time, seconds
 from chargecore.pure.outcome import Handled, Reply, status_info
 from chargecore.pure.state import (
-    AUTHORIZATION_LIFECYCLE,
-    TRANSACTION_LIFECYCLE,
     EvseHardware,
     MeasuredValue,
     OutboundCall,
@@ -216,13 +215,28 @@ def _put_hardware(station: Station, hw: EvseHardware) -> Station:
 
 
 def _move(tx: Transaction, trigger: str) -> Transaction:
-    phase = TRANSACTION_LIFECYCLE.next_state(tx.phase, trigger)
-    return tx if phase is None else replace(tx, phase=phase)
+    """Every caller's guard makes the edge certain; a missing one raises (lifecycle.NoEdge)."""
+    return replace(tx, phase=TRANSACTION_LIFECYCLE.move(tx.phase, trigger))
+
+
+def _leave(station: Station, tx: Transaction, trigger: str) -> Station:
+    """`end` (a started transaction) or `abandon` (a pending session) leads to `ended`: the transaction leaves
+    the station. The other way out of an EVSE is `_bind`, which moves a session without ending it."""
+    TRANSACTION_LIFECYCLE.move(tx.phase, trigger)  # raises NoEdge for a trigger with no way to `ended`
+    return _drop(station, tx)
 
 
 def _authorize(tx: Transaction, trigger: str) -> Transaction:
-    state = AUTHORIZATION_LIFECYCLE.next_state(tx.authorization, trigger)
-    return tx if state is None else replace(tx, authorization=state)
+    """For a caller whose guard makes the edge certain; a missing one raises (lifecycle.NoEdge)."""
+    return replace(tx, authorization=AUTHORIZATION_LIFECYCLE.move(tx.authorization, trigger))
+
+
+def _refused(tx: Transaction, trigger: str) -> Effects:
+    """The authorization `trigger` has no edge from `tx`'s (a verdict or stop that came after the session moved
+    on): nothing changes, a Log says so; empty where the edge exists."""
+    if AUTHORIZATION_LIFECYCLE.lookup(tx.authorization, trigger) is not None:
+        return ()
+    return (AUTHORIZATION_LIFECYCLE.refusal(tx.authorization, trigger, f"authorization on EVSE {tx.evse_id}"),)
 
 
 def _new_session(station: Station, evse_id: int, now: datetime) -> tuple[Station, Transaction]:
@@ -361,7 +375,7 @@ def _adopt_profile(station: Station, tx: Transaction) -> tuple[Station, Effects]
 def _end(station: Station, tx: Transaction, trigger: str, reason: str, now: datetime) -> tuple[Station, Effects]:
     """Ended: energy stops, so the chargingState is EVConnected while a cable is plugged, else Idle."""
     state = "EVConnected" if ev_connected(station, tx.evse_id) else "Idle"
-    station = _hold_connector(_drop(station, tx), tx, False)
+    station = _hold_connector(_leave(station, tx, "end"), tx, False)
     station, tx, effects = _emit(station, tx, "Ended", trigger, now, stopped_reason=reason, state=state)
     stop: Effects = (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
     station, unprofiled = smart_charging.on_transaction_ended(station, tx.evse_id, tx.transaction_id, now)  # K02
@@ -385,7 +399,7 @@ def _react(
             station, tx, effects = _emit(station, tx, "Updated", cause.trigger, now)
             station = _put(station, tx)
     elif tx is not None and tx.authorization not in ("authorizing", "accepted"):
-        return _drop(station, tx), ()  # a pending session nobody authorizes any more
+        return _leave(station, tx, "abandon"), ()  # a pending session nobody authorizes any more
     elif (
         after & points(station, "TxStartPoint")
         and after - before
@@ -430,17 +444,15 @@ def _withdraw(
     before = conditions(station, tx.evse_id)
     withdrawn = replace(_authorize(tx, "withdraw"), stop_reason=tx.stop_reason or cause.stopped_reason, stopped_by=by)
     if withdrawn.phase == "pending":
-        return _drop(station, tx), (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
+        return _leave(station, tx, "abandon"), (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
     return _react(_put(station, withdrawn), tx.evse_id, before, cause, now)
 
 
 def _stop(station: Station, tx: Transaction, cause: Cause, now: datetime) -> tuple[Station, Effects]:
-    """Stop a transaction for good: withdraw an authorization it has, or else end it outright."""
+    """Stop a started transaction for good: withdraw an authorization it has, or else end it outright."""
     if tx.authorization == "accepted":
         return _withdraw(station, tx, cause, now)
-    if tx.phase == "started":
-        return _end(station, tx, cause.trigger, cause.stopped_reason or "Other", now)
-    return _drop(station, tx), ()
+    return _end(station, tx, cause.trigger, cause.stopped_reason or "Other", now)
 
 
 # --- hardware inputs ------------------------------------------------------------------------------------
@@ -711,11 +723,14 @@ def _start_verdict(
         station = _put(station, _authorize(tx, "refuse")) if tx.authorization == "authorizing" else station
         station, stopped = _master_pass(station, id_token, now)
         tx = find(station, evse_id)
-        return (station if tx is None or tx.phase == "started" else _drop(station, tx)), decided + stopped
+        return (station if tx is None or tx.phase == "started" else _leave(station, tx, "abandon")), decided + stopped
+    late = _refused(tx, "accept" if info["status"] == "Accepted" else "refuse")  # the session moved on meanwhile
+    if late:
+        return station, decided + late
     if info["status"] != "Accepted":
         refused = replace(_authorize(tx, "refuse"), id_token=None if tx.phase == "started" else tx.id_token)
         if refused.phase == "pending":
-            return _drop(station, tx), decided
+            return _leave(station, tx, "abandon"), decided
         return _put(station, refused), decided
     before = conditions(station, evse_id)
     cause = Cause("RemoteStart" if tx.remote_start_id is not None else "Authorized")
@@ -734,7 +749,11 @@ def _stop_verdict(
         station, effects = _master_pass(station, id_token, now)
         return station, decided + effects
     if authorization.may_stop(tx.id_token, tx.group_id_token, info):
-        station, effects = _withdraw(station, find(station, tx.evse_id) or tx, LOCAL_STOP, now, id_token)
+        stopping = find(station, tx.evse_id) or tx
+        late = _refused(stopping, "withdraw")  # stopped by other means while the CSMS was asked
+        if late:
+            return station, decided + late
+        station, effects = _withdraw(station, stopping, LOCAL_STOP, now, id_token)
         return station, decided + effects
     return station, (*decided, Log("info", f"token may not stop transaction {tx.transaction_id}"))
 
@@ -822,9 +841,10 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
         if tx.plug_deadline is None or now < tx.plug_deadline:
             continue
         if tx.phase == "started":  # TC_E_05: Ended when Authorized is a stop point, else Updated
-            station, more = _withdraw(station, tx, PLUG_TIMEOUT, now)
+            station, more = _withdraw(station, tx, PLUG_TIMEOUT, now)  # the deadline runs only while accepted
         else:
-            station, more = _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
+            stop: Effects = (StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ()
+            station, more = _leave(station, tx, "abandon"), stop
         effects += (Notify(AuthorizationDecided(tx.evse_id, tx.id_token or {}, "Timeout")),) if tx.id_token else ()
         effects += more
     return station, effects
@@ -959,7 +979,7 @@ def _finish(station: Station, tx: Transaction, trigger: str, reason: str, now: d
     """End a transaction at once, whatever its stop points; a session not started yet is dropped."""
     if tx.phase == "started":
         return _end(station, tx, trigger, reason, now)
-    return _drop(station, tx), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
+    return _leave(station, tx, "abandon"), ((StopEnergyTransfer(tx.evse_id),) if tx.energy_allowed else ())
 
 
 def end_for_reset(station: Station, evse_id: int | None, now: datetime) -> tuple[Station, Effects]:
