@@ -16,6 +16,7 @@ import ast
 import importlib
 import inspect
 import itertools
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,33 +35,62 @@ COMMAND = "python docs/make_diagrams.py"
 class Table:
     constant: str
     lifecycle: Lifecycle
+    title: str
+    """The banner above the table (e.g. `connection (Part 4 section 5.3)`), else the lifecycle's name."""
     essay: str
 
 
-def _docstrings(source: str) -> dict[str, str]:
-    """The string literal that follows a module-level assignment (its attribute docstring), by constant name."""
+BANNER = re.compile(r"^-+\s*(.*?)\s*-*$")
+"""A section banner comment, `# --- connection (Part 4 section 5.3) ------`."""
+
+
+def _comment_above(lines: Sequence[str], first_line: int) -> tuple[str, list[str]]:
+    """The banner title and the comment lines above source line `first_line` (1-based), blank lines between."""
+    block: list[str] = []
+    index = first_line - 2
+    while index >= 0 and not lines[index].strip():
+        index -= 1
+    while index >= 0 and lines[index].lstrip().startswith("#"):
+        block.insert(0, lines[index].lstrip()[1:].strip())
+        index -= 1
+    banner = BANNER.match(block[0]) if block else None
+    return (banner.group(1), block[1:]) if banner else ("", block)
+
+
+def _essays(source: str) -> dict[str, tuple[str, str]]:
+    """What the source writes around each module-level table: (banner title, essay), by constant name. The essay
+    is the comment block above the assignment and the string literal below it (an attribute docstring)."""
+    lines = source.splitlines()
     body = ast.parse(source).body
-    found: dict[str, str] = {}
-    for statement, following in itertools.pairwise(body):
-        if (
+    found: dict[str, tuple[str, str]] = {}
+    for statement, following in itertools.pairwise([*body, None]):
+        if not (
             isinstance(statement, ast.Assign)
             and len(statement.targets) == 1
             and isinstance(statement.targets[0], ast.Name)
-            and isinstance(following, ast.Expr)
+        ):
+            continue
+        title, essay = _comment_above(lines, statement.lineno)
+        if (
+            isinstance(following, ast.Expr)
             and isinstance(following.value, ast.Constant)
             and isinstance(following.value.value, str)
         ):
-            found[statement.targets[0].id] = inspect.cleandoc(following.value.value)
+            essay.append(inspect.cleandoc(following.value.value))
+        found[statement.targets[0].id] = (title, "\n".join(essay))
     return found
 
 
 def lifecycle_tables() -> list[Table]:
-    """Every lifecycle table in definition order, with the docstring written under it."""
+    """Every lifecycle table in definition order, with the essay its source writes around it."""
     module = importlib.import_module(TABLES_MODULE)
-    essays = _docstrings(inspect.getsource(module))
-    return [
-        Table(name, value, essays.get(name, "")) for name, value in vars(module).items() if isinstance(value, Lifecycle)
-    ]
+    essays = _essays(inspect.getsource(module))
+    tables = []
+    for name, value in vars(module).items():
+        if isinstance(value, Lifecycle):
+            title, essay = essays.get(name, ("", ""))
+            tables.append(Table(name, value, title or value.name, essay))
+    return tables
 
 
 def edges(lifecycle: Lifecycle) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -96,12 +126,12 @@ def render(tables: Sequence[Table]) -> str:
         "`tests/test_generated_docs.py` fails when this file is stale.",
         "",
         f"The core has {len(tables)} lifecycle tables. Each is consulted as a lookup table: the current state "
-        "lives in the immutable `Station`, and a trigger with no edge from it is handled by the code that asked "
-        "(see `pure/lifecycle.py`). The first state is the initial one; an arrow carries every trigger that "
-        "joins the two states.",
+        "lives in the immutable `Station`; what a trigger with no edge from that state does is said in "
+        "`pure/lifecycle.py`. The first state is the initial one; an arrow carries every trigger that joins the "
+        "two states, and each table's essay is the text its source writes around it.",
     ]
     for table in tables:
-        parts += ["", f"## {table.lifecycle.name} (`{table.constant}`)", ""]
+        parts += ["", f"## {table.title}", "", f"`{table.constant}`", ""]
         if table.essay:
             parts += [table.essay, ""]
         parts += ["```mermaid", mermaid(table.lifecycle), "```"]

@@ -69,8 +69,28 @@ def test_a_diagram_draws_every_edge_from_the_initial_state() -> None:
 def test_a_changed_table_changes_the_diagram() -> None:
     tables = diagrams.lifecycle_tables()
     grown = Lifecycle("connection", tables[0].lifecycle.states, [Edge("power_up", "off", "connecting")])
-    changed = [diagrams.Table(tables[0].constant, grown, tables[0].essay), *tables[1:]]
+    changed = [diagrams.Table(tables[0].constant, grown, tables[0].title, tables[0].essay), *tables[1:]]
     assert diagrams.render(changed) != diagrams.render(tables)
+
+
+def test_the_essay_is_the_comment_above_a_table_and_the_docstring_below() -> None:
+    source = """\
+# --- door (house rules 1.2) ------------
+# `shut` until opened.
+# A missing edge is refused.
+
+DOOR = Lifecycle("door", ["shut"], [])
+\"\"\"Slamming counts as closing.\"\"\"
+
+WINDOW = Lifecycle("window", ["shut"], [])
+"""
+    assert diagrams._essays(source) == {
+        "DOOR": (
+            "door (house rules 1.2)",
+            "`shut` until opened.\nA missing edge is refused.\nSlamming counts as closing.",
+        ),
+        "WINDOW": ("", ""),
+    }
 
 
 def test_a_variable_is_used_by_name_alone_only_when_one_component_has_it() -> None:
