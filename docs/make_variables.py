@@ -208,8 +208,9 @@ def render(catalogue: Mapping[str, Any], code: Mapping[Key, set[str]], tests: Ma
         "(for a string or list type, its length). The catalogue names no requirement ids, so they are collected "
         "from the code by one rule: a function uses a variable when it names it (through a `VariableKey` "
         "constant, or the variable's name as a string literal: alone when no other component has a variable of "
-        "that name, else with its component's name). *In pure/* lists the ids quoted in the functions of `pure/` "
-        "that use the variable; *tested* lists the `@pytest.mark.requirements` ids of the tests that use it. "
+        "that name, else with its component's name; the instances of a variable share its ids). *In pure/* "
+        "lists the ids quoted in the functions of `pure/` that use the variable; *tested* lists the "
+        "`@pytest.mark.requirements` ids of the tests that use it. "
         "An empty cell means no function names it that way, not that no requirement applies.",
         "",
         "How values are set and kept: [device_model.md](device_model.md).",
