@@ -14,7 +14,7 @@ from chargecore.pure.blocks.availability import availability, change_availabilit
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
-from chargecore.pure.blocks.transactions import transactions
+from chargecore.pure.blocks.transactions import recovery
 from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, DeviceModelError
 from chargecore.pure.device_model.model import build_device_model, persisted_values
 from chargecore.pure.ocppj import rpc
@@ -36,7 +36,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     station = smart_charging.restore(station, persisted)
     station = monitoring.restore(station, persisted)
-    station = transactions.restore(station, dict(persisted))
+    station = recovery.restore(station, dict(persisted))
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 

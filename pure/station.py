@@ -16,14 +16,14 @@ from typing import Any
 from returns.result import Failure, Success
 
 from chargecore.pure.blocks import data_transfer, remote_control
-from chargecore.pure.blocks.authorization import auth_cache, local_list
+from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning, reports, resets, variables
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
-from chargecore.pure.blocks.transactions import transactions
+from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
     Effect,
@@ -103,7 +103,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStartTransaction": remote_control.handle_request_start,
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
-        "GetTransactionStatus": transactions.handle_get_transaction_status,
+        "GetTransactionStatus": events.handle_get_transaction_status,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -126,7 +126,7 @@ TIMERS: tuple[Timer, ...] = (
     availability.on_tick,
     monitor_events.on_tick,
     lane.on_tick,
-    transactions.on_tick,
+    hardware_hooks.on_tick,
     meter_values.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
@@ -139,7 +139,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     smart_charging.deadline,
     monitor_events.deadline,
     lane.deadline,
-    transactions.deadline,
+    sessions.deadline,
     meter_values.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
@@ -193,7 +193,7 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
     station, found = availability.found_at_power_up(replace(station, rpc=session), event.connectors)
     started, effects = connection.power_up(station)
-    started, ended = transactions.on_power_up(started, event.now)
+    started, ended = recovery.on_power_up(started, event.now)
     started, logged = security_events.on_power_up(started, event.now)
     persisted = Persist(((EPOCH_KEY, station.epoch),))
     return started, (persisted, *found, *availability.announce(started), *effects, *ended, *logged)
@@ -293,7 +293,7 @@ def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
 
 def _connector_changed(station: Station, event: ConnectorChanged) -> tuple[Station, Effects]:
     moved, effects = availability.on_connector_changed(station, event.evse_id, event.connector_id, event.change)
-    moved, more = transactions.after_connector_changed(station, moved, event.evse_id, event.now)
+    moved, more = hardware_hooks.after_connector_changed(station, moved, event.evse_id, event.now)
     return moved, effects + more
 
 
@@ -305,7 +305,7 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
     station = replace(station, questions=remaining)
     if pending.call is None:  # raised by an input: the block that asked takes the answer
         assert isinstance(pending.question, TokenQuestion)
-        return transactions.on_token_answer(station, pending.question, event.value, event.now)
+        return token_routing.on_token_answer(station, pending.question, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
     return _decide(resumed, pending.call, decision, after)
 
@@ -332,21 +332,21 @@ def _hook_raised(station: Station, event: HookRaised) -> tuple[Station, Effects]
 
 _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = MappingProxyType(
     {
-        TokenPresented: lambda station, event: transactions.present_token(
+        TokenPresented: lambda station, event: token_routing.present_token(
             station, event.id_token, event.evse_id, event.now
         ),
-        MasterPassChoice: lambda station, event: transactions.on_master_pass_choice(station, event.evse_ids, event.now),
-        ChargingStateChanged: lambda station, event: transactions.on_charging_state(
+        MasterPassChoice: lambda station, event: master_pass.on_master_pass_choice(station, event.evse_ids, event.now),
+        ChargingStateChanged: lambda station, event: hardware_hooks.on_charging_state(
             station, event.evse_id, event.state, event.now
         ),
-        TransactionFinished: lambda station, event: transactions.on_transaction_finished(
+        TransactionFinished: lambda station, event: start_stop.on_transaction_finished(
             station, event.evse_id, event.reason, event.now
         ),
-        PowerPathChanged: lambda station, event: transactions.on_power_path(
+        PowerPathChanged: lambda station, event: hardware_hooks.on_power_path(
             station, event.evse_id, event.closed, event.now
         ),
         MeterReading: meter_values.on_meter_reading,
-        ParkingBayChanged: lambda station, event: transactions.on_parking_bay(
+        ParkingBayChanged: lambda station, event: hardware_hooks.on_parking_bay(
             station, event.evse_id, event.occupied, event.now
         ),
         PowerUp: _power_up,
@@ -469,8 +469,8 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         ),
         "NotifyEVChargingNeeds": iso15118_charging.needs_answered,
         "NotifyEVChargingSchedule": iso15118_charging.schedule_answered,
-        "Authorize": transactions.on_authorize_answered,
-        "TransactionEvent": transactions.on_event_answered,
+        "Authorize": token_routing.on_authorize_answered,
+        "TransactionEvent": start_stop.on_event_answered,
         "SecurityEventNotification": security_events.on_answered,
     }
 )
@@ -484,8 +484,8 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "NotifyEVChargingSchedule": lambda station, call, now: iso15118_charging.schedule_answered(
             station, call, None, now
         ),
-        "Authorize": transactions.on_authorize_failed,
-        "TransactionEvent": transactions.on_event_failed,
+        "Authorize": token_routing.on_authorize_failed,
+        "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
     }
 )

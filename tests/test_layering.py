@@ -123,7 +123,7 @@ def test_a_planted_bad_import_is_named(module: str, source: str, violation: str)
         (f"{OCPPJ}.rpc", "from chargecore.pure.device_model.model import get_int"),
         (f"{OCPPJ}.rpc", "from chargecore.pure.state import Station"),
         (f"{DEVICE_MODEL}.redaction", "from chargecore.pure.device_model.model import CATALOGUE"),
-        (f"{BLOCKS}.remote_control", "from chargecore.pure.blocks.transactions import transactions"),
+        (f"{BLOCKS}.remote_control", "from chargecore.pure.blocks.transactions import sessions"),
         (f"{BLOCKS}.remote_control", "from chargecore.pure import stationery"),
         (f"{PURE}.station", "from chargecore.pure.blocks import remote_control"),
         (f"{PURE}.state", "import chargecore.shellfish"),

@@ -13,14 +13,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
 from chargecore.pure.blocks.provisioning import provisioning
-from chargecore.pure.blocks.transactions import transactions
-from chargecore.pure.effects import Effects, UnlockQuestion
+from chargecore.pure.blocks.smart_charging import smart_charging
+from chargecore.pure.blocks.transactions.events import REMOTE_STOP
+from chargecore.pure.blocks.transactions.sessions import evse_exists, find, find_by_id, hardware, new_session, put
+from chargecore.pure.blocks.transactions.start_stop import adopt_profile, stop_transaction, trigger_updated
+from chargecore.pure.device_model.model import get_bool
+from chargecore.pure.effects import Effects, Notify, RemoteStartAccepted, UnlockQuestion
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.ocppj.timestamps import ocpp_time
-from chargecore.pure.outcome import Defer, Handled, Reply, refusal
+from chargecore.pure.outcome import Defer, Handled, Reply, refusal, status_info
 from chargecore.pure.state import Station
 
 Trigger = Callable[[Station, Any, datetime], Handled]
@@ -54,14 +59,14 @@ def _evse_asked(station: Station, evse: Any) -> tuple[bool, int | None]:
     """(known, evse id): the EVSE a trigger names, None for all; unknown EVSEs are Rejected."""
     if evse is None:
         return True, None
-    return transactions.evse_exists(station, evse["id"]), evse["id"]
+    return evse_exists(station, evse["id"]), evse["id"]
 
 
 def _transaction_event(station: Station, evse: Any, now: datetime) -> Handled:
     known, evse_id = _evse_asked(station, evse)
     if not known:
         return station, Reply({"status": "Rejected"}), ()
-    triggered, effects = transactions.trigger_updated(station, evse_id, now)
+    triggered, effects = trigger_updated(station, evse_id, now)
     return triggered, Reply({"status": "Accepted"}), effects
 
 
@@ -75,7 +80,7 @@ def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
     for evse_number in range(1, len(station.identity.evse_connectors) + 1):
         if evse_id not in (None, evse_number):
             continue
-        energy = transactions.hardware(station, evse_number).energy_wh or 0.0
+        energy = hardware(station, evse_number).energy_wh or 0.0
         sample = {"value": energy, "context": "Trigger", "measurand": "Energy.Active.Import.Register"}
         meter_value = {"timestamp": ocpp_time(station, now), "sampledValue": [sample]}
         payload = {"evseId": evse_number, "meterValue": [meter_value]}
@@ -106,6 +111,65 @@ _TRIGGERS: dict[str, Trigger] = {
 }
 
 
+def _start_profile(station: Station, request: dict[str, Any]) -> dict[str, Any] | None:
+    """F01.FR.12: a station without smart charging (SmartChargingCtrlr Available or Enabled false) ignores the
+    chargingProfile of a RequestStartTransaction."""
+    model = station.device_model
+    in_use = get_bool(model, "SmartChargingCtrlr", "Available", default=True) and get_bool(
+        model, "SmartChargingCtrlr", "Enabled", default=True
+    )
+    profile: dict[str, Any] | None = request.get("chargingProfile")
+    return profile if in_use else None
+
+
+def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tuple[Station, dict[str, Any], Effects]:
+    """F01/F02: returns the response payload and what follows it. AuthorizeRemoteStart decides whether the token
+    is authorized first (like a local one) or accepted as it is. A chargingProfile must be a TxProfile without
+    transactionId that SetChargingProfile would accept for the transaction (F01.FR.08, F01.FR.11, K05)."""
+    evse_id = chosen_evse(station, request.get("evseId"))
+    tx = None if evse_id is None else find(station, evse_id)
+    if evse_id is None or (tx is not None and tx.authorization in ("authorizing", "accepted")):
+        return station, {"status": "Rejected"}, ()
+    profile = _start_profile(station, request)
+    refused = None if profile is None else smart_charging.start_profile_rejection(station, evse_id, profile)
+    if refused is not None:
+        info = status_info(refused.reason_code, f"{refused.info} ({refused.requirement})")
+        return station, {"status": "Rejected", "statusInfo": info}, ()
+    if tx is None:
+        station, tx = new_session(station, evse_id, now)
+    tx = replace(
+        tx,
+        id_token=request["idToken"],
+        remote_start_id=request["remoteStartId"],
+        charging_profile=profile,
+        token_reported=False,
+    )
+    response: dict[str, Any] = {"status": "Accepted"}
+    limited: Effects = ()
+    if tx.phase == "started":
+        response["transactionId"] = tx.transaction_id
+        station, limited = adopt_profile(station, tx)
+    station = put(station, tx)
+    notice = Notify(RemoteStartAccepted(evse_id, request["idToken"], request["remoteStartId"], profile))
+    if get_bool(station.device_model, "AuthCtrlr", "AuthorizeRemoteStart"):
+        station, effects = ask_or_decide(station, tx, now)
+    else:
+        verdict = {"status": "Accepted"}
+        if "groupIdToken" in request:
+            verdict["groupIdToken"] = request["groupIdToken"]
+        station, effects = start_verdict(station, evse_id, request["idToken"], verdict, now)
+    return station, response, (notice, *limited, *effects)
+
+
+def remote_stop(station: Station, transaction_id: str, now: datetime) -> tuple[Station, str, Effects]:
+    """F03: Accepted for a running transaction (F03.FR.09), Rejected otherwise (F03.FR.08)."""
+    tx = find_by_id(station, transaction_id)
+    if tx is None or tx.phase != "started":
+        return station, "Rejected", ()
+    station, effects = stop_transaction(station, tx, REMOTE_STOP, now)
+    return station, "Accepted", effects
+
+
 def handle_trigger_message(station: Station, call: Call, now: datetime) -> Handled:
     trigger = _TRIGGERS.get(call.payload["requestedMessage"])
     if trigger is None:
@@ -116,12 +180,12 @@ def handle_trigger_message(station: Station, call: Call, now: datetime) -> Handl
 def handle_request_start(station: Station, call: Call, now: datetime) -> Handled:
     if not provisioning.is_accepted(station):  # no transaction while the boot is Pending (TC_B_02_CS step 12)
         return station, refusal("Rejected", "NotAccepted", "the CSMS has not accepted the boot yet"), ()
-    started, response, effects = transactions.remote_start(station, call.payload, now)
+    started, response, effects = remote_start(station, call.payload, now)
     return started, Reply(response), effects
 
 
 def handle_request_stop(station: Station, call: Call, now: datetime) -> Handled:
-    stopped, status, effects = transactions.remote_stop(station, call.payload["transactionId"], now)
+    stopped, status, effects = remote_stop(station, call.payload["transactionId"], now)
     return stopped, Reply({"status": status}), effects
 
 
@@ -130,7 +194,7 @@ def handle_unlock_connector(station: Station, call: Call, now: datetime) -> Hand
     evse_id, connector_id = call.payload["evseId"], call.payload["connectorId"]
     if not availability.find_connectors(station, evse_id, connector_id):
         return station, Reply({"status": "UnknownConnector"}), ()
-    tx = transactions.find(station, evse_id)
+    tx = find(station, evse_id)
     if tx is not None and tx.authorization == "accepted" and tx.connector_id == connector_id:
         return station, Reply({"status": "OngoingAuthorizedTransaction"}), ()
     return station, Defer(UnlockQuestion(evse_id, connector_id)), ()

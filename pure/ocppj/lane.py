@@ -1,5 +1,5 @@
 """What happens to a message of the persistent lane (E11-E13) when the CSMS answers it or it fails: TransactionEvent
-(transactions.py) and SecurityEventNotification (security_events.py) are persisted before they are sent and leave
+(transactions/events.py) and SecurityEventNotification (security_events.py) are persisted before they are sent and leave
 the disk only when answered or given up.
 """
 
@@ -22,9 +22,7 @@ def answered(station: Station, call: OutboundCall) -> tuple[Station, Effects]:
     return replace(station, rpc=rpc.acknowledge(station.rpc, call.lane_key)), (Persist(((call.lane_key, None),)),)
 
 
-def failed(
-    station: Station, call: OutboundCall, now: datetime, attempts: int | None = None
-) -> tuple[Station, Effects]:
+def failed(station: Station, call: OutboundCall, now: datetime, attempts: int | None = None) -> tuple[Station, Effects]:
     """E13: a timeout, CALLERROR or invalid answer counts an attempt; a lost connection does not (E11: the message
     goes again after the reconnect). After `attempts` attempts (default OCPPCommCtrlr.MessageAttempts), spaced by
     MessageAttemptInterval (the TransactionEvent instances: the device model has no others), the message is given

@@ -1,7 +1,7 @@
 """What a meter reading becomes in OCPP (J01, J02): meterValue elements holding the configured measurands the
 hardware reports, signed when the meter signs and SignReadings asks for it (with the meter's public key as
 OCPPCommCtrlr.PublicKeyWithSignedMeterValue says: TC_J_11), and the values a transaction keeps for
-its Ended event (TxEndedMeasurands). The TransactionEvent builder (transactions.py) asks `for_event`; the timers
+its Ended event (TxEndedMeasurands). The TransactionEvent builder (transactions/events.py) asks `for_event`; the timers
 that sample during a transaction live in meter_values.py.
 """
 

@@ -33,7 +33,7 @@ from chargecore.pure.blocks.meter_values.meter_readings import (
     non_finite,
     put_sampling,
 )
-from chargecore.pure.blocks.transactions import transactions
+from chargecore.pure.blocks.transactions import hardware_hooks, sessions, start_stop
 from chargecore.pure.device_model.model import get_bool, get_int
 from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.inputs import MeterReading
@@ -119,7 +119,7 @@ def _checked(value: MeasuredValue) -> MeasuredValue:
 
 
 def on_meter_reading(station: Station, event: MeterReading) -> tuple[Station, Effects]:
-    """Keep the reading (transactions.py); the first one starts the clock-aligned slots. A signature without the
+    """Keep the reading (hardware_hooks.py); the first one starts the clock-aligned slots. A signature without the
     fields OCPP requires is dropped with a warning rather than breaking every message that would carry it. A
     reading with a NaN or infinite value is refused whole, with a warning, and the previous reading stays."""
     problem = non_finite(event.energy_wh, event.power_w, event.measured)
@@ -132,7 +132,7 @@ def on_meter_reading(station: Station, event: MeterReading) -> tuple[Station, Ef
         for value, kept in zip(event.measured, measured, strict=True)
         if value.signed != kept.signed
     )
-    station, effects = transactions.on_meter_reading(
+    station, effects = hardware_hooks.on_meter_reading(
         station, event.evse_id, event.energy_wh, event.power_w, event.now, measured
     )
     if station.metering.aligned_from is None:
@@ -155,7 +155,7 @@ def _sample_transactions(station: Station, now: datetime) -> tuple[Station, Effe
     aligned_ended = _interval(station, ALIGNED, "TxEndedInterval")
     effects: Effects = ()
     for entry in station.metering.sampling:
-        tx = transactions.find_by_id(station, entry.transaction_id)
+        tx = sessions.find_by_id(station, entry.transaction_id)
         if tx is None or tx.phase != "started":  # its Ended event never went out: nothing left to sample for
             station = forget(station, entry.transaction_id)
             continue
@@ -181,7 +181,7 @@ def _report(station: Station, evse_id: int, moment: datetime, now: datetime) -> 
     value = meter_value(station, evse_id, SAMPLED, "TxUpdatedMeasurands", "Sample.Periodic", moment)
     if value is None:
         return station, ()
-    return transactions.report_meter_values(station, evse_id, "MeterValuePeriodic", [value], now)
+    return start_stop.report_meter_values(station, evse_id, "MeterValuePeriodic", [value], now)
 
 
 def _keep(
@@ -212,11 +212,11 @@ def _clock_aligned(station: Station, now: datetime) -> tuple[Station, Effects]:
     effects: Effects = ()
     for hw in sorted(station.evse_hardware, key=lambda hw: hw.evse_id):
         value = meter_value(station, hw.evse_id, ALIGNED, "Measurands", "Sample.Clock", moment)
-        tx = transactions.find(station, hw.evse_id)
+        tx = sessions.find(station, hw.evse_id)
         if value is None:
             continue
         if tx is not None and tx.phase == "started":
-            station, more = transactions.report_meter_values(station, hw.evse_id, "MeterValueClock", [value], now)
+            station, more = start_stop.report_meter_values(station, hw.evse_id, "MeterValueClock", [value], now)
             effects += more
         elif online:
             session, more = rpc.enqueue(station.rpc, "MeterValues", {"evseId": hw.evse_id, "meterValue": [value]})

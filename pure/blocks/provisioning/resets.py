@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from chargecore.pure.blocks.provisioning.provisioning import BOOT_REASON_KEY
-from chargecore.pure.blocks.transactions import transactions
+from chargecore.pure.blocks.transactions import events, sessions, start_stop
 from chargecore.pure.effects import Effects, PerformReset, Persist, ResetQuestion
 from chargecore.pure.ocppj import connection
 from chargecore.pure.ocppj.frames import Call
@@ -26,9 +26,7 @@ def handle_reset(station: Station, call: Call, now: datetime) -> Handled:
     """B11.FR.01/B12.FR.01: ask the application whether the reset may happen; an EVSE reset on a station
     that cannot reset single EVSEs is Rejected (B11.FR.09, B12.FR.09)."""
     evse_id = call.payload.get("evseId")
-    if evse_id is not None and (
-        not station.identity.supports_evse_reset or not transactions.evse_exists(station, evse_id)
-    ):
+    if evse_id is not None and (not station.identity.supports_evse_reset or not sessions.evse_exists(station, evse_id)):
         return station, Reply({"status": "Rejected"}), ()
     return station, Defer(ResetQuestion(call.payload["type"], evse_id)), ()
 
@@ -38,7 +36,7 @@ def _holds(station: Station, reset: PendingReset) -> bool:
     station, TransactionEvents the CSMS has not received while it can still receive them."""
     if any(reset.evse_id in (None, tx.evse_id) for tx in station.running_transactions):
         return True
-    unsent = transactions.messages_in_queue(station, None)
+    unsent = events.messages_in_queue(station, None)
     return reset.evse_id is None and unsent and connection.is_up(station)
 
 
@@ -58,7 +56,7 @@ def resume_reset(station: Station, call: Call, allowed: Any, now: datetime) -> H
     pending = replace(station, pending_resets=(*station.pending_resets, reset))
     if reset.reset_type == "OnIdle":
         return pending, Reply({"status": "Scheduled"}), ()
-    ended, effects = transactions.end_for_reset(pending, reset.evse_id, now)
+    ended, effects = start_stop.end_for_reset(pending, reset.evse_id, now)
     return ended, Reply({"status": "Accepted"}), effects
 
 

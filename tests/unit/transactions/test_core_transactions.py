@@ -8,7 +8,8 @@ from typing import Any, TypeVar, get_args
 import pytest
 from core_helpers import Sim, at, booted, calls, make_station, of_type, persisted, replies, warnings
 
-from chargecore.pure.blocks.transactions.transactions import APPLICATION_STOPS, RECORD_NAMESPACE
+from chargecore.pure.blocks.transactions.events import RECORD_NAMESPACE
+from chargecore.pure.blocks.transactions.start_stop import APPLICATION_STOPS
 from chargecore.pure.effects import (
     Ask,
     AuthorizationDecided,
