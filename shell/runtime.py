@@ -76,7 +76,8 @@ from chargecore.shell.link import (
     WebSocketLink,
     client_certificate_problem,
 )
-from chargecore.shell.storage import StationStore, StoreUnusable
+from chargecore.shell.storage import StationStore
+from chargecore.shell.store_files import StoreUnusable
 
 InputMaker = Callable[[datetime], Input]
 CrashHandler = Callable[[str, int], None]
