@@ -12,7 +12,7 @@ from chargecore.pure.device_model.catalogue import VariableKey
 class Connect:
     """Dial `url`/`station_id` with exactly these credentials: the station's client certificate in the TLS
     handshake or not, and HTTP Basic auth as `station_id` with `basic_auth_password` (None: no Authorization
-    header). The core decides them from `security_profile`, the profile of this attempt (`connection.connect_at`)."""
+    header). The core decides them from `security_profile`, the profile of this attempt (`dialling.connect_at`)."""
 
     url: str
     station_id: str

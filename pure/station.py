@@ -20,7 +20,7 @@ from chargecore.pure.blocks.authorization import auth_cache, local_list, master_
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
-from chargecore.pure.blocks.provisioning import network_profiles, provisioning, reports, resets, variables
+from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
@@ -121,7 +121,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
 
 Timer = Callable[[Station, datetime], tuple[Station, Effects]]
 TIMERS: tuple[Timer, ...] = (
-    connection.on_tick,
+    dialling.on_tick,
     provisioning.on_tick,
     availability.on_tick,
     monitor_events.on_tick,
@@ -192,7 +192,7 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
         return station, (connection.refusal(station, "power_up"),)
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
     station, found = availability.found_at_power_up(replace(station, rpc=session), event.connectors)
-    started, effects = connection.power_up(station)
+    started, effects = dialling.power_up(station)
     started, ended = recovery.on_power_up(started, event.now)
     started, logged = security_events.on_power_up(started, event.now)
     persisted = Persist(((EPOCH_KEY, station.epoch),))
@@ -227,7 +227,7 @@ def _security_profile_changed(before: Station, after: Station, now: datetime) ->
 
 def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:
     """A failed attempt may be a security event (A04), raised before the loss is handled."""
-    moved = connection.on_lost(station, event.now, event.jitter)
+    moved = dialling.on_lost(station, event.now, event.jitter)
     if moved is None:
         return station, (connection.refusal(station, "lost"),)
     refused: Effects = ()

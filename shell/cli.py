@@ -21,7 +21,7 @@ from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
-from chargecore.shell.storage import adopt_shared_files, station_data_dir
+from chargecore.shell.store_files import adopt_shared_files, station_data_dir
 
 OPERATOR_HELP = """commands:
   help                          this list

@@ -70,13 +70,9 @@ from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
-from chargecore.shell.link import (
-    DEFAULT_MAX_FRAME_BYTES,
-    ClientCertificate,
-    WebSocketLink,
-    client_certificate_problem,
-)
-from chargecore.shell.storage import StationStore, StoreUnusable
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, WebSocketLink, client_certificate_problem
+from chargecore.shell.storage import StationStore
+from chargecore.shell.store_files import StoreUnusable
 
 InputMaker = Callable[[datetime], Input]
 CrashHandler = Callable[[str, int], None]

@@ -31,10 +31,6 @@ LAYER_RULES: tuple[tuple[str, str, str], ...] = (
 )
 """(importer, imported, rule): a module at or under `importer` may not import `imported` or anything under it."""
 
-KNOWN_EXCEPTIONS = frozenset({(f"{OCPPJ}.connection", f"{BLOCKS}.provisioning.network_profiles")})
-"""Imports that break a rule today and are to be removed, not added to: the connection asks the network profiles
-(B10) where to dial; the choice is to be handed in by the caller."""
-
 
 def within(module: str, package: str) -> bool:
     return module == package or module.startswith(f"{package}.")
@@ -67,8 +63,7 @@ def layering_violations(source: str, module: str, is_package: bool = False) -> l
     first_found: dict[tuple[int, str], str] = {}  # one finding per line and rule: `from x import a, b` names x.a
     for line, imported in imported_modules(ast.parse(source), module, is_package):
         for importer, forbidden, rule in LAYER_RULES:
-            excepted = any(within(module, a) and within(imported, b) for a, b in KNOWN_EXCEPTIONS)
-            if within(module, importer) and within(imported, forbidden) and not excepted:
+            if within(module, importer) and within(imported, forbidden):
                 first_found[line, rule] = first_found.get((line, rule), imported)
     return sorted(f"line {line}: {imported} ({rule})" for (line, rule), imported in first_found.items())
 
@@ -83,16 +78,6 @@ def pure_modules() -> list[Path]:
 def test_imports_point_down_the_layers(path: Path) -> None:
     bad = layering_violations(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
     assert not bad, f"{path.relative_to(PURE_DIR)} imports against the layers: {bad}"
-
-
-def test_every_known_exception_is_still_needed() -> None:
-    """An exception that no module uses any more is removed, so the list only shrinks."""
-    used = {
-        (module_name(path), imported)
-        for path in pure_modules()
-        for _, imported in imported_modules(ast.parse(path.read_text(encoding="utf-8")), module_name(path))
-    }
-    assert used >= KNOWN_EXCEPTIONS
 
 
 @pytest.mark.parametrize(

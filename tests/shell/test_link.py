@@ -1,6 +1,6 @@
 """The websocket link: the URL and headers it dials with, wss:// verified against a CA bundle (profile 2), the
 client certificate of profile 3, and the security events of refused connections. The credentials come from the
-core's Connect (`connect_at`), and the security events are the core's judgement (`refusal_to_report`) of the
+core's Connect (`dialling.connect_at`), and the security events are the core's judgement (`refusal_to_report`) of the
 failures the link reports, as the core makes them."""
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection
 
+from chargecore.pure.blocks.provisioning.dialling import connect_at
 from chargecore.pure.blocks.provisioning.network_profiles import PROFILES_KEY
 from chargecore.pure.blocks.security.security_events import refusal_event, refusal_to_report
 from chargecore.pure.effects import Connect, RegistrationChanged
@@ -45,7 +46,6 @@ from chargecore.pure.inputs import (
     OversizedFrameReceived,
     SecurityEventRaised,
 )
-from chargecore.pure.ocppj.connection import connect_at
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import (

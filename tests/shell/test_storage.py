@@ -16,7 +16,10 @@ from tinydb import TinyDB
 
 from chargecore.shell import storage
 from chargecore.shell.cli import options_from, run_parser
-from chargecore.shell.storage import StationStore, StoreUnusable, decode_record, station_data_dir
+from chargecore.shell.journal_storage import JournalStorage
+from chargecore.shell.storage import StationStore
+from chargecore.shell.store_files import StoreUnusable, station_data_dir
+from chargecore.shell.store_records import TABLE, decode_record, encode_record
 
 
 @pytest.fixture
@@ -146,8 +149,8 @@ def test_tinydb_reads_the_store(tmp_path: Path, store: StationStore) -> None:
     store.put([("a", 1), ("b", {"x": [1]})])
     store.put([("a", None), ("c", "three")])
     store.close()
-    database = TinyDB(str(tmp_path / "data" / "station.json"), storage=storage.JournalStorage)
-    assert {row["key"]: row["value"] for row in database.table(storage.TABLE).all()} == {"b": {"x": [1]}, "c": "three"}
+    database = TinyDB(str(tmp_path / "data" / "station.json"), storage=JournalStorage)
+    assert {row["key"]: row["value"] for row in database.table(TABLE).all()} == {"b": {"x": [1]}, "c": "three"}
 
 
 def test_any_string_the_core_hands_over_is_stored(tmp_path: Path, store: StationStore) -> None:
@@ -187,7 +190,7 @@ def test_the_store_files_are_readable_by_their_owner_only(tmp_path: Path, monkey
     earlier version left readable by others is closed too."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o755)
-    (data_dir / "station.json").write_bytes(storage.encode_record(0, {"records": 0}))
+    (data_dir / "station.json").write_bytes(encode_record(0, {"records": 0}))
     (data_dir / "station.journal").write_bytes(b"")
     for name in ("station.json", "station.journal"):
         (data_dir / name).chmod(0o644)

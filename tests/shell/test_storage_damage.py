@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 from store_faults import WRITES, refuse_open, written_then_crashed
 
-from chargecore.shell.storage import JournalStorage, StationStore, StoreUnusable, encode_record
+from chargecore.shell.journal_storage import JournalStorage
+from chargecore.shell.storage import StationStore
+from chargecore.shell.store_files import StoreUnusable
+from chargecore.shell.store_records import encode_record
 
 SNAPSHOT, JOURNAL = "station.json", "station.journal"
 KEYS = [f"tx_queue/{n:012d}" for n in range(10)]

@@ -4,7 +4,7 @@ fallback (B10), and the security-profile rules of A05.
 The configuration slots are the valuesList of OCPPCommCtrlr.NetworkConfigurationPriority; its value orders the
 slots to try. While no profile has ever been stored, the station's configured CSMS URL is the profile of the first
 slot (at the current security profile); once the CSMS stores one, the whole set is persisted under
-`PROFILES_KEY`. Which slot the connection uses is decided here and nowhere else: `connection.py` asks
+`PROFILES_KEY`. Which slot the connection uses is decided here and nowhere else: `dialling.py` asks
 `current_profile` for every `Connect`, and reports every failed attempt and every connection.
 
 The security profile never goes down (A00.FR.005, B09.FR.04): a profile below SecurityCtrlr.SecurityProfile is

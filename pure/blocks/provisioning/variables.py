@@ -26,6 +26,7 @@ from typing import Any, Literal
 from returns.result import Failure, Result, Success
 
 from chargecore.pure.blocks.availability import availability
+from chargecore.pure.blocks.provisioning import dialling
 from chargecore.pure.device_model.addressing import key_from_json, resolve_key, same_name
 from chargecore.pure.device_model.catalogue import DeviceModel, DeviceModelError, VariableDefinition, VariableKey
 from chargecore.pure.device_model.model import (
@@ -253,10 +254,10 @@ def _rearm_heartbeat(station: Station, now: datetime) -> tuple[Station, Effects]
 
 
 def _reconnect(station: Station, now: datetime) -> tuple[Station, Effects]:
-    """A01: drop the connection and dial again at once, with the new password (`connection.connect_effect`
+    """A01: drop the connection and dial again at once, with the new password (`dialling.connect_effect`
     reads it). `step` closes the RPC session of a dropped connection; a connection not up yet needs nothing,
     its next attempt uses the new password anyway."""
-    dropped = connection.on_lost(station, now, 0.0) if connection.is_up(station) else None
+    dropped = dialling.on_lost(station, now, 0.0) if connection.is_up(station) else None
     if dropped is None:
         return station, ()
     return replace(dropped, connection=replace(dropped.connection, retry_at=now)), (Disconnect(),)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from core_helpers import Sim, answer_boot, at, booted, calls, make_station, of_type, started, warnings
 
+from chargecore.pure.blocks.provisioning.dialling import connect_at
 from chargecore.pure.effects import Connect, Disconnect
-from chargecore.pure.ocppj.connection import connect_at
 from chargecore.pure.station import next_deadline
 
 BACK_OFF = {
