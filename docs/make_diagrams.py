@@ -11,7 +11,6 @@ the model's current state as "active" and writes a front-matter title that Merma
 
 from __future__ import annotations
 
-import argparse
 import ast
 import importlib
 import inspect
@@ -21,6 +20,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from generated_file import write_or_check  # docs/ beside this script
 
 from chargecore.pure.lifecycle import Lifecycle
 
@@ -139,17 +140,7 @@ def render(tables: Sequence[Table]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
-    args = parser.parse_args(argv)
-    text = render(lifecycle_tables())
-    if args.check:
-        stale = not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text
-        if stale:
-            print(f"{OUTPUT.relative_to(REPO)} is stale: run {COMMAND}", file=sys.stderr)
-        return 1 if stale else 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(argv, __doc__.splitlines()[0], OUTPUT, lambda: render(lifecycle_tables()), COMMAND)
 
 
 if __name__ == "__main__":

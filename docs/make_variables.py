@@ -11,7 +11,6 @@ are read from the functions of `pure/` that use it (their docstrings and comment
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import re
@@ -21,6 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from generated_file import write_or_check  # docs/ beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOGUE = REPO / "specs" / "device_model.json"
@@ -254,17 +255,7 @@ def generate() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
-    args = parser.parse_args(argv)
-    text = generate()
-    if args.check:
-        stale = not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text
-        if stale:
-            print(f"{OUTPUT.relative_to(REPO)} is stale: run {COMMAND}", file=sys.stderr)
-        return 1 if stale else 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(argv, __doc__.splitlines()[0], OUTPUT, generate, COMMAND)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def load_script(name: str) -> ModuleType:
-    """docs/ is not a package, so load the script by path (registered first, as dataclasses need that)."""
+    """docs/ is not a package, so load the script by path (registered first, as dataclasses need that), with
+    docs/ on the path for what the scripts share."""
+    if str(REPO / "docs") not in sys.path:
+        sys.path.insert(0, str(REPO / "docs"))
     spec = importlib.util.spec_from_file_location(name, REPO / "docs" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
