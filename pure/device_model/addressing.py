@@ -33,6 +33,28 @@ def same_name(name: str | None, wanted: str | None) -> bool:
     return name == wanted or (name is not None and wanted is not None and name.casefold() == wanted.casefold())
 
 
+def selects(selector: Mapping[str, Any], key: VariableKey) -> bool:
+    """Whether a componentVariable selector (GetReport, GetMonitoringReport) names `key`: a missing component
+    instance, evse, connectorId, variable or variable instance matches every one (B08.FR.22-25, N02.FR.15-17,
+    errata 2023-06); names and instances in any case."""
+    component = selector["component"]
+    if not same_name(key.component, component["name"]):
+        return False
+    if "instance" in component and not same_name(key.component_instance, component["instance"]):
+        return False
+    evse = component.get("evse")
+    if evse is not None and (
+        key.evse_id != evse["id"] or ("connectorId" in evse and key.connector_id != evse["connectorId"])
+    ):
+        return False
+    variable = selector.get("variable")
+    if variable is None:
+        return True
+    if not same_name(key.variable, variable["name"]):
+        return False
+    return "instance" not in variable or same_name(key.variable_instance, variable["instance"])
+
+
 def _same_component(address: ComponentAddress, key: VariableKey) -> bool:
     name, instance, evse_id, connector_id = address
     return (evse_id, connector_id) == (key.evse_id, key.connector_id) and (

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from chargecore.pure.device_model.addressing import component_json, same_name, variable_json
+from chargecore.pure.device_model.addressing import component_json, selects, variable_json
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.ocppj.timestamps import seconds
 
@@ -153,27 +153,6 @@ def component_exists(model: DeviceModel, key: VariableKey) -> bool:
 # --- reports (N02) ---------------------------------------------------------------------------------------
 
 
-def _selects(selector: Mapping[str, Any], key: VariableKey) -> bool:
-    """N02.FR.15-17: a missing component instance/evse, variable or variable instance matches every one; names
-    and instances in any case."""
-    component = selector["component"]
-    if not same_name(key.component, component["name"]):
-        return False
-    if "instance" in component and not same_name(key.component_instance, component["instance"]):
-        return False
-    evse = component.get("evse")
-    if evse is not None and (
-        evse["id"] != key.evse_id or ("connectorId" in evse and evse["connectorId"] != key.connector_id)
-    ):
-        return False
-    variable = selector.get("variable")
-    if variable is None:
-        return True
-    if not same_name(key.variable, variable["name"]):
-        return False
-    return "instance" not in variable or same_name(key.variable_instance, variable["instance"])
-
-
 def report_items(
     monitors: Iterable[Monitor], criteria: Iterable[str] | None, selectors: Iterable[Mapping[str, Any]] | None
 ) -> tuple[dict[str, Any], ...]:
@@ -185,7 +164,7 @@ def report_items(
     for monitor in monitors:
         if kinds is not None and monitor.kind not in kinds:
             continue
-        if wanted is not None and not any(_selects(selector, monitor.key) for selector in wanted):
+        if wanted is not None and not any(selects(selector, monitor.key) for selector in wanted):
             continue
         grouped.setdefault(monitor.key, []).append(monitor)
     return tuple(

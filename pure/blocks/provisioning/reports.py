@@ -30,7 +30,7 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure.device_model.addressing import component_json, same_name, variable_json
+from chargecore.pure.device_model.addressing import component_json, selects, variable_json
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableDefinition, VariableKey
 from chargecore.pure.device_model.model import get_int, reported_value_size
 from chargecore.pure.effects import Effects
@@ -123,25 +123,6 @@ def _meeting_criteria(model: DeviceModel, criteria: Sequence[str]) -> frozenset[
     )
 
 
-def _matches(key: VariableKey, entry: Mapping[str, Any]) -> bool:
-    """One componentVariable entry: a missing component instance, evse, connectorId, variable or variable
-    instance matches every one (B08.FR.22-25, errata 2023-06)."""
-    component = entry["component"]
-    if "instance" in component and not same_name(key.component_instance, component["instance"]):
-        return False
-    evse = component.get("evse")
-    if evse is not None and (
-        key.evse_id != evse["id"] or ("connectorId" in evse and key.connector_id != evse["connectorId"])
-    ):
-        return False
-    variable = entry.get("variable")
-    if variable is None:
-        return True
-    if not same_name(key.variable, variable["name"]):
-        return False
-    return "instance" not in variable or same_name(key.variable_instance, variable["instance"])
-
-
 def _by_component_name(keys: Iterable[VariableKey]) -> dict[str, list[VariableKey]]:
     grouped: dict[str, list[VariableKey]] = {}
     for key in keys:
@@ -160,7 +141,7 @@ def custom_selection(
             key
             for entry in component_variables
             for key in by_name.get(entry["component"]["name"].casefold(), ())
-            if _matches(key, entry)
+            if selects(entry, key)
         }
     components = _meeting_criteria(model, criteria) if criteria else None
     return tuple(
