@@ -24,19 +24,15 @@ def _move(connection: Connection, trigger: str) -> Connection | None:
     return None if phase is None else replace(connection, phase=phase)
 
 
-LONGEST_PING_INTERVAL = 86_400
-"""A day: a longer WebSocketPingInterval is as good as none, and saturating keeps the shell's timer in range."""
-
-
 def refusal(station: Station, trigger: str) -> Log:
     return CONNECTION_LIFECYCLE.refusal(station.connection.phase, trigger)
 
 
 def ping_interval(station: Station) -> int:
     """OCPPCommCtrlr.WebSocketPingInterval (Part 4 8.4): seconds between the station's pings, 0 leaving pings to
-    the CSMS. Read at every connection attempt, so a changed value applies from the next connection."""
-    seconds = get_int(station.device_model, "OCPPCommCtrlr", "WebSocketPingInterval", default=0)
-    return min(max(seconds, 0), LONGEST_PING_INTERVAL)
+    the CSMS. Read at every connection attempt, so a changed value applies from the next connection. The catalogue
+    bounds it (0 to a day), so the shell's timer stays in range."""
+    return get_int(station.device_model, "OCPPCommCtrlr", "WebSocketPingInterval", default=0)
 
 
 def back_off(station: Station, failed_attempts: int, jitter: float) -> timedelta:
