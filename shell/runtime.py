@@ -438,12 +438,8 @@ class ChargingStation:
 
     def _connectors_found(self) -> tuple[ConnectorFound, ...]:
         """The hardware's connectors at power-up (ChargerApplication.connector_states), for PowerUp. A hook that
-        fails is logged and finds nothing: the station still powers up, every connector empty."""
-        try:
-            return tuple(self.application.connector_states())
-        except Exception as error:  # the integrator's code: its failure must not stop the power-up
-            self.log.event("error", f"connector_states failed: {error!r}")
-            return ()
+        fails goes through the one guard like every other hook and finds nothing: every connector empty."""
+        return tuple(self._call_hook(self.application.connector_states, ()))
 
     def _crash(self, message: str, exit_code: int, error: BaseException) -> None:
         """The end of a station that cannot go on: log with the traceback, close the websocket, flush, and hand
