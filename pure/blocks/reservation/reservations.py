@@ -49,7 +49,7 @@ _STATUS_ORDER = ("Occupied", "Faulted", "Unavailable")
 
 
 def enabled(station: Station) -> bool:
-    """ReservationCtrlr.Available (the block is there) and Enabled (switched on)."""
+    """ReservationCtrlr.Available (the block is there) and Enabled (switched on): else Rejected (H01.FR.01)."""
     model = station.device_model
     return get_bool(model, "ReservationCtrlr", "Available") and get_bool(model, "ReservationCtrlr", "Enabled")
 
