@@ -3,9 +3,9 @@
 A connector's OCPP status is derived by one precedence function (`connector_status`, table in
 docs/availability.md) from its physical state, the availability the CSMS set for the station, its EVSE and
 the connector (G03/G04), the transactions running, and the EVSEs the reservations hold (block H, holds.py).
-After every input `refresh` tells the application what changed and keeps the AvailabilityState variables in step, and the CSMS is told whenever the derived
-status differs from what it was last told; the status is only ever computed from the final state of a step,
-so no transient or contradictory status is ever reported.
+After every input `refresh` tells the application what changed and keeps the AvailabilityState variables in
+step, and the CSMS is told whenever the derived status differs from what it was last told; the status is only
+ever computed from the final state of a step, so no transient or contradictory status is ever reported.
 """
 
 from __future__ import annotations

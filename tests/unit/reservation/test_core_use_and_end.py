@@ -10,7 +10,7 @@ from core_helpers import Sim, booted, calls, make_station, of_type, persisted, r
 from reservation_helpers import NON_EVSE_SPECIFIC, OTHER, TOKEN, reserve, status_updates, statuses
 
 from chargecore.pure.blocks.reservation import reservations
-from chargecore.pure.effects import AuthorizationDecided, Notify, ReservationEnded
+from chargecore.pure.effects import AuthorizationDecided, Effects, Notify, ReservationEnded
 from chargecore.pure.inputs import Tick
 from chargecore.pure.station import next_deadline
 
@@ -26,7 +26,7 @@ def started_events(effects: tuple[object, ...]) -> list[dict[str, object]]:
     return [c.payload for c in calls(effects) if c.action == "TransactionEvent" and c.payload["eventType"] == "Started"]
 
 
-def present(sim: Sim, token: dict[str, str], evse_id: int | None = 1, group: dict[str, str] | None = None):  # noqa: ANN201
+def present(sim: Sim, token: dict[str, str], evse_id: int | None = 1, group: dict[str, str] | None = None) -> Effects:
     """Present a token; the CSMS accepts it in its AuthorizeResponse (with `group` as its groupIdToken)."""
     effects = sim.present_token(token["idToken"], evse_id, token["type"])
     info: dict[str, object] = {"status": "Accepted"}
