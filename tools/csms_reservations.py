@@ -21,10 +21,9 @@ def reserve_now(words: list[str], now: datetime | None = None) -> dict[str, Any]
     if evse != "any" and not evse.isdigit():
         raise ValueError(USAGE)
     try:
-        wait = timedelta(minutes=float(minutes[0]) if minutes else 10)
+        expires = (now or datetime.now(UTC)) + timedelta(minutes=float(minutes[0]) if minutes else 10)
     except (ValueError, OverflowError):
-        raise ValueError(f"{USAGE} (MINUTES is a number)") from None
-    expires = (now or datetime.now(UTC)) + wait
+        raise ValueError(f"{USAGE} (MINUTES is a number of minutes)") from None
     payload: dict[str, Any] = {
         "id": int(reservation_id),
         "expiryDateTime": expires.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expires.microsecond // 1000:03d}Z",
