@@ -16,7 +16,8 @@ The oracle is written here, from the use cases, not read from the core:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
 from typing import Any
 
 from core_helpers import Sim, booted, calls, replies
@@ -24,11 +25,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chargecore.pure.blocks.availability.availability import connector_status, unreserved_status
+from chargecore.pure.blocks.reservation import holds
+from chargecore.pure.blocks.reservation.records import Reservation
 from chargecore.pure.inputs import Tick
 from chargecore.pure.ocppj.timestamps import ocpp_time, station_time
 
 CONFIG = {"ReservationCtrlr": {"NonEvseSpecific": True}, "TxCtrlr": {"TxStartPoint": "Authorized"}}
 TOKENS = ("A", "B", "C", "D")
+T_FAR = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -134,3 +138,27 @@ def test_reservations_and_transactions_interleaved(plan: list[Action]) -> None:
             assert expired == updates
             assert not expired & {r.reservation_id for r in sim.station.reservations}
         check_reserved_statuses(sim)
+
+
+KINDS = ("cType2", "sType2", "cCCS2")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([None, *KINDS]), max_size=4),
+    st.dictionaries(st.integers(1, 5), st.frozensets(st.sampled_from(KINDS), min_size=1, max_size=2), max_size=5),
+)
+def test_servable_agrees_with_trying_every_assignment(
+    wanted: list[str | None], types: dict[int, frozenset[str]]
+) -> None:
+    """holds.servable (augmenting paths) against a naive reference: some assignment of distinct free EVSEs, one per
+    reservation for any EVSE, gives each a connector of its type."""
+    reservations = tuple(
+        Reservation(index, T_FAR, token("A"), connector_type=kind) for index, kind in enumerate(wanted)
+    )
+    evses = frozenset(types)
+    naive = any(
+        all(kind is None or kind in types[evse] for kind, evse in zip(wanted, chosen, strict=True))
+        for chosen in permutations(sorted(evses), len(wanted))
+    )
+    assert holds.servable(reservations, evses, types) == naive
