@@ -142,8 +142,21 @@ def test_a_connector_type_the_evse_lacks_is_rejected() -> None:
         ({"id": -(2**63)}, "InvalidValue"),
         ({"expiryDateTime": "2020-01-01T00:00:00Z"}, "InvalidValue"),
         ({"expiryDateTime": "9999-12-31T23:59:59Z"}, "InvalidValue"),
+        ({"expiryDateTime": "0001-01-01T00:00:00+23:59"}, "InvalidValue"),
+        ({"expiryDateTime": "9999-12-31T23:59:59-23:59"}, "InvalidValue"),
     ],
-    ids=["evse-7", "evse-0", "evse-negative", "evse-huge", "id-above-int32", "id-huge-negative", "past", "year-9999"],
+    ids=[
+        "evse-7",
+        "evse-0",
+        "evse-negative",
+        "evse-huge",
+        "id-above-int32",
+        "id-huge-negative",
+        "past",
+        "year-9999",
+        "year-1-offset",
+        "year-9999-offset",
+    ],
 )
 def test_bad_input_is_rejected_and_nothing_is_stored(fields: dict[str, object], reason: str) -> None:
     sim = booted()
@@ -156,10 +169,19 @@ def test_bad_input_is_rejected_and_nothing_is_stored(fields: dict[str, object], 
     assert response == {"status": "Accepted"}, "the station keeps working"
 
 
-def test_a_request_the_schema_refuses_gets_a_callerror() -> None:
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"idToken": {"idToken": "x" * 37, "type": "ISO14443"}}, "PropertyConstraintViolation"),
+        ({"expiryDateTime": "tomorrow"}, "PropertyConstraintViolation"),
+        ({"id": "1"}, "TypeConstraintViolation"),
+    ],
+    ids=["long-token", "not-a-time", "id-string"],
+)
+def test_a_request_the_schema_refuses_gets_a_callerror(fields: dict[str, object], code: str) -> None:
     sim = booted()
-    (reply,) = replies(sim.csms_call("ReserveNow", {**reserve_now(sim), "idToken": {"idToken": "x" * 37}}))
-    assert reply[0] == 4
+    (reply,) = replies(sim.csms_call("ReserveNow", {**reserve_now(sim), **fields}))
+    assert reply[:3] == [4, "csms-1", code]
     assert sim.station.reservations == ()
 
 
