@@ -175,7 +175,8 @@ class EVChargingScheduleAnswered:
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationDecided:
-    """A presented idToken was accepted or refused (C01); `status` is the idTokenInfo status."""
+    """A presented idToken was accepted or refused (C01); `status` is the idTokenInfo status, or NoEvseFree (no EVSE
+    could take it) or Reserved (accepted, but the EVSE is reserved for another token, H03)."""
 
     evse_id: int | None
     id_token: dict[str, Any]
