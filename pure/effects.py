@@ -175,7 +175,8 @@ class EVChargingScheduleAnswered:
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationDecided:
-    """A presented idToken was accepted or refused (C01); `status` is the idTokenInfo status."""
+    """A presented idToken was accepted or refused (C01); `status` is the idTokenInfo status, or NoEvseFree (no EVSE
+    could take it) or Reserved (accepted, but the EVSE is reserved for another token, H03)."""
 
     evse_id: int | None
     id_token: dict[str, Any]
@@ -240,6 +241,27 @@ class HookFailed:
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReservationMade:
+    """H01: the station accepted a reservation (or replaced one with the same id); `evse_id` None: any EVSE.
+    `expires_at` is the expiryDateTime on the station clock."""
+
+    reservation_id: int
+    evse_id: int | None
+    id_token: dict[str, Any]
+    expires_at: str
+    connector_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationEnded:
+    """A reservation ended: Used (H03), Cancelled (H02), Expired or Removed (H04, the CSMS was told)."""
+
+    reservation_id: int
+    evse_id: int | None
+    reason: str
+
+
 Event = (
     RegistrationChanged
     | ConnectorStatusChanged
@@ -256,6 +278,8 @@ Event = (
     | MasterPassAccepted
     | SecurityEventLogged
     | HookFailed
+    | ReservationMade
+    | ReservationEnded
 )
 
 

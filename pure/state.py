@@ -11,6 +11,7 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.reservation.records import Reservation
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -154,6 +155,8 @@ class Transaction:
     charging_state: str | None = None
     """The chargingState last reported to the CSMS."""
     remote_start_id: int | None = None
+    reservation_id: int | None = None
+    """The reservation this session used (H03.FR.09), sent once as reservationId with the idToken (H03)."""
     charging_profile: dict[str, Any] | None = None
     """The TxProfile of a RequestStartTransaction, kept for the smart-charging block."""
     plug_deadline: datetime | None = None
@@ -274,7 +277,15 @@ class Availability:
     """(0, 0) the station, (evse, 0) an EVSE, (evse, connector) a connector."""
     shown: tuple[tuple[str, bool], ...] = ()
     """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
-    basis: tuple[tuple[tuple[str, bool], ...], frozenset[tuple[int, int]], tuple[Transaction, ...]] | None = None
+    basis: (
+        tuple[
+            tuple[tuple[str, bool], ...],
+            frozenset[tuple[int, int]],
+            tuple[Transaction, ...],
+            tuple[Reservation, ...],
+        ]
+        | None
+    ) = None
     """The connector phases, settings and transactions `shown` was derived from: a step that changed none of
     them (most steps) skips deriving it again."""
 
@@ -323,6 +334,8 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    reservations: tuple[Reservation, ...] = ()
+    """Block H: the reservations accepted and not yet used, cancelled, expired or removed, oldest first."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -21,6 +21,7 @@ from chargecore.pure.blocks.availability import availability, change_availabilit
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
+from chargecore.pure.blocks.reservation import reservations
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
@@ -104,6 +105,8 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "ReserveNow": reservations.handle_reserve_now,
+        "CancelReservation": reservations.handle_cancel_reservation,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -128,6 +131,7 @@ TIMERS: tuple[Timer, ...] = (
     lane.on_tick,
     hardware_hooks.on_tick,
     meter_values.on_tick,
+    reservations.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
@@ -141,6 +145,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lane.deadline,
     sessions.deadline,
     meter_values.deadline,
+    reservations.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -167,11 +172,12 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
     effects: Effects = ()
     if station.rpc.phase != "closed" and not connection.is_up(station):
         station, effects = _session_ended(station, now)
+    station, removed = reservations.settle(station)  # H04: before refresh, so Removed frees the EVSE at once
     shown = station.availability.shown
     station, refreshed = availability.refresh(station)
     station = availability.note_status_changes(station, shown, now)
     station, limited = smart_charging.settle(station, now)  # after refresh: the model it watches is final
-    effects += refreshed + limited
+    effects += removed + refreshed + limited
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, reported = availability.report_statuses(station, now)
         effects += reported

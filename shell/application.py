@@ -8,12 +8,13 @@ A hook that raises does not stop the station: the exception is logged with its t
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
 from chargecore.pure.effects import Event
 from chargecore.pure.inputs import ConnectorChange, ConnectorFound
+from chargecore.shell.reservation_view import announcement
 
 
 class ChargerApplication(Protocol):
@@ -86,7 +87,10 @@ class SimulatedCharger:
         vendors: dict[str, dict[str, Any]] | None = None,
         allow_reset: bool = True,
         allow_network_profiles: bool = True,
+        say: Callable[[str], None] | None = None,
     ) -> None:
+        self.say = say
+        """Where the charger's display would show a reservation made or ended (`chargecore run` prints it)."""
         self.vendors = dict(vendors or {})
         self.allow_reset = allow_reset
         self.allow_network_profiles = allow_network_profiles
@@ -122,6 +126,9 @@ class SimulatedCharger:
     def on_event(self, event: Event) -> None:
         with self._lock:
             self.events.append(event)
+        line = announcement(event)
+        if line is not None and self.say is not None:
+            self.say(line)
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
         with self._lock:

@@ -20,6 +20,7 @@ from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
+from chargecore.shell.reservation_view import describe_reservation, describe_reservations
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 from chargecore.shell.store_files import adopt_shared_files, station_data_dir
 
@@ -42,6 +43,8 @@ OPERATOR_HELP = """commands:
   datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]   send a DataTransfer to the CSMS
   set COMPONENT VARIABLE VALUE  change a device-model value
   limits                        the charging limit each EVSE obeys now, and the installed charging profiles
+  reservations                  every reservation: EVSE (or any), idToken, expiry
+  reserve EVSE                  the reservation of one EVSE and the status of its connectors
   external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   offline                       the network goes away (events queue with offline: true)
   online                        the network is back (the station reconnects and sends what it queued)
@@ -309,6 +312,12 @@ def _auth(station: ChargingStation, words: list[str]) -> None:
     station.present_token(words[0], evse_id=int(words[1]) if len(words) == 2 else None)
 
 
+def _reserve(station: ChargingStation, words: list[str]) -> str:
+    if len(words) != 1 or not words[0].isdigit():
+        raise UsageError("usage: reserve EVSE")
+    return describe_reservation(station.state, int(words[0]))
+
+
 def _meter(station: ChargingStation, words: list[str]) -> None:
     try:
         numbers = [float(word) for word in words[1:]]
@@ -364,6 +373,8 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "security-event": lambda words: _security_event(station, words),
         "reset": lambda _: station.submit(LocalReset),
         "limits": lambda _: print(describe_limits(station), file=out, flush=True),
+        "reservations": lambda _: print(describe_reservations(station.state), file=out, flush=True),
+        "reserve": lambda words: print(_reserve(station, words), file=out, flush=True),
         "external": lambda words: _external(station, words),
     }
     for line in lines:
@@ -389,7 +400,7 @@ def run(argv: list[str]) -> int:
         options = options_from(args)
         if not args.data_dir:
             _adopt_earlier_default(options)
-        station = ChargingStation(options)
+        station = ChargingStation(options, SimulatedCharger(say=lambda line: print(line, flush=True)))
     except (UsageError, ConfigurationError) as error:
         print(f"chargecore run: error: {error}", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
 from chargecore.shell.cli import _Parser
+from chargecore.tools import csms_reservations
 
 OCPP_VERSION: Final = "2.0.1"
 MAX_PORT: Final = 65535
@@ -461,13 +462,18 @@ class LocalCsms:
             self.on_log(f"csms: {station_id} disconnected")
 
 
-_HELP: Final = """commands:
+_HELP: Final = (
+    """commands:
   help                                  this text
   stations                              list connected stations
   send STATION_ID ACTION [JSON_PAYLOAD] send a request, e.g. send CS001 Reset {"type":"Immediate"}
   boot-status Accepted|Pending|Rejected how to answer the next BootNotification
   token ID STATUS [GROUP]               answer idToken ID with STATUS (Accepted, Blocked, Invalid...)
+"""
+    + csms_reservations.HELP
+    + """
   quit                                  stop the CSMS"""
+)
 
 
 def _run_command(csms: LocalCsms, line: str) -> bool:
@@ -484,6 +490,12 @@ def _run_command(csms: LocalCsms, line: str) -> bool:
             case "send", [station_id, action, *payload]:
                 request = json.loads(payload[0]) if payload else {}
                 print(json.dumps(csms.call(station_id, action, request)))
+            case "reserve", [station_id, *words]:
+                request = csms_reservations.reserve_now(" ".join(words).split())
+                print(json.dumps(csms.call(station_id, "ReserveNow", request)))
+            case "cancel-reservation", [station_id, *words]:
+                request = csms_reservations.cancel_reservation(words)
+                print(json.dumps(csms.call(station_id, "CancelReservation", request)))
             case "token", [id_token, status, *group]:
                 csms.set_token(id_token, status, group[0] if group else None)
                 print(f"idToken {id_token} is now answered {status}")

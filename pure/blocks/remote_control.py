@@ -16,6 +16,7 @@ from typing import Any
 from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
 from chargecore.pure.blocks.provisioning import provisioning
+from chargecore.pure.blocks.reservation import reservations
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions.events import REMOTE_STOP
 from chargecore.pure.blocks.transactions.sessions import evse_exists, find, find_by_id, hardware, new_session, put
@@ -130,6 +131,10 @@ def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tu
     tx = None if evse_id is None else find(station, evse_id)
     if evse_id is None or (tx is not None and tx.authorization in ("authorizing", "accepted")):
         return station, {"status": "Rejected"}, ()
+    if not get_bool(station.device_model, "AuthCtrlr", "AuthorizeRemoteStart") and not reservations.admits(
+        station, evse_id, request["idToken"], request.get("groupIdToken")
+    ):  # H03: the CSMS knows the reservation; an authorization first may still find the token's group
+        return station, {"status": "Rejected", "statusInfo": status_info("Reserved", "EVSE reserved for another")}, ()
     profile = _start_profile(station, request)
     refused = None if profile is None else smart_charging.start_profile_rejection(station, evse_id, profile)
     if refused is not None:
