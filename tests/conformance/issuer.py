@@ -120,14 +120,9 @@ def issue(
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
     )
-    if ca:
-        builder = _ca_extensions(builder, key)
-    else:
-        builder = _leaf_extensions(builder, key, usage, ip, dns)
+    builder = _ca_extensions(builder, key) if ca else _leaf_extensions(builder, key, usage, ip, dns)
     return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
 
 
