@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from certificate_steps import PROFILE_3, install, installed
 from cryptography import x509
 from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot
@@ -22,37 +23,6 @@ from issuer import Issued, expected_hash_data, issue, make_root
 from pki import STATION_SERIAL, Pki
 
 from chargecore.shell.runtime import ChargingStation
-
-PASSWORD = "0123456789abcdefABCD"
-PROFILE_2 = {"SecurityCtrlr": {"SecurityProfile": 2}}
-PROFILE_3 = {"SecurityCtrlr": {"SecurityProfile": 3}}
-
-
-@pytest.fixture
-def tls_csms(pki: Pki) -> Iterator[CsmsDouble]:
-    with CsmsDouble(tls=pki.server_context()) as double:
-        yield double
-
-
-@pytest.fixture
-def station(tls_csms: CsmsDouble, station_factory: StationFactory, pki: Pki) -> Booted:
-    """Booted at security profile 2, trusting the test CA (its one CSMSRootCertificate)."""
-    started = station_factory(csms_url=tls_csms.url, ca_file=str(pki.ca), password=PASSWORD, config=PROFILE_2)
-    return boot(started, tls_csms)
-
-
-def install(csms: CsmsDouble, use: str, certificate: Issued | str) -> dict[str, Any]:
-    pem = certificate if isinstance(certificate, str) else certificate.pem
-    reply = csms.call("InstallCertificate", {"certificateType": use, "certificate": pem})
-    assert reply.payload is not None, reply
-    return reply.payload
-
-
-def installed(csms: CsmsDouble, *uses: str) -> dict[str, Any]:
-    payload = {"certificateType": list(uses)} if uses else {}
-    reply = csms.call("GetInstalledCertificateIds", payload)
-    assert reply.payload is not None, reply
-    return reply.payload
 
 
 def entry(use: str, certificate: Issued, issuer: Issued | None = None) -> dict[str, Any]:
@@ -76,7 +46,7 @@ def get_installed_certificates(csms: CsmsDouble, use: str, *expected: Issued) ->
 
 
 @pytest.mark.requirements("M05.FR.01", "M05.FR.02", "M03.FR.01", "M03.FR.03", "M03.FR.04")
-def test_TC_M_01_CS_install_csms_root_certificate(tls_csms: CsmsDouble, station: Booted, pki: Pki) -> None:
+def test_TC_M_01_CS_install_csms_root_certificate(tls_csms: CsmsDouble, profile_2_station: Booted, pki: Pki) -> None:
     new_root = make_root("configured new CSMS root")
     certificate_installed(tls_csms, "CSMSRootCertificate", new_root)  # 1.
     get_installed_certificates(tls_csms, "CSMSRootCertificate", new_root)  # 2.
@@ -85,14 +55,14 @@ def test_TC_M_01_CS_install_csms_root_certificate(tls_csms: CsmsDouble, station:
 
 
 @pytest.mark.requirements("M05.FR.01", "M05.FR.02", "M03.FR.01", "M03.FR.03", "M03.FR.04")
-def test_TC_M_02_CS_install_manufacturer_root_certificate(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_02_CS_install_manufacturer_root_certificate(tls_csms: CsmsDouble, profile_2_station: Booted) -> None:
     manufacturer = make_root("configured manufacturer root", organization="chargecore firmware")
     certificate_installed(tls_csms, "ManufacturerRootCertificate", manufacturer)  # 1.
     get_installed_certificates(tls_csms, "ManufacturerRootCertificate", manufacturer)  # 2.
 
 
 @pytest.mark.requirements("M05.FR.01", "M05.FR.07")
-def test_TC_M_07_CS_install_rejected_certificate_invalid(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_07_CS_install_rejected_certificate_invalid(tls_csms: CsmsDouble, profile_2_station: Booted) -> None:
     expired = make_root("generated expired certificate", starts_in=-3, days=1)
     answer = install(tls_csms, "CSMSRootCertificate", expired)  # 1.
     assert answer["status"] == "Rejected", answer  # 2.
@@ -103,21 +73,23 @@ def test_TC_M_07_CS_install_rejected_certificate_invalid(tls_csms: CsmsDouble, s
 
 
 @pytest.mark.requirements("M03.FR.01", "M03.FR.03", "M03.FR.04")
-def test_TC_M_12_CS_retrieve_csms_root_certificates(tls_csms: CsmsDouble, station: Booted, pki: Pki) -> None:
+def test_TC_M_12_CS_retrieve_csms_root_certificates(tls_csms: CsmsDouble, profile_2_station: Booted, pki: Pki) -> None:
     new_root = make_root("configured new CSMS root")
     certificate_installed(tls_csms, "CSMSRootCertificate", new_root)  # memory state
     get_installed_certificates(tls_csms, "CSMSRootCertificate", new_root, pki.authority)  # 1.
 
 
 @pytest.mark.requirements("M03.FR.01", "M03.FR.03", "M03.FR.04")
-def test_TC_M_13_CS_retrieve_manufacturer_root_certificates(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_13_CS_retrieve_manufacturer_root_certificates(tls_csms: CsmsDouble, profile_2_station: Booted) -> None:
     manufacturer = make_root("configured manufacturer root")
     certificate_installed(tls_csms, "ManufacturerRootCertificate", manufacturer)  # memory state
     get_installed_certificates(tls_csms, "ManufacturerRootCertificate", manufacturer)  # 1.
 
 
 @pytest.mark.requirements("M03.FR.01", "M03.FR.03", "M03.FR.04")
-def test_TC_M_17_CS_retrieve_csms_and_manufacturer_root_certificates(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_17_CS_retrieve_csms_and_manufacturer_root_certificates(
+    tls_csms: CsmsDouble, profile_2_station: Booted
+) -> None:
     csms_root, manufacturer = make_root("configured new CSMS root"), make_root("configured manufacturer root")
     certificate_installed(tls_csms, "CSMSRootCertificate", csms_root)  # memory state
     certificate_installed(tls_csms, "ManufacturerRootCertificate", manufacturer)
@@ -129,7 +101,7 @@ def test_TC_M_17_CS_retrieve_csms_and_manufacturer_root_certificates(tls_csms: C
 
 
 @pytest.mark.requirements("M03.FR.01", "M03.FR.03", "M03.FR.04")
-def test_TC_M_18_CS_retrieve_all_certificate_types(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_18_CS_retrieve_all_certificate_types(tls_csms: CsmsDouble, profile_2_station: Booted) -> None:
     csms_root, manufacturer = make_root("configured new CSMS root"), make_root("configured manufacturer root")
     certificate_installed(tls_csms, "CSMSRootCertificate", csms_root)  # memory state
     certificate_installed(tls_csms, "ManufacturerRootCertificate", manufacturer)
@@ -141,14 +113,14 @@ def test_TC_M_18_CS_retrieve_all_certificate_types(tls_csms: CsmsDouble, station
 
 
 @pytest.mark.requirements("M03.FR.01", "M03.FR.02")
-def test_TC_M_19_CS_retrieve_no_matching_certificate(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_19_CS_retrieve_no_matching_certificate(tls_csms: CsmsDouble, profile_2_station: Booted) -> None:
     answer = installed(tls_csms, "MORootCertificate")  # 1. (no MORootCertificate installed)
     assert answer["status"] == "NotFound"  # 2.
     assert "certificateHashDataChain" not in answer
 
 
 @pytest.mark.requirements("M04.FR.01", "M04.FR.02")
-def test_TC_M_20_CS_delete_certificate_success(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_20_CS_delete_certificate_success(tls_csms: CsmsDouble, profile_2_station: Booted) -> None:
     """The reusable state CertificateInstalled comes first: the station never deletes its last CSMS root at
     profile 2 (it could not connect again), so the certificate deleted is the one the CSMS installed."""
     configured = make_root("configured new CSMS root")
@@ -162,7 +134,7 @@ def test_TC_M_20_CS_delete_certificate_success(tls_csms: CsmsDouble, station: Bo
 
 
 @pytest.mark.requirements("M04.FR.01", "M04.FR.04")
-def test_TC_M_22_CS_delete_certificate_not_found(tls_csms: CsmsDouble, station: Booted) -> None:
+def test_TC_M_22_CS_delete_certificate_not_found(tls_csms: CsmsDouble, profile_2_station: Booted) -> None:
     get_installed_certificates(tls_csms, "CSMSRootCertificate")  # 1.
     unknown = expected_hash_data(make_root("unknown certificate"))
     reply = tls_csms.call("DeleteCertificate", {"certificateHashData": unknown})  # 2.
@@ -208,7 +180,7 @@ def test_TC_M_23_CS_delete_charging_station_certificate_refused(
 
 @pytest.mark.requirements("M05.FR.01", "M03.FR.03")
 def test_a_sub_ca_signed_by_an_installed_root_of_its_kind_is_installed_with_that_roots_key_hash(
-    tls_csms: CsmsDouble, station: Booted
+    tls_csms: CsmsDouble, profile_2_station: Booted
 ) -> None:
     """Not self-signed but verified by an installed V2GRootCertificate: Accepted, and its issuerKeyHash is over
     that root's key."""
