@@ -14,6 +14,7 @@ from typing import Any, NoReturn, get_args
 
 from chargecore.pure.blocks.availability.availability import STATION, connector_status, is_operative
 from chargecore.pure.blocks.provisioning.network_profiles import csms_url_problem
+from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
@@ -229,12 +230,12 @@ def describe_availability(state: Station) -> str:
     return "\n".join(lines)
 
 
-def describe_certificates(state: Station) -> str:
+def describe_certificates(certificates: Certificates) -> str:
     """What the certificate store holds (security/certificate_store.py), with each certificate's validity."""
-    if not state.certificates.installed:
+    if not certificates.installed:
         return "certificates: none installed"
     lines = ["certificates:"]
-    for entry in state.certificates.installed:
+    for entry in certificates.installed:
         for depth, facts in enumerate((entry.certificate, *entry.chain)):
             label = entry.use if depth == 0 else "  sub-CA"
             lines.append(
@@ -381,7 +382,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "security-event": lambda words: _security_event(station, words),
         "reset": lambda _: station.submit(LocalReset),
         "limits": lambda _: print(describe_limits(station), file=out, flush=True),
-        "certificates": lambda _: print(describe_certificates(station.state), file=out, flush=True),
+        "certificates": lambda _: print(describe_certificates(station.state.certificates), file=out, flush=True),
         "external": lambda words: _external(station, words),
     }
     for line in lines:
