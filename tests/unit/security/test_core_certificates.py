@@ -234,3 +234,11 @@ def test_hash_data_match_whatever_the_case_and_leading_zeros() -> None:
     assert mine.matches(CertificateHashData("SHA256", "AB", "CD", "00A1"))
     assert not mine.matches(CertificateHashData("SHA384", "ab", "cd", "a1"))
     assert not mine.matches(CertificateHashData("SHA256", "ab", "cd", "a2"))
+
+
+def test_an_expired_root_may_be_deleted_even_when_no_valid_root_is_left() -> None:
+    """Shrunk by property_tests/test_certificate_store.py: deleting a root that expired strands nothing."""
+    expired = InstalledCertificate("CSMSRootCertificate", facts("old root", valid_from=-10, valid_days=5))
+    sim = station(2, expired)
+    _, asked = question(delete(sim, expired))
+    assert asked == RemoveCertificateQuestion("CSMSRootCertificate", "old root")
