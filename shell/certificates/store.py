@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from chargecore.pure.blocks.security.certificate_store import (
@@ -122,16 +123,21 @@ class CertificateStore:
         return self.remove(question.use, question.fingerprint)
 
     def check(self, use: str, pem: str) -> CertificateCheck:
+        """The CSMS's text measured; a certificate `cryptography` parses but cannot describe (an unknown key type,
+        a malformed extension: it reads fields lazily) is reported as a problem, never raised."""
         try:
             chain = parse_chain(pem)
+            same_use = [chain[0] for (u, _), chain in self._chains.items() if u == use]
+            anchors = same_use if use in CA_USES else self._ca_certificates()
+            top = x509_facts.find_issuer(chain[-1], anchors)
+            facts = x509_facts.describe_chain(chain, anchors)
+            verified = x509_facts.chain_verifies(chain)
         except NotACertificate as problem:
             return CertificateCheck((), str(problem))
-        same_use = [chain[0] for (u, _), chain in self._chains.items() if u == use]
-        anchors = same_use if use in CA_USES else self._ca_certificates()
-        top = x509_facts.find_issuer(chain[-1], anchors)
-        facts = x509_facts.describe_chain(chain, anchors)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+            return CertificateCheck((), f"unusable certificate: {type(error).__name__}")
         anchor = None if top is None else x509_facts.fingerprint(top)
-        return CertificateCheck(tuple(facts), None, x509_facts.chain_verifies(chain), anchor)
+        return CertificateCheck(tuple(facts), None, verified, anchor)
 
     def install_ca(self, use: str, pem: str) -> StoreChanged:
         try:

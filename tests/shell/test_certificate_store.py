@@ -160,3 +160,26 @@ def test_the_operator_listing_names_each_certificate_and_its_expiry(
     assert "ChargingStationCertificate: CN=CS-STORE-1, issuer CN=store sub-CA" in text
     assert "sub-CA: CN=store sub-CA" in text
     assert f"{leaf.certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC" in text
+
+
+def test_a_certificate_that_cannot_be_described_is_a_problem_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cryptography reads fields lazily: an unknown key type or a malformed extension raises only when asked."""
+    store = CertificateStore(tmp_path / "data")
+
+    def unusable(*_: object) -> None:
+        raise ValueError("error parsing asn1 value")
+
+    monkeypatch.setattr("chargecore.shell.certificates.x509_facts.describe_chain", unusable)
+    check = store.check("CSMSRootCertificate", make_root("odd").pem)
+    assert check.chain == () and check.problem == "unusable certificate: ValueError"
+
+
+def test_a_damaged_key_is_a_key_store_error_that_names_only_the_slot(tmp_path: Path) -> None:
+    keys = FileKeyStore(tmp_path / "keys")
+    keys.create("V2GCertificateChain")
+    path = tmp_path / "keys" / "V2GCertificateChain.key"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(KeyStoreError, match=r"^the key file of V2GCertificateChain is damaged$"):
+        keys.public_key("V2GCertificateChain")
