@@ -183,3 +183,14 @@ def test_a_damaged_key_is_a_key_store_error_that_names_only_the_slot(tmp_path: P
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(KeyStoreError, match=r"^the key file of V2GCertificateChain is damaged$"):
         keys.public_key("V2GCertificateChain")
+
+
+def test_an_own_chain_is_removed_only_by_its_own_fingerprint(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    store = seeded(tmp_path, chain)
+    (own,) = [e for e in store.installed() if e.use == "ChargingStationCertificate"]
+    assert store.remove("ChargingStationCertificate", "0" * 64).problem is not None
+    assert own in store.installed()
+    assert store.remove("ChargingStationCertificate", own.certificate.fingerprint).problem is None
+    assert store.client_certificate() is None, "the chain and its key are gone"
