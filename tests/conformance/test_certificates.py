@@ -195,7 +195,7 @@ def test_a_sub_ca_signed_by_an_installed_root_of_its_kind_is_installed_with_that
     assert entry("V2GRootCertificate", sub, root) in chain
 
 
-@pytest.mark.requirements("M03.FR.03", "M03.FR.04")
+@pytest.mark.requirements("M03.FR.01", "M03.FR.05")
 def test_a_v2g_certificate_chain_is_listed_with_its_sub_cas_as_child_hash_data(
     tls_csms: CsmsDouble, station_factory: StationFactory, pki: Pki, tmp_path: Path
 ) -> None:
