@@ -225,3 +225,36 @@ def test_a_chain_for_a_pending_key_is_installed_with_that_key(
     (own,) = [e for e in store.installed() if e.use == "ChargingStationCertificate"]
     assert own.certificate.hash_data.serial_number == format(renewed.serial_number, "x")
     assert store.keys.public_key(pending) is None
+
+
+class RecordingKeys(FileKeyStore):
+    """An integrator's key store (here the file one, recording what the station asks of it)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.asked: list[tuple[str, str]] = []
+
+    def import_key(self, slot: str, pem: bytes) -> None:
+        self.asked.append(("import_key", slot))
+        super().import_key(slot, pem)
+
+    def tls_key_file(self, slot: str) -> str | None:
+        self.asked.append(("tls_key_file", slot))
+        return super().tls_key_file(slot)
+
+
+def test_the_station_keeps_its_key_where_the_integrators_key_store_says(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    root, sub, leaf = chain
+    ca, cert, key = files(tmp_path, ("ca.pem", root.pem), ("cert.pem", leaf.chain_pem(sub)), ("key.pem", leaf.key_pem))
+    keys = RecordingKeys(tmp_path / "secure-element")
+    options = StationOptions("wss://127.0.0.1:1", "CS", tmp_path / "data", ca_file=ca, client_cert=cert, client_key=key)
+    station = ChargingStation(options, keys=keys)
+    try:
+        assert ("import_key", "ChargingStationCertificate") in keys.asked
+        assert (tmp_path / "secure-element" / "ChargingStationCertificate.key").exists()
+        assert not (tmp_path / "data" / "certificates" / "keys").exists(), "no key file in the default place"
+        assert station.state.identity.has_client_certificate
+    finally:
+        station.stop()
