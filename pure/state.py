@@ -12,6 +12,7 @@ from typing import Any
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.reservation.records import Reservation
+from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -336,6 +337,8 @@ class Station:
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
     reservations: tuple[Reservation, ...] = ()
     """Block H: the reservations accepted and not yet used, cancelled, expired or removed, oldest first."""
+    certificates: Certificates = field(default_factory=Certificates)
+    """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:
