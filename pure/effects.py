@@ -85,7 +85,29 @@ class TokenQuestion:
     evse_id: int
 
 
-Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion | UnlockQuestion | TokenQuestion
+CustomerReference = Literal["idToken", "customerCertificate", "customerIdentifier"]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDataQuestion:
+    """N09/N10: what the application holds about this customer, named by exactly one of an idToken (IdTokenType),
+    a customerCertificate (CertificateHashDataType) or a customerIdentifier (`kind` says which); with `clear`, it
+    deletes that data. Answer: the data as lines of readable text (what it held, cleared or not), or None when the
+    application could not take the request (answered Rejected, N09.FR.03, N10.FR.05)."""
+
+    kind: CustomerReference
+    reference: Any
+    clear: bool
+
+
+Question = (
+    ResetQuestion
+    | DataTransferQuestion
+    | NetworkProfileQuestion
+    | UnlockQuestion
+    | TokenQuestion
+    | CustomerDataQuestion
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from returns.result import Failure, Success
 from chargecore.pure.blocks import data_transfer, remote_control
 from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.diagnostics import customer_information
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
@@ -104,6 +105,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "CustomerInformation": customer_information.handle_customer_information,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -114,6 +116,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "CustomerInformation": customer_information.resume_customer_information,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""

@@ -404,6 +404,13 @@ class ChargingStation:
             return self._call_hook(app.unlock_connector, False, question.evse_id, question.connector_id)
         if isinstance(question, fx.TokenQuestion):
             return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
+        if isinstance(question, fx.CustomerDataQuestion):  # None answers Rejected
+
+            def customer_information(kind: fx.CustomerReference, reference: Any, clear: bool) -> tuple[str, ...]:
+                """Read in full here, so that a generator that raises counts as the hook failing."""
+                return tuple(str(line) for line in app.customer_information(kind, reference, clear))
+
+            return self._call_hook(customer_information, None, question.kind, question.reference, question.clear)
         return self._call_hook(
             app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
         )
