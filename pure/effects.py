@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from chargecore.pure.device_model.catalogue import VariableKey
@@ -322,6 +323,32 @@ class UnlockConnector:
     connector_id: int
 
 
+LogType = Literal["DiagnosticsLog", "SecurityLog"]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLog:
+    """N01: gather the lines of the log `log_type` written between `oldest` and `latest` (shell clock; None: no
+    bound) into a file named `file_name` and upload it to `remote_location`, in the background. The outcome comes
+    back as `inputs.LogUploadEnded` with this `request_id` and `attempt`. The location may hold a password (user
+    and password in the URL, N01.FR.17): the repr leaves it out."""
+
+    request_id: int
+    attempt: int
+    log_type: LogType
+    remote_location: str = field(repr=False)
+    file_name: str
+    oldest: datetime | None = None
+    latest: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelLogUpload:
+    """N01.FR.12: stop the upload of this request; whatever it ends as afterwards is ignored."""
+
+    request_id: int
+
+
 @dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
@@ -350,5 +377,7 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
+    | UploadLog
+    | CancelLogUpload
 )
 Effects = tuple[Effect, ...]

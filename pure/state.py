@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
+from chargecore.pure.blocks.diagnostics.log_upload import LogUpload
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
@@ -323,6 +324,8 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    log_upload: LogUpload | None = None
+    """The GetLog being carried out (N01, diagnostics/logs.py); not persisted: a restart ends it unreported."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -18,7 +18,7 @@ from returns.result import Failure, Success
 from chargecore.pure.blocks import data_transfer, remote_control
 from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
-from chargecore.pure.blocks.diagnostics import customer_information
+from chargecore.pure.blocks.diagnostics import customer_information, logs
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
@@ -51,6 +51,7 @@ from chargecore.pure.inputs import (
     HookRaised,
     Input,
     LocalReset,
+    LogUploadEnded,
     MasterPassChoice,
     MeterReading,
     OversizedFrameReceived,
@@ -106,6 +107,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
         "CustomerInformation": customer_information.handle_customer_information,
+        "GetLog": logs.handle_get_log,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -131,6 +133,7 @@ TIMERS: tuple[Timer, ...] = (
     lane.on_tick,
     hardware_hooks.on_tick,
     meter_values.on_tick,
+    logs.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
@@ -144,6 +147,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lane.deadline,
     sessions.deadline,
     meter_values.deadline,
+    logs.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -370,6 +374,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         VariableReported: variables.report_variable,
         SecurityEventRaised: security_events.on_raised,
         HookRaised: _hook_raised,
+        LogUploadEnded: logs.on_upload_ended,
     }
 )
 
