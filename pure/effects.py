@@ -328,10 +328,11 @@ LogType = Literal["DiagnosticsLog", "SecurityLog"]
 
 @dataclass(frozen=True, slots=True)
 class UploadLog:
-    """N01: gather the lines of the log `log_type` written between `oldest` and `latest` (shell clock; None: no
-    bound) into a file named `file_name` and upload it to `remote_location`, in the background. The outcome comes
-    back as `inputs.LogUploadEnded` with this `request_id` and `attempt`. The location may hold a password (user
-    and password in the URL, N01.FR.17): the repr leaves it out."""
+    """N01: gather the lines of the log `log_type` stamped between `oldest` and `latest` (None: no bound; on the
+    clock that log's lines carry: the shell's for the DiagnosticsLog, the station's OCPP clock for the SecurityLog)
+    into a file named `file_name` and upload it to `remote_location`, in the background. The outcome comes back as
+    `inputs.LogUploadEnded` with this `request_id` and `attempt`. The location may hold a password (user and
+    password in the URL, N01.FR.17): the repr leaves it out."""
 
     request_id: int
     attempt: int

@@ -71,6 +71,7 @@ from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, WebSocketLink, client_certificate_problem
+from chargecore.shell.log_upload import LogUploads, default_sources
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
 
@@ -175,6 +176,10 @@ class ChargingStation:
             _client_certificate(options),
             options.max_frame_bytes,
         )
+        ca_file = None if options.ca_file is None else Path(options.ca_file)  # N01.FR.15: the CSMS's trust chain
+        self._uploads = LogUploads(
+            options.station_id, options.data_dir, default_sources(options.data_dir), self.submit, ca_file
+        )
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
         self._crash_lock = threading.Lock()
@@ -206,6 +211,7 @@ class ChargingStation:
         """Stop, waiting at most `timeout` seconds in all (less if a stop was asked for earlier) for the core
         thread and the connection to end; what has not ended by then is left to its daemon threads."""
         deadline = self._ask_stop(timeout)
+        self._uploads.cancel_all()
         if self._thread is not None:
             self._thread.join(_left(deadline))
             if self._thread.is_alive():
@@ -372,6 +378,11 @@ class ChargingStation:
             self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
         elif isinstance(effect, fx.UnlockConnector):
             self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
+        elif isinstance(effect, fx.UploadLog):
+            self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
+            self._uploads.start(effect)
+        elif isinstance(effect, fx.CancelLogUpload):
+            self._uploads.cancel(effect.request_id)
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears

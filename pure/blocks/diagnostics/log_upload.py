@@ -19,7 +19,7 @@ class LogUpload:
     """May hold a user and password (N01.FR.17): never in a repr, a log line or a report."""
     file_name: str
     oldest: datetime | None
-    """The request's oldestTimestamp on the shell's clock (None: no bound)."""
+    """The request's oldestTimestamp on the clock of the log's lines (see `UploadLog`; None: no bound)."""
     latest: datetime | None
     retries_left: int
     retry_interval: int

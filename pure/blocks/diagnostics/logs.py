@@ -70,7 +70,8 @@ _FINAL = frozenset({"NotSupportedOperation", "BadMessage"})
 def handle_get_log(station: Station, call: Call, now: datetime) -> Handled:
     request = call.payload
     log = request["log"]
-    bounds = [_moment(station, log.get(name)) for name in ("oldestTimestamp", "latestTimestamp")]
+    shift = request["logType"] == "DiagnosticsLog"
+    bounds = [_moment(station, log.get(name), shift) for name in ("oldestTimestamp", "latestTimestamp")]
     if any(isinstance(bound, str) for bound in bounds):
         return station, refusal("Rejected", "InvalidValue", " ".join(b for b in bounds if isinstance(b, str))), ()
     oldest, latest = (bound if isinstance(bound, datetime) else None for bound in bounds)
@@ -194,12 +195,13 @@ def _bounded(value: Any, default: int, most: int) -> int:
     return default if value is None else min(max(int(value), 0), most)
 
 
-def _moment(station: Station, text: str | None) -> datetime | str | None:
-    """A timestamp of the CSMS (the station clock) on the shell's clock, which the log lines carry; the problem
+def _moment(station: Station, text: str | None, shift: bool) -> datetime | str | None:
+    """A timestamp of the CSMS (the station clock) on the clock the log's lines carry: the shell's for the
+    DiagnosticsLog (`shift`), the station's for the SecurityLog (its events are stamped in OCPP time). The problem
     when it is no RFC 3339 time; None when absent."""
     if text is None:
         return None
     parsed = parse_ocpp_time(text)
     if not isinstance(parsed, Success):
         return str(parsed.failure())
-    return later(parsed.unwrap(), -station.registration.clock_offset)
+    return later(parsed.unwrap(), -station.registration.clock_offset) if shift else parsed.unwrap()

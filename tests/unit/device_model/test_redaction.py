@@ -139,3 +139,20 @@ def test_the_event_that_hands_the_application_a_new_password_does_not_show_it() 
     event = VariableChanged(VariableKey("SecurityCtrlr", "BasicAuthPassword"), "Actual", SECRET, "CSMS")
     assert event.value == SECRET
     assert SECRET not in repr(event) and SECRET not in str(event)
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("ftp://station:s3cret%3Apa%40ss@127.0.0.1:21/logs/", "ftp://station:***@127.0.0.1:21/logs/"),
+        ("https://user:raw@at@logs.example.com/up", "https://user:***@logs.example.com/up"),
+        ("https://user@logs.example.com/up", "https://user@logs.example.com/up"),
+        ("http://logs.example.com:8080/up", "http://logs.example.com:8080/up"),
+    ],
+)
+def test_a_url_password_is_masked_in_any_frame(location: str, shown: str) -> None:
+    """N01.FR.17: a GetLog (or UpdateFirmware) location may carry user:password@; the frame log never shows it."""
+    frame = json.dumps(
+        [2, "1", "GetLog", {"logType": "DiagnosticsLog", "requestId": 1, "log": {"remoteLocation": location}}]
+    )
+    assert json.loads(redact_frame(frame))[3]["log"]["remoteLocation"] == shown
