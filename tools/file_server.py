@@ -16,6 +16,7 @@ import email.policy
 import os
 import re
 import ssl
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -35,6 +36,14 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[FilesHandler], files: FileServer) -> None:
         super().__init__(address, handler)
         self.files = files
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that goes away mid-transfer is its own business: one line, no traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
+            self.files.announce(f"files: transfer with {client_address} broke off: {type(error).__name__}")
+        else:
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class FilesHandler(BaseHTTPRequestHandler):
