@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol
 
-from chargecore.pure.effects import CustomerReference, Event
+from chargecore.pure.effects import CustomerReference, Event, SecurityEventLogged
 from chargecore.pure.inputs import ConnectorChange, ConnectorFound
+from chargecore.shell.logs import SecurityLog
 
 
 class ChargerApplication(Protocol):
@@ -86,13 +88,15 @@ class ChargerApplication(Protocol):
 
 class SimulatedCharger:
     """Allows every reset and network profile, answers DataTransfer for registered vendors, and remembers what it
-    was told."""
+    was told. With `security_log` (the station's default application has `logs/security.log` of its data dir)
+    it keeps every security event in that rotated file, as the SecurityLog GetLog uploads (shell/logs.py)."""
 
     def __init__(
         self,
         vendors: dict[str, dict[str, Any]] | None = None,
         allow_reset: bool = True,
         allow_network_profiles: bool = True,
+        security_log: Path | None = None,
     ) -> None:
         self.vendors = dict(vendors or {})
         self.allow_reset = allow_reset
@@ -113,6 +117,7 @@ class SimulatedCharger:
         serialNumber), e.g. what its display or app stored; CustomerInformation reports and clears it."""
         self.hardware: dict[tuple[int, int], ConnectorFound] = {}
         """What the simulated hardware has on its connectors, by (evse, connector); kept by `hardware_change`."""
+        self.security_log = SecurityLog(security_log) if security_log is not None else None
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -132,6 +137,8 @@ class SimulatedCharger:
     def on_event(self, event: Event) -> None:
         with self._lock:
             self.events.append(event)
+        if self.security_log is not None and isinstance(event, SecurityEventLogged):
+            self.security_log.record(event)
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
         with self._lock:

@@ -27,28 +27,21 @@ from pathlib import Path
 
 from chargecore.pure.effects import LogType, UploadLog
 from chargecore.pure.inputs import Input, LogUploadEnded
+from chargecore.shell.logs import diagnostics_log, log_files, security_log
 from chargecore.shell.transfer import Done, Failed, Failure, Limits, Outcome, TransferOptions, start, upload
 
 LogSources = Callable[[LogType], Sequence[Path]]
 """The files of a log, oldest first."""
 UPLOADS_DIR = "uploads"
-LOG_FILES = {"DiagnosticsLog": "logs/diagnostics.log", "SecurityLog": "logs/security.log"}
-"""Where each log lives under the data dir; rotated files carry the suffixes .1 (newest) to .BACKUPS."""
-BACKUPS = 4
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 _HEAD = 80
 """How far into a line its timestamp is looked for."""
 
 
 def default_sources(data_dir: Path) -> LogSources:
-    """The station's own log files under its data dir, rotated ones first (oldest first)."""
-
-    def files(log_type: LogType) -> tuple[Path, ...]:
-        current = data_dir / LOG_FILES[log_type]
-        older = (current.with_name(f"{current.name}.{n}") for n in range(BACKUPS, 0, -1))
-        return tuple(path for path in (*older, current) if path.is_file())
-
-    return files
+    """The station's own logs under its data dir (shell/logs.py): the rotated files, then the current one."""
+    paths = {"DiagnosticsLog": diagnostics_log(data_dir), "SecurityLog": security_log(data_dir)}
+    return lambda log_type: log_files(paths[log_type])
 
 
 class LogUploads:

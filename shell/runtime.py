@@ -72,6 +72,7 @@ from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, WebSocketLink, client_certificate_problem
 from chargecore.shell.log_upload import LogUploads, default_sources
+from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
 
@@ -124,6 +125,10 @@ class StationOptions:
     """The charger's unique serial number, sent in BootNotification."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
+    log_level: str = "info"
+    """The least level of the events logged (shell/logs.py LEVELS); frames count as info."""
+    quiet: bool = False
+    """No frame or event lines on stdout (the DiagnosticsLog and `log_file` still get them)."""
 
 
 class ConfigurationError(Exception):
@@ -157,8 +162,16 @@ class ChargingStation:
         on_crash: CrashHandler = exit_process,
     ) -> None:
         self.options = options
-        self.application: ChargerApplication = application or SimulatedCharger()
-        self.log = log or FrameLog(options.station_id, options.log_file)
+        self.application: ChargerApplication = application or SimulatedCharger(
+            security_log=security_log(options.data_dir)
+        )
+        self.log = log or FrameLog(
+            options.station_id,
+            options.log_file,
+            diagnostics=diagnostics_log(options.data_dir),
+            level=options.log_level,
+            quiet=options.quiet,
+        )
         self._clock = clock
         self._on_crash = on_crash
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
@@ -167,7 +180,7 @@ class ChargingStation:
         except StoreUnusable as refusal:
             raise ConfigurationError(str(refusal)) from None
         for level, notice in self._store.notices:
-            self.log.event(level, notice)
+            self.log.event(level, notice, "storage")
         self._link = WebSocketLink(
             self.submit,
             self.log,
@@ -371,7 +384,7 @@ class ChargingStation:
             self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
             self._call_hook(app.apply_charging_limit, None, effect.evse_id, effect.limit, effect.unit, effect.phases)
         elif isinstance(effect, fx.Log):
-            self.log.event(effect.level, effect.message)
+            self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
         elif isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):

@@ -4,7 +4,7 @@ hostile requests next to them.
 
 <Configured log_location> is the loopback server's upload URL; <Configured retryInterval> is 1 s (errata 2023-12:
 longer than an attempt takes, which on loopback is milliseconds). The Memory State "has log information
-available" is a log file with lines in it under the station's data dir.
+available" is the station's own logs under its data dir.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, settle
 from transfer_servers import FTP_PASSWORD, FTP_USER, FtpFiles, HttpFiles
 
+from chargecore.shell.application import SimulatedCharger
+from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.tools.file_server import FileServer, FilesHandler
 
 DIAGNOSTICS_LINES = [
@@ -28,24 +30,21 @@ DIAGNOSTICS_LINES = [
     "Traceback (most recent call last): a continuation line without a time",
     "2026-01-01T02:00:00.000Z INFO chargecore.shell.runtime: reconnected",
 ]
-SECURITY_LINES = ['{"timestamp": "2026-01-01T00:30:00.000Z", "type": "StartupOfTheDevice", "critical": true}']
+"""Lines an earlier run left in the DiagnosticsLog, for the time-window test."""
 RETRY_INTERVAL = 1
 
 
-def log_data(data_dir: Path, log_type: str = "DiagnosticsLog") -> Path:
-    """Memory State: the station has log information of this type available."""
-    name, lines = (
-        ("diagnostics.log", DIAGNOSTICS_LINES) if log_type == "DiagnosticsLog" else ("security.log", SECURITY_LINES)
-    )
-    path = data_dir / "logs" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-    return data_dir
-
-
-def logged_station(csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, **options: Any) -> Booted:
-    data_dir = log_data(log_data(tmp_path / "station"), "SecurityLog")
-    return boot(station_factory(data_dir=data_dir, **options), csms)
+def logged_station(
+    csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, earlier: list[str] | None = None
+) -> Booted:
+    """Memory State "log information available": the station's own DiagnosticsLog (its frames from the boot on, and
+    `earlier` lines of a previous run) and the SecurityLog its application keeps (StartupOfTheDevice at least)."""
+    data_dir = tmp_path / "station"
+    if earlier:
+        diagnostics_log(data_dir).parent.mkdir(parents=True, exist_ok=True)
+        diagnostics_log(data_dir).write_text("\n".join(earlier) + "\n")
+    application = SimulatedCharger(security_log=security_log(data_dir))
+    return boot(station_factory(data_dir=data_dir, application=application), csms)
 
 
 def get_log(csms: CsmsDouble, request_id: int, location: str, log_type: str = "DiagnosticsLog", **extra: Any) -> Any:
@@ -98,7 +97,7 @@ def test_TC_N_25_CS_diagnostics_log_success(
     assert log_status(csms).payload == {"status": "Uploading", "requestId": 25}
     assert log_status(csms).payload == {"status": "Uploaded", "requestId": 25}
     uploaded = (http_files.directory / reply["filename"]).read_text()
-    assert all(line in uploaded for line in DIAGNOSTICS_LINES)
+    assert "BootNotification" in uploaded and '"GetLog"' in uploaded, "the station's own log, up to this request"
 
 
 @pytest.mark.requirements("N01.FR.01", "N01.FR.02", "N01.FR.04", "N01.FR.07", "N01.FR.08", "N01.FR.10", "N01.FR.13")
@@ -129,7 +128,7 @@ def test_TC_N_35_CS_security_log_success(
     assert log_status(csms).payload == {"status": "Uploading", "requestId": 35}
     assert log_status(csms).payload == {"status": "Uploaded", "requestId": 35}
     uploaded = (http_files.directory / reply["filename"]).read_text()
-    assert SECURITY_LINES[0] in uploaded and DIAGNOSTICS_LINES[1] not in uploaded
+    assert '"type": "StartupOfTheDevice"' in uploaded and "BootNotification" not in uploaded
 
 
 @pytest.mark.requirements("N01.FR.12", "N01.FR.20", "N01.FR.07", "N01.FR.08", "N01.FR.09")
@@ -176,13 +175,13 @@ def test_diagnostics_log_by_ftp(
     (ftp_files.directory / "incoming").mkdir()
     reply = get_log(csms, 3, ftp_files.url("incoming/"))
     assert [log_status(csms).payload["status"] for _ in range(2)] == ["Uploading", "Uploaded"]
-    assert DIAGNOSTICS_LINES[0] in (ftp_files.directory / "incoming" / reply["filename"]).read_text()
+    assert "BootNotification" in (ftp_files.directory / "incoming" / reply["filename"]).read_text()
 
 
 def test_only_the_lines_of_the_time_window_are_uploaded(
     csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, http_files: HttpFiles
 ) -> None:
-    logged_station(csms, station_factory, tmp_path)
+    logged_station(csms, station_factory, tmp_path, DIAGNOSTICS_LINES)
     window = {"oldestTimestamp": "2026-01-01T00:30:00Z", "latestTimestamp": "2026-01-01T01:30:00Z"}
     reply = get_log(csms, 4, http_files.url, log=window)
     assert [log_status(csms).payload["status"] for _ in range(2)] == ["Uploading", "Uploaded"]
