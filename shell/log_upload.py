@@ -126,7 +126,7 @@ def gather(sources: Sequence[Path], oldest: datetime | None, latest: datetime | 
         for source in sources:
             with source.open(encoding="utf-8", errors="replace") as lines:
                 for line in lines:
-                    stamp = stamp_of(line)
+                    stamp = stamp_of(line) if oldest is not None or latest is not None else None
                     if stamp is not None:
                         keep = (oldest is None or stamp >= oldest) and (latest is None or stamp <= latest)
                     if keep:
