@@ -91,7 +91,7 @@ def handle_get_log(station: Station, call: Call, now: datetime) -> Handled:
     effects: Effects = ()
     running = station.log_upload
     if running is not None:  # N01.FR.12, N01.FR.20
-        station, effects = _notify(station, "AcceptedCanceled", running.request_id)
+        station, effects = _notify(replace(station, log_upload=None), "AcceptedCanceled", running.request_id)
         status, effects = "AcceptedCanceled", (CancelLogUpload(running.request_id), *effects)
     station, started = _start(station, upload)
     return station, Reply({"status": status, "filename": upload.file_name}), effects + started

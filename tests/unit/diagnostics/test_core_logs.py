@@ -144,6 +144,19 @@ def test_a_second_request_cancels_the_running_upload() -> None:
     assert statuses(sim) == [{"status": "Uploaded", "requestId": 2}]
 
 
+def test_a_second_request_to_an_unusable_location_still_ends_the_first() -> None:
+    """Found by property_tests/test_log_upload_properties.py: the cancelled upload stayed in the state."""
+    sim = booted()
+    get_log(sim, request_id=1)
+    statuses(sim)
+    response, _ = get_log(sim, request_id=2, message_id="log-2", location="not a url")
+    assert response["status"] == "AcceptedCanceled"
+    assert statuses(sim) == [{"status": "AcceptedCanceled", "requestId": 1}, {"status": "BadMessage", "requestId": 2}]
+    assert sim.station.log_upload is None
+    ended(sim, 1, 1)
+    assert statuses(sim) == []
+
+
 def test_a_request_while_waiting_for_a_retry_cancels_it_too() -> None:
     sim = booted()
     get_log(sim, request_id=1, retries=5, retryInterval=600)
