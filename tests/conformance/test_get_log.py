@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, settle
+from pki import Pki
 from transfer_servers import FTP_PASSWORD, FTP_USER, FtpFiles, HttpFiles
 
 from chargecore.shell.application import SimulatedCharger
@@ -35,7 +36,11 @@ RETRY_INTERVAL = 1
 
 
 def logged_station(
-    csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, earlier: list[str] | None = None
+    csms: CsmsDouble,
+    station_factory: StationFactory,
+    tmp_path: Path,
+    earlier: list[str] | None = None,
+    **options: Any,
 ) -> Booted:
     """Memory State "log information available": the station's own DiagnosticsLog (its frames from the boot on, and
     `earlier` lines of a previous run) and the SecurityLog its application keeps (StartupOfTheDevice at least)."""
@@ -44,7 +49,7 @@ def logged_station(
         diagnostics_log(data_dir).parent.mkdir(parents=True, exist_ok=True)
         diagnostics_log(data_dir).write_text("\n".join(earlier) + "\n")
     application = SimulatedCharger(security_log=security_log(data_dir))
-    return boot(station_factory(data_dir=data_dir, application=application), csms)
+    return boot(station_factory(data_dir=data_dir, application=application, **options), csms)
 
 
 def get_log(csms: CsmsDouble, request_id: int, location: str, log_type: str = "DiagnosticsLog", **extra: Any) -> Any:
@@ -248,3 +253,25 @@ def test_timestamps_in_the_wrong_order_are_rejected(
     assert reply["status"] == "Rejected" and reply["statusInfo"]["reasonCode"] == "InvalidValue"
     settle(booted.station, csms)
     assert not csms.calls("LogStatusNotification") and not http_files.faults.requests
+
+
+@pytest.mark.requirements("N01.FR.15")
+def test_an_https_server_is_verified_against_the_csms_trust_chain(
+    csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, https_files: HttpFiles, pki: Pki
+) -> None:
+    logged_station(csms, station_factory, tmp_path, ca_file=str(pki.ca))
+    reply = get_log(csms, 9, https_files.url)
+    assert [log_status(csms).payload["status"] for _ in range(2)] == ["Uploading", "Uploaded"]
+    assert (https_files.directory / reply["filename"]).is_file()
+
+
+def test_an_https_server_nobody_vouches_for_gets_no_log(
+    csms: CsmsDouble, station_factory: StationFactory, tmp_path: Path, https_files: HttpFiles
+) -> None:
+    booted = logged_station(
+        csms, station_factory, tmp_path
+    )  # no --ca-file: the system's store, which lacks the test CA
+    get_log(csms, 10, https_files.url, retries=0)
+    assert [log_status(csms).payload["status"] for _ in range(2)] == ["Uploading", "UploadFailure"]
+    assert not list(https_files.directory.iterdir())
+    still_works(csms, booted)
