@@ -40,6 +40,8 @@ class Faults:
     status: int | None = None
     ranges: bool = True
     requests: list[str] = field(default_factory=list)
+    """What the server was asked: HTTP `GET /path <range>`, `PUT /path`, `POST /path`; FTP the command names
+    (`USER`, `PASS`, `RETR`, ...; `REST <offset>` with its offset)."""
 
     def take_drop(self) -> int | None:
         """The byte count after which this download breaks off, or None when it should complete."""
@@ -167,9 +169,13 @@ def ftp_files(tmp_path: Path) -> Iterator[FtpFiles]:
     authorizer = DummyAuthorizer()
     authorizer.add_user(FTP_USER, FTP_PASSWORD, str(directory), perm="elradfmw")
     authorizer.add_anonymous(str(directory), perm="elr")
-    settings = {"authorizer": authorizer, "dtp_handler": _dropping_dtp(faults), "use_sendfile": False}
-    handler = type("Handler", (FTPHandler,), settings)
-    server = FTPServer(("127.0.0.1", 0), handler)
+    class Handler(FTPHandler):  # type: ignore[misc]
+        def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
+            faults.requests.append(f"REST {arg}" if cmd == "REST" else cmd)  # the commands, never an argument
+            super().pre_process_command(line, cmd, arg)
+
+    Handler.authorizer, Handler.dtp_handler, Handler.use_sendfile = authorizer, _dropping_dtp(faults), False
+    server = FTPServer(("127.0.0.1", 0), Handler)
     stop = threading.Event()
 
     def serve() -> None:
