@@ -17,9 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TESTS))
-sys.path.insert(0, str(TESTS / "conformance"))  # the pki module transfer_servers imports
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))  # pki, which transfer_servers needs
 
 from transfer_servers import FTP_PASSWORD_IN_URL, FTP_USER, Faults, FaultyHandler, serve_ftp
 
