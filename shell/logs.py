@@ -52,10 +52,10 @@ def level_number(name: str) -> int:
 
 
 class _UtcFormatter(logging.Formatter):
-    converter = time.gmtime
+    """ISO 8601 UTC times (`2026-12-04T01:16:39.062Z`), so that GetLog can cut the file by timestamp."""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created)) + f".{int(record.msecs):03d}Z"
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
 
 
 class DiagnosticsLog:

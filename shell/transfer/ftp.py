@@ -72,15 +72,29 @@ def _connect(location: Location, budget: Budget) -> ftplib.FTP:
         ftp = ftplib.FTP(timeout=timeout)
     try:
         ftp.connect(location.host, location.port or 21)
+        if isinstance(ftp, ftplib.FTP_TLS):
+            _secure(ftp, location)  # before USER/PASS: the password never travels in clear
         ftp.login(location.user or "anonymous", location.password or "anonymous@")
         if isinstance(ftp, ftplib.FTP_TLS):
             ftp.prot_p()
         ftp.set_pasv(True)
         ftp.voidcmd("TYPE I")
+    except TransferError:
+        ftp.close()
+        raise
     except _FTP_ERRORS as error:
         ftp.close()
         raise _failure(error, location, Failure.NOT_FOUND, mid_transfer=False) from None
     return ftp
+
+
+def _secure(ftp: ftplib.FTP_TLS, location: Location) -> None:
+    """AUTH TLS; a server that refuses it fails TLS_FAILED (an ftps:// URL promises encryption)."""
+    try:
+        ftp.auth()
+    except ftplib.Error as error:
+        why = location.scrub(str(error))
+        raise TransferError(Failure.TLS_FAILED, f"tls failed: {location.shown} refused AUTH TLS: {why}") from None
 
 
 def _size(ftp: ftplib.FTP, path: str) -> int | None:

@@ -53,7 +53,7 @@ def download(location: Location, part: PartFile, budget: Budget) -> None:
         why = location.scrub(_why(error))
         raise TransferError(Failure.DROPPED, f"dropped at byte {part.size} of {location.shown}: {why}") from None
     finally:
-        response.release_conn()
+        response.close()  # one connection per attempt: nothing is kept open between transfers
 
 
 def upload(location: Location, path: Path, remote_name: str, budget: Budget, method: str, field: str) -> int:
@@ -82,7 +82,7 @@ def upload(location: Location, path: Path, remote_name: str, budget: Budget, met
     try:
         _check_status(response, location, Failure.SERVER_ERROR)
     finally:
-        response.release_conn()
+        response.close()
     return size
 
 

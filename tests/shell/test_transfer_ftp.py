@@ -34,6 +34,7 @@ def test_a_dropped_download_resumes_with_rest(ftp_files: FtpFiles, target: Path)
     outcome = download(ftp_files.url("fw.bin"), target, "fw.bin")
     assert isinstance(outcome, Done) and outcome.resumed == 2
     assert (target / "fw.bin").read_bytes() == PAYLOAD
+    assert [r for r in ftp_files.faults.requests if r.startswith("REST")] == ["REST 300000", "REST 600000"]
 
 
 def test_a_download_that_keeps_dropping_fails_dropped(ftp_files: FtpFiles, target: Path) -> None:
@@ -90,3 +91,11 @@ def test_an_upload_the_server_does_not_permit_is_access_denied(ftp_files: FtpFil
     outcome = upload(ftp_files.url("", user=False), log)  # anonymous may only read
     assert isinstance(outcome, Failed) and outcome.reason is Failure.ACCESS_DENIED
     assert not (ftp_files.directory / "diagnostics.log").exists()
+
+
+def test_ftps_to_a_server_without_tls_fails_before_the_password_is_sent(ftp_files: FtpFiles, target: Path) -> None:
+    (ftp_files.directory / "fw.bin").write_bytes(PAYLOAD)
+    outcome = download(ftp_files.url("fw.bin").replace("ftp://", "ftps://"), target, "fw.bin")
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.TLS_FAILED
+    assert "AUTH" in ftp_files.faults.requests and "PASS" not in ftp_files.faults.requests
+    assert list(target.iterdir()) == []

@@ -160,3 +160,13 @@ def test_a_bad_port_does_not_show_the_password(target: Path) -> None:
     outcome = download("ftp://user:secret@host:99999/x", target, "x")
     assert isinstance(outcome, Failed) and outcome.reason is Failure.BAD_URL
     assert "secret" not in outcome.detail
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://user:pa/ss@host/fw.bin", "http://user:/secret@host/x", "https://u:12?tail@host/x"]
+)
+def test_a_password_that_splits_the_url_is_refused_unshown(target: Path, url: str) -> None:
+    """The URL parser would take the password's tail for a path (and its head for a host or port)."""
+    outcome = download(url, target, "fw.bin")
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.BAD_URL
+    assert "pa/ss" not in outcome.detail and "secret" not in outcome.detail and "tail" not in outcome.detail
