@@ -87,7 +87,7 @@ def station_data(station: Station, key: TokenKey) -> list[str]:
     if cached is not None:
         lines.append(
             f"Authorization cache: {_token(cached.id_token)}, {_info(cached.id_token_info)}, "
-            f"last used {cached.last_used.isoformat()}"
+            f"last used {cached.last_used.isoformat(timespec='seconds')}"
         )
     for tx in station.transactions:
         if tx.id_token is not None and token_key(tx.id_token) == key:
