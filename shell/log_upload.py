@@ -11,7 +11,9 @@ where to, how often and when to give up are the core's (`pure/blocks/diagnostics
 - It is written to a directory of its own under `<data dir>/uploads/` and removed once the upload ended, however
   it ended. A failure to gather (an unreadable log, a full disk) ends the attempt as a transfer failure would
   ("local i/o error", "permission denied", "disk full").
-- `cancel` stops a running upload (N01.FR.12); the core ignores whatever it reports afterwards.
+- `cancel` stops a running upload (N01.FR.12); it reports nothing afterwards. At most MAX_THREADS upload threads
+  live at once (a cancelled upload to a server that never answers ends only at the transfer's limits): one more
+  attempt fails at once, so that a CSMS cannot pile up threads.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from chargecore.shell.transfer import Done, Failed, Failure, Limits, Outcome, Tr
 LogSources = Callable[[LogType], Sequence[Path]]
 """The files of a log, oldest first."""
 UPLOADS_DIR = "uploads"
+MAX_THREADS = 4
+"""Uploads at once, cancelled ones still ending included; one more fails at once ("local i/o error")."""
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 _HEAD = 80
 """How far into a line its timestamp is looked for."""
@@ -64,23 +68,33 @@ class LogUploads:
         self._limits = limits or Limits()
         self._lock = threading.Lock()
         self._running: dict[int, threading.Event] = {}
+        self._threads = 0
+        """Upload threads alive, cancelled ones still ending included (a hung server holds one up to its limits)."""
 
     def start(self, effect: UploadLog) -> None:
+        """Start the upload; a cancelled one reports nothing (the core has moved on, and a CSMS that reuses the
+        requestId must not get the old upload's end as the new one's)."""
         options = TransferOptions(self._limits, self._ca_file)
         with self._lock:
-            self._running[effect.request_id] = options.cancel
-
-        def job() -> Outcome:
-            return self._gather_and_upload(effect, options)
+            crowded = self._threads >= MAX_THREADS
+            if not crowded:
+                self._threads += 1
+                self._running[effect.request_id] = options.cancel
 
         def deliver(outcome: Outcome) -> None:
             with self._lock:
+                self._threads -= 0 if crowded else 1
                 if self._running.get(effect.request_id) is options.cancel:
                     del self._running[effect.request_id]
+            if options.cancel.is_set():
+                return
             failure, detail = (None, "") if isinstance(outcome, Done) else (str(outcome.reason), outcome.detail)
             self._submit(lambda now: LogUploadEnded(now, effect.request_id, effect.attempt, failure, detail))
 
-        start(f"chargecore-log-upload-{effect.request_id}", job, deliver)
+        if crowded:  # a CSMS that cancels upload after upload to a server that never answers
+            deliver(Failed(Failure.LOCAL_IO, f"{MAX_THREADS} earlier uploads are still ending"))
+            return
+        start(f"chargecore-log-upload-{effect.request_id}", lambda: self._gather_and_upload(effect, options), deliver)
 
     def cancel(self, request_id: int) -> None:
         with self._lock:

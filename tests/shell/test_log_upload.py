@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import queue
+import socket
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from csms_double import wait_until
 from transfer_servers import HttpFiles
 
 from chargecore.pure.effects import LogType, UploadLog
 from chargecore.pure.inputs import Input, LogUploadEnded
-from chargecore.shell.log_upload import UPLOADS_DIR, LogUploads, default_sources, gather, stamp_of
+from chargecore.shell.log_upload import MAX_THREADS, UPLOADS_DIR, LogUploads, default_sources, gather, stamp_of
+from chargecore.shell.transfer import Limits
 
 LINES = [
     "no time on the first line",
@@ -100,3 +104,23 @@ def test_a_log_that_cannot_be_read_fails_the_attempt_without_a_connection(
 def test_a_password_never_reaches_the_reported_detail(tmp_path: Path, unused_port: int) -> None:
     event = run(tmp_path, lambda _: [], f"http://user:hunter2@127.0.0.1:{unused_port}/")
     assert event.failure == "unreachable" and "hunter2" not in event.detail
+
+
+def test_cancelled_uploads_report_nothing_and_cannot_pile_up(tmp_path: Path) -> None:
+    """N01.FR.12 against a server that takes the connection and never answers: the cancelled uploads end at their
+    limits without a word, and meanwhile no more than MAX_THREADS of them live."""
+    reported: queue.Queue[Callable[[datetime], Input]] = queue.Queue()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+        limits = Limits(socket_seconds=1, total_seconds=2)
+        uploads = LogUploads("CS001", tmp_path, lambda _: [], reported.put, limits=limits)
+        for n in range(MAX_THREADS):
+            uploads.start(UploadLog(n, 1, "DiagnosticsLog", url, f"log-{n}.log"))
+            uploads.cancel(n)
+        uploads.start(UploadLog(99, 1, "DiagnosticsLog", url, "log-99.log"))
+        event = reported.get(timeout=1)(at(0))
+        assert isinstance(event, LogUploadEnded) and (event.request_id, event.failure) == (99, "local i/o error")
+        wait_until(lambda: not any(t.name.startswith("chargecore-log-upload") for t in threading.enumerate()), "ends")
+    assert reported.empty(), "a cancelled upload reports nothing"
