@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from chargecore.pure.device_model.catalogue import VariableKey
@@ -112,6 +113,21 @@ class RemoveCertificateQuestion:
     fingerprint: str
 
 
+CustomerReference = Literal["idToken", "customerCertificate", "customerIdentifier"]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDataQuestion:
+    """N09/N10: what the application holds about this customer, named by exactly one of an idToken (IdTokenType),
+    a customerCertificate (CertificateHashDataType) or a customerIdentifier (`kind` says which); with `clear`, it
+    deletes that data. Answer: the data as lines of readable text (what it held, cleared or not), or None when the
+    application could not take the request (answered Rejected, N09.FR.03, N10.FR.05)."""
+
+    kind: CustomerReference
+    reference: Any
+    clear: bool
+
+
 Question = (
     ResetQuestion
     | DataTransferQuestion
@@ -121,6 +137,7 @@ Question = (
     | CheckCertificateQuestion
     | StoreCertificateQuestion
     | RemoveCertificateQuestion
+    | CustomerDataQuestion
 )
 
 
@@ -374,6 +391,33 @@ class UnlockConnector:
     connector_id: int
 
 
+LogType = Literal["DiagnosticsLog", "SecurityLog"]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLog:
+    """N01: gather the lines of the log `log_type` stamped between `oldest` and `latest` (None: no bound; on the
+    clock that log's lines carry: the shell's for the DiagnosticsLog, the station's OCPP clock for the SecurityLog)
+    into a file named `file_name` and upload it to `remote_location`, in the background. The outcome comes back as
+    `inputs.LogUploadEnded` with this `request_id` and `attempt`. The location may hold a password (user and
+    password in the URL, N01.FR.17): the repr leaves it out."""
+
+    request_id: int
+    attempt: int
+    log_type: LogType
+    remote_location: str = field(repr=False)
+    file_name: str
+    oldest: datetime | None = None
+    latest: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelLogUpload:
+    """N01.FR.12: stop the upload of this request; whatever it ends as afterwards is ignored."""
+
+    request_id: int
+
+
 @dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
@@ -402,5 +446,7 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
+    | UploadLog
+    | CancelLogUpload
 )
 Effects = tuple[Effect, ...]

@@ -313,6 +313,19 @@ class HookRaised:
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class LogUploadEnded:
+    """The upload an `UploadLog` effect started ended: `failure` None when the file arrived, else the transfer's
+    reason as a fact ("unreachable", "access denied", "not found", "unsupported scheme", "bad url", "cancelled",
+    ...: the names of shell/transfer), `detail` its text for the log (never a password)."""
+
+    now: datetime
+    request_id: int
+    attempt: int
+    failure: str | None = None
+    detail: str = ""
+
+
 Input = (
     PowerUp
     | Connected
@@ -340,4 +353,5 @@ Input = (
     | SecurityEventRaised
     | HookRaised
     | CertificatesLoaded
+    | LogUploadEnded
 )

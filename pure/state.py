@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
+from chargecore.pure.blocks.diagnostics.log_upload import LogUpload
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.reservation.records import Reservation
 from chargecore.pure.blocks.security.certificate_store import Certificates
@@ -339,6 +340,8 @@ class Station:
     """Block H: the reservations accepted and not yet used, cancelled, expired or removed, oldest first."""
     certificates: Certificates = field(default_factory=Certificates)
     """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
+    log_upload: LogUpload | None = None
+    """The GetLog being carried out (N01, diagnostics/logs.py); not persisted: a restart ends it unreported."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

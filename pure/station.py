@@ -18,6 +18,7 @@ from returns.result import Failure, Success
 from chargecore.pure.blocks import data_transfer, remote_control
 from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.diagnostics import customer_information, logs
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
@@ -52,6 +53,7 @@ from chargecore.pure.inputs import (
     HookRaised,
     Input,
     LocalReset,
+    LogUploadEnded,
     MasterPassChoice,
     MeterReading,
     OversizedFrameReceived,
@@ -111,6 +113,8 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
         "DeleteCertificate": certificates.handle_delete_certificate,
         "InstallCertificate": certificate_installation.handle_install_certificate,
+        "CustomerInformation": customer_information.handle_customer_information,
+        "GetLog": logs.handle_get_log,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -123,6 +127,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "UnlockConnector": remote_control.resume_unlock_connector,
         "DeleteCertificate": certificates.resume_delete_certificate,
         "InstallCertificate": certificate_installation.resume_install_certificate,
+        "CustomerInformation": customer_information.resume_customer_information,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -138,6 +143,7 @@ TIMERS: tuple[Timer, ...] = (
     hardware_hooks.on_tick,
     meter_values.on_tick,
     reservations.on_tick,
+    logs.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
@@ -152,6 +158,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     sessions.deadline,
     meter_values.deadline,
     reservations.deadline,
+    logs.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -380,6 +387,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         SecurityEventRaised: security_events.on_raised,
         HookRaised: _hook_raised,
         CertificatesLoaded: certificates.on_loaded,
+        LogUploadEnded: logs.on_upload_ended,
     }
 )
 

@@ -21,6 +21,7 @@ from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
+from chargecore.shell.logs import LEVELS, security_log
 from chargecore.shell.reservation_view import describe_reservation, describe_reservations
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 from chargecore.shell.store_files import adopt_shared_files, station_data_dir
@@ -143,6 +144,15 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="JSON file of initial device-model values")
     parser.add_argument("--log", help="also write every frame as JSON lines to this file")
     parser.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        default="info",
+        help="the least level of the events shown and logged (default info; frames count as info)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no frame or event lines on stdout (DIR/logs/diagnostics.log keeps them)"
+    )
+    parser.add_argument(
         "--without-summary-inventory",
         action="store_true",
         help="answer GetBaseReport SummaryInventory NotSupported (the report is optional, TC_B_15)",
@@ -205,6 +215,8 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         serial_number=args.serial_number,
         supports_summary_inventory=not args.without_summary_inventory,
         max_frame_bytes=args.max_frame_bytes,
+        log_level=args.log_level,
+        quiet=args.quiet,
     )
 
 
@@ -424,7 +436,10 @@ def run(argv: list[str]) -> int:
         options = options_from(args)
         if not args.data_dir:
             _adopt_earlier_default(options)
-        station = ChargingStation(options, SimulatedCharger(say=lambda line: print(line, flush=True)))
+        station = ChargingStation(
+            options,
+            SimulatedCharger(say=lambda line: print(line, flush=True), security_log=security_log(options.data_dir)),
+        )
     except (UsageError, ConfigurationError) as error:
         print(f"chargecore run: error: {error}", file=sys.stderr)
         return 2

@@ -74,6 +74,8 @@ from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, Certifica
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, TlsCredentials, WebSocketLink, client_certificate_problem
+from chargecore.shell.log_upload import LogUploads, default_sources
+from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
 
@@ -126,6 +128,10 @@ class StationOptions:
     """The charger's unique serial number, sent in BootNotification."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
+    log_level: str = "info"
+    """The least level of the events logged (shell/logs.py LEVELS); frames count as info."""
+    quiet: bool = False
+    """No frame or event lines on stdout (the DiagnosticsLog and `log_file` still get them)."""
 
 
 class ConfigurationError(Exception):
@@ -162,8 +168,16 @@ class ChargingStation:
         """`keys`: where the private keys live (shell/certificates/keys.py); default: files in the certificate
         store under the data dir."""
         self.options = options
-        self.application: ChargerApplication = application or SimulatedCharger()
-        self.log = log or FrameLog(options.station_id, options.log_file)
+        self.application: ChargerApplication = application or SimulatedCharger(
+            security_log=security_log(options.data_dir)
+        )
+        self.log = log or FrameLog(
+            options.station_id,
+            options.log_file,
+            diagnostics=diagnostics_log(options.data_dir),
+            level=options.log_level,
+            quiet=options.quiet,
+        )
         self._clock = clock
         self._on_crash = on_crash
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
@@ -173,8 +187,12 @@ class ChargingStation:
             raise ConfigurationError(str(refusal)) from None
         self._certificates = _certificate_store(options, keys)
         for level, notice in (*self._store.notices, *self._certificates.notices):
-            self.log.event(level, notice)
+            self.log.event(level, notice, "storage")
         self._link = WebSocketLink(self.submit, self.log, self._fatal, self._tls_credentials, options.max_frame_bytes)
+        ca_file = None if options.ca_file is None else Path(options.ca_file)  # N01.FR.15: the CSMS's trust chain
+        self._uploads = LogUploads(
+            options.station_id, options.data_dir, default_sources(options.data_dir), self.submit, ca_file
+        )
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
         self._crash_lock = threading.Lock()
@@ -207,6 +225,7 @@ class ChargingStation:
         """Stop, waiting at most `timeout` seconds in all (less if a stop was asked for earlier) for the core
         thread and the connection to end; what has not ended by then is left to its daemon threads."""
         deadline = self._ask_stop(timeout)
+        self._uploads.cancel_all()
         if self._thread is not None:
             self._thread.join(_left(deadline))
             if self._thread.is_alive():
@@ -366,13 +385,18 @@ class ChargingStation:
             self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
             self._call_hook(app.apply_charging_limit, None, effect.evse_id, effect.limit, effect.unit, effect.phases)
         elif isinstance(effect, fx.Log):
-            self.log.event(effect.level, effect.message)
+            self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
         elif isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):
             self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
         elif isinstance(effect, fx.UnlockConnector):
             self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
+        elif isinstance(effect, fx.UploadLog):
+            self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
+            self._uploads.start(effect)
+        elif isinstance(effect, fx.CancelLogUpload):
+            self._uploads.cancel(effect.request_id)
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
@@ -407,6 +431,13 @@ class ChargingStation:
             return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
         if isinstance(question, CERTIFICATE_QUESTIONS):
             return self._certificates.answer(question)
+        if isinstance(question, fx.CustomerDataQuestion):  # None answers Rejected
+
+            def customer_information(kind: fx.CustomerReference, reference: Any, clear: bool) -> tuple[str, ...]:
+                """Read in full here, so that a generator that raises counts as the hook failing."""
+                return tuple(str(line) for line in app.customer_information(kind, reference, clear))
+
+            return self._call_hook(customer_information, None, question.kind, question.reference, question.clear)
         return self._call_hook(
             app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
         )

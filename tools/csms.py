@@ -41,7 +41,7 @@ from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
 from chargecore.shell.cli import _Parser
-from chargecore.tools import csms_reservations
+from chargecore.tools import csms_reservations, file_server
 
 OCPP_VERSION: Final = "2.0.1"
 MAX_PORT: Final = 65535
@@ -533,6 +533,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_port, default=9000, help="port to listen on, 0 = any (default %(default)s)")
     parser.add_argument("--boot-status", choices=BOOT_STATUSES, default="Accepted", help="BootNotification answer")
     parser.add_argument("--heartbeat-interval", type=_seconds, default=10, help="seconds (default %(default)s)")
+    file_server.add_options(parser, _port)
     return parser
 
 
@@ -550,6 +551,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chargecore csms: error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
     print(f"csms listening on {csms.url}/<station-id> (type 'help' for commands)", flush=True)
+    try:
+        files = file_server.start_from(args)
+    except (OSError, file_server.UsageError) as error:
+        print(f"chargecore csms: error: file server: {error}", file=sys.stderr)
+        csms.stop()
+        return 2
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
@@ -563,4 +570,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if files is not None:
+            files.stop()
         csms.stop()

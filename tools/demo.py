@@ -18,8 +18,10 @@ from typing import NoReturn
 from chargecore.pure.inputs import EvState
 from chargecore.shell.cli import _Parser
 from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.logs import diagnostics_log
 from chargecore.shell.runtime import ChargingStation, StationOptions
 from chargecore.tools.csms import LocalCsms, Record
+from chargecore.tools.file_server import FileServer
 
 STATION_ID = "DEMO-CS-001"
 STEP_TIMEOUT = 8.0
@@ -43,9 +45,11 @@ def _status(status: str, evse_id: int | None = None) -> Callable[[Record], bool]
 class _Script:
     """Each step waits only for messages that arrive after it started."""
 
-    def __init__(self, csms: LocalCsms, station: ChargingStation) -> None:
+    def __init__(self, csms: LocalCsms, station: ChargingStation, files: str) -> None:
         self.csms = csms
         self.station = station
+        self.files = files
+        """The upload URL of the CSMS's file server."""
         self.mark = 0
 
     def step(self, title: str) -> None:
@@ -127,6 +131,7 @@ def _play(script: _Script) -> None:
     script.limit(1, 10.0)
     script.limit(1, 6.0)
     _charge(script)
+    _log_upload(script)
 
     script.step("the CSMS resets the station: it reboots and boots again with reason RemoteReset")
     script.call("Reset", {"type": "Immediate"})
@@ -168,6 +173,19 @@ def _charge(script: _Script) -> None:
     script.expect(_event("Ended", "StopAuthorized"))
     script.station.connector(1, 1, "unplug")
     script.expect(_status("Available", 1))
+
+
+def _log_upload(script: _Script) -> None:
+    """N01 and N09/N10: the CSMS fetches the station's DiagnosticsLog into its file server, then asks for and
+    clears what the station holds about the driver's token (its authorization cache entry)."""
+    script.step("the CSMS asks for the diagnostics log: the station uploads it to the CSMS's file server")
+    script.call("GetLog", {"logType": "DiagnosticsLog", "requestId": 1, "log": {"remoteLocation": script.files}})
+    script.expect(lambda r: r.action == "LogStatusNotification" and r.payload.get("status") == "Uploaded")
+
+    script.step("the CSMS asks what the station holds about the driver's token, and has it cleared")
+    token = {"idToken": "04A2B3C4", "type": "ISO14443"}
+    script.call("CustomerInformation", {"requestId": 2, "report": True, "clear": True, "idToken": token})
+    script.expect("NotifyCustomerInformation")
 
 
 def _offline_stretch(script: _Script) -> None:
@@ -234,15 +252,20 @@ def _run() -> int:
                 evse_connectors=(1, 1),
                 config=RECONNECT_QUICKLY,
             )
-            station = ChargingStation(options, log=FrameLog(STATION_ID, stream=io.StringIO()))
+            frames = FrameLog(STATION_ID, stream=io.StringIO(), diagnostics=diagnostics_log(Path(data_dir)))
+            station = ChargingStation(options, log=frames)
+            uploads = Path(data_dir) / "csms-files"
+            uploads.mkdir()
+            files = FileServer(uploads, announce=lambda line: print(f"    {line}", flush=True)).start()
             try:
                 station.start()
-                _play(_Script(csms, station))
+                _play(_Script(csms, station, files.url))
             except TimeoutError as error:
                 print(f"demo failed: {error}", file=sys.stderr)
                 return 1
             finally:
                 station.stop()
+                files.stop()
     finally:
         csms.stop()
     print(f"\n=== demo finished in {time.monotonic() - started:.1f} s", flush=True)
