@@ -77,7 +77,7 @@ def upload(location: Location, path: Path, remote_name: str, budget: Budget, met
         tail = f"\r\n--{boundary}--\r\n".encode()
     headers["Content-Length"] = str(len(head) + size + len(tail))
     with _open_for_reading(path) as file:
-        body = _body(head, file, tail, budget)
+        body = _body(head, file, tail, budget, size)
         response = _request(location, budget, method, url, headers, body)
     try:
         _check_status(response, location, Failure.SERVER_ERROR)
@@ -164,12 +164,12 @@ def _open_for_reading(path: Path) -> BinaryIO:
         raise local_failure(error, f"reading {path.name}") from None
 
 
-def _body(head: bytes, file: BinaryIO, tail: bytes, budget: Budget) -> Iterator[bytes]:
+def _body(head: bytes, file: BinaryIO, tail: bytes, budget: Budget, size: int) -> Iterator[bytes]:
     """The request body, read chunk by chunk; a local read error is a TransferError (urllib3 would take an
     OSError for a network failure)."""
     yield head
+    sent = 0
     while True:
-        budget.check()
         try:
             chunk = file.read(budget.options.limits.chunk_bytes)
         except OSError as error:
@@ -177,6 +177,8 @@ def _body(head: bytes, file: BinaryIO, tail: bytes, budget: Budget) -> Iterator[
         if not chunk:
             break
         yield chunk
+        sent += len(chunk)
+        budget.advance(sent, size)
     yield tail
 
 

@@ -78,6 +78,15 @@ def test_upload_stores_into_the_directory_url(ftp_files: FtpFiles, tmp_path: Pat
     assert (ftp_files.directory / "station.log").read_bytes() == PAYLOAD
 
 
+def test_upload_progress_reaches_the_size(ftp_files: FtpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    seen: list[tuple[int, int | None]] = []
+    options = TransferOptions(progress=lambda *done_total: seen.append(done_total))
+    assert isinstance(upload(ftp_files.url(""), log, options=options), Done)
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD)) and seen[0][0] < len(PAYLOAD)
+
+
 def test_upload_to_a_file_url_uses_that_name(ftp_files: FtpFiles, tmp_path: Path) -> None:
     log = tmp_path / "diagnostics.log"
     log.write_bytes(b"line\n")

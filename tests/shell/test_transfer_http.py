@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -179,6 +180,19 @@ def test_https_upload(https_files: HttpFiles, tmp_path: Path, pki: Pki) -> None:
     log.write_bytes(PAYLOAD)
     assert isinstance(upload(https_files.url, log, options=TransferOptions(ca_file=pki.ca)), Done)
     assert (https_files.directory / "diagnostics.log").read_bytes() == PAYLOAD
+
+
+def test_upload_progress_and_cancelling_mid_upload(http_files: HttpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    seen: list[tuple[int, int | None]] = []
+    assert isinstance(upload(http_files.url, log, options=TransferOptions(progress=lambda *p: seen.append(p))), Done)
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD)) and len(seen) > 1
+    cancel = threading.Event()
+    options = TransferOptions(cancel=cancel, progress=lambda _done, _total: cancel.set())
+    outcome = upload(http_files.url, log, "second.log", options=options)
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.CANCELLED
+    assert not (http_files.directory / "second.log").exists()
 
 
 def test_an_upload_over_the_limit_is_not_sent(http_files: HttpFiles, tmp_path: Path) -> None:
