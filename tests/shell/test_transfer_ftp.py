@@ -37,6 +37,16 @@ def test_a_dropped_download_resumes_with_rest(ftp_files: FtpFiles, target: Path)
     assert [r for r in ftp_files.faults.requests if r.startswith("REST")] == ["REST 300000", "REST 600000"]
 
 
+def test_a_server_that_refuses_rest_makes_the_resume_start_over(ftp_files: FtpFiles, target: Path) -> None:
+    (ftp_files.directory / "fw.bin").write_bytes(PAYLOAD)
+    ftp_files.faults.drop_after, ftp_files.faults.drops, ftp_files.faults.ranges = 300_000, 1, False
+    outcome = download(ftp_files.url("fw.bin"), target, "fw.bin")
+    assert isinstance(outcome, Done) and outcome.resumed == 1
+    assert (target / "fw.bin").read_bytes() == PAYLOAD
+    retrievals = [r for r in ftp_files.faults.requests if r.startswith(("REST", "RETR"))]
+    assert retrievals == ["RETR", "REST 300000", "RETR"]
+
+
 def test_a_download_that_keeps_dropping_fails_dropped(ftp_files: FtpFiles, target: Path) -> None:
     (ftp_files.directory / "fw.bin").write_bytes(PAYLOAD)
     ftp_files.faults.drop_after, ftp_files.faults.drops = 1000, 10
