@@ -3,7 +3,8 @@ multipart/form-data or PUT for uploads, the body streamed from the file.
 
 Credentials in the URL become a Basic Authorization header (never part of the requested URL); urllib3 drops
 that header on a redirect to another host. https:// verifies the server against `TransferOptions.ca_file` (the
-system's store when None). Up to 5 redirects are followed.
+system's store when None). A download follows up to 5 redirects; an upload none (its streamed body cannot be
+sent twice, and a log must not be sent where the CSMS did not say): a 3xx answer fails it SERVER_ERROR.
 """
 
 from __future__ import annotations
@@ -93,7 +94,10 @@ def _request(
     ca = budget.options.ca_file
     pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=str(ca) if ca else None)
     timeout = budget.socket_timeout()
-    retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5, raise_on_redirect=True)
+    redirects = 5 if body is None else 0
+    retries = urllib3.Retry(
+        total=None, connect=0, read=0, status=0, other=0, redirect=redirects, raise_on_redirect=body is None
+    )
     try:
         return pool.request(
             method,

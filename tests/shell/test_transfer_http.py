@@ -222,3 +222,13 @@ def test_an_upload_the_server_refuses_as_too_large_is_a_server_error(tmp_path: P
     finally:
         server.stop()
     assert isinstance(outcome, Failed) and (outcome.reason, outcome.status) == (Failure.SERVER_ERROR, 413)
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_an_upload_does_not_follow_a_redirect(http_files: HttpFiles, tmp_path: Path, status: int) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(b"line\n")
+    http_files.faults.status = status
+    outcome = upload(http_files.url, log)
+    assert isinstance(outcome, Failed) and (outcome.reason, outcome.status) == (Failure.SERVER_ERROR, status)
+    assert http_files.faults.requests == ["POST /"]
