@@ -48,9 +48,9 @@ def download(location: Location, part: PartFile, budget: Budget) -> None:
         announced = part.size + int(length) if length and length.isdigit() else None
         part.total = part.total or announced
         budget.allow(announced)
-        while chunk := response.read1(budget.options.limits.chunk_bytes):
+        while chunk := response.read1(budget.options.limits.chunk_bytes, decode_content=False):  # the bytes as sent
             part.write(chunk)
-    except (ProtocolError, ReadTimeoutError, OSError) as error:
+    except (HTTPError, OSError) as error:  # urllib3's ProtocolError, ReadTimeoutError, SSLError; a reset socket
         why = location.scrub(_why(error))
         raise TransferError(Failure.DROPPED, f"dropped at byte {part.size} of {location.shown}: {why}") from None
     finally:
