@@ -34,7 +34,8 @@ FTP_PASSWORD_IN_URL = "s3cret%3Apa%40ss"
 class Faults:
     """What the next requests suffer. `drops`: how many downloads break off after `drop_after` bytes (counted
     from where each starts). `status`: an HTTP status every request gets instead of being served. `ranges`:
-    False makes the HTTP server ignore Range (answer 200 with everything), as many servers do."""
+    False makes the HTTP server ignore Range (answer 200 with everything) and the FTP server refuse REST (502),
+    as many servers do."""
 
     drop_after: int = 0
     drops: int = 0
@@ -177,6 +178,12 @@ def serve_ftp(directory: Path, faults: Faults) -> tuple[str, int, Callable[[], N
         def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
             faults.requests.append(f"REST {arg}" if cmd == "REST" else cmd)  # the commands, never an argument
             super().pre_process_command(line, cmd, arg)
+
+        def ftp_REST(self, line: str) -> None:
+            if faults.ranges:
+                super().ftp_REST(line)
+            else:
+                self.respond("502 Command not implemented.")
 
     Handler.authorizer, Handler.dtp_handler, Handler.use_sendfile = authorizer, dropping_dtp(faults), False
     server = FTPServer(("127.0.0.1", 0), Handler)

@@ -119,7 +119,12 @@ class FilesHandler(BaseHTTPRequestHandler):
         if int(length) > self.server.files.max_upload:
             self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "upload too large")
             return None
-        return self.rfile.read(int(length))
+        body = self.rfile.read(int(length))
+        if len(body) < int(length):  # the client went away mid-upload: nothing of it is stored
+            self.server.files.announce(f"files: upload from {self._peer} broke off after {len(body)} bytes")
+            self.close_connection = True
+            return None
+        return body
 
     def _store(self, name: str | None, content: bytes) -> None:
         if name is None:

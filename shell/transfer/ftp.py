@@ -48,10 +48,11 @@ def upload(location: Location, path: Path, remote_name: str, budget: Budget) -> 
     except OSError as error:
         raise local_failure(error, f"reading {path.name}") from None
     with file:
-        budget.allow(_local_size(file))
+        size = _local_size(file)
+        budget.allow(size)
         ftp = _connect(location, budget)
         try:
-            ftp.storbinary(f"STOR {target}", _Reader(file, budget), budget.options.limits.chunk_bytes)
+            ftp.storbinary(f"STOR {target}", _Reader(file, budget, size), budget.options.limits.chunk_bytes)
             return file.tell()
         except TransferError:
             raise
@@ -150,14 +151,13 @@ def _local_size(file: BinaryIO) -> int:
 
 
 class _Reader:
-    """The file STOR reads from, checking the budget per block; a local read error is a TransferError."""
+    """The file STOR reads from, advancing the budget per block; a local read error is a TransferError."""
 
-    def __init__(self, file: BinaryIO, budget: Budget) -> None:
-        self._file = file
-        self._budget = budget
+    def __init__(self, file: BinaryIO, budget: Budget, total: int) -> None:
+        self._file, self._budget, self._total = file, budget, total
 
     def read(self, size: int = -1, /) -> bytes:
-        self._budget.check()
+        self._budget.advance(self._file.tell(), self._total)
         try:
             return self._file.read(size)
         except OSError as error:

@@ -37,6 +37,16 @@ def test_a_dropped_download_resumes_with_rest(ftp_files: FtpFiles, target: Path)
     assert [r for r in ftp_files.faults.requests if r.startswith("REST")] == ["REST 300000", "REST 600000"]
 
 
+def test_a_server_that_refuses_rest_makes_the_resume_start_over(ftp_files: FtpFiles, target: Path) -> None:
+    (ftp_files.directory / "fw.bin").write_bytes(PAYLOAD)
+    ftp_files.faults.drop_after, ftp_files.faults.drops, ftp_files.faults.ranges = 300_000, 1, False
+    outcome = download(ftp_files.url("fw.bin"), target, "fw.bin")
+    assert isinstance(outcome, Done) and outcome.resumed == 1
+    assert (target / "fw.bin").read_bytes() == PAYLOAD
+    retrievals = [r for r in ftp_files.faults.requests if r.startswith(("REST", "RETR"))]
+    assert retrievals == ["RETR", "REST 300000", "RETR"]
+
+
 def test_a_download_that_keeps_dropping_fails_dropped(ftp_files: FtpFiles, target: Path) -> None:
     (ftp_files.directory / "fw.bin").write_bytes(PAYLOAD)
     ftp_files.faults.drop_after, ftp_files.faults.drops = 1000, 10
@@ -76,6 +86,15 @@ def test_upload_stores_into_the_directory_url(ftp_files: FtpFiles, tmp_path: Pat
     outcome = upload(ftp_files.url(""), log, "station.log")
     assert outcome == Done(log, len(PAYLOAD))
     assert (ftp_files.directory / "station.log").read_bytes() == PAYLOAD
+
+
+def test_upload_progress_reaches_the_size(ftp_files: FtpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    seen: list[tuple[int, int | None]] = []
+    options = TransferOptions(progress=lambda *done_total: seen.append(done_total))
+    assert isinstance(upload(ftp_files.url(""), log, options=options), Done)
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD)) and seen[0][0] < len(PAYLOAD)
 
 
 def test_upload_to_a_file_url_uses_that_name(ftp_files: FtpFiles, tmp_path: Path) -> None:

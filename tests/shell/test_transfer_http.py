@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -181,6 +182,19 @@ def test_https_upload(https_files: HttpFiles, tmp_path: Path, pki: Pki) -> None:
     assert (https_files.directory / "diagnostics.log").read_bytes() == PAYLOAD
 
 
+def test_upload_progress_and_cancelling_mid_upload(http_files: HttpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    seen: list[tuple[int, int | None]] = []
+    assert isinstance(upload(http_files.url, log, options=TransferOptions(progress=lambda *p: seen.append(p))), Done)
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD)) and len(seen) > 1
+    cancel = threading.Event()
+    options = TransferOptions(cancel=cancel, progress=lambda _done, _total: cancel.set())
+    outcome = upload(http_files.url, log, "second.log", options=options)
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.CANCELLED
+    assert not (http_files.directory / "second.log").exists()
+
+
 def test_an_upload_over_the_limit_is_not_sent(http_files: HttpFiles, tmp_path: Path) -> None:
     log = tmp_path / "diagnostics.log"
     log.write_bytes(PAYLOAD)
@@ -208,3 +222,13 @@ def test_an_upload_the_server_refuses_as_too_large_is_a_server_error(tmp_path: P
     finally:
         server.stop()
     assert isinstance(outcome, Failed) and (outcome.reason, outcome.status) == (Failure.SERVER_ERROR, 413)
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_an_upload_does_not_follow_a_redirect(http_files: HttpFiles, tmp_path: Path, status: int) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(b"line\n")
+    http_files.faults.status = status
+    outcome = upload(http_files.url, log)
+    assert isinstance(outcome, Failed) and (outcome.reason, outcome.status) == (Failure.SERVER_ERROR, status)
+    assert http_files.faults.requests == ["POST /"]
