@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from chargecore.pure.device_model.catalogue import VariableKey
@@ -85,7 +86,53 @@ class TokenQuestion:
     evse_id: int
 
 
-Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion | UnlockQuestion | TokenQuestion
+@dataclass(frozen=True, slots=True)
+class CsrQuestion:
+    """A02/A03: make a new key pair for this certificate type and a certificate signing request (RFC 2986, PEM)
+    with this subject. Answer: the CSR's PEM text, or None when no key or CSR could be made. The private key stays
+    in the shell (or the integrator's secure element) with the CSR, pending until a CertificateSigned."""
+
+    certificate_type: str
+    common_name: str
+    organization: str
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainQuestion:
+    """A02/A03: measure this certificate chain of a CertificateSigned. Answer: `ChainFacts` (None counts as a
+    chain that could not be read)."""
+
+    certificate_type: str
+    chain: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFacts:
+    """What the shell measured of a certificate chain; the core decides from them (certificate_signed.py)."""
+
+    parsed: bool
+    """The text is one or more PEM X.509 certificates."""
+    trusted: bool = False
+    """The chain verifies up to an installed root of the kind that signs this certificate type."""
+    key_matches: bool = False
+    """The leaf certifies the public key of the CSR pending for this certificate type."""
+    common_name: str | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    problem: str | None = None
+    """The shell's one line about what it could not read or verify, for the security log."""
+
+
+Question = (
+    ResetQuestion
+    | DataTransferQuestion
+    | NetworkProfileQuestion
+    | UnlockQuestion
+    | TokenQuestion
+    | CsrQuestion
+    | ChainQuestion
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +279,24 @@ class SecurityEventLogged:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateRenewed:
+    """A02/A03: the CSMS signed a new certificate of this type and the station accepted it; it is used from the
+    next connection on (not_after: RFC 3339)."""
+
+    certificate_type: str
+    not_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateExpiring:
+    """A certificate of the station comes close to its end (not_after: RFC 3339): the station asks the CSMS for a
+    new one of its own accord."""
+
+    certificate_type: str
+    not_after: str
+
+
+@dataclass(frozen=True, slots=True)
 class HookFailed:
     """One of the application's own hooks raised `error` (the shell's log has the traceback); what it should have
     done counts as not done."""
@@ -255,6 +320,8 @@ Event = (
     | TransactionEventAnswered
     | MasterPassAccepted
     | SecurityEventLogged
+    | CertificateRenewed
+    | CertificateExpiring
     | HookFailed
 )
 
@@ -301,6 +368,23 @@ class UnlockConnector:
 
 
 @dataclass(frozen=True, slots=True)
+class InstallSignedCertificate:
+    """A02/A03: keep this chain, with the key of the CSR pending for its type, as the station's certificate of that
+    type. A ChargingStationCertificate is used from the next connection on; the one it replaces is kept until
+    `CommitCertificate`."""
+
+    certificate_type: str
+    chain: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitCertificate:
+    """The renewed certificate of this type has carried a connection: the one it replaced may be deleted."""
+
+    certificate_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -328,5 +412,7 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
+    | InstallSignedCertificate
+    | CommitCertificate
 )
 Effects = tuple[Effect, ...]

@@ -11,6 +11,7 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -323,6 +324,8 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
+    """A02/A03: the station's pending certificate signing requests and its own certificates' end dates."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -21,11 +21,12 @@ from chargecore.pure.blocks.availability import availability, change_availabilit
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
-from chargecore.pure.blocks.security import security_events
+from chargecore.pure.blocks.security import certificate_signed, certificate_signing, security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
+    CsrQuestion,
     Effect,
     Effects,
     HookFailed,
@@ -104,6 +105,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "CertificateSigned": certificate_signed.handle_certificate_signed,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -114,6 +116,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "CertificateSigned": certificate_signed.resume_certificate_signed,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -128,6 +131,7 @@ TIMERS: tuple[Timer, ...] = (
     lane.on_tick,
     hardware_hooks.on_tick,
     meter_values.on_tick,
+    certificate_signing.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
@@ -141,6 +145,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lane.deadline,
     sessions.deadline,
     meter_values.deadline,
+    certificate_signing.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -205,9 +210,10 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
         return station, (connection.refusal(station, "connected"),)
     moved, noted = network_profiles.on_connected(moved)
     moved, logged = _security_profile_changed(station, moved, event.now)
+    moved, committed = certificate_signed.on_connected(moved)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
-    effects = noted + logged + effects
+    effects = noted + logged + committed + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         station, monitored = monitor_events.on_reconnected(station, event.now)
@@ -303,7 +309,9 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
         return station, (Log("warning", f"answer to unknown question {event.question_id} ignored"),)
     remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
     station = replace(station, questions=remaining)
-    if pending.call is None:  # raised by an input: the block that asked takes the answer
+    if pending.call is None:  # raised by an input or a timer: the block that asked takes the answer
+        if isinstance(pending.question, CsrQuestion):
+            return certificate_signing.on_csr(station, pending.question, event.value, event.now)
         assert isinstance(pending.question, TokenQuestion)
         return token_routing.on_token_answer(station, pending.question, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
@@ -472,6 +480,7 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         "Authorize": token_routing.on_authorize_answered,
         "TransactionEvent": start_stop.on_event_answered,
         "SecurityEventNotification": security_events.on_answered,
+        "SignCertificate": certificate_signing.on_sign_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -487,6 +496,7 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "Authorize": token_routing.on_authorize_failed,
         "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
+        "SignCertificate": certificate_signing.on_sign_failed,
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

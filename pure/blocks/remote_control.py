@@ -1,6 +1,6 @@
 """Block F, remote control: RequestStartTransaction (F01, F02), RequestStopTransaction (F03), UnlockConnector
 (F05) and TriggerMessage (F06) for BootNotification, Heartbeat, StatusNotification, TransactionEvent, MeterValues,
-LogStatusNotification and FirmwareStatusNotification.
+LogStatusNotification, FirmwareStatusNotification, SignChargingStationCertificate and SignV2GCertificate (A02).
 
 The triggered message is queued behind the TriggerMessageResponse (F06.FR.04); messages the station cannot
 produce yet are answered NotImplemented (F06.FR.08).
@@ -16,6 +16,7 @@ from typing import Any
 from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
 from chargecore.pure.blocks.provisioning import provisioning
+from chargecore.pure.blocks.security import certificate_signing
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions.events import REMOTE_STOP
 from chargecore.pure.blocks.transactions.sessions import evse_exists, find, find_by_id, hardware, new_session, put
@@ -108,6 +109,8 @@ _TRIGGERS: dict[str, Trigger] = {
     "MeterValues": _meter_values,
     "LogStatusNotification": _idle_status("LogStatusNotification"),
     "FirmwareStatusNotification": _idle_status("FirmwareStatusNotification"),
+    "SignChargingStationCertificate": certificate_signing.trigger(certificate_signing.STATION_CERTIFICATE),
+    "SignV2GCertificate": certificate_signing.trigger(certificate_signing.V2G_CERTIFICATE),
 }
 
 

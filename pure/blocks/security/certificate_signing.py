@@ -1,0 +1,240 @@
+"""Block A, A02/A03: the station asks the CSMS to sign a new certificate (SignCertificateRequest).
+
+Theory of operation. A request starts on TriggerMessage SignChargingStationCertificate or SignV2GCertificate
+(A02, F06), or on the station's own initiative when one of its certificates comes within `RENEW_BEFORE` of its end
+(A03). For each send the core asks the shell for a new key pair and a CSR (`CsrQuestion`); the key never leaves
+the shell. The CSR's subject (A02.FR.02, A02.FR.06; Part 2 appendix SecurityCtrlr, ISO15118Ctrlr):
+
+- ChargingStationCertificate: commonName the serial number (StationIdentity.serial_number), else
+  SecurityCtrlr.Identity, else the station id; organizationName SecurityCtrlr.OrganizationName; countryName
+  ISO15118Ctrlr.CountryName when set.
+- V2GCertificate: commonName ISO15118Ctrlr.SeccId, organizationName ISO15118Ctrlr.OrganizationName, countryName
+  ISO15118Ctrlr.CountryName; without SeccId or OrganizationName no CSR can be made and the trigger is Rejected.
+
+Rules:
+1. A SignCertificateResponse Rejected ends the request (TC_A_15).
+2. A02.FR.17: an Accepted one (or none at all: timeout, CALLERROR, lost connection) starts the wait for the
+   CertificateSigned: CertSigningWaitMinimum seconds (at least 1), then a new key, CSR and SignCertificateRequest.
+3. A02.FR.18: the wait doubles with every repeat, CertSigningRepeatTimes times: with RepeatTimes n the station
+   repeats after W, 2W, ... 2^n W and then waits for a late CertificateSigned only. TC_A_23 sets RepeatTimes 1
+   and expects the repeats after W and after 2W (libocpp stops after the first). Waits saturate at `MAX_WAIT`.
+4. Any CertificateSigned of the type ends the request (certificate_signed.py), whatever its verdict.
+5. Renewal of its own initiative (A03) starts once per `RENEW_PAUSE` at most while the certificate is not renewed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chargecore.pure.blocks.security.signing_requests import CertificateSigning, InstalledLeaf, SigningRequest
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_int, get_value
+from chargecore.pure.effects import CertificateExpiring, CsrQuestion, Effects, Log, Notify
+from chargecore.pure.ocppj import rpc
+from chargecore.pure.ocppj.timestamps import station_time
+from chargecore.pure.outcome import Handled, Reply, ask
+from chargecore.pure.state import OutboundCall, Station
+
+STATION_CERTIFICATE = "ChargingStationCertificate"
+V2G_CERTIFICATE = "V2GCertificate"
+
+MAX_WAIT = timedelta(days=7)
+"""The longest wait between two SignCertificateRequests, whatever CertSigningWaitMinimum and RepeatTimes say."""
+RENEW_BEFORE = timedelta(days=30)
+"""A03: the station asks for a new certificate this long before its certificate ends."""
+RENEW_PAUSE = timedelta(days=1)
+"""A03: after a renewal of its own that brought no certificate, the station waits this long before the next."""
+
+
+# --- starting a request -----------------------------------------------------------------------------------
+
+
+def trigger(certificate_type: str) -> Callable[[Station, Any, datetime], Handled]:
+    """F06/A02: the TriggerMessage handler for SignChargingStationCertificate or SignV2GCertificate. Accepted and
+    a SignCertificateRequest after the response (F06.FR.04); Rejected when no CSR subject can be made."""
+
+    def handle(station: Station, evse: Any, now: datetime) -> Handled:
+        if csr_subject(station, certificate_type) is None:
+            return station, Reply({"status": "Rejected"}), ()
+        started, effects = start(station, certificate_type, now, triggered=True)
+        return started, Reply({"status": "Accepted"}), effects
+
+    return handle
+
+
+def start(station: Station, certificate_type: str, now: datetime, *, triggered: bool) -> tuple[Station, Effects]:
+    """Begin a new request of this type (an earlier one of the type is dropped) and ask for its first CSR."""
+    request = SigningRequest(certificate_type, triggered=triggered)
+    return _ask_csr(_put(station, request), request)
+
+
+def csr_subject(station: Station, certificate_type: str) -> CsrQuestion | None:
+    """The subject of the CSR for this certificate type, or None when the device model lacks a part of it."""
+    model = station.device_model
+    country = get_value(model, VariableKey("ISO15118Ctrlr", "CountryName"))
+    if certificate_type == V2G_CERTIFICATE:
+        secc_id = get_value(model, VariableKey("ISO15118Ctrlr", "SeccId"))
+        organization = get_value(model, VariableKey("ISO15118Ctrlr", "OrganizationName"))
+        if not secc_id or not organization:
+            return None
+        return CsrQuestion(certificate_type, secc_id, organization, country or None)
+    identity = get_value(model, VariableKey("SecurityCtrlr", "Identity"))
+    common_name = station.identity.serial_number or identity or station.identity.station_id
+    organization = get_value(model, VariableKey("SecurityCtrlr", "OrganizationName")) or ""
+    return CsrQuestion(certificate_type, common_name, organization, country or None)
+
+
+def _ask_csr(station: Station, request: SigningRequest) -> tuple[Station, Effects]:
+    subject = csr_subject(station, request.certificate_type)
+    if subject is None:
+        return _drop(station, request.certificate_type), (
+            Log("warning", f"no CSR subject for a {request.certificate_type}: the signing request ends"),
+        )
+    asked, question = ask(station, subject)
+    return asked, (question,)
+
+
+# --- the CSR, the SignCertificateRequest and its answer -----------------------------------------------------
+
+
+def on_csr(station: Station, question: CsrQuestion, csr: Any, now: datetime) -> tuple[Station, Effects]:
+    """The shell's CSR for the pending request: send it (A02.FR.02/A03.FR.02); None means no key or CSR could be
+    made, which ends the request."""
+    request = find(station, question.certificate_type)
+    if request is None:
+        return station, (Log("debug", f"CSR for a {question.certificate_type} request that ended: dropped"),)
+    if not isinstance(csr, str) or not csr:
+        return _drop(station, request.certificate_type), (
+            Log("warning", f"no key or CSR could be made for a {question.certificate_type}: the request ends"),
+        )
+    payload = {"csr": csr, "certificateType": request.certificate_type}
+    session, effects = rpc.enqueue(station.rpc, "SignCertificate", payload, triggered=request.triggered)
+    if effects:  # refused by the schema (a CSR over 5500 characters): the request cannot go on
+        return _drop(station, request.certificate_type), effects
+    sent = replace(request, sends=request.sends + 1, retry_at=None)
+    return _put(replace(station, rpc=session), sent), ()
+
+
+def on_sign_answered(
+    station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """Rule 1 and 2: Rejected ends the request, Accepted waits for the CertificateSigned."""
+    certificate_type = str(call.payload.get("certificateType", STATION_CERTIFICATE))
+    if payload["status"] != "Accepted":
+        if find(station, certificate_type) is None:
+            return station, ()
+        return _drop(station, certificate_type), (Log("info", f"the CSMS refused to sign a {certificate_type}"),)
+    return _wait(station, certificate_type, now), ()
+
+
+def on_sign_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
+    """No usable answer: the request waits and repeats as if the CSMS had accepted it and never signed."""
+    return _wait(station, str(call.payload.get("certificateType", STATION_CERTIFICATE)), now), ()
+
+
+def _wait(station: Station, certificate_type: str, now: datetime) -> Station:
+    request = find(station, certificate_type)
+    if request is None:
+        return station
+    return _put(station, replace(request, retry_at=retry_at(station, request.sends, now)))
+
+
+def retry_at(station: Station, sends: int, now: datetime) -> datetime | None:
+    """Rules 2 and 3: when the next SignCertificateRequest goes after `sends` of them got no certificate."""
+    model = station.device_model
+    repeats = sends - 1
+    if repeats > get_int(model, "SecurityCtrlr", "CertSigningRepeatTimes", default=3):
+        return None
+    wait_minimum = max(1, get_int(model, "SecurityCtrlr", "CertSigningWaitMinimum", default=60))
+    seconds = min(wait_minimum * 2 ** min(repeats, 32), int(MAX_WAIT.total_seconds()))  # saturates
+    return now + timedelta(seconds=seconds)
+
+
+# --- time ---------------------------------------------------------------------------------------------------
+
+
+def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """Repeat the requests whose wait is over (A02.FR.17/18), then start due renewals (A03)."""
+    effects: Effects = ()
+    for request in station.certificate_signing.requests:
+        if request.retry_at is not None and request.retry_at <= now:
+            waiting = replace(request, retry_at=None)
+            station, asked = _ask_csr(_put(station, waiting), waiting)
+            effects += asked
+    for leaf in station.certificate_signing.leaves:
+        if _renewal_due(station, leaf, now):
+            station, started = _renew(station, leaf, now)
+            effects += started
+    return station, effects
+
+
+def deadline(station: Station) -> datetime | None:
+    """The next repeat or renewal, in the shell's time."""
+    signing = station.certificate_signing
+    moments = [request.retry_at for request in signing.requests if request.retry_at is not None]
+    offset = station.registration.clock_offset
+    for leaf in signing.leaves:
+        if find(station, leaf.certificate_type) is None:
+            moment = leaf.not_after - RENEW_BEFORE - offset
+            if signing.renew_not_before is not None:
+                moment = max(moment, signing.renew_not_before)
+            moments.append(moment)
+    return min(moments) if moments else None
+
+
+def _renewal_due(station: Station, leaf: InstalledLeaf, now: datetime) -> bool:
+    signing = station.certificate_signing
+    if find(station, leaf.certificate_type) is not None:
+        return False
+    if signing.renew_not_before is not None and now < signing.renew_not_before:
+        return False
+    return station_time(station, now) >= leaf.not_after - RENEW_BEFORE
+
+
+def _renew(station: Station, leaf: InstalledLeaf, now: datetime) -> tuple[Station, Effects]:
+    signing = replace(station.certificate_signing, renew_not_before=now + RENEW_PAUSE)
+    station = replace(station, certificate_signing=signing)
+    expiring = Notify(CertificateExpiring(leaf.certificate_type, _rfc3339(leaf.not_after)))
+    if csr_subject(station, leaf.certificate_type) is None:
+        return station, (expiring,)
+    started, effects = start(station, leaf.certificate_type, now, triggered=False)
+    return started, (expiring, *effects)
+
+
+# --- the record of the station's own certificates ----------------------------------------------------------------
+
+
+def note_installed(station: Station, certificate_type: str, not_after: datetime, *, connected: bool) -> Station:
+    """Remember the end of the station's certificate of this type (reported at power-up, or just accepted)."""
+    signing = station.certificate_signing
+    leaves = tuple(leaf for leaf in signing.leaves if leaf.certificate_type != certificate_type)
+    leaf = InstalledLeaf(certificate_type, not_after, connected)
+    return replace(station, certificate_signing=replace(signing, leaves=(*leaves, leaf), renew_not_before=None))
+
+
+def find(station: Station, certificate_type: str) -> SigningRequest | None:
+    return next((r for r in station.certificate_signing.requests if r.certificate_type == certificate_type), None)
+
+
+def end_request(station: Station, certificate_type: str) -> Station:
+    """Rule 4: a CertificateSigned of this type arrived."""
+    return _drop(station, certificate_type)
+
+
+def _put(station: Station, request: SigningRequest) -> Station:
+    signing = station.certificate_signing
+    others = tuple(r for r in signing.requests if r.certificate_type != request.certificate_type)
+    return replace(station, certificate_signing=replace(signing, requests=(*others, request)))
+
+
+def _drop(station: Station, certificate_type: str) -> Station:
+    signing: CertificateSigning = station.certificate_signing
+    kept = tuple(r for r in signing.requests if r.certificate_type != certificate_type)
+    return replace(station, certificate_signing=replace(signing, requests=kept))
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,46 @@
+"""Block A (A02, A03): the state of the station's certificate signing requests, as plain values.
+
+One `SigningRequest` per certificate type at most (ChargingStationCertificate, V2GCertificate): a request lives from
+the moment the station decides to ask for a certificate (TriggerMessage, a retry, or its own renewal before expiry)
+until a CertificateSigned for that type arrives, the CSMS refuses the SignCertificateRequest, or the retries run out.
+Kept apart from the logic so that `state.py` can hold it without importing the block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SigningRequest:
+    certificate_type: str
+    """CertificateSigningUseEnumType: ChargingStationCertificate or V2GCertificate."""
+    sends: int = 0
+    """SignCertificateRequests sent for this request so far (each with a new key and CSR)."""
+    triggered: bool = False
+    """Started by TriggerMessage: its SignCertificateRequests may go while the boot is Pending (F06)."""
+    retry_at: datetime | None = None
+    """A02.FR.17/18: when to send a new SignCertificateRequest if no CertificateSigned came; None while the CSMS
+    has not accepted the last one, or when no retry is left (the request then waits for a late CertificateSigned)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledLeaf:
+    """What the core knows of an installed certificate of the station (leaf of its chain): when it stops being
+    valid, and whether it has been used for a connection yet (a renewed one has not, until the next connection)."""
+
+    certificate_type: str
+    not_after: datetime
+    connected: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateSigning:
+    requests: tuple[SigningRequest, ...] = ()
+    leaves: tuple[InstalledLeaf, ...] = ()
+    """The station's own certificates (ChargingStationCertificate, V2GCertificate) the shell reported at power-up
+    or the core accepted since, by type."""
+    renew_not_before: datetime | None = None
+    """After a renewal of its own initiative ended without a certificate, the station waits until then before it
+    tries again (so that a CSMS that never signs is not asked on every tick)."""
