@@ -67,8 +67,6 @@ class NetworkProfileQuestion:
     profile: dict[str, Any]
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class UnlockQuestion:
     """F05: unlock this connector now. Answer: True when it unlocked."""
@@ -124,6 +122,15 @@ class ChainFacts:
     """The shell's one line about what it could not read or verify, for the security log."""
 
 
+@dataclass(frozen=True, slots=True)
+class OcspValidityQuestion:
+    """M06: until when does this OCSPResponse (DER, base64) hold? Answer: its nextUpdate as an aware datetime, or
+    None when it cannot be read or states none (the answer is then passed on but not kept)."""
+
+    ocsp_request_data: dict[str, Any]
+    ocsp_result: str = field(repr=False)
+
+
 Question = (
     ResetQuestion
     | DataTransferQuestion
@@ -132,6 +139,7 @@ Question = (
     | TokenQuestion
     | CsrQuestion
     | ChainQuestion
+    | OcspValidityQuestion
 )
 
 
@@ -191,7 +199,6 @@ class VariableChanged:
     attribute: str
     value: str = field(repr=False)
     source: Literal["CSMS", "station"]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +304,27 @@ class CertificateExpiring:
 
 
 @dataclass(frozen=True, slots=True)
+class EVCertificateAnswered:
+    """M01/M02: the CSMS's answer to the EV's certificate installation or update request (`exi_request` as the
+    application gave it); status and exi_response None when no usable answer came."""
+
+    exi_request: str = field(repr=False)
+    status: str | None
+    exi_response: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateStatusAnswered:
+    """M06: the OCSP status of the certificate the application asked about, from the CSMS or from the cache;
+    status None when no usable answer came."""
+
+    ocsp_request_data: dict[str, Any]
+    status: str | None
+    ocsp_result: str | None = field(default=None, repr=False)
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class HookFailed:
     """One of the application's own hooks raised `error` (the shell's log has the traceback); what it should have
     done counts as not done."""
@@ -322,6 +350,8 @@ Event = (
     | SecurityEventLogged
     | CertificateRenewed
     | CertificateExpiring
+    | EVCertificateAnswered
+    | CertificateStatusAnswered
     | HookFailed
 )
 

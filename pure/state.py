@@ -11,6 +11,7 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.security.ocsp_cache import OcspCache
 from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
@@ -326,6 +327,8 @@ class Station:
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
     certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
     """A02/A03: the station's pending certificate signing requests and its own certificates' end dates."""
+    ocsp: OcspCache = field(default_factory=OcspCache)
+    """M06: OCSP answers of the CSMS, kept for the validity they state."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

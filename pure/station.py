@@ -21,7 +21,12 @@ from chargecore.pure.blocks.availability import availability, change_availabilit
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
-from chargecore.pure.blocks.security import certificate_signed, certificate_signing, security_events
+from chargecore.pure.blocks.security import (
+    certificate_signed,
+    certificate_signing,
+    iso15118_certificates,
+    security_events,
+)
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
@@ -33,17 +38,20 @@ from chargecore.pure.effects import (
     InternalError,
     Log,
     Notify,
+    OcspValidityQuestion,
     Persist,
     SendFrame,
     TokenQuestion,
 )
 from chargecore.pure.inputs import (
     Answer,
+    CertificateStatusRequested,
     ChangeVariable,
     ChargingStateChanged,
     Connected,
     ConnectionLost,
     ConnectorChanged,
+    EVCertificateRequested,
     EVChargingNeeds,
     EVChargingSchedule,
     ExternalLimit,
@@ -312,6 +320,8 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
     if pending.call is None:  # raised by an input or a timer: the block that asked takes the answer
         if isinstance(pending.question, CsrQuestion):
             return certificate_signing.on_csr(station, pending.question, event.value, event.now)
+        if isinstance(pending.question, OcspValidityQuestion):
+            return iso15118_certificates.on_validity(station, pending.question, event.value, event.now)
         assert isinstance(pending.question, TokenQuestion)
         return token_routing.on_token_answer(station, pending.question, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
@@ -374,6 +384,8 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVChargingSchedule: iso15118_charging.on_charging_schedule,
         VariableReported: variables.report_variable,
         SecurityEventRaised: security_events.on_raised,
+        EVCertificateRequested: iso15118_certificates.on_ev_certificate_requested,
+        CertificateStatusRequested: iso15118_certificates.on_status_requested,
         HookRaised: _hook_raised,
     }
 )
@@ -481,6 +493,8 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         "TransactionEvent": start_stop.on_event_answered,
         "SecurityEventNotification": security_events.on_answered,
         "SignCertificate": certificate_signing.on_sign_answered,
+        "Get15118EVCertificate": iso15118_certificates.ev_certificate_answered,
+        "GetCertificateStatus": iso15118_certificates.status_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -497,6 +511,12 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
         "SignCertificate": certificate_signing.on_sign_failed,
+        "Get15118EVCertificate": lambda station, call, now: iso15118_certificates.ev_certificate_answered(
+            station, call, None, now
+        ),
+        "GetCertificateStatus": lambda station, call, now: iso15118_certificates.status_answered(
+            station, call, None, now
+        ),
     }
 )
 """What each block does when one of its CALLs got no usable answer."""
