@@ -12,6 +12,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from cryptography import x509
@@ -61,7 +62,7 @@ def measure_chain(
 def _verifies(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate]) -> tuple[bool, str | None]:
     """Each certificate is signed by the next one (which must be a CA), and the last one by a root, or is one.
     Validity periods are left to the core, which judges the leaf on the station's clock."""
-    for child, parent in zip(chain, chain[1:], strict=False):
+    for child, parent in pairwise(chain):
         if not _is_ca(parent) or not _signed_by(child, parent):
             return False, f"{child.subject.rfc4514_string()} is not signed by the next certificate of the chain"
     top = chain[-1]
