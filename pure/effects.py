@@ -85,6 +85,33 @@ class TokenQuestion:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckCertificateQuestion:
+    """What are the certificates of this PEM text (leaf first), do they verify each other, and which certificate
+    signed the last one: itself, or an installed one of `use`? Answer: certificate_store.CertificateCheck."""
+
+    use: str
+    pem: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCertificateQuestion:
+    """Install this PEM certificate durably as `use` (the core has decided it may). Answer:
+    certificate_store.StoreChanged, with `problem` set when the write failed."""
+
+    use: str
+    pem: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveCertificateQuestion:
+    """Delete the installed certificate of `use` with this fingerprint durably. Answer:
+    certificate_store.StoreChanged."""
+
+    use: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
 class CsrQuestion:
     """A02/A03: make a new key pair for this certificate type and a certificate signing request (RFC 2986, PEM)
     with this subject. Answer: the CSR's PEM text, or None when no key or CSR could be made. The private key stays
@@ -123,6 +150,16 @@ class ChainFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class InstallOwnQuestion:
+    """A02/A03: install this chain, with the key of the CSR pending for it, as the station's own certificate of
+    this store use (ChargingStationCertificate or V2GCertificateChain), keeping the one it replaces until
+    `CommitCertificate`. Answer: certificate_store.StoreChanged."""
+
+    use: str
+    chain: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class OcspValidityQuestion:
     """M06: until when does this OCSPResponse (DER, base64) hold? Answer: its nextUpdate as an aware datetime, or
     None when it cannot be read or states none (the answer is then passed on but not kept)."""
@@ -137,8 +174,12 @@ Question = (
     | NetworkProfileQuestion
     | UnlockQuestion
     | TokenQuestion
+    | CheckCertificateQuestion
+    | StoreCertificateQuestion
+    | RemoveCertificateQuestion
     | CsrQuestion
     | ChainQuestion
+    | InstallOwnQuestion
     | OcspValidityQuestion
 )
 
@@ -398,20 +439,10 @@ class UnlockConnector:
 
 
 @dataclass(frozen=True, slots=True)
-class InstallSignedCertificate:
-    """A02/A03: keep this chain, with the key of the CSR pending for its type, as the station's certificate of that
-    type. A ChargingStationCertificate is used from the next connection on; the one it replaces is kept until
-    `CommitCertificate`."""
-
-    certificate_type: str
-    chain: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
 class CommitCertificate:
-    """The renewed certificate of this type has carried a connection: the one it replaced may be deleted."""
+    """The renewed certificate of this store use has carried a connection: the one it replaced may be deleted."""
 
-    certificate_type: str
+    use: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,7 +473,6 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
-    | InstallSignedCertificate
     | CommitCertificate
 )
 Effects = tuple[Effect, ...]

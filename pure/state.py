@@ -11,6 +11,7 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.blocks.security.ocsp_cache import OcspCache
 from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
@@ -325,6 +326,8 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    certificates: Certificates = field(default_factory=Certificates)
+    """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
     certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
     """A02/A03: the station's pending certificate signing requests and its own certificates' end dates."""
     ocsp: OcspCache = field(default_factory=OcspCache)

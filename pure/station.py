@@ -22,8 +22,10 @@ from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
 from chargecore.pure.blocks.security import (
+    certificate_installation,
     certificate_signed,
     certificate_signing,
+    certificates,
     iso15118_certificates,
     security_events,
 )
@@ -45,6 +47,7 @@ from chargecore.pure.effects import (
 )
 from chargecore.pure.inputs import (
     Answer,
+    CertificatesLoaded,
     CertificateStatusRequested,
     ChangeVariable,
     ChargingStateChanged,
@@ -113,6 +116,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
+        "DeleteCertificate": certificates.handle_delete_certificate,
+        "InstallCertificate": certificate_installation.handle_install_certificate,
         "CertificateSigned": certificate_signed.handle_certificate_signed,
     }
 )
@@ -124,6 +130,8 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "DeleteCertificate": certificates.resume_delete_certificate,
+        "InstallCertificate": certificate_installation.resume_install_certificate,
         "CertificateSigned": certificate_signed.resume_certificate_signed,
     }
 )
@@ -387,6 +395,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVCertificateRequested: iso15118_certificates.on_ev_certificate_requested,
         CertificateStatusRequested: iso15118_certificates.on_status_requested,
         HookRaised: _hook_raised,
+        CertificatesLoaded: certificates.on_loaded,
     }
 )
 

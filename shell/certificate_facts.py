@@ -36,9 +36,7 @@ def load_chain(chain_pem: str) -> list[x509.Certificate]:
     return certificates
 
 
-def measure_chain(
-    chain_pem: str, roots: Sequence[x509.Certificate], pending_key: PublicKeyTypes | None
-) -> ChainFacts:
+def measure_chain(chain_pem: str, roots: Sequence[x509.Certificate], pending_key: PublicKeyTypes | None) -> ChainFacts:
     try:
         chain = load_chain(chain_pem)
     except ValueError as error:

@@ -15,20 +15,23 @@ nothing is installed: the station keeps its current certificate.
 5. `WrongKey`: the leaf does not certify the public key of the pending CSR.
 6. `NotYetValid`, `Expired`: the station's clock (CSMS time) is outside the leaf's validity.
 7. `WrongCommonName`: the leaf's commonName is not the one of the CSR.
-Otherwise Accepted (A02.FR.08): `InstallSignedCertificate`, the application hears `CertificateRenewed`, and a
-ChargingStationCertificate is used from the next connection on; the old one is kept until the new one has carried
-a connection (`on_connected` then emits `CommitCertificate`). Any CertificateSigned ends the signing request of its
-type, whatever the verdict (certificate_signing.py rule 4).
+Otherwise the shell installs the chain with the pending key (`InstallOwnQuestion` -> `StoreChanged`) and the
+CSMS hears Accepted once that is durable (A02.FR.08; `StoreFailed` Rejected when it is not); the application hears
+`CertificateRenewed`. A ChargingStationCertificate is used from the next connection on; the one it replaced is kept
+until the new one has carried a connection at profile 3 (`on_connected` then emits `CommitCertificate`). Any
+CertificateSigned ends the signing request of its type, whatever the verdict (certificate_signing.py rule 4).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chargecore.pure.blocks.provisioning import network_profiles
-from chargecore.pure.blocks.security import certificate_signing, security_events
-from chargecore.pure.blocks.security.certificate_signing import STATION_CERTIFICATE
+from chargecore.pure.blocks.security import certificate_signing, certificates, security_events
+from chargecore.pure.blocks.security.certificate_signing import STATION_CERTIFICATE, STORE_USES
+from chargecore.pure.blocks.security.certificate_store import StoreChanged
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.effects import (
     CertificateRenewed,
@@ -36,7 +39,8 @@ from chargecore.pure.effects import (
     ChainQuestion,
     CommitCertificate,
     Effects,
-    InstallSignedCertificate,
+    InstallOwnQuestion,
+    Log,
     Notify,
 )
 from chargecore.pure.ocppj.frames import Call
@@ -62,21 +66,33 @@ def handle_certificate_signed(station: Station, call: Call, now: datetime) -> Ha
     return station, Defer(ChainQuestion(certificate_type, chain)), ()
 
 
-def resume_certificate_signed(station: Station, call: Call, facts: Any, now: datetime) -> Handled:
+def resume_certificate_signed(station: Station, call: Call, answer: Any, now: datetime) -> Handled:
+    """First the shell's `ChainFacts` (rules 3-7), then its `StoreChanged` once the chain is installed."""
     certificate_type = _type(call)
-    if not isinstance(facts, ChainFacts):
-        facts = ChainFacts(parsed=False, problem="the chain could not be measured")
+    if isinstance(answer, StoreChanged):
+        return _installed(station, certificate_type, answer, now)
+    facts = answer if isinstance(answer, ChainFacts) else ChainFacts(parsed=False, problem="no measurement")
     expected = certificate_signing.csr_subject(station, certificate_type)
     problem = verdict(facts, None if expected is None else expected.common_name, station_time(station, now))
     if problem is not None:
         return _reject(station, certificate_type, problem[0], problem[1], now)
-    assert facts.not_after is not None  # verdict checked it
+    use = STORE_USES[certificate_type]
+    return station, Defer(InstallOwnQuestion(use, str(call.payload["certificateChain"]))), ()
+
+
+def _installed(station: Station, certificate_type: str, changed: StoreChanged, now: datetime) -> Handled:
     station = certificate_signing.end_request(station, certificate_type)
-    connected = certificate_type != STATION_CERTIFICATE
-    station = certificate_signing.note_installed(station, certificate_type, facts.not_after, connected=connected)
-    chain = str(call.payload["certificateChain"])
-    renewed = CertificateRenewed(certificate_type, facts.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return station, Reply({"status": "Accepted"}), (InstallSignedCertificate(certificate_type, chain), Notify(renewed))
+    station, learnt = certificates.learn(station, changed.installed)
+    if changed.problem is not None:
+        why = f"the certificate could not be stored: {changed.problem}"
+        return station, refusal("Rejected", "StoreFailed", why), (*learnt, Log("error", why))
+    use = STORE_USES[certificate_type]
+    entry = next(iter(station.certificates.of_use(use)), None)
+    not_after = "" if entry is None else entry.certificate.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+    signing = station.certificate_signing
+    fresh = signing.fresh | {use} if use == STATION_CERTIFICATE else signing.fresh
+    station = replace(station, certificate_signing=replace(signing, fresh=fresh, renew_not_before=None))
+    return station, Reply({"status": "Accepted"}), (*learnt, Notify(CertificateRenewed(certificate_type, not_after)))
 
 
 def verdict(facts: ChainFacts, common_name: str | None, moment: datetime) -> tuple[str, str] | None:
@@ -102,11 +118,10 @@ def verdict(facts: ChainFacts, common_name: str | None, moment: datetime) -> tup
 def on_connected(station: Station) -> tuple[Station, Effects]:
     """A connection at security profile 3 carried the renewed ChargingStationCertificate: the old one may go."""
     signing = station.certificate_signing
-    fresh = next((leaf for leaf in signing.leaves if not leaf.connected), None)
-    if fresh is None or network_profiles.security_level(station.device_model) < 3:
+    if STATION_CERTIFICATE not in signing.fresh or network_profiles.security_level(station.device_model) < 3:
         return station, ()
-    station = certificate_signing.note_installed(station, fresh.certificate_type, fresh.not_after, connected=True)
-    return station, (CommitCertificate(fresh.certificate_type),)
+    station = replace(station, certificate_signing=replace(signing, fresh=signing.fresh - {STATION_CERTIFICATE}))
+    return station, (CommitCertificate(STATION_CERTIFICATE),)
 
 
 def _reject(station: Station, certificate_type: str, reason: str, why: str, now: datetime) -> Handled:

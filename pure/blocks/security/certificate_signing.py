@@ -24,12 +24,14 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
-from chargecore.pure.blocks.security.signing_requests import CertificateSigning, InstalledLeaf, SigningRequest
+from chargecore.pure.blocks.security.certificate_store import V2G_CHAIN
+from chargecore.pure.blocks.security.signing_requests import CertificateSigning, SigningRequest
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_int, get_value
 from chargecore.pure.effects import CertificateExpiring, CsrQuestion, Effects, Log, Notify
@@ -40,6 +42,8 @@ from chargecore.pure.state import OutboundCall, Station
 
 STATION_CERTIFICATE = "ChargingStationCertificate"
 V2G_CERTIFICATE = "V2GCertificate"
+STORE_USES: Mapping[str, str] = MappingProxyType({STATION_CERTIFICATE: STATION_CERTIFICATE, V2G_CERTIFICATE: V2G_CHAIN})
+"""CertificateSigningUseEnumType -> the certificate store's use of the station's own certificate of that type."""
 
 MAX_WAIT = timedelta(days=7)
 """The longest wait between two SignCertificateRequests, whatever CertSigningWaitMinimum and RepeatTimes say."""
@@ -164,9 +168,9 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
             waiting = replace(request, retry_at=None)
             station, asked = _ask_csr(_put(station, waiting), waiting)
             effects += asked
-    for leaf in station.certificate_signing.leaves:
-        if _renewal_due(station, leaf, now):
-            station, started = _renew(station, leaf, now)
+    for certificate_type, not_after in _own_certificates(station):
+        if _renewal_due(station, certificate_type, not_after, now):
+            station, started = _renew(station, certificate_type, not_after, now)
             effects += started
     return station, effects
 
@@ -176,43 +180,45 @@ def deadline(station: Station) -> datetime | None:
     signing = station.certificate_signing
     moments = [request.retry_at for request in signing.requests if request.retry_at is not None]
     offset = station.registration.clock_offset
-    for leaf in signing.leaves:
-        if find(station, leaf.certificate_type) is None:
-            moment = leaf.not_after - RENEW_BEFORE - offset
+    for certificate_type, not_after in _own_certificates(station):
+        if find(station, certificate_type) is None:
+            moment = not_after - RENEW_BEFORE - offset
             if signing.renew_not_before is not None:
                 moment = max(moment, signing.renew_not_before)
             moments.append(moment)
     return min(moments) if moments else None
 
 
-def _renewal_due(station: Station, leaf: InstalledLeaf, now: datetime) -> bool:
+def _own_certificates(station: Station) -> list[tuple[str, datetime]]:
+    """(certificate type, not_after) of the station's own certificates in the store (certificate_store.py)."""
+    installed = station.certificates
+    return [
+        (certificate_type, entry.certificate.not_after)
+        for certificate_type, use in STORE_USES.items()
+        for entry in installed.of_use(use)
+    ]
+
+
+def _renewal_due(station: Station, certificate_type: str, not_after: datetime, now: datetime) -> bool:
     signing = station.certificate_signing
-    if find(station, leaf.certificate_type) is not None:
+    if find(station, certificate_type) is not None:
         return False
     if signing.renew_not_before is not None and now < signing.renew_not_before:
         return False
-    return station_time(station, now) >= leaf.not_after - RENEW_BEFORE
+    return station_time(station, now) >= not_after - RENEW_BEFORE
 
 
-def _renew(station: Station, leaf: InstalledLeaf, now: datetime) -> tuple[Station, Effects]:
+def _renew(station: Station, certificate_type: str, not_after: datetime, now: datetime) -> tuple[Station, Effects]:
     signing = replace(station.certificate_signing, renew_not_before=now + RENEW_PAUSE)
     station = replace(station, certificate_signing=signing)
-    expiring = Notify(CertificateExpiring(leaf.certificate_type, _rfc3339(leaf.not_after)))
-    if csr_subject(station, leaf.certificate_type) is None:
+    expiring = Notify(CertificateExpiring(certificate_type, _rfc3339(not_after)))
+    if csr_subject(station, certificate_type) is None:
         return station, (expiring,)
-    started, effects = start(station, leaf.certificate_type, now, triggered=False)
+    started, effects = start(station, certificate_type, now, triggered=False)
     return started, (expiring, *effects)
 
 
-# --- the record of the station's own certificates ----------------------------------------------------------------
-
-
-def note_installed(station: Station, certificate_type: str, not_after: datetime, *, connected: bool) -> Station:
-    """Remember the end of the station's certificate of this type (reported at power-up, or just accepted)."""
-    signing = station.certificate_signing
-    leaves = tuple(leaf for leaf in signing.leaves if leaf.certificate_type != certificate_type)
-    leaf = InstalledLeaf(certificate_type, not_after, connected)
-    return replace(station, certificate_signing=replace(signing, leaves=(*leaves, leaf), renew_not_before=None))
+# --- bookkeeping ----------------------------------------------------------------------------------------------
 
 
 def find(station: Station, certificate_type: str) -> SigningRequest | None:

@@ -26,21 +26,11 @@ class SigningRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class InstalledLeaf:
-    """What the core knows of an installed certificate of the station (leaf of its chain): when it stops being
-    valid, and whether it has been used for a connection yet (a renewed one has not, until the next connection)."""
-
-    certificate_type: str
-    not_after: datetime
-    connected: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class CertificateSigning:
     requests: tuple[SigningRequest, ...] = ()
-    leaves: tuple[InstalledLeaf, ...] = ()
-    """The station's own certificates (ChargingStationCertificate, V2GCertificate) the shell reported at power-up
-    or the core accepted since, by type."""
+    fresh: frozenset[str] = frozenset()
+    """Store uses (ChargingStationCertificate) renewed since the last connection that used them: the previous
+    certificate is kept until the renewed one has carried a connection."""
     renew_not_before: datetime | None = None
     """After a renewal of its own initiative ended without a certificate, the station waits until then before it
     tries again (so that a CSMS that never signs is not asked on every tick)."""

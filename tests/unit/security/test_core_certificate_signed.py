@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from core_helpers import Sim, booted, calls, of_type, replies
+from own_certificates import own_entry
 
 from chargecore.pure.blocks.security import certificate_signed as chain_rules
 from chargecore.pure.blocks.security import certificate_signing
+from chargecore.pure.blocks.security.certificate_store import StoreChanged
 from chargecore.pure.effects import (
     Ask,
     CertificateRenewed,
@@ -20,7 +22,7 @@ from chargecore.pure.effects import (
     CommitCertificate,
     CsrQuestion,
     Effects,
-    InstallSignedCertificate,
+    InstallOwnQuestion,
     Notify,
 )
 from chargecore.pure.inputs import Tick
@@ -44,15 +46,27 @@ def good_facts(sim: Sim) -> ChainFacts:
     return ChainFacts(True, True, True, "SN-42", moment - timedelta(hours=1), moment + timedelta(days=365))
 
 
-def certificate_signed(sim: Sim, facts: ChainFacts | None, chain: str = CHAIN) -> tuple[dict[str, Any], Effects]:
-    """Send CertificateSigned, answer the chain question with `facts`; the response and every effect."""
+def certificate_signed(
+    sim: Sim, facts: ChainFacts | None, chain: str = CHAIN, stored: StoreChanged | None = None
+) -> tuple[dict[str, Any], Effects]:
+    """Send CertificateSigned, answer the chain question with `facts` and, when the core asks to install the chain,
+    the store with `stored` (default: installed, valid for a year); the response and every effect."""
     effects = sim.csms_call("CertificateSigned", {"certificateChain": chain}, "cs-1")
     asked = [a for a in of_type(effects, Ask) if isinstance(a.question, ChainQuestion)]
     if asked:
         assert asked[0].question == ChainQuestion("ChargingStationCertificate", chain)
         effects += sim.answer(asked[0].question_id, facts)
+    install = [a for a in of_type(effects, Ask) if isinstance(a.question, InstallOwnQuestion)]
+    if install:
+        assert install[0].question == InstallOwnQuestion("ChargingStationCertificate", chain)
+        ends = station_time(sim.station, sim.now) + timedelta(days=365)
+        effects += sim.answer(install[0].question_id, stored or StoreChanged((own_entry(ends),)))
     (reply,) = [r for r in replies(effects) if r[1] == "cs-1"]
     return reply[2], effects + sim.answer_all()
+
+
+def installs(effects: Effects) -> list[Ask]:
+    return [a for a in of_type(effects, Ask) if isinstance(a.question, InstallOwnQuestion)]
 
 
 def security_events(effects: Effects) -> list[dict[str, Any]]:
@@ -64,8 +78,10 @@ def test_a_good_chain_is_accepted_installed_and_ends_the_request() -> None:
     sim = pending()
     response, effects = certificate_signed(sim, good_facts(sim))
     assert response == {"status": "Accepted"}
-    assert of_type(effects, InstallSignedCertificate) == [InstallSignedCertificate("ChargingStationCertificate", CHAIN)]
-    assert [n.event for n in of_type(effects, Notify) if isinstance(n.event, CertificateRenewed)]
+    assert len(installs(effects)) == 1
+    (renewed,) = [n.event for n in of_type(effects, Notify) if isinstance(n.event, CertificateRenewed)]
+    assert renewed.certificate_type == "ChargingStationCertificate"
+    assert sim.station.certificates.station_certificate is not None, "the core learnt the store's new list"
     assert certificate_signing.find(sim.station, "ChargingStationCertificate") is None
     assert certificate_signing.deadline(sim.station) is not None, "renewal of the new certificate is planned"
     assert not security_events(effects)
@@ -100,7 +116,7 @@ def test_a_bad_chain_is_rejected_with_a_security_event_and_nothing_installed(bad
     sim = pending()
     response, effects = certificate_signed(sim, _bad(sim, bad))
     assert response["status"] == "Rejected" and response["statusInfo"]["reasonCode"] == reason
-    assert not of_type(effects, InstallSignedCertificate)
+    assert not installs(effects)
     (event,) = security_events(effects)
     assert event["type"] == "InvalidChargingStationCertificate" and event["techInfo"].startswith(reason)
     assert certificate_signing.find(sim.station, "ChargingStationCertificate") is None
@@ -125,7 +141,14 @@ def test_a_chain_over_the_schema_limit_is_a_callerror() -> None:
     effects = sim.csms_call("CertificateSigned", {"certificateChain": "A" * 100_000}, "cs-1")
     (reply,) = replies(effects)
     assert reply[0] == 4 and reply[2] in ("FormatViolation", "FormationViolation", "PropertyConstraintViolation")
-    assert not of_type(effects, InstallSignedCertificate)
+    assert not installs(effects)
+
+
+def test_a_store_that_cannot_write_answers_rejected_and_keeps_the_old_list() -> None:
+    sim = pending()
+    response, effects = certificate_signed(sim, good_facts(sim), stored=StoreChanged((), "cannot install: OSError"))
+    assert response["status"] == "Rejected" and response["statusInfo"]["reasonCode"] == "StoreFailed"
+    assert not [n for n in of_type(effects, Notify) if isinstance(n.event, CertificateRenewed)]
 
 
 def test_without_a_pending_request_the_chain_is_rejected() -> None:

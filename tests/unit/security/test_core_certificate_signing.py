@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from core_helpers import Sim, booted, calls, of_type, replies
+from own_certificates import own_entry
 
 from chargecore.pure.blocks.security import certificate_signing
 from chargecore.pure.blocks.security.certificate_signing import RENEW_BEFORE, RENEW_PAUSE
 from chargecore.pure.effects import Ask, CertificateExpiring, CsrQuestion, Effects, Notify
-from chargecore.pure.inputs import Tick
+from chargecore.pure.inputs import CertificatesLoaded, Tick
 from chargecore.pure.ocppj.timestamps import station_time
 
 CSR = "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
@@ -139,7 +140,7 @@ def test_a_new_trigger_replaces_the_pending_request() -> None:
 def test_renewal_starts_before_the_certificate_ends_once_per_pause() -> None:
     sim = signing()
     ends = station_time(sim.station, sim.now) + RENEW_BEFORE + timedelta(hours=1)
-    sim.station = certificate_signing.note_installed(sim.station, "ChargingStationCertificate", ends, connected=True)
+    sim.feed(CertificatesLoaded(sim.now, (own_entry(ends),)))
     assert not questions(sim.tick(60))
     due = certificate_signing.deadline(sim.station)
     assert due is not None and station_time(sim.station, due) == ends - RENEW_BEFORE
