@@ -446,6 +446,13 @@ class CommitCertificate:
 
 
 @dataclass(frozen=True, slots=True)
+class RevertCertificate:
+    """The CSMS refused the renewed certificate of this store use in the TLS handshake: put the previous one back."""
+
+    use: str
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -474,5 +481,6 @@ Effect = (
     | UnlockConnector
     | ApplyChargingLimit
     | CommitCertificate
+    | RevertCertificate
 )
 Effects = tuple[Effect, ...]

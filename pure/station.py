@@ -255,6 +255,8 @@ def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, 
     refused: Effects = ()
     if event.failure is not None and station.connection.phase == "connecting":
         moved, refused = security_events.on_attempt_failed(moved, event.failure, event.now)
+        moved, reverted = certificate_signed.on_attempt_failed(moved, event.failure)
+        refused += reverted
     moved, ended = _session_ended(moved, event.now)
     return moved, refused + ended
 

@@ -42,7 +42,9 @@ from chargecore.pure.effects import (
     InstallOwnQuestion,
     Log,
     Notify,
+    RevertCertificate,
 )
+from chargecore.pure.inputs import DialFailure
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.ocppj.timestamps import station_time
 from chargecore.pure.outcome import Defer, Handled, Reply, refusal
@@ -122,6 +124,19 @@ def on_connected(station: Station) -> tuple[Station, Effects]:
         return station, ()
     station = replace(station, certificate_signing=replace(signing, fresh=signing.fresh - {STATION_CERTIFICATE}))
     return station, (CommitCertificate(STATION_CERTIFICATE),)
+
+
+def on_attempt_failed(station: Station, failure: DialFailure) -> tuple[Station, Effects]:
+    """The CSMS refused our renewed ChargingStationCertificate in the handshake (FailedToAuthenticateAtCsms) before
+    it ever carried a connection: the previous one, kept for this, comes back for the next attempt."""
+    signing = station.certificate_signing
+    if STATION_CERTIFICATE not in signing.fresh or network_profiles.security_level(station.device_model) < 3:
+        return station, ()
+    if security_events.refusal_event(failure) != "FailedToAuthenticateAtCsms":
+        return station, ()
+    station = replace(station, certificate_signing=replace(signing, fresh=signing.fresh - {STATION_CERTIFICATE}))
+    warning = Log("warning", "the CSMS refused the renewed station certificate: the previous one is used again")
+    return station, (warning, RevertCertificate(STATION_CERTIFICATE))
 
 
 def _reject(station: Station, certificate_type: str, reason: str, why: str, now: datetime) -> Handled:

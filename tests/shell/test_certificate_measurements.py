@@ -1,4 +1,4 @@
-"""shell/certificate_facts.py: what the shell measures of a CertificateSigned chain (A02.FR.07-09) and of a
+"""shell/certificates/measurements.py: what the shell measures of a CertificateSigned chain (A02.FR.07-09) and of a
 certificate for GetCertificateStatus (M06), checked against values computed independently in the test."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from chargecore.shell.certificate_facts import measure_chain, ocsp_next_update, ocsp_request_data
+from chargecore.shell.certificates.measurements import measure_chain, ocsp_next_update, ocsp_request_data
 
 NOW = datetime.now(UTC)
 

@@ -16,31 +16,23 @@ from itertools import pairwise
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from chargecore.pure.effects import ChainFacts
+from chargecore.shell.certificates.x509_facts import NotACertificate, is_ca, parse_chain, signed_by
 
 MAX_CHAIN_LENGTH = 5
 """Certificates read from one chain at most (leaf, sub-CAs); a longer one is refused as unreadable."""
 
 
-def load_chain(chain_pem: str) -> list[x509.Certificate]:
-    """The certificates of a PEM bundle, leaf first; ValueError when it holds none or is not PEM."""
-    certificates = x509.load_pem_x509_certificates(chain_pem.encode("utf-8", "replace"))
-    if not certificates:
-        raise ValueError("no certificate")
-    return certificates
-
-
 def measure_chain(chain_pem: str, roots: Sequence[x509.Certificate], pending_key: PublicKeyTypes | None) -> ChainFacts:
     try:
-        chain = load_chain(chain_pem)
-    except ValueError as error:
-        return ChainFacts(parsed=False, problem=_one_line(error))
+        chain = parse_chain(chain_pem)
+    except NotACertificate as error:
+        return ChainFacts(parsed=False, problem=str(error))
     if len(chain) > MAX_CHAIN_LENGTH:
         return ChainFacts(parsed=False, problem=f"{len(chain)} certificates, at most {MAX_CHAIN_LENGTH} are read")
     leaf = chain[0]
@@ -61,28 +53,12 @@ def _verifies(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificat
     """Each certificate is signed by the next one (which must be a CA), and the last one by a root, or is one.
     Validity periods are left to the core, which judges the leaf on the station's clock."""
     for child, parent in pairwise(chain):
-        if not _is_ca(parent) or not _signed_by(child, parent):
+        if not is_ca(parent) or not signed_by(child, parent):
             return False, f"{child.subject.rfc4514_string()} is not signed by the next certificate of the chain"
     top = chain[-1]
-    for root in roots:
-        if top == root or (top.issuer == root.subject and _signed_by(top, root)):
-            return True, None
+    if any(top == root or (top.issuer == root.subject and signed_by(top, root)) for root in roots):
+        return True, None
     return False, f"no installed root issued {top.issuer.rfc4514_string()}"
-
-
-def _signed_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    try:
-        child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
 
 
 # --- M06: OCSP ---------------------------------------------------------------------------------------------
@@ -122,7 +98,3 @@ def ocsp_next_update(ocsp_result: str) -> datetime | None:
         return response.next_update_utc
     except (ValueError, binascii.Error):
         return None
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
