@@ -113,14 +113,16 @@ class RemoveCertificateQuestion:
 
 @dataclass(frozen=True, slots=True)
 class CsrQuestion:
-    """A02/A03: make a new key pair for this certificate type and a certificate signing request (RFC 2986, PEM)
-    with this subject. Answer: the CSR's PEM text, or None when no key or CSR could be made. The private key stays
-    in the shell (or the integrator's secure element) with the CSR, pending until a CertificateSigned."""
+    """A02/A03: a certificate signing request (RFC 2986, PEM) with this subject for a new key pair of this
+    certificate type, or (`new_key` False, a repeat) for the key pending since the request began. Answer: the CSR's
+    PEM text, or None when no key or CSR could be made. The private key stays in the shell (or the integrator's
+    secure element), pending until a CertificateSigned."""
 
     certificate_type: str
     common_name: str
     organization: str
     country: str | None = None
+    new_key: bool = True
 
 
 @dataclass(frozen=True, slots=True)

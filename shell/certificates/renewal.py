@@ -2,7 +2,8 @@
 store, measuring and keeping, never deciding (pure/blocks/security/certificate_signing.py, certificate_signed.py).
 
 - `CsrQuestion`: a new key in the slot `<use>.pending` (KeyStore.create, a CSPRNG or the integrator's secure
-  element) and a CSR for it with the subject the core chose; None when the key store fails.
+  element), or for a repeat the key already there, and a CSR for it with the subject the core chose; None when the
+  key store fails.
 - `ChainQuestion`: `ChainFacts` of the chain against the installed roots that sign that certificate type
   (CSMSRootCertificate for the station certificate, V2GRootCertificate for the V2G one) and the pending key.
 - `InstallOwnQuestion`: the current own chain and key are kept as `<use>.previous`, then the chain is installed
@@ -60,7 +61,8 @@ def answer(store: CertificateStore, question: SigningQuestion) -> Any:
 def _csr(store: CertificateStore, question: CsrQuestion) -> str | None:
     slot = pending_slot(_USES[question.certificate_type])
     try:
-        store.keys.create(slot)
+        if question.new_key or store.keys.public_key(slot) is None:
+            store.keys.create(slot)
         subject = csr_subject(question.common_name, question.organization, question.country)
         request = store.keys.sign_request(slot, subject)
     except (OSError, KeyStoreError, ValueError):

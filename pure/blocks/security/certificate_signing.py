@@ -18,8 +18,10 @@ Rules:
 3. A02.FR.18: the wait doubles with every repeat, CertSigningRepeatTimes times: with RepeatTimes n the station
    repeats after W, 2W, ... 2^n W and then waits for a late CertificateSigned only. TC_A_23 sets RepeatTimes 1
    and expects the repeats after W and after 2W (libocpp stops after the first). Waits saturate at `MAX_WAIT`.
-4. Any CertificateSigned of the type ends the request (certificate_signed.py), whatever its verdict.
-5. Renewal of its own initiative (A03) starts once per `RENEW_PAUSE` at most while the certificate is not renewed.
+4. A repeat sends a new CSR for the key of the first one (TC_A_23 step 11 signs the CSR of step 3, so a certificate
+   for it must still fit); a new request, triggered or of the station's own, makes a new key.
+5. Any CertificateSigned of the type ends the request (certificate_signed.py), whatever its verdict.
+6. Renewal of its own initiative (A03) starts once per `RENEW_PAUSE` at most while the certificate is not renewed.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def _ask_csr(station: Station, request: SigningRequest) -> tuple[Station, Effect
         return _drop(station, request.certificate_type), (
             Log("warning", f"no CSR subject for a {request.certificate_type}: the signing request ends"),
         )
-    asked, question = ask(station, subject)
+    asked, question = ask(station, replace(subject, new_key=request.sends == 0))  # rule 4
     return asked, (question,)
 
 

@@ -45,7 +45,7 @@ def test_trigger_asks_for_a_csr_with_the_serial_number_and_organization_then_sen
     status, effects = trigger(sim)
     assert status == "Accepted"
     ((_, question),) = questions(effects)
-    assert question == CsrQuestion("ChargingStationCertificate", "SN-42", "chargecore", None)
+    assert question == CsrQuestion("ChargingStationCertificate", "SN-42", "chargecore", None, new_key=True)
     sent = calls(answer_csr(sim, effects))
     assert [(c.action, c.payload) for c in sent] == [
         ("SignCertificate", {"csr": CSR, "certificateType": "ChargingStationCertificate"})
@@ -99,7 +99,9 @@ def test_repeats_after_the_wait_minimum_then_twice_that_then_stop_TC_A_23() -> N
         assert sim.station.certificate_signing.requests[0].retry_at == accepted_at + timedelta(seconds=wait)
         assert not questions(sim.feed(Tick(accepted_at + timedelta(seconds=wait - 0.1))))
         effects = sim.tick_deadline()
-        assert [q.certificate_type for _, q in questions(effects)] == ["ChargingStationCertificate"]
+        assert [(q.certificate_type, q.new_key) for _, q in questions(effects)] == [
+            ("ChargingStationCertificate", False)
+        ], "a repeat signs the key of the first CSR again (TC_A_23 step 11)"
         assert [c.action for c in calls(answer_csr(sim, effects))] == ["SignCertificate"]
         sim.reply({"status": "Accepted"})
     assert sim.station.certificate_signing.requests[0].retry_at is None, "no third repeat"
