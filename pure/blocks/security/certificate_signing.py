@@ -50,7 +50,8 @@ STORE_USES: Mapping[str, str] = MappingProxyType({STATION_CERTIFICATE: STATION_C
 MAX_WAIT = timedelta(days=7)
 """The longest wait between two SignCertificateRequests, whatever CertSigningWaitMinimum and RepeatTimes say."""
 RENEW_BEFORE = timedelta(days=30)
-"""A03: the station asks for a new certificate this long before its certificate ends."""
+"""A03: the station asks for a new certificate this long before its certificate ends, or when a fifth of its
+lifetime is left if that is shorter (a short-lived certificate is not renewed the moment it is installed)."""
 RENEW_PAUSE = timedelta(days=1)
 """A03: after a renewal of its own that brought no certificate, the station waits this long before the next."""
 
@@ -170,9 +171,9 @@ def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:
             waiting = replace(request, retry_at=None)
             station, asked = _ask_csr(_put(station, waiting), waiting)
             effects += asked
-    for certificate_type, not_after in _own_certificates(station):
-        if _renewal_due(station, certificate_type, not_after, now):
-            station, started = _renew(station, certificate_type, not_after, now)
+    for certificate_type, renew_at in _own_certificates(station):
+        if _renewal_due(station, certificate_type, renew_at, now):
+            station, started = _renew(station, certificate_type, now)
             effects += started
     return station, effects
 
@@ -182,9 +183,9 @@ def deadline(station: Station) -> datetime | None:
     signing = station.certificate_signing
     moments = [request.retry_at for request in signing.requests if request.retry_at is not None]
     offset = station.registration.clock_offset
-    for certificate_type, not_after in _own_certificates(station):
+    for certificate_type, renew_at in _own_certificates(station):
         if find(station, certificate_type) is None:
-            moment = not_after - RENEW_BEFORE - offset
+            moment = renew_at - offset
             if signing.renew_not_before is not None:
                 moment = max(moment, signing.renew_not_before)
             moments.append(moment)
@@ -192,28 +193,30 @@ def deadline(station: Station) -> datetime | None:
 
 
 def _own_certificates(station: Station) -> list[tuple[str, datetime]]:
-    """(certificate type, not_after) of the station's own certificates in the store (certificate_store.py)."""
-    installed = station.certificates
-    return [
-        (certificate_type, entry.certificate.not_after)
-        for certificate_type, use in STORE_USES.items()
-        for entry in installed.of_use(use)
-    ]
+    """(certificate type, when to renew it) of the station's own certificates in the store (certificate_store.py)."""
+    moments = []
+    for certificate_type, use in STORE_USES.items():
+        for entry in station.certificates.of_use(use):
+            facts = entry.certificate
+            ahead = min(RENEW_BEFORE, (facts.not_after - facts.not_before) / 5)
+            moments.append((certificate_type, facts.not_after - ahead))
+    return moments
 
 
-def _renewal_due(station: Station, certificate_type: str, not_after: datetime, now: datetime) -> bool:
+def _renewal_due(station: Station, certificate_type: str, renew_at: datetime, now: datetime) -> bool:
     signing = station.certificate_signing
     if find(station, certificate_type) is not None:
         return False
     if signing.renew_not_before is not None and now < signing.renew_not_before:
         return False
-    return station_time(station, now) >= not_after - RENEW_BEFORE
+    return station_time(station, now) >= renew_at
 
 
-def _renew(station: Station, certificate_type: str, not_after: datetime, now: datetime) -> tuple[Station, Effects]:
+def _renew(station: Station, certificate_type: str, now: datetime) -> tuple[Station, Effects]:
     signing = replace(station.certificate_signing, renew_not_before=now + RENEW_PAUSE)
     station = replace(station, certificate_signing=signing)
-    expiring = Notify(CertificateExpiring(certificate_type, _rfc3339(not_after)))
+    entry = next(iter(station.certificates.of_use(STORE_USES[certificate_type])))
+    expiring = Notify(CertificateExpiring(certificate_type, _rfc3339(entry.certificate.not_after)))
     if csr_subject(station, certificate_type) is None:
         return station, (expiring,)
     started, effects = start(station, certificate_type, now, triggered=False)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -157,3 +158,13 @@ def test_renewal_starts_before_the_certificate_ends_once_per_pause() -> None:
     sim.reply({"status": "Rejected"})
     due = certificate_signing.deadline(sim.station)
     assert due is not None and due - sim.now == RENEW_PAUSE, "the next try waits a day"
+
+
+def test_a_short_lived_certificate_is_renewed_when_a_fifth_of_its_life_is_left() -> None:
+    sim = signing()
+    ends = station_time(sim.station, sim.now) + timedelta(days=2)
+    entry = own_entry(ends)
+    short = replace(entry, certificate=replace(entry.certificate, not_before=ends - timedelta(days=2)))
+    sim.feed(CertificatesLoaded(sim.now, (short,)))
+    due = certificate_signing.deadline(sim.station)
+    assert due is not None and station_time(sim.station, due) == ends - timedelta(days=2) / 5
