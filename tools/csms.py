@@ -484,7 +484,10 @@ class LocalCsms:
         with self._stations_lock:
             replaced = station_id in self._stations
             self._stations[station_id] = station
-        self.on_log(f"csms: {station_id} connected" + (" (replacing its earlier connection)" if replaced else ""))
+        certificate = CsmsCa.client_certificate(connection.transport.get_extra_info("ssl_object"))
+        self.on_log(
+            f"csms: {station_id} connected{certificate}" + (" (replacing its earlier connection)" if replaced else "")
+        )
         try:
             await station.start()
         except ConnectionClosed:

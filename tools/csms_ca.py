@@ -97,6 +97,17 @@ class CsmsCa:
         context.verify_mode = ssl.CERT_OPTIONAL
         return context
 
+    @staticmethod
+    def client_certificate(ssl_object: object) -> str:
+        """How a log line names the client certificate a station presented on a TLS connection ("" when none)."""
+        der = ssl_object.getpeercert(binary_form=True) if isinstance(ssl_object, ssl.SSLObject) else None
+        if not der:
+            return ""
+        certificate = x509.load_der_x509_certificate(der)
+        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        common_name = names[0].value if names else "?"
+        return f" with client certificate CN={common_name!s} serial {certificate.serial_number:x}"[:120]
+
     def _issue_server_certificate(self, host: str) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
