@@ -273,3 +273,39 @@ def test_a_100_kb_certificate_chain_is_refused_and_the_station_keeps_working(
 
 def check_csr_text(csms: CsmsDouble) -> str:
     return str(csms.calls("SignCertificate")[-1].payload["csr"])
+
+
+def _not_for_tls_clients(csr_pem: str, authority: Issued) -> str:
+    """A certificate the station accepts (right root, key, CN, validity) but a TLS server refuses for a client: its
+    keyUsage allows certificate signing only."""
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    start = datetime.now(UTC) - timedelta(hours=1)
+    usage = x509.KeyUsage(False, False, False, False, False, True, False, False, False)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(authority.certificate.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=30))
+        .add_extension(usage, critical=True)
+        .sign(authority.key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_renewed_certificate_the_csms_refuses_is_replaced_by_the_previous_one(
+    profile_3_csms: CsmsDouble, station_factory: StationFactory, pki: Pki
+) -> None:
+    """The old certificate is kept until the new one has connected once: refused in the handshake, it comes back."""
+    csms = profile_3_csms
+    station = profile_3_station(station_factory, csms, pki)
+    boot(station, csms)
+    first = client_certificate_serial(csms, 1)
+    request = request_signing(csms)
+    refused_later = _not_for_tls_clients(request.payload["csr"], pki.authority)
+    assert certificate_signed(csms, refused_later)["status"] == "Accepted"
+    csms.close_connection()
+    session = csms.wait_session(2, timeout=15)  # after one attempt refused in the handshake
+    assert client_certificate_serial(csms, session.number) == first, "the previous certificate came back"

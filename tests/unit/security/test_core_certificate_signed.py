@@ -24,8 +24,9 @@ from chargecore.pure.effects import (
     Effects,
     InstallOwnQuestion,
     Notify,
+    RevertCertificate,
 )
-from chargecore.pure.inputs import Tick
+from chargecore.pure.inputs import ConnectionLost, DialFailure, Tick
 from chargecore.pure.ocppj.timestamps import station_time
 
 CHAIN = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -199,3 +200,32 @@ def test_verdict_reports_the_first_failed_check_in_rule_order() -> None:
 def verdict(facts: ChainFacts, moment: datetime) -> str | None:
     problem = chain_rules.verdict(facts, "SN-42", moment)
     return None if problem is None else problem[0]
+
+
+def _refused_attempt(sim: Sim, code: str) -> Effects:
+    """The connection drops; the next attempt fails in the TLS handshake with OpenSSL's `code`."""
+    sim.lose()
+    retry_at = sim.station.connection.retry_at
+    assert retry_at is not None
+    sim.feed(Tick(retry_at))
+    return sim.feed(ConnectionLost(sim.now, 0.0, DialFailure("tls", code, f"[SSL: {code}]")))
+
+
+def test_a_renewed_certificate_refused_in_the_handshake_is_reverted_once() -> None:
+    sim = pending()
+    certificate_signed(sim, good_facts(sim))
+    sim = _profile_3(sim)
+    effects = _refused_attempt(sim, "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE")
+    assert of_type(effects, RevertCertificate) == [RevertCertificate("ChargingStationCertificate")]
+    retry_at = sim.station.connection.retry_at
+    assert retry_at is not None
+    sim.feed(Tick(retry_at))
+    again = sim.feed(ConnectionLost(sim.now, 0.0, DialFailure("tls", "TLSV1_ALERT_UNKNOWN_CA", "refused")))
+    assert not of_type(again, RevertCertificate), "only the renewed certificate is taken back, once"
+
+
+def test_other_failures_do_not_revert() -> None:
+    sim = pending()
+    certificate_signed(sim, good_facts(sim))
+    sim = _profile_3(sim)
+    assert not of_type(_refused_attempt(sim, "CERTIFICATE_VERIFY_FAILED"), RevertCertificate), "the CSMS's fault"
