@@ -127,11 +127,13 @@ class CsrQuestion:
 
 @dataclass(frozen=True, slots=True)
 class ChainQuestion:
-    """A02/A03: measure this certificate chain of a CertificateSigned. Answer: `ChainFacts` (None counts as a
-    chain that could not be read)."""
+    """A02/A03: measure this certificate chain of a CertificateSigned against the installed roots of `root_use`
+    and the key pending for `certificate_type`. Answer: `ChainFacts` (None counts as a chain that could not be
+    read)."""
 
     certificate_type: str
     chain: str = field(repr=False)
+    root_use: str = "CSMSRootCertificate"
 
 
 @dataclass(frozen=True, slots=True)

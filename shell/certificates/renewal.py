@@ -4,8 +4,8 @@ store, measuring and keeping, never deciding (pure/blocks/security/certificate_s
 - `CsrQuestion`: a new key in the slot `<use>.pending` (KeyStore.create, a CSPRNG or the integrator's secure
   element), or for a repeat the key already there, and a CSR for it with the subject the core chose; None when the
   key store fails.
-- `ChainQuestion`: `ChainFacts` of the chain against the installed roots that sign that certificate type
-  (CSMSRootCertificate for the station certificate, V2GRootCertificate for the V2G one) and the pending key.
+- `ChainQuestion`: `ChainFacts` of the chain against the installed roots the core named (CSMSRootCertificate
+  for the station certificate, V2GRootCertificate for the V2G one) and the pending key.
 - `InstallOwnQuestion`: the current own chain and key are kept as `<use>.previous`, then the chain is installed
   with the pending key (CertificateStore.install_own); `CommitCertificate` drops the previous ones,
   `RevertCertificate` puts them back.
@@ -16,13 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chargecore.pure.blocks.security.certificate_store import (
-    CSMS_ROOT,
-    STATION_CERTIFICATE,
-    V2G_CHAIN,
-    V2G_ROOT,
-    StoreChanged,
-)
+from chargecore.pure.blocks.security.certificate_signing import STORE_USES
+from chargecore.pure.blocks.security.certificate_store import StoreChanged
 from chargecore.pure.effects import ChainQuestion, CsrQuestion, InstallOwnQuestion, OcspValidityQuestion
 from chargecore.shell.certificates.keys import KeyStoreError, csr_pem, csr_subject
 from chargecore.shell.certificates.measurements import measure_chain, ocsp_next_update
@@ -31,11 +26,6 @@ from chargecore.shell.certificates.store import CertificateStore
 SigningQuestion = CsrQuestion | ChainQuestion | InstallOwnQuestion | OcspValidityQuestion
 SIGNING_QUESTIONS = (CsrQuestion, ChainQuestion, InstallOwnQuestion, OcspValidityQuestion)
 """The questions this module answers (runtime._ask hands them over)."""
-
-_USES = {"ChargingStationCertificate": STATION_CERTIFICATE, "V2GCertificate": V2G_CHAIN}
-"""CertificateSigningUseEnumType -> the store's use of the station's own certificate."""
-_ROOTS = {"ChargingStationCertificate": CSMS_ROOT, "V2GCertificate": V2G_ROOT}
-"""The installed roots a signed certificate of that type must chain to."""
 
 
 def pending_slot(use: str) -> str:
@@ -46,9 +36,8 @@ def answer(store: CertificateStore, question: SigningQuestion) -> Any:
     if isinstance(question, CsrQuestion):
         return _csr(store, question)
     if isinstance(question, ChainQuestion):
-        pending_key = store.keys.public_key(pending_slot(_USES[question.certificate_type]))
-        roots = store.certificates_of(_ROOTS[question.certificate_type])
-        return measure_chain(question.chain, roots, pending_key)
+        pending_key = store.keys.public_key(pending_slot(STORE_USES[question.certificate_type]))
+        return measure_chain(question.chain, store.certificates_of(question.root_use), pending_key)
     if isinstance(question, InstallOwnQuestion):
         try:
             store.keep_previous(question.use)
@@ -59,7 +48,7 @@ def answer(store: CertificateStore, question: SigningQuestion) -> Any:
 
 
 def _csr(store: CertificateStore, question: CsrQuestion) -> str | None:
-    slot = pending_slot(_USES[question.certificate_type])
+    slot = pending_slot(STORE_USES[question.certificate_type])
     try:
         if question.new_key or store.keys.public_key(slot) is None:
             store.keys.create(slot)

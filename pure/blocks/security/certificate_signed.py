@@ -30,7 +30,7 @@ from typing import Any
 
 from chargecore.pure.blocks.provisioning import network_profiles
 from chargecore.pure.blocks.security import certificate_signing, certificates, security_events
-from chargecore.pure.blocks.security.certificate_signing import STATION_CERTIFICATE, STORE_USES
+from chargecore.pure.blocks.security.certificate_signing import ROOT_USES, STATION_CERTIFICATE, STORE_USES
 from chargecore.pure.blocks.security.certificate_store import StoreChanged
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.effects import (
@@ -65,7 +65,7 @@ def handle_certificate_signed(station: Station, call: Call, now: datetime) -> Ha
     request = certificate_signing.find(station, certificate_type)
     if request is None or request.sends == 0:
         return _reject(station, certificate_type, "NoRequest", f"no CSR pending for a {certificate_type}", now)
-    return station, Defer(ChainQuestion(certificate_type, chain)), ()
+    return station, Defer(ChainQuestion(certificate_type, chain, ROOT_USES[certificate_type])), ()
 
 
 def resume_certificate_signed(station: Station, call: Call, answer: Any, now: datetime) -> Handled:
@@ -90,7 +90,7 @@ def _installed(station: Station, certificate_type: str, changed: StoreChanged, n
         return station, refusal("Rejected", "StoreFailed", why), (*learnt, Log("error", why))
     use = STORE_USES[certificate_type]
     entry = next(iter(station.certificates.of_use(use)), None)
-    not_after = "" if entry is None else entry.certificate.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+    not_after = "" if entry is None else certificate_signing.rfc3339(entry.certificate.not_after)
     signing = station.certificate_signing
     fresh = signing.fresh | {use} if use == STATION_CERTIFICATE else signing.fresh
     station = replace(station, certificate_signing=replace(signing, fresh=fresh, renew_not_before=None))

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from chargecore.pure.blocks.security.certificate_store import V2G_CHAIN
+from chargecore.pure.blocks.security.certificate_store import CSMS_ROOT, V2G_CHAIN, V2G_ROOT
 from chargecore.pure.blocks.security.signing_requests import CertificateSigning, SigningRequest
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_int, get_value
@@ -46,6 +46,8 @@ STATION_CERTIFICATE = "ChargingStationCertificate"
 V2G_CERTIFICATE = "V2GCertificate"
 STORE_USES: Mapping[str, str] = MappingProxyType({STATION_CERTIFICATE: STATION_CERTIFICATE, V2G_CERTIFICATE: V2G_CHAIN})
 """CertificateSigningUseEnumType -> the certificate store's use of the station's own certificate of that type."""
+ROOT_USES: Mapping[str, str] = MappingProxyType({STATION_CERTIFICATE: CSMS_ROOT, V2G_CERTIFICATE: V2G_ROOT})
+"""CertificateSigningUseEnumType -> the installed roots a signed certificate of that type must chain to."""
 
 MAX_WAIT = timedelta(days=7)
 """The longest wait between two SignCertificateRequests, whatever CertSigningWaitMinimum and RepeatTimes say."""
@@ -216,7 +218,7 @@ def _renew(station: Station, certificate_type: str, now: datetime) -> tuple[Stat
     signing = replace(station.certificate_signing, renew_not_before=now + RENEW_PAUSE)
     station = replace(station, certificate_signing=signing)
     entry = next(iter(station.certificates.of_use(STORE_USES[certificate_type])))
-    expiring = Notify(CertificateExpiring(certificate_type, _rfc3339(entry.certificate.not_after)))
+    expiring = Notify(CertificateExpiring(certificate_type, rfc3339(entry.certificate.not_after)))
     if csr_subject(station, certificate_type) is None:
         return station, (expiring,)
     started, effects = start(station, certificate_type, now, triggered=False)
@@ -247,5 +249,6 @@ def _drop(station: Station, certificate_type: str) -> Station:
     return replace(station, certificate_signing=replace(signing, requests=kept))
 
 
-def _rfc3339(moment: datetime) -> str:
+def rfc3339(moment: datetime) -> str:
+    """A certificate's end for an event: RFC 3339 UTC, whole seconds."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -55,7 +55,7 @@ def certificate_signed(
     effects = sim.csms_call("CertificateSigned", {"certificateChain": chain}, "cs-1")
     asked = [a for a in of_type(effects, Ask) if isinstance(a.question, ChainQuestion)]
     if asked:
-        assert asked[0].question == ChainQuestion("ChargingStationCertificate", chain)
+        assert asked[0].question == ChainQuestion("ChargingStationCertificate", chain, "CSMSRootCertificate")
         effects += sim.answer(asked[0].question_id, facts)
     install = [a for a in of_type(effects, Ask) if isinstance(a.question, InstallOwnQuestion)]
     if install:
