@@ -22,6 +22,8 @@ Rules:
    for it must still fit); a new request, triggered or of the station's own, makes a new key.
 5. Any CertificateSigned of the type ends the request (certificate_signed.py), whatever its verdict.
 6. Renewal of its own initiative (A03) starts once per `RENEW_PAUSE` at most while the certificate is not renewed.
+7. A trigger while the request's SignCertificateRequest is still unanswered starts nothing new: that one is on its
+   way (libocpp sends nothing either); a trigger at any other moment starts over with a new key.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ def trigger(certificate_type: str) -> Callable[[Station, Any, datetime], Handled
     def handle(station: Station, evse: Any, now: datetime) -> Handled:
         if csr_subject(station, certificate_type) is None:
             return station, Reply({"status": "Rejected"}), ()
+        pending = find(station, certificate_type)
+        if pending is not None and pending.awaiting_answer:  # rule 7: the CSMS gets the one on its way
+            return station, Reply({"status": "Accepted"}), ()
         started, effects = start(station, certificate_type, now, triggered=True)
         return started, Reply({"status": "Accepted"}), effects
 
@@ -123,7 +128,7 @@ def on_csr(station: Station, question: CsrQuestion, csr: Any, now: datetime) -> 
     session, effects = rpc.enqueue(station.rpc, "SignCertificate", payload, triggered=request.triggered)
     if effects:  # refused by the schema (a CSR over 5500 characters): the request cannot go on
         return _drop(station, request.certificate_type), effects
-    sent = replace(request, sends=request.sends + 1, retry_at=None)
+    sent = replace(request, sends=request.sends + 1, retry_at=None, csr=csr, awaiting_answer=True)
     return _put(replace(station, rpc=session), sent), ()
 
 
@@ -132,23 +137,32 @@ def on_sign_answered(
 ) -> tuple[Station, Effects]:
     """Rule 1 and 2: Rejected ends the request, Accepted waits for the CertificateSigned."""
     certificate_type = str(call.payload.get("certificateType", STATION_CERTIFICATE))
+    if _answered_request(station, call) is None:
+        return station, ()
     if payload["status"] != "Accepted":
-        if find(station, certificate_type) is None:
-            return station, ()
         return _drop(station, certificate_type), (Log("info", f"the CSMS refused to sign a {certificate_type}"),)
     return _wait(station, certificate_type, now), ()
 
 
 def on_sign_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
     """No usable answer: the request waits and repeats as if the CSMS had accepted it and never signed."""
+    if _answered_request(station, call) is None:
+        return station, ()
     return _wait(station, str(call.payload.get("certificateType", STATION_CERTIFICATE)), now), ()
+
+
+def _answered_request(station: Station, call: OutboundCall) -> SigningRequest | None:
+    """The request the answered SignCertificateRequest belongs to: None for one of a request since ended or
+    replaced (its CSR is not the request's last)."""
+    request = find(station, str(call.payload.get("certificateType", STATION_CERTIFICATE)))
+    return request if request is not None and request.csr == call.payload.get("csr") else None
 
 
 def _wait(station: Station, certificate_type: str, now: datetime) -> Station:
     request = find(station, certificate_type)
     if request is None:
         return station
-    return _put(station, replace(request, retry_at=retry_at(station, request.sends, now)))
+    return _put(station, replace(request, retry_at=retry_at(station, request.sends, now), awaiting_answer=False))
 
 
 def retry_at(station: Station, sends: int, now: datetime) -> datetime | None:

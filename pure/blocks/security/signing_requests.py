@@ -18,6 +18,11 @@ class SigningRequest:
     """CertificateSigningUseEnumType: ChargingStationCertificate or V2GCertificate."""
     sends: int = 0
     """SignCertificateRequests sent for this request so far (each with a new key and CSR)."""
+    csr: str | None = None
+    """The CSR of the last SignCertificateRequest: an answer to an older one (of a request since replaced) is not
+    this request's."""
+    awaiting_answer: bool = False
+    """Its SignCertificateRequest is queued or on the wire and the CSMS has not answered it yet."""
     triggered: bool = False
     """Started by TriggerMessage: its SignCertificateRequests may go while the boot is Pending (F06)."""
     retry_at: datetime | None = None
