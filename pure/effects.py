@@ -67,8 +67,6 @@ class NetworkProfileQuestion:
     profile: dict[str, Any]
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class UnlockQuestion:
     """F05: unlock this connector now. Answer: True when it unlocked."""
@@ -128,6 +126,67 @@ class CustomerDataQuestion:
     clear: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CsrQuestion:
+    """A02/A03: a certificate signing request (RFC 2986, PEM) with this subject for a new key pair of this
+    certificate type, or (`new_key` False, a repeat) for the key pending since the request began. Answer: the CSR's
+    PEM text, or None when no key or CSR could be made. The private key stays in the shell (or the integrator's
+    secure element), pending until a CertificateSigned."""
+
+    certificate_type: str
+    common_name: str
+    organization: str
+    country: str | None = None
+    new_key: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChainQuestion:
+    """A02/A03: measure this certificate chain of a CertificateSigned against the installed roots of `root_use`
+    and the key pending for `certificate_type`. Answer: `ChainFacts` (None counts as a chain that could not be
+    read)."""
+
+    certificate_type: str
+    chain: str = field(repr=False)
+    root_use: str = "CSMSRootCertificate"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFacts:
+    """What the shell measured of a certificate chain; the core decides from them (certificate_signed.py)."""
+
+    parsed: bool
+    """The text is one or more PEM X.509 certificates."""
+    trusted: bool = False
+    """The chain verifies up to an installed root of the kind that signs this certificate type."""
+    key_matches: bool = False
+    """The leaf certifies the public key of the CSR pending for this certificate type."""
+    common_name: str | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    problem: str | None = None
+    """The shell's one line about what it could not read or verify, for the security log."""
+
+
+@dataclass(frozen=True, slots=True)
+class InstallOwnQuestion:
+    """A02/A03: install this chain, with the key of the CSR pending for it, as the station's own certificate of
+    this store use (ChargingStationCertificate or V2GCertificateChain), keeping the one it replaces until
+    `CommitCertificate`. Answer: certificate_store.StoreChanged."""
+
+    use: str
+    chain: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OcspValidityQuestion:
+    """M06: until when does this OCSPResponse (DER, base64) hold? Answer: its nextUpdate as an aware datetime, or
+    None when it cannot be read or states none (the answer is then passed on but not kept)."""
+
+    ocsp_request_data: dict[str, Any]
+    ocsp_result: str = field(repr=False)
+
+
 Question = (
     ResetQuestion
     | DataTransferQuestion
@@ -138,6 +197,10 @@ Question = (
     | StoreCertificateQuestion
     | RemoveCertificateQuestion
     | CustomerDataQuestion
+    | CsrQuestion
+    | ChainQuestion
+    | InstallOwnQuestion
+    | OcspValidityQuestion
 )
 
 
@@ -197,7 +260,6 @@ class VariableChanged:
     attribute: str
     value: str = field(repr=False)
     source: Literal["CSMS", "station"]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +348,45 @@ class SecurityEventLogged:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateRenewed:
+    """A02/A03: the CSMS signed a new certificate of this type and the station accepted it; it is used from the
+    next connection on (not_after: RFC 3339)."""
+
+    certificate_type: str
+    not_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateExpiring:
+    """A certificate of the station comes close to its end (not_after: RFC 3339): the station asks the CSMS for a
+    new one of its own accord."""
+
+    certificate_type: str
+    not_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class EVCertificateAnswered:
+    """M01/M02: the CSMS's answer to the EV's certificate installation or update request (`exi_request` as the
+    application gave it); status and exi_response None when no usable answer came."""
+
+    exi_request: str = field(repr=False)
+    status: str | None
+    exi_response: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateStatusAnswered:
+    """M06: the OCSP status of the certificate the application asked about, from the CSMS or from the cache;
+    status None when no usable answer came."""
+
+    ocsp_request_data: dict[str, Any]
+    status: str | None
+    ocsp_result: str | None = field(default=None, repr=False)
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class HookFailed:
     """One of the application's own hooks raised `error` (the shell's log has the traceback); what it should have
     done counts as not done."""
@@ -343,6 +444,10 @@ Event = (
     | TransactionEventAnswered
     | MasterPassAccepted
     | SecurityEventLogged
+    | CertificateRenewed
+    | CertificateExpiring
+    | EVCertificateAnswered
+    | CertificateStatusAnswered
     | HookFailed
     | ReservationMade
     | ReservationEnded
@@ -419,6 +524,20 @@ class CancelLogUpload:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitCertificate:
+    """The renewed certificate of this store use has carried a connection: the one it replaced may be deleted."""
+
+    use: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevertCertificate:
+    """The CSMS refused the renewed certificate of this store use in the TLS handshake: put the previous one back."""
+
+    use: str
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -448,5 +567,7 @@ Effect = (
     | ApplyChargingLimit
     | UploadLog
     | CancelLogUpload
+    | CommitCertificate
+    | RevertCertificate
 )
 Effects = tuple[Effect, ...]

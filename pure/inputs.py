@@ -304,6 +304,26 @@ class SecurityEventRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class EVCertificateRequested:
+    """M01/M02: the ISO 15118 stack passes on an EV's CertificateInstallationReq or CertificateUpdateReq (EXI,
+    base64) for the CSMS; the answer comes back as `effects.EVCertificateAnswered`."""
+
+    now: datetime
+    iso15118_schema_version: str
+    action: Literal["Install", "Update"]
+    exi_request: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateStatusRequested:
+    """M06: the OCSP status of a certificate (an EV's contract certificate) is needed; the shell computed the
+    OCSPRequestDataType (hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber, responderURL) from it."""
+
+    now: datetime
+    ocsp_request_data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class HookRaised:
     """A hook of the integrator's application raised instead of answering; the shell has logged the traceback and
     counted the hook's effect as failed (an energy start as not started, a question as refused)."""
@@ -351,6 +371,8 @@ Input = (
     | MeterReading
     | ParkingBayChanged
     | SecurityEventRaised
+    | EVCertificateRequested
+    | CertificateStatusRequested
     | HookRaised
     | CertificatesLoaded
     | LogUploadEnded

@@ -14,6 +14,8 @@ from chargecore.pure.blocks.diagnostics.log_upload import LogUpload
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.reservation.records import Reservation
 from chargecore.pure.blocks.security.certificate_store import Certificates
+from chargecore.pure.blocks.security.ocsp_cache import OcspCache
+from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -342,6 +344,10 @@ class Station:
     """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
     log_upload: LogUpload | None = None
     """The GetLog being carried out (N01, diagnostics/logs.py); not persisted: a restart ends it unreported."""
+    certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
+    """A02/A03: the station's pending certificate signing requests and its own certificates' end dates."""
+    ocsp: OcspCache = field(default_factory=OcspCache)
+    """M06: OCSP answers of the CSMS, kept for the validity they state."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

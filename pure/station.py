@@ -23,17 +23,26 @@ from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
 from chargecore.pure.blocks.reservation import reservations
-from chargecore.pure.blocks.security import certificate_installation, certificates, security_events
+from chargecore.pure.blocks.security import (
+    certificate_installation,
+    certificate_signed,
+    certificate_signing,
+    certificates,
+    iso15118_certificates,
+    security_events,
+)
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
+    CsrQuestion,
     Effect,
     Effects,
     HookFailed,
     InternalError,
     Log,
     Notify,
+    OcspValidityQuestion,
     Persist,
     SendFrame,
     TokenQuestion,
@@ -41,11 +50,13 @@ from chargecore.pure.effects import (
 from chargecore.pure.inputs import (
     Answer,
     CertificatesLoaded,
+    CertificateStatusRequested,
     ChangeVariable,
     ChargingStateChanged,
     Connected,
     ConnectionLost,
     ConnectorChanged,
+    EVCertificateRequested,
     EVChargingNeeds,
     EVChargingSchedule,
     ExternalLimit,
@@ -115,6 +126,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "InstallCertificate": certificate_installation.handle_install_certificate,
         "CustomerInformation": customer_information.handle_customer_information,
         "GetLog": logs.handle_get_log,
+        "CertificateSigned": certificate_signed.handle_certificate_signed,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -128,6 +140,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DeleteCertificate": certificates.resume_delete_certificate,
         "InstallCertificate": certificate_installation.resume_install_certificate,
         "CustomerInformation": customer_information.resume_customer_information,
+        "CertificateSigned": certificate_signed.resume_certificate_signed,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -144,6 +157,7 @@ TIMERS: tuple[Timer, ...] = (
     meter_values.on_tick,
     reservations.on_tick,
     logs.on_tick,
+    certificate_signing.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
@@ -159,6 +173,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     meter_values.deadline,
     reservations.deadline,
     logs.deadline,
+    certificate_signing.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -224,9 +239,10 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
         return station, (connection.refusal(station, "connected"),)
     moved, noted = network_profiles.on_connected(moved)
     moved, logged = _security_profile_changed(station, moved, event.now)
+    moved, committed = certificate_signed.on_connected(moved)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
-    effects = noted + logged + effects
+    effects = noted + logged + committed + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         station, monitored = monitor_events.on_reconnected(station, event.now)
@@ -252,6 +268,8 @@ def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, 
     refused: Effects = ()
     if event.failure is not None and station.connection.phase == "connecting":
         moved, refused = security_events.on_attempt_failed(moved, event.failure, event.now)
+        moved, reverted = certificate_signed.on_attempt_failed(moved, event.failure)
+        refused += reverted
     moved, ended = _session_ended(moved, event.now)
     return moved, refused + ended
 
@@ -322,7 +340,11 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
         return station, (Log("warning", f"answer to unknown question {event.question_id} ignored"),)
     remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
     station = replace(station, questions=remaining)
-    if pending.call is None:  # raised by an input: the block that asked takes the answer
+    if pending.call is None:  # raised by an input or a timer: the block that asked takes the answer
+        if isinstance(pending.question, CsrQuestion):
+            return certificate_signing.on_csr(station, pending.question, event.value, event.now)
+        if isinstance(pending.question, OcspValidityQuestion):
+            return iso15118_certificates.on_validity(station, pending.question, event.value, event.now)
         assert isinstance(pending.question, TokenQuestion)
         return token_routing.on_token_answer(station, pending.question, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
@@ -385,6 +407,8 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVChargingSchedule: iso15118_charging.on_charging_schedule,
         VariableReported: variables.report_variable,
         SecurityEventRaised: security_events.on_raised,
+        EVCertificateRequested: iso15118_certificates.on_ev_certificate_requested,
+        CertificateStatusRequested: iso15118_certificates.on_status_requested,
         HookRaised: _hook_raised,
         CertificatesLoaded: certificates.on_loaded,
         LogUploadEnded: logs.on_upload_ended,
@@ -493,6 +517,9 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         "Authorize": token_routing.on_authorize_answered,
         "TransactionEvent": start_stop.on_event_answered,
         "SecurityEventNotification": security_events.on_answered,
+        "SignCertificate": certificate_signing.on_sign_answered,
+        "Get15118EVCertificate": iso15118_certificates.ev_certificate_answered,
+        "GetCertificateStatus": iso15118_certificates.status_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -508,6 +535,13 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "Authorize": token_routing.on_authorize_failed,
         "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
+        "SignCertificate": certificate_signing.on_sign_failed,
+        "Get15118EVCertificate": lambda station, call, now: iso15118_certificates.ev_certificate_answered(
+            station, call, None, now
+        ),
+        "GetCertificateStatus": lambda station, call, now: iso15118_certificates.status_answered(
+            station, call, None, now
+        ),
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

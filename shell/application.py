@@ -42,7 +42,9 @@ class ChargerApplication(Protocol):
         authorization verdicts, TransactionEvents queued and answered, remote starts, security events
         (`SecurityEventLogged`): the application keeps the security log, every event critical or not (Part 2
         Appendix 1); the station sends only the critical ones to the CSMS. Certificates installed or deleted
-        (`CertificateChanged`). And `HookFailed` when one of these hooks raised."""
+        (`CertificateChanged`), renewed or about to end (`CertificateRenewed`, `CertificateExpiring`, A02/A03), and
+        the CSMS's answers to the EV side's requests, `EVCertificateAnswered` (M01/M02) and
+        `CertificateStatusAnswered` (M06). And `HookFailed` when one of these hooks raised."""
         ...
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:

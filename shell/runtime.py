@@ -32,7 +32,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from returns.result import Failure
 
@@ -44,11 +44,13 @@ from chargecore.pure.device_model.model import persisted_values, refused_persist
 from chargecore.pure.inputs import (
     Answer,
     CertificatesLoaded,
+    CertificateStatusRequested,
     ChangeVariable,
     ChargingStateChanged,
     ConnectorChange,
     ConnectorChanged,
     ConnectorFound,
+    EVCertificateRequested,
     EvState,
     HookRaised,
     Input,
@@ -69,8 +71,12 @@ from chargecore.pure.inputs import (
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.certificates import renewal
 from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
+from chargecore.shell.certificates.measurements import ocsp_request_data
+from chargecore.shell.certificates.renewal import SIGNING_QUESTIONS
 from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, CertificateStore
+from chargecore.shell.certificates.x509_facts import parse_chain
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, TlsCredentials, WebSocketLink, client_certificate_problem
@@ -301,6 +307,18 @@ class ChargingStation:
         TamperDetectionActivated or MaintenanceLoginFailed; the critical ones also go to the CSMS."""
         self.submit(lambda now: SecurityEventRaised(now, event_type, tech_info))
 
+    def get_15118_ev_certificate(self, schema_version: str, action: Literal["Install", "Update"], exi: str) -> None:
+        """M01/M02, like libocpp's on_get_15118_ev_certificate_request: the EV's EXI request (base64) goes to the
+        CSMS; the answer comes back through on_event as EVCertificateAnswered."""
+        self.submit(lambda now: EVCertificateRequested(now, schema_version, action, exi))
+
+    def certificate_status(self, certificate_pem: str, issuer_pem: str) -> None:
+        """M06: the OCSP status of a certificate (an EV's contract certificate) from the CSMS, or from the cache;
+        the answer comes back through on_event as CertificateStatusAnswered. Raises ValueError for PEM that is not
+        a certificate."""
+        data = ocsp_request_data(parse_chain(certificate_pem)[0], parse_chain(issuer_pem)[0])
+        self.submit(lambda now: CertificateStatusRequested(now, data))
+
     # --- the core loop ------------------------------------------------------------------------------
 
     def _boot_state(self) -> Station:
@@ -397,6 +415,18 @@ class ChargingStation:
             self._uploads.start(effect)
         elif isinstance(effect, fx.CancelLogUpload):
             self._uploads.cancel(effect.request_id)
+        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
+            self._own_certificate(effect)
+
+    def _own_certificate(self, effect: fx.CommitCertificate | fx.RevertCertificate) -> None:
+        """Drop or restore the previous own certificate (renewal.py); the core hears what the store holds then."""
+        try:
+            if isinstance(effect, fx.CommitCertificate):
+                self._certificates.drop_previous(effect.use)
+            elif self._certificates.restore_previous(effect.use):
+                self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
+        except (OSError, KeyStoreError) as error:  # the store keeps what it has; the next renewal tries again
+            self.log.event("error", f"certificate store: {effect.use}: {_one_line(error)}")
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
@@ -438,6 +468,8 @@ class ChargingStation:
                 return tuple(str(line) for line in app.customer_information(kind, reference, clear))
 
             return self._call_hook(customer_information, None, question.kind, question.reference, question.clear)
+        if isinstance(question, SIGNING_QUESTIONS):
+            return renewal.answer(self._certificates, question)
         return self._call_hook(
             app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
         )

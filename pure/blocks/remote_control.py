@@ -1,6 +1,7 @@
 """Block F, remote control: RequestStartTransaction (F01, F02), RequestStopTransaction (F03), UnlockConnector
 (F05) and TriggerMessage (F06) for BootNotification, Heartbeat, StatusNotification, TransactionEvent, MeterValues,
-LogStatusNotification (diagnostics/logs.py) and FirmwareStatusNotification.
+LogStatusNotification (diagnostics/logs.py), FirmwareStatusNotification, SignChargingStationCertificate and
+SignV2GCertificate (A02).
 
 The triggered message is queued behind the TriggerMessageResponse (F06.FR.04); messages the station cannot
 produce yet are answered NotImplemented (F06.FR.08).
@@ -18,6 +19,7 @@ from chargecore.pure.blocks.availability import availability
 from chargecore.pure.blocks.diagnostics import logs
 from chargecore.pure.blocks.provisioning import provisioning
 from chargecore.pure.blocks.reservation import reservations
+from chargecore.pure.blocks.security import certificate_signing
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions.events import REMOTE_STOP
 from chargecore.pure.blocks.transactions.sessions import evse_exists, find, find_by_id, hardware, new_session, put
@@ -110,6 +112,8 @@ _TRIGGERS: dict[str, Trigger] = {
     "MeterValues": _meter_values,
     "LogStatusNotification": logs.trigger_status,
     "FirmwareStatusNotification": _idle_status("FirmwareStatusNotification"),
+    "SignChargingStationCertificate": certificate_signing.trigger(certificate_signing.STATION_CERTIFICATE),
+    "SignV2GCertificate": certificate_signing.trigger(certificate_signing.V2G_CERTIFICATE),
 }
 
 

@@ -60,10 +60,11 @@ class KeyStore(Protocol):
         ...
 
 
-def csr_subject(common_name: str, organization: str | None) -> x509.Name:
+def csr_subject(common_name: str, organization: str | None, country: str | None = None) -> x509.Name:
     """Part 2 A02.FR.07/08: commonName = the station's identity (serial number), organizationName = the CSO
-    (SecurityCtrlr.OrganizationName)."""
-    parts = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
+    (SecurityCtrlr.OrganizationName); countryName when known (ISO15118Ctrlr.CountryName, a V2G certificate)."""
+    parts = [x509.NameAttribute(NameOID.COUNTRY_NAME, country)] if country else []
+    parts += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
     return x509.Name([*parts, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 

@@ -185,6 +185,40 @@ class CertificateStore:
             return StoreChanged(self.installed(), f"the {use} is installed but its key is not: {type(error).__name__}")
         return StoreChanged(self.installed())
 
+    # --- renewal (A02/A03): the previous own certificate is kept until the renewed one has connected ---------
+
+    def certificates_of(self, use: str) -> list[x509.Certificate]:
+        """The installed certificates of `use` (the first of each file: a CA, or the leaf of an own chain)."""
+        return [chain[0] for (u, _), chain in sorted(self._chains.items()) if u == use]
+
+    def keep_previous(self, use: str) -> None:
+        """Copy the own chain of `use` and move its key aside as `<use>.previous` before a renewal replaces them."""
+        chain = self._chains.get((use, CHAIN_FILE))
+        if chain is None:
+            return
+        write_record_file(self._previous(use), use, _pem(chain))
+        self.keys.adopt(use, f"{use}.previous")
+
+    def drop_previous(self, use: str) -> None:
+        """The renewed certificate has carried a connection: the previous one goes."""
+        if self._previous(use).exists():
+            remove_record_file(self._previous(use))
+        self.keys.delete(f"{use}.previous")
+
+    def restore_previous(self, use: str) -> bool:
+        """Put the previous own chain and key of `use` back (the renewed one was refused); False when none is kept."""
+        text = read_record_file(self._previous(use), use)
+        if text is None or self.keys.tls_key_file(f"{use}.previous") is None:
+            return False
+        self.keys.adopt(f"{use}.previous", use)
+        write_record_file(self.folder / use / CHAIN_FILE, use, text)
+        remove_record_file(self._previous(use))
+        self._chains[(use, CHAIN_FILE)] = parse_chain(text)
+        return True
+
+    def _previous(self, use: str) -> Path:
+        return self.folder / "previous" / f"{use}.pem"
+
     # --- seeding from the command line ----------------------------------------------------------------------
 
     def seed(self, ca_file: str | None, client_cert: str | None, client_key: str | None) -> None:

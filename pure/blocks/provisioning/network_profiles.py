@@ -244,7 +244,8 @@ def _refusal(station: Station, slot: int, data: dict[str, Any]) -> tuple[str, st
         return "NoSecurityDowngrade", f"securityProfile {security_profile} is below the current {level}"
     if security_profile not in SUPPORTED_SECURITY_PROFILES:  # B09.FR.02 from here on
         return "InvalidNetworkConf", f"securityProfile {security_profile} is not supported"
-    if security_profile == CLIENT_CERTIFICATE_PROFILE and not station.identity.has_client_certificate:
+    has_certificate = station.identity.has_client_certificate or station.certificates.station_certificate is not None
+    if security_profile == CLIENT_CERTIFICATE_PROFILE and not has_certificate:  # one renewed since start counts (A02)
         return "InvalidNetworkConf", f"securityProfile {security_profile} needs a client certificate this station lacks"
     if data["ocppVersion"] != "OCPP20" or data["ocppTransport"] != "JSON":
         return "InvalidNetworkConf", "only ocppVersion OCPP20 over ocppTransport JSON is supported"
