@@ -266,6 +266,17 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True)
+class RootMigration:
+    """M05.FR.10-16: the CSMS roots kept as fallback after a new one was installed under
+    AdditionalRootCertificateCheck, until the new one has verified a connection (security/root_migration.py)."""
+
+    fallback: tuple[str, ...] = ()
+    """Store ids of the roots that verified the last connection; () without a migration under way."""
+    trying_fallback: bool = False
+    """The attempt under way re-validates with the fallback roots only (M05.FR.14)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Availability:
     """G03/G04: the components the CSMS set Inoperative (persisted), and the effective state of every connector
     as the application last heard it (availability.refresh keeps it in step)."""
@@ -323,6 +334,7 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    root_migration: RootMigration = RootMigration()
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:
