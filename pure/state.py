@@ -11,6 +11,7 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -334,6 +335,8 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    certificates: Certificates = field(default_factory=Certificates)
+    """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
     root_migration: RootMigration = RootMigration()
 
     @property

@@ -21,7 +21,7 @@ from chargecore.pure.blocks.availability import availability, change_availabilit
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
-from chargecore.pure.blocks.security import security_events
+from chargecore.pure.blocks.security import certificate_installation, certificates, security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
@@ -38,6 +38,7 @@ from chargecore.pure.effects import (
 )
 from chargecore.pure.inputs import (
     Answer,
+    CertificatesLoaded,
     ChangeVariable,
     ChargingStateChanged,
     Connected,
@@ -104,6 +105,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
+        "DeleteCertificate": certificates.handle_delete_certificate,
+        "InstallCertificate": certificate_installation.handle_install_certificate,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -114,6 +118,8 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "DeleteCertificate": certificates.resume_delete_certificate,
+        "InstallCertificate": certificate_installation.resume_install_certificate,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -367,6 +373,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         VariableReported: variables.report_variable,
         SecurityEventRaised: security_events.on_raised,
         HookRaised: _hook_raised,
+        CertificatesLoaded: certificates.on_loaded,
     }
 )
 

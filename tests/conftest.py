@@ -8,5 +8,5 @@ from pki import Pki, make_pki
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """The test PKI (CA, CSMS and station certificates, made with the openssl CLI), built once per run."""
+    """The test PKI (CA, CSMS and station certificates, made with `cryptography`), built once per run."""
     return make_pki(tmp_path_factory.mktemp("pki"))
