@@ -13,6 +13,7 @@ from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
+from chargecore.pure.blocks.security import root_migration
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions import recovery
 from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, DeviceModelError
@@ -32,6 +33,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
     station = network_profiles.restore(station, persisted)
+    station = root_migration.restore(station, persisted)
     station = token_store.restore(station, persisted)
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     station = smart_charging.restore(station, persisted)

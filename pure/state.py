@@ -275,6 +275,10 @@ class RootMigration:
     """Store ids of the roots that verified the last connection; () without a migration under way."""
     trying_fallback: bool = False
     """The attempt under way re-validates with the fallback roots only (M05.FR.14)."""
+    planned: tuple[str, ...] | None = None
+    """While an InstallCertificate of a new root is being stored: the fallback it will leave."""
+    replacing: tuple[str, ...] = ()
+    """While an InstallCertificate of a new root is being stored: the unproven roots it replaces."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from chargecore.pure.blocks.availability import availability, change_availabilit
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
-from chargecore.pure.blocks.security import certificate_installation, certificates, security_events
+from chargecore.pure.blocks.security import certificate_installation, certificates, root_migration, security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
@@ -33,6 +33,7 @@ from chargecore.pure.effects import (
     Log,
     Notify,
     Persist,
+    RemoveCertificateQuestion,
     SendFrame,
     TokenQuestion,
 )
@@ -210,10 +211,11 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     if moved is None:
         return station, (connection.refusal(station, "connected"),)
     moved, noted = network_profiles.on_connected(moved)
+    moved, proven = root_migration.on_connected(moved, network_profiles.current_profile(moved).security_profile)
     moved, logged = _security_profile_changed(station, moved, event.now)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
-    effects = noted + logged + effects
+    effects = noted + proven + logged + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         station, monitored = monitor_events.on_reconnected(station, event.now)
@@ -233,7 +235,7 @@ def _security_profile_changed(before: Station, after: Station, now: datetime) ->
 
 def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:
     """A failed attempt may be a security event (A04), raised before the loss is handled."""
-    moved = dialling.on_lost(station, event.now, event.jitter)
+    moved = dialling.on_lost(station, event.now, event.jitter, event.failure)
     if moved is None:
         return station, (connection.refusal(station, "lost"),)
     refused: Effects = ()
@@ -310,8 +312,10 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
     remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
     station = replace(station, questions=remaining)
     if pending.call is None:  # raised by an input: the block that asked takes the answer
-        assert isinstance(pending.question, TokenQuestion)
-        return token_routing.on_token_answer(station, pending.question, event.value, event.now)
+        if isinstance(pending.question, TokenQuestion):
+            return token_routing.on_token_answer(station, pending.question, event.value, event.now)
+        assert isinstance(pending.question, RemoveCertificateQuestion)  # a CSMS root a migration no longer needs
+        return certificates.on_removed(station, event.value)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
     return _decide(resumed, pending.call, decision, after)
 

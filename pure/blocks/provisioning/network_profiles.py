@@ -27,6 +27,7 @@ from chargecore.pure.device_model.model import get_int, get_value, persistent_ch
 from chargecore.pure.effects import Effects, NetworkProfileQuestion, Notify, Persist, RegistrationChanged
 from chargecore.pure.lifecycle import REGISTRATION_LIFECYCLE
 from chargecore.pure.ocppj.frames import Call
+from chargecore.pure.ocppj.timestamps import station_time
 from chargecore.pure.outcome import Defer, Handled, Reply, status_info
 from chargecore.pure.state import Network, NetworkProfile, Station, StationIdentity
 
@@ -289,9 +290,14 @@ class Credentials:
     """A valid ChargingStationCertificate with its key: profile 3 authenticates the station with it."""
 
 
-def credentials(station: Station) -> Credentials:
-    """The credentials the station holds now."""
-    return Credentials(csms_root=True, station_certificate=station.identity.has_client_certificate)
+def credentials(station: Station, now: datetime) -> Credentials:
+    """The credentials the certificate store holds, valid now on the station clock."""
+    moment = station_time(station, now)
+    own = station.certificates.station_certificate
+    return Credentials(
+        csms_root=bool(station.certificates.usable_csms_roots(moment)),
+        station_certificate=own is not None and own.certificate.valid_at(moment),
+    )
 
 
 def priority_refusal(station: Station, value: str, credentials: Credentials) -> str | None:

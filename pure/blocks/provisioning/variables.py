@@ -153,16 +153,16 @@ def handle_get_variables(station: Station, call: Call, now: datetime) -> Handled
 # --- SetVariables (B05) ------------------------------------------------------------------------------------
 
 
-def _station_refusal(station: Station, key: VariableKey, attribute: str, value: str) -> str | None:
+def _station_refusal(station: Station, key: VariableKey, attribute: str, value: str, now: datetime) -> str | None:
     """Why a value the device model's rules allow cannot be the station's (A05: the credentials a priority list
     needs), or None."""
     if key != network_profiles.PRIORITY or attribute != "Actual":
         return None
-    return network_profiles.priority_refusal(station, value, network_profiles.credentials(station))
+    return network_profiles.priority_refusal(station, value, network_profiles.credentials(station, now))
 
 
 def _set_one(
-    station: Station, item: Mapping[str, Any], value_size: int | None
+    station: Station, item: Mapping[str, Any], value_size: int | None, now: datetime
 ) -> tuple[dict[str, Any], tuple[VariableKey, str, str] | None]:
     """The item's result, and the assignment to make when it is accepted."""
     model = station.device_model
@@ -178,7 +178,7 @@ def _set_one(
     error = check_value(model, key, value, attribute)  # B05.FR.07-09: format, limits, ReadOnly
     if error is not None:
         return _result(item, attribute, "Rejected", **_status_info(error.reason_code, error.problem)), None
-    refusal = _station_refusal(station, key, attribute, value)
+    refusal = _station_refusal(station, key, attribute, value, now)
     if refusal is not None:
         return _result(item, attribute, "Rejected", **_status_info("InvalidValue", refusal)), None
     status = "RebootRequired" if found.reboot_required else "Accepted"  # B05.FR.10
@@ -199,7 +199,7 @@ def handle_set_variables(station: Station, call: Call, now: datetime) -> Handled
     current: dict[Changed, str | None] = {}
     changed: list[Changed] = []
     for item in items:
-        result, assignment = _set_one(station, item, value_size)
+        result, assignment = _set_one(station, item, value_size, now)
         results.append(result)
         if assignment is not None:
             key, attribute, value = assignment

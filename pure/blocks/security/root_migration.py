@@ -5,7 +5,7 @@ Theory of operation. With the check on, a new CSMSRootCertificate is only instal
 it (M05.FR.11: otherwise Rejected); the roots installed before it are kept as the *fallback* (M05.FR.12), the new one
 becomes the *current* root. Nothing else changes until the station reconnects:
 
-1. Every TLS attempt trusts the current roots only (`trusted_roots`), never the fallback.
+1. Every TLS attempt trusts the current roots only (`trusted_roots` on the `Connect`), never the fallback.
 2. An attempt refused because the CSMS's certificate did not verify (CERTIFICATE_VERIFY_FAILED) on the slot of the
    last successful connection is re-validated at once with the fallback roots only (M05.FR.14, TC_M_31). That
    second attempt is the same attempt for NetworkProfileConnectionAttempts; only its failure counts.
@@ -14,11 +14,13 @@ becomes the *current* root. Nothing else changes until the station reconnects:
    rule 2 applies.
 4. A connection made with the current roots proves them: the fallback is deleted (M05.FR.13, TC_M_30). A connection
    made with the fallback keeps it, and the next attempt tries the current roots again.
+5. The fallback is never deleted by DeleteCertificate while the migration is under way (`strands`): it is what
+   verified the last connection. Deleting the current root instead ends the migration.
 
 So the roots that verified the last connection are never dropped before another root has verified one: the station
-never strands itself. Which roots are the fallback is persisted (`FALLBACK_KEY`), so a reset (the usual trigger)
-does not lose the migration. The X.509 facts (does an installed root sign the new one) are measured by the shell;
-this module decides on the ids the store gives certificates.
+never strands itself. The fallback is a set of store fingerprints, persisted (`FALLBACK_KEY`) so that a reset (the
+usual trigger of the reconnection) does not lose it, and read against what the store holds (`fallback`): a fallback
+root no longer installed is none, and a fallback without a current root beside it is no migration.
 
 Without the check (the default, and TC_B_50 per errata 2023-12), a new CSMS root is simply added and there is no
 fallback: every attempt trusts every installed CSMS root.
@@ -31,10 +33,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from chargecore.pure.blocks.security.certificate_store import CSMS_ROOT, CertificateCheck
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.device_model.model import get_value
-from chargecore.pure.effects import Effects, Persist
+from chargecore.pure.effects import Effects, Persist, RemoveCertificateQuestion
 from chargecore.pure.inputs import DialFailure
+from chargecore.pure.outcome import ask
 from chargecore.pure.state import RootMigration, Station
 
 FALLBACK_KEY = "certificates/csms_root_fallback"
@@ -51,74 +55,117 @@ def check_enabled(model: DeviceModel) -> bool:
     return (get_value(model, ADDITIONAL_ROOT_CHECK) or "false").lower() == "true"
 
 
+def csms_roots(station: Station) -> tuple[str, ...]:
+    """The fingerprints of the installed CSMS roots."""
+    return tuple(entry.certificate.fingerprint for entry in station.certificates.of_use(CSMS_ROOT))
+
+
+def fallback(station: Station) -> tuple[str, ...]:
+    """The fallback roots still installed, () when no migration is under way (no current root beside them)."""
+    installed = csms_roots(station)
+    kept = tuple(root for root in station.root_migration.fallback if root in installed)
+    return kept if any(root not in kept for root in installed) else ()
+
+
 # --- installing a CSMS root (M05.FR.10-12) -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class RootInstall:
-    """What installing a new CSMS root does: the roots to delete from the store, and the migration after it."""
+    """What installing a new CSMS root does: the fallback after it, and the roots it replaces (deleted from the
+    store once the new one is stored)."""
 
-    migration: RootMigration
-    remove: tuple[str, ...] = ()
+    fallback: tuple[str, ...]
+    replaced: tuple[str, ...] = ()
 
 
 def install_root(
-    migration: RootMigration, check: bool, installed: tuple[str, ...], new: str, signers: tuple[str, ...]
+    current_fallback: tuple[str, ...], installed: tuple[str, ...], new: str, signer: str | None
 ) -> RootInstall | None:
-    """The decision on InstallCertificate(CSMSRootCertificate) of the root `new`, `installed` being the CSMS roots in
-    the store and `signers` those of them that signed `new` (the shell's measurement). None: Rejected (M05.FR.11).
+    """With the check on: the decision on the CSMS root `new`, `installed` being the CSMS roots in the store and
+    `signer` the installed root that signed `new`, if any (the shell's measurement). None: Rejected (M05.FR.11).
 
-    With the check on there is one current root plus the fallback (M05.FR.10). The fallback is the set of roots that
-    verified the last connection: during a migration that has not connected with its new root yet, that is the
-    existing fallback (the unproven current root is replaced); otherwise every root installed so far (one, unless
-    the check was switched on with several installed: the core cannot tell which one the CSMS chains to, and
-    dropping the wrong one would strand the station). Installing the same root again changes nothing."""
-    if not check or new in installed:
-        return RootInstall(migration)
-    if installed and not signers:
+    There is one current root plus the fallback (M05.FR.10). The fallback is the set of roots that verified the last
+    connection: during a migration that has not connected with its new root yet, the existing fallback (the
+    unproven current root is replaced); otherwise every root installed so far (one, unless the check was switched
+    on with several installed: the core cannot tell which one the CSMS chains to, and dropping the wrong one would
+    strand the station). The first CSMS root has nothing to be signed by."""
+    if installed and signer not in installed:
         return None
-    fallback = migration.fallback or installed
-    replaced = tuple(root for root in installed if root not in fallback)
-    return RootInstall(replace(migration, fallback=fallback, trying_fallback=False), replaced)
+    kept = current_fallback or installed
+    return RootInstall(kept, tuple(root for root in installed if root not in kept))
 
 
-def on_root_deleted(migration: RootMigration, deleted: str, installed: tuple[str, ...]) -> RootMigration:
-    """The CSMS deleted a CSMS root (`installed`: the CSMS roots left). Deleting the current root ends the migration:
-    the fallback roots are all that is left, so they become the current ones."""
-    fallback = tuple(root for root in migration.fallback if root != deleted and root in installed)
-    if not [root for root in installed if root not in fallback]:
-        fallback = ()
-    return replace(migration, fallback=fallback, trying_fallback=migration.trying_fallback and bool(fallback))
+def install_refusal(station: Station, use: str, check: CertificateCheck) -> str | None:
+    """M05.FR.11: why the check refuses this certificate, or None (the check is off, or it is not a CSMS root)."""
+    if use != CSMS_ROOT or not check_enabled(station.device_model) or not check.chain:
+        return None
+    new = check.chain[0].fingerprint
+    signer = check.anchor if check.anchor != new else None
+    if new in csms_roots(station) or install_root(fallback(station), csms_roots(station), new, signer) is not None:
+        return None
+    return "AdditionalRootCertificateCheck: no installed CSMSRootCertificate signed it"
 
 
-def strands(migration: RootMigration, deleted: str) -> bool:
-    """Deleting `deleted` would drop a fallback root, one that verified the last connection, while the new root has
-    not verified one yet: DeleteCertificate answers Failed rather than strand the station."""
-    return deleted in migration.fallback
+def plan_install(station: Station, use: str, check: CertificateCheck) -> Station:
+    """Before the new root is stored: remember the fallback and the replaced roots it will leave (M05.FR.12)."""
+    if use != CSMS_ROOT or not check_enabled(station.device_model):
+        return station
+    new = check.chain[0].fingerprint
+    signer = check.anchor if check.anchor != new else None
+    decided = install_root(fallback(station), csms_roots(station), new, signer)
+    if decided is None:
+        return station
+    planned = replace(station.root_migration, planned=decided.fallback, replacing=decided.replaced)
+    return replace(station, root_migration=planned)
+
+
+def carry_out(station: Station, stored: bool) -> tuple[Station, Effects]:
+    """After the store answered (`stored`: the new root is in it): the planned fallback is taken and persisted, and
+    the roots it replaces are deleted (questions to the store after the answer; one that cannot be deleted stays a
+    current root, which strands nothing). A store that failed drops the plan."""
+    migration = station.root_migration
+    if migration.planned is None:
+        return station, ()
+    if not stored:
+        return replace(station, root_migration=replace(migration, planned=None, replacing=())), ()
+    done = RootMigration(fallback=migration.planned)
+    station = replace(station, root_migration=done)
+    effects: Effects = (persisted(done),)
+    for root in migration.replacing:
+        station, question = ask(station, RemoveCertificateQuestion(CSMS_ROOT, root))
+        effects += (question,)
+    return station, effects
+
+
+def strands(station: Station, fingerprint: str) -> bool:
+    """Rule 5: DeleteCertificate answers Failed rather than delete a fallback root during a migration."""
+    return fingerprint in fallback(station)
 
 
 # --- connecting (M05.FR.13-16) -------------------------------------------------------------------------------
 
 
-def trusted_roots(migration: RootMigration, installed: tuple[str, ...]) -> tuple[str, ...] | None:
+def trusted_roots(station: Station) -> tuple[str, ...] | None:
     """The CSMS roots the attempt under way trusts: None (every installed one) without a migration, the fallback
-    during a re-validation (M05.FR.14), else the current roots only."""
-    if not migration.fallback:
+    during a re-validation (M05.FR.14), else the current roots only (rule 1)."""
+    kept = fallback(station)
+    if not kept:
         return None
-    if migration.trying_fallback:
-        return migration.fallback
-    return tuple(root for root in installed if root not in migration.fallback)
+    if station.root_migration.trying_fallback:
+        return kept
+    return tuple(root for root in csms_roots(station) if root not in kept)
 
 
 def revalidates(station: Station, failure: DialFailure | None, security_profile: int) -> bool:
-    """Rule 2: the failed attempt is re-validated with the fallback at once, instead of counting as failed."""
-    migration = station.root_migration
+    """Rule 2: a failed attempt with the current roots on the last connected slot is tried again with the
+    fallback, at once, instead of counting as failed."""
     return (
         failure is not None
         and (failure.layer, failure.code) == UNVERIFIED_SERVER
-        and bool(migration.fallback)
-        and not migration.trying_fallback
         and security_profile in TLS_PROFILES
+        and not station.root_migration.trying_fallback
+        and bool(fallback(station))
         and station.network.slot == station.network.last_connected
     )
 
@@ -130,29 +177,24 @@ def try_fallback(station: Station, now: datetime) -> Station:
 
 
 def attempt_over(station: Station) -> Station:
-    """An attempt failed for good (or a connection ended): the next one tries the current roots again (rule 4)."""
+    """An attempt failed for good, or a connection ended: the next one tries the current roots again (rule 4)."""
     if not station.root_migration.trying_fallback:
         return station
     return replace(station, root_migration=replace(station.root_migration, trying_fallback=False))
 
 
-@dataclass(frozen=True, slots=True)
-class Proven:
-    """A connection verified with the new root: the fallback roots to delete from the store (M05.FR.13)."""
-
-    station: Station
-    remove: tuple[str, ...]
-    effects: Effects
-
-
-def on_connected(station: Station, security_profile: int) -> Proven:
-    """Rule 4: the current roots verified this TLS connection, so the fallback goes; a connection the fallback
-    verified keeps it for the next attempt, which tries the current roots again."""
-    migration = station.root_migration
-    if migration.trying_fallback or not migration.fallback or security_profile not in TLS_PROFILES:
-        return Proven(attempt_over(station), (), ())
-    proven = replace(station, root_migration=RootMigration())
-    return Proven(proven, migration.fallback, (Persist(((FALLBACK_KEY, []),)),))
+def on_connected(station: Station, security_profile: int) -> tuple[Station, Effects]:
+    """Rule 4: the current roots verified this TLS connection, so the fallback goes (M05.FR.13), one question to the
+    store per root; a connection the fallback verified keeps it."""
+    kept = fallback(station)
+    if station.root_migration.trying_fallback or not kept or security_profile not in TLS_PROFILES:
+        return attempt_over(station), ()
+    proven = replace(station, root_migration=replace(station.root_migration, fallback=()))
+    effects: Effects = (persisted(proven.root_migration),)
+    for root in kept:
+        proven, question = ask(proven, RemoveCertificateQuestion(CSMS_ROOT, root))
+        effects += (question,)
+    return proven, effects
 
 
 # --- persistence ----------------------------------------------------------------------------------------
@@ -162,10 +204,8 @@ def persisted(migration: RootMigration) -> Persist:
     return Persist(((FALLBACK_KEY, list(migration.fallback)),))
 
 
-def restore(persisted: Mapping[str, Any], installed: tuple[str, ...]) -> RootMigration:
-    """The fallback kept across restarts; roots no longer in the store are left out, and a fallback that is all
-    that is left is no fallback."""
+def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
+    """The fallback kept across restarts (read against the store once it has said what it holds, `fallback`)."""
     stored = persisted.get(FALLBACK_KEY)
-    fallback = tuple(root for root in stored if root in installed) if isinstance(stored, list) else ()
-    current = [root for root in installed if root not in fallback]
-    return RootMigration(fallback=fallback if current else ())
+    kept = tuple(root for root in stored if isinstance(root, str)) if isinstance(stored, list) else ()
+    return replace(station, root_migration=RootMigration(fallback=kept))
