@@ -14,6 +14,7 @@ from typing import Any, NoReturn, get_args
 
 from chargecore.pure.blocks.availability.availability import STATION, connector_status, is_operative
 from chargecore.pure.blocks.provisioning.network_profiles import csms_url_problem
+from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
@@ -42,6 +43,7 @@ OPERATOR_HELP = """commands:
   datatransfer VENDOR [MESSAGE_ID] [JSON_DATA]   send a DataTransfer to the CSMS
   set COMPONENT VARIABLE VALUE  change a device-model value
   limits                        the charging limit each EVSE obeys now, and the installed charging profiles
+  certificates                  the installed certificates (CA roots, the station's own) and their expiry dates
   external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   offline                       the network goes away (events queue with offline: true)
   online                        the network is back (the station reconnects and sends what it queued)
@@ -228,6 +230,22 @@ def describe_availability(state: Station) -> str:
     return "\n".join(lines)
 
 
+def describe_certificates(certificates: Certificates) -> str:
+    """What the certificate store holds (security/certificate_store.py), with each certificate's validity."""
+    if not certificates.installed:
+        return "certificates: none installed"
+    lines = ["certificates:"]
+    for entry in certificates.installed:
+        for depth, facts in enumerate((entry.certificate, *entry.chain)):
+            label = entry.use if depth == 0 else "  sub-CA"
+            lines.append(
+                f"  {label}: CN={facts.subject_common_name or '-'}, issuer CN={facts.issuer_common_name or '-'}, "
+                f"serial {facts.hash_data.serial_number}, valid {facts.not_before:%Y-%m-%d %H:%M} to "
+                f"{facts.not_after:%Y-%m-%d %H:%M} UTC"
+            )
+    return "\n".join(lines)
+
+
 def describe_limits(station: ChargingStation) -> str:
     """What the smart-charging block applies now (the EVSE maximum until a profile limits it)."""
     state = station.state.smart_charging
@@ -364,6 +382,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "security-event": lambda words: _security_event(station, words),
         "reset": lambda _: station.submit(LocalReset),
         "limits": lambda _: print(describe_limits(station), file=out, flush=True),
+        "certificates": lambda _: print(describe_certificates(station.state.certificates), file=out, flush=True),
         "external": lambda words: _external(station, words),
     }
     for line in lines:

@@ -95,8 +95,8 @@ def would_strand(station: Station, entry: InstalledCertificate, now: datetime) -
     """Would deleting `entry` leave a station at security profile 2 or 3 without a CSMS root valid now?"""
     if entry.use != CSMS_ROOT or security_level(station.device_model) < 2:
         return False
-    left = [root for root in station.certificates.usable_csms_roots(station_time(station, now)) if root != entry]
-    return not left
+    usable = station.certificates.usable_csms_roots(station_time(station, now))
+    return entry in usable and len(usable) == 1  # an expired root strands nothing: it may always go
 
 
 def handle_delete_certificate(station: Station, call: Call, now: datetime) -> Handled:

@@ -1,0 +1,162 @@
+"""The certificate store's files (shell/certificates/): hash data as Part 2 defines them (checked two independent
+ways), seeding only at the first start, damage found and set aside, keys in 0600 files that OpenSSL loads, a
+station certificate whose key does not match refused, and the operator's `certificates` listing."""
+
+from __future__ import annotations
+
+import os
+import ssl
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from issuer import Issued, expected_hash_data, issue, make_root, new_key
+
+from chargecore.pure.blocks.security.certificate_store import Certificates
+from chargecore.shell.certificates.keys import FileKeyStore, KeyStoreError, csr_subject
+from chargecore.shell.certificates.record_files import Damaged, read_record_file, write_record_file
+from chargecore.shell.certificates.store import CertificateStore
+from chargecore.shell.cli import describe_certificates
+from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
+
+
+def files(tmp_path: Path, *issued: tuple[str, str]) -> list[str]:
+    paths = []
+    for name, text in issued:
+        path = tmp_path / name
+        path.write_text(text)
+        paths.append(str(path))
+    return paths
+
+
+@pytest.fixture
+def chain() -> tuple[Issued, Issued, Issued]:
+    root = make_root("store root")
+    sub = issue(root, "store sub-CA", ca=True)
+    return root, sub, issue(sub, "CS-STORE-1", organization="chargecore", usage="client")
+
+
+def seeded(tmp_path: Path, chain: tuple[Issued, Issued, Issued]) -> CertificateStore:
+    root, sub, leaf = chain
+    ca, cert, key = files(tmp_path, ("ca.pem", root.pem), ("cert.pem", leaf.chain_pem(sub)), ("key.pem", leaf.key_pem))
+    store = CertificateStore(tmp_path / "data")
+    store.seed(ca, cert, key)
+    return store
+
+
+def test_the_hash_data_are_those_part_2_defines(tmp_path: Path, chain: tuple[Issued, Issued, Issued]) -> None:
+    root, sub, leaf = chain
+    store = seeded(tmp_path, chain)
+    by_use = {entry.use: entry for entry in store.installed()}
+    assert by_use["CSMSRootCertificate"].certificate.hash_data.payload() == expected_hash_data(root)
+    own = by_use["ChargingStationCertificate"]
+    assert own.certificate.hash_data.payload() == expected_hash_data(leaf, sub)
+    assert [child.hash_data.payload() for child in own.chain] == [expected_hash_data(sub, root)]
+    # a second, independent computation: the CertID of an OCSP request (RFC 6960) hashes the same fields
+    request = ocsp.OCSPRequestBuilder().add_certificate(leaf.certificate, sub.certificate, hashes.SHA256()).build()
+    assert own.certificate.hash_data.issuer_name_hash == request.issuer_name_hash.hex()
+    assert own.certificate.hash_data.issuer_key_hash == request.issuer_key_hash.hex()
+    assert int(own.certificate.hash_data.serial_number, 16) == request.serial_number
+
+
+def test_a_serial_with_a_leading_zero_nibble_is_written_without_it(tmp_path: Path) -> None:
+    root = make_root("serial root")
+    small = issue(root, "small serial", ca=True, serial=0x0ABC)
+    store = CertificateStore(tmp_path / "data")
+    store.install_ca("MORootCertificate", small.pem)
+    check = store.check("MORootCertificate", small.pem)
+    assert check.chain[0].hash_data.serial_number == "abc"
+
+
+def test_seeding_happens_at_the_first_start_only(tmp_path: Path, chain: tuple[Issued, Issued, Issued]) -> None:
+    store = seeded(tmp_path, chain)
+    (root,) = [e for e in store.installed() if e.use == "CSMSRootCertificate"]
+    assert store.remove("CSMSRootCertificate", root.certificate.fingerprint).problem is None
+    store.install_ca("CSMSRootCertificate", make_root("installed by the CSMS").pem)
+    again = seeded(tmp_path, chain)  # a restart with the same options
+    roots = [e.certificate.subject_common_name for e in again.installed() if e.use == "CSMSRootCertificate"]
+    assert roots == ["installed by the CSMS"], "the deleted seed root does not come back"
+
+
+def test_keys_are_0600_files_tls_loads_and_never_in_an_error(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    store = seeded(tmp_path, chain)
+    client = store.client_certificate()
+    assert client is not None
+    cert_file, key_file = client
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(store.folder).st_mode) == 0o700
+    ssl.create_default_context().load_cert_chain(cert_file, key_file)  # OpenSSL skips the checksum header
+    keys = FileKeyStore(tmp_path / "keys")
+    with pytest.raises(KeyStoreError) as refused:
+        keys.import_key(
+            "ChargingStationCertificate", b"-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n"
+        )
+    assert "c2VjcmV0" not in str(refused.value)
+
+
+def test_a_key_store_makes_csrs_and_adopts_a_pending_key(tmp_path: Path) -> None:
+    keys = FileKeyStore(tmp_path / "keys")
+    public = keys.create("ChargingStationCertificate.pending")
+    request = keys.sign_request("ChargingStationCertificate.pending", csr_subject("CS-1", "chargecore"))
+    assert request.is_signature_valid
+    assert request.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) == public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert request.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "CS-1"
+    keys.adopt("ChargingStationCertificate.pending", "ChargingStationCertificate")
+    assert keys.public_key("ChargingStationCertificate.pending") is None
+    assert keys.public_key("ChargingStationCertificate") is not None
+
+
+def test_a_damaged_file_is_moved_aside_and_the_others_kept(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    store = seeded(tmp_path, chain)
+    store.install_ca("MORootCertificate", make_root("mo").pem)
+    (damaged,) = (store.folder / "CSMSRootCertificate").glob("*.pem")
+    damaged.write_bytes(damaged.read_bytes().replace(b"M", b"N", 3))
+    reopened = CertificateStore(tmp_path / "data")
+    assert {e.use for e in reopened.installed()} == {"MORootCertificate", "ChargingStationCertificate"}
+    ((level, line),) = reopened.notices
+    assert level == "warning" and "damaged, moved aside" in line and "CSMSRootCertificate lost" in line
+    assert not damaged.exists() and list(damaged.parent.glob("*.damaged-*"))
+
+
+def test_a_record_file_is_checked_and_written_whole(tmp_path: Path) -> None:
+    path = tmp_path / "f.pem"
+    write_record_file(path, "label", "body\n")
+    assert read_record_file(path, "label") == "body\n"
+    assert not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(Damaged):
+        read_record_file(path, "other label")
+    path.write_bytes(path.read_bytes()[:-2])
+    with pytest.raises(Damaged):
+        read_record_file(path, "label")
+
+
+def test_a_station_certificate_with_another_key_is_refused(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    root, _, leaf = chain
+    other_key = Issued(leaf.certificate, new_key()).key_pem
+    ca, cert, key = files(tmp_path, ("ca.pem", root.pem), ("cert.pem", leaf.pem), ("other.key", other_key))
+    options = StationOptions("wss://127.0.0.1:1", "CS", tmp_path / "data", ca_file=ca, client_cert=cert, client_key=key)
+    with pytest.raises(ConfigurationError, match="does not belong"):
+        ChargingStation(options)
+
+
+def test_the_operator_listing_names_each_certificate_and_its_expiry(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    store = seeded(tmp_path, chain)
+    text = describe_certificates(Certificates(store.installed(), True))
+    leaf = chain[2]
+    assert "CSMSRootCertificate: CN=store root" in text
+    assert "ChargingStationCertificate: CN=CS-STORE-1, issuer CN=store sub-CA" in text
+    assert "sub-CA: CN=store sub-CA" in text
+    assert f"{leaf.certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC" in text
