@@ -171,8 +171,10 @@ def revalidates(station: Station, failure: DialFailure | None, security_profile:
 
 
 def try_fallback(station: Station, now: datetime) -> Station:
-    """Dial again at once, trusting the fallback roots only (M05.FR.14)."""
-    connection = replace(station.connection, retry_at=now)
+    """Dial again at once, trusting the fallback roots only (M05.FR.14): the same attempt, so the Part 4 back-off
+    does not count it (dialling again adds the one it takes back here)."""
+    failed = max(0, station.connection.failed_attempts - 1)
+    connection = replace(station.connection, retry_at=now, failed_attempts=failed)
     return replace(station, connection=connection, root_migration=replace(station.root_migration, trying_fallback=True))
 
 

@@ -197,11 +197,12 @@ def test_TC_M_31_refused_with_the_new_root_the_same_attempt_is_revalidated_with_
     sim = migrating_station("old", "new", stored={FALLBACK_KEY: ["old"]})
     failed_before = sim.station.network.failed_attempts
     assert next_attempt(sim, None).csms_roots == ("new",)
-    lost_at = sim.now
+    lost_at, waits_before = sim.now, sim.station.connection.failed_attempts
     retry = next_attempt(sim, UNVERIFIED)
     assert retry.csms_roots == ("old",)
     assert sim.now == lost_at, "at once, not after the back-off"
     assert sim.station.network.failed_attempts == failed_before, "not a failed attempt of the slot"
+    assert sim.station.connection.failed_attempts == waits_before, "nor one that lengthens the Part 4 back-off"
     effects = sim.connect()
     assert not removals(effects), "connected with the fallback: it is kept"
     assert installed(sim) == ["old", "new"]
