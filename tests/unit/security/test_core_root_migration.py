@@ -4,6 +4,7 @@ a restart strands the station. Certificates are plain `CertificateFacts` here; t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,20 +37,14 @@ SLOT_1 = connection_data("wss://csms.example/ocpp", 2)
 SLOT_2 = connection_data("wss://new-csms.example/ocpp", 2)
 
 
+VALID_SPAN = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))
+"""Around the CSMS time the test station keeps (2030)."""
+
+
 def root(name: str) -> InstalledCertificate:
-    """A CSMS root whose fingerprint is `name`, valid around the CSMS time the test station keeps (2030)."""
+    """A CSMS root whose fingerprint is `name`, valid at the station's time."""
     hash_data = CertificateHashData("SHA256", f"{name}-names", f"{name}-keys", "1")
-    facts = CertificateFacts(
-        name,
-        (hash_data,),
-        name,
-        None,
-        name,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        datetime(2040, 1, 1, tzinfo=UTC),
-        is_ca=True,
-        self_signed=False,
-    )
+    facts = CertificateFacts(name, (hash_data,), name, None, name, *VALID_SPAN, is_ca=True, self_signed=False)
     return InstalledCertificate(CSMS_ROOT, facts)
 
 
@@ -167,6 +162,23 @@ def test_a_second_new_root_replaces_the_unproven_one_and_the_fallback_stays() ->
     remove_as_asked(sim, effects)
     assert installed(sim) == ["old", "newer"]
     assert next_attempt(sim, None).csms_roots == ("newer",)
+
+
+def test_during_a_migration_a_root_the_fallback_signed_is_accepted_too() -> None:
+    sim = migrating_station("old", "new", stored={FALLBACK_KEY: ["old"]})
+    effects = install(sim, "reissued", anchor="old")
+    assert status(effects) == {"status": "Accepted"}
+    remove_as_asked(sim, effects)
+    assert installed(sim) == ["old", "reissued"]
+
+
+def test_the_check_concerns_csms_roots_only() -> None:
+    sim = migrating_station("old")
+    request = {"certificateType": "V2GRootCertificate", "certificate": "PEM"}
+    [check] = of_type(sim.csms_call("InstallCertificate", request), Ask)
+    v2g = replace(root("v2g").certificate, self_signed=True)
+    effects = sim.answer(check.question_id, CertificateCheck((v2g,), chain_verified=True, anchor="v2g"))
+    assert [type(ask.question) for ask in of_type(effects, Ask)] == [StoreCertificateQuestion]
 
 
 def test_a_store_that_fails_leaves_no_migration() -> None:
