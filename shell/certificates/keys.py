@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from chargecore.shell.certificates.record_files import read_record_file, write_record_file
+from chargecore.shell.certificates.record_files import Damaged, read_record_file, write_record_file
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -83,7 +83,10 @@ class FileKeyStore:
         return self._folder / f"{slot}.key"
 
     def _load(self, slot: str) -> PrivateKey | None:
-        text = read_record_file(self._path(slot), KEY_LABEL)
+        try:
+            text = read_record_file(self._path(slot), KEY_LABEL)
+        except Damaged:
+            raise KeyStoreError(f"the key file of {slot} is damaged") from None
         if text is None:
             return None
         try:

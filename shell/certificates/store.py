@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from chargecore.pure.blocks.security.certificate_store import (
@@ -87,16 +88,20 @@ class CertificateStore:
             self.notices.append(("warning", f"{path}: damaged, moved aside to {aside.name}; {use} lost"))
             return None
 
-    def _ca_certificates(self) -> list[x509.Certificate]:
-        return [chain[0] for (use, _), chain in self._chains.items() if use in CA_USES]
+    def _tops(self, *uses: str) -> list[x509.Certificate]:
+        """The certificate of each file of these uses (a chain's leaf)."""
+        return [chain[0] for (use, _), chain in self._chains.items() if use in uses]
+
+    def _anchors(self, use: str) -> list[x509.Certificate]:
+        """Where the issuer of the top of a chain of `use` is looked for: a CA certificate of the same kind, and
+        for the station's own chains any installed CA certificate."""
+        return self._tops(use) if use in CA_USES else self._tops(*CA_USES)
 
     def installed(self) -> tuple[InstalledCertificate, ...]:
         """What is installed, as the core's values (for CertificatesLoaded and StoreChanged)."""
-        anchors = self._ca_certificates()
         entries = []
         for (use, _), chain in sorted(self._chains.items()):
-            same_use = [c for (u, _), cs in self._chains.items() if u == use for c in cs[:1]] if use in CA_USES else []
-            facts = x509_facts.describe_chain(chain, same_use or anchors)
+            facts = x509_facts.describe_chain(chain, self._anchors(use))
             entries.append(InstalledCertificate(use, facts[0], tuple(facts[1:])))
         return tuple(entries)
 
@@ -127,16 +132,20 @@ class CertificateStore:
         return self.remove(question.use, question.fingerprint)
 
     def check(self, use: str, pem: str) -> CertificateCheck:
+        """The CSMS's text measured; a certificate `cryptography` parses but cannot describe (an unknown key type,
+        a malformed extension: it reads fields lazily) is reported as a problem, never raised."""
         try:
             chain = parse_chain(pem)
+            anchors = self._anchors(use)
+            top = x509_facts.find_issuer(chain[-1], anchors)
+            facts = x509_facts.describe_chain(chain, anchors)
+            verified = x509_facts.chain_verifies(chain)
         except NotACertificate as problem:
             return CertificateCheck((), str(problem))
-        same_use = [chain[0] for (u, _), chain in self._chains.items() if u == use]
-        anchors = same_use if use in CA_USES else self._ca_certificates()
-        top = x509_facts.find_issuer(chain[-1], anchors)
-        facts = x509_facts.describe_chain(chain, anchors)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+            return CertificateCheck((), f"unusable certificate: {type(error).__name__}")
         anchor = None if top is None else x509_facts.fingerprint(top)
-        return CertificateCheck(tuple(facts), None, x509_facts.chain_verifies(chain), anchor)
+        return CertificateCheck(tuple(facts), None, verified, anchor)
 
     def install_ca(self, use: str, pem: str) -> StoreChanged:
         try:
@@ -150,7 +159,7 @@ class CertificateStore:
 
     def remove(self, use: str, fingerprint: str) -> StoreChanged:
         key = (use, CHAIN_FILE) if use in OWN_USES else (use, fingerprint)
-        if key not in self._chains:
+        if key not in self._chains or x509_facts.fingerprint(self._chains[key][0]) != fingerprint:
             return StoreChanged(self.installed(), f"no {use} {fingerprint[:16]} installed")
         try:
             remove_record_file(self.folder / use / (CHAIN_FILE if use in OWN_USES else f"{fingerprint}.pem"))

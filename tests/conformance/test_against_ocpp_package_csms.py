@@ -1,7 +1,8 @@
 """The station against a CSMS built on the independent `ocpp` package (its ChargePoint routing, schema checks
 and payload classes), served by the `websockets` asyncio server: a second implementation of the protocol
 that does not share the station's assumptions, nor the scripted double's: boot, heartbeats and reconnects, and a
-whole charging session online, offline and across a power loss.
+whole charging session online, offline and across a power loss; CA certificates installed, listed with hash data the
+CSMS computes itself, and deleted.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509 import ocsp
 from csms_double import wait_until
 from harness import StationFactory
+from issuer import make_root
 from ocpp.routing import on  # type: ignore[import-untyped]
-from ocpp.v201 import ChargePoint, call_result  # type: ignore[import-untyped]
+from ocpp.v201 import ChargePoint, call, call_result  # type: ignore[import-untyped]
 from ocpp.v201.enums import Action, RegistrationStatusEnumType  # type: ignore[import-untyped]
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -111,6 +116,7 @@ class PackageCsmsServer:
         self.seen: list[Seen] = []
         self.close_codes: list[int | None] = []
         self._connections: list[ServerConnection] = []
+        self._charge_points: list[PackageCsms] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="ocpp-package-csms")
         self._server: Server | None = None
@@ -149,6 +155,10 @@ class PackageCsmsServer:
             timeout,
         )
 
+    def request(self, payload: Any) -> Any:
+        """Send a CSMS request (an `ocpp.v201.call` payload) on the latest connection; the package's parsed result."""
+        return self._run(self._charge_points[-1].call(payload))
+
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(5)
 
@@ -159,8 +169,10 @@ class PackageCsmsServer:
         self._connections.append(connection)
         assert connection.request is not None
         station_id = connection.request.path.strip("/")
+        charge_point = PackageCsms(station_id, connection, len(self._connections), self.seen)
+        self._charge_points.append(charge_point)
         try:
-            await PackageCsms(station_id, connection, len(self._connections), self.seen).start()
+            await charge_point.start()
         except ConnectionClosed:
             pass
         finally:
@@ -236,3 +248,33 @@ def test_a_whole_session_against_ocpp_package_csms_online_offline_and_across_a_p
     assert startups == ["StartupOfTheDevice", "StartupOfTheDevice"], "A04: one per start"
     restarted.stop(timeout=5)
     assert len(package_csms.of("TransactionEvent")) == 4, "nothing sent twice"
+
+
+def _package_hash_data(pem: str) -> dict[str, str]:
+    """The CSMS side's own CertificateHashData of a root, computed with `cryptography` as an OCSP CertID."""
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    cert_id = ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, hashes.SHA256()).build()
+    return {
+        "hash_algorithm": "SHA256",
+        "issuer_name_hash": cert_id.issuer_name_hash.hex(),
+        "issuer_key_hash": cert_id.issuer_key_hash.hex(),
+        "serial_number": format(cert_id.serial_number, "x"),
+    }
+
+
+@pytest.mark.requirements("M03.FR.01", "M04.FR.01", "M04.FR.02", "M05.FR.01", "M05.FR.02")
+def test_ocpp_package_csms_installs_lists_and_deletes_a_root_with_hashes_it_computes_itself(
+    package_csms: PackageCsmsServer, station_factory: StationFactory
+) -> None:
+    station_factory(csms_url=package_csms.url)
+    package_csms.wait_for("StatusNotification")
+    root = make_root("ocpp-package CSMS root").pem
+    installed = package_csms.request(call.InstallCertificate(certificate_type="MORootCertificate", certificate=root))
+    assert installed.status == "Accepted"
+    listed = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    assert listed.status == "Accepted"
+    assert [item["certificate_hash_data"] for item in listed.certificate_hash_data_chain] == [_package_hash_data(root)]
+    deleted = package_csms.request(call.DeleteCertificate(certificate_hash_data=_package_hash_data(root)))
+    assert deleted.status == "Accepted"
+    again = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    assert again.status == "NotFound"

@@ -12,16 +12,18 @@ storing and listing ManufacturerRootCertificates, does not depend on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from certificate_steps import PROFILE_3, install, installed
+from certificate_steps import PASSWORD, PROFILE_2, PROFILE_3, install, installed
 from cryptography import x509
 from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot
 from issuer import Issued, expected_hash_data, issue, make_root
 from pki import STATION_SERIAL, Pki
 
+from chargecore.shell.certificates.store import CertificateStore
 from chargecore.shell.runtime import ChargingStation
 
 
@@ -191,3 +193,31 @@ def test_a_sub_ca_signed_by_an_installed_root_of_its_kind_is_installed_with_that
     chain = installed(tls_csms, "V2GRootCertificate")["certificateHashDataChain"]
     assert entry("V2GRootCertificate", root) in chain
     assert entry("V2GRootCertificate", sub, root) in chain
+
+
+@pytest.mark.requirements("M03.FR.01", "M03.FR.05")
+def test_a_v2g_certificate_chain_is_listed_with_its_sub_cas_as_child_hash_data(
+    tls_csms: CsmsDouble, station_factory: StationFactory, pki: Pki, tmp_path: Path
+) -> None:
+    """The V2G chain the station holds (leaf, two sub-CAs under an installed V2G root): the leaf's hash data, and
+    each sub-CA's as childCertificateHashData, computed here from the DER."""
+    root = make_root("V2G root")
+    sub1 = issue(root, "V2G sub-CA 1", ca=True)
+    sub2 = issue(sub1, "V2G sub-CA 2", ca=True)
+    leaf = issue(sub2, "SECC CS001")
+    data_dir = tmp_path / "v2g-station"
+    store = CertificateStore(data_dir)
+    store.install_ca("V2GRootCertificate", root.pem)
+    assert store.install_own("V2GCertificateChain", leaf.chain_pem(sub2, sub1)).problem is None
+    station = station_factory(
+        csms_url=tls_csms.url, ca_file=str(pki.ca), password=PASSWORD, config=PROFILE_2, data_dir=data_dir
+    )
+    boot(station, tls_csms)
+    answer = installed(tls_csms, "V2GCertificateChain")
+    assert answer["certificateHashDataChain"] == [
+        {
+            "certificateType": "V2GCertificateChain",
+            "certificateHashData": expected_hash_data(leaf, sub2),
+            "childCertificateHashData": [expected_hash_data(sub2, sub1), expected_hash_data(sub1, root)],
+        }
+    ]

@@ -160,3 +160,37 @@ def test_the_operator_listing_names_each_certificate_and_its_expiry(
     assert "ChargingStationCertificate: CN=CS-STORE-1, issuer CN=store sub-CA" in text
     assert "sub-CA: CN=store sub-CA" in text
     assert f"{leaf.certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC" in text
+
+
+def test_a_certificate_that_cannot_be_described_is_a_problem_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cryptography reads fields lazily: an unknown key type or a malformed extension raises only when asked."""
+    store = CertificateStore(tmp_path / "data")
+
+    def unusable(*_: object) -> None:
+        raise ValueError("error parsing asn1 value")
+
+    monkeypatch.setattr("chargecore.shell.certificates.x509_facts.describe_chain", unusable)
+    check = store.check("CSMSRootCertificate", make_root("odd").pem)
+    assert check.chain == () and check.problem == "unusable certificate: ValueError"
+
+
+def test_a_damaged_key_is_a_key_store_error_that_names_only_the_slot(tmp_path: Path) -> None:
+    keys = FileKeyStore(tmp_path / "keys")
+    keys.create("V2GCertificateChain")
+    path = tmp_path / "keys" / "V2GCertificateChain.key"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(KeyStoreError, match=r"^the key file of V2GCertificateChain is damaged$"):
+        keys.public_key("V2GCertificateChain")
+
+
+def test_an_own_chain_is_removed_only_by_its_own_fingerprint(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    store = seeded(tmp_path, chain)
+    (own,) = [e for e in store.installed() if e.use == "ChargingStationCertificate"]
+    assert store.remove("ChargingStationCertificate", "0" * 64).problem is not None
+    assert own in store.installed()
+    assert store.remove("ChargingStationCertificate", own.certificate.fingerprint).problem is None
+    assert store.client_certificate() is None, "the chain and its key are gone"
