@@ -96,24 +96,29 @@ def install_root(
     return RootInstall(kept, tuple(root for root in installed if root not in kept))
 
 
-def install_refusal(station: Station, use: str, check: CertificateCheck) -> str | None:
-    """M05.FR.11: why the check refuses this certificate, or None (the check is off, or it is not a CSMS root)."""
+def _concerned(station: Station, use: str, check: CertificateCheck) -> bool:
+    """The check decides on this install: a CSMS root not installed yet, with the check on."""
     if use != CSMS_ROOT or not check_enabled(station.device_model) or not check.chain:
-        return None
+        return False
+    return check.chain[0].fingerprint not in csms_roots(station)
+
+
+def _decided(station: Station, check: CertificateCheck) -> RootInstall | None:
     new = check.chain[0].fingerprint
-    signer = check.anchor if check.anchor != new else None
-    if new in csms_roots(station) or install_root(fallback(station), csms_roots(station), new, signer) is not None:
+    signer = check.anchor if check.anchor != new else None  # a self-signed root names itself
+    return install_root(fallback(station), csms_roots(station), new, signer)
+
+
+def install_refusal(station: Station, use: str, check: CertificateCheck) -> str | None:
+    """M05.FR.11: why the check refuses this certificate, or None."""
+    if not _concerned(station, use, check) or _decided(station, check) is not None:
         return None
     return "AdditionalRootCertificateCheck: no installed CSMSRootCertificate signed it"
 
 
 def plan_install(station: Station, use: str, check: CertificateCheck) -> Station:
     """Before the new root is stored: remember the fallback and the replaced roots it will leave (M05.FR.12)."""
-    if use != CSMS_ROOT or not check_enabled(station.device_model):
-        return station
-    new = check.chain[0].fingerprint
-    signer = check.anchor if check.anchor != new else None
-    decided = install_root(fallback(station), csms_roots(station), new, signer)
+    decided = _decided(station, check) if _concerned(station, use, check) else None
     if decided is None:
         return station
     planned = replace(station.root_migration, planned=decided.fallback, replacing=decided.replaced)
