@@ -279,6 +279,19 @@ class HookFailed:
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateChanged:
+    """A certificate was installed in the store or deleted from it (M04, M05; renewals too), durably: the
+    application may want to show it or audit it. `hash_data` is its SHA256 CertificateHashData."""
+
+    use: str
+    change: Literal["installed", "deleted"]
+    hash_data: dict[str, str]
+    subject_common_name: str | None
+    not_after: str
+    """RFC 3339 UTC."""
+
+
 Event = (
     RegistrationChanged
     | ConnectorStatusChanged
@@ -295,6 +308,7 @@ Event = (
     | MasterPassAccepted
     | SecurityEventLogged
     | HookFailed
+    | CertificateChanged
 )
 
 

@@ -38,8 +38,8 @@ class ChargerApplication(Protocol):
         (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers, device-model changes,
         authorization verdicts, TransactionEvents queued and answered, remote starts, security events
         (`SecurityEventLogged`): the application keeps the security log, every event critical or not (Part 2
-        Appendix 1); the station sends only the critical ones to the CSMS. And `HookFailed` when one of these
-        hooks raised."""
+        Appendix 1); the station sends only the critical ones to the CSMS. Certificates installed or deleted
+        (`CertificateChanged`). And `HookFailed` when one of these hooks raised."""
         ...
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:

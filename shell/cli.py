@@ -116,8 +116,13 @@ def run_parser() -> argparse.ArgumentParser:
         "--id", required=True, dest="station_id", type=_station_identity, help="charging station identity"
     )
     parser.add_argument("--password", help="HTTP Basic password (security profile 1/2)")
-    parser.add_argument("--ca-file", help="CA bundle for wss:// (security profile 2)")
-    parser.add_argument("--client-cert", help="the station's certificate, PEM (security profile 3)")
+    parser.add_argument(
+        "--ca-file", help="CSMS root CA bundle for wss://, copied into the certificate store at the first start"
+    )
+    parser.add_argument(
+        "--client-cert",
+        help="the station's certificate, PEM (security profile 3), copied into the store at the first start",
+    )
     parser.add_argument("--client-key", help="the private key of --client-cert, unencrypted PEM")
     parser.add_argument("--serial-number", help="the charger's serial number (the CN of --client-cert)")
     parser.add_argument(

@@ -172,15 +172,22 @@ class CertificateStore:
 
     def install_own(self, use: str, pem: str, pending_key: str | None = None) -> StoreChanged:
         """Install the station's own chain (ChargingStationCertificate or V2GCertificateChain); `pending_key`:
-        the KeyStore slot of the key its CSR was made with, adopted as the key of `use`. For certrenew."""
+        the KeyStore slot of the key its CSR was made with, adopted as the key of `use`. For certrenew.
+
+        The chain is written before the key is adopted: a crash between the two leaves the new chain with the old
+        key and the pending key still there (the chain's public key says which key it needs), never a new key
+        whose chain is lost."""
         try:
             chain = parse_chain(pem)
-            if pending_key is not None:
-                self.keys.adopt(pending_key, use)
             write_record_file(self.folder / use / CHAIN_FILE, use, _pem(chain))
-        except (NotACertificate, OSError, KeyStoreError) as error:
+        except (NotACertificate, OSError) as error:
             return StoreChanged(self.installed(), f"cannot install the {use}: {type(error).__name__}")
         self._chains[(use, CHAIN_FILE)] = chain
+        try:
+            if pending_key is not None:
+                self.keys.adopt(pending_key, use)
+        except (OSError, KeyStoreError) as error:
+            return StoreChanged(self.installed(), f"the {use} is installed but its key is not: {type(error).__name__}")
         return StoreChanged(self.installed())
 
     # --- seeding from the command line ----------------------------------------------------------------------

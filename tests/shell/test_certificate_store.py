@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import ssl
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,66 @@ def test_an_own_chain_is_removed_only_by_its_own_fingerprint(
     assert own in store.installed()
     assert store.remove("ChargingStationCertificate", own.certificate.fingerprint).problem is None
     assert store.client_certificate() is None, "the chain and its key are gone"
+
+
+def test_a_chain_for_a_pending_key_is_installed_with_that_key(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    """The renewal path: a key made for a CSR, the certificate signed for it, installed; TLS loads the pair."""
+    sub = chain[1]
+    store = seeded(tmp_path, chain)
+    pending = "ChargingStationCertificate.pending"
+    store.keys.create(pending)
+    request = store.keys.sign_request(pending, csr_subject("CS-STORE-1", "chargecore"))
+    now = datetime.now(UTC)
+    renewed = (
+        x509.CertificateBuilder()
+        .subject_name(request.subject)
+        .issuer_name(sub.certificate.subject)
+        .public_key(request.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(sub.key, hashes.SHA256())
+    )
+    pem = renewed.public_bytes(serialization.Encoding.PEM).decode() + sub.pem
+    assert store.install_own("ChargingStationCertificate", pem, pending_key=pending).problem is None
+    client = store.client_certificate()
+    assert client is not None
+    ssl.create_default_context().load_cert_chain(*client)  # the new chain and the adopted key belong together
+    (own,) = [e for e in store.installed() if e.use == "ChargingStationCertificate"]
+    assert own.certificate.hash_data.serial_number == format(renewed.serial_number, "x")
+    assert store.keys.public_key(pending) is None
+
+
+class RecordingKeys(FileKeyStore):
+    """An integrator's key store (here the file one, recording what the station asks of it)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.asked: list[tuple[str, str]] = []
+
+    def import_key(self, slot: str, pem: bytes) -> None:
+        self.asked.append(("import_key", slot))
+        super().import_key(slot, pem)
+
+    def tls_key_file(self, slot: str) -> str | None:
+        self.asked.append(("tls_key_file", slot))
+        return super().tls_key_file(slot)
+
+
+def test_the_station_keeps_its_key_where_the_integrators_key_store_says(
+    tmp_path: Path, chain: tuple[Issued, Issued, Issued]
+) -> None:
+    root, sub, leaf = chain
+    ca, cert, key = files(tmp_path, ("ca.pem", root.pem), ("cert.pem", leaf.chain_pem(sub)), ("key.pem", leaf.key_pem))
+    keys = RecordingKeys(tmp_path / "secure-element")
+    options = StationOptions("wss://127.0.0.1:1", "CS", tmp_path / "data", ca_file=ca, client_cert=cert, client_key=key)
+    station = ChargingStation(options, keys=keys)
+    try:
+        assert ("import_key", "ChargingStationCertificate") in keys.asked
+        assert (tmp_path / "secure-element" / "ChargingStationCertificate.key").exists()
+        assert not (tmp_path / "data" / "certificates" / "keys").exists(), "no key file in the default place"
+        assert station.state.identity.has_client_certificate
+    finally:
+        station.stop()

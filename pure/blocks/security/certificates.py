@@ -4,7 +4,8 @@ core learns what the store holds (certificate_store.py says what the values mean
 Rules:
 1. The core's list changes only from the shell's word: `CertificatesLoaded` (power-up, changes the core did not
    ask for) or the `StoreChanged` answer to a store or delete question. SecurityCtrlr.CertificateEntries follows
-   it: the number of entries installed; its maxLimit is the store's capacity (M05, `capacity`).
+   it: the number of entries installed; its maxLimit is the store's capacity (M05, `capacity`). Each entry that
+   came or went since the previous list is told to the application (`CertificateChanged`).
 2. M03: GetInstalledCertificateIds lists the entries of the types asked for (all GetCertificateIdUseEnumType
    when none are), the SHA256 hash data of each, and for a V2GCertificateChain its sub-CAs as
    childCertificateHashData (M03.FR.05); nothing found answers NotFound (M03.FR.02). The
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from returns.result import Failure
 
@@ -38,7 +39,7 @@ from chargecore.pure.blocks.security.certificate_store import (
 )
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_definition, set_value
-from chargecore.pure.effects import Effects, Log, RemoveCertificateQuestion
+from chargecore.pure.effects import CertificateChanged, Effects, Log, Notify, RemoveCertificateQuestion
 from chargecore.pure.inputs import CertificatesLoaded
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.ocppj.timestamps import station_time
@@ -50,12 +51,26 @@ DEFAULT_CAPACITY = 50
 
 
 def learn(station: Station, installed: tuple[InstalledCertificate, ...]) -> tuple[Station, Effects]:
-    """Rule 1: take the shell's list, and count it in CertificateEntries."""
+    """Rule 1: take the shell's list, count it in CertificateEntries, and tell the application what came and
+    went since the list it had (nothing at the first list of a power-up)."""
+    before = station.certificates
     station = replace(station, certificates=Certificates(installed, loaded=True))
+    told: Effects = ()
+    if before.loaded:
+        told = tuple(_changed(e, "deleted") for e in before.installed if e not in installed)
+        told += tuple(_changed(e, "installed") for e in installed if e not in before.installed)
     counted = set_value(station.device_model, ENTRIES, str(len(installed)), respect_mutability=False)
     if isinstance(counted, Failure):
-        return station, (Log("warning", f"CertificateEntries not updated: {counted.failure()}"),)
-    return replace(station, device_model=counted.unwrap()), ()
+        return station, (*told, Log("warning", f"CertificateEntries not updated: {counted.failure()}"))
+    return replace(station, device_model=counted.unwrap()), told
+
+
+def _changed(entry: InstalledCertificate, change: Literal["installed", "deleted"]) -> Notify:
+    facts = entry.certificate
+    hash_data = facts.hash_data.payload()
+    return Notify(
+        CertificateChanged(entry.use, change, hash_data, facts.subject_common_name, facts.not_after.isoformat())
+    )
 
 
 def on_loaded(station: Station, event: CertificatesLoaded) -> tuple[Station, Effects]:

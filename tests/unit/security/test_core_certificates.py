@@ -19,7 +19,14 @@ from chargecore.pure.blocks.security.certificate_store import (
 )
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_value
-from chargecore.pure.effects import Ask, CheckCertificateQuestion, RemoveCertificateQuestion, StoreCertificateQuestion
+from chargecore.pure.effects import (
+    Ask,
+    CertificateChanged,
+    CheckCertificateQuestion,
+    Notify,
+    RemoveCertificateQuestion,
+    StoreCertificateQuestion,
+)
 from chargecore.pure.inputs import CertificatesLoaded
 
 ENTRIES = VariableKey("SecurityCtrlr", "CertificateEntries")
@@ -242,3 +249,24 @@ def test_an_expired_root_may_be_deleted_even_when_no_valid_root_is_left() -> Non
     sim = station(2, expired)
     _, asked = question(delete(sim, expired))
     assert asked == RemoveCertificateQuestion("CSMSRootCertificate", "old root")
+
+
+def test_the_application_hears_of_each_certificate_installed_or_deleted_but_not_of_the_first_list() -> None:
+    sim = booted()
+    first = sim.feed(CertificatesLoaded(sim.now, (ROOT, MANUFACTURER)))
+    assert not of_type(first, Notify)
+    question_id, _ = question(delete(sim, MANUFACTURER))
+    deleted = sim.answer(question_id, StoreChanged((ROOT,)))
+    assert [n.event for n in of_type(deleted, Notify)] == [
+        CertificateChanged(
+            "ManufacturerRootCertificate",
+            "deleted",
+            MANUFACTURER.certificate.hash_data.payload(),
+            "maker",
+            MANUFACTURER.certificate.not_after.isoformat(),
+        )
+    ]
+    renewed = sim.feed(CertificatesLoaded(sim.now, (ROOT, OWN)))  # e.g. after a renewal the shell made
+    assert [(n.event.use, n.event.change) for n in of_type(renewed, Notify)] == [
+        ("ChargingStationCertificate", "installed")
+    ]
