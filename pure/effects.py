@@ -22,6 +22,9 @@ class Connect:
     ping_interval: int = 0
     """Seconds between the station's websocket pings on this connection, 0 for none (WebSocketPingInterval)."""
     client_certificate: bool = False
+    csms_roots: tuple[str, ...] | None = None
+    """The fingerprints of the installed CSMS roots this attempt trusts; None: every installed one (M05.FR.13-16,
+    security/root_migration.py)."""
 
 
 @dataclass(frozen=True, slots=True)

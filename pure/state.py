@@ -273,6 +273,21 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True)
+class RootMigration:
+    """M05.FR.10-16: the CSMS roots kept as fallback after a new one was installed under
+    AdditionalRootCertificateCheck, until the new one has verified a connection (security/root_migration.py)."""
+
+    fallback: tuple[str, ...] = ()
+    """Store ids of the roots that verified the last connection; () without a migration under way."""
+    trying_fallback: bool = False
+    """The attempt under way re-validates with the fallback roots only (M05.FR.14)."""
+    planned: tuple[str, ...] | None = None
+    """While an InstallCertificate of a new root is being stored: the fallback it will leave."""
+    replacing: tuple[str, ...] = ()
+    """While an InstallCertificate of a new root is being stored: the unproven roots it replaces."""
+
+
+@dataclass(frozen=True, slots=True)
 class Availability:
     """G03/G04: the components the CSMS set Inoperative (persisted), and the effective state of every connector
     as the application last heard it (availability.refresh keeps it in step)."""
@@ -348,6 +363,7 @@ class Station:
     """A02/A03: the station's pending certificate signing requests and its own certificates' end dates."""
     ocsp: OcspCache = field(default_factory=OcspCache)
     """M06: OCSP answers of the CSMS, kept for the validity they state."""
+    root_migration: RootMigration = RootMigration()
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

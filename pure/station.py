@@ -29,6 +29,7 @@ from chargecore.pure.blocks.security import (
     certificate_signing,
     certificates,
     iso15118_certificates,
+    root_migration,
     security_events,
 )
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
@@ -44,6 +45,7 @@ from chargecore.pure.effects import (
     Notify,
     OcspValidityQuestion,
     Persist,
+    RemoveCertificateQuestion,
     SendFrame,
     TokenQuestion,
 )
@@ -238,11 +240,12 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     if moved is None:
         return station, (connection.refusal(station, "connected"),)
     moved, noted = network_profiles.on_connected(moved)
+    moved, proven = root_migration.on_connected(moved, network_profiles.current_profile(moved).security_profile)
     moved, logged = _security_profile_changed(station, moved, event.now)
     moved, committed = certificate_signed.on_connected(moved)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
-    effects = noted + logged + committed + effects
+    effects = noted + proven + logged + committed + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         station, monitored = monitor_events.on_reconnected(station, event.now)
@@ -262,7 +265,7 @@ def _security_profile_changed(before: Station, after: Station, now: datetime) ->
 
 def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:
     """A failed attempt may be a security event (A04), raised before the loss is handled."""
-    moved = dialling.on_lost(station, event.now, event.jitter)
+    moved = dialling.on_lost(station, event.now, event.jitter, event.failure)
     if moved is None:
         return station, (connection.refusal(station, "lost"),)
     refused: Effects = ()
@@ -345,6 +348,8 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
             return certificate_signing.on_csr(station, pending.question, event.value, event.now)
         if isinstance(pending.question, OcspValidityQuestion):
             return iso15118_certificates.on_validity(station, pending.question, event.value, event.now)
+        if isinstance(pending.question, RemoveCertificateQuestion):  # a CSMS root a migration no longer needs
+            return certificates.on_removed(station, event.value)
         assert isinstance(pending.question, TokenQuestion)
         return token_routing.on_token_answer(station, pending.question, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)

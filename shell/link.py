@@ -76,16 +76,21 @@ class TlsCredentials:
     client_certificate: ClientCertificate | None = None
 
 
-Credentials = Callable[[], TlsCredentials]
+Credentials = Callable[[Connect], TlsCredentials]
 """Read on the core thread when a Connect is executed, so that a certificate installed or deleted since the last
-attempt counts from the next one."""
+attempt counts from the next one; the anchors are the CSMS roots the Connect names (`Connect.csms_roots`)."""
 
 
 def fixed_credentials(ca_file: str | None, client_certificate: ClientCertificate | None = None) -> Credentials:
     """Credentials from files that do not change (tests, tools)."""
     ca_pem = None if ca_file is None else Path(ca_file).read_text("ascii", errors="replace")
     credentials = TlsCredentials(ca_pem, client_certificate)
-    return lambda: credentials
+    return lambda effect: credentials
+
+
+def no_credentials(effect: Connect) -> TlsCredentials:
+    """The system's CAs and no client certificate."""
+    return TlsCredentials()
 
 
 def tls_context(credentials: TlsCredentials, client_certificate: bool = False) -> ssl.SSLContext:
@@ -94,6 +99,8 @@ def tls_context(credentials: TlsCredentials, client_certificate: bool = False) -
     profile 3) the station proves who it is with its certificate in the handshake."""
     context = ssl.create_default_context(cadata=credentials.ca_pem)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if credentials.ca_pem is not None:  # an installed CSMS root is an anchor even when another root signed it (M05)
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     if client_certificate and credentials.client_certificate is not None:
         context.load_cert_chain(*credentials.client_certificate, password=_no_password)
     return context
@@ -153,7 +160,7 @@ class WebSocketLink:
         feed: Feed,
         log: FrameLog,
         on_fatal: Callable[[str], None],
-        credentials: Credentials = TlsCredentials,
+        credentials: Credentials = no_credentials,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         self._feed = feed
@@ -173,7 +180,7 @@ class WebSocketLink:
         with self._lock:
             self._generation += 1
             generation = self._generation
-        credentials = self._credentials() if effect.url.startswith("wss") else TlsCredentials()
+        credentials = self._credentials(effect) if effect.url.startswith("wss") else TlsCredentials()
         self._start(self._run, (effect, generation, credentials), "ocpp-link")
 
     def _start(self, target: Callable[..., None], args: tuple[object, ...], name: str) -> None:

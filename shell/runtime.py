@@ -533,9 +533,10 @@ class ChargingStation:
         finally:
             self._stopped.set()
 
-    def _tls_credentials(self) -> TlsCredentials:
-        """The CSMS roots and the station certificate of the store, read when a connection is dialled."""
-        return TlsCredentials(self._certificates.csms_roots_pem(), self._certificates.client_certificate())
+    def _tls_credentials(self, effect: fx.Connect) -> TlsCredentials:
+        """The CSMS roots the attempt trusts and the station certificate of the store, read when it is dialled."""
+        roots = self._certificates.csms_roots_pem(effect.csms_roots)
+        return TlsCredentials(roots, self._certificates.client_certificate())
 
     def _fatal(self, message: str) -> None:
         self.fatal_error = message

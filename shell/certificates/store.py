@@ -105,9 +105,14 @@ class CertificateStore:
             entries.append(InstalledCertificate(use, facts[0], tuple(facts[1:])))
         return tuple(entries)
 
-    def csms_roots_pem(self) -> str | None:
-        """The CSMS root certificates as one PEM text (TLS trust anchors), None when none is installed."""
-        roots = [chain[0] for (use, _), chain in sorted(self._chains.items()) if use == CSMS_ROOT]
+    def csms_roots_pem(self, only: tuple[str, ...] | None = None) -> str | None:
+        """The CSMS root certificates as one PEM text (TLS trust anchors), None when none is installed; `only`: those
+        of these fingerprints (the roots one attempt of a root migration trusts), or all of them when none of these is
+        installed any more: never the system's CAs while CSMS roots are installed."""
+        chains = sorted(self._chains.items())
+        installed = [(fingerprint, chain[0]) for (use, fingerprint), chain in chains if use == CSMS_ROOT]
+        roots = [root for fingerprint, root in installed if only is None or fingerprint in only]
+        roots = roots or [root for _, root in installed]
         return _pem(roots) if roots else None
 
     def client_certificate(self, use: str = STATION_CERTIFICATE) -> tuple[str, str] | None:

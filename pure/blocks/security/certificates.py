@@ -13,7 +13,8 @@ Rules:
 3. M04: a hash that identifies no installed certificate answers NotFound (M04.FR.04). Deleting the
    ChargingStationCertificate is refused with Failed (M04.FR.06). A delete that would leave a station at security
    profile 2 or 3 without a CSMS root valid now is refused with Failed too (the next connection could not verify
-   the CSMS: `would_strand`). Otherwise the core asks the shell to delete it, and answers Accepted once the shell
+   the CSMS: `would_strand`), and so is deleting the fallback root of a CSMS root migration (root_migration.py,
+   rule 5). Otherwise the core asks the shell to delete it, and answers Accepted once the shell
    says it is gone (Failed when the delete failed).
 """
 
@@ -26,6 +27,7 @@ from typing import Any, Literal
 from returns.result import Failure
 
 from chargecore.pure.blocks.provisioning.network_profiles import security_level
+from chargecore.pure.blocks.security import root_migration
 from chargecore.pure.blocks.security.certificate_store import (
     CSMS_ROOT,
     REPORTED_USES,
@@ -127,6 +129,9 @@ def handle_delete_certificate(station: Station, call: Call, now: datetime) -> Ha
     if would_strand(station, entry, now):
         info = "the last valid CSMSRootCertificate of the active security profile is not deleted"
         return station, refusal("Failed", "InvalidValue", info), ()
+    if root_migration.strands(station, entry.certificate.fingerprint):
+        info = "the fallback CSMSRootCertificate is kept until the new root has verified a connection (M05.FR.13)"
+        return station, refusal("Failed", "InvalidValue", info), ()
     return station, Defer(RemoveCertificateQuestion(entry.use, entry.certificate.fingerprint)), ()
 
 
@@ -138,3 +143,14 @@ def resume_delete_certificate(station: Station, call: Call, answer: Any, now: da
     if answer.problem is not None:
         return station, refusal("Failed", "InternalError", answer.problem), effects
     return station, Reply({"status": "Accepted"}), effects
+
+
+def on_removed(station: Station, answer: Any) -> tuple[Station, Effects]:
+    """The store's answer to a removal the core asked for on its own (a CSMS root a migration no longer needs,
+    root_migration.py)."""
+    if not isinstance(answer, StoreChanged):
+        return station, (Log("warning", "the certificate store did not answer the removal of a certificate"),)
+    station, effects = learn(station, answer.installed)
+    if answer.problem is not None:
+        effects += (Log("warning", f"certificate not removed: {answer.problem}"),)
+    return station, effects
