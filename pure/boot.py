@@ -11,6 +11,7 @@ from returns.result import Result
 
 from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.display import display_messages
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
@@ -36,6 +37,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     station = smart_charging.restore(station, persisted)
     station = monitoring.restore(station, persisted)
+    station = display_messages.restore(station, persisted)
     station = recovery.restore(station, dict(persisted))
     return provisioning.adopt_boot_reason(station, dict(persisted))
 

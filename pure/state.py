@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
+from chargecore.pure.blocks.display.messages import Display
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
+from chargecore.pure.blocks.tariff_cost.costs import TariffCost
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
 from chargecore.pure.ocppj.fifo import Fifo
@@ -323,6 +325,10 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    display: Display = field(default_factory=Display)
+    """The CSMS's display messages and what each EVSE's display shows (block O, display/)."""
+    tariff_cost: TariffCost = field(default_factory=TariffCost)
+    """The drivers' tariff texts and costs per EVSE (block I, tariff_cost/)."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from chargecore.pure.effects import Event
+from chargecore.pure.effects import CostShown, Event, ShownMessage
 from chargecore.pure.inputs import ConnectorChange, ConnectorFound
 
 
@@ -70,6 +70,17 @@ class ChargerApplication(Protocol):
         cache, Authorize to the CSMS)."""
         ...
 
+    def show_messages(self, evse_id: int, messages: tuple[ShownMessage, ...]) -> None:
+        """From now on the display of this EVSE shows these messages in this order (block O): an AlwaysFront
+        message alone, else the InFront ones cycled, then the station's own (personal message, tariff), then the
+        NormalCycle ones cycled. An empty tuple clears the display."""
+        ...
+
+    def show_cost(self, evse_id: int, cost: CostShown) -> None:
+        """Show the driver of this EVSE the running or final cost of its transaction (block I): an exact decimal in
+        a currency, or the fallback text when the CSMS gave none."""
+        ...
+
     def connector_states(self) -> Iterable[ConnectorFound]:
         """At power-up (start and every station reset), before any status goes out: the connectors where the
         hardware finds a cable plugged in or a fault now; any other connector is empty and sound. An EV left
@@ -101,6 +112,10 @@ class SimulatedCharger:
         self.unlock_works = True
         self.token_verdicts: dict[str, dict[str, Any]] = {}
         """validate_token's verdict per idToken value; other tokens are left to the station."""
+        self.displays: dict[int, tuple[ShownMessage, ...]] = {}
+        """What each EVSE's display shows (show_messages)."""
+        self.costs: dict[int, list[CostShown]] = {}
+        """Every cost shown on each EVSE, in order (show_cost)."""
         self.hardware: dict[tuple[int, int], ConnectorFound] = {}
         """What the simulated hardware has on its connectors, by (evse, connector); kept by `hardware_change`."""
         self._lock = threading.Lock()
@@ -150,6 +165,14 @@ class SimulatedCharger:
     def validate_token(self, id_token: dict[str, Any], evse_id: int) -> dict[str, Any] | None:
         return self.token_verdicts.get(id_token["idToken"])
 
+    def show_messages(self, evse_id: int, messages: tuple[ShownMessage, ...]) -> None:
+        with self._lock:
+            self.displays[evse_id] = messages
+
+    def show_cost(self, evse_id: int, cost: CostShown) -> None:
+        with self._lock:
+            self.costs.setdefault(evse_id, []).append(cost)
+
     def hardware_change(self, evse_id: int, connector_id: int, change: ConnectorChange) -> None:
         """The simulated hardware's side of `ChargingStation.connector`: whoever plays the hardware (the CLI
         operator, a test) tells it too, so that a reboot finds what is really there."""
@@ -163,3 +186,11 @@ class SimulatedCharger:
     def connector_states(self) -> tuple[ConnectorFound, ...]:
         with self._lock:
             return tuple(found for found in self.hardware.values() if found.plugged or found.faulted)
+
+
+def describe_cost(cost: CostShown) -> str:
+    """One line for the operator: the amount (or the fallback text), whether final, and the CSMS's texts."""
+    amount = cost.fallback if cost.total is None else f"{cost.total} {cost.currency}"
+    texts = "".join(f" | {text.text}" for text in cost.texts)
+    qr_code = "" if cost.qr_code is None else f" | QR {cost.qr_code}"
+    return f"{'final' if cost.final else 'running'} {amount} (transaction {cost.transaction_id}){texts}{qr_code}"

@@ -67,7 +67,7 @@ from chargecore.pure.inputs import (
 )
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import next_deadline, step
-from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.application import ChargerApplication, SimulatedCharger, describe_cost
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, WebSocketLink, client_certificate_problem
@@ -372,6 +372,13 @@ class ChargingStation:
             self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
         elif isinstance(effect, fx.UnlockConnector):
             self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
+        elif isinstance(effect, fx.ShowMessages):
+            shown = " | ".join(message.content.text for message in effect.messages) or "(nothing)"
+            self.log.event("info", f"EVSE {effect.evse_id} display: {shown}")
+            self._call_hook(app.show_messages, None, effect.evse_id, effect.messages)
+        elif isinstance(effect, fx.ShowCost):
+            self.log.event("info", f"EVSE {effect.evse_id} cost: {describe_cost(effect.cost)}")
+            self._call_hook(app.show_cost, None, effect.evse_id, effect.cost)
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears

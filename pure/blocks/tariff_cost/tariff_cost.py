@@ -1,0 +1,281 @@
+"""Block I, tariff and cost: the driver's tariff from IdTokenInfo.personalMessage (I01) or TariffFallbackMessage
+(I04), the running cost from CostUpdated and TransactionEventResponse.totalCost (I02), the final cost at the end or
+TotalCostFallbackMessage (I03, I05), tariff updates from updatedPersonalMessage (I06), and the California pricing
+customData (org.openchargealliance.costmsg) on all of them.
+
+Rules:
+1. The personal message of an IdTokenInfo is shown on the EVSE of the session it authorizes, cut to
+   DisplayMessageCtrlr.PersonalMessageSize (0: none kept). With Enabled[Tariff], an accepted token without one shows
+   TariffFallbackMessage, or OfflineTariffFallbackMessage when the CSMS did not answer (I04).
+2. With Enabled[Cost], every totalCost (CostUpdated, TransactionEventResponse) reaches the `ShowCost` hook as an
+   exact decimal in Currency; an Ended event answered without one, or a transaction ending while the station is
+   offline, shows TotalCostFallbackMessage (I05). Without Enabled[Cost] a CostUpdated is answered and ignored.
+3. With CustomizationCtrlr.CustomImplementationEnabled[org.openchargealliance.costmsg], the costmsg customData adds
+   texts in other languages (shown in DisplayMessageCtrlr.Language when given, languages outside
+   SupportedLanguages dropped) and a QR code. A CostUpdated whose costmsg does not follow the format, or names
+   another currency, gets a CALLERROR and changes nothing; in a response to our CALL it is ignored with a warning.
+4. A driver's texts stay while its session lives; a final cost stays until another session starts on the EVSE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chargecore.pure.blocks.authorization import authorization
+from chargecore.pure.blocks.tariff_cost.costs import (
+    COSTMSG,
+    DriverView,
+    common_problem,
+    costmsg,
+    exact_cost,
+    extra_messages,
+    in_language,
+    running_cost_problem,
+)
+from chargecore.pure.blocks.transactions.sessions import find_by_id
+from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.model import get_bool, get_int, get_value
+from chargecore.pure.effects import CostShown, Effects, Log, MessageContent, ShowCost, ShownMessage
+from chargecore.pure.ocppj import connection
+from chargecore.pure.ocppj.frames import Call, CallError
+from chargecore.pure.outcome import Handled, Reply
+from chargecore.pure.state import OutboundCall, Station
+
+CTRLR = "TariffCostCtrlr"
+DEFAULT_DECIMALS = 3
+
+
+# --- settings --------------------------------------------------------------------------------------------------
+
+
+def enabled(station: Station, instance: str) -> bool:
+    """TariffCostCtrlr Available and Enabled for Tariff or Cost."""
+    model = station.device_model
+    return get_bool(model, CTRLR, "Available", instance) and get_bool(model, CTRLR, "Enabled", instance)
+
+
+def california(station: Station) -> bool:
+    return get_bool(station.device_model, "CustomizationCtrlr", "CustomImplementationEnabled", COSTMSG)
+
+
+def _text(station: Station, component: str, variable: str) -> str:
+    return get_value(station.device_model, VariableKey(component, variable)) or ""
+
+
+def _languages(station: Station) -> frozenset[str]:
+    return frozenset(x for x in _text(station, "DisplayMessageCtrlr", "SupportedLanguages").split(",") if x)
+
+
+def _fallback(station: Station, variable: str) -> tuple[MessageContent, ...]:
+    text = _text(station, CTRLR, variable)
+    return (MessageContent(text, "UTF8"),) if text else ()
+
+
+def _cost(station: Station, transaction_id: str, total: Any, final: bool, extra: dict[str, Any] | None) -> CostShown:
+    decimals = get_int(station.device_model, CTRLR, "NumberOfDecimalsForCostValues", default=DEFAULT_DECIMALS)
+    return CostShown(
+        transaction_id=transaction_id,
+        total=None if total is None else exact_cost(total, decimals),
+        currency=_text(station, CTRLR, "Currency"),
+        final=final,
+        texts=_extra_texts(station, extra),
+        qr_code=None if extra is None else extra.get("qrCodeText"),
+    )
+
+
+def _extra_texts(station: Station, extra: dict[str, Any] | None) -> tuple[MessageContent, ...]:
+    """The updatedPersonalMessageExtra of a costmsg customData already checked (common_problem)."""
+    texts, _ = extra_messages(extra or {}, "updatedPersonalMessageExtra")
+    return _supported(station, texts)
+
+
+def _supported(station: Station, texts: tuple[MessageContent, ...]) -> tuple[MessageContent, ...]:
+    languages = _languages(station)
+    return tuple(text for text in texts if text.language in languages)
+
+
+def _costmsg(station: Station, custom_data: Any) -> tuple[dict[str, Any] | None, Effects]:
+    """The costmsg customData of a response when California pricing is on and it follows the format (rule 3)."""
+    data = costmsg(custom_data) if california(station) else None
+    problem = None if data is None else common_problem(data)
+    if problem is None:
+        return data, ()
+    return None, (Log("warning", f"{COSTMSG} customData ignored: {problem}"),)
+
+
+# --- views -----------------------------------------------------------------------------------------------------
+
+
+def _view(station: Station, evse_id: int) -> DriverView | None:
+    return next((v for v in station.tariff_cost.views if v.evse_id == evse_id), None)
+
+
+def _put(station: Station, view: DriverView) -> Station:
+    others = tuple(v for v in station.tariff_cost.views if v.evse_id != view.evse_id)
+    return replace(station, tariff_cost=replace(station.tariff_cost, views=(*others, view)))
+
+
+def authorizing_evse(station: Station, id_token: dict[str, Any]) -> int | None:
+    """The EVSE of the session waiting for this token's verdict (0: a station-wide reader), None if none is."""
+    for tx in station.transactions:
+        if tx.authorization == "authorizing" and authorization.same_token(tx.id_token, id_token):
+            return tx.evse_id
+    return None
+
+
+def on_token_info(
+    station: Station, evse_id: int | None, id_token: dict[str, Any], info: dict[str, Any], *, offline: bool = False
+) -> tuple[Station, Effects]:
+    """Rule 1 (and rule 3's personalMessageExtra) for an IdTokenInfo about a session on `evse_id`."""
+    if evse_id is None:
+        return station, ()
+    size = get_int(station.device_model, "DisplayMessageCtrlr", "PersonalMessageSize")
+    texts: tuple[MessageContent, ...] = ()
+    if "personalMessage" in info and size > 0:
+        personal = MessageContent.of(info["personalMessage"])
+        texts = (replace(personal, text=personal.text[:size]),)
+    data = costmsg(info.get("customData")) if california(station) else None
+    extra, problem = extra_messages(data or {}, "personalMessageExtra")
+    warned: Effects = () if problem is None else (Log("warning", f"{COSTMSG} customData ignored: {problem}"),)
+    texts += tuple(replace(text, text=text.text[:size]) for text in _supported(station, extra) if size > 0)
+    if not texts and info.get("status") == "Accepted" and enabled(station, "Tariff"):
+        texts = _fallback(station, "OfflineTariffFallbackMessage" if offline else "TariffFallbackMessage")
+    view = DriverView(evse_id, id_token.get("idToken"), texts=texts)
+    return _put(station, view), warned
+
+
+def on_event_answered(
+    station: Station, call: OutboundCall, response: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """A TransactionEventResponse: idTokenInfo (rule 1), updatedPersonalMessage (I06), totalCost (rule 2)."""
+    request = call.payload
+    transaction_id = request["transactionInfo"]["transactionId"]
+    evse_id = _evse_of(station, request, transaction_id)
+    if evse_id is None:
+        return station, ()
+    ended = request["eventType"] == "Ended"
+    effects: Effects = ()
+    if "idTokenInfo" in response and "idToken" in request:
+        station, effects = on_token_info(station, evse_id, request["idToken"], response["idTokenInfo"])
+    extra, warned = _costmsg(station, response.get("customData"))
+    view = _view(station, evse_id) or DriverView(evse_id)
+    if "updatedPersonalMessage" in response and enabled(station, "Tariff"):
+        updated = (MessageContent.of(response["updatedPersonalMessage"]), *_extra_texts(station, extra))
+        view = replace(view, texts=updated)
+    view = replace(view, transaction_id=transaction_id)
+    if enabled(station, "Cost") and ("totalCost" in response or ended):
+        cost = _cost(station, transaction_id, response.get("totalCost"), ended, extra)
+        if cost.total is None:
+            cost = replace(cost, fallback=_text(station, CTRLR, "TotalCostFallbackMessage"))
+        view = replace(view, cost=cost)
+        effects += (ShowCost(evse_id, cost),)
+    station = _put(station, view)
+    if ended:
+        station = _forget(station, transaction_id)
+    return station, warned + effects
+
+
+def handle_cost_updated(station: Station, call: Call, now: datetime) -> Handled:
+    """I02 through CostUpdated (rules 2 and 3). Its response has no status: an unknown transaction is answered and
+    logged."""
+    request = call.payload
+    data = costmsg(request.get("customData")) if california(station) else None
+    problem = None if data is None else running_cost_problem(data)
+    currency = _text(station, CTRLR, "Currency")
+    if problem is None and data is not None and data.get("currency", currency) != currency:
+        problem = f"the cost is in {data.get('currency')!r}, the station shows {currency}"
+    if problem is not None:
+        return station, CallError(call.message_id, "PropertyConstraintViolation", f"{COSTMSG}: {problem}"), ()
+    if not enabled(station, "Cost"):
+        return station, Reply({}), (Log("info", "CostUpdated ignored: TariffCostCtrlr Cost is not enabled"),)
+    transaction_id = request["transactionId"]
+    evse_id = _evse_of(station, {}, transaction_id)
+    if evse_id is None:
+        return station, Reply({}), (Log("warning", f"CostUpdated for unknown transaction {transaction_id!r}"),)
+    final = data is not None and data.get("state") == "Idle" and find_by_id(station, transaction_id) is None
+    cost = _cost(station, transaction_id, request["totalCost"], final, data)
+    view = replace(_view(station, evse_id) or DriverView(evse_id), transaction_id=transaction_id, cost=cost)
+    return _put(station, view), Reply({}), (ShowCost(evse_id, cost),)
+
+
+def _evse_of(station: Station, request: dict[str, Any], transaction_id: str) -> int | None:
+    tx = find_by_id(station, transaction_id)
+    if tx is not None:
+        return tx.evse_id
+    if "evse" in request:
+        return int(request["evse"]["id"])
+    return dict(station.tariff_cost.evse_of).get(transaction_id)
+
+
+def _forget(station: Station, transaction_id: str) -> Station:
+    kept = tuple(entry for entry in station.tariff_cost.evse_of if entry[0] != transaction_id)
+    return replace(station, tariff_cost=replace(station.tariff_cost, evse_of=kept))
+
+
+# --- after every step ------------------------------------------------------------------------------------------
+
+
+def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """Track the running transactions' EVSEs, show the offline fallback (rule 2), and drop the texts of sessions
+    that are gone (rule 4)."""
+    state = station.tariff_cost
+    if not state.views and not state.evse_of and not station.transactions:
+        return station, ()
+    running = {tx.transaction_id: tx.evse_id for tx in station.running_transactions}
+    known = dict(state.evse_of)
+    effects: Effects = ()
+    for transaction_id, evse_id in tuple(known.items()):
+        if transaction_id in running or connection.is_up(station) or not enabled(station, "Cost"):
+            continue
+        cost = replace(
+            _cost(station, transaction_id, None, True, None), fallback=_text(station, CTRLR, "TotalCostFallbackMessage")
+        )
+        view = _view(station, evse_id)
+        if view is None or view.cost is None or not view.cost.final:
+            station = _put(station, replace(view or DriverView(evse_id), transaction_id=transaction_id, cost=cost))
+            effects += (ShowCost(evse_id, cost),)
+    known.update(running)
+    sessions = {tx.evse_id: tx for tx in station.transactions}
+    views = tuple(_moved(v, station) for v in station.tariff_cost.views)
+    views = tuple(v for v in views if _lives(v, sessions))
+    tariff_cost = replace(station.tariff_cost, views=views, evse_of=tuple(sorted(known.items())))
+    return (station if tariff_cost == station.tariff_cost else replace(station, tariff_cost=tariff_cost)), effects
+
+
+def _moved(view: DriverView, station: Station) -> DriverView:
+    """A station-wide reader's view follows its session to the EVSE where the EV plugged in."""
+    if view.evse_id != 0:
+        return view
+    for tx in station.transactions:
+        if tx.evse_id != 0 and tx.id_token is not None and tx.id_token.get("idToken") == view.id_token:
+            return replace(view, evse_id=tx.evse_id)
+    return view
+
+
+def _lives(view: DriverView, sessions: Mapping[int, Any]) -> bool:
+    session = sessions.get(view.evse_id)
+    if view.cost is not None and view.cost.final:
+        return session is None or session.transaction_id == view.transaction_id
+    if session is None:
+        return view.evse_id == 0 and any(s.evse_id == 0 for s in sessions.values())
+    return view.transaction_id in (None, session.transaction_id)
+
+
+def own_messages(station: Station) -> dict[int, tuple[ShownMessage, ...]]:
+    """The station's own messages per EVSE for the display block: each driver's texts in the station's language,
+    shown InFront."""
+    views = station.tariff_cost.views
+    if not views:
+        return {}
+    language = get_value(station.device_model, VariableKey("DisplayMessageCtrlr", "Language"))
+    everywhere = next((v for v in views if v.evse_id == 0), None)
+    own: dict[int, tuple[ShownMessage, ...]] = {}
+    for evse_id in range(1, len(station.identity.evse_connectors) + 1):
+        view = _view(station, evse_id) or everywhere
+        texts = () if view is None else in_language(view.texts, language)
+        if texts:
+            own[evse_id] = tuple(ShownMessage(text, "InFront") for text in texts)
+    return own
