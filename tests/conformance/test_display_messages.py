@@ -85,8 +85,11 @@ def test_O01_message_window_through_next_deadline(csms: CsmsDouble, booted: Boot
 @pytest.mark.parametrize(
     ("config", "info", "status"),
     [
-        ({"SupportedFormats": "UTF8"}, {**message(1, "x"), "message": {"format": "HTML", "content": "<b>x</b>"}},
-         "NotSupportedMessageFormat"),
+        (
+            {"SupportedFormats": "UTF8"},
+            {**message(1, "x"), "message": {"format": "HTML", "content": "<b>x</b>"}},
+            "NotSupportedMessageFormat",
+        ),
         ({"SupportedPriorities": "NormalCycle"}, message(1, "x", "AlwaysFront"), "NotSupportedPriority"),
         ({"SupportedStates": "Charging"}, message(1, "x", state="Idle"), "NotSupportedState"),
         ({"Enabled": False}, message(1, "x"), "Rejected"),
