@@ -1,0 +1,225 @@
+"""Tariff and cost (block I) and California pricing through `step`: the tariff a driver sees, the running and final
+cost, the fallbacks, and refused input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from core_helpers import Sim, booted, frames, of_type, replies, warnings
+
+from chargecore.pure.blocks.tariff_cost.costs import COSTMSG, exact_cost
+from chargecore.pure.effects import Effects, ShowCost, ShowMessages
+
+CALIFORNIA = {"CustomizationCtrlr": {f"CustomImplementationEnabled[{COSTMSG}]": True}}
+
+
+def shown_texts(effects: Effects) -> list[list[str]]:
+    return [[m.content.text for m in show.messages] for show in of_type(effects, ShowMessages)]
+
+
+def costs(effects: Effects) -> list[ShowCost]:
+    return of_type(effects, ShowCost)
+
+
+def authorize(sim: Sim, **info: Any) -> Effects:
+    effects = sim.present_token()
+    assert sim.outstanding().action == "Authorize"
+    return effects + sim.reply({"idTokenInfo": {"status": "Accepted", **info}})
+
+
+def charging(config: dict[str, Any] | None = None, **info: Any) -> tuple[Sim, str]:
+    """Plugged, authorized (idTokenInfo extras `info`), power path closed: a running transaction."""
+    sim = booted(config=config)
+    sim.plug()
+    sim.answer_all()
+    authorize(sim, **info)
+    sim.power_path()
+    sim.answer_all()
+    (tx,) = sim.station.running_transactions
+    return sim, tx.transaction_id
+
+
+def cost_updated(sim: Sim, transaction_id: str, total: float, **custom: Any) -> Effects:
+    payload: dict[str, Any] = {"totalCost": total, "transactionId": transaction_id}
+    if custom:
+        payload["customData"] = {"vendorId": COSTMSG, **custom}
+    return sim.csms_call("CostUpdated", payload)
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [(0.3, 3, "0.300"), (0.1 + 0.2, 2, "0.30"), (12.345, 2, "12.35"), (7, 0, "7"), (1234567.891, 3, "1234567.891")],
+)
+def test_a_cost_is_the_decimal_the_csms_wrote(value: float, decimals: int, expected: str) -> None:
+    """No binary floating-point error reaches the driver; half-up rounding to NumberOfDecimalsForCostValues."""
+    assert exact_cost(value, decimals) == Decimal(expected)
+    assert str(exact_cost(value, decimals)) == expected
+
+
+@pytest.mark.requirements("I01.FR.03")
+def test_the_personal_message_is_the_tariff_on_the_display_cut_to_its_size() -> None:
+    sim = booted(config={"DisplayMessageCtrlr": {"PersonalMessageSize": 10}})
+    sim.plug()
+    sim.answer_all()
+    effects = authorize(sim, personalMessage={"format": "UTF8", "content": "0.25 EUR/kWh, 1 EUR/h parking"})
+    assert shown_texts(effects) == [["0.25 EUR/k"]]
+
+
+@pytest.mark.requirements("I04.FR.01")
+def test_without_a_personal_message_the_tariff_fallback_is_shown_and_offline_its_offline_one() -> None:
+    sim = booted()
+    sim.plug()
+    sim.answer_all()
+    assert shown_texts(authorize(sim)) == [["Tariff information is not available."]]
+    offline = booted(config={"AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}})
+    offline.plug()
+    offline.answer_all()
+    offline.present_token()
+    effects = offline.reply_error()  # no usable answer: decided offline, unknown tokens allowed
+    assert [tx.authorization for tx in offline.station.transactions] == ["accepted"]
+    assert shown_texts(effects) == [["Tariff information is not available while offline."]]
+
+
+def test_tariff_disabled_shows_no_fallback() -> None:
+    sim = booted(config={"TariffCostCtrlr": {"Enabled[Tariff]": False}})
+    sim.plug()
+    sim.answer_all()
+    assert shown_texts(authorize(sim)) == []
+
+
+@pytest.mark.requirements("I02.FR.02")
+def test_cost_updated_reaches_the_cost_hook_exactly() -> None:
+    sim, transaction_id = charging()
+    effects = cost_updated(sim, transaction_id, 1.1)
+    assert replies(effects)[0][2] == {}
+    (shown,) = costs(effects)
+    assert (shown.evse_id, shown.cost.total, shown.cost.currency, shown.cost.final) == (
+        1,
+        Decimal("1.100"),
+        "EUR",
+        False,
+    )
+
+
+def test_cost_updated_for_an_unknown_transaction_is_answered_and_logged() -> None:
+    sim, _ = charging()
+    effects = cost_updated(sim, "no-such-tx", 2.0)
+    assert replies(effects)[0][2] == {}
+    assert not costs(effects)
+    assert any("unknown transaction" in w for w in warnings(effects))
+
+
+def test_cost_updated_with_cost_disabled_changes_nothing() -> None:
+    sim, transaction_id = charging({"TariffCostCtrlr": {"Enabled[Cost]": False}})
+    effects = cost_updated(sim, transaction_id, 2.0)
+    assert replies(effects)[0][2] == {} and not costs(effects)
+
+
+@pytest.mark.requirements("I03.FR.01", "I05.FR.02")
+def test_the_final_cost_or_the_total_cost_fallback_at_the_end() -> None:
+    sim, transaction_id = charging()
+    sim.present_token()  # the same token ends the transaction
+    ended = sim.outstanding()
+    assert ended.payload["eventType"] == "Ended"
+    (final,) = costs(sim.reply({"totalCost": 4.56}))
+    assert (final.cost.total, final.cost.final, final.cost.fallback) == (Decimal("4.560"), True, None)
+    other, _ = charging()
+    other.present_token()
+    (fallback,) = costs(other.reply({}))
+    assert (fallback.cost.total, fallback.cost.final) == (None, True)
+    assert fallback.cost.fallback == "The total cost is not available."
+
+
+@pytest.mark.requirements("I06.FR.03")
+def test_updated_personal_message_replaces_the_tariff_text() -> None:
+    sim, _ = charging()
+    sim.meter(1000.0)
+    sim.csms_call("TriggerMessage", {"requestedMessage": "TransactionEvent", "evse": {"id": 1}})
+    assert sim.outstanding().action == "TransactionEvent"
+    effects = sim.reply({"totalCost": 0.5, "updatedPersonalMessage": {"format": "UTF8", "content": "now 0.30/kWh"}})
+    assert shown_texts(effects) == [["now 0.30/kWh"]]
+    assert costs(effects)[0].cost.total == Decimal("0.500")
+
+
+# --- California pricing ------------------------------------------------------------------------------------------
+
+
+def test_california_running_cost_with_languages_and_qr_code() -> None:
+    sim, transaction_id = charging(
+        {**CALIFORNIA, "DisplayMessageCtrlr": {"SupportedLanguages": "en,nl", "Language": "nl"}}
+    )
+    extra = [
+        {"format": "UTF8", "language": "nl", "content": "Kosten tot nu toe"},
+        {"format": "UTF8", "language": "fr", "content": "Co\u00fbt"},
+    ]
+    effects = cost_updated(
+        sim,
+        transaction_id,
+        2.345,
+        state="Charging",
+        chargingPrice={"kWhPrice": 0.25, "hourPrice": 1.0, "flatFee": 0},
+        triggerMeterValue={"atEnergykWh": 5},
+        updatedPersonalMessageExtra=extra,
+        qrCodeText="https://pay.example/tx",
+    )
+    (shown,) = costs(effects)
+    assert shown.cost.total == Decimal("2.345")
+    assert [t.text for t in shown.cost.texts] == ["Kosten tot nu toe"], "languages the display lacks are dropped"
+    assert shown.cost.qr_code == "https://pay.example/tx"
+
+
+def test_california_personal_message_in_the_station_language() -> None:
+    sim = booted(config={**CALIFORNIA, "DisplayMessageCtrlr": {"SupportedLanguages": "en,de", "Language": "de"}})
+    sim.plug()
+    sim.answer_all()
+    effects = authorize(
+        sim,
+        personalMessage={"format": "UTF8", "language": "en", "content": "0.25/kWh"},
+        customData={
+            "vendorId": COSTMSG,
+            "personalMessageExtra": [{"format": "UTF8", "language": "de", "content": "0,25/kWh"}],
+        },
+    )
+    assert shown_texts(effects) == [["0,25/kWh"]]
+
+
+@pytest.mark.parametrize(
+    "custom",
+    [
+        {"state": "Sleeping"},
+        {"chargingPrice": {"kWhPrice": -1}},
+        {"triggerMeterValue": {"atEnergykWh": "five"}},
+        {"updatedPersonalMessageExtra": [{"format": "UTF8", "content": "no language"}]},
+        {"qrCodeText": 42},
+        {"currency": "USD"},
+    ],
+    ids=["state", "negative-price", "trigger-type", "no-language", "qr-type", "wrong-currency"],
+)
+def test_a_costmsg_not_following_the_format_is_a_callerror_and_changes_nothing(custom: dict[str, Any]) -> None:
+    sim, transaction_id = charging(CALIFORNIA)
+    before = sim.station.tariff_cost
+    effects = cost_updated(sim, transaction_id, 1.0, **custom)
+    (frame,) = frames(effects)
+    assert frame[0] == 4 and frame[2] == "PropertyConstraintViolation"
+    assert not costs(effects) and sim.station.tariff_cost == before
+    assert replies(cost_updated(sim, transaction_id, 1.0))[0][2] == {}, "the station keeps working"
+
+
+def test_a_costmsg_of_another_vendor_or_with_california_off_is_not_read() -> None:
+    sim, transaction_id = charging()
+    (shown,) = costs(cost_updated(sim, transaction_id, 1.0, state="Sleeping"))
+    assert shown.cost.total == Decimal("1.000"), "California pricing is off: its customData is not ours to judge"
+
+
+@pytest.mark.requirements("I05.FR.02")
+def test_a_transaction_ending_offline_shows_the_total_cost_fallback() -> None:
+    sim, _ = charging()
+    sim.lose()
+    (fallback,) = costs(sim.present_token())
+    assert (fallback.cost.total, fallback.cost.final) == (None, True)
+    assert fallback.cost.fallback == "The total cost is not available."
+    sim.connect()
+    sim.answer_all()
+    assert sim.station.tariff_cost.views[0].cost == fallback.cost, "the final view stays for the driver"
