@@ -123,6 +123,7 @@ def test_the_final_cost_or_the_total_cost_fallback_at_the_end() -> None:
     sim.present_token()  # the same token ends the transaction
     ended = sim.outstanding()
     assert ended.payload["eventType"] == "Ended"
+    assert ended.payload["transactionInfo"]["transactionId"] == transaction_id
     (final,) = costs(sim.reply({"totalCost": 4.56}))
     assert (final.cost.total, final.cost.final, final.cost.fallback) == (Decimal("4.560"), True, None)
     other, _ = charging()
