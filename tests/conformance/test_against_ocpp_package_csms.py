@@ -105,9 +105,12 @@ class PackageCsms(ChargePoint):  # type: ignore[misc]
 
 
 class PackageCsmsServer:
-    """Runs the asyncio server on its own event-loop thread so the synchronous test can drive it."""
+    """Runs the asyncio server on its own event-loop thread so the synchronous test can drive it; `csms_class` is the
+    ChargePoint subclass that serves each connection (a test may extend PackageCsms)."""
 
-    def __init__(self) -> None:
+    def __init__(self, csms_class: type[PackageCsms] = PackageCsms) -> None:
+        self.csms_class = csms_class
+        self.charge_points: list[PackageCsms] = []
         self.seen: list[Seen] = []
         self.close_codes: list[int | None] = []
         self._connections: list[ServerConnection] = []
@@ -149,6 +152,10 @@ class PackageCsmsServer:
             timeout,
         )
 
+    def call(self, request: Any) -> Any:
+        """Send a CSMS request (an `ocpp.v201.call` payload) on the latest connection and return its response."""
+        return self._run(self.charge_points[-1].call(request))
+
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(5)
 
@@ -159,8 +166,10 @@ class PackageCsmsServer:
         self._connections.append(connection)
         assert connection.request is not None
         station_id = connection.request.path.strip("/")
+        charge_point = self.csms_class(station_id, connection, len(self._connections), self.seen)
+        self.charge_points.append(charge_point)
         try:
-            await PackageCsms(station_id, connection, len(self._connections), self.seen).start()
+            await charge_point.start()
         except ConnectionClosed:
             pass
         finally:
