@@ -45,7 +45,7 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@pytest.mark.requirements("O01.FR.01", "O06.FR.01")
+@pytest.mark.requirements("O06.FR.01")
 def test_O01_set_display_message_is_shown_and_replaced(csms: CsmsDouble, booted: Booted) -> None:
     """O01: an accepted message reaches the display hook; O06: the same id replaces it."""
     assert set_message(csms, message(1, "Welcome")) == {"status": "Accepted"}
@@ -55,7 +55,6 @@ def test_O01_set_display_message_is_shown_and_replaced(csms: CsmsDouble, booted:
     assert booted.station.state.device_model.values[COUNT] == "1", "DisplayMessages counts stored messages"
 
 
-@pytest.mark.requirements("O01.FR.11", "O01.FR.12", "O01.FR.13")
 def test_O01_priorities_order_the_display(csms: CsmsDouble, booted: Booted) -> None:
     """InFront before NormalCycle; an AlwaysFront message alone, the newest of them."""
     set_message(csms, message(1, "normal"))
@@ -68,7 +67,6 @@ def test_O01_priorities_order_the_display(csms: CsmsDouble, booted: Booted) -> N
     shows(booted, ["first alarm"])
 
 
-@pytest.mark.requirements("O01.FR.06", "O01.FR.07")
 def test_O01_message_window_through_next_deadline(csms: CsmsDouble, booted: Booted) -> None:
     """A message shows from its startDateTime and goes at its endDateTime, by the station's own timer."""
     now = datetime.now(UTC)
@@ -117,7 +115,6 @@ def test_O01_a_hostile_message_gets_the_right_answer(csms: CsmsDouble, booted: B
     assert set_message(csms, message(4, "still working")) == {"status": "Accepted"}
 
 
-@pytest.mark.requirements("O01.FR.16")
 def test_O01_the_store_is_bounded_by_display_messages_max_limit(csms: CsmsDouble, booted: Booted) -> None:
     for message_id in range(1, 11):
         assert set_message(csms, message(message_id, f"m{message_id}")) == {"status": "Accepted"}
@@ -125,7 +122,7 @@ def test_O01_the_store_is_bounded_by_display_messages_max_limit(csms: CsmsDouble
     assert set_message(csms, message(10, "a replacement fits")) == {"status": "Accepted"}
 
 
-@pytest.mark.requirements("O02.FR.01", "O02.FR.02")
+@pytest.mark.requirements("O02.FR.01")
 def test_O02_message_for_a_transaction(csms: CsmsDouble, station_factory: StationFactory) -> None:
     """UnknownTransaction for a transaction that does not run; a transaction's message shows during it, and goes
     with it."""

@@ -5,7 +5,7 @@ limited to a time window (startDateTime, endDateTime), an EVSE state (MessageSta
 display (the `display` component's EVSE). `choose` turns the stored messages, one EVSE's situation and one moment
 into the ordered list that EVSE's display must show:
 
-1. Only the messages that apply: inside their window (start included, end excluded: O01.FR.06/FR.07), in the
+1. Only the messages that apply: inside their window (start included, end excluded), in the
    EVSE's state when they name one, for the EVSE's running transaction when they name one (O02), and for the EVSE
    when their display names one.
 2. An AlwaysFront message is shown alone, in front of everything, the station's own messages included; of several,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from core_helpers import T0, Sim, booted, of_type, persisted, replies
 
 from chargecore.pure.blocks.display import display_messages
@@ -36,7 +35,6 @@ def station(evse_connectors: tuple[int, ...] = (1,), **config: Any) -> Sim:
     return booted(evse_connectors, config={**NO_TARIFF, **config})
 
 
-@pytest.mark.requirements("O01.FR.01")
 def test_show_messages_goes_out_once_per_change() -> None:
     sim = station()
     status, shown = set_message(sim, message(1, "hello"))
@@ -55,7 +53,6 @@ def test_a_message_for_one_display_goes_to_that_evse_only() -> None:
     assert status == "Rejected", "the station has no EVSE 3"
 
 
-@pytest.mark.requirements("O01.FR.10")
 def test_a_state_message_follows_the_evse_state() -> None:
     sim = station()
     _, shown = set_message(sim, message(1, "out of order", state="Faulted"))
@@ -85,7 +82,6 @@ def test_a_stored_message_is_restored_and_a_damaged_one_dropped() -> None:
     assert any(texts(s) == ["back"] for s in of_type(tuple(sim.log), ShowMessages))
 
 
-@pytest.mark.requirements("O01.FR.06", "O01.FR.07")
 def test_the_window_edges_are_the_block_deadline_in_shell_time() -> None:
     sim = station()
     start = T0 + timedelta(minutes=10)
