@@ -24,7 +24,7 @@ from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
-from chargecore.pure.blocks.tariff_cost import tariff_cost
+from chargecore.pure.blocks.tariff_cost import cost_triggers, tariff_cost
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
@@ -148,6 +148,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     sessions.deadline,
     meter_values.deadline,
     display_messages.deadline,
+    cost_triggers.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 

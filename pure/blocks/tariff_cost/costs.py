@@ -11,10 +11,14 @@ So 0.1 + 0.2 shows 0.300, never 0.30000000000000004.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from returns.result import Failure
+
 from chargecore.pure.effects import CostShown, MessageContent
+from chargecore.pure.ocppj.timestamps import parse_ocpp_time
 
 COSTMSG = "org.openchargealliance.costmsg"
 """The vendorId of the California pricing customData (OCA whitepaper "OCPP & California Pricing Requirements")."""
@@ -42,7 +46,22 @@ class DriverView:
 
 
 @dataclass(frozen=True, slots=True)
+class CostTrigger:
+    """When the CSMS wants the next meter value of a transaction (costmsg `triggerMeterValue`, cost_triggers.py)."""
+
+    transaction_id: str
+    evse_id: int
+    at_time: datetime | None = None
+    """Station time (the CSMS's clock)."""
+    at_energy_wh: float | None = None
+    at_power_w: float | None = None
+    power_below: bool | None = None
+    """Which side of `at_power_w` the power was on when last read; None before any power reading."""
+
+
+@dataclass(frozen=True, slots=True)
 class TariffCost:
+    triggers: tuple[CostTrigger, ...] = ()
     views: tuple[DriverView, ...] = ()
     evse_of: tuple[tuple[str, int], ...] = ()
     """(transaction id, EVSE) of every transaction whose final cost is still to come: an Ended event may be answered
@@ -115,7 +134,8 @@ def running_cost_problem(data: dict[str, Any]) -> str | None:
         problem = None if name not in triggers else _number_problem(f"triggerMeterValue.{name}", triggers[name])
         if problem is not None:
             return problem
-    if "atTime" in triggers and not isinstance(triggers["atTime"], str):
+    at_time = triggers.get("atTime")
+    if at_time is not None and (not isinstance(at_time, str) or isinstance(parse_ocpp_time(at_time), Failure)):
         return "triggerMeterValue.atTime must be a dateTime"
     return common_problem(data)
 

@@ -11,9 +11,10 @@ Rules:
    exact decimal in Currency; an Ended event answered without one, or a transaction ending while the station is
    offline, shows TotalCostFallbackMessage (I05). Without Enabled[Cost] a CostUpdated is answered and ignored.
 3. With CustomizationCtrlr.CustomImplementationEnabled[org.openchargealliance.costmsg], the costmsg customData adds
-   texts in other languages (shown in DisplayMessageCtrlr.Language when given, languages outside
-   SupportedLanguages dropped) and a QR code. A CostUpdated whose costmsg does not follow the format, or names
-   another currency, gets a CALLERROR and changes nothing; in a response to our CALL it is ignored with a warning.
+   running-cost triggers (cost_triggers.py), texts in other languages (shown in DisplayMessageCtrlr.Language when
+   given, languages outside SupportedLanguages dropped) and a QR code. A CostUpdated whose costmsg does not follow
+   the format, or names another currency, gets a CALLERROR and changes nothing; in a response to our CALL it is
+   ignored with a warning.
 4. A driver's texts stay while its session lives; a final cost stays until another session starts on the EVSE.
 """
 
@@ -25,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from chargecore.pure.blocks.authorization import authorization
+from chargecore.pure.blocks.tariff_cost import cost_triggers
 from chargecore.pure.blocks.tariff_cost.costs import (
     COSTMSG,
     DriverView,
@@ -198,7 +200,10 @@ def handle_cost_updated(station: Station, call: Call, now: datetime) -> Handled:
     final = data is not None and data.get("state") == "Idle" and find_by_id(station, transaction_id) is None
     cost = _cost(station, transaction_id, request["totalCost"], final, data)
     view = replace(_view(station, evse_id) or DriverView(evse_id), transaction_id=transaction_id, cost=cost)
-    return _put(station, view), Reply({}), (ShowCost(evse_id, cost),)
+    station = _put(station, view)
+    if data is not None:
+        station = cost_triggers.set_triggers(station, transaction_id, evse_id, data.get("triggerMeterValue", {}))
+    return station, Reply({}), (ShowCost(evse_id, cost),)
 
 
 def _evse_of(station: Station, request: dict[str, Any], transaction_id: str) -> int | None:
@@ -221,9 +226,10 @@ def _forget(station: Station, transaction_id: str) -> Station:
 def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     """Track the running transactions' EVSEs, show the offline fallback (rule 2), and drop the texts of sessions
     that are gone (rule 4)."""
+    station, measured = cost_triggers.fire(station, now)
     state = station.tariff_cost
     if not state.views and not state.evse_of and not station.transactions:
-        return station, ()
+        return station, measured
     running = {tx.transaction_id: tx.evse_id for tx in station.running_transactions}
     known = dict(state.evse_of)
     effects: Effects = ()
@@ -242,7 +248,8 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     views = tuple(_moved(v, station) for v in station.tariff_cost.views)
     views = tuple(v for v in views if _lives(v, sessions))
     tariff_cost = replace(station.tariff_cost, views=views, evse_of=tuple(sorted(known.items())))
-    return (station if tariff_cost == station.tariff_cost else replace(station, tariff_cost=tariff_cost)), effects
+    station = station if tariff_cost == station.tariff_cost else replace(station, tariff_cost=tariff_cost)
+    return station, measured + effects
 
 
 def _moved(view: DriverView, station: Station) -> DriverView:

@@ -3,14 +3,17 @@ cost, the fallbacks, and refused input."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from core_helpers import Sim, booted, frames, of_type, replies, warnings
+from core_helpers import Sim, booted, calls, frames, of_type, replies, warnings
 
 from chargecore.pure.blocks.tariff_cost.costs import COSTMSG, exact_cost
 from chargecore.pure.effects import Effects, ShowCost, ShowMessages
+from chargecore.pure.inputs import MeterReading
+from chargecore.pure.ocppj.timestamps import ocpp_time
 
 CALIFORNIA = {"CustomizationCtrlr": {f"CustomImplementationEnabled[{COSTMSG}]": True}}
 
@@ -192,11 +195,12 @@ def test_california_personal_message_in_the_station_language() -> None:
         {"state": "Sleeping"},
         {"chargingPrice": {"kWhPrice": -1}},
         {"triggerMeterValue": {"atEnergykWh": "five"}},
+        {"triggerMeterValue": {"atTime": "tomorrow"}},
         {"updatedPersonalMessageExtra": [{"format": "UTF8", "content": "no language"}]},
         {"qrCodeText": 42},
         {"currency": "USD"},
     ],
-    ids=["state", "negative-price", "trigger-type", "no-language", "qr-type", "wrong-currency"],
+    ids=["state", "negative-price", "trigger-type", "trigger-time", "no-language", "qr-type", "wrong-currency"],
 )
 def test_a_costmsg_not_following_the_format_is_a_callerror_and_changes_nothing(custom: dict[str, Any]) -> None:
     sim, transaction_id = charging(CALIFORNIA)
@@ -224,3 +228,32 @@ def test_a_transaction_ending_offline_shows_the_total_cost_fallback() -> None:
     sim.connect()
     sim.answer_all()
     assert sim.station.tariff_cost.views[0].cost == fallback.cost, "the final view stays for the driver"
+
+
+def meter_values(effects: Effects) -> list[dict[str, Any]]:
+    return [call.payload for call in calls(effects) if call.action == "MeterValues"]
+
+
+def test_california_triggers_send_a_meter_value_once_at_energy_power_and_time() -> None:
+    sim, transaction_id = charging(CALIFORNIA)
+    sim.feed(MeterReading(sim.now, 1, 1000.0, 3000.0))
+    at_time = ocpp_time(sim.station, sim.now + timedelta(minutes=5))
+    cost_updated(sim, transaction_id, 0.1, triggerMeterValue={"atEnergykWh": 2, "atPowerkW": 7, "atTime": at_time})
+    assert not meter_values(sim.feed(MeterReading(sim.now, 1, 1500.0, 3000.0)) + sim.answer_all())
+    effects = sim.feed(MeterReading(sim.now, 1, 2000.0, 3000.0)) + sim.answer_all()
+    (sent,) = meter_values(effects)
+    samples = sent["meterValue"][0]["sampledValue"]
+    assert sent["evseId"] == 1 and samples[0] == {
+        "value": 2000.0,
+        "context": "Other",
+        "measurand": "Energy.Active.Import.Register",
+    }
+    assert sim.station.tariff_cost.triggers == (), "fired once: one trigger set fires once"
+    cost_updated(sim, transaction_id, 0.2, triggerMeterValue={"atPowerkW": 7, "atTime": at_time})
+    assert len(meter_values(sim.feed(MeterReading(sim.now, 1, 2100.0, 7400.0)) + sim.answer_all())) == 1
+    cost_updated(sim, transaction_id, 0.3, triggerMeterValue={"atTime": at_time})
+    effects: Effects = ()
+    while sim.station.tariff_cost.triggers:  # other timers (TxUpdatedInterval) may come first
+        effects += sim.tick_deadline() + sim.answer_all()
+    assert len(meter_values(effects)) == 1, "atTime through next_deadline"
+    assert sim.now == sim.now.replace(microsecond=0) and ocpp_time(sim.station, sim.now) == at_time
