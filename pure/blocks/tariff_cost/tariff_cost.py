@@ -233,23 +233,35 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     running = {tx.transaction_id: tx.evse_id for tx in station.running_transactions}
     known = dict(state.evse_of)
     effects: Effects = ()
+    sessions = {tx.evse_id: tx for tx in station.transactions}
     for transaction_id, evse_id in tuple(known.items()):
         if transaction_id in running or connection.is_up(station) or not enabled(station, "Cost"):
+            continue
+        if not _awaits_final_cost(_view(station, evse_id), sessions.get(evse_id), transaction_id):
             continue
         cost = replace(
             _cost(station, transaction_id, None, True, None), fallback=_text(station, CTRLR, "TotalCostFallbackMessage")
         )
-        view = _view(station, evse_id)
-        if view is None or view.cost is None or not view.cost.final:
-            station = _put(station, replace(view or DriverView(evse_id), transaction_id=transaction_id, cost=cost))
-            effects += (ShowCost(evse_id, cost),)
+        view = _view(station, evse_id) or DriverView(evse_id)
+        station = _put(station, replace(view, transaction_id=transaction_id, cost=cost))
+        effects += (ShowCost(evse_id, cost),)
     known.update(running)
-    sessions = {tx.evse_id: tx for tx in station.transactions}
     views = tuple(_moved(v, station) for v in station.tariff_cost.views)
     views = tuple(v for v in views if _lives(v, sessions))
     tariff_cost = replace(station.tariff_cost, views=views, evse_of=tuple(sorted(known.items())))
     station = station if tariff_cost == station.tariff_cost else replace(station, tariff_cost=tariff_cost)
     return station, measured + effects
+
+
+def _awaits_final_cost(view: DriverView | None, session: Any, transaction_id: str) -> bool:
+    """Does the display of the EVSE still belong to this ended transaction, without its final cost yet? Not once
+    a final cost is shown, nor once another session has started there."""
+    if session is not None and session.transaction_id != transaction_id:
+        return False
+    if view is None:
+        return True
+    final = view.cost is not None and view.cost.final
+    return not final and view.transaction_id in (None, transaction_id)
 
 
 def _moved(view: DriverView, station: Station) -> DriverView:

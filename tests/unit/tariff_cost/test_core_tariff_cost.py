@@ -257,3 +257,15 @@ def test_california_triggers_send_a_meter_value_once_at_energy_power_and_time() 
         effects += sim.tick_deadline() + sim.answer_all()
     assert len(meter_values(effects)) == 1, "atTime through next_deadline"
     assert sim.now == sim.now.replace(microsecond=0) and ocpp_time(sim.station, sim.now) == at_time
+
+
+def test_the_offline_fallback_is_shown_once_and_never_over_a_new_session() -> None:
+    sim, _ = charging({"AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}})
+    sim.lose()
+    assert len(costs(sim.present_token())) == 1
+    sim.plug(change="unplug")
+    sim.plug()
+    assert not costs(sim.present_token("TOKEN2")), "offline, decided locally: a new session on the EVSE"
+    assert any(tx.id_token == {"idToken": "TOKEN2", "type": "ISO14443"} for tx in sim.station.transactions)
+    for _ in range(3):
+        assert not costs(sim.tick()), "the old transaction's fallback is not shown again"
