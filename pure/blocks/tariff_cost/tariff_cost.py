@@ -72,8 +72,20 @@ def _languages(station: Station) -> frozenset[str]:
 
 
 def _fallback(station: Station, variable: str) -> tuple[MessageContent, ...]:
+    """A fallback text in DisplayMessageCtrlr.Language when `variable[<language>]` has one, else the plain one."""
+    language = get_value(station.device_model, VariableKey("DisplayMessageCtrlr", "Language"))
+    model = station.device_model
+    translated = (
+        None if language is None else get_value(model, VariableKey(CTRLR, variable, variable_instance=language))
+    )
+    if translated:
+        return (MessageContent(translated, "UTF8", language),)
     text = _text(station, CTRLR, variable)
     return (MessageContent(text, "UTF8"),) if text else ()
+
+
+def _fallback_text(station: Station, variable: str) -> str:
+    return "".join(text.text for text in _fallback(station, variable))
 
 
 def _cost(station: Station, transaction_id: str, total: Any, final: bool, extra: dict[str, Any] | None) -> CostShown:
@@ -171,7 +183,7 @@ def on_event_answered(
     if enabled(station, "Cost") and ("totalCost" in response or ended):
         cost = _cost(station, transaction_id, response.get("totalCost"), ended, extra)
         if cost.total is None:
-            cost = replace(cost, fallback=_text(station, CTRLR, "TotalCostFallbackMessage"))
+            cost = replace(cost, fallback=_fallback_text(station, "TotalCostFallbackMessage"))
         view = replace(view, cost=cost)
         effects += (ShowCost(evse_id, cost),)
     station = _put(station, view)
@@ -240,7 +252,8 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
         if not _awaits_final_cost(_view(station, evse_id), sessions.get(evse_id), transaction_id):
             continue
         cost = replace(
-            _cost(station, transaction_id, None, True, None), fallback=_text(station, CTRLR, "TotalCostFallbackMessage")
+            _cost(station, transaction_id, None, True, None),
+            fallback=_fallback_text(station, "TotalCostFallbackMessage"),
         )
         view = _view(station, evse_id) or DriverView(evse_id)
         station = _put(station, replace(view, transaction_id=transaction_id, cost=cost))

@@ -269,3 +269,26 @@ def test_the_offline_fallback_is_shown_once_and_never_over_a_new_session() -> No
     assert any(tx.id_token == {"idToken": "TOKEN2", "type": "ISO14443"} for tx in sim.station.transactions)
     for _ in range(3):
         assert not costs(sim.tick()), "the old transaction's fallback is not shown again"
+
+
+def test_fallback_messages_in_the_station_language() -> None:
+    spanish = {
+        "DisplayMessageCtrlr": {"SupportedLanguages": "en,es", "Language": "es"},
+        "TariffCostCtrlr": {
+            "TariffFallbackMessage[es]": "Tarifa no disponible",
+            "TotalCostFallbackMessage[es]": "Coste no disponible",
+        },
+    }
+    sim = booted(config=spanish)
+    sim.plug()
+    sim.answer_all()
+    assert shown_texts(authorize(sim)) == [["Tarifa no disponible"]]
+    sim.power_path()
+    sim.answer_all()
+    sim.present_token()
+    (fallback,) = costs(sim.reply({}))
+    assert fallback.cost.fallback == "Coste no disponible"
+    english = booted(config={"DisplayMessageCtrlr": {"Language": "fr"}})
+    english.plug()
+    english.answer_all()
+    assert shown_texts(authorize(english)) == [["Tariff information is not available."]], "no [fr] text: the plain one"
