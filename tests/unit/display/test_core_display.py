@@ -10,6 +10,7 @@ from core_helpers import T0, Sim, booted, of_type, persisted, replies
 
 from chargecore.pure.blocks.display import display_messages
 from chargecore.pure.blocks.display.display_messages import KEY_PREFIX
+from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.effects import Persist, ShowMessages
 from chargecore.pure.ocppj.timestamps import ocpp_time
 from chargecore.pure.station import next_deadline
@@ -111,3 +112,22 @@ def test_the_window_is_read_on_the_csms_clock() -> None:
     assert not shown
     due = display_messages.deadline(sim.station)
     assert due is not None and abs(due - (sim.now + timedelta(minutes=30))) < timedelta(seconds=1)
+
+
+def test_display_and_tariff_controllers_say_available_because_their_blocks_answer() -> None:
+    """The device model tells the truth: Available true for O and I, and their CSMS messages are handled."""
+    sim = booted()
+    model = sim.station.device_model
+    for component, instance in (
+        ("DisplayMessageCtrlr", None),
+        ("TariffCostCtrlr", "Tariff"),
+        ("TariffCostCtrlr", "Cost"),
+    ):
+        assert model.values[VariableKey(component, "Available", variable_instance=instance), "Actual"] == "true"
+    for action, payload in (
+        ("GetDisplayMessages", {"requestId": 1}),
+        ("ClearDisplayMessage", {"id": 1}),
+        ("CostUpdated", {"totalCost": 1, "transactionId": "x"}),
+    ):
+        (reply,) = replies(sim.csms_call(action, payload))
+        assert reply[0] == 3, reply

@@ -491,10 +491,9 @@ def test_a_persisted_value_above_max_limit_falls_back_to_the_default_at_the_next
 
 NOT_BUILT = {
     "ReservationCtrlr": ("ReserveNow", "CancelReservation"),
-    "DisplayMessageCtrlr": ("SetDisplayMessage", "GetDisplayMessages", "ClearDisplayMessage"),
-    "TariffCostCtrlr": ("CostUpdated",),
 }
-"""Controllers of functional blocks this station does not have (H, O, I), and their CSMS messages."""
+"""Controllers of functional blocks this station does not have (H), and their CSMS messages. Blocks O and I are
+built: tests/unit/display checks that they say so."""
 
 
 @pytest.mark.parametrize("component", sorted(NOT_BUILT))
