@@ -217,7 +217,12 @@ def settle(
     if not display.messages and not display.shown and not own:
         return station, ()
     moment = station_time(station, now)
-    running = {tx.transaction_id for tx in station.running_transactions}
+    transactions = tuple((tx.evse_id, tx.transaction_id) for tx in station.running_transactions)
+    offset = station.registration.clock_offset
+    basis = (display.messages, tuple(sorted(own.items())), station.availability.shown, transactions, offset)
+    if basis == display.basis and (display.next_edge is None or moment < display.next_edge):
+        return station, ()
+    running = {transaction_id for _, transaction_id in transactions}
     kept = tuple(
         m
         for m in display.messages
@@ -236,16 +241,15 @@ def settle(
             shown.append((evse_id, chosen))
         if chosen != before.get(evse_id, ()):
             effects += (ShowMessages(evse_id, chosen),)
-    display = replace(display, shown=tuple((e, s) for e, s in shown if s), evaluated_at=moment)
+    basis = (kept, *basis[1:])
+    shown_now = tuple((e, s) for e, s in shown if s)
+    display = replace(display, shown=shown_now, next_edge=_next_edge(kept, moment), basis=basis)
     return replace(station, display=display), effects
 
 
 def deadline(station: Station) -> datetime | None:
     """The next window edge after the last evaluation, in shell time."""
-    display = station.display
-    if display.evaluated_at is None:
-        return None
-    edge = _next_edge(display.messages, display.evaluated_at)
+    edge = station.display.next_edge
     return None if edge is None else later(edge, -station.registration.clock_offset)
 
 

@@ -65,8 +65,11 @@ class Display:
     next_order: int = 1
     shown: tuple[tuple[int, tuple[ShownMessage, ...]], ...] = ()
     """(evse id, the list last emitted in ShowMessages), for EVSEs whose list is not empty or once was."""
-    evaluated_at: datetime | None = None
-    """The station time of the last evaluation: the next window edge after it is the block's deadline."""
+    next_edge: datetime | None = None
+    """The first window edge after the last evaluation (station time): the block's deadline."""
+    basis: tuple[Any, ...] | None = None
+    """What the last evaluation depended on besides the time (messages, the station's own, connector statuses,
+    running transactions, clock offset): a step that changed none of them and passed no edge skips evaluating."""
 
 
 def applies(message: StoredMessage, situation: EvseSituation, moment: datetime) -> bool:

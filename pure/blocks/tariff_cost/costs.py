@@ -17,7 +17,7 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure.effects import CostShown, MessageContent
+from chargecore.pure.effects import CostShown, MessageContent, ShownMessage
 from chargecore.pure.ocppj.timestamps import parse_ocpp_time
 
 COSTMSG = "org.openchargealliance.costmsg"
@@ -63,6 +63,11 @@ class CostTrigger:
 class TariffCost:
     triggers: tuple[CostTrigger, ...] = ()
     views: tuple[DriverView, ...] = ()
+    own: tuple[tuple[int, tuple[ShownMessage, ...]], ...] = ()
+    """What the views put on each EVSE's display (in the station's language), for the display block."""
+    basis: tuple[Any, ...] | None = None
+    """What the last settle depended on (the sessions, the connection, the views, the language): a step that changed
+    none of them skips it."""
     evse_of: tuple[tuple[str, int], ...] = ()
     """(transaction id, EVSE) of every transaction whose final cost is still to come: an Ended event may be answered
     after the transaction has left the station's list, and it need not name its EVSE."""

@@ -242,6 +242,9 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     state = station.tariff_cost
     if not state.views and not state.evse_of and not station.transactions:
         return station, measured
+    language = get_value(station.device_model, VariableKey("DisplayMessageCtrlr", "Language"))
+    if state.basis == (station.transactions, connection.is_up(station), state.views, state.evse_of, language):
+        return station, measured
     running = {tx.transaction_id: tx.evse_id for tx in station.running_transactions}
     known = dict(state.evse_of)
     effects: Effects = ()
@@ -261,9 +264,11 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     known.update(running)
     views = tuple(_moved(v, station) for v in station.tariff_cost.views)
     views = tuple(v for v in views if _lives(v, sessions))
-    tariff_cost = replace(station.tariff_cost, views=views, evse_of=tuple(sorted(known.items())))
-    station = station if tariff_cost == station.tariff_cost else replace(station, tariff_cost=tariff_cost)
-    return station, measured + effects
+    evse_of = tuple(sorted(known.items()))
+    basis = (station.transactions, connection.is_up(station), views, evse_of, language)
+    own = _own(station, views, language)
+    tariff_cost = replace(station.tariff_cost, views=views, evse_of=evse_of, own=own, basis=basis)
+    return replace(station, tariff_cost=tariff_cost), measured + effects
 
 
 def _awaits_final_cost(view: DriverView | None, session: Any, transaction_id: str) -> bool:
@@ -297,17 +302,20 @@ def _lives(view: DriverView, sessions: Mapping[int, Any]) -> bool:
 
 
 def own_messages(station: Station) -> dict[int, tuple[ShownMessage, ...]]:
-    """The station's own messages per EVSE for the display block: each driver's texts in the station's language,
-    shown InFront."""
-    views = station.tariff_cost.views
-    if not views:
-        return {}
-    language = get_value(station.device_model, VariableKey("DisplayMessageCtrlr", "Language"))
+    """The station's own messages per EVSE for the display block, as the last settle worked them out."""
+    return dict(station.tariff_cost.own)
+
+
+def _own(
+    station: Station, views: tuple[DriverView, ...], language: str | None
+) -> tuple[tuple[int, tuple[ShownMessage, ...]], ...]:
+    """Each driver's texts in the station's language, shown InFront; a station-wide reader's on every EVSE without
+    its own."""
     everywhere = next((v for v in views if v.evse_id == 0), None)
-    own: dict[int, tuple[ShownMessage, ...]] = {}
+    own: list[tuple[int, tuple[ShownMessage, ...]]] = []
     for evse_id in range(1, len(station.identity.evse_connectors) + 1):
-        view = _view(station, evse_id) or everywhere
+        view = next((v for v in views if v.evse_id == evse_id), everywhere)
         texts = () if view is None else in_language(view.texts, language)
         if texts:
-            own[evse_id] = tuple(ShownMessage(text, "InFront") for text in texts)
-    return own
+            own.append((evse_id, tuple(ShownMessage(text, "InFront") for text in texts)))
+    return tuple(own)
