@@ -35,7 +35,7 @@ from chargecore.pure.ocppj.frames import Call, CallError
 from chargecore.pure.ocppj.message_split import split
 from chargecore.pure.ocppj.timestamps import later, parse_ocpp_time, station_time
 from chargecore.pure.outcome import Handled, Reply, refusal
-from chargecore.pure.state import Station
+from chargecore.pure.state import Station, Transaction
 
 CTRLR = "DisplayMessageCtrlr"
 COUNT = VariableKey(CTRLR, "DisplayMessages")
@@ -189,7 +189,7 @@ def handle_clear_display_message(station: Station, call: Call, now: datetime) ->
 # --- the displays --------------------------------------------------------------------------------------------
 
 
-def situation(station: Station, evse_id: int) -> EvseSituation:
+def situation(station: Station, evse_id: int, running: tuple[Transaction, ...]) -> EvseSituation:
     """The EVSE's MessageStateEnumType: Faulted or Unavailable as its connectors show, else Charging while a
     transaction runs on it, else Idle."""
     statuses = {
@@ -197,14 +197,14 @@ def situation(station: Station, evse_id: int) -> EvseSituation:
         for connector, (status, _) in zip(station.connectors, station.availability.shown, strict=False)
         if connector.evse_id == evse_id
     }
-    running = next((tx for tx in station.running_transactions if tx.evse_id == evse_id), None)
+    transaction = next((tx for tx in running if tx.evse_id == evse_id), None)
     if "Faulted" in statuses:
         state = "Faulted"
     elif "Unavailable" in statuses:
         state = "Unavailable"
     else:
-        state = "Idle" if running is None else "Charging"
-    return EvseSituation(evse_id, state, None if running is None else running.transaction_id)
+        state = "Idle" if transaction is None else "Charging"
+    return EvseSituation(evse_id, state, None if transaction is None else transaction.transaction_id)
 
 
 def settle(
@@ -217,7 +217,8 @@ def settle(
     if not display.messages and not display.shown and not own:
         return station, ()
     moment = station_time(station, now)
-    transactions = tuple((tx.evse_id, tx.transaction_id) for tx in station.running_transactions)
+    running_transactions = station.running_transactions
+    transactions = tuple((tx.evse_id, tx.transaction_id) for tx in running_transactions)
     offset = station.registration.clock_offset
     basis = (display.messages, tuple(sorted(own.items())), station.availability.shown, transactions, offset)
     if basis == display.basis and (display.next_edge is None or moment < display.next_edge):
@@ -236,7 +237,7 @@ def settle(
     before = dict(display.shown)
     shown: list[tuple[int, tuple[ShownMessage, ...]]] = []
     for evse_id in range(1, len(station.identity.evse_connectors) + 1):
-        chosen = choose(kept, situation(station, evse_id), moment, own.get(evse_id, ()))
+        chosen = choose(kept, situation(station, evse_id, running_transactions), moment, own.get(evse_id, ()))
         if chosen or evse_id in before:
             shown.append((evse_id, chosen))
         if chosen != before.get(evse_id, ()):
