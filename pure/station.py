@@ -320,6 +320,13 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
     return _decide(resumed, pending.call, decision, after)
 
 
+def _token_presented(station: Station, event: TokenPresented) -> tuple[Station, Effects]:
+    """C01/E07 route the token; a verdict reached without the CSMS shows the fallback tariff (I04)."""
+    station, effects = token_routing.present_token(station, event.id_token, event.evse_id, event.now)
+    station, shown = tariff_cost.on_local_verdict(station, event.id_token)
+    return station, effects + shown
+
+
 def _send_data_transfer(station: Station, event: SendDataTransfer) -> tuple[Station, Effects]:
     return data_transfer.send_data_transfer(station, event.vendor_id, event.message_id, event.data)
 
@@ -342,9 +349,7 @@ def _hook_raised(station: Station, event: HookRaised) -> tuple[Station, Effects]
 
 _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = MappingProxyType(
     {
-        TokenPresented: lambda station, event: token_routing.present_token(
-            station, event.id_token, event.evse_id, event.now
-        ),
+        TokenPresented: _token_presented,
         MasterPassChoice: lambda station, event: master_pass.on_master_pass_choice(station, event.evse_ids, event.now),
         ChargingStateChanged: lambda station, event: hardware_hooks.on_charging_state(
             station, event.evse_id, event.state, event.now

@@ -161,6 +161,18 @@ def on_token_info(
     return _put(station, view), warned
 
 
+def on_local_verdict(station: Station, id_token: dict[str, Any]) -> tuple[Station, Effects]:
+    """A token accepted without an AuthorizeResponse (local list, cache, offline rules): rule 1's fallback tariff on
+    its EVSE, the offline one when the CSMS is out of reach. The TransactionEventResponse may bring the real one."""
+    for tx in station.transactions:
+        if tx.authorization == "accepted" and authorization.same_token(tx.id_token, id_token):
+            view = _view(station, tx.evse_id)
+            if view is None or view.id_token != id_token.get("idToken"):
+                offline = not connection.is_up(station)
+                return on_token_info(station, tx.evse_id, id_token, {"status": "Accepted"}, offline=offline)
+    return station, ()
+
+
 def on_event_answered(
     station: Station, call: OutboundCall, response: dict[str, Any], now: datetime
 ) -> tuple[Station, Effects]:
@@ -186,10 +198,17 @@ def on_event_answered(
             cost = replace(cost, fallback=_fallback_text(station, "TotalCostFallbackMessage"))
         view = replace(view, cost=cost)
         effects += (ShowCost(evse_id, cost),)
-    station = _put(station, view)
+    if not _taken_over(station, evse_id, transaction_id):
+        station = _put(station, view)
     if ended:
         station = _forget(station, transaction_id)
     return station, warned + effects
+
+
+def _taken_over(station: Station, evse_id: int, transaction_id: str) -> bool:
+    """Another session runs on the EVSE now (an answer about an earlier transaction came late, e.g. after an
+    offline spell): the cost goes to the hook with its transaction id, the display stays the new driver's."""
+    return any(tx.evse_id == evse_id and tx.transaction_id != transaction_id for tx in station.transactions)
 
 
 def handle_cost_updated(station: Station, call: Call, now: datetime) -> Handled:
@@ -212,7 +231,8 @@ def handle_cost_updated(station: Station, call: Call, now: datetime) -> Handled:
     final = data is not None and data.get("state") == "Idle" and find_by_id(station, transaction_id) is None
     cost = _cost(station, transaction_id, request["totalCost"], final, data)
     view = replace(_view(station, evse_id) or DriverView(evse_id), transaction_id=transaction_id, cost=cost)
-    station = _put(station, view)
+    if not _taken_over(station, evse_id, transaction_id):
+        station = _put(station, view)
     if data is not None:
         station = cost_triggers.set_triggers(station, transaction_id, evse_id, data.get("triggerMeterValue", {}))
     return station, Reply({}), (ShowCost(evse_id, cost),)

@@ -292,3 +292,27 @@ def test_fallback_messages_in_the_station_language() -> None:
     english.plug()
     english.answer_all()
     assert shown_texts(authorize(english)) == [["Tariff information is not available."]], "no [fr] text: the plain one"
+
+
+def test_a_late_final_cost_goes_to_the_hook_but_leaves_the_new_drivers_display() -> None:
+    sim, first = charging({"AuthCtrlr": {"OfflineTxForUnknownIdEnabled": True}})
+    sim.lose()
+    sim.present_token()  # ends offline: the Ended event waits in the queue
+    sim.plug(change="unplug")
+    sim.plug()
+    sim.present_token("TOKEN2")
+    sim.power_path()
+    (new_view,) = sim.station.tariff_cost.views
+    assert [t.text for t in new_view.texts] == ["Tariff information is not available while offline."], "I04 offline"
+    while sim.station.connection.phase != "connecting":
+        sim.tick_deadline()
+    sim.connect()
+    effects: Effects = ()
+    while sim.station.rpc.in_flight is not None:
+        call = sim.outstanding()
+        ended = call.action == "TransactionEvent" and call.payload["eventType"] == "Ended"
+        effects += sim.reply({"totalCost": 9.99} if ended else None)
+    finals = [c.cost for c in costs(effects) if c.cost.final]
+    assert [(c.transaction_id, c.total) for c in finals] == [(first, Decimal("9.990"))]
+    (view,) = sim.station.tariff_cost.views
+    assert view.transaction_id != first and view.texts == new_view.texts, "the display stays the new driver's"
