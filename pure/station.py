@@ -315,7 +315,9 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
     station = replace(station, questions=remaining)
     if pending.call is None:  # raised by an input: the block that asked takes the answer
         assert isinstance(pending.question, TokenQuestion)
-        return token_routing.on_token_answer(station, pending.question, event.value, event.now)
+        station, effects = token_routing.on_token_answer(station, pending.question, event.value, event.now)
+        station, shown = tariff_cost.on_local_verdict(station, pending.question.id_token)  # I04 as for a local verdict
+        return station, effects + shown
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
     return _decide(resumed, pending.call, decision, after)
 

@@ -11,7 +11,7 @@ import pytest
 from core_helpers import Sim, booted, calls, frames, of_type, replies, warnings
 
 from chargecore.pure.blocks.tariff_cost.costs import COSTMSG, exact_cost
-from chargecore.pure.effects import Effects, ShowCost, ShowMessages
+from chargecore.pure.effects import Ask, Effects, ShowCost, ShowMessages
 from chargecore.pure.inputs import MeterReading
 from chargecore.pure.ocppj.timestamps import ocpp_time
 
@@ -316,3 +316,12 @@ def test_a_late_final_cost_goes_to_the_hook_but_leaves_the_new_drivers_display()
     assert [(c.transaction_id, c.total) for c in finals] == [(first, Decimal("9.990"))]
     (view,) = sim.station.tariff_cost.views
     assert view.transaction_id != first and view.texts == new_view.texts, "the display stays the new driver's"
+
+
+def test_a_token_the_application_accepts_shows_the_fallback_tariff() -> None:
+    sim = booted(validates_tokens=True)
+    sim.plug()
+    sim.answer_all()
+    (ask,) = of_type(sim.present_token(), Ask)
+    effects = sim.answer(ask.question_id, {"status": "Accepted"})
+    assert shown_texts(effects) == [["Tariff information is not available."]]
