@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from returns.result import Failure
+from returns.result import Failure, Success
 
 from chargecore.pure.blocks.display.messages import Display, EvseSituation, StoredMessage, choose
 from chargecore.pure.blocks.display.messages import next_edge as _next_edge
@@ -33,6 +33,7 @@ from chargecore.pure.effects import Effects, Log, MessageContent, Persist, ShowM
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.ocppj.frames import Call, CallError
 from chargecore.pure.ocppj.message_split import split
+from chargecore.pure.ocppj.schemas import validate
 from chargecore.pure.ocppj.timestamps import later, parse_ocpp_time, station_time
 from chargecore.pure.outcome import Handled, Reply, refusal
 from chargecore.pure.state import Station, Transaction
@@ -254,13 +255,20 @@ def deadline(station: Station) -> datetime | None:
     return None if edge is None else later(edge, -station.registration.clock_offset)
 
 
+def _well_formed(record: Any) -> bool:
+    """A stored record as `handle_set_display_message` writes it: a schema-valid MessageInfo and its order."""
+    if not isinstance(record, dict) or not isinstance(record.get("order"), int):
+        return False
+    return isinstance(validate("SetDisplayMessage", "Request", {"message": record.get("info")}), Success)
+
+
 def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
     """The messages an earlier run stored; one that no longer parses (a changed catalogue) is dropped."""
     messages: list[StoredMessage] = []
     for stored_key, record in persisted.items():
-        if not stored_key.startswith(KEY_PREFIX) or not isinstance(record, dict):
+        if not stored_key.startswith(KEY_PREFIX) or not _well_formed(record):
             continue
-        parsed = parse_message(station, record["info"], int(record["order"]))
+        parsed = parse_message(station, record["info"], record["order"])
         if isinstance(parsed, StoredMessage):
             messages.append(parsed)
     if not messages:

@@ -76,6 +76,9 @@ def test_a_stored_message_is_restored_and_a_damaged_one_dropped() -> None:
     stored = {
         f"{KEY_PREFIX}1": {"info": message(1, "back"), "order": 4},
         f"{KEY_PREFIX}2": {"info": {**message(2, "x"), "endDateTime": "not a time"}, "order": 5},
+        f"{KEY_PREFIX}3": {"info": {"id": 3}, "order": 6},
+        f"{KEY_PREFIX}4": {"info": message(4, "x"), "order": "first"},
+        f"{KEY_PREFIX}5": ["not", "a", "record"],
     }
     sim = booted(config=NO_TARIFF, stored=stored)
     assert [m.message_id for m in sim.station.display.messages] == [1]
