@@ -73,8 +73,19 @@ class TariffCost:
     after the transaction has left the station's list, and it need not name its EVSE."""
 
 
+MAX_COST = 10**12
+"""No transaction costs a trillion in any currency; a larger totalCost (the schema allows any number) is refused,
+which also keeps `exact_cost` inside the decimal context's 28 digits."""
+
+
+def cost_problem(value: float | int) -> str | None:
+    """Why a totalCost cannot be a cost, or None."""
+    return None if abs(value) < MAX_COST else f"totalCost {value} is beyond {MAX_COST:.0e}"
+
+
 def exact_cost(value: float | int, decimals: int) -> Decimal:
-    """The JSON number the CSMS sent, as a decimal rounded half-up to `decimals` places (see the module text)."""
+    """The JSON number the CSMS sent (within MAX_COST), as a decimal rounded half-up to `decimals` places (see the
+    module text)."""
     exact = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
     return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 

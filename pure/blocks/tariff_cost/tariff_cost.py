@@ -31,6 +31,7 @@ from chargecore.pure.blocks.tariff_cost.costs import (
     COSTMSG,
     DriverView,
     common_problem,
+    cost_problem,
     costmsg,
     exact_cost,
     extra_messages,
@@ -187,13 +188,17 @@ def on_event_answered(
     if "idTokenInfo" in response and "idToken" in request:
         station, effects = on_token_info(station, evse_id, request["idToken"], response["idTokenInfo"])
     extra, warned = _costmsg(station, response.get("customData"))
+    total = response.get("totalCost")
+    if total is not None and cost_problem(total) is not None:
+        warned += (Log("warning", f"TransactionEventResponse: {cost_problem(total)}; not shown"),)
+        total = None
     view = _view(station, evse_id) or DriverView(evse_id)
     if "updatedPersonalMessage" in response and enabled(station, "Tariff"):
         updated = (MessageContent.of(response["updatedPersonalMessage"]), *_extra_texts(station, extra))
         view = replace(view, texts=updated)
     view = replace(view, transaction_id=transaction_id)
-    if enabled(station, "Cost") and ("totalCost" in response or ended):
-        cost = _cost(station, transaction_id, response.get("totalCost"), ended, extra)
+    if enabled(station, "Cost") and (total is not None or ended):
+        cost = _cost(station, transaction_id, total, ended, extra)
         if cost.total is None:
             cost = replace(cost, fallback=_fallback_text(station, "TotalCostFallbackMessage"))
         view = replace(view, cost=cost)
@@ -216,12 +221,15 @@ def handle_cost_updated(station: Station, call: Call, now: datetime) -> Handled:
     logged."""
     request = call.payload
     data = costmsg(request.get("customData")) if california(station) else None
-    problem = None if data is None else running_cost_problem(data)
+    problem = cost_problem(request["totalCost"])
+    if problem is None and data is not None:
+        found = running_cost_problem(data)
+        problem = None if found is None else f"{COSTMSG}: {found}"
     currency = _text(station, CTRLR, "Currency")
     if problem is None and data is not None and data.get("currency", currency) != currency:
-        problem = f"the cost is in {data.get('currency')!r}, the station shows {currency}"
+        problem = f"{COSTMSG}: the cost is in {data.get('currency')!r}, the station shows {currency}"
     if problem is not None:
-        return station, CallError(call.message_id, "PropertyConstraintViolation", f"{COSTMSG}: {problem}"), ()
+        return station, CallError(call.message_id, "PropertyConstraintViolation", problem), ()
     if not enabled(station, "Cost"):
         return station, Reply({}), (Log("info", "CostUpdated ignored: TariffCostCtrlr Cost is not enabled"),)
     transaction_id = request["transactionId"]

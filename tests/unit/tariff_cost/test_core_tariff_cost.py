@@ -325,3 +325,16 @@ def test_a_token_the_application_accepts_shows_the_fallback_tariff() -> None:
     (ask,) = of_type(sim.present_token(), Ask)
     effects = sim.answer(ask.question_id, {"status": "Accepted"})
     assert shown_texts(effects) == [["Tariff information is not available."]]
+
+
+@pytest.mark.parametrize("total", [1e308, -1e15, 10**12])
+def test_a_cost_beyond_bounds_is_refused_and_the_station_goes_on(total: float) -> None:
+    """The schema allows any number: CostUpdated gets a CALLERROR, a response's total is not shown."""
+    sim, transaction_id = charging()
+    (frame,) = frames(cost_updated(sim, transaction_id, total))
+    assert frame[0] == 4 and frame[2] == "PropertyConstraintViolation"
+    sim.present_token()
+    effects = sim.reply({"totalCost": total})
+    (final,) = costs(effects)
+    assert (final.cost.total, final.cost.fallback) == (None, "The total cost is not available.")
+    assert any("not shown" in w for w in warnings(effects))
