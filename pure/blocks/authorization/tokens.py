@@ -19,6 +19,7 @@ TokenKey = tuple[str, str]
 """(idToken type, idToken casefolded): IdTokenType.idToken is case insensitive, the type is not."""
 
 
+
 def token_key(id_token: Mapping[str, Any]) -> TokenKey:
     return str(id_token["type"]), str(id_token["idToken"]).casefold()
 
