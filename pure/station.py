@@ -149,6 +149,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     meter_values.deadline,
     display_messages.deadline,
     cost_triggers.deadline,
+    tariff_cost.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -316,7 +317,7 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
     if pending.call is None:  # raised by an input: the block that asked takes the answer
         assert isinstance(pending.question, TokenQuestion)
         station, effects = token_routing.on_token_answer(station, pending.question, event.value, event.now)
-        station, shown = tariff_cost.on_local_verdict(station, pending.question.id_token)  # I04 as for a local verdict
+        station, shown = tariff_cost.on_local_verdict(station, pending.question.id_token, event.now)  # I04, local
         return station, effects + shown
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
     return _decide(resumed, pending.call, decision, after)
@@ -325,7 +326,7 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
 def _token_presented(station: Station, event: TokenPresented) -> tuple[Station, Effects]:
     """C01/E07 route the token; a verdict reached without the CSMS shows the fallback tariff (I04)."""
     station, effects = token_routing.present_token(station, event.id_token, event.evse_id, event.now)
-    station, shown = tariff_cost.on_local_verdict(station, event.id_token)
+    station, shown = tariff_cost.on_local_verdict(station, event.id_token, event.now)
     return station, effects + shown
 
 
@@ -479,7 +480,7 @@ def _authorize_answered(
     """C01 decides the session; the IdTokenInfo's personal message or tariff goes to its EVSE's display (I01)."""
     evse_id = tariff_cost.authorizing_evse(station, call.payload["idToken"])  # before the verdict moves the session
     station, effects = token_routing.on_authorize_answered(station, call, payload, now)
-    station, shown = tariff_cost.on_token_info(station, evse_id, call.payload["idToken"], payload["idTokenInfo"])
+    station, shown = tariff_cost.on_token_info(station, evse_id, call.payload["idToken"], payload["idTokenInfo"], now)
     return station, effects + shown
 
 
@@ -490,7 +491,7 @@ def _authorize_failed(station: Station, call: OutboundCall, now: datetime) -> tu
     tx = None if evse_id is None else sessions.find(station, evse_id)
     status = "Accepted" if tx is not None and tx.authorization == "accepted" else "Invalid"
     info = {"status": status}
-    station, shown = tariff_cost.on_token_info(station, evse_id, call.payload["idToken"], info, offline=True)
+    station, shown = tariff_cost.on_token_info(station, evse_id, call.payload["idToken"], info, now, offline=True)
     return station, effects + shown
 
 

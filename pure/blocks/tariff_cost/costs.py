@@ -43,6 +43,10 @@ class DriverView:
     transaction_id: str | None = None
     texts: tuple[MessageContent, ...] = ()
     cost: CostShown | None = None
+    languages: tuple[str, ...] = ()
+    """The driver's languages, preferred first (IdTokenInfo.language1, language2): chosen before the station's."""
+    until: datetime | None = None
+    """A refused token's personal message is shown until then (shell time), without a session to live with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +171,11 @@ def common_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
-def in_language(texts: tuple[MessageContent, ...], language: str | None) -> tuple[MessageContent, ...]:
-    """The texts the display shows: those in the station's language when there are any, else the first one."""
-    chosen = tuple(text for text in texts if language is not None and text.language == language)
-    return chosen or texts[:1]
+def in_language(texts: tuple[MessageContent, ...], languages: tuple[str, ...]) -> tuple[MessageContent, ...]:
+    """The texts the display shows: those in the first of `languages` (the driver's, then the station's) that has
+    any, else the first one."""
+    for language in languages:
+        chosen = tuple(text for text in texts if text.language == language)
+        if chosen:
+            return chosen
+    return texts[:1]

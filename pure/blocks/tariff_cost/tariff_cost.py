@@ -16,13 +16,17 @@ Rules:
    the format, or names another currency, gets a CALLERROR and changes nothing; in a response to our CALL it is
    ignored with a warning.
 4. A driver's texts stay while its session lives; a final cost stays until another session starts on the EVSE.
+5. The driver's languages (IdTokenInfo.language1, language2) come before DisplayMessageCtrlr.Language when the texts
+   and the fallback messages are chosen.
+6. A refused token's personal message (Blocked, Invalid, ...: the driver learns why) is shown for REFUSED_SHOWN,
+   whatever becomes of the session (I01/C01).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization import authorization
@@ -49,6 +53,8 @@ from chargecore.pure.state import OutboundCall, Station
 
 CTRLR = "TariffCostCtrlr"
 DEFAULT_DECIMALS = 3
+REFUSED_SHOWN = timedelta(seconds=30)
+"""How long a refused token's personal message stays on the display (rule 6): long enough to read, then it goes."""
 
 
 # --- settings --------------------------------------------------------------------------------------------------
@@ -72,21 +78,25 @@ def _languages(station: Station) -> frozenset[str]:
     return frozenset(x for x in _text(station, "DisplayMessageCtrlr", "SupportedLanguages").split(",") if x)
 
 
-def _fallback(station: Station, variable: str) -> tuple[MessageContent, ...]:
-    """A fallback text in DisplayMessageCtrlr.Language when `variable[<language>]` has one, else the plain one."""
+def _station_language(station: Station) -> tuple[str, ...]:
     language = get_value(station.device_model, VariableKey("DisplayMessageCtrlr", "Language"))
+    return () if language is None else (language,)
+
+
+def _fallback(station: Station, variable: str, driver: tuple[str, ...] = ()) -> tuple[MessageContent, ...]:
+    """A fallback text in the first of the driver's languages and DisplayMessageCtrlr.Language for which
+    `variable[<language>]` has one (rule 5), else the plain one."""
     model = station.device_model
-    translated = (
-        None if language is None else get_value(model, VariableKey(CTRLR, variable, variable_instance=language))
-    )
-    if translated:
-        return (MessageContent(translated, "UTF8", language),)
+    for language in (*driver, *_station_language(station)):
+        translated = get_value(model, VariableKey(CTRLR, variable, variable_instance=language))
+        if translated:
+            return (MessageContent(translated, "UTF8", language),)
     text = _text(station, CTRLR, variable)
     return (MessageContent(text, "UTF8"),) if text else ()
 
 
-def _fallback_text(station: Station, variable: str) -> str:
-    return "".join(text.text for text in _fallback(station, variable))
+def _fallback_text(station: Station, variable: str, view: DriverView | None) -> str:
+    return "".join(text.text for text in _fallback(station, variable, () if view is None else view.languages))
 
 
 def _cost(station: Station, transaction_id: str, total: Any, final: bool, extra: dict[str, Any] | None) -> CostShown:
@@ -142,9 +152,15 @@ def authorizing_evse(station: Station, id_token: dict[str, Any]) -> int | None:
 
 
 def on_token_info(
-    station: Station, evse_id: int | None, id_token: dict[str, Any], info: dict[str, Any], *, offline: bool = False
+    station: Station,
+    evse_id: int | None,
+    id_token: dict[str, Any],
+    info: dict[str, Any],
+    now: datetime,
+    *,
+    offline: bool = False,
 ) -> tuple[Station, Effects]:
-    """Rule 1 (and rule 3's personalMessageExtra) for an IdTokenInfo about a session on `evse_id`."""
+    """Rules 1, 5 and 6 (and rule 3's personalMessageExtra) for an IdTokenInfo about a session on `evse_id`."""
     if evse_id is None:
         return station, ()
     size = get_int(station.device_model, "DisplayMessageCtrlr", "PersonalMessageSize")
@@ -156,13 +172,17 @@ def on_token_info(
     extra, problem = extra_messages(data or {}, "personalMessageExtra")
     warned: Effects = () if problem is None else (Log("warning", f"{COSTMSG} customData ignored: {problem}"),)
     texts += tuple(replace(text, text=text.text[:size]) for text in _supported(station, extra) if size > 0)
-    if not texts and info.get("status") == "Accepted" and enabled(station, "Tariff"):
-        texts = _fallback(station, "OfflineTariffFallbackMessage" if offline else "TariffFallbackMessage")
-    view = DriverView(evse_id, id_token.get("idToken"), texts=texts)
+    languages = tuple(info[key] for key in ("language1", "language2") if isinstance(info.get(key), str))
+    accepted = info.get("status") == "Accepted"
+    if not texts and accepted and enabled(station, "Tariff"):
+        variable = "OfflineTariffFallbackMessage" if offline else "TariffFallbackMessage"
+        texts = _fallback(station, variable, languages)
+    until = None if accepted or not texts else now + REFUSED_SHOWN
+    view = DriverView(evse_id, id_token.get("idToken"), texts=texts, languages=languages, until=until)
     return _put(station, view), warned
 
 
-def on_local_verdict(station: Station, id_token: dict[str, Any]) -> tuple[Station, Effects]:
+def on_local_verdict(station: Station, id_token: dict[str, Any], now: datetime) -> tuple[Station, Effects]:
     """A token accepted without an AuthorizeResponse (local list, cache, offline rules): rule 1's fallback tariff on
     its EVSE, the offline one when the CSMS is out of reach. The TransactionEventResponse may bring the real one."""
     for tx in station.transactions:
@@ -170,7 +190,7 @@ def on_local_verdict(station: Station, id_token: dict[str, Any]) -> tuple[Statio
             view = _view(station, tx.evse_id)
             if view is None or view.id_token != id_token.get("idToken"):
                 offline = not connection.is_up(station)
-                return on_token_info(station, tx.evse_id, id_token, {"status": "Accepted"}, offline=offline)
+                return on_token_info(station, tx.evse_id, id_token, {"status": "Accepted"}, now, offline=offline)
     return station, ()
 
 
@@ -186,7 +206,7 @@ def on_event_answered(
     ended = request["eventType"] == "Ended"
     effects: Effects = ()
     if "idTokenInfo" in response and "idToken" in request:
-        station, effects = on_token_info(station, evse_id, request["idToken"], response["idTokenInfo"])
+        station, effects = on_token_info(station, evse_id, request["idToken"], response["idTokenInfo"], now)
     extra, warned = _costmsg(station, response.get("customData"))
     total = response.get("totalCost")
     if total is not None and cost_problem(total) is not None:
@@ -200,7 +220,7 @@ def on_event_answered(
     if enabled(station, "Cost") and (total is not None or ended):
         cost = _cost(station, transaction_id, total, ended, extra)
         if cost.total is None:
-            cost = replace(cost, fallback=_fallback_text(station, "TotalCostFallbackMessage"))
+            cost = replace(cost, fallback=_fallback_text(station, "TotalCostFallbackMessage", view))
         view = replace(view, cost=cost)
         effects += (ShowCost(evse_id, cost),)
     if not _taken_over(station, evse_id, transaction_id):
@@ -270,8 +290,9 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     state = station.tariff_cost
     if not state.views and not state.evse_of and not station.transactions:
         return station, measured
-    language = get_value(station.device_model, VariableKey("DisplayMessageCtrlr", "Language"))
-    if state.basis == (station.transactions, connection.is_up(station), state.views, state.evse_of, language):
+    language = _station_language(station)
+    basis_now = (station.transactions, connection.is_up(station), state.views, state.evse_of, language)
+    if state.basis == basis_now and not any(v.until is not None and v.until <= now for v in state.views):
         return station, measured
     running = {tx.transaction_id: tx.evse_id for tx in station.running_transactions}
     known = dict(state.evse_of)
@@ -282,16 +303,16 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
             continue
         if not _awaits_final_cost(_view(station, evse_id), sessions.get(evse_id), transaction_id):
             continue
+        view = _view(station, evse_id) or DriverView(evse_id)
         cost = replace(
             _cost(station, transaction_id, None, True, None),
-            fallback=_fallback_text(station, "TotalCostFallbackMessage"),
+            fallback=_fallback_text(station, "TotalCostFallbackMessage", view),
         )
-        view = _view(station, evse_id) or DriverView(evse_id)
         station = _put(station, replace(view, transaction_id=transaction_id, cost=cost))
         effects += (ShowCost(evse_id, cost),)
     known.update(running)
     views = tuple(_moved(v, station) for v in station.tariff_cost.views)
-    views = tuple(v for v in views if _lives(v, sessions))
+    views = tuple(v for v in views if _lives(v, sessions, now))
     evse_of = tuple(sorted(known.items()))
     basis = (station.transactions, connection.is_up(station), views, evse_of, language)
     own = _own(station, views, language)
@@ -320,7 +341,9 @@ def _moved(view: DriverView, station: Station) -> DriverView:
     return view
 
 
-def _lives(view: DriverView, sessions: Mapping[int, Any]) -> bool:
+def _lives(view: DriverView, sessions: Mapping[int, Any], now: datetime) -> bool:
+    if view.until is not None:  # rule 6: a refused token's message, whatever the session does
+        return now < view.until
     session = sessions.get(view.evse_id)
     if view.cost is not None and view.cost.final:
         return session is None or session.transaction_id == view.transaction_id
@@ -335,15 +358,21 @@ def own_messages(station: Station) -> dict[int, tuple[ShownMessage, ...]]:
 
 
 def _own(
-    station: Station, views: tuple[DriverView, ...], language: str | None
+    station: Station, views: tuple[DriverView, ...], language: tuple[str, ...]
 ) -> tuple[tuple[int, tuple[ShownMessage, ...]], ...]:
-    """Each driver's texts in the station's language, shown InFront; a station-wide reader's on every EVSE without
-    its own."""
+    """Each driver's texts in the driver's or else the station's language (rule 5), shown InFront; a station-wide
+    reader's on every EVSE without its own."""
     everywhere = next((v for v in views if v.evse_id == 0), None)
     own: list[tuple[int, tuple[ShownMessage, ...]]] = []
     for evse_id in range(1, len(station.identity.evse_connectors) + 1):
         view = next((v for v in views if v.evse_id == evse_id), everywhere)
-        texts = () if view is None else in_language(view.texts, language)
+        texts = () if view is None else in_language(view.texts, (*view.languages, *language))
         if texts:
             own.append((evse_id, tuple(ShownMessage(text, "InFront") for text in texts)))
     return tuple(own)
+
+
+def deadline(station: Station) -> datetime | None:
+    """When a refused token's personal message leaves the display (rule 6)."""
+    ends = [view.until for view in station.tariff_cost.views if view.until is not None]
+    return min(ends) if ends else None
