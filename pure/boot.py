@@ -42,6 +42,12 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 
+def dropped_records(station: Station, persisted: Mapping[str, Any]) -> tuple[str, ...]:
+    """The stored records the restore above could not use, one line each naming its key and why, for the shell to
+    log: stored data is never lost silently."""
+    return display_messages.dropped_at_restore(station, persisted)
+
+
 def boot_station(
     identity: StationIdentity,
     config: Mapping[str, Any] | None,

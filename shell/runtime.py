@@ -39,7 +39,7 @@ from returns.result import Failure
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
-from chargecore.pure.boot import boot_station
+from chargecore.pure.boot import boot_station, dropped_records
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
@@ -306,6 +306,8 @@ class ChargingStation:
         station = booted.unwrap()
         for refusal in refused_persisted(station.device_model, persisted_values(persisted)):
             self.log.event("warning", f"{refusal}; the config or default value is used instead")
+        for dropped in dropped_records(station, persisted):
+            self.log.event("warning", dropped)
         usable = check_client_certificate(station.device_model, identity)
         if isinstance(usable, Failure):
             raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")

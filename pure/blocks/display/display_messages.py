@@ -255,22 +255,40 @@ def deadline(station: Station) -> datetime | None:
     return None if edge is None else later(edge, -station.registration.clock_offset)
 
 
-def _well_formed(record: Any) -> bool:
-    """A stored record as `handle_set_display_message` writes it: a schema-valid MessageInfo and its order."""
+def _record_problem(record: Any) -> str | None:
+    """Why a stored record is not as `handle_set_display_message` writes it (a schema-valid MessageInfo and its
+    order), or None."""
     if not isinstance(record, dict) or not isinstance(record.get("order"), int):
-        return False
-    return isinstance(validate("SetDisplayMessage", "Request", {"message": record.get("info")}), Success)
+        return "not a record with its order"
+    checked = validate("SetDisplayMessage", "Request", {"message": record.get("info")})
+    return None if isinstance(checked, Success) else f"not a valid MessageInfo ({checked.failure()})"
+
+
+def _read_stored(station: Station, persisted: Mapping[str, Any]) -> tuple[tuple[StoredMessage, ...], tuple[str, ...]]:
+    """The messages an earlier run stored, and each record that cannot be one, named with its key and why."""
+    messages: list[StoredMessage] = []
+    problems: list[str] = []
+    for stored_key, record in persisted.items():
+        if not stored_key.startswith(KEY_PREFIX):
+            continue
+        problem = _record_problem(record)
+        parsed = problem if problem is not None else parse_message(station, record["info"], record["order"])
+        if isinstance(parsed, StoredMessage):
+            messages.append(parsed)
+        else:
+            problems.append(f"{stored_key}: stored display message dropped: {parsed}")
+    return tuple(messages), tuple(problems)
+
+
+def dropped_at_restore(station: Station, persisted: Mapping[str, Any]) -> tuple[str, ...]:
+    """What `restore` drops, one line each, for the shell to log (stored data is never lost silently)."""
+    return _read_stored(station, persisted)[1]
 
 
 def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
-    """The messages an earlier run stored; one that no longer parses (a changed catalogue) is dropped."""
-    messages: list[StoredMessage] = []
-    for stored_key, record in persisted.items():
-        if not stored_key.startswith(KEY_PREFIX) or not _well_formed(record):
-            continue
-        parsed = parse_message(station, record["info"], record["order"])
-        if isinstance(parsed, StoredMessage):
-            messages.append(parsed)
+    """The messages an earlier run stored; a record that no longer parses (damaged, a changed catalogue) is dropped
+    and named by `dropped_at_restore`."""
+    messages, _ = _read_stored(station, persisted)
     if not messages:
         return station
     ordered = tuple(sorted(messages, key=lambda m: m.order))

@@ -10,6 +10,7 @@ from core_helpers import T0, Sim, booted, of_type, persisted, replies
 
 from chargecore.pure.blocks.display import display_messages
 from chargecore.pure.blocks.display.display_messages import KEY_PREFIX
+from chargecore.pure.boot import dropped_records
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.effects import Persist, ShowMessages
 from chargecore.pure.ocppj.timestamps import ocpp_time
@@ -84,6 +85,9 @@ def test_a_stored_message_is_restored_and_a_damaged_one_dropped() -> None:
     assert [m.message_id for m in sim.station.display.messages] == [1]
     assert sim.station.display.next_order == 5
     assert any(texts(s) == ["back"] for s in of_type(tuple(sim.log), ShowMessages))
+    dropped = dropped_records(sim.station, stored)
+    assert sorted(line.split(":")[0] for line in dropped) == [f"{KEY_PREFIX}{i}" for i in (2, 3, 4, 5)]
+    assert all("stored display message dropped" in line for line in dropped)
 
 
 def test_the_window_edges_are_the_block_deadline_in_shell_time() -> None:
