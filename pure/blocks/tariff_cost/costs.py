@@ -75,6 +75,10 @@ class TariffCost:
     evse_of: tuple[tuple[str, int], ...] = ()
     """(transaction id, EVSE) of every transaction whose final cost is still to come: an Ended event may be answered
     after the transaction has left the station's list, and it need not name its EVSE."""
+    saved: tuple[DriverView, ...] = ()
+    """The views as last persisted (stored_views.py): a settle writes what changed since."""
+    replay: tuple[int, ...] = ()
+    """EVSEs whose restored cost the first settle after a restart shows again."""
 
 
 MAX_COST = 10**12

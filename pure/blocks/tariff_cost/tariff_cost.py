@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization import authorization
-from chargecore.pure.blocks.tariff_cost import cost_triggers
+from chargecore.pure.blocks.tariff_cost import cost_triggers, stored_views
 from chargecore.pure.blocks.tariff_cost.costs import (
     COSTMSG,
     DriverView,
@@ -45,7 +45,7 @@ from chargecore.pure.blocks.tariff_cost.costs import (
 from chargecore.pure.blocks.transactions.sessions import find_by_id
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_bool, get_int, get_value
-from chargecore.pure.effects import CostShown, Effects, Log, MessageContent, ShowCost, ShownMessage
+from chargecore.pure.effects import CostShown, Effects, Log, MessageContent, Persist, ShowCost, ShownMessage
 from chargecore.pure.ocppj import connection
 from chargecore.pure.ocppj.frames import Call, CallError
 from chargecore.pure.outcome import Handled, Reply
@@ -272,7 +272,11 @@ def _evse_of(station: Station, request: dict[str, Any], transaction_id: str) -> 
         return tx.evse_id
     if "evse" in request:
         return int(request["evse"]["id"])
-    return dict(station.tariff_cost.evse_of).get(transaction_id)
+    known = dict(station.tariff_cost.evse_of).get(transaction_id)
+    if known is not None:
+        return known
+    # a view restored after a restart knows its transaction's EVSE (stored_views.py)
+    return next((v.evse_id for v in station.tariff_cost.views if v.transaction_id == transaction_id), None)
 
 
 def _forget(station: Station, transaction_id: str) -> Station:
@@ -316,8 +320,18 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     evse_of = tuple(sorted(known.items()))
     basis = (station.transactions, connection.is_up(station), views, evse_of, language)
     own = _own(station, views, language)
-    tariff_cost = replace(station.tariff_cost, views=views, evse_of=evse_of, own=own, basis=basis)
+    entries = stored_views.persist_entries(station.tariff_cost.saved, views)
+    effects = ((Persist(entries),) if entries else ()) + effects + _replayed(station, views, effects)
+    tariff_cost = replace(
+        station.tariff_cost, views=views, evse_of=evse_of, own=own, basis=basis, saved=views, replay=()
+    )
     return replace(station, tariff_cost=tariff_cost), measured + effects
+
+
+def _replayed(station: Station, views: tuple[DriverView, ...], shown: Effects) -> Effects:
+    """After a restart: the restored costs shown again, unless this settle showed a newer one already."""
+    replay = set(station.tariff_cost.replay) - {e.evse_id for e in shown if isinstance(e, ShowCost)}
+    return tuple(ShowCost(v.evse_id, v.cost) for v in views if v.evse_id in replay and v.cost is not None)
 
 
 def _awaits_final_cost(view: DriverView | None, session: Any, transaction_id: str) -> bool:
