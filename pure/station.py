@@ -185,7 +185,9 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
         station, reported = availability.report_statuses(station, now)
         effects += reported
     station, costs = tariff_cost.settle(station, now)
-    station, displayed = display_messages.settle(station, now, tariff_cost.own_messages(station))
+    own = tariff_cost.own_messages(station)
+    spoken = tariff_cost.display_languages(station) if station.display.messages else {}  # only CSMS messages care
+    station, displayed = display_messages.settle(station, now, own, spoken)
     station, monitored = monitor_events.on_model_changed(station, model_before, now)  # N07, whoever changed it
     effects += costs + displayed + monitored
     if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup

@@ -190,7 +190,9 @@ def handle_clear_display_message(station: Station, call: Call, now: datetime) ->
 # --- the displays --------------------------------------------------------------------------------------------
 
 
-def situation(station: Station, evse_id: int, running: tuple[Transaction, ...]) -> EvseSituation:
+def situation(
+    station: Station, evse_id: int, running: tuple[Transaction, ...], language: str | None = None
+) -> EvseSituation:
     """The EVSE's MessageStateEnumType: Faulted or Unavailable as its connectors show, else Charging while a
     transaction runs on it, else Idle."""
     statuses = {
@@ -205,15 +207,20 @@ def situation(station: Station, evse_id: int, running: tuple[Transaction, ...]) 
         state = "Unavailable"
     else:
         state = "Idle" if transaction is None else "Charging"
-    return EvseSituation(evse_id, state, None if transaction is None else transaction.transaction_id)
+    return EvseSituation(evse_id, state, None if transaction is None else transaction.transaction_id, language)
 
 
 def settle(
-    station: Station, now: datetime, own: Mapping[int, tuple[ShownMessage, ...]] | None = None
+    station: Station,
+    now: datetime,
+    own: Mapping[int, tuple[ShownMessage, ...]] | None = None,
+    languages: Mapping[int, str] | None = None,
 ) -> tuple[Station, Effects]:
     """Rule 3, then a ShowMessages for every EVSE whose list changed. `own` holds the station's own messages per
-    EVSE (the tariff and cost block's)."""
+    EVSE and `languages` each EVSE's display language (both the tariff and cost block's: its driver's language,
+    else DisplayMessageCtrlr.Language); a message in another language is not shown there (rule 1)."""
     own = own or {}
+    languages = languages or {}
     display = station.display
     if not display.messages and not display.shown and not own:
         return station, ()
@@ -221,7 +228,8 @@ def settle(
     running_transactions = station.running_transactions
     transactions = tuple((tx.evse_id, tx.transaction_id) for tx in running_transactions)
     offset = station.registration.clock_offset
-    basis = (display.messages, tuple(sorted(own.items())), station.availability.shown, transactions, offset)
+    spoken = tuple(sorted(languages.items()))
+    basis = (display.messages, tuple(sorted(own.items())), station.availability.shown, transactions, offset, spoken)
     if basis == display.basis and (display.next_edge is None or moment < display.next_edge):
         return station, ()
     running = {transaction_id for _, transaction_id in transactions}
@@ -238,7 +246,8 @@ def settle(
     before = dict(display.shown)
     shown: list[tuple[int, tuple[ShownMessage, ...]]] = []
     for evse_id in range(1, len(station.identity.evse_connectors) + 1):
-        chosen = choose(kept, situation(station, evse_id, running_transactions), moment, own.get(evse_id, ()))
+        where = situation(station, evse_id, running_transactions, languages.get(evse_id))
+        chosen = choose(kept, where, moment, own.get(evse_id, ()))
         if chosen or evse_id in before:
             shown.append((evse_id, chosen))
         if chosen != before.get(evse_id, ()):

@@ -55,6 +55,8 @@ class EvseSituation:
     state: str
     """A MessageStateEnumType value."""
     transaction_id: str | None = None
+    language: str | None = None
+    """The language the EVSE's display speaks now: its driver's, else DisplayMessageCtrlr.Language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,16 @@ def applies(message: StoredMessage, situation: EvseSituation, moment: datetime) 
         and (message.state is None or message.state == situation.state)
         and (message.transaction_id is None or message.transaction_id == situation.transaction_id)
         and (message.evse_id is None or message.evse_id == situation.evse_id)
+        and speaks(situation.language, message.content.language)
     )
+
+
+def speaks(display: str | None, language: str | None) -> bool:
+    """A message in a language is for a display in that language (RFC 5646: `en-US` is English like `en`); one
+    without a language, or a display whose language is unknown, takes any."""
+    if display is None or language is None:
+        return True
+    return language.split("-")[0].lower() == display.split("-")[0].lower()
 
 
 def choose(

@@ -366,6 +366,22 @@ def _lives(view: DriverView, sessions: Mapping[int, Any], now: datetime) -> bool
     return view.transaction_id in (None, session.transaction_id)
 
 
+def display_languages(station: Station) -> dict[int, str]:
+    """Each EVSE's display language for block O (rule 5): its driver's first language the station supports, else
+    DisplayMessageCtrlr.Language."""
+    station_language = _station_language(station)
+    supported = _languages(station)
+    views = {v.evse_id: v for v in station.tariff_cost.views}
+    spoken: dict[int, str] = {}
+    for evse_id in range(1, len(station.identity.evse_connectors) + 1):
+        view = views.get(evse_id, views.get(0))
+        driver = () if view is None else tuple(x for x in view.languages if x in supported)
+        chosen = (*driver, *station_language)
+        if chosen:
+            spoken[evse_id] = chosen[0]
+    return spoken
+
+
 def own_messages(station: Station) -> dict[int, tuple[ShownMessage, ...]]:
     """The station's own messages per EVSE for the display block, as the last settle worked them out."""
     return dict(station.tariff_cost.own)
