@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -65,8 +66,6 @@ class NetworkProfileQuestion:
 
     slot: int
     profile: dict[str, Any]
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +144,6 @@ class VariableChanged:
     attribute: str
     value: str = field(repr=False)
     source: Literal["CSMS", "station"]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +334,18 @@ class ShowMessages:
 
 
 @dataclass(frozen=True, slots=True)
+class CostPrices:
+    """The prices behind a running cost (California pricing's chargingPrice and idlePrice), exact decimals in the
+    cost's currency: per kWh, per hour, a flat fee, and the idle fee per hour after `idle_grace_minutes`."""
+
+    kwh: Decimal | None = None
+    hour: Decimal | None = None
+    flat_fee: Decimal | None = None
+    idle_hour: Decimal | None = None
+    idle_grace_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CostShown:
     """What the driver of a transaction sees of its cost (block I). `total` is exact (decimal.Decimal, rounded to
     NumberOfDecimalsForCostValues) in `currency`; None with `fallback` set when the CSMS gave no total
@@ -350,6 +360,11 @@ class CostShown:
     fallback: str | None = None
     texts: tuple[MessageContent, ...] = ()
     qr_code: str | None = None
+    prices: CostPrices | None = None
+    """The prices now (California pricing CostUpdated), for the display to state them with the idle fee."""
+    next_prices: CostPrices | None = None
+    next_at: datetime | None = None
+    """From `next_at` (station time, the CSMS's clock) `next_prices` apply: the costmsg nextPeriod."""
 
 
 @dataclass(frozen=True, slots=True)

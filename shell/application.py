@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from chargecore.pure.effects import CostShown, Event, ShownMessage
+from chargecore.pure.effects import CostPrices, CostShown, Event, ShownMessage
 from chargecore.pure.inputs import ConnectorChange, ConnectorFound
 
 
@@ -189,8 +189,22 @@ class SimulatedCharger:
 
 
 def describe_cost(cost: CostShown) -> str:
-    """One line for the operator: the amount (or the fallback text), whether final, and the CSMS's texts."""
+    """One line for the operator: the amount (or the fallback text), whether final, the CSMS's texts, the prices
+    with the idle fee and the next period's, and the QR code."""
     amount = cost.fallback if cost.total is None else f"{cost.total} {cost.currency}"
     texts = "".join(f" | {text.text}" for text in cost.texts)
+    prices = "" if cost.prices is None else f" | {describe_prices(cost.prices)}"
+    if cost.next_prices is not None and cost.next_at is not None:
+        prices += f" | from {cost.next_at.isoformat()}: {describe_prices(cost.next_prices)}"
     qr_code = "" if cost.qr_code is None else f" | QR {cost.qr_code}"
-    return f"{'final' if cost.final else 'running'} {amount} (transaction {cost.transaction_id}){texts}{qr_code}"
+    head = f"{'final' if cost.final else 'running'} {amount} (transaction {cost.transaction_id})"
+    return f"{head}{texts}{prices}{qr_code}"
+
+
+def describe_prices(prices: CostPrices) -> str:
+    parts = [f"{value}/{unit}" for value, unit in ((prices.kwh, "kWh"), (prices.hour, "h")) if value is not None]
+    parts += [] if prices.flat_fee is None else [f"{prices.flat_fee} flat"]
+    if prices.idle_hour is not None:
+        grace = "" if prices.idle_grace_minutes is None else f" after {prices.idle_grace_minutes} min"
+        parts.append(f"idle {prices.idle_hour}/h{grace}")
+    return ", ".join(parts)

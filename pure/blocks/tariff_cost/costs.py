@@ -17,7 +17,7 @@ from typing import Any
 
 from returns.result import Failure
 
-from chargecore.pure.effects import CostShown, MessageContent, ShownMessage
+from chargecore.pure.effects import CostPrices, CostShown, MessageContent, ShownMessage
 from chargecore.pure.ocppj.timestamps import parse_ocpp_time
 
 COSTMSG = "org.openchargealliance.costmsg"
@@ -134,23 +134,42 @@ def extra_messages(data: dict[str, Any], field: str) -> tuple[tuple[MessageConte
 
 
 def _number_problem(where: str, value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return f"{where} must be a number of at least 0"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < MAX_COST:
+        return f"{where} must be a number of at least 0 and below {MAX_COST:.0e}"
     return None
+
+
+def _prices_problem(data: dict[str, Any], where: str = "") -> str | None:
+    """The chargingPrice and idlePrice of `data` (the RunningCost itself or its nextPeriod)."""
+    for price in ("chargingPrice", "idlePrice"):
+        block = data.get(price, {})
+        if not isinstance(block, dict):
+            return f"{where}{price} must be an object"
+        for name in (*PRICE_FIELDS, "graceMinutes"):
+            problem = None if name not in block else _number_problem(f"{where}{price}.{name}", block[name])
+            if problem is not None:
+                return problem
+    return None
+
+
+def _time_problem(value: Any) -> bool:
+    return not isinstance(value, str) or isinstance(parse_ocpp_time(value), Failure)
 
 
 def running_cost_problem(data: dict[str, Any]) -> str | None:
     """Why a CostUpdated's costmsg customData does not follow the whitepaper's RunningCost format, or None."""
     if "state" in data and data["state"] not in COST_STATES:
         return f"state must be one of {', '.join(COST_STATES)}"
-    for price in ("chargingPrice", "idlePrice"):
-        block = data.get(price, {})
-        if not isinstance(block, dict):
-            return f"{price} must be an object"
-        for name in (*PRICE_FIELDS, "graceMinutes"):
-            problem = None if name not in block else _number_problem(f"{price}.{name}", block[name])
-            if problem is not None:
-                return problem
+    problem = _prices_problem(data)
+    if problem is not None:
+        return problem
+    next_period = data.get("nextPeriod")
+    if next_period is not None:
+        if not isinstance(next_period, dict) or _time_problem(next_period.get("atTime")):
+            return "nextPeriod must be an object with its atTime"
+        problem = _prices_problem(next_period, "nextPeriod.")
+        if problem is not None:
+            return problem
     triggers = data.get("triggerMeterValue", {})
     if not isinstance(triggers, dict):
         return "triggerMeterValue must be an object"
@@ -159,7 +178,7 @@ def running_cost_problem(data: dict[str, Any]) -> str | None:
         if problem is not None:
             return problem
     at_time = triggers.get("atTime")
-    if at_time is not None and (not isinstance(at_time, str) or isinstance(parse_ocpp_time(at_time), Failure)):
+    if at_time is not None and _time_problem(at_time):
         return "triggerMeterValue.atTime must be a dateTime"
     return common_problem(data)
 
@@ -183,3 +202,30 @@ def in_language(texts: tuple[MessageContent, ...], languages: tuple[str, ...]) -
         if chosen:
             return chosen
     return texts[:1]
+
+
+def prices(data: dict[str, Any], decimals: int) -> CostPrices | None:
+    """The chargingPrice and idlePrice of a RunningCost (or its nextPeriod) already checked, as exact decimals."""
+    charging, idle = data.get("chargingPrice", {}), data.get("idlePrice", {})
+    if not charging and not idle:
+        return None
+
+    def exact(block: dict[str, Any], name: str) -> Decimal | None:
+        return None if name not in block else exact_cost(block[name], decimals)
+
+    grace = idle.get("graceMinutes")
+    return CostPrices(
+        kwh=exact(charging, "kWhPrice"),
+        hour=exact(charging, "hourPrice"),
+        flat_fee=exact(charging, "flatFee"),
+        idle_hour=exact(idle, "hourPrice"),
+        idle_grace_minutes=None if grace is None else int(exact_cost(grace, 0)),
+    )
+
+
+def next_period(data: dict[str, Any], decimals: int) -> tuple[datetime | None, CostPrices | None]:
+    """When the nextPeriod's prices apply (station time) and what they are; (None, None) without one."""
+    period = data.get("nextPeriod")
+    if not isinstance(period, dict):
+        return None, None
+    return parse_ocpp_time(period["atTime"]).unwrap(), prices(period, decimals)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chargecore.pure.blocks.tariff_cost.costs import MAX_COST, DriverView, message_problem
-from chargecore.pure.effects import CostShown, MessageContent
+from chargecore.pure.effects import CostPrices, CostShown, MessageContent
 from chargecore.pure.state import Station
 
 KEY_PREFIX = "tariff/view/"
@@ -43,8 +44,25 @@ def encode(view: DriverView) -> dict[str, Any]:
             "fallback": cost.fallback,
             "texts": _texts(cost.texts),
             "qrCode": cost.qr_code,
+            "prices": _encode_prices(cost.prices),
+            "nextPrices": _encode_prices(cost.next_prices),
+            "nextAt": None if cost.next_at is None else cost.next_at.isoformat(),
         },
     }
+
+
+PRICE_NAMES = ("kwh", "hour", "flat_fee", "idle_hour")
+
+
+def _encode_prices(prices: CostPrices | None) -> dict[str, Any] | None:
+    if prices is None:
+        return None
+    encoded: dict[str, Any] = {name: _text(getattr(prices, name)) for name in PRICE_NAMES}
+    return {**encoded, "idle_grace_minutes": prices.idle_grace_minutes}
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def persist_entries(before: tuple[DriverView, ...], after: tuple[DriverView, ...]) -> tuple[tuple[str, Any], ...]:
@@ -77,18 +95,41 @@ def _decode_texts(items: Any) -> tuple[MessageContent, ...]:
     return tuple(MessageContent.of(item) for item in items)
 
 
+def _decimal(where: str, text: Any) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        amount = Decimal(text) if isinstance(text, str) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not (amount.is_finite() and abs(amount) < MAX_COST):
+        raise _Unreadable(f"{where} {text!r} is not a decimal within bounds")
+    return amount
+
+
+def _decode_prices(record: Any) -> CostPrices | None:
+    if record is None:
+        return None
+    if not isinstance(record, dict):
+        raise _Unreadable("prices is not a record")
+    grace = record.get("idle_grace_minutes")
+    if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
+        raise _Unreadable("idle_grace_minutes is not an integer")
+    decoded = {name: _decimal(name, record.get(name)) for name in PRICE_NAMES}
+    return CostPrices(**decoded, idle_grace_minutes=grace)
+
+
 def _decode_cost(record: Any) -> CostShown | None:
     if record is None:
         return None
     if not isinstance(record, dict) or not isinstance(record.get("transactionId"), str):
         raise _Unreadable("cost is not a record with its transactionId")
-    total = _optional_str(record, "total")
+    amount = _decimal("cost total", record.get("total"))
+    next_at = _optional_str(record, "nextAt")
     try:
-        amount = None if total is None else Decimal(total)
-    except InvalidOperation as error:
-        raise _Unreadable(f"cost total {total!r} is not a decimal") from error
-    if amount is not None and not (amount.is_finite() and abs(amount) < MAX_COST):
-        raise _Unreadable(f"cost total {total!r} is out of bounds")
+        next_moment = None if next_at is None else datetime.fromisoformat(next_at)
+    except ValueError as error:
+        raise _Unreadable(f"nextAt {next_at!r} is not a time") from error
     currency = record.get("currency")
     if not isinstance(currency, str) or not isinstance(record.get("final"), bool):
         raise _Unreadable("cost lacks its currency or final flag")
@@ -100,6 +141,9 @@ def _decode_cost(record: Any) -> CostShown | None:
         fallback=_optional_str(record, "fallback"),
         texts=_decode_texts(record.get("texts", [])),
         qr_code=_optional_str(record, "qrCode"),
+        prices=_decode_prices(record.get("prices")),
+        next_prices=_decode_prices(record.get("nextPrices")),
+        next_at=next_moment,
     )
 
 

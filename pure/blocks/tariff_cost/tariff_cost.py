@@ -40,6 +40,8 @@ from chargecore.pure.blocks.tariff_cost.costs import (
     exact_cost,
     extra_messages,
     in_language,
+    next_period,
+    prices,
     running_cost_problem,
 )
 from chargecore.pure.blocks.transactions.sessions import find_by_id
@@ -109,6 +111,12 @@ def _cost(station: Station, transaction_id: str, total: Any, final: bool, extra:
         texts=_extra_texts(station, extra),
         qr_code=None if extra is None else extra.get("qrCodeText"),
     )
+
+
+def _with_prices(station: Station, cost: CostShown, data: dict[str, Any]) -> CostShown:
+    decimals = get_int(station.device_model, CTRLR, "NumberOfDecimalsForCostValues", default=DEFAULT_DECIMALS)
+    next_at, next_prices = next_period(data, decimals)
+    return replace(cost, prices=prices(data, decimals), next_at=next_at, next_prices=next_prices)
 
 
 def _extra_texts(station: Station, extra: dict[str, Any] | None) -> tuple[MessageContent, ...]:
@@ -258,6 +266,8 @@ def handle_cost_updated(station: Station, call: Call, now: datetime) -> Handled:
         return station, Reply({}), (Log("warning", f"CostUpdated for unknown transaction {transaction_id!r}"),)
     final = data is not None and data.get("state") == "Idle" and find_by_id(station, transaction_id) is None
     cost = _cost(station, transaction_id, request["totalCost"], final, data)
+    if data is not None:  # checked by running_cost_problem: the prices, the idle fee and the next period
+        cost = _with_prices(station, cost, data)
     view = replace(_view(station, evse_id) or DriverView(evse_id), transaction_id=transaction_id, cost=cost)
     if not _taken_over(station, evse_id, transaction_id):
         station = _put(station, view)

@@ -57,7 +57,7 @@ def test_a_damaged_view_is_dropped_and_named_and_the_others_kept() -> None:
     assert station.tariff_cost.views == ()
     dropped = sorted(dropped_records(station, stored))
     assert [line.split(":")[0] for line in dropped] == [f"{KEY_PREFIX}1", f"{KEY_PREFIX}7"]
-    assert "out of bounds" in dropped[0] and "no EVSE 7" in dropped[1]
+    assert "not a decimal within bounds" in dropped[0] and "no EVSE 7" in dropped[1]
     assert make_station((1,), stored={**stored, f"{KEY_PREFIX}1": good}).tariff_cost.views != ()
 
 
