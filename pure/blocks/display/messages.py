@@ -6,8 +6,8 @@ display (the `display` component's EVSE). `choose` turns the stored messages, on
 into the ordered list that EVSE's display must show:
 
 1. Only the messages that apply: inside their window (start included, end excluded), in the
-   EVSE's state when they name one, for the EVSE's running transaction when they name one (O02), and for the EVSE
-   when their display names one.
+   EVSE's state when they name one, for the EVSE's running transaction when they name one (O02), for the EVSE
+   when their display names one, and in the display's language when they have one (`speaks`).
 2. An AlwaysFront message is shown alone, in front of everything, the station's own messages included; of several,
    the one set last wins (MessagePriorityEnumType: "when a newer message with this priority is received, this
    message is replaced").
