@@ -51,7 +51,7 @@ def shown(application: SimulatedCharger) -> list[str]:
     return [message.content.text for message in application.displays.get(1, ())]
 
 
-@pytest.mark.requirements("O03.FR.01", "O03.FR.02", "O05.FR.01")
+@pytest.mark.requirements("O03.FR.02", "O05.FR.01")
 def test_display_messages_round_trip_with_the_ocpp_package_csms(
     display_csms: PackageCsmsServer, station_factory: StationFactory
 ) -> None:

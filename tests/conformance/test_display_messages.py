@@ -137,7 +137,7 @@ def test_O02_message_for_a_transaction(csms: CsmsDouble, station_factory: Statio
     shows(booted, ["your session", "while charging"])
 
 
-@pytest.mark.requirements("O03.FR.01", "O03.FR.02", "O04.FR.01", "O04.FR.02", "O04.FR.03")
+@pytest.mark.requirements("O03.FR.02", "O04.FR.01", "O04.FR.02", "O04.FR.03")
 def test_O03_O04_get_display_messages_in_parts(csms: CsmsDouble, station_factory: StationFactory) -> None:
     """Accepted, then NotifyDisplayMessages with the requestId, split by ItemsPerMessage, tbc on all but the last;
     filters by id, priority and state; Unknown when nothing matches."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from core_helpers import Sim, answer_boot, booted, make_station, of_type, persisted
 from test_core_tariff_cost import charging, cost_updated
 
@@ -25,6 +26,7 @@ def rebooted(sim: Sim) -> tuple[Sim, Effects]:
     return after, effects
 
 
+@pytest.mark.requirements("I03.FR.01", "I05.FR.02")
 def test_the_tariff_comes_back_after_a_restart_and_the_final_cost_follows_on_its_evse() -> None:
     """The transaction ends with PowerLoss at PowerUp, offline: the fallback total until the Ended answer (I05)."""
     sim, transaction_id = charging(personalMessage=TARIFF)
