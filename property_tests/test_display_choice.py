@@ -1,8 +1,9 @@
 """Property tests of the display choice (block O, messages.choose) against a naive reference written from the
 MessagePriorityEnumType and MessageInfoType descriptions, message by message.
 
-Hypothesis draws stored messages of every priority, with or without a state, a window, a transaction and a display
-EVSE, one EVSE's situation, a moment, and the station's own messages.
+Hypothesis draws stored messages of every priority, with or without a state, a window, a transaction, a display
+EVSE and a language, one EVSE's situation (with or without a display language), a moment, and the station's own
+messages.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def stored_messages(draw: st.DrawFn) -> tuple[StoredMessage, ...]:
             StoredMessage(
                 message_id=message_id,
                 priority=draw(st.sampled_from(PRIORITIES)),
-                content=MessageContent(f"m{message_id}", "UTF8"),
+                content=MessageContent(f"m{message_id}", "UTF8", draw(languages)),
                 order=order,
                 info={},
                 state=draw(st.one_of(st.none(), st.sampled_from(STATES))),
@@ -44,8 +45,13 @@ def stored_messages(draw: st.DrawFn) -> tuple[StoredMessage, ...]:
     return tuple(messages)
 
 
+languages: st.SearchStrategy[str | None] = st.sampled_from([None, "en", "en-US", "EN", "es", "es-MX"])
 situations = st.builds(
-    EvseSituation, st.sampled_from([1, 2]), st.sampled_from(STATES), st.sampled_from([None, "tx1", "tx2"])
+    EvseSituation,
+    st.sampled_from([1, 2]),
+    st.sampled_from(STATES),
+    st.sampled_from([None, "tx1", "tx2"]),
+    st.sampled_from([None, "en", "es", "en-GB"]),
 )
 moments = st.integers(-6, 6).map(lambda minutes: T0 + timedelta(minutes=minutes))
 own_messages = st.lists(st.sampled_from(["tariff", "welcome"]), max_size=2).map(
@@ -56,8 +62,8 @@ own_messages = st.lists(st.sampled_from(["tariff", "welcome"]), max_size=2).map(
 def reference(
     messages: tuple[StoredMessage, ...], where: EvseSituation, at: datetime, own: tuple[ShownMessage, ...]
 ) -> list[ShownMessage]:
-    """Each message on its own: is it due, in its state, for this transaction and display? Then AlwaysFront alone
-    (the newest), else InFront in set order, the station's own, NormalCycle in set order."""
+    """Each message on its own: is it due, in its state, for this transaction, display and language? Then
+    AlwaysFront alone (the newest), else InFront in set order, the station's own, NormalCycle in set order."""
     due = []
     for m in messages:
         started = m.start is None or not at < m.start
@@ -67,6 +73,9 @@ def reference(
         if m.state not in (None, where.state) or m.transaction_id not in (None, where.transaction_id):
             continue
         if m.evse_id not in (None, where.evse_id):
+            continue
+        language, display = m.content.language, where.language
+        if language and display and language[:2].lower() != display[:2].lower():  # two-letter primary subtags here
             continue
         due.append(m)
     always = [m for m in due if m.priority == "AlwaysFront"]
