@@ -109,7 +109,7 @@ def _cost(station: Station, transaction_id: str, total: Any, final: bool, extra:
         currency=_text(station, CTRLR, "Currency"),
         final=final,
         texts=_extra_texts(station, extra),
-        qr_code=None if extra is None else extra.get("qrCodeText"),
+        qr_code=None if extra is None or not _qr_capable(station) else extra.get("qrCodeText"),
     )
 
 
@@ -117,6 +117,11 @@ def _with_prices(station: Station, cost: CostShown, data: dict[str, Any]) -> Cos
     decimals = get_int(station.device_model, CTRLR, "NumberOfDecimalsForCostValues", default=DEFAULT_DECIMALS)
     next_at, next_prices = next_period(data, decimals)
     return replace(cost, prices=prices(data, decimals), next_at=next_at, next_prices=next_prices)
+
+
+def _qr_capable(station: Station) -> bool:
+    """DisplayMessageCtrlr.QRCodeDisplayCapable: a display without QR codes gets no qrCodeText (as libocpp)."""
+    return get_bool(station.device_model, "DisplayMessageCtrlr", "QRCodeDisplayCapable")
 
 
 def _extra_texts(station: Station, extra: dict[str, Any] | None) -> tuple[MessageContent, ...]:

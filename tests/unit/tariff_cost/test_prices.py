@@ -61,3 +61,12 @@ def test_a_running_cost_with_bad_prices_is_a_callerror_and_changes_nothing(custo
     (frame,) = frames(effects)
     assert frame[0] == 4 and frame[2] == "PropertyConstraintViolation"
     assert not of_type(effects, ShowCost)
+
+
+def test_a_display_without_qr_codes_gets_no_qr_code_text() -> None:
+    """DisplayMessageCtrlr.QRCodeDisplayCapable false (libocpp reads the same variable): the URL is not passed on."""
+    for capable, expected in ((True, "https://pay.example/tx"), (False, None)):
+        config = {**CALIFORNIA, "DisplayMessageCtrlr": {"QRCodeDisplayCapable": capable}}
+        sim, transaction_id = charging(config)
+        (shown,) = of_type(cost_updated(sim, transaction_id, 1.0, qrCodeText="https://pay.example/tx"), ShowCost)
+        assert shown.cost.qr_code == expected
