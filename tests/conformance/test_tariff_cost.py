@@ -86,3 +86,41 @@ def test_I02_a_costmsg_that_breaks_the_format_is_refused(csms: CsmsDouble, stati
     good = {"vendorId": COSTMSG, "chargingPrice": {"kWhPrice": 0.25}, "qrCodeText": "https://pay.example"}
     assert csms.call("CostUpdated", {"totalCost": 1, "transactionId": transaction_id, "customData": good}).payload == {}
     assert last_cost(booted).qr_code == "https://pay.example"
+
+
+def test_I01_a_refused_tokens_personal_message_tells_the_driver_why(csms: CsmsDouble, booted: Booted) -> None:
+    """I01 with C01: a Blocked answer's personalMessage is on the display (for REFUSED_SHOWN, unit-tested); no
+    transaction starts."""
+    plug(booted, csms)
+    blocked = {"format": "UTF8", "content": "Card blocked: call 0800"}
+    authorize_locally(booted, csms, status="Blocked", personalMessage=blocked)
+    wait_until(lambda: shown(booted) == ["Card blocked: call 0800"], "the reason on the display")
+    assert not booted.station.state.running_transactions
+
+
+def test_I01_the_drivers_language_chooses_the_tariff_and_the_messages(
+    csms: CsmsDouble, station_factory: StationFactory
+) -> None:
+    """California pricing: the driver's language1 picks the personalMessageExtra and the CSMS's message in it."""
+    config = {
+        "CustomizationCtrlr": {f"CustomImplementationEnabled[{COSTMSG}]": True},
+        "DisplayMessageCtrlr": {"SupportedLanguages": "en,es", "Language": "en"},
+    }
+    booted = boot(station_factory(config=config), csms)
+    for number, (content, language) in enumerate((("Welcome", "en"), ("Bienvenido", "es")), start=1):
+        message = {
+            "id": number,
+            "priority": "NormalCycle",
+            "message": {"format": "UTF8", "language": language, "content": content},
+        }
+        assert csms.call("SetDisplayMessage", {"message": message}).payload == {"status": "Accepted"}
+    wait_until(lambda: shown(booted) == ["Welcome"], "the station's language while idle")
+    extra = [{"format": "UTF8", "language": "es", "content": "0,30 EUR/kWh"}]
+    charging(
+        booted,
+        csms,
+        language1="es",
+        personalMessage={"format": "UTF8", "language": "en", "content": "0.30 EUR/kWh"},
+        customData={"vendorId": COSTMSG, "personalMessageExtra": extra},
+    )
+    wait_until(lambda: shown(booted) == ["0,30 EUR/kWh", "Bienvenido"], "the driver's language")
