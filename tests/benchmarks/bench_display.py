@@ -35,7 +35,8 @@ def settle_us(station: Station, sim: Sim, steps: int, *, fresh: bool = False) ->
             if fresh:
                 state = _forgotten(state)
             state, _ = tariff_cost.settle(state, sim.now)
-            display_messages.settle(state, sim.now, tariff_cost.own_messages(state))
+            spoken = tariff_cost.display_languages(state) if state.display.messages else {}  # as station._settle
+            display_messages.settle(state, sim.now, tariff_cost.own_messages(state), spoken)
         runs.append((time.perf_counter() - start) / steps * 1e6)
     return statistics.median(runs)
 
