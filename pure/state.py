@@ -11,12 +11,14 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.diagnostics.log_upload import LogUpload
+from chargecore.pure.blocks.display.messages import Display
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.reservation.records import Reservation
 from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.blocks.security.ocsp_cache import OcspCache
 from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
+from chargecore.pure.blocks.tariff_cost.costs import TariffCost
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
 from chargecore.pure.ocppj.fifo import Fifo
@@ -364,6 +366,10 @@ class Station:
     ocsp: OcspCache = field(default_factory=OcspCache)
     """M06: OCSP answers of the CSMS, kept for the validity they state."""
     root_migration: RootMigration = RootMigration()
+    display: Display = field(default_factory=Display)
+    """The CSMS's display messages and what each EVSE's display shows (block O, display/)."""
+    tariff_cost: TariffCost = field(default_factory=TariffCost)
+    """The drivers' tariff texts and costs per EVSE (block I, tariff_cost/)."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

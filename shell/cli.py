@@ -18,7 +18,7 @@ from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
-from chargecore.shell.application import SimulatedCharger
+from chargecore.shell.application import SimulatedCharger, describe_cost
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
 from chargecore.shell.logs import LEVELS, security_log
@@ -48,6 +48,7 @@ OPERATOR_HELP = """commands:
   reservations                  every reservation: EVSE (or any), idToken, expiry
   reserve EVSE                  the reservation of one EVSE and the status of its connectors
   certificates                  the installed certificates (CA roots, the station's own) and their expiry dates
+  display                       what each EVSE's display shows: messages in order, and the driver's cost
   external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   offline                       the network goes away (events queue with offline: true)
   online                        the network is back (the station reconnects and sends what it queued)
@@ -266,6 +267,19 @@ def describe_certificates(certificates: Certificates) -> str:
     return "\n".join(lines)
 
 
+def describe_display(state: Station) -> str:
+    """Blocks O and I: each EVSE's display list (as the last ShowMessages gave it) and its driver's cost."""
+    shown = dict(state.display.shown)
+    costs = {view.evse_id: view.cost for view in state.tariff_cost.views if view.cost is not None}
+    lines = []
+    for evse_id in range(1, len(state.identity.evse_connectors) + 1):
+        messages = " | ".join(f"[{m.priority}] {m.content.text}" for m in shown.get(evse_id, ())) or "(nothing)"
+        lines.append(f"  EVSE {evse_id}: {messages}")
+        if evse_id in costs:
+            lines.append(f"    cost: {describe_cost(costs[evse_id])}")
+    return "\n".join(lines)
+
+
 def describe_limits(station: ChargingStation) -> str:
     """What the smart-charging block applies now (the EVSE maximum until a profile limits it)."""
     state = station.state.smart_charging
@@ -411,6 +425,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "reservations": lambda _: print(describe_reservations(station.state), file=out, flush=True),
         "reserve": lambda words: print(_reserve(station, words), file=out, flush=True),
         "certificates": lambda _: print(describe_certificates(station.state.certificates), file=out, flush=True),
+        "display": lambda _: print(describe_display(station.state), file=out, flush=True),
         "external": lambda words: _external(station, words),
     }
     for line in lines:

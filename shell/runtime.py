@@ -39,7 +39,7 @@ from returns.result import Failure
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
-from chargecore.pure.boot import boot_station
+from chargecore.pure.boot import boot_station, dropped_records
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
@@ -70,7 +70,7 @@ from chargecore.pure.inputs import (
 )
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import next_deadline, step
-from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.application import ChargerApplication, SimulatedCharger, describe_cost
 from chargecore.shell.certificates import renewal
 from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
 from chargecore.shell.certificates.measurements import ocsp_request_data
@@ -344,6 +344,8 @@ class ChargingStation:
         station = booted.unwrap()
         for refusal in refused_persisted(station.device_model, persisted_values(persisted)):
             self.log.event("warning", f"{refusal}; the config or default value is used instead")
+        for dropped in dropped_records(station, persisted):
+            self.log.event("warning", dropped)
         usable = check_client_certificate(station.device_model, identity)
         if isinstance(usable, Failure):
             raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")
@@ -417,6 +419,13 @@ class ChargingStation:
             self._uploads.cancel(effect.request_id)
         elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
             self._own_certificate(effect)
+        elif isinstance(effect, fx.ShowMessages):
+            shown = " | ".join(message.content.text for message in effect.messages) or "(nothing)"
+            self.log.event("info", f"EVSE {effect.evse_id} display: {shown}")
+            self._call_hook(app.show_messages, None, effect.evse_id, effect.messages)
+        elif isinstance(effect, fx.ShowCost):
+            self.log.event("info", f"EVSE {effect.evse_id} cost: {describe_cost(effect.cost)}")
+            self._call_hook(app.show_cost, None, effect.evse_id, effect.cost)
 
     def _own_certificate(self, effect: fx.CommitCertificate | fx.RevertCertificate) -> None:
         """Drop or restore the previous own certificate (renewal.py); the core hears what the store holds then."""
