@@ -1,8 +1,10 @@
 """Locust stations (issue 15, item 3): a master and two local workers run the example locustfile against
-`chargecore csms` on loopback, and every station boots; the frame log's timing is checked on its own."""
+`chargecore csms` on loopback, and every station boots; the frame log's timing is checked on its own. Nothing here
+imports locust (see the first test)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import socket
@@ -13,9 +15,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("locust", reason="locust is an optional extra: pip install 'chargecore[locust]'")
-
-from chargecore.locust import LocustFrameLog  # imported once locust is known to be installed
+from chargecore.tools.locust_frames import LocustFrameLog
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "docs" / "examples" / "locustfile.py"
@@ -35,7 +35,12 @@ def _locust(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("locust") is None, reason="locust is an optional extra: pip install 'chargecore[locust]'"
+)
 def test_a_master_and_two_workers_boot_every_station(tmp_path: Path) -> None:
+    """Locust runs in its own processes only: importing it here would monkey-patch this whole pytest process with
+    gevent (threads become greenlets) and hang other tests' threads."""
     csms = subprocess.Popen(
         [str(BIN / "chargecore"), "csms", "--port", "0"],
         stdin=subprocess.PIPE,
@@ -61,10 +66,7 @@ def test_a_master_and_two_workers_boot_every_station(tmp_path: Path) -> None:
     finally:
         for worker in workers:
             worker.wait(30)
-        assert csms.stdin is not None
-        csms.stdin.write("quit\n")
-        csms.stdin.close()
-        seen = csms.communicate(timeout=30)[0]
+        seen = csms.communicate("quit\n", timeout=30)[0]
 
     stats = {(entry["method"], entry["name"]): entry for entry in json.loads(out)}
     boots = stats[("OCPP", "BootNotification")]
