@@ -35,7 +35,7 @@ def assert_still_working(csms: CsmsDouble) -> None:
         pytest.param('[2, "m3", "FooBar", {}]', "m3", "NotImplemented", id="unknown-action"),
         pytest.param(
             json.dumps(
-                [2, "m4", "GetLog", {"logType": "DiagnosticsLog", "requestId": 1, "log": {"remoteLocation": "ftp://x"}}]
+                [2, "m4", "PublishFirmware", {"location": "http://x/fw", "checksum": "0" * 32, "requestId": 1}]
             ),
             "m4",
             "NotSupported",
