@@ -11,6 +11,7 @@ from returns.result import Result
 
 from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.firmware import progress as firmware
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
@@ -37,6 +38,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station = smart_charging.restore(station, persisted)
     station = monitoring.restore(station, persisted)
     station = recovery.restore(station, dict(persisted))
+    station = firmware.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 

@@ -66,8 +66,6 @@ class NetworkProfileQuestion:
     profile: dict[str, Any]
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class UnlockQuestion:
     """F05: unlock this connector now. Answer: True when it unlocked."""
@@ -85,7 +83,22 @@ class TokenQuestion:
     evse_id: int
 
 
-Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion | UnlockQuestion | TokenQuestion
+@dataclass(frozen=True, slots=True)
+class FirmwareCertificateQuestion:
+    """L01.FR.02: is this firmware signing certificate (PEM) valid and issued by a ManufacturerRootCertificate?
+    Answer: None when it is, else a short text saying why not."""
+
+    certificate: str
+
+
+Question = (
+    FirmwareCertificateQuestion
+    | ResetQuestion
+    | DataTransferQuestion
+    | NetworkProfileQuestion
+    | UnlockQuestion
+    | TokenQuestion
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +157,6 @@ class VariableChanged:
     attribute: str
     value: str = field(repr=False)
     source: Literal["CSMS", "station"]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +313,41 @@ class UnlockConnector:
 
 
 @dataclass(frozen=True, slots=True)
+class DownloadFirmware:
+    """Fetch `location` into the data dir in the background; the outcome comes back as `inputs.FirmwareDownloaded`
+    (whole file or nothing left behind)."""
+
+    request_id: int
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFirmwareDownload:
+    """Stop the download of this request and remove what it stored (a new UpdateFirmware replaced it, L01.FR.24)."""
+
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyFirmware:
+    """Verify `signature` (base64) over the file at `path` with the key of `certificate` (PEM); the outcome comes
+    back as `inputs.FirmwareVerified`."""
+
+    request_id: int
+    path: str
+    certificate: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstallFirmware:
+    """Hook: install the verified file at `path`; the result comes back as `inputs.FirmwareInstalled`."""
+
+    request_id: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -328,5 +375,9 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
+    | DownloadFirmware
+    | CancelFirmwareDownload
+    | VerifyFirmware
+    | InstallFirmware
 )
 Effects = tuple[Effect, ...]

@@ -303,6 +303,39 @@ class HookRaised:
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class FirmwareDownloaded:
+    """The shell's download of an UpdateFirmware's file ended (L01): stored whole at `path`, or not at all and
+    `error` says why (unreachable, 404, too large, unsupported scheme, cancelled...)."""
+
+    now: datetime
+    request_id: int
+    path: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareVerified:
+    """The shell checked the downloaded file's signature against its signing certificate (L01.FR.03): `problem` is
+    None when it holds, else why not (the shell has removed the file)."""
+
+    now: datetime
+    request_id: int
+    problem: str | None
+
+
+FirmwareInstallResult = Literal["Installed", "InstallVerificationFailed", "InstallationFailed"]
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareInstalled:
+    """The application's install_firmware hook answered: Installed (activated at the next boot) or why not."""
+
+    now: datetime
+    request_id: int
+    result: FirmwareInstallResult
+
+
 Input = (
     PowerUp
     | Connected
@@ -329,4 +362,7 @@ Input = (
     | ParkingBayChanged
     | SecurityEventRaised
     | HookRaised
+    | FirmwareDownloaded
+    | FirmwareVerified
+    | FirmwareInstalled
 )

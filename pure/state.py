@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
+from chargecore.pure.blocks.firmware.model import Firmware
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
@@ -265,6 +266,9 @@ class Network:
     """The slot of the last successful connection, kept across restarts."""
 
 
+AvailabilityBasis = tuple[tuple[tuple[str, bool], ...], frozenset[tuple[int, int]], tuple[Transaction, ...], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Availability:
     """G03/G04: the components the CSMS set Inoperative (persisted), and the effective state of every connector
@@ -274,9 +278,9 @@ class Availability:
     """(0, 0) the station, (evse, 0) an EVSE, (evse, connector) a connector."""
     shown: tuple[tuple[str, bool], ...] = ()
     """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
-    basis: tuple[tuple[tuple[str, bool], ...], frozenset[tuple[int, int]], tuple[Transaction, ...]] | None = None
-    """The connector phases, settings and transactions `shown` was derived from: a step that changed none of
-    them (most steps) skips deriving it again."""
+    basis: AvailabilityBasis | None = None
+    """The connector phases, settings, transactions and firmware hold `shown` was derived from: a step that changed
+    none of them (most steps) skips deriving it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +327,8 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    firmware: Firmware = field(default_factory=Firmware)
+    """The firmware update under way or last ended (block L, firmware/)."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -18,6 +18,8 @@ from returns.result import Failure, Success
 from chargecore.pure.blocks import data_transfer, remote_control
 from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.firmware import progress as firmware
+from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
@@ -46,6 +48,9 @@ from chargecore.pure.inputs import (
     EVChargingNeeds,
     EVChargingSchedule,
     ExternalLimit,
+    FirmwareDownloaded,
+    FirmwareInstalled,
+    FirmwareVerified,
     FrameReceived,
     HookRaised,
     Input,
@@ -104,6 +109,7 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "UpdateFirmware": firmware_requests.handle_update_firmware,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -114,6 +120,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "UpdateFirmware": firmware_requests.resume_update_firmware,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -141,6 +148,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lane.deadline,
     sessions.deadline,
     meter_values.deadline,
+    firmware.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -176,7 +184,8 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
         station, reported = availability.report_statuses(station, now)
         effects += reported
     station, monitored = monitor_events.on_model_changed(station, model_before, now)  # N07, whoever changed it
-    effects += monitored
+    station, progressed = firmware.settle(station, now)  # after the statuses: Unavailable goes before Downloading
+    effects += monitored + progressed
     if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
@@ -367,6 +376,9 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         VariableReported: variables.report_variable,
         SecurityEventRaised: security_events.on_raised,
         HookRaised: _hook_raised,
+        FirmwareDownloaded: firmware.on_downloaded,
+        FirmwareVerified: firmware.on_verified,
+        FirmwareInstalled: firmware.on_installed,
     }
 )
 
@@ -443,7 +455,8 @@ def _boot_answered(
     if provisioning.is_accepted(station) and not was_accepted:
         station = availability.arm_heartbeat(station, now)
         station, reported = availability.report_statuses(station, now, everything=True)
-        effects += reported
+        station, installed = firmware.on_boot_accepted(station, now)
+        effects += reported + installed
     return station, effects
 
 
@@ -472,6 +485,9 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         "Authorize": token_routing.on_authorize_answered,
         "TransactionEvent": start_stop.on_event_answered,
         "SecurityEventNotification": security_events.on_answered,
+        "FirmwareStatusNotification": lambda station, call, payload, now: firmware.on_status_answered(
+            station, call, now
+        ),
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -487,6 +503,7 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "Authorize": token_routing.on_authorize_failed,
         "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
+        "FirmwareStatusNotification": firmware.on_status_answered,
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
+from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.provisioning import provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions.events import REMOTE_STOP
@@ -90,8 +91,8 @@ def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
 
 
 def _idle_status(action: str) -> Trigger:
-    """LogStatusNotification and FirmwareStatusNotification say Idle (TC_F_15, TC_F_18): this station never uploads
-    a log nor downloads firmware. An EVSE named with them is not relevant to them and ignored (TC_F_17)."""
+    """LogStatusNotification says Idle (TC_F_15): this station never uploads a log. An EVSE named with it is not
+    relevant to it and ignored (TC_F_17)."""
 
     def trigger(station: Station, evse: Any, now: datetime) -> Handled:
         session, effects = rpc.enqueue(station.rpc, action, {"status": "Idle"}, triggered=True)
@@ -107,7 +108,7 @@ _TRIGGERS: dict[str, Trigger] = {
     "TransactionEvent": _transaction_event,
     "MeterValues": _meter_values,
     "LogStatusNotification": _idle_status("LogStatusNotification"),
-    "FirmwareStatusNotification": _idle_status("FirmwareStatusNotification"),
+    "FirmwareStatusNotification": firmware_requests.trigger_status,
 }
 
 

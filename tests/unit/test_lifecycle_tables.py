@@ -102,6 +102,41 @@ AUTHORIZATION: Oracle = (
     },
 )
 
+FIRMWARE: Oracle = (
+    (
+        "Idle",
+        "DownloadScheduled",
+        "Downloading",
+        "Downloaded",
+        "SignatureVerified",
+        "InstallScheduled",
+        "Installing",
+        "InstallRebooting",
+        "Installed",
+        "DownloadFailed",
+        "InvalidSignature",
+        "InstallVerificationFailed",
+        "InstallationFailed",
+    ),
+    {
+        ("Idle", "schedule"): "DownloadScheduled",
+        ("Idle", "download"): "Downloading",
+        ("DownloadScheduled", "download"): "Downloading",
+        ("Downloading", "download"): "Downloading",
+        ("Downloading", "downloaded"): "Downloaded",
+        ("Downloading", "download_failed"): "DownloadFailed",
+        ("Downloaded", "verified"): "SignatureVerified",
+        ("Downloaded", "invalid_signature"): "InvalidSignature",
+        ("SignatureVerified", "wait_install"): "InstallScheduled",
+        ("SignatureVerified", "install"): "Installing",
+        ("InstallScheduled", "install"): "Installing",
+        ("Installing", "installed"): "InstallRebooting",
+        ("Installing", "verification_failed"): "InstallVerificationFailed",
+        ("Installing", "installation_failed"): "InstallationFailed",
+        ("InstallRebooting", "rebooted"): "Installed",
+    },
+)
+
 ORACLES: dict[str, Oracle] = {
     "connection": CONNECTION,
     "rpc": RPC,
@@ -109,6 +144,7 @@ ORACLES: dict[str, Oracle] = {
     "connector": CONNECTOR,
     "transaction": TRANSACTION,
     "authorization": AUTHORIZATION,
+    "firmware": FIRMWARE,
 }
 
 TABLES = {table.name: table for table in LIFECYCLES}

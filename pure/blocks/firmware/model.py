@@ -1,0 +1,75 @@
+"""Block L: the state of a firmware update (L01), its bounds, and the FirmwareStatusNotification it sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+FINAL = frozenset(
+    {"Installed", "DownloadFailed", "InvalidSignature", "InstallVerificationFailed", "InstallationFailed"}
+)
+"""Statuses after which the update is over (lifecycle.FIRMWARE_LIFECYCLE): a new request starts afresh."""
+CANCELLABLE = frozenset(
+    {"Idle", "DownloadScheduled", "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled"}
+)
+"""Before the install starts, a new UpdateFirmware cancels the running one (L01.FR.24: AcceptedCanceled); once
+installing, it cannot (L01.FR.27: Rejected)."""
+
+MAX_RETRIES = 10
+"""`retries` beyond this are taken as this: a CSMS cannot keep the station downloading for ever."""
+DEFAULT_RETRIES = 0
+"""No `retries` in the request: one attempt (the request leaves it to the station)."""
+MAX_RETRY_INTERVAL = 86_400
+DEFAULT_RETRY_INTERVAL = 30
+"""Seconds between download attempts when the request names none; a request's value is bounded 0..a day."""
+
+AFTER_BOOT_KEY = "firmware/after_boot"
+"""Persisted while rebooting into a new firmware: {"requestId": n, "status": "Installed"}, reported after the boot."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareUpdate:
+    """One accepted UpdateFirmware. Times are on the shell's clock (the request's times minus the clock offset)."""
+
+    request_id: int
+    location: str
+    signing_certificate: str
+    signature: str
+    retrieve_at: datetime
+    install_at: datetime | None
+    retries_left: int
+    retry_interval: timedelta
+    phase: str = "Idle"
+    """lifecycle.FIRMWARE_LIFECYCLE; every phase but Idle is the status last sent."""
+    retry_at: datetime | None = None
+    """When the next download attempt starts (DownloadScheduled, or a failed attempt waiting for its retry)."""
+    path: str | None = None
+    """Where the shell stored the downloaded file."""
+    held: bool = False
+    """Transactions ran when it was accepted and AllowNewSessionsPendingFirmwareUpdate is false: idle connectors
+    are Unavailable until the update ends (L01.FR.07)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Firmware:
+    update: FirmwareUpdate | None = None
+
+
+def active(firmware: Firmware) -> FirmwareUpdate | None:
+    """The update under way, None when there is none or it is over."""
+    update = firmware.update
+    return None if update is None or update.phase in FINAL else update
+
+
+def holds(firmware: Firmware) -> bool:
+    """L01.FR.07: idle connectors are Unavailable while an update waits for transactions and
+    AllowNewSessionsPendingFirmwareUpdate forbade new sessions when it was accepted."""
+    update = firmware.update
+    return update is not None and update.held and update.phase not in FINAL
+
+
+def status_payload(status: str, request_id: int | None) -> dict[str, object]:
+    payload: dict[str, object] = {"status": status}
+    if request_id is not None:
+        payload["requestId"] = request_id
+    return payload

@@ -1,0 +1,197 @@
+"""Block L, an accepted firmware update (L01) moving on: download, signature, install, reboot, Installed.
+
+Theory of operation. The shell measures (download, signature check, the install hook) and reports each outcome
+as an input; the core decides every next step and sends each status as a FirmwareStatusNotification with the
+requestId (L01.FR.20). What waits for time or for transactions is decided in `settle`, which the station runs
+after every input (a Tick at `deadline` included), before it sends what is queued:
+
+1. Idle (just accepted): retrieveDateTime ahead: DownloadScheduled; else download (Downloading).
+2. A failed download with retries left tries again retryInterval later; the last failure is DownloadFailed.
+3. Downloaded: the shell verifies the signature; InvalidSignature raises the critical security event
+   InvalidFirmwareSignature (L01.FR.03, TC_L_06).
+4. SignatureVerified: install once installDateTime has come and no transaction runs (L01.FR.06, L01.FR.15);
+   until then InstallScheduled. Idle connectors are Unavailable while `held` (L01.FR.07, see `holds`).
+5. Installing: the application's install_firmware hook answers. Installed: InstallRebooting, the outcome and the
+   boot reason FirmwareUpdate are persisted, and the station reboots once the CSMS has heard InstallRebooting;
+   after the boot is accepted it reports Installed and raises FirmwareUpdated (errata 2023-12, TC_L_01 steps
+   16-21). A failed install reports its status at once and the station keeps its firmware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chargecore.pure.blocks.firmware.model import AFTER_BOOT_KEY, Firmware, FirmwareUpdate, status_payload
+from chargecore.pure.blocks.provisioning.provisioning import BOOT_REASON_KEY
+from chargecore.pure.blocks.security import security_events
+from chargecore.pure.effects import (
+    DownloadFirmware,
+    Effects,
+    InstallFirmware,
+    Log,
+    PerformReset,
+    Persist,
+    VerifyFirmware,
+)
+from chargecore.pure.inputs import FirmwareDownloaded, FirmwareInstalled, FirmwareVerified
+from chargecore.pure.lifecycle import FIRMWARE_LIFECYCLE
+from chargecore.pure.ocppj import connection, rpc
+from chargecore.pure.ocppj.timestamps import later
+from chargecore.pure.state import OutboundCall, Station
+
+_INSTALL_RESULTS = {
+    "Installed": "installed",
+    "InstallVerificationFailed": "verification_failed",
+    "InstallationFailed": "installation_failed",
+}
+"""The install hook's answer, by the trigger it fires."""
+
+
+def _moved(station: Station, update: FirmwareUpdate, trigger: str, **changes: Any) -> tuple[Station, Effects]:
+    """Take the edge, send the new status unless it is the one already sent (a retried download)."""
+    phase = FIRMWARE_LIFECYCLE.move(update.phase, trigger)
+    moved = replace(update, phase=phase, **changes)
+    station = replace(station, firmware=Firmware(moved))
+    if phase == update.phase:
+        return station, ()
+    session, effects = rpc.enqueue(station.rpc, "FirmwareStatusNotification", status_payload(phase, update.request_id))
+    return replace(station, rpc=session), effects
+
+
+def _current(station: Station, request_id: int, trigger: str) -> FirmwareUpdate | Log:
+    """The update a shell outcome is about, or the Log refusing an outcome that came too late (rule 2 of
+    lifecycle.py): another request replaced it, or it is past that step."""
+    update = station.firmware.update
+    if update is None or update.request_id != request_id:
+        return Log("warning", f"firmware: outcome for request {request_id} ignored, it is no longer under way")
+    if FIRMWARE_LIFECYCLE.lookup(update.phase, trigger) is None:
+        return FIRMWARE_LIFECYCLE.refusal(update.phase, trigger, f"firmware request {request_id}")
+    return update
+
+
+def deadline(station: Station) -> datetime | None:
+    update = station.firmware.update
+    if update is None:
+        return None
+    if update.phase in ("DownloadScheduled", "Downloading"):
+        return update.retry_at
+    if update.phase in ("SignatureVerified", "InstallScheduled"):
+        return update.install_at
+    return None
+
+
+def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """After every input: start what is due (rules 1, 2 and 4)."""
+    update = station.firmware.update
+    if update is None:
+        return station, ()
+    if update.phase == "Idle":
+        if update.retrieve_at > now:
+            return _moved(station, update, "schedule", retry_at=update.retrieve_at)
+        return _download(station, update)
+    if update.phase in ("DownloadScheduled", "Downloading") and update.retry_at is not None and now >= update.retry_at:
+        return _download(station, update)
+    if update.phase in ("SignatureVerified", "InstallScheduled"):
+        return _install_when_free(station, update, now)
+    return station, ()
+
+
+def _download(station: Station, update: FirmwareUpdate) -> tuple[Station, Effects]:
+    station, effects = _moved(station, update, "download", retry_at=None)
+    return station, (*effects, DownloadFirmware(update.request_id, update.location))
+
+
+def _install_when_free(station: Station, update: FirmwareUpdate, now: datetime) -> tuple[Station, Effects]:
+    due = update.install_at is None or now >= update.install_at
+    if due and not station.running_transactions:
+        assert update.path is not None  # SignatureVerified comes only with a stored file
+        station, effects = _moved(station, update, "install")
+        return station, (*effects, InstallFirmware(update.request_id, update.path))
+    if update.phase == "SignatureVerified":
+        return _moved(station, update, "wait_install")
+    return station, ()
+
+
+def on_downloaded(station: Station, event: FirmwareDownloaded) -> tuple[Station, Effects]:
+    found = _current(station, event.request_id, "downloaded")
+    if isinstance(found, Log):
+        return station, (found,)
+    if event.path is not None:
+        station, effects = _moved(station, found, "downloaded", path=event.path)
+        check = VerifyFirmware(found.request_id, event.path, found.signing_certificate, found.signature)
+        return station, (*effects, check)
+    problem = Log("warning", f"firmware request {found.request_id}: download failed: {event.error}")
+    if found.retries_left > 0:
+        retry_at = later(event.now, found.retry_interval)
+        waiting = replace(found, retries_left=found.retries_left - 1, retry_at=retry_at)
+        return replace(station, firmware=Firmware(waiting)), (problem,)
+    station, effects = _moved(station, found, "download_failed")
+    return station, (problem, *effects)
+
+
+def on_verified(station: Station, event: FirmwareVerified) -> tuple[Station, Effects]:
+    found = _current(station, event.request_id, "verified")
+    if isinstance(found, Log):
+        return station, (found,)
+    if event.problem is None:
+        return _moved(station, found, "verified")
+    station, effects = _moved(station, found, "invalid_signature", path=None)
+    station, raised = security_events.raise_event(station, "InvalidFirmwareSignature", event.problem, event.now)
+    return station, effects + raised
+
+
+def on_installed(station: Station, event: FirmwareInstalled) -> tuple[Station, Effects]:
+    trigger = _INSTALL_RESULTS[event.result]
+    found = _current(station, event.request_id, trigger)
+    if isinstance(found, Log):
+        return station, (found,)
+    station, effects = _moved(station, found, trigger)
+    if event.result != "Installed":
+        return station, effects
+    after_boot = {"requestId": found.request_id, "status": "Installed"}
+    persisted = Persist(((AFTER_BOOT_KEY, after_boot), (BOOT_REASON_KEY, "FirmwareUpdate")))
+    if not connection.is_up(station):  # nobody to hear InstallRebooting: reboot now
+        return station, (persisted, *effects, PerformReset("Immediate", None))
+    return station, (persisted, *effects)
+
+
+def on_status_answered(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
+    """The CSMS heard InstallRebooting (or could not answer it): the station reboots into the new firmware."""
+    update = station.firmware.update
+    rebooting = call.payload.get("status") == "InstallRebooting"
+    if update is None or update.phase != "InstallRebooting" or not rebooting:
+        return station, ()
+    return station, (PerformReset("Immediate", None),)
+
+
+def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
+    """After a reboot into new firmware: the update waits, InstallRebooting, for the boot to be accepted."""
+    after_boot = persisted.get(AFTER_BOOT_KEY)
+    if not isinstance(after_boot, dict) or not isinstance(after_boot.get("requestId"), int):
+        return station
+    update = FirmwareUpdate(
+        request_id=after_boot["requestId"],
+        location="",
+        signing_certificate="",
+        signature="",
+        retrieve_at=datetime.min,
+        install_at=None,
+        retries_left=0,
+        retry_interval=timedelta(0),
+        phase="InstallRebooting",
+    )
+    return replace(station, firmware=Firmware(update))
+
+
+def on_boot_accepted(station: Station, now: datetime) -> tuple[Station, Effects]:
+    """Installed and the critical security event FirmwareUpdated, once the CSMS has accepted the new firmware's
+    boot (TC_L_01 steps 18-21)."""
+    update = station.firmware.update
+    if update is None or update.phase != "InstallRebooting":
+        return station, ()
+    station, effects = _moved(station, update, "rebooted")
+    station, raised = security_events.raise_event(station, "FirmwareUpdated", f"request {update.request_id}", now)
+    return station, (Persist(((AFTER_BOOT_KEY, None),)), *effects, *raised)

@@ -1,0 +1,101 @@
+"""Block L, UpdateFirmware (L01) as the CSMS asks it, and TriggerMessage(FirmwareStatusNotification) (F06).
+
+Rules, in the order the handler applies them:
+1. Only a secure update is taken: a request without signingCertificate and signature is Rejected (TC_L_18; this
+   station does not implement the non-secure L02).
+2. While an install runs, a new request cannot cancel it: Rejected (L01.FR.27, TC_L_11's station).
+3. The signing certificate is judged by the shell (X.509 is measured there): one not issued by a
+   ManufacturerRootCertificate, or not valid, answers InvalidCertificate and raises the critical security event
+   InvalidFirmwareSigningCertificate (L01.FR.02).
+4. Accepted; one that replaces an update still downloading or waiting answers AcceptedCanceled and the old
+   download is cancelled (L01.FR.24, TC_L_10). The update starts at the next `progress.settle`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from returns.result import Failure
+
+from chargecore.pure.blocks.firmware.model import (
+    CANCELLABLE,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_INTERVAL,
+    MAX_RETRIES,
+    MAX_RETRY_INTERVAL,
+    Firmware,
+    FirmwareUpdate,
+    active,
+    status_payload,
+)
+from chargecore.pure.blocks.security import security_events
+from chargecore.pure.device_model.model import get_bool
+from chargecore.pure.effects import CancelFirmwareDownload, FirmwareCertificateQuestion
+from chargecore.pure.ocppj import rpc
+from chargecore.pure.ocppj.frames import Call
+from chargecore.pure.ocppj.timestamps import parse_ocpp_time, seconds
+from chargecore.pure.outcome import Defer, Handled, Reply, refusal
+from chargecore.pure.state import Station
+
+
+def handle_update_firmware(station: Station, call: Call, now: datetime) -> Handled:
+    firmware = call.payload["firmware"]
+    if "signingCertificate" not in firmware or "signature" not in firmware:
+        return station, refusal("Rejected", "UnsignedFirmware", "only signed firmware is installed (L01)"), ()
+    running = active(station.firmware)
+    if running is not None and running.phase not in CANCELLABLE:
+        return station, refusal("Rejected", "InstallInProgress", f"request {running.request_id} is installing"), ()
+    for field in ("retrieveDateTime", "installDateTime"):
+        if field in firmware and isinstance(parse_ocpp_time(firmware[field]), Failure):
+            return station, refusal("Rejected", "InvalidValue", f"{field} is not a date-time"), ()
+    return station, Defer(FirmwareCertificateQuestion(firmware["signingCertificate"])), ()
+
+
+def resume_update_firmware(station: Station, call: Call, problem: Any, now: datetime) -> Handled:
+    """The shell's verdict on the signing certificate: None when valid, else why not."""
+    if problem is not None:
+        raised, effects = security_events.raise_event(station, "InvalidFirmwareSigningCertificate", str(problem), now)
+        return raised, refusal("InvalidCertificate", "InvalidCertificate", str(problem)), effects
+    running = active(station.firmware)
+    update = _update(station, call.payload, now)
+    accepted = replace(station, firmware=Firmware(update))
+    if running is None:
+        return accepted, Reply({"status": "Accepted"}), ()
+    return accepted, Reply({"status": "AcceptedCanceled"}), (CancelFirmwareDownload(running.request_id),)
+
+
+def _update(station: Station, request: dict[str, Any], now: datetime) -> FirmwareUpdate:
+    """The accepted request with its times moved to the shell's clock and its numbers bounded."""
+    firmware = request["firmware"]
+    offset = station.registration.clock_offset
+
+    def local(field: str) -> datetime | None:
+        if field not in firmware:
+            return None
+        return parse_ocpp_time(firmware[field]).unwrap() - offset
+
+    retries = min(max(int(request.get("retries", DEFAULT_RETRIES)), 0), MAX_RETRIES)
+    interval = min(max(int(request.get("retryInterval", DEFAULT_RETRY_INTERVAL)), 0), MAX_RETRY_INTERVAL)
+    allow_new = get_bool(station.device_model, "ChargingStation", "AllowNewSessionsPendingFirmwareUpdate")
+    return FirmwareUpdate(
+        request_id=int(request["requestId"]),
+        location=firmware["location"],
+        signing_certificate=firmware["signingCertificate"],
+        signature=firmware["signature"],
+        retrieve_at=local("retrieveDateTime") or now,
+        install_at=local("installDateTime"),
+        retries_left=retries,
+        retry_interval=seconds(interval),
+        held=bool(station.running_transactions) and not allow_new,
+    )
+
+
+def trigger_status(station: Station, evse: Any, now: datetime) -> Handled:
+    """F06, TC_F_19: the status of the update under way with its requestId, Idle when there is none."""
+    update = active(station.firmware)
+    status = "Idle" if update is None or update.phase == "Idle" else update.phase
+    payload = status_payload(status, None if status == "Idle" or update is None else update.request_id)
+    session, effects = rpc.enqueue(station.rpc, "FirmwareStatusNotification", payload, triggered=True)
+    return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
