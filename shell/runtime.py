@@ -69,6 +69,9 @@ from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
+from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
+from chargecore.shell.firmware import FirmwareShell
+from chargecore.shell.firmware_signing import certificate_problem
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, WebSocketLink, client_certificate_problem
 from chargecore.shell.storage import StationStore
@@ -123,6 +126,10 @@ class StationOptions:
     """The charger's unique serial number, sent in BootNotification."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
+    manufacturer_roots: tuple[str, ...] = ()
+    """ManufacturerRootCertificates (PEM) that firmware signing certificates must be issued by (L01.FR.02)."""
+    firmware_max_bytes: int = DEFAULT_FIRMWARE_BYTES
+    """The largest firmware file downloaded; a larger one fails as DownloadFailed."""
 
 
 class ConfigurationError(Exception):
@@ -174,6 +181,9 @@ class ChargingStation:
             options.ca_file,
             _client_certificate(options),
             options.max_frame_bytes,
+        )
+        self._firmware = FirmwareShell(
+            options.data_dir, self.submit, self.log, self.report_bug, options.firmware_max_bytes
         )
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
@@ -299,6 +309,7 @@ class ChargingStation:
             validates_tokens=self.options.validates_tokens,
             serial_number=self.options.serial_number,
             has_client_certificate=self.options.client_cert is not None,
+            firmware_version=self._call_hook(self.application.firmware_version, None) or "0.1.0",
         )
         booted = boot_station(identity, config, persisted)
         if isinstance(booted, Failure):
@@ -372,6 +383,15 @@ class ChargingStation:
             self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
         elif isinstance(effect, fx.UnlockConnector):
             self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
+        elif isinstance(effect, fx.DownloadFirmware):
+            self._firmware.download(effect)
+        elif isinstance(effect, fx.CancelFirmwareDownload):
+            self._firmware.cancel(effect)
+        elif isinstance(effect, fx.VerifyFirmware):
+            self._firmware.verify(effect)
+        elif isinstance(effect, fx.InstallFirmware):
+            result = self._call_hook(app.install_firmware, "InstallationFailed", effect.path, effect.request_id)
+            self._firmware.installed(effect.request_id, result)
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
@@ -404,6 +424,8 @@ class ChargingStation:
             return self._call_hook(app.unlock_connector, False, question.evse_id, question.connector_id)
         if isinstance(question, fx.TokenQuestion):
             return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
+        if isinstance(question, fx.FirmwareCertificateQuestion):  # measured here, judged by the core
+            return certificate_problem(question.certificate, self.options.manufacturer_roots, self._clock())
         return self._call_hook(
             app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
         )

@@ -1,0 +1,317 @@
+"""Part 6 block L (firmware management, L01 secure firmware update) test cases for the Charging Station, and
+TC_F_19 (TriggerMessage FirmwareStatusNotification while downloading).
+
+The station downloads over real HTTP from a loopback file server, checks the signing certificate against a test
+ManufacturerRootCertificate and the signature with `cryptography`, installs through the SimulatedCharger's hook,
+reboots and reports Installed (errata 2023-12 structure of the L cases: the steps after the reconnect may come in
+any order). This station downloads while transactions run but installs only once they have ended, and it can
+cancel a download: TC_L_12, TC_L_13, TC_L_16 and TC_L_11 are for other stations and skip.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from csms_double import CsmsDouble, StationCall, wait_until
+from firmware_kit import FileServer, Signer, file_server, image, issue, request
+from harness import Booted, StationFactory, boot, hardware
+from sessions import authorize_locally, plug, transaction_event
+
+NEW_VERSION = "2.0.0"
+
+
+@dataclass(frozen=True)
+class Kit:
+    """A manufacturer root, a firmware signer it issued, a file server with a signed image on it."""
+
+    root: Signer
+    signer: Signer
+    files: FileServer
+    location: str
+    signature: str
+
+    def update(self, request_id: int, **changes: Any) -> dict[str, Any]:
+        return request(self.location, self.signer, self.signature, request_id, **changes)
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Iterator[Kit]:
+    root = issue("Test Manufacturer Root", ca=True)
+    signer = issue("Test Firmware Signer", root)
+    data = image(NEW_VERSION)
+    with file_server(tmp_path / "files") as files:
+        yield Kit(root, signer, files, files.publish("firmware.bin", data), signer.sign(data))
+
+
+def start(csms: CsmsDouble, station_factory: StationFactory, kit: Kit, evses: int = 1, **config: Any) -> Booted:
+    """Reusable State Booted for a station that trusts the kit's root; the OCTT answers every notification."""
+    csms.answer_automatically("FirmwareStatusNotification", {})
+    csms.answer_automatically("NotifyEvent", {})
+    station = station_factory(manufacturer_roots=(kit.root.pem,), evse_connectors=(1,) * evses, config=config or None)
+    return boot(station, csms)
+
+
+def update_firmware(csms: CsmsDouble, payload: dict[str, Any], expected: str = "Accepted") -> None:
+    reply = csms.call("UpdateFirmware", payload)
+    assert reply.payload["status"] == expected, reply.payload
+
+
+def expect_statuses(csms: CsmsDouble, request_id: int, *statuses: str, timeout: float = 10) -> list[StationCall]:
+    """The next FirmwareStatusNotifications, in this order, each with the request's requestId (L01.FR.20)."""
+    calls = [csms.expect_call("FirmwareStatusNotification", timeout) for _ in statuses]
+    assert [call.payload for call in calls] == [{"status": s, "requestId": request_id} for s in statuses]
+    return calls
+
+
+def expect_security_event(csms: CsmsDouble, event_type: str) -> StationCall:
+    """The next SecurityEventNotification of this type (others, such as StartupOfTheDevice, pass by)."""
+    while True:
+        call = csms.expect_call("SecurityEventNotification")
+        if call.payload["type"] == event_type:
+            return call
+
+
+def rebooted_into_new_firmware(csms: CsmsDouble, booted: Booted, request_id: int) -> None:
+    """The reboot, the BootNotification with reason FirmwareUpdate and the new version, then Installed and the
+    security event FirmwareUpdated (errata: in any order with the connector statuses)."""
+    again = boot(booted.station, csms)
+    assert again.boot.payload["reason"] == "FirmwareUpdate"
+    assert again.boot.payload["chargingStation"]["firmwareVersion"] == NEW_VERSION
+    expect_statuses(csms, request_id, "Installed")
+    expect_security_event(csms, "FirmwareUpdated")
+    after = [call for call in csms.calls("StatusNotification") if call.session == again.boot.session]
+    assert {call.payload["connectorStatus"] for call in after} == {"Available"}
+    assert booted.application.installed_version == NEW_VERSION
+
+
+def hanging_location() -> tuple[socket.socket, str]:
+    """A server that accepts the connection and never answers: the download stays in progress."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/firmware.bin"
+
+
+def energy_transfer_on(booted: Booted, csms: CsmsDouble, evse_id: int) -> StationCall:
+    """Reusable State EnergyTransferStarted on this EVSE (local authorization, TxStartPoint PowerPathClosed)."""
+    if evse_id == 1:
+        plug(booted, csms)
+        authorize_locally(booted, csms)
+    else:
+        hardware(booted, evse_id, 1, "plug")
+        booted.station.present_token("TOKEN1", evse_id=evse_id)
+        csms.reply(csms.expect_call("Authorize"), {"idTokenInfo": {"status": "Accepted"}})
+    started = transaction_event(csms)
+    assert started.payload["eventType"] == "Started" and started.payload["evse"]["id"] == evse_id
+    return started
+
+
+def parking_bay_unoccupied(booted: Booted, csms: CsmsDouble, evse_id: int) -> None:
+    """Reusable State ParkingBayUnoccupied: the EV leaves and the transaction ends (TxStopPoint EVConnected)."""
+    hardware(booted, evse_id, 1, "unplug")
+    while transaction_event(csms).payload["eventType"] != "Ended":
+        pass
+
+
+def statuses_of(csms: CsmsDouble, count: int) -> dict[tuple[int, int], str]:
+    calls = csms.expect_calls("StatusNotification", count)
+    return {(c.payload["evseId"], c.payload["connectorId"]): c.payload["connectorStatus"] for c in calls}
+
+
+# --- installation ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirements("L01.FR.01", "L01.FR.04", "L01.FR.05", "L01.FR.15", "L01.FR.20")
+def test_TC_L_01_CS_installation_successful(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    booted = start(csms, station_factory, kit)
+    update_firmware(csms, kit.update(1))
+    expect_statuses(csms, 1, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 1)
+
+
+@pytest.mark.requirements("L01.FR.01", "L01.FR.16", "L01.FR.20")
+def test_TC_L_02_CS_install_scheduled(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    booted = start(csms, station_factory, kit)
+    install_at = datetime.now(UTC) + timedelta(seconds=2)
+    update_firmware(csms, kit.update(2, install=install_at))
+    expect_statuses(csms, 2, "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled")
+    expect_statuses(csms, 2, "Installing")
+    assert time.time() >= install_at.timestamp() - 0.1, "installed before installDateTime"
+    expect_statuses(csms, 2, "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 2)
+
+
+@pytest.mark.requirements("L01.FR.01", "L01.FR.20")
+def test_TC_L_03_CS_download_scheduled(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    booted = start(csms, station_factory, kit)
+    retrieve_at = datetime.now(UTC) + timedelta(seconds=2)
+    update_firmware(csms, kit.update(3, retrieve=retrieve_at))
+    expect_statuses(csms, 3, "DownloadScheduled")
+    expect_statuses(csms, 3, "Downloading")
+    assert time.time() >= retrieve_at.timestamp() - 0.1, "downloaded before retrieveDateTime"
+    expect_statuses(csms, 3, "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 3)
+
+
+# --- refusals and failures ----------------------------------------------------------------------------------
+
+
+@pytest.mark.requirements("L01.FR.02")
+def test_TC_L_05_CS_invalid_certificate(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    """Errata 2023-12: a generated certificate no ManufacturerRootCertificate issued, and the security event."""
+    booted = start(csms, station_factory, kit)
+    stranger = issue("Somebody Else", issue("Unknown Root", ca=True))
+    update_firmware(csms, request(kit.location, stranger, kit.signature, 5), "InvalidCertificate")
+    event = expect_security_event(csms, "InvalidFirmwareSigningCertificate")
+    assert "BEGIN" not in event.payload.get("techInfo", "")
+    assert booted.station.state.firmware.update is None
+    assert not csms.calls("FirmwareStatusNotification"), "nothing downloaded"
+
+
+@pytest.mark.requirements("L01.FR.03", "L01.FR.04", "L01.FR.20")
+def test_TC_L_06_CS_invalid_signature(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    """A real signature, but by another key than the signing certificate's."""
+    booted = start(csms, station_factory, kit)
+    other = issue("Another Key", kit.root)
+    tampered = other.sign(image(NEW_VERSION))
+    update_firmware(csms, kit.update(6) | {"firmware": kit.update(6)["firmware"] | {"signature": tampered}})
+    expect_statuses(csms, 6, "Downloading", "Downloaded", "InvalidSignature")
+    expect_security_event(csms, "InvalidFirmwareSignature")
+    assert booted.application.installed_version is None
+    assert not list((booted.station.options.data_dir / "firmware").iterdir()), "the bad file is removed"
+
+
+@pytest.mark.requirements("L01.FR.01", "L01.FR.10", "L01.FR.20")
+def test_TC_L_07_CS_download_failed(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    booted = start(csms, station_factory, kit)
+    missing = kit.location + "_does_not_exist"
+    update_firmware(csms, request(missing, kit.signer, kit.signature, 7))
+    expect_statuses(csms, 7, "Downloading", "DownloadFailed")
+    assert booted.application.installed_version is None
+    assert not list((booted.station.options.data_dir / "firmware").iterdir()), "no partial file left"
+
+
+@pytest.mark.requirements("L01.FR.01", "L01.FR.20")
+def test_TC_L_08_CS_install_verification_failed(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    """A trusted certificate and a real signature over an image the charger does not take."""
+    booted = start(csms, station_factory, kit)
+    broken = b"not a firmware image\n" * 64
+    location = kit.files.publish("broken.bin", broken)
+    update_firmware(csms, request(location, kit.signer, kit.signer.sign(broken), 8))
+    expect_statuses(
+        csms, 8, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallVerificationFailed"
+    )
+    assert booted.application.installed_version is None
+    assert len(csms.calls("BootNotification")) == 1, "no reboot into a firmware that was not installed"
+
+
+# --- a second request -------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirements("L01.FR.24", "L01.FR.20")
+def test_TC_L_10_CS_accepted_canceled(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    booted = start(csms, station_factory, kit)
+    listener, hanging = hanging_location()
+    with listener:
+        update_firmware(csms, request(hanging, kit.signer, kit.signature, 10))
+        expect_statuses(csms, 10, "Downloading")
+        update_firmware(csms, kit.update(11), "AcceptedCanceled")
+        expect_statuses(csms, 11, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+        rebooted_into_new_firmware(csms, booted, 11)
+
+
+def test_TC_L_11_CS_unable_to_cancel() -> None:
+    pytest.skip("this station cancels a download in progress (TC_L_10); TC_L_11 is for one that cannot (C-60)")
+
+
+# --- ongoing transactions -----------------------------------------------------------------------------------
+
+
+def test_TC_L_12_CS_no_download_during_transaction_new_sessions_allowed() -> None:
+    pytest.skip("precondition: a station unable to download during a transaction; this one downloads (TC_L_14)")
+
+
+def test_TC_L_13_CS_no_download_during_transaction_no_new_sessions() -> None:
+    pytest.skip("precondition: a station unable to download during a transaction; this one downloads (TC_L_15)")
+
+
+@pytest.mark.requirements("L01.FR.06", "L01.FR.20")
+def test_TC_L_14_CS_install_after_transactions_new_sessions_allowed(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit, evses=2, ChargingStation={"AllowNewSessionsPendingFirmwareUpdate": True})
+    energy_transfer_on(booted, csms, 1)
+    update_firmware(csms, kit.update(14))
+    expect_statuses(csms, 14, "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled")
+    energy_transfer_on(booted, csms, 2)  # step 11: new sessions are still allowed
+    parking_bay_unoccupied(booted, csms, 1)
+    time.sleep(0.3)
+    assert not csms.calls("FirmwareStatusNotification")[4:], "no install while EVSE 2 charges"
+    parking_bay_unoccupied(booted, csms, 2)
+    expect_statuses(csms, 14, "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 14)
+
+
+@pytest.mark.requirements("L01.FR.06", "L01.FR.07", "L01.FR.20")
+def test_TC_L_15_CS_install_after_transaction_no_new_sessions(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit, evses=2)
+    energy_transfer_on(booted, csms, 1)
+    update_firmware(csms, kit.update(15))
+    assert statuses_of(csms, 1) == {(2, 1): "Unavailable"}, "step 3: the idle connector goes Unavailable"
+    expect_statuses(csms, 15, "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled")
+    parking_bay_unoccupied(booted, csms, 1)
+    expect_statuses(csms, 15, "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 15)
+
+
+def test_TC_L_16_CS_update_during_transaction() -> None:
+    pytest.skip("precondition: a station able to install during a transaction; this one waits (TC_L_14, TC_L_15)")
+
+
+@pytest.mark.requirements("L01.FR.01")
+def test_TC_L_18_CS_missing_certificate_and_signature(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit)
+    payload = kit.update(18)
+    del payload["firmware"]["signingCertificate"], payload["firmware"]["signature"]
+    update_firmware(csms, payload, "Rejected")
+    assert booted.station.state.firmware.update is None
+
+
+# --- TriggerMessage ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirements("F06.FR.04", "F06.FR.05", "F06.FR.10", "L01.FR.26")
+def test_TC_F_19_CS_trigger_firmware_status_downloading(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    start(csms, station_factory, kit)
+    listener, hanging = hanging_location()
+    with listener:
+        payload = request(hanging, kit.signer, kit.signature, 19)
+        del payload["firmware"]["installDateTime"]
+        update_firmware(csms, payload)
+        expect_statuses(csms, 19, "Downloading")
+        assert csms.trigger("FirmwareStatusNotification").payload == {"status": "Accepted"}
+        expect_statuses(csms, 19, "Downloading")
+
+
+def test_firmware_status_trigger_is_idle_once_the_update_is_over(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit)
+    update_firmware(csms, request(kit.location + "_gone", kit.signer, kit.signature, 20))
+    expect_statuses(csms, 20, "Downloading", "DownloadFailed")
+    wait_until(lambda: booted.station.state.firmware.update.phase == "DownloadFailed", "the failure")  # type: ignore[union-attr]
+    assert csms.trigger("FirmwareStatusNotification").payload == {"status": "Accepted"}
+    assert csms.expect_call("FirmwareStatusNotification").payload == {"status": "Idle"}
