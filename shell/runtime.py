@@ -182,9 +182,7 @@ class ChargingStation:
             _client_certificate(options),
             options.max_frame_bytes,
         )
-        self._firmware = FirmwareShell(
-            options.data_dir, self.submit, self.log, self.report_bug, options.firmware_max_bytes
-        )
+        self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
         self._crash_lock = threading.Lock()

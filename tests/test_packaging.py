@@ -33,7 +33,8 @@ def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(t
     packages = {name.rsplit("/", 1)[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     inits = ROOT.glob("pure/**/__init__.py")
     pure_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
-    assert packages == {"chargecore", *pure_packages, "chargecore/shell", "chargecore/tools", "chargecore/specs"}
+    shell_packages = {"chargecore/shell", "chargecore/shell/transfer"}
+    assert packages == {"chargecore", *pure_packages, *shell_packages, "chargecore/tools", "chargecore/specs"}
     assert {"chargecore/pure/py.typed", "chargecore/shell/py.typed"} <= set(names)  # "Typing :: Typed" holds
     from_the_wheel = "import sys; sys.path.insert(0, sys.argv[1]); import chargecore; print(chargecore.__version__)"
     shown = subprocess.run(  # -I -S: nothing but the wheel can answer, neither the checkout nor site-packages
