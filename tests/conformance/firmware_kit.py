@@ -1,5 +1,5 @@
-"""What the firmware tests (block L) need around the station: a manufacturer PKI made with `cryptography`, signed
-firmware images, and a loopback HTTP file server.
+"""What the firmware tests (block L) need around the station: a manufacturer PKI made with `cryptography` and
+signed firmware images (the loopback file servers are tests/transfer_servers.py's).
 
 The images are what `SimulatedCharger.install_firmware` takes: a first line `chargecore-firmware <version>`.
 """
@@ -7,14 +7,8 @@ The images are what `SimulatedCharger.install_firmware` takes: a first line `cha
 from __future__ import annotations
 
 import base64
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -77,39 +71,6 @@ def image(version: str, size: int = 4096) -> bytes:
     """A firmware image the SimulatedCharger installs as `version`."""
     head = f"{FIRMWARE_MAGIC} {version}\n".encode()
     return head + bytes(index % 251 for index in range(max(0, size - len(head))))
-
-
-@dataclass(frozen=True)
-class FileServer:
-    """A loopback HTTP server over `directory`."""
-
-    directory: Path
-    port: int
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{name}"
-
-    def publish(self, name: str, data: bytes) -> str:
-        (self.directory / name).write_bytes(data)
-        return self.url(name)
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """No request lines on stderr."""
-
-
-@contextmanager
-def file_server(directory: Path) -> Iterator[FileServer]:
-    directory.mkdir(parents=True, exist_ok=True)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="firmware-files")
-    thread.start()
-    try:
-        yield FileServer(directory, server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def request(

@@ -12,42 +12,45 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from csms_double import CsmsDouble, StationCall, wait_until
-from firmware_kit import FileServer, Signer, file_server, image, issue, request
+from firmware_kit import Signer, image, issue, request
 from harness import Booted, StationFactory, boot, hardware
 from sessions import authorize_locally, plug, transaction_event
+from transfer_servers import FtpFiles, HttpFiles
 
 NEW_VERSION = "2.0.0"
 
 
 @dataclass(frozen=True)
 class Kit:
-    """A manufacturer root, a firmware signer it issued, a file server with a signed image on it."""
+    """A manufacturer root, a firmware signer it issued, an HTTP file server with a signed image on it."""
 
     root: Signer
     signer: Signer
-    files: FileServer
+    files: HttpFiles
     location: str
     signature: str
 
     def update(self, request_id: int, **changes: Any) -> dict[str, Any]:
         return request(self.location, self.signer, self.signature, request_id, **changes)
 
+    def publish(self, name: str, data: bytes) -> str:
+        (self.files.directory / name).write_bytes(data)
+        return self.files.url + name
+
 
 @pytest.fixture
-def kit(tmp_path: Path) -> Iterator[Kit]:
+def kit(http_files: HttpFiles) -> Kit:
     root = issue("Test Manufacturer Root", ca=True)
     signer = issue("Test Firmware Signer", root)
     data = image(NEW_VERSION)
-    with file_server(tmp_path / "files") as files:
-        yield Kit(root, signer, files, files.publish("firmware.bin", data), signer.sign(data))
+    (http_files.directory / "firmware.bin").write_bytes(data)
+    return Kit(root, signer, http_files, http_files.url + "firmware.bin", signer.sign(data))
 
 
 def start(csms: CsmsDouble, station_factory: StationFactory, kit: Kit, evses: int = 1, **config: Any) -> Booted:
@@ -136,6 +139,19 @@ def test_TC_L_01_CS_installation_successful(csms: CsmsDouble, station_factory: S
     rebooted_into_new_firmware(csms, booted, 1)
 
 
+@pytest.mark.requirements("L01.FR.01", "L01.FR.20")
+def test_TC_L_01_CS_installation_successful_over_ftp(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit, ftp_files: FtpFiles
+) -> None:
+    """TC_L_01 with the firmware on an FTP server (FileTransferProtocols lists FTP too)."""
+    booted = start(csms, station_factory, kit)
+    data = image(NEW_VERSION)
+    (ftp_files.directory / "firmware.bin").write_bytes(data)
+    update_firmware(csms, request(ftp_files.url("firmware.bin"), kit.signer, kit.signer.sign(data), 4))
+    expect_statuses(csms, 4, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 4)
+
+
 @pytest.mark.requirements("L01.FR.01", "L01.FR.16", "L01.FR.20")
 def test_TC_L_02_CS_install_scheduled(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     booted = start(csms, station_factory, kit)
@@ -203,7 +219,7 @@ def test_TC_L_08_CS_install_verification_failed(csms: CsmsDouble, station_factor
     """A trusted certificate and a real signature over an image the charger does not take."""
     booted = start(csms, station_factory, kit)
     broken = b"not a firmware image\n" * 64
-    location = kit.files.publish("broken.bin", broken)
+    location = kit.publish("broken.bin", broken)
     update_firmware(csms, request(location, kit.signer, kit.signer.sign(broken), 8))
     expect_statuses(
         csms, 8, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallVerificationFailed"
