@@ -127,6 +127,7 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "Authorize": {"idTokenInfo": {"status": status}},
         "TransactionEvent": {},
         "SecurityEventNotification": {},
+        "FirmwareStatusNotification": {},
     }
     return answers[action]
 
