@@ -84,20 +84,41 @@ class TokenQuestion:
 
 
 @dataclass(frozen=True, slots=True)
-class FirmwareCertificateQuestion:
-    """L01.FR.02: is this firmware signing certificate (PEM) valid and issued by a ManufacturerRootCertificate?
-    Answer: None when it is, else a short text saying why not."""
+class CheckCertificateQuestion:
+    """What are the certificates of this PEM text (leaf first), do they verify each other, and which certificate
+    signed the last one: itself, or an installed one of `use`? Answer: certificate_store.CertificateCheck."""
 
-    certificate: str
+    use: str
+    pem: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCertificateQuestion:
+    """Install this PEM certificate durably as `use` (the core has decided it may). Answer:
+    certificate_store.StoreChanged, with `problem` set when the write failed."""
+
+    use: str
+    pem: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveCertificateQuestion:
+    """Delete the installed certificate of `use` with this fingerprint durably. Answer:
+    certificate_store.StoreChanged."""
+
+    use: str
+    fingerprint: str
 
 
 Question = (
-    FirmwareCertificateQuestion
-    | ResetQuestion
+    ResetQuestion
     | DataTransferQuestion
     | NetworkProfileQuestion
     | UnlockQuestion
     | TokenQuestion
+    | CheckCertificateQuestion
+    | StoreCertificateQuestion
+    | RemoveCertificateQuestion
 )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from chargecore.pure.blocks.security.certificate_store import InstalledCertificate
 from chargecore.pure.state import MeasuredValue
 
 ConnectorChange = Literal["plug", "unplug", "fault", "recover"]
@@ -31,6 +32,15 @@ class PowerUp:
     now: datetime
     nonce: str
     connectors: tuple[ConnectorFound, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CertificatesLoaded:
+    """What the certificate store holds (shell/certificates/): fed before PowerUp and after every change the core
+    did not ask for itself (a renewal, an operator), so the core's list is never stale."""
+
+    now: datetime
+    installed: tuple[InstalledCertificate, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,4 +375,5 @@ Input = (
     | FirmwareDownloaded
     | FirmwareVerified
     | FirmwareInstalled
+    | CertificatesLoaded
 )

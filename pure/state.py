@@ -12,6 +12,7 @@ from typing import Any
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.firmware.model import Firmware
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -329,6 +330,8 @@ class Station:
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
     firmware: Firmware = field(default_factory=Firmware)
     """The firmware update under way or last ended (block L, firmware/)."""
+    certificates: Certificates = field(default_factory=Certificates)
+    """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -23,7 +23,7 @@ from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
-from chargecore.pure.blocks.security import security_events
+from chargecore.pure.blocks.security import certificate_installation, certificates, security_events
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
@@ -40,6 +40,7 @@ from chargecore.pure.effects import (
 )
 from chargecore.pure.inputs import (
     Answer,
+    CertificatesLoaded,
     ChangeVariable,
     ChargingStateChanged,
     Connected,
@@ -110,6 +111,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
         "UpdateFirmware": firmware_requests.handle_update_firmware,
+        "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
+        "DeleteCertificate": certificates.handle_delete_certificate,
+        "InstallCertificate": certificate_installation.handle_install_certificate,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -121,6 +125,8 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
         "UpdateFirmware": firmware_requests.resume_update_firmware,
+        "DeleteCertificate": certificates.resume_delete_certificate,
+        "InstallCertificate": certificate_installation.resume_install_certificate,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -379,6 +385,7 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         FirmwareDownloaded: firmware.on_downloaded,
         FirmwareVerified: firmware.on_verified,
         FirmwareInstalled: firmware.on_installed,
+        CertificatesLoaded: certificates.on_loaded,
     }
 )
 

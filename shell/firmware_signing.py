@@ -1,16 +1,14 @@
-"""Block L measurements: is a firmware signing certificate issued by a ManufacturerRootCertificate and valid now
-(L01.FR.02), and does a firmware file's signature hold under its key (L01.FR.03)?
+"""Block L measurement: does a firmware file's signature hold under its signing certificate's key (L01.FR.03)?
 
-Each answers None when all is well, else a short reason for the status notification's security event. The reason
-never quotes key material; it names what failed.
+None when it does, else a short reason for the security event; the reason names what failed and never quotes key
+material. (The signing certificate itself is measured by the certificate store, `CheckCertificateQuestion`, and
+judged by the core, L01.FR.02.)
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -20,24 +18,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 CHUNK = 1 << 20
 """The file is hashed a mebibyte at a time: a firmware image is never read into memory whole."""
-
-
-def certificate_problem(certificate_pem: str, roots_pem: Iterable[str], now: datetime) -> str | None:
-    """None when the certificate parses, is valid at `now` and was issued (signed) by one of the roots."""
-    try:
-        certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
-    except ValueError:
-        return "the signing certificate is not a PEM X.509 certificate"
-    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-        return "the signing certificate is not valid now"
-    for root_pem in roots_pem:
-        try:
-            root = x509.load_pem_x509_certificate(root_pem.encode())
-            certificate.verify_directly_issued_by(root)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        return None
-    return "the signing certificate is not issued by a ManufacturerRootCertificate"
 
 
 def signature_problem(path: Path, certificate_pem: str, signature_b64: str) -> str | None:

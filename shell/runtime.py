@@ -43,6 +43,7 @@ from chargecore.pure.boot import boot_station
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
+    CertificatesLoaded,
     ChangeVariable,
     ChargingStateChanged,
     ConnectorChange,
@@ -68,12 +69,13 @@ from chargecore.pure.inputs import (
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
+from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, CertificateStore
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
 from chargecore.shell.firmware import FirmwareShell
-from chargecore.shell.firmware_signing import certificate_problem
 from chargecore.shell.frame_log import FrameLog, printable
-from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, WebSocketLink, client_certificate_problem
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, TlsCredentials, WebSocketLink, client_certificate_problem
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
 
@@ -126,8 +128,6 @@ class StationOptions:
     """The charger's unique serial number, sent in BootNotification."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
-    manufacturer_roots: tuple[str, ...] = ()
-    """ManufacturerRootCertificates (PEM) that firmware signing certificates must be issued by (L01.FR.02)."""
     firmware_max_bytes: int = DEFAULT_FIRMWARE_BYTES
     """The largest firmware file downloaded; a larger one fails as DownloadFailed."""
 
@@ -161,7 +161,10 @@ class ChargingStation:
         log: FrameLog | None = None,
         clock: Callable[[], datetime] = utc_now,
         on_crash: CrashHandler = exit_process,
+        keys: KeyStore | None = None,
     ) -> None:
+        """`keys`: where the private keys live (shell/certificates/keys.py); default: files in the certificate
+        store under the data dir."""
         self.options = options
         self.application: ChargerApplication = application or SimulatedCharger()
         self.log = log or FrameLog(options.station_id, options.log_file)
@@ -172,16 +175,10 @@ class ChargingStation:
             self._store = StationStore(options.data_dir)
         except StoreUnusable as refusal:
             raise ConfigurationError(str(refusal)) from None
-        for level, notice in self._store.notices:
+        self._certificates = _certificate_store(options, keys)
+        for level, notice in (*self._store.notices, *self._certificates.notices):
             self.log.event(level, notice)
-        self._link = WebSocketLink(
-            self.submit,
-            self.log,
-            self._fatal,
-            options.ca_file,
-            _client_certificate(options),
-            options.max_frame_bytes,
-        )
+        self._link = WebSocketLink(self.submit, self.log, self._fatal, self._tls_credentials, options.max_frame_bytes)
         self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
@@ -203,6 +200,7 @@ class ChargingStation:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, daemon=True, name="chargecore-core")
         self._thread.start()
+        self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
         self.submit(lambda now: PowerUp(now, secrets.token_hex(4), self._connectors_found()))
 
     def submit_stop(self) -> None:
@@ -306,7 +304,7 @@ class ChargingStation:
             master_pass_ui=self.options.master_pass_ui,
             validates_tokens=self.options.validates_tokens,
             serial_number=self.options.serial_number,
-            has_client_certificate=self.options.client_cert is not None,
+            has_client_certificate=self._certificates.client_certificate() is not None,
             firmware_version=self._call_hook(self.application.firmware_version, None) or "0.1.0",
         )
         booted = boot_station(identity, config, persisted)
@@ -422,8 +420,8 @@ class ChargingStation:
             return self._call_hook(app.unlock_connector, False, question.evse_id, question.connector_id)
         if isinstance(question, fx.TokenQuestion):
             return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
-        if isinstance(question, fx.FirmwareCertificateQuestion):  # measured here, judged by the core
-            return certificate_problem(question.certificate, self.options.manufacturer_roots, self._clock())
+        if isinstance(question, CERTIFICATE_QUESTIONS):
+            return self._certificates.answer(question)
         return self._call_hook(
             app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
         )
@@ -454,6 +452,7 @@ class ChargingStation:
         self._call_hook(self.application.reboot, None, reset_type)
         self._close_link()
         self._state = self._boot_state()
+        self._process(CertificatesLoaded(self._clock(), self._certificates.installed()))
         self._process(PowerUp(self._clock(), secrets.token_hex(4), self._connectors_found()))
 
     def _connectors_found(self) -> tuple[ConnectorFound, ...]:
@@ -486,6 +485,10 @@ class ChargingStation:
         finally:
             self._stopped.set()
 
+    def _tls_credentials(self) -> TlsCredentials:
+        """The CSMS roots and the station certificate of the store, read when a connection is dialled."""
+        return TlsCredentials(self._certificates.csms_roots_pem(), self._certificates.client_certificate())
+
     def _fatal(self, message: str) -> None:
         self.fatal_error = message
         self.log.event("error", message)
@@ -501,13 +504,18 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _client_certificate(options: StationOptions) -> ClientCertificate | None:
-    """The certificate and key for security profile 3, checked now so that a bad file stops the start."""
-    if options.client_cert is None and options.client_key is None:
-        return None
-    if options.client_cert is None or options.client_key is None:
+def _certificate_store(options: StationOptions, keys: KeyStore | None) -> CertificateStore:
+    """The certificate store, seeded at the first start from --ca-file and --client-cert/--client-key, which are
+    checked now so that a bad file stops the start."""
+    if (options.client_cert is None) != (options.client_key is None):
         raise ConfigurationError("a client certificate needs both --client-cert and --client-key")
-    problem = client_certificate_problem(options.client_cert, options.client_key)
-    if problem is not None:
-        raise ConfigurationError(problem)
-    return options.client_cert, options.client_key
+    if options.client_cert is not None and options.client_key is not None:
+        problem = client_certificate_problem(options.client_cert, options.client_key)
+        if problem is not None:
+            raise ConfigurationError(problem)
+    try:
+        store = CertificateStore(options.data_dir, keys)
+        store.seed(options.ca_file, options.client_cert, options.client_key)
+    except (ValueError, OSError, KeyStoreError) as problem:
+        raise ConfigurationError(f"certificate store: {_one_line(problem)}") from None
+    return store

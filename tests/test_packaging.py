@@ -31,10 +31,9 @@ def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(t
         metadata = Parser().parsestr(archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
         license_text = archive.read(next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))).decode()
     packages = {name.rsplit("/", 1)[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
-    inits = ROOT.glob("pure/**/__init__.py")
-    pure_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
-    shell_packages = {"chargecore/shell", "chargecore/shell/transfer"}
-    assert packages == {"chargecore", *pure_packages, *shell_packages, "chargecore/tools", "chargecore/specs"}
+    inits = [*ROOT.glob("pure/**/__init__.py"), *ROOT.glob("shell/*/**/__init__.py")]
+    sub_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
+    assert packages == {"chargecore", *sub_packages, "chargecore/shell", "chargecore/tools", "chargecore/specs"}
     assert {"chargecore/pure/py.typed", "chargecore/shell/py.typed"} <= set(names)  # "Typing :: Typed" holds
     from_the_wheel = "import sys; sys.path.insert(0, sys.argv[1]); import chargecore; print(chargecore.__version__)"
     shown = subprocess.run(  # -I -S: nothing but the wheel can answer, neither the checkout nor site-packages

@@ -54,11 +54,16 @@ def kit(http_files: HttpFiles) -> Kit:
 
 
 def start(csms: CsmsDouble, station_factory: StationFactory, kit: Kit, evses: int = 1, **config: Any) -> Booted:
-    """Reusable State Booted for a station that trusts the kit's root; the OCTT answers every notification."""
+    """Reusable State Booted, and the kit's root installed as a ManufacturerRootCertificate (M05, as the OCTT's
+    CertificateInstalled does); the OCTT answers every notification."""
     csms.answer_automatically("FirmwareStatusNotification", {})
     csms.answer_automatically("NotifyEvent", {})
-    station = station_factory(manufacturer_roots=(kit.root.pem,), evse_connectors=(1,) * evses, config=config or None)
-    return boot(station, csms)
+    booted = boot(station_factory(evse_connectors=(1,) * evses, config=config or None), csms)
+    installed = csms.call(
+        "InstallCertificate", {"certificateType": "ManufacturerRootCertificate", "certificate": kit.root.pem}
+    )
+    assert installed.payload["status"] == "Accepted", installed.payload
+    return booted
 
 
 def update_firmware(csms: CsmsDouble, payload: dict[str, Any], expected: str = "Accepted") -> None:

@@ -4,9 +4,9 @@ Rules, in the order the handler applies them:
 1. Only a secure update is taken: a request without signingCertificate and signature is Rejected (TC_L_18; this
    station does not implement the non-secure L02).
 2. While an install runs, a new request cannot cancel it: Rejected (L01.FR.27, TC_L_11's station).
-3. The signing certificate is judged by the shell (X.509 is measured there): one not issued by a
-   ManufacturerRootCertificate, or not valid, answers InvalidCertificate and raises the critical security event
-   InvalidFirmwareSigningCertificate (L01.FR.02).
+3. The signing certificate, measured by the shell's certificate store (`CheckCertificateQuestion`), must parse,
+   be valid on the station clock and be issued by an installed ManufacturerRootCertificate; else the answer is
+   InvalidCertificate and the critical security event InvalidFirmwareSigningCertificate is raised (L01.FR.02).
 4. Accepted; one that replaces an update still downloading or waiting answers AcceptedCanceled and the old
    download is cancelled (L01.FR.24, TC_L_10). The update starts at the next `progress.settle`.
 """
@@ -31,11 +31,12 @@ from chargecore.pure.blocks.firmware.model import (
     status_payload,
 )
 from chargecore.pure.blocks.security import security_events
+from chargecore.pure.blocks.security.certificate_store import MANUFACTURER_ROOT, CertificateCheck
 from chargecore.pure.device_model.model import get_bool
-from chargecore.pure.effects import CancelFirmwareDownload, FirmwareCertificateQuestion
+from chargecore.pure.effects import CancelFirmwareDownload, CheckCertificateQuestion
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.ocppj.frames import Call
-from chargecore.pure.ocppj.timestamps import parse_ocpp_time, seconds
+from chargecore.pure.ocppj.timestamps import parse_ocpp_time, seconds, station_time
 from chargecore.pure.outcome import Defer, Handled, Reply, refusal
 from chargecore.pure.state import Station
 
@@ -50,11 +51,24 @@ def handle_update_firmware(station: Station, call: Call, now: datetime) -> Handl
     for field in ("retrieveDateTime", "installDateTime"):
         if field in firmware and isinstance(parse_ocpp_time(firmware[field]), Failure):
             return station, refusal("Rejected", "InvalidValue", f"{field} is not a date-time"), ()
-    return station, Defer(FirmwareCertificateQuestion(firmware["signingCertificate"])), ()
+    return station, Defer(CheckCertificateQuestion(MANUFACTURER_ROOT, firmware["signingCertificate"])), ()
 
 
-def resume_update_firmware(station: Station, call: Call, problem: Any, now: datetime) -> Handled:
-    """The shell's verdict on the signing certificate: None when valid, else why not."""
+def certificate_refused(station: Station, check: CertificateCheck, now: datetime) -> str | None:
+    """Rule 3: why the signing certificate is not trusted, or None when it is."""
+    if check.problem is not None or not check.chain:
+        return check.problem or "no certificate"
+    signer, moment = check.chain[0], station_time(station, now)
+    if not signer.not_before <= moment <= signer.not_after:
+        return "the signing certificate is not valid now"
+    roots = {entry.certificate.fingerprint for entry in station.certificates.of_use(MANUFACTURER_ROOT)}
+    if not check.chain_verified or check.anchor not in roots:
+        return "the signing certificate is not issued by an installed ManufacturerRootCertificate"
+    return None
+
+
+def resume_update_firmware(station: Station, call: Call, check: CertificateCheck, now: datetime) -> Handled:
+    problem = certificate_refused(station, check, now)
     if problem is not None:
         raised, effects = security_events.raise_event(station, "InvalidFirmwareSigningCertificate", str(problem), now)
         return raised, refusal("InvalidCertificate", "InvalidCertificate", str(problem)), effects

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from core_helpers import Sim, at, booted, calls, of_type, persisted, replies, warnings
 
 from chargecore.pure.blocks.firmware.model import AFTER_BOOT_KEY, MAX_RETRIES, MAX_RETRY_INTERVAL
+from chargecore.pure.blocks.security.certificate_store import (
+    MANUFACTURER_ROOT,
+    CertificateCheck,
+    CertificateFacts,
+    InstalledCertificate,
+)
 from chargecore.pure.effects import (
     Ask,
     CancelFirmwareDownload,
+    CheckCertificateQuestion,
     DownloadFirmware,
     Effects,
-    FirmwareCertificateQuestion,
     InstallFirmware,
     PerformReset,
     VerifyFirmware,
 )
-from chargecore.pure.inputs import FirmwareDownloaded, FirmwareInstalled, FirmwareVerified
+from chargecore.pure.inputs import CertificatesLoaded, FirmwareDownloaded, FirmwareInstalled, FirmwareVerified
 from chargecore.pure.ocppj.timestamps import ocpp_time
 
 CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+LONG_AGO, FAR_AHEAD = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+ROOT = CertificateFacts("root-fingerprint", (), "Root", None, "Root", LONG_AGO, FAR_AHEAD, True, True)
+SIGNER = CertificateFacts("signer-fingerprint", (), "Signer", None, "Root", LONG_AGO, FAR_AHEAD, False, False)
+TRUSTED = CertificateCheck((SIGNER,), None, True, "root-fingerprint")
+"""What the store measures of a signing certificate issued by the installed root."""
 
 
 def update_request(sim: Sim, request_id: int = 1, retrieve_in: float = -7200, **extra: Any) -> dict[str, Any]:
@@ -35,15 +47,16 @@ def update_request(sim: Sim, request_id: int = 1, retrieve_in: float = -7200, **
     return {"requestId": request_id, "firmware": firmware, **extra}
 
 
-def update(sim: Sim, payload: dict[str, Any], certificate_problem: str | None = None) -> tuple[str, Effects]:
-    """UpdateFirmware, the shell's verdict on the certificate; the status answered and every effect."""
+def update(sim: Sim, payload: dict[str, Any], check: CertificateCheck = TRUSTED) -> tuple[str, Effects]:
+    """UpdateFirmware and the certificate store's measure of its signing certificate; the status answered and
+    every effect."""
     effects = sim.csms_call("UpdateFirmware", payload, f"uf-{payload['requestId']}")
     asked = of_type(effects, Ask)
     if not asked:
         (reply,) = replies(effects)
         return reply[2]["status"], effects
-    assert isinstance(asked[0].question, FirmwareCertificateQuestion)
-    answered = sim.answer(asked[0].question_id, certificate_problem)
+    assert asked[0].question == CheckCertificateQuestion(MANUFACTURER_ROOT, CERTIFICATE)
+    answered = sim.answer(asked[0].question_id, check)
     (reply,) = replies(answered)
     return reply[2]["status"], effects + answered
 
@@ -52,8 +65,15 @@ def statuses(effects: Effects) -> list[str]:
     return [c.payload["status"] for c in calls(effects) if c.action == "FirmwareStatusNotification"]
 
 
-def downloading(request_id: int = 1, **extra: Any) -> Sim:
+def with_root() -> Sim:
+    """A booted station whose store holds the manufacturer root (as the shell says at power-up)."""
     sim = booted()
+    sim.feed(CertificatesLoaded(sim.now, (InstalledCertificate(MANUFACTURER_ROOT, ROOT),)))
+    return sim
+
+
+def downloading(request_id: int = 1, **extra: Any) -> Sim:
+    sim = with_root()
     status, effects = update(sim, update_request(sim, request_id, **extra))
     assert status == "Accepted" and of_type(effects, DownloadFirmware)
     sim.answer_all()
@@ -63,7 +83,7 @@ def downloading(request_id: int = 1, **extra: Any) -> Sim:
 @pytest.mark.requirements("L01.FR.02")
 def test_an_untrusted_signing_certificate_is_refused_with_a_security_event() -> None:
     sim = booted()
-    status, effects = update(sim, update_request(sim), "not issued by a ManufacturerRootCertificate")
+    status, effects = update(sim, update_request(sim), CertificateCheck((), "not a PEM certificate"))
     assert status == "InvalidCertificate"
     sent = calls(effects + sim.answer_all())
     assert [c.payload["type"] for c in sent if c.action == "SecurityEventNotification"] == [
@@ -168,3 +188,22 @@ def test_a_damaged_after_boot_record_is_ignored() -> None:
     sim = booted(stored={AFTER_BOOT_KEY: {"requestId": "seven"}})
     assert sim.station.firmware.update is None
     assert not [c for c in calls(sim.log) if c.action == "FirmwareStatusNotification"]
+
+
+@pytest.mark.requirements("L01.FR.02")
+@pytest.mark.parametrize(
+    "check",
+    [
+        pytest.param(CertificateCheck((SIGNER,), None, True, None), id="no installed root signed it"),
+        pytest.param(CertificateCheck((SIGNER,), None, True, "signer-fingerprint"), id="self-signed"),
+        pytest.param(CertificateCheck((SIGNER, ROOT), None, False, "root-fingerprint"), id="broken chain"),
+        pytest.param(
+            CertificateCheck((replace(SIGNER, not_after=LONG_AGO),), None, True, "root-fingerprint"), id="expired"
+        ),
+    ],
+)
+def test_a_signing_certificate_the_manufacturer_root_does_not_vouch_for_is_invalid(check: CertificateCheck) -> None:
+    sim = with_root()
+    status, effects = update(sim, update_request(sim), check)
+    assert status == "InvalidCertificate" and not of_type(effects, DownloadFirmware)
+    assert sim.station.firmware.update is None
