@@ -53,12 +53,19 @@ def kit(http_files: HttpFiles) -> Kit:
     return Kit(root, signer, http_files, http_files.url + "firmware.bin", signer.sign(data))
 
 
-def start(csms: CsmsDouble, station_factory: StationFactory, kit: Kit, evses: int = 1, **config: Any) -> Booted:
+def start(
+    csms: CsmsDouble,
+    station_factory: StationFactory,
+    kit: Kit,
+    evses: int = 1,
+    options: dict[str, Any] | None = None,
+    **config: Any,
+) -> Booted:
     """Reusable State Booted, and the kit's root installed as a ManufacturerRootCertificate (M05, as the OCTT's
     CertificateInstalled does); the OCTT answers every notification."""
     csms.answer_automatically("FirmwareStatusNotification", {})
     csms.answer_automatically("NotifyEvent", {})
-    booted = boot(station_factory(evse_connectors=(1,) * evses, config=config or None), csms)
+    booted = boot(station_factory(evse_connectors=(1,) * evses, config=config or None, **(options or {})), csms)
     installed = csms.call(
         "InstallCertificate", {"certificateType": "ManufacturerRootCertificate", "certificate": kit.root.pem}
     )
@@ -336,3 +343,95 @@ def test_firmware_status_trigger_is_idle_once_the_update_is_over(
     wait_until(lambda: booted.station.state.firmware.update.phase == "DownloadFailed", "the failure")  # type: ignore[union-attr]
     assert csms.trigger("FirmwareStatusNotification").payload == {"status": "Accepted"}
     assert csms.expect_call("FirmwareStatusNotification").payload == {"status": "Idle"}
+
+
+# --- bad input (issue 13 item 8): the right status and event, nothing installed, nothing left, still working ----
+
+
+def nothing_installed(booted: Booted) -> None:
+    assert booted.application.installed_version is None
+    folder = booted.station.options.data_dir / "firmware"
+    assert not folder.exists() or not list(folder.iterdir()), "no file left behind"
+
+
+def still_working(csms: CsmsDouble) -> None:
+    """The station answers the CSMS as before: a triggered FirmwareStatusNotification says Idle."""
+    assert csms.trigger("FirmwareStatusNotification").payload == {"status": "Accepted"}
+    assert csms.expect_call("FirmwareStatusNotification").payload == {"status": "Idle"}
+
+
+@pytest.mark.requirements("L01.FR.03")
+def test_a_signature_that_is_not_base64_is_an_invalid_signature(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit)
+    payload = kit.update(30)
+    payload["firmware"]["signature"] = "not base64!"
+    update_firmware(csms, payload)
+    expect_statuses(csms, 30, "Downloading", "Downloaded", "InvalidSignature")
+    assert expect_security_event(csms, "InvalidFirmwareSignature").payload["techInfo"] == "the signature is not base64"
+    nothing_installed(booted)
+    still_working(csms)
+
+
+@pytest.mark.requirements("L01.FR.02")
+def test_a_signing_certificate_that_does_not_parse_is_invalid(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit)
+    payload = kit.update(31)
+    payload["firmware"]["signingCertificate"] = "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n"
+    update_firmware(csms, payload, "InvalidCertificate")
+    expect_security_event(csms, "InvalidFirmwareSigningCertificate")
+    nothing_installed(booted)
+    still_working(csms)
+
+
+@pytest.mark.requirements("L01.FR.01")
+@pytest.mark.parametrize(
+    "location",
+    ["sftp://127.0.0.1/firmware.bin", "gopher://127.0.0.1/firmware.bin", "http://127.0.0.1:9/firmware.bin"],
+    ids=["sftp", "unknown-scheme", "unreachable"],
+)
+def test_an_unsupported_scheme_or_an_unreachable_server_is_download_failed(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit, location: str
+) -> None:
+    booted = start(csms, station_factory, kit)
+    update_firmware(csms, request(location, kit.signer, kit.signature, 32))
+    expect_statuses(csms, 32, "Downloading", "DownloadFailed")
+    nothing_installed(booted)
+    still_working(csms)
+
+
+def test_a_file_over_the_size_limit_is_download_failed(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit, options={"firmware_max_bytes": 1000})
+    update_firmware(csms, kit.update(33))
+    expect_statuses(csms, 33, "Downloading", "DownloadFailed")
+    nothing_installed(booted)
+    still_working(csms)
+
+
+@pytest.mark.requirements("L01.FR.20")
+def test_a_missing_file_is_retried_after_retry_interval(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit)
+    missing = request(kit.location + "_not_yet", kit.signer, kit.signature, 34, retries=1, retryInterval=1)
+    began = time.monotonic()
+    update_firmware(csms, missing)
+    expect_statuses(csms, 34, "Downloading", "DownloadFailed")
+    assert time.monotonic() - began >= 1, "the second attempt waits retryInterval"
+    nothing_installed(booted)
+
+
+def test_a_download_dropped_halfway_is_resumed_and_installed(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(csms, station_factory, kit)
+    kit.files.faults.drop_after, kit.files.faults.drops = 1000, 1
+    update_firmware(csms, kit.update(35))
+    expect_statuses(csms, 35, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 35)
+    assert kit.files.faults.drops == 0, "the connection was dropped once"
