@@ -18,6 +18,7 @@ from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
+from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
@@ -60,6 +61,8 @@ MAX_CONNECTORS_PER_EVSE = 16
 StatusNotifications stay small (an unbounded --evses 100000 once made the start hang)."""
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 """The most --max-frame-bytes may allow: websocket-client holds a whole message in memory before it is measured."""
+MAX_FIRMWARE_BYTES = 16 * 1024 * 1024 * 1024
+"""The most --firmware-max-bytes may allow (16 GiB): beyond any charger image, below any arithmetic trouble."""
 
 
 def _count(most: int) -> Callable[[str], int]:
@@ -143,6 +146,12 @@ def run_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_FRAME_BYTES,
         help=f"refuse larger messages from the CSMS unread (default {DEFAULT_MAX_FRAME_BYTES})",
     )
+    parser.add_argument(
+        "--firmware-max-bytes",
+        type=_count(MAX_FIRMWARE_BYTES),
+        default=DEFAULT_FIRMWARE_BYTES,
+        help=f"a larger firmware file fails its download, DownloadFailed (default {DEFAULT_FIRMWARE_BYTES})",
+    )
     return parser
 
 
@@ -195,6 +204,7 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         serial_number=args.serial_number,
         supports_summary_inventory=not args.without_summary_inventory,
         max_frame_bytes=args.max_frame_bytes,
+        firmware_max_bytes=args.firmware_max_bytes,
     )
 
 
