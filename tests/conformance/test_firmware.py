@@ -23,6 +23,9 @@ from harness import Booted, StationFactory, boot, hardware
 from sessions import authorize_locally, plug, transaction_event
 from transfer_servers import FtpFiles, HttpFiles
 
+from chargecore.pure.effects import HookFailed
+from chargecore.shell.application import SimulatedCharger
+
 NEW_VERSION = "2.0.0"
 
 
@@ -435,3 +438,25 @@ def test_a_download_dropped_halfway_is_resumed_and_installed(
     expect_statuses(csms, 35, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
     rebooted_into_new_firmware(csms, booted, 35)
     assert kit.files.faults.drops == 0, "the connection was dropped once"
+
+
+class _BrokenInstaller(SimulatedCharger):
+    def install_firmware(self, path: str, request_id: int) -> str:
+        raise OSError("flash write failed")
+
+
+@pytest.mark.requirements("L01.FR.01")
+def test_an_install_hook_that_raises_is_installation_failed(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    csms.answer_automatically("FirmwareStatusNotification", {})
+    application = _BrokenInstaller()
+    booted = boot(station_factory(application=application), csms)
+    root = {"certificateType": "ManufacturerRootCertificate", "certificate": kit.root.pem}
+    assert csms.call("InstallCertificate", root).payload["status"] == "Accepted"
+    update_firmware(csms, kit.update(36))
+    expect_statuses(csms, 36, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallationFailed")
+    wait_until(lambda: any(isinstance(e, HookFailed) for e in application.events), "the HookFailed event")
+    assert len(csms.calls("BootNotification")) == 1, "no reboot"
+    still_working(csms)
+    assert booted.station.fatal_error is None
