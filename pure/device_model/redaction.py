@@ -7,6 +7,9 @@ A frame names a variable in a VariableType object (`{"name": ..., "instance": ..
 too) gets its `attributeValue` replaced by `MASK`, whatever its type, so a malformed request is masked as well. A
 frame that is not JSON but names a WriteOnly variable has every `"attributeValue": "..."` masked in its text.
 Frames without a secret come back unchanged, character for character.
+
+A URL with a password (`ftp://user:password@host/...`, UpdateFirmware's location, GetLog's remoteLocation) has the
+password masked too (`ftp://user:***@host/...`), wherever it stands in the frame.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ WRITE_ONLY_NAMES = frozenset(
 """The catalogue's WriteOnly variables, by case-folded name."""
 
 _VALUE_IN_TEXT = re.compile(r'("attributeValue"\s*:\s*)"(?:[^"\\]|\\.)*"?')
+_URL_PASSWORD = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://[^/@:"\s]*:)[^/@"\s]*@')
+"""The `scheme://user:` of a URL with a password, and the password up to the `@`."""
 
 
 def _names_secret(text: str) -> bool:
@@ -60,7 +65,9 @@ def _masked(value: Any) -> tuple[Any, bool]:
 
 
 def redact_frame(text: str) -> str:
-    """The frame as it may be logged: WriteOnly values masked, anything else unchanged."""
+    """The frame as it may be logged: WriteOnly values and URL passwords masked, anything else unchanged."""
+    if "@" in text and "://" in text:
+        text = _URL_PASSWORD.sub(rf"\1{MASK}@", text)
     if not _names_secret(text):
         return text  # the common case costs one scan, no parse
     try:

@@ -21,7 +21,7 @@ from csms_double import CsmsDouble, StationCall, wait_until
 from firmware_kit import Signer, image, issue, request
 from harness import Booted, StationFactory, boot, hardware
 from sessions import authorize_locally, plug, transaction_event
-from transfer_servers import FtpFiles, HttpFiles
+from transfer_servers import FTP_PASSWORD_IN_URL, FtpFiles, HttpFiles
 
 from chargecore.pure.effects import HookFailed
 from chargecore.shell.application import SimulatedCharger
@@ -165,6 +165,8 @@ def test_TC_L_01_CS_installation_successful_over_ftp(
     update_firmware(csms, request(ftp_files.url("firmware.bin"), kit.signer, kit.signer.sign(data), 4))
     expect_statuses(csms, 4, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
     rebooted_into_new_firmware(csms, booted, 4)
+    log_file = booted.station.options.log_file
+    assert log_file is not None and FTP_PASSWORD_IN_URL not in log_file.read_text(), "no password in the frame log"
 
 
 @pytest.mark.requirements("L01.FR.01", "L01.FR.16", "L01.FR.20")
