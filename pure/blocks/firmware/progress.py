@@ -110,9 +110,11 @@ def _install_when_free(station: Station, update: FirmwareUpdate, now: datetime) 
         assert update.path is not None  # SignatureVerified comes only with a stored file
         station, effects = _moved(station, update, "install")
         return station, (*effects, InstallFirmware(update.request_id, update.path))
+    if due:  # only the transactions hold it now: no timer, `settle` installs after the last one ends
+        update = replace(update, install_at=None)
     if update.phase == "SignatureVerified":
         return _moved(station, update, "wait_install")
-    return station, ()
+    return replace(station, firmware=Firmware(update)), ()
 
 
 def on_downloaded(station: Station, event: FirmwareDownloaded) -> tuple[Station, Effects]:

@@ -28,6 +28,7 @@ from chargecore.pure.effects import (
 )
 from chargecore.pure.inputs import CertificatesLoaded, FirmwareDownloaded, FirmwareInstalled, FirmwareVerified
 from chargecore.pure.ocppj.timestamps import ocpp_time
+from chargecore.pure.station import next_deadline
 
 CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 LONG_AGO, FAR_AHEAD = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
@@ -38,9 +39,11 @@ TRUSTED = CertificateCheck((SIGNER,), None, True, "root-fingerprint")
 
 
 def update_request(sim: Sim, request_id: int = 1, retrieve_in: float = -7200, **extra: Any) -> dict[str, Any]:
+    """An UpdateFirmwareRequest retrieved and installed two hours ago (as Part 6 sends them)."""
     firmware = {
         "location": "https://files.example/fw.bin",
         "retrieveDateTime": ocpp_time(sim.station, sim.now + timedelta(seconds=retrieve_in)),
+        "installDateTime": ocpp_time(sim.station, sim.now + timedelta(seconds=-7200)),
         "signingCertificate": CERTIFICATE,
         "signature": "c2lnbmF0dXJl",
     }
@@ -207,3 +210,22 @@ def test_a_signing_certificate_the_manufacturer_root_does_not_vouch_for_is_inval
     status, effects = update(sim, update_request(sim), check)
     assert status == "InvalidCertificate" and not of_type(effects, DownloadFirmware)
     assert sim.station.firmware.update is None
+
+
+@pytest.mark.requirements("L01.FR.06")
+def test_an_install_held_by_a_transaction_waits_without_a_timer_and_starts_when_it_ends() -> None:
+    sim = downloading()
+    sim.plug()
+    sim.present_token()
+    sim.answer_all()
+    sim.power_path(True)
+    sim.answer_all()
+    assert sim.station.running_transactions, "a transaction runs"
+    sim.feed(FirmwareDownloaded(sim.now, 1, "/data/firmware/request-1.bin"))
+    waiting = sim.feed(FirmwareVerified(sim.now, 1, None)) + sim.answer_all()
+    assert statuses(waiting) == ["SignatureVerified", "InstallScheduled"]
+    assert sim.station.firmware.update is not None and sim.station.firmware.update.phase == "InstallScheduled"
+    deadline = next_deadline(sim.station)
+    assert deadline is None or deadline > sim.now, "no timer that is already due (the shell would spin)"
+    ended = sim.plug(change="unplug") + sim.answer_all()
+    assert of_type(ended, InstallFirmware) == [InstallFirmware(1, "/data/firmware/request-1.bin")]
