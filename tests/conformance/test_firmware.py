@@ -146,7 +146,19 @@ def statuses_of(csms: CsmsDouble, count: int) -> dict[tuple[int, int], str]:
 # --- installation ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirements("L01.FR.01", "L01.FR.04", "L01.FR.05", "L01.FR.15", "L01.FR.20")
+@pytest.mark.requirements(
+    "L01.FR.01",
+    "L01.FR.04",
+    "L01.FR.05",
+    "L01.FR.09",
+    "L01.FR.10",
+    "L01.FR.12",
+    "L01.FR.13",
+    "L01.FR.15",
+    "L01.FR.20",
+    "L01.FR.21",
+    "L01.FR.23",
+)
 def test_TC_L_01_CS_installation_successful(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     booted = start(csms, station_factory, kit)
     update_firmware(csms, kit.update(1))
@@ -154,7 +166,19 @@ def test_TC_L_01_CS_installation_successful(csms: CsmsDouble, station_factory: S
     rebooted_into_new_firmware(csms, booted, 1)
 
 
-@pytest.mark.requirements("L01.FR.01", "L01.FR.20")
+@pytest.mark.requirements(
+    "L01.FR.01",
+    "L01.FR.04",
+    "L01.FR.05",
+    "L01.FR.09",
+    "L01.FR.10",
+    "L01.FR.12",
+    "L01.FR.13",
+    "L01.FR.15",
+    "L01.FR.20",
+    "L01.FR.21",
+    "L01.FR.23",
+)
 def test_TC_L_01_CS_installation_successful_over_ftp(
     csms: CsmsDouble, station_factory: StationFactory, kit: Kit, ftp_files: FtpFiles
 ) -> None:
@@ -169,7 +193,19 @@ def test_TC_L_01_CS_installation_successful_over_ftp(
     assert log_file is not None and FTP_PASSWORD_IN_URL not in log_file.read_text(), "no password in the frame log"
 
 
-@pytest.mark.requirements("L01.FR.01", "L01.FR.16", "L01.FR.20")
+@pytest.mark.requirements(
+    "L01.FR.01",
+    "L01.FR.04",
+    "L01.FR.05",
+    "L01.FR.09",
+    "L01.FR.10",
+    "L01.FR.12",
+    "L01.FR.15",
+    "L01.FR.16",
+    "L01.FR.20",
+    "L01.FR.21",
+    "L01.FR.23",
+)
 def test_TC_L_02_CS_install_scheduled(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     booted = start(csms, station_factory, kit)
     install_at = datetime.now(UTC) + timedelta(seconds=2)
@@ -181,7 +217,19 @@ def test_TC_L_02_CS_install_scheduled(csms: CsmsDouble, station_factory: Station
     rebooted_into_new_firmware(csms, booted, 2)
 
 
-@pytest.mark.requirements("L01.FR.01", "L01.FR.20")
+@pytest.mark.requirements(
+    "L01.FR.01",
+    "L01.FR.04",
+    "L01.FR.05",
+    "L01.FR.09",
+    "L01.FR.10",
+    "L01.FR.12",
+    "L01.FR.13",
+    "L01.FR.15",
+    "L01.FR.20",
+    "L01.FR.21",
+    "L01.FR.23",
+)
 def test_TC_L_03_CS_download_scheduled(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     booted = start(csms, station_factory, kit)
     retrieve_at = datetime.now(UTC) + timedelta(seconds=2)
@@ -196,7 +244,7 @@ def test_TC_L_03_CS_download_scheduled(csms: CsmsDouble, station_factory: Statio
 # --- refusals and failures ----------------------------------------------------------------------------------
 
 
-@pytest.mark.requirements("L01.FR.02")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.02", "L01.FR.10", "L01.FR.20", "L01.FR.21", "L01.FR.22")
 def test_TC_L_05_CS_invalid_certificate(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     """Errata 2023-12: a generated certificate no ManufacturerRootCertificate issued, and the security event."""
     booted = start(csms, station_factory, kit)
@@ -208,7 +256,7 @@ def test_TC_L_05_CS_invalid_certificate(csms: CsmsDouble, station_factory: Stati
     assert not csms.calls("FirmwareStatusNotification"), "nothing downloaded"
 
 
-@pytest.mark.requirements("L01.FR.03", "L01.FR.04", "L01.FR.20")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.03", "L01.FR.04", "L01.FR.10", "L01.FR.20")
 def test_TC_L_06_CS_invalid_signature(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     """A real signature, but by another key than the signing certificate's."""
     booted = start(csms, station_factory, kit)
@@ -231,7 +279,7 @@ def test_TC_L_07_CS_download_failed(csms: CsmsDouble, station_factory: StationFa
     assert not list((booted.station.options.data_dir / "firmware").iterdir()), "no partial file left"
 
 
-@pytest.mark.requirements("L01.FR.01", "L01.FR.20")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.10", "L01.FR.12", "L01.FR.20")
 def test_TC_L_08_CS_install_verification_failed(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     """A trusted certificate and a real signature over an image the charger does not take."""
     booted = start(csms, station_factory, kit)
@@ -248,7 +296,7 @@ def test_TC_L_08_CS_install_verification_failed(csms: CsmsDouble, station_factor
 # --- a second request -------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirements("L01.FR.24", "L01.FR.20")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.10", "L01.FR.20", "L01.FR.24")
 def test_TC_L_10_CS_accepted_canceled(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
     booted = start(csms, station_factory, kit)
     listener, hanging = hanging_location()
@@ -275,7 +323,7 @@ def test_TC_L_13_CS_no_download_during_transaction_no_new_sessions() -> None:
     pytest.skip("precondition: a station unable to download during a transaction; this one downloads (TC_L_15)")
 
 
-@pytest.mark.requirements("L01.FR.06", "L01.FR.20")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.06", "L01.FR.07", "L01.FR.10", "L01.FR.20")
 def test_TC_L_14_CS_install_after_transactions_new_sessions_allowed(
     csms: CsmsDouble, station_factory: StationFactory, kit: Kit
 ) -> None:
@@ -292,7 +340,7 @@ def test_TC_L_14_CS_install_after_transactions_new_sessions_allowed(
     rebooted_into_new_firmware(csms, booted, 14)
 
 
-@pytest.mark.requirements("L01.FR.06", "L01.FR.07", "L01.FR.20")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.06", "L01.FR.07", "L01.FR.10", "L01.FR.20")
 def test_TC_L_15_CS_install_after_transaction_no_new_sessions(
     csms: CsmsDouble, station_factory: StationFactory, kit: Kit
 ) -> None:
