@@ -205,8 +205,10 @@ AUTHORIZATION_LIFECYCLE = Lifecycle(
 # the download). A failed download attempt with retries left waits as `Downloading` (`download` again); the last
 # one ends in `DownloadFailed`. `InstallScheduled` waits for installDateTime and for the last transaction to end
 # (L01.FR.06). `InstallRebooting` reboots once the CSMS has heard it; `Installed` is reported after the boot
-# (`rebooted`). The failure states and `Installed` are final: a new UpdateFirmware starts a new update. A missing
-# edge is a result from the shell for a step the update is no longer in (a cancelled download): refused.
+# (`rebooted`). An update a restart interrupted is restored in the phase its record names and, once the boot is
+# accepted, ends `download_failed` or `installation_failed`. The failure states and `Installed` are final: a new
+# UpdateFirmware starts a new update. A missing edge is a result from the shell for a step the update is no longer
+# in (a cancelled download): refused.
 
 FIRMWARE_LIFECYCLE = Lifecycle(
     "firmware",

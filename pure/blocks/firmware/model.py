@@ -23,8 +23,12 @@ MAX_RETRY_INTERVAL = 86_400
 DEFAULT_RETRY_INTERVAL = 30
 """Seconds between download attempts when the request names none; a request's value is bounded 0..a day."""
 
-AFTER_BOOT_KEY = "firmware/after_boot"
-"""Persisted while rebooting into a new firmware: {"requestId": n, "status": "Installed"}, reported after the boot."""
+RECORD_KEY = "firmware/update"
+"""Persisted while an update is under way: {"requestId": n, "phase": p}, p the step a restart would interrupt:
+"Downloading" (anything before the install), "Installing" or "InstallRebooting"; deleted once the update is over.
+After a restart the update is reported as it ended (`progress.on_boot_accepted`), never silently forgotten."""
+RECORDED_PHASE = {"Installing": "Installing", "InstallRebooting": "InstallRebooting"}
+"""The phase recorded for each phase of the update; any other (before the install) records "Downloading"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class FirmwareUpdate:
     """When the next download attempt starts (DownloadScheduled, or a failed attempt waiting for its retry)."""
     path: str | None = None
     """Where the shell stored the downloaded file."""
+    restored: bool = False
+    """Rebuilt from its record after a restart: it only waits for the boot to be accepted to report how it ended."""
     held: bool = False
     """Transactions ran when it was accepted and AllowNewSessionsPendingFirmwareUpdate is false: idle connectors
     are Unavailable until the update ends (L01.FR.07)."""
@@ -73,3 +79,10 @@ def status_payload(status: str, request_id: int | None) -> dict[str, object]:
     if request_id is not None:
         payload["requestId"] = request_id
     return payload
+
+
+def record(update: FirmwareUpdate) -> tuple[str, object]:
+    """The Persist entry of the update as it stands: its record, or None (delete) once it is over."""
+    if update.phase in FINAL:
+        return RECORD_KEY, None
+    return RECORD_KEY, {"requestId": update.request_id, "phase": RECORDED_PHASE.get(update.phase, "Downloading")}

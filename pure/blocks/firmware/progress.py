@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure.blocks.firmware.model import AFTER_BOOT_KEY, Firmware, FirmwareUpdate, status_payload
+from chargecore.pure.blocks.firmware.model import RECORD_KEY, Firmware, FirmwareUpdate, record, status_payload
 from chargecore.pure.blocks.provisioning.provisioning import BOOT_REASON_KEY
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.effects import (
@@ -51,14 +51,16 @@ _INSTALL_RESULTS = {
 
 
 def _moved(station: Station, update: FirmwareUpdate, trigger: str, **changes: Any) -> tuple[Station, Effects]:
-    """Take the edge, send the new status unless it is the one already sent (a retried download)."""
+    """Take the edge, send the new status unless it is the one already sent (a retried download), and keep the
+    record a restart needs where it changes."""
     phase = FIRMWARE_LIFECYCLE.move(update.phase, trigger)
     moved = replace(update, phase=phase, **changes)
     station = replace(station, firmware=Firmware(moved))
     if phase == update.phase:
         return station, ()
     session, effects = rpc.enqueue(station.rpc, "FirmwareStatusNotification", status_payload(phase, update.request_id))
-    return replace(station, rpc=session), effects
+    kept = (Persist((record(moved),)),) if record(moved) != record(update) else ()
+    return replace(station, rpc=session), (*kept, *effects)
 
 
 def _current(station: Station, request_id: int, trigger: str) -> FirmwareUpdate | Log:
@@ -153,8 +155,7 @@ def on_installed(station: Station, event: FirmwareInstalled) -> tuple[Station, E
     station, effects = _moved(station, found, trigger)
     if event.result != "Installed":
         return station, effects
-    after_boot = {"requestId": found.request_id, "status": "Installed"}
-    persisted = Persist(((AFTER_BOOT_KEY, after_boot), (BOOT_REASON_KEY, "FirmwareUpdate")))
+    persisted = Persist(((BOOT_REASON_KEY, "FirmwareUpdate"),))  # the record says InstallRebooting already
     if not connection.is_up(station):  # nobody to hear InstallRebooting: reboot now
         return station, (persisted, *effects, PerformReset("Immediate", None))
     return station, (persisted, *effects)
@@ -169,13 +170,21 @@ def on_status_answered(station: Station, call: OutboundCall, now: datetime) -> t
     return station, (PerformReset("Immediate", None),)
 
 
+_AFTER_RESTART = {"Downloading": "download_failed", "Installing": "installation_failed", "InstallRebooting": "rebooted"}
+"""How an update a restart interrupted ends once the boot is accepted, by the phase its record names."""
+
+
 def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
-    """After a reboot into new firmware: the update waits, InstallRebooting, for the boot to be accepted."""
-    after_boot = persisted.get(AFTER_BOOT_KEY)
-    if not isinstance(after_boot, dict) or not isinstance(after_boot.get("requestId"), int):
+    """After a restart: the update the record names waits in its recorded phase for the boot to be accepted."""
+    kept = persisted.get(RECORD_KEY)
+    if (
+        not isinstance(kept, dict)
+        or not isinstance(kept.get("requestId"), int)
+        or kept.get("phase") not in _AFTER_RESTART
+    ):
         return station
     update = FirmwareUpdate(
-        request_id=after_boot["requestId"],
+        request_id=kept["requestId"],
         location="",
         signing_certificate="",
         signature="",
@@ -183,17 +192,21 @@ def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
         install_at=None,
         retries_left=0,
         retry_interval=timedelta(0),
-        phase="InstallRebooting",
+        phase=kept["phase"],
+        restored=True,
     )
     return replace(station, firmware=Firmware(update))
 
 
 def on_boot_accepted(station: Station, now: datetime) -> tuple[Station, Effects]:
-    """Installed and the critical security event FirmwareUpdated, once the CSMS has accepted the new firmware's
-    boot (TC_L_01 steps 18-21)."""
+    """Once the CSMS has accepted the boot after a restart: Installed and the critical security event
+    FirmwareUpdated after the reboot into new firmware (TC_L_01 steps 18-21); DownloadFailed or InstallationFailed
+    for an update the restart interrupted (its download is not resumed: the CSMS may send it again)."""
     update = station.firmware.update
-    if update is None or update.phase != "InstallRebooting":
+    if update is None or not update.restored:
         return station, ()
-    station, effects = _moved(station, update, "rebooted")
+    station, effects = _moved(station, update, _AFTER_RESTART[update.phase])
+    if update.phase != "InstallRebooting":
+        return station, effects
     station, raised = security_events.raise_event(station, "FirmwareUpdated", f"request {update.request_id}", now)
-    return station, (Persist(((AFTER_BOOT_KEY, None),)), *effects, *raised)
+    return station, (*effects, *raised)

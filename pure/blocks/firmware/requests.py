@@ -28,12 +28,13 @@ from chargecore.pure.blocks.firmware.model import (
     Firmware,
     FirmwareUpdate,
     active,
+    record,
     status_payload,
 )
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.blocks.security.certificate_store import MANUFACTURER_ROOT, CertificateCheck
 from chargecore.pure.device_model.model import get_bool
-from chargecore.pure.effects import CancelFirmwareDownload, CheckCertificateQuestion
+from chargecore.pure.effects import CancelFirmwareDownload, CheckCertificateQuestion, Persist
 from chargecore.pure.ocppj import rpc
 from chargecore.pure.ocppj.frames import Call
 from chargecore.pure.ocppj.timestamps import parse_ocpp_time, seconds, station_time
@@ -75,9 +76,10 @@ def resume_update_firmware(station: Station, call: Call, check: CertificateCheck
     running = active(station.firmware)
     update = _update(station, call.payload, now)
     accepted = replace(station, firmware=Firmware(update))
+    recorded = Persist((record(update),))  # durable before the CSMS hears Accepted
     if running is None:
-        return accepted, Reply({"status": "Accepted"}), ()
-    return accepted, Reply({"status": "AcceptedCanceled"}), (CancelFirmwareDownload(running.request_id),)
+        return accepted, Reply({"status": "Accepted"}), (recorded,)
+    return accepted, Reply({"status": "AcceptedCanceled"}), (recorded, CancelFirmwareDownload(running.request_id))
 
 
 def _update(station: Station, request: dict[str, Any], now: datetime) -> FirmwareUpdate:

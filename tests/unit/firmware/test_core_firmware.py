@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, calls, of_type, persisted, replies, warnings
 
-from chargecore.pure.blocks.firmware.model import AFTER_BOOT_KEY, MAX_RETRIES, MAX_RETRY_INTERVAL
+from chargecore.pure.blocks.firmware.model import MAX_RETRIES, MAX_RETRY_INTERVAL, RECORD_KEY
 from chargecore.pure.blocks.security.certificate_store import (
     MANUFACTURER_ROOT,
     CertificateCheck,
@@ -173,22 +173,22 @@ def test_installed_persists_the_outcome_and_reboots_once_the_csms_heard_install_
     sim.feed(FirmwareVerified(sim.now, 1, None))
     sim.answer_all()
     installed = sim.feed(FirmwareInstalled(sim.now, 1, "Installed"))
-    assert persisted(installed)[AFTER_BOOT_KEY] == {"requestId": 1, "status": "Installed"}
+    assert persisted(installed)[RECORD_KEY] == {"requestId": 1, "phase": "InstallRebooting"}
     assert not of_type(installed, PerformReset), "not before InstallRebooting is answered"
     answered = sim.answer_all()
     assert of_type(answered, PerformReset) == [PerformReset("Immediate", None)]
 
 
 def test_after_the_reboot_installed_goes_out_once_the_boot_is_accepted() -> None:
-    sim = booted(stored={AFTER_BOOT_KEY: {"requestId": 7, "status": "Installed"}})
+    sim = booted(stored={RECORD_KEY: {"requestId": 7, "phase": "InstallRebooting"}})
     sent = [(c.action, c.payload.get("status") or c.payload.get("type")) for c in calls(sim.log)]
     assert ("FirmwareStatusNotification", "Installed") in sent
     assert ("SecurityEventNotification", "FirmwareUpdated") in sent
-    assert persisted(tuple(sim.log))[AFTER_BOOT_KEY] is None, "reported once: the record is deleted"
+    assert persisted(tuple(sim.log))[RECORD_KEY] is None, "reported once: the record is deleted"
 
 
 def test_a_damaged_after_boot_record_is_ignored() -> None:
-    sim = booted(stored={AFTER_BOOT_KEY: {"requestId": "seven"}})
+    sim = booted(stored={RECORD_KEY: {"requestId": "seven", "phase": "Installing"}})
     assert sim.station.firmware.update is None
     assert not [c for c in calls(sim.log) if c.action == "FirmwareStatusNotification"]
 
@@ -229,3 +229,27 @@ def test_an_install_held_by_a_transaction_waits_without_a_timer_and_starts_when_
     assert deadline is None or deadline > sim.now, "no timer that is already due (the shell would spin)"
     ended = sim.plug(change="unplug") + sim.answer_all()
     assert of_type(ended, InstallFirmware) == [InstallFirmware(1, "/data/firmware/request-1.bin")]
+
+
+@pytest.mark.parametrize(
+    ("phase", "reported"), [("Downloading", "DownloadFailed"), ("Installing", "InstallationFailed")]
+)
+def test_an_update_a_restart_interrupted_is_reported_failed_after_the_boot(phase: str, reported: str) -> None:
+    """Stored data is never lost silently: the CSMS hears how the update it was told Accepted ended."""
+    sim = booted(stored={RECORD_KEY: {"requestId": 9, "phase": phase}})
+    sent = [(c.action, c.payload) for c in calls(sim.log) if c.action == "FirmwareStatusNotification"]
+    assert sent == [("FirmwareStatusNotification", {"status": reported, "requestId": 9})]
+    assert persisted(tuple(sim.log))[RECORD_KEY] is None
+    assert not [c for c in calls(sim.log) if c.payload.get("type") == "FirmwareUpdated"]
+
+
+def test_the_record_follows_the_update_and_goes_when_it_ends() -> None:
+    sim = with_root()
+    _, effects = update(sim, update_request(sim))
+    assert persisted(effects)[RECORD_KEY] == {"requestId": 1, "phase": "Downloading"}
+    sim.answer_all()
+    sim.feed(FirmwareDownloaded(sim.now, 1, "/data/firmware/request-1.bin"))
+    installing = sim.feed(FirmwareVerified(sim.now, 1, None))
+    assert persisted(installing)[RECORD_KEY] == {"requestId": 1, "phase": "Installing"}
+    failed = sim.feed(FirmwareInstalled(sim.now, 1, "InstallationFailed"))
+    assert persisted(failed)[RECORD_KEY] is None
