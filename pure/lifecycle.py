@@ -234,8 +234,9 @@ FIRMWARE_LIFECYCLE = Lifecycle(
         Edge("download_failed", "Downloading", "DownloadFailed"),
         Edge("verified", "Downloaded", "SignatureVerified"),
         Edge("invalid_signature", "Downloaded", "InvalidSignature"),
-        Edge("wait_install", "SignatureVerified", "InstallScheduled"),
-        *(Edge("install", source, "Installing") for source in ("SignatureVerified", "InstallScheduled")),
+        # from Downloaded only for an unsigned update (L02): there is no signature to verify
+        *(Edge("wait_install", source, "InstallScheduled") for source in ("Downloaded", "SignatureVerified")),
+        *(Edge("install", source, "Installing") for source in ("Downloaded", "SignatureVerified", "InstallScheduled")),
         Edge("installed", "Installing", "InstallRebooting"),
         Edge("verification_failed", "Installing", "InstallVerificationFailed"),
         Edge("installation_failed", "Installing", "InstallationFailed"),

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
-from chargecore.pure.blocks.firmware.model import Firmware
+from chargecore.pure.blocks.firmware.model import Firmware, FirmwareCapabilities
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
@@ -38,6 +38,8 @@ class StationIdentity:
     """C16.FR.01: a user interface lets a master pass holder choose which transactions to stop."""
     validates_tokens: bool = False
     """The application validates presented tokens itself first (TokenQuestion), like libocpp's validate_token."""
+    firmware_capabilities: FirmwareCapabilities = field(default_factory=FirmwareCapabilities)
+    """What the charger's firmware update can do (cancel, work during transactions, unsigned images: block L)."""
     has_client_certificate: bool = False
     """The shell holds a ChargingStationCertificate and its key, so security profile 3 (TLS with a client-side
     certificate) is possible."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn, get_args
 
 from chargecore.pure.blocks.availability.availability import STATION, connector_status, is_operative
+from chargecore.pure.blocks.firmware.model import DURING_TRANSACTION, FirmwareCapabilities
 from chargecore.pure.blocks.provisioning.network_profiles import csms_url_problem
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
@@ -152,6 +153,22 @@ def run_parser() -> argparse.ArgumentParser:
         default=DEFAULT_FIRMWARE_BYTES,
         help=f"a larger firmware file fails its download, DownloadFailed (default {DEFAULT_FIRMWARE_BYTES})",
     )
+    parser.add_argument(
+        "--firmware-no-cancel",
+        action="store_true",
+        help="a new UpdateFirmware is Rejected while an update runs (default: it cancels one not yet installing)",
+    )
+    parser.add_argument(
+        "--firmware-during-transaction",
+        choices=DURING_TRANSACTION,
+        default=FirmwareCapabilities().during_transaction,
+        help="what a firmware update may do while a transaction runs (default download: install after it ends)",
+    )
+    parser.add_argument(
+        "--firmware-unsigned",
+        action="store_true",
+        help="take UpdateFirmware without signature and signing certificate (L02, non-secure; default Rejected)",
+    )
     return parser
 
 
@@ -205,6 +222,11 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         supports_summary_inventory=not args.without_summary_inventory,
         max_frame_bytes=args.max_frame_bytes,
         firmware_max_bytes=args.firmware_max_bytes,
+        firmware_capabilities=FirmwareCapabilities(
+            cancellable=not args.firmware_no_cancel,
+            during_transaction=args.firmware_during_transaction,
+            unsigned=args.firmware_unsigned,
+        ),
     )
 
 

@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
+from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
 from chargecore.pure.boot import boot_station
@@ -130,6 +131,9 @@ class StationOptions:
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
     firmware_max_bytes: int = DEFAULT_FIRMWARE_BYTES
     """The largest firmware file downloaded; a larger one fails as DownloadFailed."""
+    firmware_capabilities: FirmwareCapabilities = field(default_factory=FirmwareCapabilities)
+    """Whether an update can be cancelled, what it may do during a transaction, whether unsigned firmware (L02) is
+    taken: the charger's, see docs/firmware.md."""
 
 
 class ConfigurationError(Exception):
@@ -303,6 +307,7 @@ class ChargingStation:
             factory_monitors=self.options.factory_monitors,
             master_pass_ui=self.options.master_pass_ui,
             validates_tokens=self.options.validates_tokens,
+            firmware_capabilities=self.options.firmware_capabilities,
             serial_number=self.options.serial_number,
             has_client_certificate=self._certificates.client_certificate() is not None,
             firmware_version=self._call_hook(self.application.firmware_version, None) or "0.1.0",

@@ -31,6 +31,27 @@ RECORDED_PHASE = {"Installing": "Installing", "InstallRebooting": "InstallReboot
 """The phase recorded for each phase of the update; any other (before the install) records "Downloading"."""
 
 
+DURING_TRANSACTION = ("none", "download", "install")
+"""What a charger can do while a transaction runs (FirmwareCapabilities.during_transaction): nothing (the download
+waits for the last transaction to end: TC_L_12/L_13), download but not install (TC_L_14/L_15), or the whole
+update, install and reboot included (TC_L_16)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareCapabilities:
+    """What this charger's firmware update can do: the integrator's choice (StationOptions), fixed for the life
+    of the process. The defaults are the SimulatedCharger's."""
+
+    cancellable: bool = True
+    """A new UpdateFirmware cancels an update not yet installing (L01.FR.24, TC_L_10); False: it is Rejected
+    whatever the phase (L01.FR.27, TC_L_11)."""
+    during_transaction: str = "download"
+    """One of DURING_TRANSACTION."""
+    unsigned: bool = False
+    """L02: an UpdateFirmware without signingCertificate and signature is taken and installed unverified; False:
+    Rejected (only secure updates, TC_L_18)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FirmwareUpdate:
     """One accepted UpdateFirmware. Times are on the shell's clock (the request's times minus the clock offset)."""
@@ -39,6 +60,7 @@ class FirmwareUpdate:
     location: str
     signing_certificate: str
     signature: str
+    """Both empty for an unsigned update (L02): no signature check, Downloaded goes straight on to the install."""
     retrieve_at: datetime
     install_at: datetime | None
     retries_left: int
@@ -65,6 +87,10 @@ def active(firmware: Firmware) -> FirmwareUpdate | None:
     """The update under way, None when there is none or it is over."""
     update = firmware.update
     return None if update is None or update.phase in FINAL else update
+
+
+def unsigned(update: FirmwareUpdate) -> bool:
+    return not update.signature
 
 
 def holds(firmware: Firmware) -> bool:

@@ -5,11 +5,15 @@ as an input; the core decides every next step and sends each status as a Firmwar
 requestId (L01.FR.20). What waits for time or for transactions is decided in `settle`, which the station runs
 after every input (a Tick at `deadline` included), before it sends what is queued:
 
-1. Idle (just accepted): retrieveDateTime ahead: DownloadScheduled; else download (Downloading).
+1. Idle (just accepted): retrieveDateTime ahead, or a transaction runs on a charger that cannot download during
+   one (FirmwareCapabilities.during_transaction "none", TC_L_12/L_13): DownloadScheduled; else download
+   (Downloading). A download waiting only for transactions keeps no timer: it starts after the last one ends.
 2. A failed download with retries left tries again retryInterval later; the last failure is DownloadFailed.
 3. Downloaded: the shell verifies the signature; InvalidSignature raises the critical security event
    InvalidFirmwareSignature (L01.FR.03, TC_L_06).
-4. SignatureVerified: install once installDateTime has come and no transaction runs (L01.FR.06, L01.FR.15);
+   An unsigned update (L02) has no signature to verify: Downloaded goes on as SignatureVerified does.
+4. SignatureVerified: install once installDateTime has come and no transaction runs (L01.FR.06, L01.FR.15), or
+   at once on a charger that installs during transactions (during_transaction "install", TC_L_16);
    until then InstallScheduled. Idle connectors are Unavailable while `held` (L01.FR.07, see `holds`).
 5. Installing: the application's install_firmware hook answers. Installed: InstallRebooting, the outcome and the
    boot reason FirmwareUpdate are persisted, and the station reboots once the CSMS has heard InstallRebooting;
@@ -24,7 +28,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure.blocks.firmware.model import RECORD_KEY, Firmware, FirmwareUpdate, record, status_payload
+from chargecore.pure.blocks.firmware.model import (
+    RECORD_KEY,
+    Firmware,
+    FirmwareUpdate,
+    record,
+    status_payload,
+    unsigned,
+)
 from chargecore.pure.blocks.provisioning.provisioning import BOOT_REASON_KEY
 from chargecore.pure.blocks.security import security_events
 from chargecore.pure.effects import (
@@ -80,9 +91,25 @@ def deadline(station: Station) -> datetime | None:
         return None
     if update.phase in ("DownloadScheduled", "Downloading"):
         return update.retry_at
-    if update.phase in ("SignatureVerified", "InstallScheduled"):
+    if _installable(update):
         return update.install_at
     return None
+
+
+def _installable(update: FirmwareUpdate) -> bool:
+    """Verified (or unsigned and downloaded) and not installing yet."""
+    return update.phase in ("SignatureVerified", "InstallScheduled") or (
+        update.phase == "Downloaded" and unsigned(update) and update.path is not None
+    )
+
+
+def _blocked_by_transactions(station: Station, step: str) -> bool:
+    """Whether this step ("download" or "install") waits for the running transactions to end."""
+    allowed = {"none": (), "download": ("download",), "install": ("download", "install")}
+    return (
+        bool(station.running_transactions)
+        and step not in allowed[station.identity.firmware_capabilities.during_transaction]
+    )
 
 
 def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
@@ -93,10 +120,16 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     if update.phase == "Idle":
         if update.retrieve_at > now:
             return _moved(station, update, "schedule", retry_at=update.retrieve_at)
+        if _blocked_by_transactions(station, "download"):
+            return _moved(station, update, "schedule", retry_at=None)
         return _download(station, update)
-    if update.phase in ("DownloadScheduled", "Downloading") and update.retry_at is not None and now >= update.retry_at:
+    if update.phase == "DownloadScheduled" and (update.retry_at is None or now >= update.retry_at):
+        if _blocked_by_transactions(station, "download"):  # only the transactions hold it now: no timer
+            return replace(station, firmware=Firmware(replace(update, retry_at=None))), ()
         return _download(station, update)
-    if update.phase in ("SignatureVerified", "InstallScheduled"):
+    if update.phase == "Downloading" and update.retry_at is not None and now >= update.retry_at:
+        return _download(station, update)
+    if _installable(update):
         return _install_when_free(station, update, now)
     return station, ()
 
@@ -108,13 +141,13 @@ def _download(station: Station, update: FirmwareUpdate) -> tuple[Station, Effect
 
 def _install_when_free(station: Station, update: FirmwareUpdate, now: datetime) -> tuple[Station, Effects]:
     due = update.install_at is None or now >= update.install_at
-    if due and not station.running_transactions:
-        assert update.path is not None  # SignatureVerified comes only with a stored file
+    if due and not _blocked_by_transactions(station, "install"):
+        assert update.path is not None  # SignatureVerified (or an unsigned Downloaded) comes with a stored file
         station, effects = _moved(station, update, "install")
         return station, (*effects, InstallFirmware(update.request_id, update.path))
     if due:  # only the transactions hold it now: no timer, `settle` installs after the last one ends
         update = replace(update, install_at=None)
-    if update.phase == "SignatureVerified":
+    if update.phase != "InstallScheduled":
         return _moved(station, update, "wait_install")
     return replace(station, firmware=Firmware(update)), ()
 
@@ -125,6 +158,8 @@ def on_downloaded(station: Station, event: FirmwareDownloaded) -> tuple[Station,
         return station, (found,)
     if event.path is not None:
         station, effects = _moved(station, found, "downloaded", path=event.path)
+        if unsigned(found):  # L02: `settle` goes on to the install
+            return station, effects
         check = VerifyFirmware(found.request_id, event.path, found.signing_certificate, found.signature)
         return station, (*effects, check)
     problem = Log("warning", f"firmware request {found.request_id}: download failed: {event.error}")

@@ -1,9 +1,11 @@
 """Block L, UpdateFirmware (L01) as the CSMS asks it, and TriggerMessage(FirmwareStatusNotification) (F06).
 
 Rules, in the order the handler applies them:
-1. Only a secure update is taken: a request without signingCertificate and signature is Rejected (TC_L_18; this
-   station does not implement the non-secure L02).
-2. While an install runs, a new request cannot cancel it: Rejected (L01.FR.27, TC_L_11's station).
+1. A request without signingCertificate and signature (L02, non-secure) is Rejected unless the charger takes
+   unsigned firmware (FirmwareCapabilities.unsigned; TC_L_18 is for a station that requires secure updates); one
+   with only one of the two is Rejected always. An unsigned update skips rule 3 and the signature check.
+2. While an install runs, a new request cannot cancel it: Rejected (L01.FR.27); a charger that cannot cancel at
+   all rejects it in every phase of a running update (FirmwareCapabilities.cancellable False, TC_L_11).
 3. The signing certificate, measured by the shell's certificate store (`CheckCertificateQuestion`), must parse,
    be valid on the station clock and be issued by an installed ManufacturerRootCertificate; else the answer is
    InvalidCertificate and the critical security event InvalidFirmwareSigningCertificate is raised (L01.FR.02).
@@ -44,14 +46,22 @@ from chargecore.pure.state import Station
 
 def handle_update_firmware(station: Station, call: Call, now: datetime) -> Handled:
     firmware = call.payload["firmware"]
-    if "signingCertificate" not in firmware or "signature" not in firmware:
+    capabilities = station.identity.firmware_capabilities
+    signed = [field in firmware for field in ("signingCertificate", "signature")]
+    if signed == [False, False] and not capabilities.unsigned:
         return station, refusal("Rejected", "UnsignedFirmware", "only signed firmware is installed (L01)"), ()
+    if signed in ([True, False], [False, True]):
+        return station, refusal("Rejected", "InvalidValue", "signingCertificate and signature go together"), ()
     running = active(station.firmware)
+    if running is not None and not capabilities.cancellable:
+        return station, refusal("Rejected", "CannotCancel", f"request {running.request_id} is under way"), ()
     if running is not None and running.phase not in CANCELLABLE:
         return station, refusal("Rejected", "InstallInProgress", f"request {running.request_id} is installing"), ()
     for field in ("retrieveDateTime", "installDateTime"):
         if field in firmware and isinstance(parse_ocpp_time(firmware[field]), Failure):
             return station, refusal("Rejected", "InvalidValue", f"{field} is not a date-time"), ()
+    if not any(signed):
+        return accept(station, call.payload, now)
     return station, Defer(CheckCertificateQuestion(MANUFACTURER_ROOT, firmware["signingCertificate"])), ()
 
 
@@ -73,8 +83,13 @@ def resume_update_firmware(station: Station, call: Call, check: CertificateCheck
     if problem is not None:
         raised, effects = security_events.raise_event(station, "InvalidFirmwareSigningCertificate", str(problem), now)
         return raised, refusal("InvalidCertificate", "InvalidCertificate", str(problem)), effects
+    return accept(station, call.payload, now)
+
+
+def accept(station: Station, request: dict[str, Any], now: datetime) -> Handled:
+    """Rule 4: the request becomes the update under way."""
     running = active(station.firmware)
-    update = _update(station, call.payload, now)
+    update = _update(station, request, now)
     accepted = replace(station, firmware=Firmware(update))
     recorded = Persist((record(update),))  # durable before the CSMS hears Accepted
     if running is None:
@@ -95,16 +110,17 @@ def _update(station: Station, request: dict[str, Any], now: datetime) -> Firmwar
     retries = min(max(int(request.get("retries", DEFAULT_RETRIES)), 0), MAX_RETRIES)
     interval = min(max(int(request.get("retryInterval", DEFAULT_RETRY_INTERVAL)), 0), MAX_RETRY_INTERVAL)
     allow_new = get_bool(station.device_model, "ChargingStation", "AllowNewSessionsPendingFirmwareUpdate")
+    installs_anytime = station.identity.firmware_capabilities.during_transaction == "install"
     return FirmwareUpdate(
         request_id=int(request["requestId"]),
         location=firmware["location"],
-        signing_certificate=firmware["signingCertificate"],
-        signature=firmware["signature"],
+        signing_certificate=firmware.get("signingCertificate", ""),
+        signature=firmware.get("signature", ""),
         retrieve_at=local("retrieveDateTime") or now,
         install_at=local("installDateTime"),
         retries_left=retries,
         retry_interval=seconds(interval),
-        held=bool(station.running_transactions) and not allow_new,
+        held=bool(station.running_transactions) and not allow_new and not installs_anytime,
     )
 
 
