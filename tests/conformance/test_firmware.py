@@ -4,14 +4,18 @@ TC_F_19 (TriggerMessage FirmwareStatusNotification while downloading).
 The station downloads over real HTTP from a loopback file server, checks the signing certificate against a test
 ManufacturerRootCertificate and the signature with `cryptography`, installs through the SimulatedCharger's hook,
 reboots and reports Installed (errata 2023-12 structure of the L cases: the steps after the reconnect may come in
-any order). This station downloads while transactions run but installs only once they have ended, and it can
-cancel a download: TC_L_12, TC_L_13, TC_L_16 and TC_L_11 are for other stations and skip.
+any order). The default station downloads while transactions run but installs only once they have ended, and it
+can cancel a download (TC_L_10, TC_L_14, TC_L_15); TC_L_11, TC_L_12, TC_L_13 and TC_L_16 run against a station
+configured for their precondition (StationOptions.firmware_capabilities, docs/firmware.md).
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +27,7 @@ from harness import Booted, StationFactory, boot, hardware
 from sessions import authorize_locally, plug, transaction_event
 from transfer_servers import FTP_PASSWORD_IN_URL, FtpFiles, HttpFiles
 
+from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.pure.effects import HookFailed
 from chargecore.shell.application import SimulatedCharger
 
@@ -115,6 +120,37 @@ def hanging_location() -> tuple[socket.socket, str]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
     return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/firmware.bin"
+
+
+@contextmanager
+def gated_location(data: bytes) -> Iterator[tuple[threading.Event, str]]:
+    """A server that takes the download request and answers it with `data` only once the event is set: the
+    download stays in progress as long as the test needs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    gate = threading.Event()
+
+    def serve() -> None:
+        with suppress(OSError):
+            connection, _ = listener.accept()
+            with connection:
+                connection.settimeout(10)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(4096)
+                gate.wait(10)
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+                connection.sendall(head.encode() + data)
+
+    server = threading.Thread(target=serve, daemon=True, name="gated-firmware-server")
+    server.start()
+    try:
+        yield gate, f"http://127.0.0.1:{listener.getsockname()[1]}/firmware.bin"
+    finally:
+        gate.set()
+        listener.close()
+        server.join(5)
 
 
 def energy_transfer_on(booted: Booted, csms: CsmsDouble, evse_id: int) -> StationCall:
@@ -308,19 +344,67 @@ def test_TC_L_10_CS_accepted_canceled(csms: CsmsDouble, station_factory: Station
         rebooted_into_new_firmware(csms, booted, 11)
 
 
-def test_TC_L_11_CS_unable_to_cancel() -> None:
-    pytest.skip("this station cancels a download in progress (TC_L_10); TC_L_11 is for one that cannot (C-60)")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.10", "L01.FR.20", "L01.FR.27")
+def test_TC_L_11_CS_unable_to_cancel(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    """Precondition: a station NOT able to cancel an ongoing firmware update (--firmware-no-cancel)."""
+    options = {"firmware_capabilities": FirmwareCapabilities(cancellable=False)}
+    booted = start(csms, station_factory, kit, options=options)
+    with gated_location(image(NEW_VERSION)) as (gate, location):
+        update_firmware(csms, request(location, kit.signer, kit.signature, 110))
+        expect_statuses(csms, 110, "Downloading")
+        update_firmware(csms, kit.update(111), "Rejected")
+        gate.set()
+        expect_statuses(csms, 110, "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 110)
+    assert not [c for c in csms.calls("FirmwareStatusNotification") if c.payload.get("requestId") == 111]
 
 
 # --- ongoing transactions -----------------------------------------------------------------------------------
 
 
-def test_TC_L_12_CS_no_download_during_transaction_new_sessions_allowed() -> None:
-    pytest.skip("precondition: a station unable to download during a transaction; this one downloads (TC_L_14)")
+NO_UPDATE_DURING_TRANSACTION = {"firmware_capabilities": FirmwareCapabilities(during_transaction="none")}
+"""TC_L_12/L_13's precondition: unable to download AND install while a transaction runs."""
 
 
-def test_TC_L_13_CS_no_download_during_transaction_no_new_sessions() -> None:
-    pytest.skip("precondition: a station unable to download during a transaction; this one downloads (TC_L_15)")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.06", "L01.FR.07", "L01.FR.10", "L01.FR.20")
+def test_TC_L_12_CS_no_download_during_transaction_new_sessions_allowed(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    booted = start(
+        csms,
+        station_factory,
+        kit,
+        evses=2,
+        options=NO_UPDATE_DURING_TRANSACTION,
+        ChargingStation={"AllowNewSessionsPendingFirmwareUpdate": True},
+    )
+    energy_transfer_on(booted, csms, 1)
+    update_firmware(csms, kit.update(12))
+    expect_statuses(csms, 12, "DownloadScheduled")
+    energy_transfer_on(booted, csms, 2)  # step 5: a second transaction while the update is scheduled
+    parking_bay_unoccupied(booted, csms, 1)
+    time.sleep(0.3)
+    assert len(csms.calls("FirmwareStatusNotification")) == 1, "no download while EVSE 2 charges"
+    parking_bay_unoccupied(booted, csms, 2)
+    expect_statuses(csms, 12, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 12)
+
+
+@pytest.mark.requirements("L01.FR.01", "L01.FR.06", "L01.FR.07", "L01.FR.10", "L01.FR.20")
+def test_TC_L_13_CS_no_download_during_transaction_no_new_sessions(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    """Two EVSEs, so that step 5 has an Available connector to make Unavailable."""
+    booted = start(csms, station_factory, kit, evses=2, options=NO_UPDATE_DURING_TRANSACTION)
+    energy_transfer_on(booted, csms, 1)
+    update_firmware(csms, kit.update(13))
+    expect_statuses(csms, 13, "DownloadScheduled")
+    assert statuses_of(csms, 1) == {(2, 1): "Unavailable"}, "step 5: the Available connector goes Unavailable"
+    time.sleep(0.3)
+    assert len(csms.calls("FirmwareStatusNotification")) == 1, "no download while EVSE 1 charges"
+    parking_bay_unoccupied(booted, csms, 1)
+    expect_statuses(csms, 13, "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 13)
 
 
 @pytest.mark.requirements("L01.FR.01", "L01.FR.06", "L01.FR.07", "L01.FR.10", "L01.FR.20")
@@ -354,8 +438,23 @@ def test_TC_L_15_CS_install_after_transaction_no_new_sessions(
     rebooted_into_new_firmware(csms, booted, 15)
 
 
-def test_TC_L_16_CS_update_during_transaction() -> None:
-    pytest.skip("precondition: a station able to install during a transaction; this one waits (TC_L_14, TC_L_15)")
+@pytest.mark.requirements("L01.FR.01", "L01.FR.06", "L01.FR.10", "L01.FR.20")
+def test_TC_L_16_CS_update_during_transaction(csms: CsmsDouble, station_factory: StationFactory, kit: Kit) -> None:
+    """Precondition: a station able to update its firmware while a transaction runs
+    (--firmware-during-transaction install). Installing comes while EVSE 1 still charges."""
+    options = {"firmware_capabilities": FirmwareCapabilities(during_transaction="install")}
+    booted = start(csms, station_factory, kit, options=options)
+    energy_transfer_on(booted, csms, 1)
+    update_firmware(csms, kit.update(16))
+    expect_statuses(csms, 16, "Downloading", "Downloaded", "SignatureVerified", "Installing")
+    assert [c.payload["eventType"] for c in csms.calls("TransactionEvent")][-1] != "Ended", "still charging"
+    expect_statuses(csms, 16, "InstallRebooting")
+    csms.answer_automatically("TransactionEvent", {})  # the reboot ends the transaction (PowerLoss)
+    again = boot(booted.station, csms)  # step 11: the reconnect after the reboot into the new firmware
+    assert again.boot.payload["reason"] == "FirmwareUpdate"
+    assert again.boot.payload["chargingStation"]["firmwareVersion"] == NEW_VERSION
+    expect_statuses(csms, 16, "Installed")
+    expect_security_event(csms, "FirmwareUpdated")
 
 
 @pytest.mark.requirements("L01.FR.01")
