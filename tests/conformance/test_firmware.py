@@ -468,6 +468,21 @@ def test_TC_L_18_CS_missing_certificate_and_signature(
     assert booted.station.state.firmware.update is None
 
 
+@pytest.mark.requirements("L01.FR.01", "L01.FR.20")
+def test_L02_an_unsigned_update_is_installed_by_a_station_that_takes_unsigned_firmware(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    """L02 (non-secure update, --firmware-unsigned): no signature check, so no SignatureVerified; TC_L_18 above is
+    the same request refused by the default station."""
+    options = {"firmware_capabilities": FirmwareCapabilities(unsigned=True)}
+    booted = start(csms, station_factory, kit, options=options)
+    payload = kit.update(2)
+    del payload["firmware"]["signingCertificate"], payload["firmware"]["signature"]
+    update_firmware(csms, payload)
+    expect_statuses(csms, 2, "Downloading", "Downloaded", "Installing", "InstallRebooting")
+    rebooted_into_new_firmware(csms, booted, 2)
+
+
 # --- TriggerMessage ---------------------------------------------------------------------------------------
 
 

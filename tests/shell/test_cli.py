@@ -20,6 +20,7 @@ from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
 from pki import Pki
 
+from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.shell.cli import _station_identity, options_from, run_parser
 from chargecore.tools.csms import LocalCsms, Record
 
@@ -197,6 +198,28 @@ def test_summary_inventory_is_supported_unless_switched_off(extra: list[str], su
     """SummaryInventory is optional: the CLI station has it unless told otherwise (then TC_B_15 applies)."""
     args = run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *extra])
     assert options_from(args).supports_summary_inventory is supported
+
+
+@pytest.mark.parametrize(
+    ("extra", "capabilities"),
+    [
+        ([], FirmwareCapabilities()),
+        (
+            ["--firmware-no-cancel", "--firmware-during-transaction", "install", "--firmware-unsigned"],
+            FirmwareCapabilities(cancellable=False, during_transaction="install", unsigned=True),
+        ),
+    ],
+)
+def test_firmware_capabilities_are_the_operators_choice(extra: list[str], capabilities: FirmwareCapabilities) -> None:
+    args = run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *extra])
+    assert options_from(args).firmware_capabilities == capabilities
+
+
+def test_an_unknown_firmware_capability_is_a_usage_error(tmp_path: Path) -> None:
+    result = chargecore(
+        "run", "--csms", "ws://127.0.0.1:9", "--id", "X", "--firmware-during-transaction", "x", cwd=tmp_path
+    )
+    assert result.returncode == 2 and "firmware-during-transaction" in result.stderr
 
 
 @pytest.mark.parametrize("argv", [[], ["start"]])
