@@ -7,7 +7,8 @@ after every input (a Tick at `deadline` included), before it sends what is queue
 
 1. Idle (just accepted): retrieveDateTime ahead, or a transaction runs on a charger that cannot download during
    one (FirmwareCapabilities.during_transaction "none", TC_L_12/L_13): DownloadScheduled; else download
-   (Downloading). A download waiting only for transactions keeps no timer: it starts after the last one ends.
+   (Downloading). A download (or a retry) waiting only for transactions keeps no timer: it starts after the last
+   one ends.
 2. A failed download with retries left tries again retryInterval later; the last failure is DownloadFailed.
 3. Downloaded: the shell verifies the signature; InvalidSignature raises the critical security event
    InvalidFirmwareSignature (L01.FR.03, TC_L_06).
@@ -89,8 +90,8 @@ def deadline(station: Station) -> datetime | None:
     update = station.firmware.update
     if update is None:
         return None
-    if update.phase in ("DownloadScheduled", "Downloading"):
-        return update.retry_at
+    if update.phase in ("DownloadScheduled", "Downloading"):  # a download held by transactions keeps no timer
+        return None if _blocked_by_transactions(station, "download") else update.retry_at
     if _installable(update):
         return update.install_at
     return None
@@ -121,13 +122,11 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
         if update.retrieve_at > now:
             return _moved(station, update, "schedule", retry_at=update.retrieve_at)
         if _blocked_by_transactions(station, "download"):
-            return _moved(station, update, "schedule", retry_at=None)
+            return _moved(station, update, "schedule", retry_at=now)
         return _download(station, update)
-    if update.phase == "DownloadScheduled" and (update.retry_at is None or now >= update.retry_at):
-        if _blocked_by_transactions(station, "download"):  # only the transactions hold it now: no timer
-            return replace(station, firmware=Firmware(replace(update, retry_at=None))), ()
-        return _download(station, update)
-    if update.phase == "Downloading" and update.retry_at is not None and now >= update.retry_at:
+    if update.phase in ("DownloadScheduled", "Downloading") and update.retry_at is not None and now >= update.retry_at:
+        if _blocked_by_transactions(station, "download"):  # a first attempt or a retry: after the last transaction
+            return station, ()
         return _download(station, update)
     if _installable(update):
         return _install_when_free(station, update, now)
