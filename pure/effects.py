@@ -382,6 +382,32 @@ class InternalError:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class DownloadToPublish:
+    """L03: fetch `location` into the published folder and measure its MD5; the outcome comes back as
+    `inputs.PublishDownloaded` (whole file or nothing left behind)."""
+
+    request_id: int
+    location: str
+    checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishFile:
+    """L03: serve the checked file at `path` on the station's local file server; the URIs come back as
+    `inputs.FilePublished`."""
+
+    request_id: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnpublishFile:
+    """L04 (and a failed L03 check): stop serving the file with this MD5 and remove it."""
+
+    checksum: str
+
+
 Effect = (
     Connect
     | Disconnect
@@ -400,5 +426,8 @@ Effect = (
     | CancelFirmwareDownload
     | VerifyFirmware
     | InstallFirmware
+    | DownloadToPublish
+    | PublishFile
+    | UnpublishFile
 )
 Effects = tuple[Effect, ...]

@@ -346,6 +346,28 @@ class FirmwareInstalled:
     result: FirmwareInstallResult
 
 
+@dataclass(frozen=True, slots=True)
+class PublishDownloaded:
+    """The shell's download of a PublishFirmware's file ended (L03): stored whole at `path` with the MD5 it
+    measured (`md5`, lowercase hex), or not at all and `error` says why."""
+
+    now: datetime
+    request_id: int
+    path: str | None
+    md5: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilePublished:
+    """The shell serves the checked file (L03): the URIs the stations behind it download it from, or `error`."""
+
+    now: datetime
+    request_id: int
+    uris: tuple[str, ...]
+    error: str | None = None
+
+
 Input = (
     PowerUp
     | Connected
@@ -375,5 +397,7 @@ Input = (
     | FirmwareDownloaded
     | FirmwareVerified
     | FirmwareInstalled
+    | PublishDownloaded
+    | FilePublished
     | CertificatesLoaded
 )

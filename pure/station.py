@@ -19,6 +19,7 @@ from chargecore.pure.blocks import data_transfer, remote_control
 from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.firmware import progress as firmware
+from chargecore.pure.blocks.firmware import publish as firmware_publish
 from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
@@ -49,6 +50,7 @@ from chargecore.pure.inputs import (
     EVChargingNeeds,
     EVChargingSchedule,
     ExternalLimit,
+    FilePublished,
     FirmwareDownloaded,
     FirmwareInstalled,
     FirmwareVerified,
@@ -62,6 +64,7 @@ from chargecore.pure.inputs import (
     ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
+    PublishDownloaded,
     SecurityEventRaised,
     SendDataTransfer,
     Shutdown,
@@ -111,6 +114,8 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
         "UpdateFirmware": firmware_requests.handle_update_firmware,
+        "PublishFirmware": firmware_publish.handle_publish_firmware,
+        "UnpublishFirmware": firmware_publish.handle_unpublish_firmware,
         "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
         "DeleteCertificate": certificates.handle_delete_certificate,
         "InstallCertificate": certificate_installation.handle_install_certificate,
@@ -155,6 +160,7 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     sessions.deadline,
     meter_values.deadline,
     firmware.deadline,
+    firmware_publish.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -191,7 +197,8 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
         effects += reported
     station, monitored = monitor_events.on_model_changed(station, model_before, now)  # N07, whoever changed it
     station, progressed = firmware.settle(station, now)  # after the statuses: Unavailable goes before Downloading
-    effects += monitored + progressed
+    station, publishing = firmware_publish.settle(station, now)
+    effects += monitored + progressed + publishing
     if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
@@ -385,6 +392,8 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         FirmwareDownloaded: firmware.on_downloaded,
         FirmwareVerified: firmware.on_verified,
         FirmwareInstalled: firmware.on_installed,
+        PublishDownloaded: firmware_publish.on_downloaded,
+        FilePublished: firmware_publish.on_published,
         CertificatesLoaded: certificates.on_loaded,
     }
 )

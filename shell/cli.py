@@ -169,6 +169,17 @@ def run_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="take UpdateFirmware without signature and signing certificate (L02, non-secure; default Rejected)",
     )
+    parser.add_argument(
+        "--local-controller",
+        action="store_true",
+        help="publish firmware for the stations behind this one (PublishFirmware, UnpublishFirmware: L03/L04)",
+    )
+    parser.add_argument(
+        "--publish-host", default="127.0.0.1", help="address the published firmware is served on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--publish-port", type=_count(65535), default=None, help="port of that file server (default: a free one)"
+    )
     return parser
 
 
@@ -226,7 +237,10 @@ def options_from(args: argparse.Namespace) -> StationOptions:
             cancellable=not args.firmware_no_cancel,
             during_transaction=args.firmware_during_transaction,
             unsigned=args.firmware_unsigned,
+            local_controller=args.local_controller,
         ),
+        publish_host=args.publish_host,
+        publish_port=args.publish_port or 0,
     )
 
 

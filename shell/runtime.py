@@ -75,6 +75,7 @@ from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, Certifica
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
 from chargecore.shell.firmware import FirmwareShell
+from chargecore.shell.firmware_publish import PublishShell
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, TlsCredentials, WebSocketLink, client_certificate_problem
 from chargecore.shell.storage import StationStore
@@ -134,6 +135,10 @@ class StationOptions:
     firmware_capabilities: FirmwareCapabilities = field(default_factory=FirmwareCapabilities)
     """Whether an update can be cancelled, what it may do during a transaction, whether unsigned firmware (L02) is
     taken: the charger's, see docs/firmware.md."""
+    publish_host: str = "127.0.0.1"
+    """Local controller (L03): the address the published firmware is served on, as the stations behind reach it."""
+    publish_port: int = 0
+    """Local controller (L03): the port of that file server; 0 takes a free one."""
 
 
 class ConfigurationError(Exception):
@@ -184,6 +189,14 @@ class ChargingStation:
             self.log.event(level, notice)
         self._link = WebSocketLink(self.submit, self.log, self._fatal, self._tls_credentials, options.max_frame_bytes)
         self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
+        self._publish = PublishShell(
+            options.data_dir,
+            self.submit,
+            self.log,
+            options.firmware_max_bytes,
+            options.publish_host,
+            options.publish_port,
+        )
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
         self._crash_lock = threading.Lock()
@@ -222,6 +235,7 @@ class ChargingStation:
                 self.log.event("warning", "the core thread did not stop in time; stopping without it")
         self._bounded("closing the connection", self._link.close, _left(deadline))
         self._bounded("ending the connection threads", lambda: self._link.join(_left(deadline)), _left(deadline))
+        self._publish.stop()
         self._store.close()
         self.log.close()
 
@@ -390,6 +404,12 @@ class ChargingStation:
             self._firmware.cancel(effect)
         elif isinstance(effect, fx.VerifyFirmware):
             self._firmware.verify(effect)
+        elif isinstance(effect, fx.DownloadToPublish):
+            self._publish.download(effect)
+        elif isinstance(effect, fx.PublishFile):
+            self._publish.publish(effect)
+        elif isinstance(effect, fx.UnpublishFile):
+            self._publish.unpublish(effect)
         elif isinstance(effect, fx.InstallFirmware):
             result = self._call_hook(app.install_firmware, "InstallationFailed", effect.path, effect.request_id)
             self._firmware.installed(effect.request_id, result)

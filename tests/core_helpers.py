@@ -128,6 +128,7 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "TransactionEvent": {},
         "SecurityEventNotification": {},
         "FirmwareStatusNotification": {},
+        "PublishFirmwareStatusNotification": {},
     }
     return answers[action]
 

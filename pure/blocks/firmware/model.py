@@ -47,6 +47,9 @@ class FirmwareCapabilities:
     whatever the phase (L01.FR.27, TC_L_11)."""
     during_transaction: str = "download"
     """One of DURING_TRANSACTION."""
+    local_controller: bool = False
+    """L03/L04: the station publishes firmware for the stations behind it (PublishFirmware, UnpublishFirmware);
+    False: those are answered NotSupported."""
     unsigned: bool = False
     """L02: an UpdateFirmware without signingCertificate and signature is taken and installed unverified; False:
     Rejected (only secure updates, TC_L_18)."""
@@ -79,8 +82,26 @@ class FirmwareUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class Publication:
+    """One accepted PublishFirmware (L03, local controller): the file to fetch, check and serve locally."""
+
+    request_id: int
+    location: str
+    checksum: str
+    """MD5 of the file, 32 lowercase hex digits."""
+    retries_left: int
+    retry_interval: timedelta
+    phase: str = "Idle"
+    """Idle, Downloading, Downloaded, ChecksumVerified, or how it ended (Published: served until unpublished;
+    DownloadFailed, InvalidChecksum, PublishFailed): the status last sent."""
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Firmware:
     update: FirmwareUpdate | None = None
+    publication: Publication | None = None
+    """The publication under way or last ended (L03/L04)."""
 
 
 def active(firmware: Firmware) -> FirmwareUpdate | None:

@@ -31,7 +31,6 @@ from typing import Any
 
 from chargecore.pure.blocks.firmware.model import (
     RECORD_KEY,
-    Firmware,
     FirmwareUpdate,
     record,
     status_payload,
@@ -67,7 +66,7 @@ def _moved(station: Station, update: FirmwareUpdate, trigger: str, **changes: An
     record a restart needs where it changes."""
     phase = FIRMWARE_LIFECYCLE.move(update.phase, trigger)
     moved = replace(update, phase=phase, **changes)
-    station = replace(station, firmware=Firmware(moved))
+    station = replace(station, firmware=replace(station.firmware, update=moved))
     if phase == update.phase:
         return station, ()
     session, effects = rpc.enqueue(station.rpc, "FirmwareStatusNotification", status_payload(phase, update.request_id))
@@ -148,7 +147,7 @@ def _install_when_free(station: Station, update: FirmwareUpdate, now: datetime) 
         update = replace(update, install_at=None)
     if update.phase != "InstallScheduled":
         return _moved(station, update, "wait_install")
-    return replace(station, firmware=Firmware(update)), ()
+    return replace(station, firmware=replace(station.firmware, update=update)), ()
 
 
 def on_downloaded(station: Station, event: FirmwareDownloaded) -> tuple[Station, Effects]:
@@ -165,7 +164,7 @@ def on_downloaded(station: Station, event: FirmwareDownloaded) -> tuple[Station,
     if found.retries_left > 0:
         retry_at = later(event.now, found.retry_interval)
         waiting = replace(found, retries_left=found.retries_left - 1, retry_at=retry_at)
-        return replace(station, firmware=Firmware(waiting)), (problem,)
+        return replace(station, firmware=replace(station.firmware, update=waiting)), (problem,)
     station, effects = _moved(station, found, "download_failed")
     return station, (problem, *effects)
 
@@ -229,7 +228,7 @@ def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
         phase=kept["phase"],
         restored=True,
     )
-    return replace(station, firmware=Firmware(update))
+    return replace(station, firmware=replace(station.firmware, update=update))
 
 
 def on_boot_accepted(station: Station, now: datetime) -> tuple[Station, Effects]:

@@ -27,7 +27,6 @@ from chargecore.pure.blocks.firmware.model import (
     DEFAULT_RETRY_INTERVAL,
     MAX_RETRIES,
     MAX_RETRY_INTERVAL,
-    Firmware,
     FirmwareUpdate,
     active,
     record,
@@ -90,7 +89,7 @@ def accept(station: Station, request: dict[str, Any], now: datetime) -> Handled:
     """Rule 4: the request becomes the update under way."""
     running = active(station.firmware)
     update = _update(station, request, now)
-    accepted = replace(station, firmware=Firmware(update))
+    accepted = replace(station, firmware=replace(station.firmware, update=update))
     recorded = Persist((record(update),))  # durable before the CSMS hears Accepted
     if running is None:
         return accepted, Reply({"status": "Accepted"}), (recorded,)
