@@ -11,9 +11,12 @@ configured for their precondition (StationOptions.firmware_capabilities, docs/fi
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -624,3 +627,57 @@ def test_an_install_hook_that_raises_is_installation_failed(
     assert len(csms.calls("BootNotification")) == 1, "no reboot"
     still_working(csms)
     assert booted.station.fatal_error is None
+
+
+# --- L03/L04: publishing firmware as local controller (no Part 6 Charging Station cases) -------------------------
+
+
+def publish_statuses(csms: CsmsDouble, count: int) -> list[dict[str, Any]]:
+    return [csms.expect_call("PublishFirmwareStatusNotification").payload for _ in range(count)]
+
+
+def test_L03_L04_a_local_controller_publishes_checks_serves_and_unpublishes(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    """PublishFirmware over loopback: downloaded from the kit's server, MD5 checked, served on the station's own
+    HTTP port (the bytes come back whole from the published URI); UnpublishFirmware removes it (404 after)."""
+    csms.answer_automatically("PublishFirmwareStatusNotification", {})
+    options = {"firmware_capabilities": FirmwareCapabilities(local_controller=True)}
+    start(csms, station_factory, kit, options=options)
+    data = image(NEW_VERSION)
+    checksum = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    reply = csms.call("PublishFirmware", {"location": kit.location, "checksum": checksum, "requestId": 31})
+    assert reply.payload == {"status": "Accepted"}
+    sent = publish_statuses(csms, 4)
+    assert [s["status"] for s in sent] == ["Downloading", "Downloaded", "ChecksumVerified", "Published"]
+    assert all(s["requestId"] == 31 for s in sent)
+    (uri,) = sent[-1]["location"]
+    with urllib.request.urlopen(uri, timeout=5) as served:
+        assert served.read() == data
+    assert csms.call("UnpublishFirmware", {"checksum": checksum}).payload == {"status": "Unpublished"}
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(uri, timeout=5)
+    assert gone.value.code == 404
+    assert csms.call("UnpublishFirmware", {"checksum": checksum}).payload == {"status": "NoFirmware"}
+
+
+def test_L03_a_file_with_another_md5_is_invalid_checksum_and_not_served(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    csms.answer_automatically("PublishFirmwareStatusNotification", {})
+    options = {"firmware_capabilities": FirmwareCapabilities(local_controller=True)}
+    booted = start(csms, station_factory, kit, options=options)
+    wrong = "0" * 32
+    reply = csms.call("PublishFirmware", {"location": kit.location, "checksum": wrong, "requestId": 32})
+    assert reply.payload == {"status": "Accepted"}
+    assert [s["status"] for s in publish_statuses(csms, 3)] == ["Downloading", "Downloaded", "InvalidChecksum"]
+    folder = booted.station.options.data_dir / "published"
+    wait_until(lambda: not list(folder.iterdir()), "the file with the wrong checksum removed")
+
+
+def test_publish_firmware_is_not_supported_by_a_station_that_is_no_local_controller(
+    csms: CsmsDouble, station_factory: StationFactory, kit: Kit
+) -> None:
+    start(csms, station_factory, kit)
+    error = csms.call("PublishFirmware", {"location": kit.location, "checksum": "0" * 32, "requestId": 33})
+    assert error.error_code == "NotSupported"
