@@ -15,6 +15,7 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
+from chargecore.pure.blocks.firmware import publish as firmware_publish
 from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.provisioning import provisioning
 from chargecore.pure.blocks.smart_charging import smart_charging
@@ -109,6 +110,7 @@ _TRIGGERS: dict[str, Trigger] = {
     "MeterValues": _meter_values,
     "LogStatusNotification": _idle_status("LogStatusNotification"),
     "FirmwareStatusNotification": firmware_requests.trigger_status,
+    "PublishFirmwareStatusNotification": firmware_publish.trigger_status,
 }
 
 

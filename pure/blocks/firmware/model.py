@@ -95,6 +95,8 @@ class Publication:
     """Idle, Downloading, Downloaded, ChecksumVerified, or how it ended (Published: served until unpublished;
     DownloadFailed, InvalidChecksum, PublishFailed): the status last sent."""
     retry_at: datetime | None = None
+    uris: tuple[str, ...] = ()
+    """Where it is served, once Published."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from chargecore.pure.blocks.firmware.model import (
     DEFAULT_RETRIES,
@@ -146,13 +147,28 @@ def on_downloaded(station: Station, event: PublishDownloaded) -> tuple[Station, 
     return station, (*downloaded, *verified, PublishFile(found.request_id, event.path))
 
 
+def trigger_status(station: Station, evse: Any, now: datetime) -> Handled:
+    """F06 for a local controller: the publication's last status with its requestId (and the URIs once
+    Published), Idle without one; NotImplemented on a station that publishes nothing (F06.FR.08)."""
+    if not station.identity.firmware_capabilities.local_controller:
+        return station, Reply({"status": "NotImplemented"}), ()
+    publication = station.firmware.publication
+    payload: dict[str, Any] = {"status": "Idle"}
+    if publication is not None and publication.phase != "Idle":
+        payload = {"status": publication.phase, "requestId": publication.request_id}
+        if publication.uris:
+            payload["location"] = list(publication.uris)
+    session, effects = rpc.enqueue(station.rpc, "PublishFirmwareStatusNotification", payload, triggered=True)
+    return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
+
+
 def on_published(station: Station, event: FilePublished) -> tuple[Station, Effects]:
     """L03: Published with the local URIs, or PublishFailed (the file is removed)."""
     found = _current(station, event.request_id, "ChecksumVerified")
     if isinstance(found, Log):
         return station, (found,)
     if event.error is None and event.uris:
-        return _moved(station, found, "Published", location=list(event.uris))
+        return _moved(station, replace(found, uris=event.uris), "Published", location=list(event.uris))
     station, effects = _moved(station, found, "PublishFailed")
     problem = Log("warning", f"publish firmware request {found.request_id}: not published: {event.error}")
     return station, (problem, *effects, UnpublishFile(found.checksum))

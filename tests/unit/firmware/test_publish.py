@@ -151,3 +151,15 @@ def test_published_state_is_kept_next_to_a_firmware_update() -> None:
     published(sim)
     assert sim.station.firmware.publication is not None and sim.station.firmware.publication.phase == "Published"
     assert sim.station.firmware.update is None
+
+
+@pytest.mark.requirements("F06.FR.08")
+def test_a_triggered_status_is_the_publications_and_not_implemented_without_a_local_controller() -> None:
+    sim = controller()
+    published(sim)
+    effects = sim.csms_call("TriggerMessage", {"requestedMessage": "PublishFirmwareStatusNotification"}, "t-1")
+    assert answer(effects)[0][2] == {"status": "Accepted"}
+    assert statuses(effects) == [{"status": "Published", "requestId": 1, "location": [URI]}]
+    plain = booted()
+    refused = plain.csms_call("TriggerMessage", {"requestedMessage": "PublishFirmwareStatusNotification"}, "t-2")
+    assert answer(refused)[0][2] == {"status": "NotImplemented"}
