@@ -215,6 +215,15 @@ def test_firmware_capabilities_are_the_operators_choice(extra: list[str], capabi
     assert options_from(args).firmware_capabilities == capabilities
 
 
+def test_a_local_controller_publishes_on_the_address_and_port_given() -> None:
+    argv = ["--local-controller", "--publish-host", "10.0.0.2", "--publish-port", "8081"]
+    options = options_from(run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *argv]))
+    assert options.firmware_capabilities.local_controller
+    assert (options.publish_host, options.publish_port) == ("10.0.0.2", 8081)
+    default = options_from(run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID]))
+    assert not default.firmware_capabilities.local_controller and default.publish_port == 0
+
+
 def test_an_unknown_firmware_capability_is_a_usage_error(tmp_path: Path) -> None:
     result = chargecore(
         "run", "--csms", "ws://127.0.0.1:9", "--id", "X", "--firmware-during-transaction", "x", cwd=tmp_path
