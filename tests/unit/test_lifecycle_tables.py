@@ -127,6 +127,8 @@ FIRMWARE: Oracle = (
         ("Downloading", "download_failed"): "DownloadFailed",
         ("Downloaded", "verified"): "SignatureVerified",
         ("Downloaded", "invalid_signature"): "InvalidSignature",
+        ("Downloaded", "wait_install"): "InstallScheduled",  # an unsigned update (L02): nothing to verify
+        ("Downloaded", "install"): "Installing",
         ("SignatureVerified", "wait_install"): "InstallScheduled",
         ("SignatureVerified", "install"): "Installing",
         ("InstallScheduled", "install"): "Installing",
