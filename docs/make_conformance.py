@@ -185,6 +185,15 @@ def render(cases: dict[str, CaseSpec], tests: Sequence[Outcome]) -> str:
             "",
             f"Passing / automated / total: {tally((c.id for c in in_block), results)}.",
         ]
+        named = sorted((r for r in by_requirement if r[0] == block), key=natural_key)
+        if named:
+            verdicts = {r: combine(t.result for t in by_requirement[r]) for r in named}
+            lines += [
+                "",
+                f"Requirements named by tests, passing / named: {sum(v == PASSING for v in verdicts.values())} / "
+                f"{len(named)}: " + ", ".join(r if verdicts[r] == PASSING else f"{r} ({verdicts[r]})" for r in named)
+                + ".",
+            ]
         rows = [c for c in in_block if c.id in results]
         if rows:
             lines += [

@@ -10,9 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
+from chargecore.pure.blocks.diagnostics.log_upload import LogUpload
 from chargecore.pure.blocks.firmware.model import Firmware, FirmwareCapabilities
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
+from chargecore.pure.blocks.reservation.records import Reservation
 from chargecore.pure.blocks.security.certificate_store import Certificates
+from chargecore.pure.blocks.security.ocsp_cache import OcspCache
+from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -158,6 +162,8 @@ class Transaction:
     charging_state: str | None = None
     """The chargingState last reported to the CSMS."""
     remote_start_id: int | None = None
+    reservation_id: int | None = None
+    """The reservation this session used (H03.FR.09), sent once as reservationId with the idToken (H03)."""
     charging_profile: dict[str, Any] | None = None
     """The TxProfile of a RequestStartTransaction, kept for the smart-charging block."""
     plug_deadline: datetime | None = None
@@ -269,7 +275,24 @@ class Network:
     """The slot of the last successful connection, kept across restarts."""
 
 
-AvailabilityBasis = tuple[tuple[tuple[str, bool], ...], frozenset[tuple[int, int]], tuple[Transaction, ...], bool]
+AvailabilityBasis = tuple[
+    tuple[tuple[str, bool], ...], frozenset[tuple[int, int]], tuple[Transaction, ...], tuple[Reservation, ...], bool
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RootMigration:
+    """M05.FR.10-16: the CSMS roots kept as fallback after a new one was installed under
+    AdditionalRootCertificateCheck, until the new one has verified a connection (security/root_migration.py)."""
+
+    fallback: tuple[str, ...] = ()
+    """Store ids of the roots that verified the last connection; () without a migration under way."""
+    trying_fallback: bool = False
+    """The attempt under way re-validates with the fallback roots only (M05.FR.14)."""
+    planned: tuple[str, ...] | None = None
+    """While an InstallCertificate of a new root is being stored: the fallback it will leave."""
+    replacing: tuple[str, ...] = ()
+    """While an InstallCertificate of a new root is being stored: the unproven roots it replaces."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,8 +305,8 @@ class Availability:
     shown: tuple[tuple[str, bool], ...] = ()
     """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
     basis: AvailabilityBasis | None = None
-    """The connector phases, settings, transactions and firmware hold `shown` was derived from: a step that changed
-    none of them (most steps) skips deriving it again."""
+    """The connector phases, settings, transactions, reservations and firmware hold `shown` was derived from: a step
+    that changed none of them (most steps) skips deriving it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,8 +355,17 @@ class Station:
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
     firmware: Firmware = field(default_factory=Firmware)
     """The firmware update under way or last ended (block L, firmware/)."""
+    reservations: tuple[Reservation, ...] = ()
+    """Block H: the reservations accepted and not yet used, cancelled, expired or removed, oldest first."""
     certificates: Certificates = field(default_factory=Certificates)
     """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
+    log_upload: LogUpload | None = None
+    """The GetLog being carried out (N01, diagnostics/logs.py); not persisted: a restart ends it unreported."""
+    certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
+    """A02/A03: the station's pending certificate signing requests and its own certificates' end dates."""
+    ocsp: OcspCache = field(default_factory=OcspCache)
+    """M06: OCSP answers of the CSMS, kept for the validity they state."""
+    root_migration: RootMigration = RootMigration()
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

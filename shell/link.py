@@ -76,16 +76,21 @@ class TlsCredentials:
     client_certificate: ClientCertificate | None = None
 
 
-Credentials = Callable[[], TlsCredentials]
+Credentials = Callable[[Connect], TlsCredentials]
 """Read on the core thread when a Connect is executed, so that a certificate installed or deleted since the last
-attempt counts from the next one."""
+attempt counts from the next one; the anchors are the CSMS roots the Connect names (`Connect.csms_roots`)."""
 
 
 def fixed_credentials(ca_file: str | None, client_certificate: ClientCertificate | None = None) -> Credentials:
     """Credentials from files that do not change (tests, tools)."""
     ca_pem = None if ca_file is None else Path(ca_file).read_text("ascii", errors="replace")
     credentials = TlsCredentials(ca_pem, client_certificate)
-    return lambda: credentials
+    return lambda effect: credentials
+
+
+def no_credentials(effect: Connect) -> TlsCredentials:
+    """The system's CAs and no client certificate."""
+    return TlsCredentials()
 
 
 def tls_context(credentials: TlsCredentials, client_certificate: bool = False) -> ssl.SSLContext:
@@ -94,6 +99,8 @@ def tls_context(credentials: TlsCredentials, client_certificate: bool = False) -
     profile 3) the station proves who it is with its certificate in the handshake."""
     context = ssl.create_default_context(cadata=credentials.ca_pem)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if credentials.ca_pem is not None:  # an installed CSMS root is an anchor even when another root signed it (M05)
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     if client_certificate and credentials.client_certificate is not None:
         context.load_cert_chain(*credentials.client_certificate, password=_no_password)
     return context
@@ -153,7 +160,7 @@ class WebSocketLink:
         feed: Feed,
         log: FrameLog,
         on_fatal: Callable[[str], None],
-        credentials: Credentials = TlsCredentials,
+        credentials: Credentials = no_credentials,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         self._feed = feed
@@ -173,7 +180,7 @@ class WebSocketLink:
         with self._lock:
             self._generation += 1
             generation = self._generation
-        credentials = self._credentials() if effect.url.startswith("wss") else TlsCredentials()
+        credentials = self._credentials(effect) if effect.url.startswith("wss") else TlsCredentials()
         self._start(self._run, (effect, generation, credentials), "ocpp-link")
 
     def _start(self, target: Callable[..., None], args: tuple[object, ...], name: str) -> None:
@@ -186,13 +193,13 @@ class WebSocketLink:
         with self._lock:
             sock = self._socket
         if sock is None:
-            self._log.event("warning", f"not connected, frame not sent: {redact_frame(text)}")
+            self._log.event("warning", f"not connected, frame not sent: {redact_frame(text)}", "link")
             return
         self._log.frame("send", redact_frame(text))
         try:
             sock.send(text)
         except (websocket.WebSocketException, OSError) as error:
-            self._log.event("warning", f"send failed: {error}")
+            self._log.event("warning", f"send failed: {error}", "link")
 
     def close(self) -> None:
         """Close normally (1000) and ignore whatever the old reader thread still reports. The close frame goes out
@@ -255,18 +262,18 @@ class WebSocketLink:
             self._on_fatal(str(error))
             return
         except DIAL_FAILURES as error:
-            self._log.event("info", f"connection attempt failed: {error}")
+            self._log.event("info", f"connection attempt failed: {error}", "link")
             self._lost(generation, dial_failure(error))
             return
         except Exception:  # a bug, here or in websocket-client: still only a failed attempt
-            self._log.event("error", f"connection attempt failed:\n{traceback.format_exc()}")
+            self._log.event("error", f"connection attempt failed:\n{traceback.format_exc()}", "link")
             self._lost(generation)
             return
         done = threading.Event()
         try:
             self._serve(sock, effect, generation, done)
         except Exception:  # e.g. EBADF when the socket was closed under the reader: the connection is gone
-            self._log.event("error", f"the connection's reader failed:\n{traceback.format_exc()}")
+            self._log.event("error", f"the connection's reader failed:\n{traceback.format_exc()}", "link")
         finally:
             done.set()
             with self._lock:
@@ -284,7 +291,7 @@ class WebSocketLink:
                 return
             self._socket, self._reader_ended = sock, done
         sock.settimeout(None)
-        self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
+        self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}", "link")
         self._feed(Connected)
         pongs = threading.Event()
         if effect.ping_interval > 0:
@@ -306,7 +313,7 @@ class WebSocketLink:
         as its size only, never decoded, parsed or logged."""
         size, limit = len(data), self._max_frame_bytes
         if size > limit:
-            self._log.event("warning", f"a message of {size} bytes refused unread (more than {limit})")
+            self._log.event("warning", f"a message of {size} bytes refused unread (more than {limit})", "link")
             self._feed(lambda now: OversizedFrameReceived(now, size, limit))
             return
         text = data.decode("utf-8", errors="replace")
@@ -321,14 +328,14 @@ class WebSocketLink:
         waiting = False
         while not done.wait(interval):
             if waiting and not pongs.is_set():
-                self._log.event("warning", f"no pong within {interval} s: the connection is dead")
+                self._log.event("warning", f"no pong within {interval} s: the connection is dead", "link")
                 _abort(sock)
                 return
             pongs.clear()
             try:
                 sock.ping()
             except Exception as error:  # whatever the send raised, the connection is unusable
-                self._log.event("warning", f"ping failed: {error}")
+                self._log.event("warning", f"ping failed: {error}", "link")
                 _abort(sock)
                 return
             waiting = True
@@ -336,7 +343,7 @@ class WebSocketLink:
     def _lost(self, generation: int, failure: DialFailure | None = None) -> None:
         if self._current(generation):
             jitter = random.random()
-            self._log.event("info", "connection lost")
+            self._log.event("info", "connection lost", "link")
             self._feed(lambda now: ConnectionLost(now, jitter, failure))
 
 

@@ -32,7 +32,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from returns.result import Failure
 
@@ -45,11 +45,13 @@ from chargecore.pure.device_model.model import persisted_values, refused_persist
 from chargecore.pure.inputs import (
     Answer,
     CertificatesLoaded,
+    CertificateStatusRequested,
     ChangeVariable,
     ChargingStateChanged,
     ConnectorChange,
     ConnectorChanged,
     ConnectorFound,
+    EVCertificateRequested,
     EvState,
     HookRaised,
     Input,
@@ -70,14 +72,20 @@ from chargecore.pure.inputs import (
 from chargecore.pure.state import MeasuredValue, Station, StationIdentity
 from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.certificates import renewal
 from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
+from chargecore.shell.certificates.measurements import ocsp_request_data
+from chargecore.shell.certificates.renewal import SIGNING_QUESTIONS
 from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, CertificateStore
+from chargecore.shell.certificates.x509_facts import parse_chain
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
 from chargecore.shell.firmware import FirmwareShell
 from chargecore.shell.firmware_publish import PublishShell
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, TlsCredentials, WebSocketLink, client_certificate_problem
+from chargecore.shell.log_upload import LogUploads, default_sources
+from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
 
@@ -139,6 +147,10 @@ class StationOptions:
     """Local controller (L03): the address the published firmware is served on, as the stations behind reach it."""
     publish_port: int = 0
     """Local controller (L03): the port of that file server; 0 takes a free one."""
+    log_level: str = "info"
+    """The least level of the events logged (shell/logs.py LEVELS); frames count as info."""
+    quiet: bool = False
+    """No frame or event lines on stdout (the DiagnosticsLog and `log_file` still get them)."""
 
 
 class ConfigurationError(Exception):
@@ -175,8 +187,16 @@ class ChargingStation:
         """`keys`: where the private keys live (shell/certificates/keys.py); default: files in the certificate
         store under the data dir."""
         self.options = options
-        self.application: ChargerApplication = application or SimulatedCharger()
-        self.log = log or FrameLog(options.station_id, options.log_file)
+        self.application: ChargerApplication = application or SimulatedCharger(
+            security_log=security_log(options.data_dir)
+        )
+        self.log = log or FrameLog(
+            options.station_id,
+            options.log_file,
+            diagnostics=diagnostics_log(options.data_dir),
+            level=options.log_level,
+            quiet=options.quiet,
+        )
         self._clock = clock
         self._on_crash = on_crash
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
@@ -186,7 +206,7 @@ class ChargingStation:
             raise ConfigurationError(str(refusal)) from None
         self._certificates = _certificate_store(options, keys)
         for level, notice in (*self._store.notices, *self._certificates.notices):
-            self.log.event(level, notice)
+            self.log.event(level, notice, "storage")
         self._link = WebSocketLink(self.submit, self.log, self._fatal, self._tls_credentials, options.max_frame_bytes)
         self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
         self._publish = PublishShell(
@@ -196,6 +216,10 @@ class ChargingStation:
             options.firmware_max_bytes,
             options.publish_host,
             options.publish_port,
+        )
+        ca_file = None if options.ca_file is None else Path(options.ca_file)  # N01.FR.15: the CSMS's trust chain
+        self._uploads = LogUploads(
+            options.station_id, options.data_dir, default_sources(options.data_dir), self.submit, ca_file
         )
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
@@ -229,6 +253,7 @@ class ChargingStation:
         """Stop, waiting at most `timeout` seconds in all (less if a stop was asked for earlier) for the core
         thread and the connection to end; what has not ended by then is left to its daemon threads."""
         deadline = self._ask_stop(timeout)
+        self._uploads.cancel_all()
         if self._thread is not None:
             self._thread.join(_left(deadline))
             if self._thread.is_alive():
@@ -304,6 +329,18 @@ class ChargingStation:
         """Something the charger saw that belongs in the security log (A04, Part 2 Appendix 1), e.g.
         TamperDetectionActivated or MaintenanceLoginFailed; the critical ones also go to the CSMS."""
         self.submit(lambda now: SecurityEventRaised(now, event_type, tech_info))
+
+    def get_15118_ev_certificate(self, schema_version: str, action: Literal["Install", "Update"], exi: str) -> None:
+        """M01/M02, like libocpp's on_get_15118_ev_certificate_request: the EV's EXI request (base64) goes to the
+        CSMS; the answer comes back through on_event as EVCertificateAnswered."""
+        self.submit(lambda now: EVCertificateRequested(now, schema_version, action, exi))
+
+    def certificate_status(self, certificate_pem: str, issuer_pem: str) -> None:
+        """M06: the OCSP status of a certificate (an EV's contract certificate) from the CSMS, or from the cache;
+        the answer comes back through on_event as CertificateStatusAnswered. Raises ValueError for PEM that is not
+        a certificate."""
+        data = ocsp_request_data(parse_chain(certificate_pem)[0], parse_chain(issuer_pem)[0])
+        self.submit(lambda now: CertificateStatusRequested(now, data))
 
     # --- the core loop ------------------------------------------------------------------------------
 
@@ -391,7 +428,7 @@ class ChargingStation:
             self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
             self._call_hook(app.apply_charging_limit, None, effect.evse_id, effect.limit, effect.unit, effect.phases)
         elif isinstance(effect, fx.Log):
-            self.log.event(effect.level, effect.message)
+            self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
         elif isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):
@@ -413,6 +450,23 @@ class ChargingStation:
         elif isinstance(effect, fx.InstallFirmware):
             result = self._call_hook(app.install_firmware, "InstallationFailed", effect.path, effect.request_id)
             self._firmware.installed(effect.request_id, result)
+        elif isinstance(effect, fx.UploadLog):
+            self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
+            self._uploads.start(effect)
+        elif isinstance(effect, fx.CancelLogUpload):
+            self._uploads.cancel(effect.request_id)
+        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
+            self._own_certificate(effect)
+
+    def _own_certificate(self, effect: fx.CommitCertificate | fx.RevertCertificate) -> None:
+        """Drop or restore the previous own certificate (renewal.py); the core hears what the store holds then."""
+        try:
+            if isinstance(effect, fx.CommitCertificate):
+                self._certificates.drop_previous(effect.use)
+            elif self._certificates.restore_previous(effect.use):
+                self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
+        except (OSError, KeyStoreError) as error:  # the store keeps what it has; the next renewal tries again
+            self.log.event("error", f"certificate store: {effect.use}: {_one_line(error)}")
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
@@ -447,6 +501,15 @@ class ChargingStation:
             return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
         if isinstance(question, CERTIFICATE_QUESTIONS):
             return self._certificates.answer(question)
+        if isinstance(question, fx.CustomerDataQuestion):  # None answers Rejected
+
+            def customer_information(kind: fx.CustomerReference, reference: Any, clear: bool) -> tuple[str, ...]:
+                """Read in full here, so that a generator that raises counts as the hook failing."""
+                return tuple(str(line) for line in app.customer_information(kind, reference, clear))
+
+            return self._call_hook(customer_information, None, question.kind, question.reference, question.clear)
+        if isinstance(question, SIGNING_QUESTIONS):
+            return renewal.answer(self._certificates, question)
         return self._call_hook(
             app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
         )
@@ -510,9 +573,10 @@ class ChargingStation:
         finally:
             self._stopped.set()
 
-    def _tls_credentials(self) -> TlsCredentials:
-        """The CSMS roots and the station certificate of the store, read when a connection is dialled."""
-        return TlsCredentials(self._certificates.csms_roots_pem(), self._certificates.client_certificate())
+    def _tls_credentials(self, effect: fx.Connect) -> TlsCredentials:
+        """The CSMS roots the attempt trusts and the station certificate of the store, read when it is dialled."""
+        roots = self._certificates.csms_roots_pem(effect.csms_roots)
+        return TlsCredentials(roots, self._certificates.client_certificate())
 
     def _fatal(self, message: str) -> None:
         self.fatal_error = message

@@ -129,6 +129,7 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "SecurityEventNotification": {},
         "FirmwareStatusNotification": {},
         "PublishFirmwareStatusNotification": {},
+        "ReservationStatusUpdate": {},
     }
     return answers[action]
 

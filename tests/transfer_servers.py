@@ -12,9 +12,10 @@ FTP: user `FTP_USER` with password `FTP_PASSWORD` may read and write; anonymous 
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,13 +34,16 @@ FTP_PASSWORD_IN_URL = "s3cret%3Apa%40ss"
 class Faults:
     """What the next requests suffer. `drops`: how many downloads break off after `drop_after` bytes (counted
     from where each starts). `status`: an HTTP status every request gets instead of being served. `ranges`:
-    False makes the HTTP server ignore Range (answer 200 with everything), as many servers do."""
+    False makes the HTTP server ignore Range (answer 200 with everything) and the FTP server refuse REST (502),
+    as many servers do."""
 
     drop_after: int = 0
     drops: int = 0
     status: int | None = None
     ranges: bool = True
     requests: list[str] = field(default_factory=list)
+    """What the server was asked: HTTP `GET /path <range>`, `PUT /path`, `POST /path`; FTP the command names
+    (`USER`, `PASS`, `RETR`, ...; `REST <offset>` with its offset)."""
 
     def take_drop(self) -> int | None:
         """The byte count after which this download breaks off, or None when it should complete."""
@@ -49,7 +53,7 @@ class Faults:
         return self.drop_after
 
 
-class _FaultyHandler(FilesHandler):
+class FaultyHandler(FilesHandler):
     faults: Faults
 
     def do_GET(self) -> None:
@@ -101,7 +105,7 @@ class HttpFiles:
 def _serve_http(directory: Path, tls: Any = None) -> tuple[FileServer, HttpFiles]:
     directory.mkdir(parents=True, exist_ok=True)
     faults, announced = Faults(), []
-    handler = type("Handler", (_FaultyHandler,), {"faults": faults})
+    handler = type("Handler", (FaultyHandler,), {"faults": faults})
     server = FileServer(directory, announce=announced.append, tls=tls, handler=handler).start()
     return server, HttpFiles(directory, server.url, faults, announced)
 
@@ -121,7 +125,7 @@ def https_files(tmp_path: Path, pki: Pki) -> Iterator[HttpFiles]:
     server.stop()
 
 
-def _dropping_dtp(faults: Faults) -> type:
+def dropping_dtp(faults: Faults) -> type:
     """pyftpdlib's data-connection handler, closing the connection after `Faults.drop_after` bytes when asked.
     (pyftpdlib is imported here, not at the top: it warns about asynchat on import, only FTP tests need it.)"""
     from pyftpdlib.handlers import DTPHandler
@@ -155,34 +159,60 @@ class FtpFiles:
         return f"ftp://{credentials}{self.host}:{self.port}/{path}"
 
 
-@pytest.fixture
-def ftp_files(tmp_path: Path) -> Iterator[FtpFiles]:
+def serve_ftp(directory: Path, faults: Faults) -> tuple[str, int, Callable[[], None]]:
+    """A pyftpdlib server on loopback for `directory` (FTP_USER reads and writes, anonymous reads), on a thread;
+    returns its host, port and the function that stops it."""
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import FTPHandler
     from pyftpdlib.servers import FTPServer
 
-    directory = tmp_path / "ftp-files"
-    directory.mkdir()
-    faults = Faults()
+    quiet = logging.getLogger("pyftpdlib")  # a handler of its own keeps pyftpdlib from configuring logging itself
+    quiet.setLevel(logging.WARNING)
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
     authorizer = DummyAuthorizer()
     authorizer.add_user(FTP_USER, FTP_PASSWORD, str(directory), perm="elradfmw")
     authorizer.add_anonymous(str(directory), perm="elr")
-    settings = {"authorizer": authorizer, "dtp_handler": _dropping_dtp(faults), "use_sendfile": False}
-    handler = type("Handler", (FTPHandler,), settings)
-    server = FTPServer(("127.0.0.1", 0), handler)
+
+    class Handler(FTPHandler):  # type: ignore[misc]
+        def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
+            faults.requests.append(f"REST {arg}" if cmd == "REST" else cmd)  # the commands, never an argument
+            super().pre_process_command(line, cmd, arg)
+
+        def ftp_REST(self, line: str) -> None:
+            if faults.ranges:
+                super().ftp_REST(line)
+            else:
+                self.respond("502 Command not implemented.")
+
+    Handler.authorizer, Handler.dtp_handler, Handler.use_sendfile = authorizer, dropping_dtp(faults), False
+    server = FTPServer(("127.0.0.1", 0), Handler)
     stop = threading.Event()
 
     def serve() -> None:
         while not stop.is_set():
-            server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
+            server.ioloop.loop(timeout=0.05, blocking=False)
         server.close_all()
 
     thread = threading.Thread(target=serve, name="ftp-server", daemon=True)
     thread.start()
     host, port = server.socket.getsockname()[:2]
+
+    def stop_serving() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    return str(host), int(port), stop_serving
+
+
+@pytest.fixture
+def ftp_files(tmp_path: Path) -> Iterator[FtpFiles]:
+    directory = tmp_path / "ftp-files"
+    directory.mkdir()
+    faults = Faults()
+    host, port, stop = serve_ftp(directory, faults)
     yield FtpFiles(directory, host, port, faults)
-    stop.set()
-    thread.join(timeout=5)
+    stop()
 
 
 @pytest.fixture

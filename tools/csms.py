@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType, MappingProxyType
 from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
@@ -41,10 +42,15 @@ from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
 from chargecore.shell.cli import _Parser
+from chargecore.tools import csms_reservations, file_server
+from chargecore.tools.csms_ca import CaRefused, CsmsCa
 
 OCPP_VERSION: Final = "2.0.1"
 MAX_PORT: Final = 65535
 BOOT_STATUSES: Final = ("Accepted", "Pending", "Rejected")
+STATION_CERT: Final = "ChargingStationCertificate"
+SIGNED_TIMEOUT: Final = 30.0
+"""Seconds a station has to answer the CertificateSigned of its CSR."""
 TOKEN_STATUSES: Final = (
     "Accepted",
     "Blocked",
@@ -148,10 +154,11 @@ _RESPONDERS: Final[Mapping[str, Callable[[LocalCsms, Payload], Payload]]] = Mapp
         "DataTransfer": lambda csms, request: csms._data_transfer(request),
         "NotifyEVChargingNeeds": _constant({"status": "Accepted"}),
         "NotifyEVChargingSchedule": _constant({"status": "Accepted"}),
-        # there is no PKI behind this CSMS, so certificate requests honestly fail
+        # no ISO 15118 PKI behind this CSMS, so EV certificate requests honestly fail
         "Get15118EVCertificate": _constant({"status": "Failed", "exiResponse": ""}),
         "GetCertificateStatus": _constant({"status": "Failed"}),
-        "SignCertificate": _constant({"status": "Rejected"}),
+        # with --ca-dir its CA signs the CSR and sends CertificateSigned after this answer (_Station._signed)
+        "SignCertificate": lambda csms, _request: {"status": "Accepted" if csms.ca is not None else "Rejected"},
     }
 )
 """The answer to every action a station may send (OCPP 2.0.1 Part 2, station -> CSMS)."""
@@ -186,6 +193,7 @@ class _Station(ChargePoint):  # type: ignore[misc]
     def __init__(self, station_id: str, connection: ServerConnection, csms: LocalCsms) -> None:
         super().__init__(station_id, connection)
         self._csms = csms
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def _handle_call(self, msg: Call) -> None:
         """Answer a station's CALL from the responder table, as raw camelCase dicts."""
@@ -201,6 +209,25 @@ class _Station(ChargePoint):  # type: ignore[misc]
             }
             self._csms._record("out", self.id, "CALLERROR", msg.action, error, msg.unique_id)
         await self._send(reply.to_json())
+        if msg.action == "SignCertificate" and isinstance(reply, CallResult) and self._csms.ca is not None:
+            self._tasks.add(task := asyncio.create_task(self._signed(msg.payload)))
+            task.add_done_callback(self._tasks.discard)
+
+    async def _signed(self, request: Payload) -> None:
+        """A02: the CA signs the station's CSR; CertificateSigned goes out once the response has."""
+        assert self._csms.ca is not None
+        try:
+            chain = self._csms.ca.sign(request["csr"])
+        except CaRefused as refusal:
+            self._csms.on_log(f"csms: not signing the CSR of {self.id}: {refusal}")
+            return
+        payload = {"certificateChain": chain, "certificateType": request.get("certificateType", STATION_CERT)}
+        try:
+            answer = await self.request("CertificateSigned", payload, SIGNED_TIMEOUT)
+        except (CsmsError, TimeoutError, ConnectionClosed) as error:
+            self._csms.on_log(f"csms: CertificateSigned to {self.id} failed: {error}")
+            return
+        self._csms.on_log(f"csms: {self.id} answered CertificateSigned {answer.get('status')}")
 
     def _answer(self, msg: Call) -> CallResult | CallError:
         responder = _RESPONDERS.get(msg.action)
@@ -262,7 +289,10 @@ class LocalCsms:
         boot_status: str = "Accepted",
         heartbeat_interval: int = 10,
         on_log: Callable[[str], None] = print,
+        ca: CsmsCa | None = None,
     ) -> None:
+        self.ca = ca
+        """With a CA the CSMS serves wss:// and signs the stations' CSRs (tools/csms_ca.py)."""
         self.host = host
         self.port = port
         self.boot_status = boot_status
@@ -317,7 +347,12 @@ class LocalCsms:
     async def _serve(self) -> Server:
         # a short close_timeout: stop() must not hang for long on a station that ignores the close handshake
         return await serve(
-            self._connected, self.host, self.port, subprotocols=[Subprotocol("ocpp2.0.1")], close_timeout=1
+            self._connected,
+            self.host,
+            self.port,
+            subprotocols=[Subprotocol("ocpp2.0.1")],
+            close_timeout=1,
+            ssl=None if self.ca is None else self.ca.server_context(),
         )
 
     def stop(self) -> None:
@@ -348,7 +383,8 @@ class LocalCsms:
         if self._loop is None:
             raise CsmsError("the CSMS is not running")
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"ws://[{host}]:{self.port}" if ":" in host else f"ws://{host}:{self.port}"
+        scheme = "ws" if self.ca is None else "wss"
+        return f"{scheme}://[{host}]:{self.port}" if ":" in host else f"{scheme}://{host}:{self.port}"
 
     def stations(self) -> list[str]:
         """Ids of the stations connected now."""
@@ -449,7 +485,10 @@ class LocalCsms:
         with self._stations_lock:
             replaced = station_id in self._stations
             self._stations[station_id] = station
-        self.on_log(f"csms: {station_id} connected" + (" (replacing its earlier connection)" if replaced else ""))
+        certificate = CsmsCa.client_certificate(connection.transport.get_extra_info("ssl_object"))
+        self.on_log(
+            f"csms: {station_id} connected{certificate}" + (" (replacing its earlier connection)" if replaced else "")
+        )
         try:
             await station.start()
         except ConnectionClosed:
@@ -461,13 +500,18 @@ class LocalCsms:
             self.on_log(f"csms: {station_id} disconnected")
 
 
-_HELP: Final = """commands:
+_HELP: Final = (
+    """commands:
   help                                  this text
   stations                              list connected stations
   send STATION_ID ACTION [JSON_PAYLOAD] send a request, e.g. send CS001 Reset {"type":"Immediate"}
   boot-status Accepted|Pending|Rejected how to answer the next BootNotification
   token ID STATUS [GROUP]               answer idToken ID with STATUS (Accepted, Blocked, Invalid...)
+"""
+    + csms_reservations.HELP
+    + """
   quit                                  stop the CSMS"""
+)
 
 
 def _run_command(csms: LocalCsms, line: str) -> bool:
@@ -484,6 +528,12 @@ def _run_command(csms: LocalCsms, line: str) -> bool:
             case "send", [station_id, action, *payload]:
                 request = json.loads(payload[0]) if payload else {}
                 print(json.dumps(csms.call(station_id, action, request)))
+            case "reserve", [station_id, *words]:
+                request = csms_reservations.reserve_now(" ".join(words).split())
+                print(json.dumps(csms.call(station_id, "ReserveNow", request)))
+            case "cancel-reservation", [station_id, *words]:
+                request = csms_reservations.cancel_reservation(words)
+                print(json.dumps(csms.call(station_id, "CancelReservation", request)))
             case "token", [id_token, status, *group]:
                 csms.set_token(id_token, status, group[0] if group else None)
                 print(f"idToken {id_token} is now answered {status}")
@@ -521,6 +571,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_port, default=9000, help="port to listen on, 0 = any (default %(default)s)")
     parser.add_argument("--boot-status", choices=BOOT_STATUSES, default="Accepted", help="BootNotification answer")
     parser.add_argument("--heartbeat-interval", type=_seconds, default=10, help="seconds (default %(default)s)")
+    file_server.add_options(parser, _port)
+    parser.add_argument(
+        "--ca-dir", help="keep a small CA here: serve wss://, sign the stations' CSRs, verify their certificates"
+    )
     return parser
 
 
@@ -531,13 +585,26 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """`chargecore csms`: serve until quit, SIGINT or SIGTERM; the end of stdin does not stop it."""
     args = _parser().parse_args(argv)
-    csms = LocalCsms(args.host, args.port, args.boot_status, args.heartbeat_interval)
+    try:
+        ca = None if args.ca_dir is None else CsmsCa.open(Path(args.ca_dir), args.host)
+    except (OSError, ValueError) as error:
+        print(f"chargecore csms: error: --ca-dir {args.ca_dir}: {error}", file=sys.stderr)
+        return 2
+    csms = LocalCsms(args.host, args.port, args.boot_status, args.heartbeat_interval, ca=ca)
     try:
         csms.start()
     except OSError as error:
         print(f"chargecore csms: error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
     print(f"csms listening on {csms.url}/<station-id> (type 'help' for commands)", flush=True)
+    try:
+        files = file_server.start_from(args)
+    except (OSError, file_server.UsageError) as error:
+        print(f"chargecore csms: error: file server: {error}", file=sys.stderr)
+        csms.stop()
+        return 2
+    if ca is not None:
+        print(f"csms CA: give the stations --ca-file {ca.ca_file}", flush=True)
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
@@ -551,4 +618,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if files is not None:
+            files.stop()
         csms.stop()

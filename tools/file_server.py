@@ -10,12 +10,14 @@ file and renamed when complete. Uploads above `max_upload` bytes are refused (41
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import email.parser
 import email.policy
 import os
 import re
 import ssl
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 MAX_UPLOAD = 64 * 1024 * 1024  # a log bundle; POST bodies are parsed in memory
+MAX_PORT = 65535
 _RANGE = re.compile(r"bytes=(\d+)-")
 
 
@@ -35,6 +38,14 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[FilesHandler], files: FileServer) -> None:
         super().__init__(address, handler)
         self.files = files
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that goes away mid-transfer is its own business: one line, no traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
+            self.files.announce(f"files: transfer with {client_address} broke off: {type(error).__name__}")
+        else:
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class FilesHandler(BaseHTTPRequestHandler):
@@ -108,7 +119,12 @@ class FilesHandler(BaseHTTPRequestHandler):
         if int(length) > self.server.files.max_upload:
             self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "upload too large")
             return None
-        return self.rfile.read(int(length))
+        body = self.rfile.read(int(length))
+        if len(body) < int(length):  # the client went away mid-upload: nothing of it is stored
+            self.server.files.announce(f"files: upload from {self._peer} broke off after {len(body)} bytes")
+            self.close_connection = True
+            return None
+        return body
 
     def _store(self, name: str | None, content: bytes) -> None:
         if name is None:
@@ -191,3 +207,31 @@ class FileServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def add_options(parser: argparse.ArgumentParser, port: Callable[[str], int]) -> None:
+    """`chargecore csms --files-dir DIR [--files-port P]`; `port` parses a port number as --port does."""
+    parser.add_argument("--files-dir", help="serve firmware files from DIR and receive uploads into DIR over HTTP")
+    parser.add_argument(
+        "--files-port", type=port, help="the file server's port (default: the websocket port + 1; 0 = any)"
+    )
+
+
+def start_from(args: argparse.Namespace) -> FileServer | None:
+    """The file server `chargecore csms` asked for, started and announced, or None. Raises UsageError for a
+    --files-dir that is no directory and OSError when the port cannot be had."""
+    if args.files_dir is None:
+        return None
+    directory = Path(args.files_dir)
+    if not directory.is_dir():
+        raise UsageError(f"--files-dir {directory} is not a directory")
+    port = args.files_port if args.files_port is not None else (args.port + 1 if args.port else 0)
+    if not 0 <= port <= MAX_PORT:
+        raise UsageError(f"--port {args.port} leaves no port next to it: give --files-port")
+    server = FileServer(directory, args.host, port, announce=lambda line: print(line, flush=True)).start()
+    print(f"files served on {server.url} from {directory} (GET; uploads by POST multipart or PUT)", flush=True)
+    return server
+
+
+class UsageError(ValueError):
+    """A bad --files-dir or --files-port."""

@@ -1,6 +1,7 @@
 """Block F, remote control: RequestStartTransaction (F01, F02), RequestStopTransaction (F03), UnlockConnector
 (F05) and TriggerMessage (F06) for BootNotification, Heartbeat, StatusNotification, TransactionEvent, MeterValues,
-LogStatusNotification and FirmwareStatusNotification.
+LogStatusNotification (diagnostics/logs.py), FirmwareStatusNotification, SignChargingStationCertificate and
+SignV2GCertificate (A02).
 
 The triggered message is queued behind the TriggerMessageResponse (F06.FR.04); messages the station cannot
 produce yet are answered NotImplemented (F06.FR.08).
@@ -15,9 +16,12 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
+from chargecore.pure.blocks.diagnostics import logs
 from chargecore.pure.blocks.firmware import publish as firmware_publish
 from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.provisioning import provisioning
+from chargecore.pure.blocks.reservation import reservations
+from chargecore.pure.blocks.security import certificate_signing
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions.events import REMOTE_STOP
 from chargecore.pure.blocks.transactions.sessions import evse_exists, find, find_by_id, hardware, new_session, put
@@ -92,8 +96,7 @@ def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
 
 
 def _idle_status(action: str) -> Trigger:
-    """LogStatusNotification says Idle (TC_F_15): this station never uploads a log. An EVSE named with it is not
-    relevant to it and ignored (TC_F_17)."""
+    """A status notification that says Idle. An EVSE named with it is not relevant to it and ignored (TC_F_17)."""
 
     def trigger(station: Station, evse: Any, now: datetime) -> Handled:
         session, effects = rpc.enqueue(station.rpc, action, {"status": "Idle"}, triggered=True)
@@ -108,9 +111,11 @@ _TRIGGERS: dict[str, Trigger] = {
     "StatusNotification": _status,
     "TransactionEvent": _transaction_event,
     "MeterValues": _meter_values,
-    "LogStatusNotification": _idle_status("LogStatusNotification"),
+    "LogStatusNotification": logs.trigger_status,
     "FirmwareStatusNotification": firmware_requests.trigger_status,
     "PublishFirmwareStatusNotification": firmware_publish.trigger_status,
+    "SignChargingStationCertificate": certificate_signing.trigger(certificate_signing.STATION_CERTIFICATE),
+    "SignV2GCertificate": certificate_signing.trigger(certificate_signing.V2G_CERTIFICATE),
 }
 
 
@@ -133,6 +138,10 @@ def remote_start(station: Station, request: dict[str, Any], now: datetime) -> tu
     tx = None if evse_id is None else find(station, evse_id)
     if evse_id is None or (tx is not None and tx.authorization in ("authorizing", "accepted")):
         return station, {"status": "Rejected"}, ()
+    if not get_bool(station.device_model, "AuthCtrlr", "AuthorizeRemoteStart") and not reservations.admits(
+        station, evse_id, request["idToken"], request.get("groupIdToken")
+    ):  # H03: the CSMS knows the reservation; an authorization first may still find the token's group
+        return station, {"status": "Rejected", "statusInfo": status_info("Reserved", "EVSE reserved for another")}, ()
     profile = _start_profile(station, request)
     refused = None if profile is None else smart_charging.start_profile_rejection(station, evse_id, profile)
     if refused is not None:

@@ -8,8 +8,8 @@ too) gets its `attributeValue` replaced by `MASK`, whatever its type, so a malfo
 frame that is not JSON but names a WriteOnly variable has every `"attributeValue": "..."` masked in its text.
 Frames without a secret come back unchanged, character for character.
 
-A URL with a password (`ftp://user:password@host/...`, UpdateFirmware's location, GetLog's remoteLocation) has the
-password masked too (`ftp://user:***@host/...`), wherever it stands in the frame.
+A URL's password (`ftp://user:password@host/`, as GetLog's remoteLocation or UpdateFirmware's location may carry
+it, N01.FR.17) is masked too, in any frame: `ftp://user:***@host/`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ WRITE_ONLY_NAMES = frozenset(
 )
 """The catalogue's WriteOnly variables, by case-folded name."""
 
+_URL_PASSWORD = re.compile(r'(//[^/@:"\s]*):[^/"\s]*@')
+"""The password of a URL's userinfo, up to its last "@" before the host (a raw "@" in a password included)."""
 _VALUE_IN_TEXT = re.compile(r'("attributeValue"\s*:\s*)"(?:[^"\\]|\\.)*"?')
-_URL_PASSWORD = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://[^/@:"\s]*:)[^/@"\s]*@')
-"""The `scheme://user:` of a URL with a password, and the password up to the `@`."""
 
 
 def _names_secret(text: str) -> bool:
@@ -66,8 +66,8 @@ def _masked(value: Any) -> tuple[Any, bool]:
 
 def redact_frame(text: str) -> str:
     """The frame as it may be logged: WriteOnly values and URL passwords masked, anything else unchanged."""
-    if "@" in text and "://" in text:
-        text = _URL_PASSWORD.sub(rf"\1{MASK}@", text)
+    if "@" in text:
+        text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
     if not _names_secret(text):
         return text  # the common case costs one scan, no parse
     try:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from chargecore.shell.certificates.record_files import read_record_file, write_record_file
+from chargecore.shell.certificates.record_files import Damaged, read_record_file, write_record_file
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -60,10 +60,11 @@ class KeyStore(Protocol):
         ...
 
 
-def csr_subject(common_name: str, organization: str | None) -> x509.Name:
+def csr_subject(common_name: str, organization: str | None, country: str | None = None) -> x509.Name:
     """Part 2 A02.FR.07/08: commonName = the station's identity (serial number), organizationName = the CSO
-    (SecurityCtrlr.OrganizationName)."""
-    parts = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
+    (SecurityCtrlr.OrganizationName); countryName when known (ISO15118Ctrlr.CountryName, a V2G certificate)."""
+    parts = [x509.NameAttribute(NameOID.COUNTRY_NAME, country)] if country else []
+    parts += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
     return x509.Name([*parts, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
@@ -83,7 +84,10 @@ class FileKeyStore:
         return self._folder / f"{slot}.key"
 
     def _load(self, slot: str) -> PrivateKey | None:
-        text = read_record_file(self._path(slot), KEY_LABEL)
+        try:
+            text = read_record_file(self._path(slot), KEY_LABEL)
+        except Damaged:
+            raise KeyStoreError(f"the key file of {slot} is damaged") from None
         if text is None:
             return None
         try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from chargecore.pure.blocks.security.certificate_store import (
@@ -87,22 +88,31 @@ class CertificateStore:
             self.notices.append(("warning", f"{path}: damaged, moved aside to {aside.name}; {use} lost"))
             return None
 
-    def _ca_certificates(self) -> list[x509.Certificate]:
-        return [chain[0] for (use, _), chain in self._chains.items() if use in CA_USES]
+    def _tops(self, *uses: str) -> list[x509.Certificate]:
+        """The certificate of each file of these uses (a chain's leaf)."""
+        return [chain[0] for (use, _), chain in self._chains.items() if use in uses]
+
+    def _anchors(self, use: str) -> list[x509.Certificate]:
+        """Where the issuer of the top of a chain of `use` is looked for: a CA certificate of the same kind, and
+        for the station's own chains any installed CA certificate."""
+        return self._tops(use) if use in CA_USES else self._tops(*CA_USES)
 
     def installed(self) -> tuple[InstalledCertificate, ...]:
         """What is installed, as the core's values (for CertificatesLoaded and StoreChanged)."""
-        anchors = self._ca_certificates()
         entries = []
         for (use, _), chain in sorted(self._chains.items()):
-            same_use = [c for (u, _), cs in self._chains.items() if u == use for c in cs[:1]] if use in CA_USES else []
-            facts = x509_facts.describe_chain(chain, same_use or anchors)
+            facts = x509_facts.describe_chain(chain, self._anchors(use))
             entries.append(InstalledCertificate(use, facts[0], tuple(facts[1:])))
         return tuple(entries)
 
-    def csms_roots_pem(self) -> str | None:
-        """The CSMS root certificates as one PEM text (TLS trust anchors), None when none is installed."""
-        roots = [chain[0] for (use, _), chain in sorted(self._chains.items()) if use == CSMS_ROOT]
+    def csms_roots_pem(self, only: tuple[str, ...] | None = None) -> str | None:
+        """The CSMS root certificates as one PEM text (TLS trust anchors), None when none is installed; `only`: those
+        of these fingerprints (the roots one attempt of a root migration trusts), or all of them when none of these is
+        installed any more: never the system's CAs while CSMS roots are installed."""
+        chains = sorted(self._chains.items())
+        installed = [(fingerprint, chain[0]) for (use, fingerprint), chain in chains if use == CSMS_ROOT]
+        roots = [root for fingerprint, root in installed if only is None or fingerprint in only]
+        roots = roots or [root for _, root in installed]
         return _pem(roots) if roots else None
 
     def client_certificate(self, use: str = STATION_CERTIFICATE) -> tuple[str, str] | None:
@@ -122,16 +132,20 @@ class CertificateStore:
         return self.remove(question.use, question.fingerprint)
 
     def check(self, use: str, pem: str) -> CertificateCheck:
+        """The CSMS's text measured; a certificate `cryptography` parses but cannot describe (an unknown key type,
+        a malformed extension: it reads fields lazily) is reported as a problem, never raised."""
         try:
             chain = parse_chain(pem)
+            anchors = self._anchors(use)
+            top = x509_facts.find_issuer(chain[-1], anchors)
+            facts = x509_facts.describe_chain(chain, anchors)
+            verified = x509_facts.chain_verifies(chain)
         except NotACertificate as problem:
             return CertificateCheck((), str(problem))
-        same_use = [chain[0] for (u, _), chain in self._chains.items() if u == use]
-        anchors = same_use if use in CA_USES else self._ca_certificates()
-        top = x509_facts.find_issuer(chain[-1], anchors)
-        facts = x509_facts.describe_chain(chain, anchors)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+            return CertificateCheck((), f"unusable certificate: {type(error).__name__}")
         anchor = None if top is None else x509_facts.fingerprint(top)
-        return CertificateCheck(tuple(facts), None, x509_facts.chain_verifies(chain), anchor)
+        return CertificateCheck(tuple(facts), None, verified, anchor)
 
     def install_ca(self, use: str, pem: str) -> StoreChanged:
         try:
@@ -145,7 +159,7 @@ class CertificateStore:
 
     def remove(self, use: str, fingerprint: str) -> StoreChanged:
         key = (use, CHAIN_FILE) if use in OWN_USES else (use, fingerprint)
-        if key not in self._chains:
+        if key not in self._chains or x509_facts.fingerprint(self._chains[key][0]) != fingerprint:
             return StoreChanged(self.installed(), f"no {use} {fingerprint[:16]} installed")
         try:
             remove_record_file(self.folder / use / (CHAIN_FILE if use in OWN_USES else f"{fingerprint}.pem"))
@@ -158,16 +172,57 @@ class CertificateStore:
 
     def install_own(self, use: str, pem: str, pending_key: str | None = None) -> StoreChanged:
         """Install the station's own chain (ChargingStationCertificate or V2GCertificateChain); `pending_key`:
-        the KeyStore slot of the key its CSR was made with, adopted as the key of `use`. For certrenew."""
+        the KeyStore slot of the key its CSR was made with, adopted as the key of `use`. For certrenew.
+
+        The chain is written before the key is adopted: a crash between the two leaves the new chain with the old
+        key and the pending key still there (the chain's public key says which key it needs), never a new key
+        whose chain is lost."""
         try:
             chain = parse_chain(pem)
-            if pending_key is not None:
-                self.keys.adopt(pending_key, use)
             write_record_file(self.folder / use / CHAIN_FILE, use, _pem(chain))
-        except (NotACertificate, OSError, KeyStoreError) as error:
+        except (NotACertificate, OSError) as error:
             return StoreChanged(self.installed(), f"cannot install the {use}: {type(error).__name__}")
         self._chains[(use, CHAIN_FILE)] = chain
+        try:
+            if pending_key is not None:
+                self.keys.adopt(pending_key, use)
+        except (OSError, KeyStoreError) as error:
+            return StoreChanged(self.installed(), f"the {use} is installed but its key is not: {type(error).__name__}")
         return StoreChanged(self.installed())
+
+    # --- renewal (A02/A03): the previous own certificate is kept until the renewed one has connected ---------
+
+    def certificates_of(self, use: str) -> list[x509.Certificate]:
+        """The installed certificates of `use` (the first of each file: a CA, or the leaf of an own chain)."""
+        return [chain[0] for (u, _), chain in sorted(self._chains.items()) if u == use]
+
+    def keep_previous(self, use: str) -> None:
+        """Copy the own chain of `use` and move its key aside as `<use>.previous` before a renewal replaces them."""
+        chain = self._chains.get((use, CHAIN_FILE))
+        if chain is None:
+            return
+        write_record_file(self._previous(use), use, _pem(chain))
+        self.keys.adopt(use, f"{use}.previous")
+
+    def drop_previous(self, use: str) -> None:
+        """The renewed certificate has carried a connection: the previous one goes."""
+        if self._previous(use).exists():
+            remove_record_file(self._previous(use))
+        self.keys.delete(f"{use}.previous")
+
+    def restore_previous(self, use: str) -> bool:
+        """Put the previous own chain and key of `use` back (the renewed one was refused); False when none is kept."""
+        text = read_record_file(self._previous(use), use)
+        if text is None or self.keys.tls_key_file(f"{use}.previous") is None:
+            return False
+        self.keys.adopt(f"{use}.previous", use)
+        write_record_file(self.folder / use / CHAIN_FILE, use, text)
+        remove_record_file(self._previous(use))
+        self._chains[(use, CHAIN_FILE)] = parse_chain(text)
+        return True
+
+    def _previous(self, use: str) -> Path:
+        return self.folder / "previous" / f"{use}.pem"
 
     # --- seeding from the command line ----------------------------------------------------------------------
 

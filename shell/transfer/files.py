@@ -49,6 +49,12 @@ class Budget:
         """The socket timeout for the next operation: never longer than the time left (at least 10 ms)."""
         return max(0.01, min(self.options.limits.socket_seconds, self._ends - time.monotonic()))
 
+    def advance(self, done: int, total: int | None) -> None:
+        """After each chunk, either way: tell `TransferOptions.progress`, then check time and cancellation."""
+        if self.options.progress is not None:
+            self.options.progress(done, total)
+        self.check()
+
     def allow(self, size: int | None) -> None:
         """Raise TOO_LARGE when a size the server announced or we reached is over the limit."""
         limit = self.options.limits.max_bytes
@@ -87,10 +93,7 @@ class PartFile:
         self._budget.allow(self.size + len(chunk))
         self._write(lambda: self._file.write(chunk))
         self.size += len(chunk)
-        progress = self._budget.options.progress
-        if progress is not None:
-            progress(self.size, self.total)
-        self._budget.check()
+        self._budget.advance(self.size, self.total)
 
     def commit(self) -> Path:
         """fsync, rename into place, fsync the directory: the final name only ever holds a complete file."""

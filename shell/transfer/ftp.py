@@ -48,10 +48,11 @@ def upload(location: Location, path: Path, remote_name: str, budget: Budget) -> 
     except OSError as error:
         raise local_failure(error, f"reading {path.name}") from None
     with file:
-        budget.allow(_local_size(file))
+        size = _local_size(file)
+        budget.allow(size)
         ftp = _connect(location, budget)
         try:
-            ftp.storbinary(f"STOR {target}", _Reader(file, budget), budget.options.limits.chunk_bytes)
+            ftp.storbinary(f"STOR {target}", _Reader(file, budget, size), budget.options.limits.chunk_bytes)
             return file.tell()
         except TransferError:
             raise
@@ -72,15 +73,29 @@ def _connect(location: Location, budget: Budget) -> ftplib.FTP:
         ftp = ftplib.FTP(timeout=timeout)
     try:
         ftp.connect(location.host, location.port or 21)
+        if isinstance(ftp, ftplib.FTP_TLS):
+            _secure(ftp, location)  # before USER/PASS: the password never travels in clear
         ftp.login(location.user or "anonymous", location.password or "anonymous@")
         if isinstance(ftp, ftplib.FTP_TLS):
             ftp.prot_p()
         ftp.set_pasv(True)
         ftp.voidcmd("TYPE I")
+    except TransferError:
+        ftp.close()
+        raise
     except _FTP_ERRORS as error:
         ftp.close()
         raise _failure(error, location, Failure.NOT_FOUND, mid_transfer=False) from None
     return ftp
+
+
+def _secure(ftp: ftplib.FTP_TLS, location: Location) -> None:
+    """AUTH TLS; a server that refuses it fails TLS_FAILED (an ftps:// URL promises encryption)."""
+    try:
+        ftp.auth()
+    except ftplib.Error as error:
+        why = location.scrub(str(error))
+        raise TransferError(Failure.TLS_FAILED, f"tls failed: {location.shown} refused AUTH TLS: {why}") from None
 
 
 def _size(ftp: ftplib.FTP, path: str) -> int | None:
@@ -136,14 +151,13 @@ def _local_size(file: BinaryIO) -> int:
 
 
 class _Reader:
-    """The file STOR reads from, checking the budget per block; a local read error is a TransferError."""
+    """The file STOR reads from, advancing the budget per block; a local read error is a TransferError."""
 
-    def __init__(self, file: BinaryIO, budget: Budget) -> None:
-        self._file = file
-        self._budget = budget
+    def __init__(self, file: BinaryIO, budget: Budget, total: int) -> None:
+        self._file, self._budget, self._total = file, budget, total
 
     def read(self, size: int = -1, /) -> bytes:
-        self._budget.check()
+        self._budget.advance(self._file.tell(), self._total)
         try:
             return self._file.read(size)
         except OSError as error:

@@ -3,7 +3,8 @@ multipart/form-data or PUT for uploads, the body streamed from the file.
 
 Credentials in the URL become a Basic Authorization header (never part of the requested URL); urllib3 drops
 that header on a redirect to another host. https:// verifies the server against `TransferOptions.ca_file` (the
-system's store when None). Up to 5 redirects are followed.
+system's store when None). A download follows up to 5 redirects; an upload none (its streamed body cannot be
+sent twice, and a log must not be sent where the CSMS did not say): a 3xx answer fails it SERVER_ERROR.
 """
 
 from __future__ import annotations
@@ -47,13 +48,13 @@ def download(location: Location, part: PartFile, budget: Budget) -> None:
         announced = part.size + int(length) if length and length.isdigit() else None
         part.total = part.total or announced
         budget.allow(announced)
-        while chunk := response.read1(budget.options.limits.chunk_bytes):
+        while chunk := response.read1(budget.options.limits.chunk_bytes, decode_content=False):  # the bytes as sent
             part.write(chunk)
-    except (ProtocolError, ReadTimeoutError, OSError) as error:
+    except (HTTPError, OSError) as error:  # urllib3's ProtocolError, ReadTimeoutError, SSLError; a reset socket
         why = location.scrub(_why(error))
         raise TransferError(Failure.DROPPED, f"dropped at byte {part.size} of {location.shown}: {why}") from None
     finally:
-        response.release_conn()
+        response.close()  # one connection per attempt: nothing is kept open between transfers
 
 
 def upload(location: Location, path: Path, remote_name: str, budget: Budget, method: str, field: str) -> int:
@@ -77,12 +78,12 @@ def upload(location: Location, path: Path, remote_name: str, budget: Budget, met
         tail = f"\r\n--{boundary}--\r\n".encode()
     headers["Content-Length"] = str(len(head) + size + len(tail))
     with _open_for_reading(path) as file:
-        body = _body(head, file, tail, budget)
+        body = _body(head, file, tail, budget, size)
         response = _request(location, budget, method, url, headers, body)
     try:
         _check_status(response, location, Failure.SERVER_ERROR)
     finally:
-        response.release_conn()
+        response.close()
     return size
 
 
@@ -93,7 +94,10 @@ def _request(
     ca = budget.options.ca_file
     pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=str(ca) if ca else None)
     timeout = budget.socket_timeout()
-    retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5, raise_on_redirect=True)
+    redirects = 5 if body is None else 0
+    retries = urllib3.Retry(
+        total=None, connect=0, read=0, status=0, other=0, redirect=redirects, raise_on_redirect=body is None
+    )
     try:
         return pool.request(
             method,
@@ -164,12 +168,12 @@ def _open_for_reading(path: Path) -> BinaryIO:
         raise local_failure(error, f"reading {path.name}") from None
 
 
-def _body(head: bytes, file: BinaryIO, tail: bytes, budget: Budget) -> Iterator[bytes]:
+def _body(head: bytes, file: BinaryIO, tail: bytes, budget: Budget, size: int) -> Iterator[bytes]:
     """The request body, read chunk by chunk; a local read error is a TransferError (urllib3 would take an
     OSError for a network failure)."""
     yield head
+    sent = 0
     while True:
-        budget.check()
         try:
             chunk = file.read(budget.options.limits.chunk_bytes)
         except OSError as error:
@@ -177,6 +181,8 @@ def _body(head: bytes, file: BinaryIO, tail: bytes, budget: Budget) -> Iterator[
         if not chunk:
             break
         yield chunk
+        sent += len(chunk)
+        budget.advance(sent, size)
     yield tail
 
 

@@ -29,7 +29,8 @@ class Limits:
 class TransferOptions:
     """`ca_file`: the CAs https:// and ftps:// servers are verified against (None: the system's store).
     `cancel`: set it from any thread to stop the transfer (ends CANCELLED). `progress(bytes_so_far, total)`:
-    called from the worker thread after each chunk; `total` is None when the server does not say."""
+    called from the worker thread after each chunk, downloads and uploads; `total` is None when a server does
+    not say the size of a download."""
 
     limits: Limits = Limits()
     ca_file: Path | None = None

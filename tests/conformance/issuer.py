@@ -171,10 +171,13 @@ def _der_value(data: bytes, at: int) -> tuple[int, int, int]:
     return tag, start, start + length
 
 
-def expected_hash_data(certificate: Issued, issuer: Issued | None = None) -> dict[str, str]:
+def expected_hash_data(certificate: Issued | x509.Certificate, issuer: Issued | None = None) -> dict[str, str]:
     """The OCPP CertificateHashData of `certificate` (SHA256), computed from the DER by hand, the way Part 2 words
     it: issuerNameHash over the DER issuer Name, issuerKeyHash over the issuer's subjectPublicKey BIT STRING value
     (without tag, length and the unused-bits octet), serialNumber in hex without leading zeros."""
+    if isinstance(certificate, x509.Certificate):
+        assert issuer is not None, "a bare certificate needs its issuer"
+        certificate = Issued(certificate, issuer.key)
     issuer = issuer or certificate
     spki = issuer.key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -1,7 +1,8 @@
 """The station against a CSMS built on the independent `ocpp` package (its ChargePoint routing, schema checks
 and payload classes), served by the `websockets` asyncio server: a second implementation of the protocol
 that does not share the station's assumptions, nor the scripted double's: boot, heartbeats and reconnects, and a
-whole charging session online, offline and across a power loss.
+whole charging session online, offline and across a power loss, a reservation (block H) used and one expired, and
+CA certificates installed, listed with hash data the CSMS computes itself, and deleted.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509 import ocsp
 from csms_double import wait_until
 from harness import StationFactory
+from issuer import make_root
 from ocpp.routing import on  # type: ignore[import-untyped]
-from ocpp.v201 import ChargePoint, call_result  # type: ignore[import-untyped]
+from ocpp.v201 import ChargePoint, call, call_result  # type: ignore[import-untyped]
 from ocpp.v201.enums import Action, RegistrationStatusEnumType  # type: ignore[import-untyped]
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -84,6 +89,7 @@ class PackageCsms(ChargePoint):  # type: ignore[misc]
         transaction_info: dict[str, Any],
         id_token: dict[str, Any] | None = None,
         offline: bool = False,
+        reservation_id: int | None = None,
         **_: Any,
     ) -> Any:
         self._record(
@@ -94,9 +100,16 @@ class PackageCsms(ChargePoint):  # type: ignore[misc]
             transaction_id=transaction_info["transaction_id"],
             stopped_reason=transaction_info.get("stopped_reason"),
             offline=offline,
+            reservation_id=reservation_id,
+            id_token=None if id_token is None else id_token["id_token"],
         )
         accepted = {"id_token_info": {"status": "Accepted"}} if id_token is not None else {}
         return call_result.TransactionEvent(**accepted)
+
+    @on(Action.reservation_status_update)  # type: ignore[untyped-decorator]
+    def on_reservation_status_update(self, reservation_id: int, reservation_update_status: str, **_: Any) -> Any:
+        self._record("ReservationStatusUpdate", reservation_id=reservation_id, status=reservation_update_status)
+        return call_result.ReservationStatusUpdate()
 
     @on(Action.security_event_notification)  # type: ignore[untyped-decorator]
     def on_security_event_notification(self, type: str, **_: Any) -> Any:
@@ -111,6 +124,7 @@ class PackageCsmsServer:
         self.seen: list[Seen] = []
         self.close_codes: list[int | None] = []
         self._connections: list[ServerConnection] = []
+        self._stations: list[PackageCsms] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="ocpp-package-csms")
         self._server: Server | None = None
@@ -132,6 +146,10 @@ class PackageCsmsServer:
         assert self._server is not None
         host, port = next(iter(self._server.sockets)).getsockname()[:2]
         return f"ws://{host}:{port}"
+
+    def request(self, payload: Any) -> Any:
+        """Send a CSMS request on the latest connection, as an `ocpp` package user does, and return the response."""
+        return self._run(self._stations[-1].call(payload))
 
     def drop_connection(self) -> None:
         """Lose the TCP connection without a closing handshake, as a network failure would."""
@@ -159,8 +177,10 @@ class PackageCsmsServer:
         self._connections.append(connection)
         assert connection.request is not None
         station_id = connection.request.path.strip("/")
+        station = PackageCsms(station_id, connection, len(self._connections), self.seen)
+        self._stations.append(station)
         try:
-            await PackageCsms(station_id, connection, len(self._connections), self.seen).start()
+            await station.start()
         except ConnectionClosed:
             pass
         finally:
@@ -236,3 +256,69 @@ def test_a_whole_session_against_ocpp_package_csms_online_offline_and_across_a_p
     assert startups == ["StartupOfTheDevice", "StartupOfTheDevice"], "A04: one per start"
     restarted.stop(timeout=5)
     assert len(package_csms.of("TransactionEvent")) == 4, "nothing sent twice"
+
+
+def _expiry(seconds: float) -> str:
+    return datetime.fromtimestamp(time.time() + seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.requirements("H01.FR.23", "H03.FR.09", "H03.FR.10")
+def test_a_reservation_against_ocpp_package_csms(
+    package_csms: PackageCsmsServer, station_factory: StationFactory
+) -> None:
+    """ReserveNow makes the connector Reserved, another token is refused there, the reserved token starts the
+    transaction with reservationId; a second reservation expires on time with ReservationStatusUpdate Expired."""
+    station = station_factory(csms_url=package_csms.url, config={"TxCtrlr": {"TxStartPoint": "Authorized"}})
+    package_csms.wait_for("StatusNotification")
+    reserved = {"id_token": "RESERVED1", "type": "ISO14443"}
+    answer = package_csms.request(call.ReserveNow(id=5, expiry_date_time=_expiry(600), id_token=reserved, evse_id=1))
+    assert answer.status == "Accepted"
+    assert package_csms.wait_for("StatusNotification", 2)[1].fields["status"] == "Reserved"
+
+    station.present_token("STRANGER", evse_id=1)
+    package_csms.wait_for("Authorize")
+    wait_until(lambda: station.state.rpc.in_flight is None and not station.state.rpc.queue, "the token refused")
+    assert package_csms.of("TransactionEvent") == [], "another token starts nothing on the reserved EVSE"
+
+    station.present_token("RESERVED1", evse_id=1)
+    [started] = package_csms.wait_for("TransactionEvent")
+    assert started.fields["reservation_id"] == 5 and started.fields["id_token"] == "RESERVED1"
+    assert package_csms.wait_for("StatusNotification", 3)[2].fields["status"] == "Occupied"
+    station.present_token("RESERVED1", evse_id=1)  # the driver ends it
+    package_csms.wait_for("TransactionEvent", 2)
+
+    made = time.monotonic()
+    answer = package_csms.request(call.ReserveNow(id=6, expiry_date_time=_expiry(2), id_token=reserved, evse_id=1))
+    assert answer.status == "Accepted"
+    [expired] = package_csms.wait_for("ReservationStatusUpdate", timeout=10)
+    assert (expired.fields["reservation_id"], expired.fields["status"]) == (6, "Expired")
+    assert 1.0 <= expired.at - made <= 5.0, "on time"
+    wait_until(lambda: package_csms.of("StatusNotification")[-1].fields["status"] == "Available", "Available again")
+def _package_hash_data(pem: str) -> dict[str, str]:
+    """The CSMS side's own CertificateHashData of a root, computed with `cryptography` as an OCSP CertID."""
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    cert_id = ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, hashes.SHA256()).build()
+    return {
+        "hash_algorithm": "SHA256",
+        "issuer_name_hash": cert_id.issuer_name_hash.hex(),
+        "issuer_key_hash": cert_id.issuer_key_hash.hex(),
+        "serial_number": format(cert_id.serial_number, "x"),
+    }
+
+
+@pytest.mark.requirements("M03.FR.01", "M04.FR.01", "M04.FR.02", "M05.FR.01", "M05.FR.02")
+def test_ocpp_package_csms_installs_lists_and_deletes_a_root_with_hashes_it_computes_itself(
+    package_csms: PackageCsmsServer, station_factory: StationFactory
+) -> None:
+    station_factory(csms_url=package_csms.url)
+    package_csms.wait_for("StatusNotification")
+    root = make_root("ocpp-package CSMS root").pem
+    installed = package_csms.request(call.InstallCertificate(certificate_type="MORootCertificate", certificate=root))
+    assert installed.status == "Accepted"
+    listed = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    assert listed.status == "Accepted"
+    assert [item["certificate_hash_data"] for item in listed.certificate_hash_data_chain] == [_package_hash_data(root)]
+    deleted = package_csms.request(call.DeleteCertificate(certificate_hash_data=_package_hash_data(root)))
+    assert deleted.status == "Accepted"
+    again = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    assert again.status == "NotFound"

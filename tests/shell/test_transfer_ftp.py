@@ -34,6 +34,17 @@ def test_a_dropped_download_resumes_with_rest(ftp_files: FtpFiles, target: Path)
     outcome = download(ftp_files.url("fw.bin"), target, "fw.bin")
     assert isinstance(outcome, Done) and outcome.resumed == 2
     assert (target / "fw.bin").read_bytes() == PAYLOAD
+    assert [r for r in ftp_files.faults.requests if r.startswith("REST")] == ["REST 300000", "REST 600000"]
+
+
+def test_a_server_that_refuses_rest_makes_the_resume_start_over(ftp_files: FtpFiles, target: Path) -> None:
+    (ftp_files.directory / "fw.bin").write_bytes(PAYLOAD)
+    ftp_files.faults.drop_after, ftp_files.faults.drops, ftp_files.faults.ranges = 300_000, 1, False
+    outcome = download(ftp_files.url("fw.bin"), target, "fw.bin")
+    assert isinstance(outcome, Done) and outcome.resumed == 1
+    assert (target / "fw.bin").read_bytes() == PAYLOAD
+    retrievals = [r for r in ftp_files.faults.requests if r.startswith(("REST", "RETR"))]
+    assert retrievals == ["RETR", "REST 300000", "RETR"]
 
 
 def test_a_download_that_keeps_dropping_fails_dropped(ftp_files: FtpFiles, target: Path) -> None:
@@ -77,6 +88,15 @@ def test_upload_stores_into_the_directory_url(ftp_files: FtpFiles, tmp_path: Pat
     assert (ftp_files.directory / "station.log").read_bytes() == PAYLOAD
 
 
+def test_upload_progress_reaches_the_size(ftp_files: FtpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    seen: list[tuple[int, int | None]] = []
+    options = TransferOptions(progress=lambda *done_total: seen.append(done_total))
+    assert isinstance(upload(ftp_files.url(""), log, options=options), Done)
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD)) and seen[0][0] < len(PAYLOAD)
+
+
 def test_upload_to_a_file_url_uses_that_name(ftp_files: FtpFiles, tmp_path: Path) -> None:
     log = tmp_path / "diagnostics.log"
     log.write_bytes(b"line\n")
@@ -90,3 +110,11 @@ def test_an_upload_the_server_does_not_permit_is_access_denied(ftp_files: FtpFil
     outcome = upload(ftp_files.url("", user=False), log)  # anonymous may only read
     assert isinstance(outcome, Failed) and outcome.reason is Failure.ACCESS_DENIED
     assert not (ftp_files.directory / "diagnostics.log").exists()
+
+
+def test_ftps_to_a_server_without_tls_fails_before_the_password_is_sent(ftp_files: FtpFiles, target: Path) -> None:
+    (ftp_files.directory / "fw.bin").write_bytes(PAYLOAD)
+    outcome = download(ftp_files.url("fw.bin").replace("ftp://", "ftps://"), target, "fw.bin")
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.TLS_FAILED
+    assert "AUTH" in ftp_files.faults.requests and "PASS" not in ftp_files.faults.requests
+    assert list(target.iterdir()) == []

@@ -4,6 +4,9 @@ the happy path next to every failure a CSMS's URL or the network can cause; noth
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from pki import Pki
 from transfer_servers import HttpFiles
 
 from chargecore.shell.transfer import Done, Failed, Failure, Limits, TransferOptions, download, upload
+from chargecore.tools.file_server import FileServer
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -157,3 +161,74 @@ def test_an_unwritable_target_directory_is_permission_denied(http_files: HttpFil
         target.chmod(0o700)
     assert isinstance(outcome, Failed) and outcome.reason is Failure.PERMISSION_DENIED
     assert leftovers(target) == []
+
+
+def test_a_silent_server_cannot_hold_the_download_past_its_time_limit(target: Path) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/fw.bin"
+        started = time.monotonic()
+        outcome = download(url, target, "fw.bin", TransferOptions(Limits(total_seconds=1.0)))
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.TIMED_OUT
+    assert time.monotonic() - started < 3
+    assert list(target.iterdir()) == []
+
+
+def test_https_upload(https_files: HttpFiles, tmp_path: Path, pki: Pki) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    assert isinstance(upload(https_files.url, log, options=TransferOptions(ca_file=pki.ca)), Done)
+    assert (https_files.directory / "diagnostics.log").read_bytes() == PAYLOAD
+
+
+def test_upload_progress_and_cancelling_mid_upload(http_files: HttpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    seen: list[tuple[int, int | None]] = []
+    assert isinstance(upload(http_files.url, log, options=TransferOptions(progress=lambda *p: seen.append(p))), Done)
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD)) and len(seen) > 1
+    cancel = threading.Event()
+    options = TransferOptions(cancel=cancel, progress=lambda _done, _total: cancel.set())
+    outcome = upload(http_files.url, log, "second.log", options=options)
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.CANCELLED
+    assert not (http_files.directory / "second.log").exists()
+
+
+def test_an_upload_over_the_limit_is_not_sent(http_files: HttpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(PAYLOAD)
+    outcome = upload(http_files.url, log, options=TransferOptions(Limits(max_bytes=1000)))
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.TOO_LARGE
+    assert http_files.faults.requests == []
+
+
+def test_a_cancelled_upload_is_not_sent(http_files: HttpFiles, tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(b"line\n")
+    options = TransferOptions()
+    options.cancel.set()
+    outcome = upload(http_files.url, log, options=options)
+    assert isinstance(outcome, Failed) and outcome.reason is Failure.CANCELLED
+    assert http_files.faults.requests == []
+
+
+def test_an_upload_the_server_refuses_as_too_large_is_a_server_error(tmp_path: Path) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(b"twelve bytes")
+    server = FileServer(tmp_path / "files", announce=lambda _line: None, max_upload=10).start()
+    try:
+        outcome = upload(server.url, log)
+    finally:
+        server.stop()
+    assert isinstance(outcome, Failed) and (outcome.reason, outcome.status) == (Failure.SERVER_ERROR, 413)
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_an_upload_does_not_follow_a_redirect(http_files: HttpFiles, tmp_path: Path, status: int) -> None:
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(b"line\n")
+    http_files.faults.status = status
+    outcome = upload(http_files.url, log)
+    assert isinstance(outcome, Failed) and (outcome.reason, outcome.status) == (Failure.SERVER_ERROR, status)
+    assert http_files.faults.requests == ["POST /"]

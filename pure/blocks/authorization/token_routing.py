@@ -12,6 +12,7 @@ from returns.result import Failure
 
 from chargecore.pure.blocks.authorization import authorization, token_store
 from chargecore.pure.blocks.authorization.master_pass import accept_master_pass
+from chargecore.pure.blocks.reservation import reservations
 from chargecore.pure.blocks.transactions.events import LOCAL_STOP, Cause
 from chargecore.pure.blocks.transactions.sessions import (
     STATION,
@@ -73,8 +74,9 @@ def present_token(
         same = running.authorization == "accepted" and authorization.same_token(running.id_token, id_token)
         if same and evse_id in (None, running.evse_id):
             return withdraw(station, running, LOCAL_STOP, now, id_token)
-    target = chosen_evse(station, evse_id)
-    if evse_id is None and target is not None and _unknown_until_plugged(station, target):
+    reserved = None if evse_id is not None else reservations.reserved_for(station, id_token)  # H03
+    target = chosen_evse(station, evse_id if reserved is None else reserved)
+    if evse_id is None and reserved is None and target is not None and _unknown_until_plugged(station, target):
         target = STATION
     if target is None:
         return station, (Notify(AuthorizationDecided(evse_id, id_token, "NoEvseFree")),)
@@ -146,16 +148,24 @@ def start_verdict(
     late = refuse(tx, "accept" if info["status"] == "Accepted" else "refuse")  # the session moved on meanwhile
     if late:
         return station, decided + late
-    if info["status"] != "Accepted":
+    admitted, used = True, None
+    claimed: Effects = ()
+    if info["status"] == "Accepted":  # H03: a reserved EVSE admits only the token or group of its reservation
+        station, admitted, used, claimed = reservations.claim(station, evse_id, id_token, info.get("groupIdToken"))
+    if info["status"] != "Accepted" or not admitted:
+        if not admitted:
+            decided = (Notify(AuthorizationDecided(evse_id, id_token, "Reserved")),)
         refused = replace(with_authorization(tx, "refuse"), id_token=None if tx.phase == "started" else tx.id_token)
         if refused.phase == "pending":
             return leave(station, tx, "abandon"), decided
         return put(station, refused), decided
     before = conditions(station, evse_id)
     cause = Cause("RemoteStart" if tx.remote_start_id is not None else "Authorized")
-    accepted = replace(with_authorization(tx, "accept"), group_id_token=info.get("groupIdToken"), stop_reason=None)
+    accepted = replace(
+        with_authorization(tx, "accept"), group_id_token=info.get("groupIdToken"), stop_reason=None, reservation_id=used
+    )
     station, effects = react(put(station, accepted), evse_id, before, cause, now)
-    return station, decided + effects
+    return station, decided + claimed + effects
 
 
 def _stop_verdict(

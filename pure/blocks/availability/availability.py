@@ -2,10 +2,10 @@
 
 A connector's OCPP status is derived by one precedence function (`connector_status`, table in
 docs/availability.md) from its physical state, the availability the CSMS set for the station, its EVSE and
-the connector (G03/G04), and the transactions running. After every input `refresh` tells the application
-what changed and keeps the AvailabilityState variables in step, and the CSMS is told whenever the derived
-status differs from what it was last told; the status is only ever computed from the final state of a step,
-so no transient or contradictory status is ever reported.
+the connector (G03/G04), the transactions running, and the EVSEs the reservations hold (block H, holds.py).
+After every input `refresh` tells the application what changed and keeps the AvailabilityState variables in
+step, and the CSMS is told whenever the derived status differs from what it was last told; the status is only
+ever computed from the final state of a step, so no transient or contradictory status is ever reported.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chargecore.pure.blocks.firmware.model import holds
+from chargecore.pure.blocks.firmware.model import holds as firmware_holds
+from chargecore.pure.blocks.reservation import holds
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.device_model.model import get_int, get_value, set_values
 from chargecore.pure.effects import ConnectorStatusChanged, Effect, Effects, Log, Notify, OperativeChanged
@@ -38,7 +39,7 @@ STATION = (0, 0)
 _HARDWARE_DEFAULT = ("Available", True)
 """What a connector is before the station has said anything about it."""
 
-_SUMMARY_ORDER = ("Occupied", "Available", "Faulted", "Unavailable")
+_SUMMARY_ORDER = ("Occupied", "Reserved", "Available", "Faulted", "Unavailable")
 """An EVSE (or the station) shows the first of these that one of its connectors (EVSEs) shows."""
 
 
@@ -50,7 +51,7 @@ def _held_inoperative(station: Station, evse_id: int, connector_id: int = 0) -> 
     """Effectively Inoperative: the station, the EVSE or (connector_id > 0) the connector is set Inoperative,
     and no transaction keeps the EVSE Operative until it ends (the change was Scheduled)."""
     inoperative = station.availability.inoperative
-    held = holds(station.firmware)  # L01.FR.07: an update waiting for transactions takes idle EVSEs out of use
+    held = firmware_holds(station.firmware)  # L01.FR.07: an update waiting for transactions takes idle EVSEs out of use
     if not inoperative and not held:
         return False
     set_so = held or STATION in inoperative or (evse_id, 0) in inoperative or (evse_id, connector_id) in inoperative
@@ -68,14 +69,38 @@ def is_operative(station: Station, connector: Connector) -> bool:
 
 
 def connector_status(station: Station, connector: Connector) -> str:
-    """The one precedence rule: Faulted, then Unavailable (effectively Inoperative), then Occupied, then
-    Available (docs/availability.md)."""
+    """The one precedence rule: Faulted, then Unavailable (effectively Inoperative), then Reserved (an EVSE the
+    reservations hold, even with a cable plugged in: G03.FR.09 of errata 2023-12), then Occupied, then Available
+    (docs/availability.md)."""
+    status = unreserved_status(station, connector)
+    if status in ("Available", "Occupied") and station.reservations and connector.evse_id in reserved_evses(station):
+        return "Reserved"
+    return status
+
+
+def unreserved_status(station: Station, connector: Connector) -> str:
+    """The status the connector would have without any reservation."""
     physical = _STATUS_BY_PHASE[connector.phase]
     if physical == "Available" and connector.in_transaction:
         physical = "Occupied"  # a started transaction keeps an empty connector Occupied (E01, F02)
     if physical == "Faulted" or is_operative(station, connector):
         return physical
     return "Unavailable"
+
+
+def free_evses(station: Station) -> frozenset[int]:
+    """EVSEs a new driver could use now: every connector Available without reservations, no session on it."""
+    busy = {tx.evse_id for tx in station.transactions}
+    by_evse: dict[int, bool] = {}
+    for connector in station.connectors:
+        available = unreserved_status(station, connector) == "Available"
+        by_evse[connector.evse_id] = by_evse.get(connector.evse_id, True) and available
+    return frozenset(evse_id for evse_id, free in by_evse.items() if free and evse_id not in busy)
+
+
+def reserved_evses(station: Station) -> frozenset[int]:
+    """The EVSEs whose connectors show Reserved (H01.FR.20, H01.FR.23, H01.FR.24)."""
+    return holds.held(station.reservations, free_evses(station), holds.evse_types(station))
 
 
 def _summary(inoperative: bool, parts: list[str]) -> str:
@@ -116,7 +141,8 @@ def refresh(station: Station) -> tuple[Station, Effects]:
         tuple([(c.phase, c.in_transaction) for c in station.connectors]),
         station.availability.inoperative,
         station.transactions,
-        holds(station.firmware),
+        station.reservations,
+        firmware_holds(station.firmware),
     )
     if basis == station.availability.basis:
         return station, ()

@@ -1,6 +1,8 @@
 """Block M05 InstallCertificate: the CSMS installs a CA certificate of one of the four InstallCertificateUseEnumType
 kinds. The shell measures the PEM (`CheckCertificateQuestion`), `refusal_of` decides, the shell stores it
-(`StoreCertificateQuestion`), and the answer goes out once the certificate is durable.
+(`StoreCertificateQuestion`), and the answer goes out once the certificate is durable. Under
+AdditionalRootCertificateCheck a new CSMS root must be signed by an installed one, and the unproven root it replaces
+is deleted before the answer (root_migration.py, M05.FR.10-12).
 
 Rules (`refusal_of`, the one decision; certroot's AdditionalRootCertificateCheck, M05.FR.10-16, is one more rule
 there):
@@ -19,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chargecore.pure.blocks.security import root_migration
 from chargecore.pure.blocks.security.certificate_store import CertificateCheck, StoreChanged
 from chargecore.pure.blocks.security.certificates import capacity, learn
 from chargecore.pure.effects import CheckCertificateQuestion, StoreCertificateQuestion
@@ -50,6 +53,9 @@ def refusal_of(station: Station, use: str, check: CertificateCheck, now: datetim
         return refusal("Rejected", INVALID, f"not valid before {certificate.not_before.isoformat()}")
     if check.anchor is None:
         return refusal("Rejected", INVALID, f"the signature does not verify (neither self-signed nor by a {use})")
+    unsigned = root_migration.install_refusal(station, use, check)
+    if unsigned is not None:  # M05.FR.11
+        return refusal("Rejected", root_migration.NOT_SIGNED, unsigned)
     if len(station.certificates.installed) >= capacity(station):
         return refusal("Failed", "OutOfStorage", f"the store holds its maximum of {capacity(station)} certificates")
     return None
@@ -65,10 +71,13 @@ def resume_install_certificate(station: Station, call: Call, answer: Any, now: d
         fingerprint = answer.chain[0].fingerprint
         if any(e.certificate.fingerprint == fingerprint for e in station.certificates.of_use(use)):
             return station, Reply({"status": "Accepted"}), ()  # rule 2
+        station = root_migration.plan_install(station, use, answer)
         return station, Defer(StoreCertificateQuestion(use, call.payload["certificate"])), ()
     if not isinstance(answer, StoreChanged):
+        station, _ = root_migration.carry_out(station, stored=False)
         return station, refusal("Failed", "InternalError", "the certificate store did not answer"), ()
     station, effects = learn(station, answer.installed)
+    station, migrated = root_migration.carry_out(station, stored=answer.problem is None)  # M05.FR.12
     if answer.problem is not None:
         return station, refusal("Failed", "InternalError", answer.problem), effects
-    return station, Reply({"status": "Accepted"}), effects
+    return station, Reply({"status": "Accepted"}), effects + migrated

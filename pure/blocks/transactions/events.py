@@ -118,6 +118,8 @@ def emit(
         payload["idToken"] = tx.id_token
         if tx.remote_start_id is not None:
             info["remoteStartId"] = tx.remote_start_id
+        if tx.reservation_id is not None:  # H03: the reservation this transaction used
+            payload["reservationId"] = tx.reservation_id
     if tx.stopped_by is not None:  # TC_C_39 step 8
         payload["idToken"] = tx.stopped_by
     if not authorization.is_online(station):

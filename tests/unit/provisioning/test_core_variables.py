@@ -490,11 +490,10 @@ def test_a_persisted_value_above_max_limit_falls_back_to_the_default_at_the_next
 # --- what the catalogue advertises ----------------------------------------------------------------------------
 
 NOT_BUILT = {
-    "ReservationCtrlr": ("ReserveNow", "CancelReservation"),
     "DisplayMessageCtrlr": ("SetDisplayMessage", "GetDisplayMessages", "ClearDisplayMessage"),
     "TariffCostCtrlr": ("CostUpdated",),
 }
-"""Controllers of functional blocks this station does not have (H, O, I), and their CSMS messages."""
+"""Controllers of functional blocks this station does not have (O, I), and their CSMS messages."""
 
 
 @pytest.mark.parametrize("component", sorted(NOT_BUILT))
