@@ -12,6 +12,7 @@ from returns.result import Result
 from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.display import display_messages
+from chargecore.pure.blocks.firmware import progress as firmware
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.reservation import reservations
@@ -44,6 +45,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station = display_messages.restore(station, persisted)
     station = recovery.restore(station, dict(persisted))
     station = stored_views.restore(station, persisted)  # after recovery: the views live with the sessions
+    station = firmware.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
 
 

@@ -618,6 +618,41 @@ class ShowCost:
 
 
 @dataclass(frozen=True, slots=True)
+class DownloadFirmware:
+    """Fetch `location` into the data dir in the background; the outcome comes back as `inputs.FirmwareDownloaded`
+    (whole file or nothing left behind)."""
+
+    request_id: int
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFirmwareDownload:
+    """Stop the download of this request and remove what it stored (a new UpdateFirmware replaced it, L01.FR.24)."""
+
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyFirmware:
+    """Verify `signature` (base64) over the file at `path` with the key of `certificate` (PEM); the outcome comes
+    back as `inputs.FirmwareVerified`."""
+
+    request_id: int
+    path: str
+    certificate: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstallFirmware:
+    """Hook: install the verified file at `path`; the result comes back as `inputs.FirmwareInstalled`."""
+
+    request_id: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -629,6 +664,32 @@ class InternalError:
     did not do it. Tests treat any of these as a failure."""
 
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadToPublish:
+    """L03: fetch `location` into the published folder and measure its MD5; the outcome comes back as
+    `inputs.PublishDownloaded` (whole file or nothing left behind)."""
+
+    request_id: int
+    location: str
+    checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishFile:
+    """L03: serve the checked file at `path` on the station's local file server; the URIs come back as
+    `inputs.FilePublished`."""
+
+    request_id: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnpublishFile:
+    """L04 (and a failed L03 check): stop serving the file with this MD5 and remove it."""
+
+    checksum: str
 
 
 Effect = (
@@ -645,6 +706,13 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
+    | DownloadFirmware
+    | CancelFirmwareDownload
+    | VerifyFirmware
+    | InstallFirmware
+    | DownloadToPublish
+    | PublishFile
+    | UnpublishFile
     | UploadLog
     | CancelLogUpload
     | CommitCertificate

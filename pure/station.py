@@ -20,6 +20,9 @@ from chargecore.pure.blocks.authorization import auth_cache, local_list, master_
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.diagnostics import customer_information, logs
 from chargecore.pure.blocks.display import display_messages
+from chargecore.pure.blocks.firmware import progress as firmware
+from chargecore.pure.blocks.firmware import publish as firmware_publish
+from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
@@ -64,6 +67,10 @@ from chargecore.pure.inputs import (
     EVChargingNeeds,
     EVChargingSchedule,
     ExternalLimit,
+    FilePublished,
+    FirmwareDownloaded,
+    FirmwareInstalled,
+    FirmwareVerified,
     FrameReceived,
     HookRaised,
     Input,
@@ -75,6 +82,7 @@ from chargecore.pure.inputs import (
     ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
+    PublishDownloaded,
     SecurityEventRaised,
     SendDataTransfer,
     Shutdown,
@@ -123,6 +131,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "UpdateFirmware": firmware_requests.handle_update_firmware,
+        "PublishFirmware": firmware_publish.handle_publish_firmware,
+        "UnpublishFirmware": firmware_publish.handle_unpublish_firmware,
         "ReserveNow": reservations.handle_reserve_now,
         "CancelReservation": reservations.handle_cancel_reservation,
         "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
@@ -145,6 +156,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "UpdateFirmware": firmware_requests.resume_update_firmware,
         "DeleteCertificate": certificates.resume_delete_certificate,
         "InstallCertificate": certificate_installation.resume_install_certificate,
         "CustomerInformation": customer_information.resume_customer_information,
@@ -179,6 +191,8 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lane.deadline,
     sessions.deadline,
     meter_values.deadline,
+    firmware.deadline,
+    firmware_publish.deadline,
     reservations.deadline,
     logs.deadline,
     certificate_signing.deadline,
@@ -225,7 +239,9 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
     spoken = tariff_cost.display_languages(station) if station.display.messages else {}  # only CSMS messages care
     station, displayed = display_messages.settle(station, now, own, spoken)
     station, monitored = monitor_events.on_model_changed(station, model_before, now)  # N07, whoever changed it
-    effects += costs + displayed + monitored
+    station, progressed = firmware.settle(station, now)  # after the statuses: Unavailable goes before Downloading
+    station, publishing = firmware_publish.settle(station, now)
+    effects += costs + displayed + monitored + progressed + publishing
     if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
@@ -435,6 +451,11 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVCertificateRequested: iso15118_certificates.on_ev_certificate_requested,
         CertificateStatusRequested: iso15118_certificates.on_status_requested,
         HookRaised: _hook_raised,
+        FirmwareDownloaded: firmware.on_downloaded,
+        FirmwareVerified: firmware.on_verified,
+        FirmwareInstalled: firmware.on_installed,
+        PublishDownloaded: firmware_publish.on_downloaded,
+        FilePublished: firmware_publish.on_published,
         CertificatesLoaded: certificates.on_loaded,
         LogUploadEnded: logs.on_upload_ended,
     }
@@ -513,7 +534,8 @@ def _boot_answered(
     if provisioning.is_accepted(station) and not was_accepted:
         station = availability.arm_heartbeat(station, now)
         station, reported = availability.report_statuses(station, now, everything=True)
-        effects += reported
+        station, installed = firmware.on_boot_accepted(station, now)
+        effects += reported + installed
     return station, effects
 
 
@@ -572,6 +594,9 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         "Authorize": _authorize_answered,
         "TransactionEvent": _transaction_event_answered,
         "SecurityEventNotification": security_events.on_answered,
+        "FirmwareStatusNotification": lambda station, call, payload, now: firmware.on_status_answered(
+            station, call, now
+        ),
         "SignCertificate": certificate_signing.on_sign_answered,
         "Get15118EVCertificate": iso15118_certificates.ev_certificate_answered,
         "GetCertificateStatus": iso15118_certificates.status_answered,
@@ -590,6 +615,7 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "Authorize": _authorize_failed,
         "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
+        "FirmwareStatusNotification": firmware.on_status_answered,
         "SignCertificate": certificate_signing.on_sign_failed,
         "Get15118EVCertificate": lambda station, call, now: iso15118_certificates.ev_certificate_answered(
             station, call, None, now

@@ -18,6 +18,9 @@ from chargecore.pure.inputs import ConnectorChange, ConnectorFound
 from chargecore.shell.logs import SecurityLog
 from chargecore.shell.reservation_view import announcement
 
+FIRMWARE_MAGIC = "chargecore-firmware"
+"""The first word of a firmware image the SimulatedCharger installs."""
+
 
 class ChargerApplication(Protocol):
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -97,6 +100,16 @@ class ChargerApplication(Protocol):
         plugged in through a reset is reported Occupied at boot (TC_B_21, TC_B_22)."""
         ...
 
+    def install_firmware(self, path: str, request_id: int) -> str:
+        """Install the downloaded and verified firmware file at `path` (L01), to run after the reboot that follows:
+        "Installed", "InstallVerificationFailed" (the image is not one this charger takes) or
+        "InstallationFailed". Raising counts as InstallationFailed."""
+        ...
+
+    def firmware_version(self) -> str | None:
+        """The version of the firmware running now, sent in BootNotification; None for the station's default."""
+        ...
+
 
 class SimulatedCharger:
     """Allows every reset and network profile, answers DataTransfer for registered vendors, and remembers what it
@@ -127,6 +140,8 @@ class SimulatedCharger:
         self.unlock_works = True
         self.token_verdicts: dict[str, dict[str, Any]] = {}
         """validate_token's verdict per idToken value; other tokens are left to the station."""
+        self.installed_version: str | None = None
+        """The firmware version install_firmware installed, reported from the next boot on."""
         self.customers: dict[str, list[str]] = {}
         """The simulated charger's data per customer (a customerIdentifier, an idToken value or a certificate's
         serialNumber), e.g. what its display or app stored; CustomerInformation reports and clears it."""
@@ -215,6 +230,21 @@ class SimulatedCharger:
     def connector_states(self) -> tuple[ConnectorFound, ...]:
         with self._lock:
             return tuple(found for found in self.hardware.values() if found.plugged or found.faulted)
+
+    def install_firmware(self, path: str, request_id: int) -> str:
+        """A simulated image is a text file whose first line is `FIRMWARE_MAGIC <version>`; the version runs after
+        the reboot. Any other file fails its verification."""
+        with open(path, "rb") as file:
+            first = file.readline(256).decode("utf-8", "replace").split()
+        if len(first) != 2 or first[0] != FIRMWARE_MAGIC:
+            return "InstallVerificationFailed"
+        with self._lock:
+            self.installed_version = first[1][:50]  # firmwareVersion is string(50)
+        return "Installed"
+
+    def firmware_version(self) -> str | None:
+        with self._lock:
+            return self.installed_version
 
 
 def _customer_key(kind: CustomerReference, reference: Any) -> str:

@@ -37,6 +37,7 @@ from typing import Any, Literal, TypeVar
 from returns.result import Failure
 
 from chargecore.pure import effects as fx
+from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
 from chargecore.pure.boot import boot_station, dropped_records
@@ -78,6 +79,9 @@ from chargecore.shell.certificates.renewal import SIGNING_QUESTIONS
 from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, CertificateStore
 from chargecore.shell.certificates.x509_facts import parse_chain
 from chargecore.shell.clock import MonotonicClock
+from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
+from chargecore.shell.firmware import FirmwareShell
+from chargecore.shell.firmware_publish import PublishShell
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, TlsCredentials, WebSocketLink, client_certificate_problem
 from chargecore.shell.log_upload import LogUploads, default_sources
@@ -134,6 +138,15 @@ class StationOptions:
     """The charger's unique serial number, sent in BootNotification."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
+    firmware_max_bytes: int = DEFAULT_FIRMWARE_BYTES
+    """The largest firmware file downloaded; a larger one fails as DownloadFailed."""
+    firmware_capabilities: FirmwareCapabilities = field(default_factory=FirmwareCapabilities)
+    """Whether an update can be cancelled, what it may do during a transaction, whether unsigned firmware (L02) is
+    taken: the charger's, see docs/firmware.md."""
+    publish_host: str = "127.0.0.1"
+    """Local controller (L03): the address the published firmware is served on, as the stations behind reach it."""
+    publish_port: int = 0
+    """Local controller (L03): the port of that file server; 0 takes a free one."""
     log_level: str = "info"
     """The least level of the events logged (shell/logs.py LEVELS); frames count as info."""
     quiet: bool = False
@@ -195,6 +208,15 @@ class ChargingStation:
         for level, notice in (*self._store.notices, *self._certificates.notices):
             self.log.event(level, notice, "storage")
         self._link = WebSocketLink(self.submit, self.log, self._fatal, self._tls_credentials, options.max_frame_bytes)
+        self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
+        self._publish = PublishShell(
+            options.data_dir,
+            self.submit,
+            self.log,
+            options.firmware_max_bytes,
+            options.publish_host,
+            options.publish_port,
+        )
         ca_file = None if options.ca_file is None else Path(options.ca_file)  # N01.FR.15: the CSMS's trust chain
         self._uploads = LogUploads(
             options.station_id, options.data_dir, default_sources(options.data_dir), self.submit, ca_file
@@ -238,6 +260,7 @@ class ChargingStation:
                 self.log.event("warning", "the core thread did not stop in time; stopping without it")
         self._bounded("closing the connection", self._link.close, _left(deadline))
         self._bounded("ending the connection threads", lambda: self._link.join(_left(deadline)), _left(deadline))
+        self._publish.stop()
         self._store.close()
         self.log.close()
 
@@ -335,8 +358,10 @@ class ChargingStation:
             factory_monitors=self.options.factory_monitors,
             master_pass_ui=self.options.master_pass_ui,
             validates_tokens=self.options.validates_tokens,
+            firmware_capabilities=self.options.firmware_capabilities,
             serial_number=self.options.serial_number,
             has_client_certificate=self._certificates.client_certificate() is not None,
+            firmware_version=self._call_hook(self.application.firmware_version, None) or "0.1.0",
         )
         booted = boot_station(identity, config, persisted)
         if isinstance(booted, Failure):
@@ -412,6 +437,21 @@ class ChargingStation:
             self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
         elif isinstance(effect, fx.UnlockConnector):
             self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
+        elif isinstance(effect, fx.DownloadFirmware):
+            self._firmware.download(effect)
+        elif isinstance(effect, fx.CancelFirmwareDownload):
+            self._firmware.cancel(effect)
+        elif isinstance(effect, fx.VerifyFirmware):
+            self._firmware.verify(effect)
+        elif isinstance(effect, fx.DownloadToPublish):
+            self._publish.download(effect)
+        elif isinstance(effect, fx.PublishFile):
+            self._publish.publish(effect)
+        elif isinstance(effect, fx.UnpublishFile):
+            self._publish.unpublish(effect)
+        elif isinstance(effect, fx.InstallFirmware):
+            result = self._call_hook(app.install_firmware, "InstallationFailed", effect.path, effect.request_id)
+            self._firmware.installed(effect.request_id, result)
         elif isinstance(effect, fx.UploadLog):
             self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
             self._uploads.start(effect)
