@@ -130,6 +130,14 @@ def _play(script: _Script) -> None:
     script.step("the CSMS sends a DataTransfer no application handler knows")
     script.call("DataTransfer", {"vendorId": "com.example.unknown"})
 
+    script.step("the CSMS reserves EVSE 2 for a driver (ReserveNow): Reserved; then it cancels the reservation")
+    expiry = (datetime.now(UTC) + timedelta(minutes=10)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    reserved = {"idToken": "RESERVED1", "type": "ISO14443"}
+    script.call("ReserveNow", {"id": 1, "expiryDateTime": expiry, "idToken": reserved, "evseId": 2})
+    script.expect(_status("Reserved", 2))
+    script.call("CancelReservation", {"reservationId": 1})
+    script.expect(_status("Available", 2))
+
     script.step("the CSMS puts a message on every display (SetDisplayMessage, InFront)")
     message = {"format": "UTF8", "content": "Free parking while charging"}
     script.call("SetDisplayMessage", {"message": {"id": 1, "priority": "InFront", "message": message}})
