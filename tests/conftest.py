@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pki import Pki, make_pki
-from transfer_servers import ftp_files, http_files, https_files, unused_port  # noqa: F401 - shared fixtures
+from transfer_servers import ftp_files, ftps_files, http_files, https_files, unused_port  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Loopback file servers for the transfer tests and for the firmware and diagnostics tests that build on them:
-an HTTP server (tools/file_server.py's, with faults to inject), its HTTPS variant (the test PKI), and an FTP
-server (pyftpdlib). Each serves and receives files in one directory and can drop a download halfway.
+an HTTP server (tools/file_server.py's, with faults to inject), its HTTPS variant (the test PKI), an FTP
+server (pyftpdlib) and its explicit-FTPS variant (TLS_FTPHandler, needs pyOpenSSL; the test PKI). Each
+serves and receives files in one directory and can drop a download halfway.
 
     def test_x(http_files: HttpFiles) -> None:
         (http_files.directory / "fw.bin").write_bytes(b"...")
@@ -125,12 +126,11 @@ def https_files(tmp_path: Path, pki: Pki) -> Iterator[HttpFiles]:
     server.stop()
 
 
-def dropping_dtp(faults: Faults) -> type:
-    """pyftpdlib's data-connection handler, closing the connection after `Faults.drop_after` bytes when asked.
-    (pyftpdlib is imported here, not at the top: it warns about asynchat on import, only FTP tests need it.)"""
-    from pyftpdlib.handlers import DTPHandler
+def dropping_dtp(faults: Faults, base: type) -> type:
+    """pyftpdlib's data-connection handler `base`, closing the connection after `Faults.drop_after` bytes when
+    asked."""
 
-    class DroppingDTP(DTPHandler):  # type: ignore[misc]
+    class DroppingDTP(base):  # type: ignore[misc,valid-type]
         _cut: int | None = None
         _decided = False
 
@@ -152,19 +152,30 @@ class FtpFiles:
     host: str
     port: int
     faults: Faults
+    scheme: str = "ftp"
 
     def url(self, path: str = "", *, user: bool = True) -> str:
-        """`ftp://station:<password>@host:port/<path>`; `user=False` for anonymous."""
+        """`ftp://station:<password>@host:port/<path>` (ftps:// for `ftps_files`); `user=False` for anonymous."""
         credentials = f"{FTP_USER}:{FTP_PASSWORD_IN_URL}@" if user else ""
-        return f"ftp://{credentials}{self.host}:{self.port}/{path}"
+        return f"{self.scheme}://{credentials}{self.host}:{self.port}/{path}"
 
 
-def serve_ftp(directory: Path, faults: Faults) -> tuple[str, int, Callable[[], None]]:
+def serve_ftp(
+    directory: Path, faults: Faults, tls: tuple[Path, Path] | None = None
+) -> tuple[str, int, Callable[[], None]]:
     """A pyftpdlib server on loopback for `directory` (FTP_USER reads and writes, anonymous reads), on a thread;
-    returns its host, port and the function that stops it."""
+    returns its host, port and the function that stops it. `tls` (certificate, key): explicit FTPS, TLS required
+    on the control connection (AUTH TLS before USER) and on the data connections (PROT P before RETR/STOR).
+    (pyftpdlib is imported here, not at the top: it warns about asynchat on import, only FTP tests need it.)"""
     from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.handlers import DTPHandler, FTPHandler
     from pyftpdlib.servers import FTPServer
+
+    base, dtp_base = FTPHandler, DTPHandler
+    if tls is not None:
+        from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
+
+        base, dtp_base = TLS_FTPHandler, TLS_DTPHandler
 
     quiet = logging.getLogger("pyftpdlib")  # a handler of its own keeps pyftpdlib from configuring logging itself
     quiet.setLevel(logging.WARNING)
@@ -174,7 +185,7 @@ def serve_ftp(directory: Path, faults: Faults) -> tuple[str, int, Callable[[], N
     authorizer.add_user(FTP_USER, FTP_PASSWORD, str(directory), perm="elradfmw")
     authorizer.add_anonymous(str(directory), perm="elr")
 
-    class Handler(FTPHandler):  # type: ignore[misc]
+    class Handler(base):  # type: ignore[misc,valid-type]
         def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
             faults.requests.append(f"REST {arg}" if cmd == "REST" else cmd)  # the commands, never an argument
             super().pre_process_command(line, cmd, arg)
@@ -185,7 +196,10 @@ def serve_ftp(directory: Path, faults: Faults) -> tuple[str, int, Callable[[], N
             else:
                 self.respond("502 Command not implemented.")
 
-    Handler.authorizer, Handler.dtp_handler, Handler.use_sendfile = authorizer, dropping_dtp(faults), False
+    Handler.authorizer, Handler.dtp_handler, Handler.use_sendfile = authorizer, dropping_dtp(faults, dtp_base), False
+    if tls is not None:
+        Handler.certfile, Handler.keyfile = str(tls[0]), str(tls[1])
+        Handler.tls_control_required = Handler.tls_data_required = True
     server = FTPServer(("127.0.0.1", 0), Handler)
     stop = threading.Event()
 
@@ -212,6 +226,17 @@ def ftp_files(tmp_path: Path) -> Iterator[FtpFiles]:
     faults = Faults()
     host, port, stop = serve_ftp(directory, faults)
     yield FtpFiles(directory, host, port, faults)
+    stop()
+
+
+@pytest.fixture
+def ftps_files(tmp_path: Path, pki: Pki) -> Iterator[FtpFiles]:
+    """The same over explicit FTPS, certificate for 127.0.0.1 signed by `pki.ca` (pass it as `ca_file`)."""
+    directory = tmp_path / "ftps-files"
+    directory.mkdir()
+    faults = Faults()
+    host, port, stop = serve_ftp(directory, faults, tls=(pki.server_cert, pki.server_key))
+    yield FtpFiles(directory, host, port, faults, scheme="ftps")
     stop()
 
 
