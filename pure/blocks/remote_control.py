@@ -95,16 +95,6 @@ def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
     return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
 
 
-def _idle_status(action: str) -> Trigger:
-    """A status notification that says Idle. An EVSE named with it is not relevant to it and ignored (TC_F_17)."""
-
-    def trigger(station: Station, evse: Any, now: datetime) -> Handled:
-        session, effects = rpc.enqueue(station.rpc, action, {"status": "Idle"}, triggered=True)
-        return replace(station, rpc=session), Reply({"status": "Accepted"}), effects
-
-    return trigger
-
-
 _TRIGGERS: dict[str, Trigger] = {
     "BootNotification": _boot,
     "Heartbeat": _heartbeat,
