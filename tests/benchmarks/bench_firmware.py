@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
 
 from firmware_kit import image, issue
 from ocpp_firmware_csms import FirmwareCsmsServer, plain_http_server
@@ -46,12 +47,12 @@ def one_round_trip(size: int, folder: Path, request_id: int) -> float:
     )
     try:
         station.start()
-        csms.wait_for(lambda: csms.of("StatusNotification"), "the boot")
+        csms.until(lambda: csms.of("StatusNotification"), "the boot")
         assert csms.install_manufacturer_root(root.pem) == "Accepted"
         with plain_http_server(files) as base:
             began = time.perf_counter()
             assert csms.update_firmware(request_id, base + "fw.bin", signer.pem, signer.sign(data)) == "Accepted"
-            csms.wait_for(
+            csms.until(
                 lambda: any(s.fields["status"] == "Installed" for s in csms.of("FirmwareStatusNotification")),
                 "Installed",
                 timeout=60,

@@ -45,21 +45,21 @@ def test_firmware_update_against_ocpp_package_csms_and_http_server(
     (files / "fw.bin").write_bytes(data + b"tampered" if tampered else data)
     application = SimulatedCharger()
     station_factory(csms_url=package_csms.url, application=application)
-    package_csms.wait_for(lambda: package_csms.of("StatusNotification"), "the boot")
+    package_csms.until(lambda: package_csms.of("StatusNotification"), "the boot")
     assert package_csms.install_manufacturer_root(root.pem) == "Accepted"
 
     with plain_http_server(files) as base:
         assert package_csms.update_firmware(1, base + "fw.bin", signer.pem, signature) == "Accepted"
         final = "InvalidSignature" if tampered else "Installed"
-        package_csms.wait_for(lambda: final in statuses(package_csms, 1), final)
+        package_csms.until(lambda: final in statuses(package_csms, 1), final)
 
     if tampered:
         assert statuses(package_csms, 1) == ["Downloading", "Downloaded", "InvalidSignature"]
-        package_csms.wait_for(lambda: security_event(package_csms, "InvalidFirmwareSignature"), "the security event")
+        package_csms.until(lambda: security_event(package_csms, "InvalidFirmwareSignature"), "the security event")
         assert application.installed_version is None and len(package_csms.of("BootNotification")) == 1
         return
     expected = ["Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting", "Installed"]
     assert statuses(package_csms, 1) == expected
     second_boot = package_csms.of("BootNotification")[-1]
     assert second_boot.session == 2 and second_boot.fields == {"reason": "FirmwareUpdate", "version": "3.1.4"}
-    package_csms.wait_for(lambda: security_event(package_csms, "FirmwareUpdated"), "FirmwareUpdated")
+    package_csms.until(lambda: security_event(package_csms, "FirmwareUpdated"), "FirmwareUpdated")
