@@ -20,10 +20,8 @@ The core thread never dies quietly (docs/operating.md):
 
 from __future__ import annotations
 
-import os
 import queue
 import secrets
-import sys
 import threading
 import time
 import traceback
@@ -34,13 +32,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from returns.result import Failure
-
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.monitoring.monitors import Monitor
-from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
-from chargecore.pure.boot import boot_station
-from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
     ChangeVariable,
@@ -65,12 +58,26 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
-from chargecore.pure.state import MeasuredValue, Station, StationIdentity
+from chargecore.pure.state import MeasuredValue, Station
 from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
 from chargecore.shell.clock import MonotonicClock
-from chargecore.shell.frame_log import FrameLog, printable
-from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, WebSocketLink, client_certificate_problem
+from chargecore.shell.drive import (
+    EXIT_BUG,
+    EXIT_STORE,
+    ConfigurationError,
+    StoreWriteFailed,
+    boot_state,
+    client_certificate,
+    effect_call,
+    exit_process,
+    hook_name,
+    one_line,
+    question_call,
+    store_write_failed,
+)
+from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, WebSocketLink
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
 
@@ -80,17 +87,20 @@ CrashHandler = Callable[[str, int], None]
 the process should end with; the station has already logged the traceback and closed what it could."""
 R = TypeVar("R")
 
-EXIT_BUG = 70
-"""EX_SOFTWARE (sysexits.h): an exception in the core or in the shell's own code."""
-EXIT_STORE = 74
-"""EX_IOERR (sysexits.h): the store could not write (disk full, permission, ...)."""
 CLOSE_SECONDS = 0.5
 """How long the core thread waits for the websocket to close before it goes on without it."""
 STOP_SECONDS = 1.0
 """How long a stop may take in all, from the request to `wait` returning and `stop` having cleaned up."""
 _WAIT_SLICE = 0.1
-DATA_TRANSFER_REFUSED = {"status": "Rejected"}
-"""The answer to a CSMS DataTransfer when the application's handler raised."""
+__all__ = [  # the names moved to drive.py stay importable from here
+    "EXIT_BUG",
+    "EXIT_STORE",
+    "ChargingStation",
+    "ConfigurationError",
+    "StationOptions",
+    "StoreWriteFailed",
+    "exit_process",
+]
 
 
 utc_now = MonotonicClock()
@@ -125,25 +135,6 @@ class StationOptions:
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
 
 
-class ConfigurationError(Exception):
-    """The station cannot start with this configuration; the message names the problem."""
-
-
-class StoreWriteFailed(Exception):
-    """The store could not write what the core asked to persist. The core already counts it as durable (it may
-    have answered the CSMS), so the station cannot go on as if it were."""
-
-
-def exit_process(message: str, exit_code: int) -> None:
-    """The default crash handler: one line on stderr, then end the process at once (other threads may be blocked
-    on the network, so no interpreter shutdown), so that a supervisor such as systemd or docker restarts it."""
-    with suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.write(printable(f"chargecore: fatal: {message}\n", sys.stderr.encoding))
-        sys.stderr.flush()
-    os._exit(exit_code)
-
-
 class ChargingStation:
     """A running station: the pure core driven by real time, a websocket and tinydb."""
 
@@ -172,7 +163,7 @@ class ChargingStation:
             self.log,
             self._fatal,
             options.ca_file,
-            _client_certificate(options),
+            client_certificate(options),
             options.max_frame_bytes,
         )
         self.fatal_error: str | None = None
@@ -230,7 +221,7 @@ class ChargingStation:
     def report_bug(self, error: BaseException, where: str) -> None:
         """An exception escaped the shell's own code in another thread (`where`): the same end as a bug in the
         core. The CLI routes `threading.excepthook` here."""
-        self._crash(f"bug in {where}: {_one_line(error)}", EXIT_BUG, error)
+        self._crash(f"bug in {where}: {one_line(error)}", EXIT_BUG, error)
 
     def submit(self, make: InputMaker) -> None:
         self._inbox.put(make)
@@ -284,32 +275,7 @@ class ChargingStation:
     # --- the core loop ------------------------------------------------------------------------------
 
     def _boot_state(self) -> Station:
-        persisted = self._store.load()
-        config = {name: dict(values) for name, values in self.options.config.items()}
-        if self.options.password:
-            config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = self.options.password
-        identity = StationIdentity(
-            station_id=self.options.station_id,
-            csms_url=self.options.csms_url,
-            evse_connectors=self.options.evse_connectors,
-            supports_evse_reset=self.options.supports_evse_reset,
-            supports_summary_inventory=self.options.supports_summary_inventory,
-            factory_monitors=self.options.factory_monitors,
-            master_pass_ui=self.options.master_pass_ui,
-            validates_tokens=self.options.validates_tokens,
-            serial_number=self.options.serial_number,
-            has_client_certificate=self.options.client_cert is not None,
-        )
-        booted = boot_station(identity, config, persisted)
-        if isinstance(booted, Failure):
-            raise ConfigurationError(str(booted.failure()))
-        station = booted.unwrap()
-        for refusal in refused_persisted(station.device_model, persisted_values(persisted)):
-            self.log.event("warning", f"{refusal}; the config or default value is used instead")
-        usable = check_client_certificate(station.device_model, identity)
-        if isinstance(usable, Failure):
-            raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")
-        return station
+        return boot_state(self.options, self._store, self.log)
 
     def _ask_stop(self, seconds: float) -> float:
         if self._stop_by is None:
@@ -334,7 +300,7 @@ class ChargingStation:
         except StoreWriteFailed as error:
             self._crash(str(error), EXIT_STORE, error)
         except BaseException as error:  # a bug, or SystemExit from a hook: never a quiet death
-            self._crash(f"bug in the core thread: {_one_line(error)}", EXIT_BUG, error)
+            self._crash(f"bug in the core thread: {one_line(error)}", EXIT_BUG, error)
 
     def _process(self, event: Input) -> None:
         self._state, effects = step(self._state, event)
@@ -345,7 +311,6 @@ class ChargingStation:
             self._execute(effect)
 
     def _execute(self, effect: fx.Effect) -> None:
-        app = self.application
         if isinstance(effect, fx.SendFrame):
             self._link.send(effect.text)
         elif isinstance(effect, fx.Connect):
@@ -355,23 +320,21 @@ class ChargingStation:
         elif isinstance(effect, fx.Persist):
             self._persist(effect.entries)
         elif isinstance(effect, fx.Ask):
-            self._process(Answer(self._clock(), effect.question_id, self._ask(effect.question)))
-        elif isinstance(effect, fx.PerformReset):
-            assert effect.evse_id is not None
-            self._call_hook(app.reset_evse, None, effect.evse_id, effect.reset_type)
-        elif isinstance(effect, fx.Notify):  # a failing on_event is not reported through on_event again
-            self._call_hook(app.on_event, None, effect.event, report=not isinstance(effect.event, fx.HookFailed))
-        elif isinstance(effect, fx.ApplyChargingLimit):
-            self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
-            self._call_hook(app.apply_charging_limit, None, effect.evse_id, effect.limit, effect.unit, effect.phases)
+            asked = question_call(self.application, effect.question)
+            answer = self._call_hook(asked.hook, asked.failed, *asked.args)
+            self._process(Answer(self._clock(), effect.question_id, answer))
         elif isinstance(effect, fx.Log):
             self.log.event(effect.level, effect.message)
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
-        elif isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):
-            self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
-        elif isinstance(effect, fx.UnlockConnector):
-            self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
+        elif (call := effect_call(self.application, effect)) is not None:
+            if isinstance(effect, fx.ApplyChargingLimit):
+                self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
+            done = self._call_hook(call.hook, call.failed, *call.args, report=call.report)
+            if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
+                # the hook answers whether the power path moved; the core hears it as the next input
+                evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
+                self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
@@ -379,42 +342,17 @@ class ChargingStation:
         try:
             return hook(*args)
         except Exception as error:  # the integrator's code: its failure is a failed effect, not a dead station
-            name = getattr(hook, "__name__", repr(hook))
-            text, details = _one_line(error), traceback.format_exc().rstrip()
+            name, text, details = hook_name(hook), one_line(error), traceback.format_exc().rstrip()
             self.log.event("error", f"the application's {name} raised, counted as failed: {details}")
             if report:
                 self.submit(lambda now: HookRaised(now, name, text))
             return failed
 
-    def _switch_energy(self, evse_id: int, closed: bool) -> None:
-        """The hook answers whether the power path moved; the core hears it as the next input."""
-        hook = self.application.start_energy_transfer if closed else self.application.stop_energy_transfer
-        if self._call_hook(hook, False, evse_id):
-            self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
-
-    def _ask(self, question: fx.Question) -> Any:
-        """The application's answer; a hook that raised answers as a refusal (Rejected, Failed, UnlockFailed), or
-        leaves a token to the station's own authorization."""
-        app = self.application
-        if isinstance(question, fx.ResetQuestion):
-            return self._call_hook(app.is_reset_allowed, False, question.reset_type, question.evse_id)
-        if isinstance(question, fx.NetworkProfileQuestion):  # None answers Failed (B09.FR.03)
-            return self._call_hook(app.validate_network_profile, None, question.slot, question.profile)
-        if isinstance(question, fx.UnlockQuestion):
-            return self._call_hook(app.unlock_connector, False, question.evse_id, question.connector_id)
-        if isinstance(question, fx.TokenQuestion):
-            return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
-        return self._call_hook(
-            app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
-        )
-
     def _persist(self, entries: tuple[tuple[str, Any], ...]) -> None:
         try:
             self._store.put(entries)
         except Exception as error:  # OSError (ENOSPC, EACCES, ...) or whatever the store raises: all fatal
-            raise StoreWriteFailed(
-                f"cannot write the station's data in {self.options.data_dir}: {_one_line(error)}"
-            ) from error
+            raise store_write_failed(self.options, error) from error
 
     def _close_link(self) -> None:
         self._bounded("closing the connection", self._link.close, CLOSE_SECONDS)
@@ -449,7 +387,7 @@ class ChargingStation:
             self._crashed.set()
         if not first:
             with suppress(Exception):
-                self.log.event("error", f"after the fatal error, also: {_one_line(error)}")
+                self.log.event("error", f"after the fatal error, also: {one_line(error)}")
             return
         self.fatal_error = message
         with suppress(Exception):
@@ -474,20 +412,3 @@ class ChargingStation:
 
 def _left(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _client_certificate(options: StationOptions) -> ClientCertificate | None:
-    """The certificate and key for security profile 3, checked now so that a bad file stops the start."""
-    if options.client_cert is None and options.client_key is None:
-        return None
-    if options.client_cert is None or options.client_key is None:
-        raise ConfigurationError("a client certificate needs both --client-cert and --client-key")
-    problem = client_certificate_problem(options.client_cert, options.client_key)
-    if problem is not None:
-        raise ConfigurationError(problem)
-    return options.client_cert, options.client_key

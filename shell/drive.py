@@ -1,0 +1,154 @@
+"""What every runtime that drives the core shares (the threaded `shell/runtime.py` and the asyncio `aio/station.py`):
+the boot state built from options and storage, which application hook an effect or a question calls and what
+counts as its failure, and the rules for the end of a station (exit codes, the default crash handler). Keeping
+them in one place is what keeps the two runtimes from drifting apart; each runtime only decides how to wait.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from returns.result import Failure
+
+from chargecore.pure import effects as fx
+from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
+from chargecore.pure.boot import boot_station
+from chargecore.pure.device_model.model import persisted_values, refused_persisted
+from chargecore.pure.state import Station, StationIdentity
+from chargecore.shell.application import ChargerApplication
+from chargecore.shell.frame_log import FrameLog, printable
+from chargecore.shell.link import ClientCertificate, client_certificate_problem
+from chargecore.shell.storage import StationStore
+
+if TYPE_CHECKING:
+    from chargecore.shell.runtime import StationOptions
+
+EXIT_BUG = 70
+"""EX_SOFTWARE (sysexits.h): an exception in the core or in the shell's own code."""
+EXIT_STORE = 74
+"""EX_IOERR (sysexits.h): the store could not write (disk full, permission, ...)."""
+DATA_TRANSFER_REFUSED = {"status": "Rejected"}
+"""The answer to a CSMS DataTransfer when the application's handler raised."""
+
+
+class ConfigurationError(Exception):
+    """The station cannot start with this configuration; the message names the problem."""
+
+
+class StoreWriteFailed(Exception):
+    """The store could not write what the core asked to persist. The core already counts it as durable (it may
+    have answered the CSMS), so the station cannot go on as if it were."""
+
+
+def exit_process(message: str, exit_code: int) -> None:
+    """The default crash handler: one line on stderr, then end the process at once (other threads may be blocked
+    on the network, so no interpreter shutdown), so that a supervisor such as systemd or docker restarts it."""
+    with suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.write(printable(f"chargecore: fatal: {message}\n", sys.stderr.encoding))
+        sys.stderr.flush()
+    os._exit(exit_code)
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def store_write_failed(options: StationOptions, error: Exception) -> StoreWriteFailed:
+    return StoreWriteFailed(f"cannot write the station's data in {options.data_dir}: {one_line(error)}")
+
+
+def client_certificate(options: StationOptions) -> ClientCertificate | None:
+    """The certificate and key for security profile 3, checked now so that a bad file stops the start."""
+    if options.client_cert is None and options.client_key is None:
+        return None
+    if options.client_cert is None or options.client_key is None:
+        raise ConfigurationError("a client certificate needs both --client-cert and --client-key")
+    problem = client_certificate_problem(options.client_cert, options.client_key)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    return options.client_cert, options.client_key
+
+
+def boot_state(options: StationOptions, store: StationStore, log: FrameLog) -> Station:
+    """The station's state at power-up: the options and config laid over what the store kept."""
+    persisted = store.load()
+    config = {name: dict(values) for name, values in options.config.items()}
+    if options.password:
+        config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = options.password
+    identity = StationIdentity(
+        station_id=options.station_id,
+        csms_url=options.csms_url,
+        evse_connectors=options.evse_connectors,
+        supports_evse_reset=options.supports_evse_reset,
+        supports_summary_inventory=options.supports_summary_inventory,
+        factory_monitors=options.factory_monitors,
+        master_pass_ui=options.master_pass_ui,
+        validates_tokens=options.validates_tokens,
+        serial_number=options.serial_number,
+        has_client_certificate=options.client_cert is not None,
+    )
+    booted = boot_station(identity, config, persisted)
+    if isinstance(booted, Failure):
+        raise ConfigurationError(str(booted.failure()))
+    station = booted.unwrap()
+    for refusal in refused_persisted(station.device_model, persisted_values(persisted)):
+        log.event("warning", f"{refusal}; the config or default value is used instead")
+    usable = check_client_certificate(station.device_model, identity)
+    if isinstance(usable, Failure):
+        raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")
+    return station
+
+
+@dataclass(frozen=True)
+class HookCall:
+    """One call of an application hook: `failed` is what the hook's effect counts as when it raises; `report`
+    False keeps a failing on_event from being reported through on_event again."""
+
+    hook: Callable[..., Any]
+    failed: Any
+    args: tuple[Any, ...]
+    report: bool = True
+
+
+def question_call(app: ChargerApplication, question: fx.Question) -> HookCall:
+    """The hook that answers a question; a hook that raised answers as a refusal (Rejected, Failed, UnlockFailed),
+    or leaves a token to the station's own authorization."""
+    if isinstance(question, fx.ResetQuestion):
+        return HookCall(app.is_reset_allowed, False, (question.reset_type, question.evse_id))
+    if isinstance(question, fx.NetworkProfileQuestion):  # None answers Failed (B09.FR.03)
+        return HookCall(app.validate_network_profile, None, (question.slot, question.profile))
+    if isinstance(question, fx.UnlockQuestion):
+        return HookCall(app.unlock_connector, False, (question.evse_id, question.connector_id))
+    if isinstance(question, fx.TokenQuestion):
+        return HookCall(app.validate_token, None, (question.id_token, question.evse_id))
+    return HookCall(
+        app.handle_data_transfer, DATA_TRANSFER_REFUSED, (question.vendor_id, question.message_id, question.data)
+    )
+
+
+def effect_call(app: ChargerApplication, effect: fx.Effect) -> HookCall | None:
+    """The hook an effect is carried out by, for the effects that are only a hook call; None for the others."""
+    if isinstance(effect, fx.PerformReset) and effect.evse_id is not None:
+        return HookCall(app.reset_evse, None, (effect.evse_id, effect.reset_type))
+    if isinstance(effect, fx.Notify):
+        return HookCall(app.on_event, None, (effect.event,), report=not isinstance(effect.event, fx.HookFailed))
+    if isinstance(effect, fx.ApplyChargingLimit):
+        return HookCall(app.apply_charging_limit, None, (effect.evse_id, effect.limit, effect.unit, effect.phases))
+    if isinstance(effect, fx.UnlockConnector):
+        return HookCall(app.unlock_connector, False, (effect.evse_id, effect.connector_id))
+    if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):
+        closing = isinstance(effect, fx.StartEnergyTransfer)
+        hook = app.start_energy_transfer if closing else app.stop_energy_transfer
+        return HookCall(hook, False, (effect.evse_id,))
+    return None
+
+
+def hook_name(hook: Callable[..., Any]) -> str:
+    return getattr(hook, "__name__", repr(hook))
