@@ -25,16 +25,16 @@ class LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="aio-test-loop")
-        self._thread.start()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="aio-test-loop")
+        self.thread.start()
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float = SLACK_SECONDS) -> T:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(SLACK_SECONDS)
-        if not self._thread.is_alive():
+        self.thread.join(SLACK_SECONDS)
+        if not self.thread.is_alive():
             self.loop.close()
 
 
