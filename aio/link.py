@@ -4,11 +4,12 @@ Basic auth and the client certificate as the Connect effect names them, TLS from
 
 Each connection attempt is one task; what it observes enters the core through `feed`, and inputs from an attempt
 that has since been replaced are discarded. Every way an attempt ends (a failed dial of any kind, the CSMS
-closing, a dead network, a bug) ends in exactly one ConnectionLost. websockets pings every `ping_interval` seconds
-and drops a connection whose pong has not come back by the next ping (Part 4 8.4). A message larger than
-`max_frame_bytes` is never decoded nor logged: the core hears only its size. websockets itself refuses a message
-beyond READ_LIMIT_FACTOR times that limit (close code 1009), so a hostile CSMS cannot make the station buffer
-without bound.
+closing, a dead network, a bug) ends in exactly one ConnectionLost. The station pings every `ping_interval` seconds
+and drops a connection whose pong has not come back by the next ping (Part 4 8.4), at once, as the threaded link
+does (websockets' own keepalive would first wait for a close handshake the dead peer never answers). A message
+larger than `max_frame_bytes` is never decoded nor logged: the core hears only its size. websockets itself refuses a
+message beyond READ_LIMIT_FACTOR times that limit (close code 1009), so a hostile CSMS cannot make the station
+buffer without bound.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import asyncio
 import contextlib
 import random
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import cast
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, NegotiationError
@@ -139,15 +141,13 @@ class AsyncLink:
         if effect.basic_auth_password is not None:
             headers.append(("Authorization", basic_auth(effect.station_id, effect.basic_auth_password)))
         certificate = self._client_certificate if effect.client_certificate else None
-        ping = effect.ping_interval if effect.ping_interval > 0 else None
         sock = await connect(
             url,
             subprotocols=[Subprotocol(SUBPROTOCOL)],
             additional_headers=headers,
             ssl=tls_context(self._ca_file, certificate) if url.startswith("wss") else None,
             open_timeout=DIAL_TIMEOUT_SECONDS,
-            ping_interval=ping,
-            ping_timeout=ping,
+            ping_interval=None,  # the station's own keep-alive, below
             close_timeout=CLOSE_WAIT_SECONDS,
             max_size=READ_LIMIT_FACTOR * self._max_frame_bytes,
             compression=None,  # as the threaded link: no permessage-deflate
@@ -190,11 +190,34 @@ class AsyncLink:
         self._socket = sock
         self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
         self._feed(Connected)
-        with contextlib.suppress(ConnectionClosed, OSError):
-            async for message in sock:
-                if generation != self._generation:
-                    return
-                self._receive(message.encode("utf-8") if isinstance(message, str) else message)
+        pinging = asyncio.get_running_loop().create_task(self._keep_alive(sock, effect.ping_interval))
+        try:
+            with contextlib.suppress(ConnectionClosed, OSError):
+                async for message in sock:
+                    if generation != self._generation:
+                        return
+                    self._receive(message.encode("utf-8") if isinstance(message, str) else message)
+        finally:
+            pinging.cancel()
+
+    async def _keep_alive(self, sock: ClientConnection, interval: int) -> None:
+        """A ping every `interval` seconds (none when 0); a ping still unanswered when the next is due, or one that
+        cannot be sent, is a dead connection: it is dropped, so the reader reports the loss."""
+        if interval <= 0:
+            return
+        pong: Awaitable[float] | None = None
+        while True:
+            await asyncio.sleep(interval)
+            if pong is not None and not cast("asyncio.Future[float]", pong).done():
+                self._log.event("warning", f"no pong within {interval} s: the connection is dead")
+                sock.transport.abort()
+                return
+            try:
+                pong = await sock.ping()
+            except Exception as error:  # whatever the send raised, the connection is unusable
+                self._log.event("warning", f"ping failed: {error}")
+                sock.transport.abort()
+                return
 
     def _receive(self, data: bytes) -> None:
         size, limit = len(data), self._max_frame_bytes
