@@ -7,8 +7,10 @@ carries out the effects in order; when nothing arrives before `next_deadline` it
 (shell/drive.py): the hook each one calls, what a hook that raised counts as, the boot state, the exit codes.
 Only the waiting differs:
 
-- a `Persist` is written by one writer thread (`run_in_executor`) and awaited, so it is durable before the next
-  effect (a frame that depends on it) goes out, while the loop serves every other task meanwhile;
+- a `Persist` is written on an executor thread (`run_in_executor`) and awaited, so it is durable before the next
+  effect (a frame that depends on it) goes out, while the loop serves every other task meanwhile; as a station
+  has at most one write in flight, its writes stay in order on a shared executor (the loop's default one unless
+  `writer` names another), so a thousand stations do not need a thousand threads;
 - a hook may be `async def`: its awaitable is awaited; a plain hook runs on the loop and must not block;
 - a hook that raises is logged with its traceback, the core hears HookRaised, and its effect counts as failed;
 - an exception in the core task or a failed store write ends the station: log, close, and the crash handler.
@@ -22,7 +24,7 @@ import secrets
 import threading
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -89,6 +91,7 @@ class AsyncChargingStation:
         log: FrameLog | None = None,
         clock: Callable[[], datetime] = utc_now,
         on_crash: CrashHandler = exit_process,
+        writer: Executor | None = None,
     ) -> None:
         self.options = options
         self.application: Any = application or SimulatedCharger()
@@ -105,7 +108,9 @@ class AsyncChargingStation:
         self._link = AsyncLink(
             self.submit, self.log, self._fatal, options.ca_file, client_certificate(options), options.max_frame_bytes
         )
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"chargecore-store-{options.station_id}")
+        self._writer = writer
+        self._writing: asyncio.Future[None] | None = None
+        """The store write in flight, if any: the store is closed only after it."""
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -206,6 +211,7 @@ class AsyncChargingStation:
         """Take the network away (offline) or give it back (online), as if a cable were pulled."""
         loop = self._loop
         if loop is None:
+            self._link.set_network(up)
             return
         try:
             running = asyncio.get_running_loop()
@@ -298,8 +304,9 @@ class AsyncChargingStation:
 
     async def _persist(self, entries: tuple[tuple[str, Any], ...]) -> None:
         """Durable when it returns; the writer thread does the fsync, so the loop never waits on the disk."""
+        self._writing = asyncio.get_running_loop().run_in_executor(self._writer, self._store.put, entries)
         try:
-            await asyncio.get_running_loop().run_in_executor(self._writer, self._store.put, entries)
+            await asyncio.shield(self._writing)  # a stop that cancels the core still lets the write finish
         except Exception as error:  # OSError (ENOSPC, EACCES, ...) or whatever the store raises: all fatal
             raise store_write_failed(self.options, error) from error
 
@@ -342,8 +349,9 @@ class AsyncChargingStation:
             await self._link.close()
         with suppress(Exception):
             await self._link.join(STOP_SECONDS)
-        with suppress(Exception):
-            await asyncio.get_running_loop().run_in_executor(None, self._writer.shutdown)
+        if self._writing is not None:
+            with suppress(Exception):
+                await asyncio.wait([self._writing], timeout=STOP_SECONDS)
         with suppress(Exception):
             self._store.close()
         with suppress(Exception):

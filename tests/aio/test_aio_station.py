@@ -285,6 +285,31 @@ def test_a_slow_store_write_does_not_block_the_loop(
     assert writers and all(writer is not loop.thread for writer in writers)
 
 
+def test_a_stop_during_a_store_write_lets_it_finish_before_the_store_closes(
+    csms: CsmsDouble, start: Start, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stop's bound (0.1 s here) cancels the core task in the middle of a 0.5 s write; the write still lands."""
+    real, writing = StationStore.put, threading.Event()
+
+    def slow_put(store: StationStore, entries: Any) -> None:
+        writing.set()
+        time.sleep(0.5)
+        real(store, entries)
+
+    station = start(csms.url)
+    boot(station, csms)
+    monkeypatch.setattr(StationStore, "put", slow_put)
+    station.change_variable("OCPPCommCtrlr", "HeartbeatInterval", "20")
+    assert writing.wait(WAIT)
+    station.stop(timeout=0.1)
+    monkeypatch.undo()
+    kept = StationStore(tmp_path / "data")
+    try:
+        assert any("HeartbeatInterval" in key and str(value) == "20" for key, value in kept.load().items()), kept.load()
+    finally:
+        kept.close()
+
+
 # --- the end of a station --------------------------------------------------------------------------------------
 
 
