@@ -36,6 +36,7 @@ BOTH_RUNTIMES = frozenset(
         "test_provisioning",
         "test_reset_transactions",
         "test_reports",
+        "test_network_profiles",
         "test_variables",
         "test_transactions",
         "test_meter_values",
