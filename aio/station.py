@@ -241,8 +241,8 @@ class AsyncChargingStation:
                     make = await self._inbox.get()
                 else:
                     try:
-                        timeout = max(0.0, (deadline - self._clock()).total_seconds())
-                        make = await asyncio.wait_for(self._inbox.get(), timeout)
+                        async with asyncio.timeout(max(0.0, (deadline - self._clock()).total_seconds())):
+                            make = await self._inbox.get()
                     except TimeoutError:
                         make = Tick
                 await self._process(make(self._clock()))
