@@ -105,8 +105,14 @@ class AsyncChargingStation:
             raise ConfigurationError(str(refusal)) from None
         for level, notice in self._store.notices:
             self.log.event(level, notice)
+        try:
+            certificate = client_certificate(options)
+            self._state = boot_state(options, self._store, self.log)
+        except BaseException:  # release the data dir, so that a corrected configuration can use it at once
+            self._store.close()
+            raise
         self._link = AsyncLink(
-            self.submit, self.log, self._fatal, options.ca_file, client_certificate(options), options.max_frame_bytes
+            self.submit, self.log, self._fatal, options.ca_file, certificate, options.max_frame_bytes
         )
         self._writer = writer
         self._writing: asyncio.Future[None] | None = None
@@ -122,7 +128,6 @@ class AsyncChargingStation:
         self._stopped = asyncio.Event()
         self._crashed = False
         self._closed = False
-        self._state = boot_state(options, self._store, self.log)
 
     # --- public API ---------------------------------------------------------------------------------
 

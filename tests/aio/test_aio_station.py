@@ -18,7 +18,7 @@ from half_open import half_open_csms
 from harness import boot
 from runtimes import AsyncStationInThread, LoopThread
 
-from chargecore.aio import AsyncChargingStation, StationOptions
+from chargecore.aio import AsyncChargingStation, ConfigurationError, StationOptions
 from chargecore.aio import station as aio_station
 from chargecore.pure.effects import HookFailed
 from chargecore.pure.inputs import Input, SendDataTransfer
@@ -230,6 +230,15 @@ def test_stop_twice_and_stop_before_start_are_harmless(loop: LoopThread, tmp_pat
     station = AsyncStationInThread(AsyncChargingStation(options, on_crash=Crashes()), loop)
     station.stop()
     station.stop()
+    assert released(tmp_path / "data")
+
+
+def test_a_configuration_refused_at_construction_releases_the_data_dir(tmp_path: Path) -> None:
+    options = StationOptions(
+        csms_url="ws://127.0.0.1:9", station_id="CS-AIO", data_dir=tmp_path / "data", client_cert="only-a-cert.pem"
+    )
+    with pytest.raises(ConfigurationError, match="needs both"):
+        AsyncChargingStation(options)
     assert released(tmp_path / "data")
 
 
