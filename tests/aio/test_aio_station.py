@@ -6,6 +6,7 @@ crash handler. The stations run on an event loop in a thread (`LoopThread`), the
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,12 +21,14 @@ from runtimes import AsyncStationInThread, LoopThread
 
 from chargecore.aio import AsyncChargingStation, ConfigurationError, StationOptions
 from chargecore.aio import station as aio_station
-from chargecore.pure.effects import HookFailed
+from chargecore.pure.effects import HookFailed, RegistrationChanged
 from chargecore.pure.inputs import Input, SendDataTransfer
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.drive import EXIT_BUG, EXIT_STORE
+from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.storage import StationStore
+from chargecore.tools.csms import LocalCsms
 
 WAIT = 5.0
 CONFIG = {
@@ -361,3 +364,36 @@ def test_a_bug_in_the_core_ends_the_station(csms: CsmsDouble, start: Start, monk
     assert crashes.seen == [("bug in the core task: KeyError: 'planted'", EXIT_BUG)]
     csms.wait_session_closed(1)
     assert stopped_within(station, 1.0)
+
+
+# --- many stations, one loop ---------------------------------------------------------------------------------
+
+
+def test_many_stations_share_one_loop_without_a_thread_each(loop: LoopThread, tmp_path: Path) -> None:
+    """30 stations boot against the local CSMS on one loop; the threads added are the loop's shared executor's
+    (store writes), not some per station as the threaded runtime needs."""
+    count, threads_before = 30, threading.active_count()
+    with LocalCsms(on_log=lambda _line: None) as local:
+        applications = [SimulatedCharger() for _ in range(count)]
+        stations = [
+            AsyncStationInThread(
+                AsyncChargingStation(
+                    StationOptions(local.url, f"CS-MANY-{n}", tmp_path / str(n), config=CONFIG),
+                    applications[n],
+                    FrameLog(f"CS-MANY-{n}", stream=io.StringIO()),
+                    on_crash=Crashes(),
+                ),
+                loop,
+            )
+            for n in range(count)
+        ]
+        for station in stations:
+            station.start()
+        try:
+            accepted = RegistrationChanged("Accepted")
+            wait_until(lambda: all(accepted in a.events for a in applications), "every station booted", 30)
+            added = threading.active_count() - threads_before
+            assert added <= 10  # the CSMS's own threads and the executor's
+        finally:
+            for station in stations:
+                station.stop()
