@@ -17,6 +17,7 @@ from chargecore.shell.cli import MAX_EVSES, MAX_IDENTITY_LENGTH, _count, _Parser
 from chargecore.tools.fleet.runner import FleetOptions, run_fleet
 from chargecore.tools.fleet.scenario import Scenario, ScenarioError, load_scenario
 from chargecore.tools.fleet.stats import FleetStats
+from chargecore.tools.limits import open_files_as_allowed
 
 MAX_STATIONS = 100_000
 MAX_DURATION_S = 7 * 86_400
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         ramp=args.ramp,
         password=args.password,
     )
+    open_files_as_allowed()
     stats = FleetStats(options.stations)
     asyncio.run(_fleet(options, scenario, stats, out))
     summary = stats.summary()

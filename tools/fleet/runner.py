@@ -45,7 +45,7 @@ class FleetOptions:
 class SimulatedSite:
     """One station with its charger and the EVs, drivers and network around it."""
 
-    __slots__ = ("_changed", "charger", "evse_tx", "id", "scenario", "seed", "station", "stats")
+    __slots__ = ("_changed", "_started_wh", "charger", "evse_tx", "id", "scenario", "seed", "station", "stats")
 
     def __init__(self, station_id: str, options: FleetOptions, scenario: Scenario, stats: FleetStats) -> None:
         self.id = station_id
@@ -56,6 +56,8 @@ class SimulatedSite:
         self.charger = FleetCharger(evse_ids, scenario.evse_max_kw * 1000, self._heard)
         self.evse_tx: dict[int, str | None] = dict.fromkeys(evse_ids)
         """The transaction running on each EVSE, as the core reported it."""
+        self._started_wh: dict[int, float] = {}
+        """The meter register of each EVSE when its transaction started."""
         self._changed = {evse_id: asyncio.Event() for evse_id in evse_ids}
         station_options = StationOptions(
             csms_url=options.csms_url,
@@ -78,17 +80,23 @@ class SimulatedSite:
         if isinstance(event, RegistrationChanged) and event.status == "Accepted":
             stats.station_booted()
         elif isinstance(event, AuthorizationDecided) and event.status != "Accepted":
-            stats.badges_refused += 1
+            stats.refused(event.status)
         elif isinstance(event, TransactionChanged) and event.evse_id in self.evse_tx:
+            evse_id, register = event.evse_id, self.charger.evses[event.evse_id].advance()
             if event.event_type == "Started":
-                self.evse_tx[event.evse_id] = event.transaction_id
+                self.evse_tx[evse_id] = event.transaction_id
+                self._started_wh[evse_id] = register
                 stats.transactions_started += 1
                 stats.transactions_running += 1
-            elif event.event_type == "Ended" and self.evse_tx[event.evse_id] == event.transaction_id:
-                self.evse_tx[event.evse_id] = None
-                stats.transactions_ended += 1
-                stats.transactions_running -= 1
-            self._changed[event.evse_id].set()
+            elif event.event_type == "Ended" and self.evse_tx[evse_id] == event.transaction_id:
+                self.evse_tx[evse_id] = None
+                stats.transaction_ended(register - self._started_wh.pop(evse_id, register))
+            self._changed[evse_id].set()
+
+    def wake(self) -> None:
+        """Wake the drivers waiting for the core, so that they see the fleet stopping."""
+        for changed in self._changed.values():
+            changed.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drive every EVSE and the network until `stop`."""
@@ -122,7 +130,6 @@ class SimulatedSite:
             station.present_token(visit.token, evse_id=evse_id)
             if not await self._until(evse_id, True, stop):
                 return
-            started_wh = evse.advance()
             evse.charging = True
             station.ev_state(evse_id, "Charging")
             if await self._charge(evse_id, visit, stop):
@@ -131,7 +138,7 @@ class SimulatedSite:
             if visit.stop_by_token:
                 station.present_token(visit.token, evse_id=evse_id)
                 await self._until(evse_id, False, stop)
-            self._ended(evse_id, started_wh)
+            station.meter(evse_id, evse.advance(), 0.0)
             await _sleep(stop, visit.stay_s)
         finally:
             evse.charging = False
@@ -139,12 +146,6 @@ class SimulatedSite:
             if not stop.is_set():
                 station.connector(evse_id, 1, "unplug")
             self._changed[evse_id].clear()
-
-    def _ended(self, evse_id: int, started_wh: float) -> None:
-        ended_wh = self.charger.evses[evse_id].advance()
-        self.station.meter(evse_id, ended_wh, 0.0)
-        self.stats.energy_wh += ended_wh - started_wh
-        self.stats.transactions_with_energy += ended_wh > started_wh
 
     async def _charge(self, evse_id: int, visit: Visit, stop: asyncio.Event) -> bool:
         """Charge for the visit's time, a meter reading every interval, the pause on the way; True on stop."""
@@ -227,6 +228,8 @@ async def run_fleet(
     finally:
         ends.cancel()
         stop.set()
+        for site in sites:
+            site.wake()
         await asyncio.gather(*drivers, return_exceptions=True)
         await asyncio.gather(*(site.station.stop() for site in sites), return_exceptions=True)
     return sites

@@ -35,7 +35,8 @@ class FleetStats:
         """Ended transactions whose meter register rose while they ran."""
         self.energy_wh = 0.0
         self.badges = 0
-        self.badges_refused = 0
+        self.badges_refused: dict[str, int] = {}
+        """Refused badges by the status the core decided (Invalid, Unknown offline, ...)."""
         self.faults = 0
         self.network_drops = 0
         self.crashed = 0
@@ -55,6 +56,16 @@ class FleetStats:
         self.booted += 1
         if self.booted == self.stations and self.boot_seconds is None:
             self.boot_seconds = round(time.monotonic() - self.began, 3)
+
+    def refused(self, status: str) -> None:
+        self.badges_refused[status] = self.badges_refused.get(status, 0) + 1
+
+    def transaction_ended(self, energy_wh: float) -> None:
+        """A transaction ended; `energy_wh` is how much the meter register rose while it ran."""
+        self.transactions_ended += 1
+        self.transactions_running -= 1
+        self.energy_wh += energy_wh
+        self.transactions_with_energy += energy_wh > 0
 
     def error(self, station_id: str, message: str) -> None:
         self.errors += 1
