@@ -84,8 +84,10 @@ async def bench(url: str, steps: list[int], evses: int, data_dir: Path) -> None:
     (first, first_rss, _), (last, last_rss, _) = figures[0], figures[-1]
     if last > first:
         print(f"slope {first}..{last} stations: {(last_rss - first_rss) / (last - first):.1f} KiB per idle station")
-    print(f"CALLERRORs from the CSMS {stats.callerrors_in}, from the stations {stats.callerrors_out}, "
-          f"crashed {stats.crashed}, errors {stats.errors} {stats.first_errors[:3]}")
+    print(
+        f"CALLERRORs from the CSMS {stats.callerrors_in}, from the stations {stats.callerrors_out}, "
+        f"crashed {stats.crashed}, errors {stats.errors} {stats.first_errors[:3]}"
+    )
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,16 +102,16 @@ class Server:
         station = PackageCsms(connection.request.path.rsplit("/", 1)[-1], connection)
         station.seen = self.seen
         self.stations.add(station.id)
-        try:
+        with suppress(ConnectionClosed):
             await station.start()
-        except ConnectionClosed:
-            pass
 
     def start(self) -> str:
         self.thread.start()
 
         async def listen() -> WebSocketServer:
-            return await serve(self._connected, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp2.0.1")], close_timeout=1)
+            return await serve(
+                self._connected, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp2.0.1")], close_timeout=1
+            )
 
         self.server = asyncio.run_coroutine_threadsafe(listen(), self.loop).result(10)
         return f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
