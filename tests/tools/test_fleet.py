@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
+from csms_double import wait_until
 
 from chargecore.tools.csms import LocalCsms
 from chargecore.tools.fleet.cli import main
 from chargecore.tools.fleet.plan import Fault, Visit, evse_plan, network_plan
 from chargecore.tools.fleet.scenario import Scenario, ScenarioError, load_scenario, scenario_from
 
+FLEET = "import sys; from chargecore.tools.fleet.cli import main; sys.exit(main(sys.argv[1:]))"
 FAST = """
 arrival_mean_s = 1.0
 charge_s = [2.0, 4.0]
@@ -153,3 +159,33 @@ def test_only_the_share_of_stations_has_network_drops() -> None:
     dropping = sum(next(network_plan(scenario, 1, f"S{i}"), None) is not None for i in range(400))
     assert 60 < dropping < 140
     assert next(network_plan(scenario_from({"network_drop_share": 0.0}), 1, "S1"), None) is None
+
+
+def _boots_answered(csms: LocalCsms) -> int:
+    return sum(m.kind == "CALLRESULT" and m.action == "BootNotification" for m in csms.messages)
+
+
+def test_ctrl_c_stops_every_station_cleanly_and_still_writes_the_summary(tmp_path: Path) -> None:
+    with LocalCsms(on_log=lambda _line: None) as csms:
+        fleet = subprocess.Popen(
+            [sys.executable, "-c", FLEET, "--csms", csms.url, "--stations", "5", "--duration", "600"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_until(lambda: _boots_answered(csms) == 5, "five BootNotifications answered", timeout=30)
+            time.sleep(0.5)  # the answers reach the stations
+            fleet.send_signal(signal.SIGINT)
+            out, err = fleet.communicate(timeout=30)
+        finally:
+            fleet.kill()
+        closes = [m for m in csms.messages if m.kind == "CALLERROR"]
+        wait_until(lambda: not csms.stations(), "every station closed its connection", timeout=10)
+    assert fleet.returncode == 0, err
+    assert "Traceback" not in err
+    summary = json.loads((tmp_path / "fleet-data" / "summary.json").read_text())
+    assert summary["booted"] == 5 and summary["seconds"] < 600
+    assert summary == json.loads(out[out.index("{") :])
+    assert closes == []
