@@ -108,6 +108,7 @@ class Record:
 QUIET_ABOVE: Final = 5
 """With more stations connected than this, the CSMS prints a summary line instead of every message."""
 SUMMARY_EVERY_S: Final = 10.0
+LISTEN_BACKLOG: Final = 4096
 
 
 class Traffic:
@@ -355,8 +356,15 @@ class LocalCsms:
     async def _serve(self) -> Server:
         asyncio.get_running_loop().create_task(self._summaries())
         # a short close_timeout: stop() must not hang for long on a station that ignores the close handshake
+        # a long listen backlog: a fleet dials thousands of connections at once, and a full backlog drops SYNs
+        # that the stations then retry only after seconds of TCP back-off
         return await serve(
-            self._connected, self.host, self.port, subprotocols=[Subprotocol("ocpp2.0.1")], close_timeout=1
+            self._connected,
+            self.host,
+            self.port,
+            subprotocols=[Subprotocol("ocpp2.0.1")],
+            close_timeout=1,
+            backlog=LISTEN_BACKLOG,
         )
 
     def stop(self) -> None:

@@ -57,7 +57,7 @@ async def until(condition: object, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def bench(url: str, steps: list[int], evses: int, data_dir: Path) -> None:
+async def bench(url: str, steps: list[int], evses: int, ramp: float, data_dir: Path) -> None:
     options = FleetOptions(csms_url=url, stations=steps[-1], evses=evses, data_dir=data_dir, ramp=0)
     stats = FleetStats(steps[-1])
     await asyncio.sleep(0.1)
@@ -69,7 +69,10 @@ async def bench(url: str, steps: list[int], evses: int, data_dir: Path) -> None:
     figures: list[tuple[int, int, float]] = []
     try:
         for count in steps:
-            for index in range(len(sites), count):
+            step_began = time.monotonic()
+            for number, index in enumerate(range(len(sites), count)):
+                if ramp > 0:
+                    await asyncio.sleep(max(0.0, step_began + number / ramp - time.monotonic()))
                 site = SimulatedSite(options.station_id(index), options, Scenario(), stats)
                 sites.append(site)
                 await site.station.start()
@@ -94,6 +97,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", default="100,1000", help="comma-separated steps (default 100,1000)")
     parser.add_argument("--evses", type=int, default=1)
+    parser.add_argument("--ramp", type=float, default=0, help="stations started per second in a step (0: all at once)")
     args = parser.parse_args()
     steps = sorted(int(part) for part in args.stations.split(","))
     open_files_as_allowed()
@@ -107,7 +111,7 @@ def main() -> int:
         time.sleep(1.5)
         with tempfile.TemporaryDirectory() as data_dir:
             print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, evses per station {args.evses}")
-            asyncio.run(bench(f"ws://127.0.0.1:{port}", steps, args.evses, Path(data_dir)))
+            asyncio.run(bench(f"ws://127.0.0.1:{port}", steps, args.evses, args.ramp, Path(data_dir)))
     finally:
         csms.terminate()
         csms.wait(10)
