@@ -189,3 +189,15 @@ def test_ctrl_c_stops_every_station_cleanly_and_still_writes_the_summary(tmp_pat
     assert summary["booted"] == 5 and summary["seconds"] < 600
     assert summary == json.loads(out[out.index("{") :])
     assert closes == []
+
+
+def test_a_station_whose_data_dir_cannot_be_used_is_counted_and_the_others_go_on(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "FLEET00002").write_text("a file where the station's folder should be")
+    with LocalCsms(on_log=lambda _line: None) as csms:
+        argv = ["--csms", csms.url, "--stations", "3", "--duration", "3", "--ramp", "0", "--data-dir", str(data)]
+        assert main(argv, io.StringIO()) == 0
+    summary = json.loads((data / "summary.json").read_text())
+    assert summary["booted"] == 2 and summary["stations_crashed"] == 1
+    assert summary["first_errors"] == [f"FLEET00002: data dir {data / 'FLEET00002'} is not a directory"]

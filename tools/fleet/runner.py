@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chargecore.aio import AsyncChargingStation
 from chargecore.pure.effects import AuthorizationDecided, Event, RegistrationChanged, TransactionChanged
+from chargecore.shell.drive import ConfigurationError
 from chargecore.shell.runtime import StationOptions
 from chargecore.tools.fleet.charger import FleetCharger
 from chargecore.tools.fleet.plan import Fault, Outage, Visit, evse_plan, network_plan
@@ -219,7 +220,12 @@ async def run_fleet(
                 break
             if options.ramp > 0 and await _sleep(stop, began + index / options.ramp - loop.time()):
                 break
-            site = SimulatedSite(options.station_id(index), options, scenario, stats)
+            try:
+                site = SimulatedSite(options.station_id(index), options, scenario, stats)
+            except ConfigurationError as refusal:  # its data dir cannot be used: the others go on
+                stats.crashed += 1
+                stats.error(options.station_id(index), str(refusal))
+                continue
             sites.append(site)
             await site.station.start()
             stats.started += 1
