@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from csms_double import wait_until
 
+from chargecore.tools import csms as csms_module
 from chargecore.tools.csms import LocalCsms
 from chargecore.tools.fleet.cli import main
 from chargecore.tools.fleet.plan import Fault, Visit, evse_plan, network_plan
@@ -201,3 +202,28 @@ def test_a_station_whose_data_dir_cannot_be_used_is_counted_and_the_others_go_on
     summary = json.loads((data / "summary.json").read_text())
     assert summary["booted"] == 2 and summary["stations_crashed"] == 1
     assert summary["first_errors"] == [f"FLEET00002: data dir {data / 'FLEET00002'} is not a directory"]
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_the_csms_prints_a_summary_line_instead_of_every_message_when_quiet_or_serving_a_fleet(
+    quiet: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(csms_module, "SUMMARY_EVERY_S", 0.5)
+    if not quiet:
+        monkeypatch.setattr(csms_module, "QUIET_ABOVE", 1)  # "more than a handful" of stations, made small
+    lines: list[str] = []
+    with LocalCsms(on_log=lines.append, quiet=quiet, keep_messages=False) as csms:
+        argv = ["--csms", csms.url, "--stations", "3", "--duration", "3", "--ramp", "0"]
+        assert main([*argv, "--data-dir", str(tmp_path)], io.StringIO()) == 0
+        assert csms.messages == []  # nothing kept
+    summaries = [line for line in lines if "stations connected" in line]
+    assert any(line.startswith("csms: 3 stations connected, ") and "0 CALLERRORs" in line for line in summaries)
+    per_message = [line for line in lines if line.startswith(("csms <-", "csms ->"))]
+    assert per_message == [] if quiet else len(per_message) < 10  # only before the second station connected
+
+
+def test_the_csms_token_option_sets_the_answer_and_refuses_a_bad_status(capsys: pytest.CaptureFixture[str]) -> None:
+    assert csms_module._parser().parse_args(["--token", "FLEETBAD1=Invalid"]).token == [("FLEETBAD1", "Invalid")]
+    with pytest.raises(SystemExit):
+        csms_module._parser().parse_args(["--token", "FLEETBAD1=Maybe"])
+    assert "must be ID=STATUS" in capsys.readouterr().err
