@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chargecore.pure.blocks.provisioning.network_profiles import csms_url_problem
-from chargecore.shell.cli import MAX_EVSES, MAX_IDENTITY_LENGTH, _count, _Parser, _station_identity
+from chargecore.shell.cli import MAX_EVSES, _count, _Parser, _station_identity
 from chargecore.tools.fleet.runner import FleetOptions, run_fleet
 from chargecore.tools.fleet.scenario import Scenario, ScenarioError, load_scenario
 from chargecore.tools.fleet.stats import FleetStats
@@ -42,6 +42,7 @@ def _number(low: float, most: float, zero: bool = False) -> Callable[[str], floa
 
 
 def _prefix(text: str) -> str:
+    """The ids it makes must be OCPP-J identities (at most 48 characters, no ':')."""
     return _station_identity(text + "0" * ID_DIGITS)[:-ID_DIGITS] if text else text
 
 
@@ -70,9 +71,6 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     problem = csms_url_problem(args.csms)
     if problem is not None:
         print(f"chargecore fleet: error: --csms {problem}", file=sys.stderr)
-        return 2
-    if len(args.id_prefix) + ID_DIGITS > MAX_IDENTITY_LENGTH:
-        print("chargecore fleet: error: --id-prefix is too long", file=sys.stderr)
         return 2
     if args.data_dir.exists() and not args.data_dir.is_dir():
         print(f"chargecore fleet: error: --data-dir {args.data_dir} is not a directory", file=sys.stderr)
