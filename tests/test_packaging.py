@@ -31,7 +31,7 @@ def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(t
         metadata = Parser().parsestr(archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
         license_text = archive.read(next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))).decode()
     packages = {name.rsplit("/", 1)[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
-    inits = ROOT.glob("pure/**/__init__.py")
+    inits = [*ROOT.glob("pure/**/__init__.py"), *ROOT.glob("tools/*/**/__init__.py")]
     pure_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
     runtimes = {"chargecore/shell", "chargecore/aio"}
     assert packages == {"chargecore", *pure_packages, *runtimes, "chargecore/tools", "chargecore/specs"}
