@@ -35,9 +35,11 @@ from chargecore.shell.link import (
     DEFAULT_MAX_FRAME_BYTES,
     DIAL_TIMEOUT_SECONDS,
     SUBPROTOCOL,
-    ClientCertificate,
+    Credentials,
+    TlsCredentials,
     basic_auth,
     dial_failure,
+    no_credentials,
     station_url,
     tls_context,
 )
@@ -70,15 +72,13 @@ class AsyncLink:
         feed: Feed,
         log: FrameLog,
         on_fatal: Callable[[str], None],
-        ca_file: str | None = None,
-        client_certificate: ClientCertificate | None = None,
+        credentials: Credentials = no_credentials,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         self._feed = feed
         self._log = log
         self._on_fatal = on_fatal
-        self._ca_file = ca_file
-        self._client_certificate = client_certificate
+        self._credentials = credentials
         self._max_frame_bytes = max_frame_bytes
         self._socket: ClientConnection | None = None
         self._generation = 0
@@ -87,7 +87,9 @@ class AsyncLink:
 
     def connect(self, effect: Connect) -> None:
         self._generation += 1
-        self._spawn(self._run(effect, self._generation))
+        # read now, on the core task, so that a certificate installed or deleted since counts from this attempt
+        credentials = self._credentials(effect) if effect.url.startswith("wss") else TlsCredentials()
+        self._spawn(self._run(effect, credentials, self._generation))
 
     def _spawn(self, work: object) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
@@ -133,19 +135,18 @@ class AsyncLink:
         for task in pending:
             task.cancel()
 
-    async def _dial(self, effect: Connect) -> ClientConnection:
+    async def _dial(self, effect: Connect, credentials: TlsCredentials) -> ClientConnection:
         url = station_url(effect.url, effect.station_id)
         if self._network_down:
             raise OSError("the network is down (offline)")
         headers = []
         if effect.basic_auth_password is not None:
             headers.append(("Authorization", basic_auth(effect.station_id, effect.basic_auth_password)))
-        certificate = self._client_certificate if effect.client_certificate else None
         sock = await connect(
             url,
             subprotocols=[Subprotocol(SUBPROTOCOL)],
             additional_headers=headers,
-            ssl=tls_context(self._ca_file, certificate) if url.startswith("wss") else None,
+            ssl=tls_context(credentials, effect.client_certificate) if url.startswith("wss") else None,
             open_timeout=DIAL_TIMEOUT_SECONDS,
             ping_interval=None,  # the station's own keep-alive, below
             close_timeout=CLOSE_WAIT_SECONDS,
@@ -158,10 +159,10 @@ class AsyncLink:
             raise SubprotocolRefused(f"the CSMS at {url} refused subprotocol {SUBPROTOCOL} (it chose none)")
         return sock
 
-    async def _run(self, effect: Connect, generation: int) -> None:
+    async def _run(self, effect: Connect, credentials: TlsCredentials, generation: int) -> None:
         """One attempt from dial to end; only a refused subprotocol (fatal) ends without a ConnectionLost."""
         try:
-            sock = await self._dial(effect)
+            sock = await self._dial(effect, credentials)
         except (SubprotocolRefused, NegotiationError) as error:
             self._on_fatal(str(error))
             return

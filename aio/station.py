@@ -33,6 +33,7 @@ from chargecore.aio.link import AsyncLink
 from chargecore.pure import effects as fx
 from chargecore.pure.inputs import (
     Answer,
+    CertificatesLoaded,
     ChangeVariable,
     ChargingStateChanged,
     ConnectorChange,
@@ -58,20 +59,25 @@ from chargecore.pure.inputs import (
 from chargecore.pure.state import MeasuredValue, Station
 from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.certificates.keys import KeyStore
 from chargecore.shell.drive import (
     EXIT_BUG,
     EXIT_STORE,
     ConfigurationError,
     HookCall,
     StoreWriteFailed,
+    answered_by_store,
     boot_state,
-    client_certificate,
+    certificate_store,
     effect_call,
     exit_process,
     hook_name,
     one_line,
+    own_certificate,
     question_call,
+    store_answer,
     store_write_failed,
+    tls_credentials,
 )
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import STOP_SECONDS, CrashHandler, StationOptions, utc_now
@@ -92,6 +98,7 @@ class AsyncChargingStation:
         clock: Callable[[], datetime] = utc_now,
         on_crash: CrashHandler = exit_process,
         writer: Executor | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         self.options = options
         self.application: Any = application or SimulatedCharger()
@@ -103,16 +110,16 @@ class AsyncChargingStation:
             self._store = StationStore(options.data_dir)
         except StoreUnusable as refusal:
             raise ConfigurationError(str(refusal)) from None
-        for level, notice in self._store.notices:
-            self.log.event(level, notice)
         try:
-            certificate = client_certificate(options)
-            self._state = boot_state(options, self._store, self.log)
+            self._certificates = certificate_store(options, keys)
+            for level, notice in (*self._store.notices, *self._certificates.notices):
+                self.log.event(level, notice, "storage")
+            self._state = boot_state(options, self._store, self.log, self._certificates)
         except BaseException:  # release the data dir, so that a corrected configuration can use it at once
             self._store.close()
             raise
         self._link = AsyncLink(
-            self.submit, self.log, self._fatal, options.ca_file, certificate, options.max_frame_bytes
+            self.submit, self.log, self._fatal, tls_credentials(self._certificates), options.max_frame_bytes
         )
         self._writer = writer
         self._writing: asyncio.Future[None] | None = None
@@ -146,6 +153,7 @@ class AsyncChargingStation:
         for make in early:
             self._inbox.put_nowait(make)
         self._core = loop.create_task(self._run(), name=f"chargecore-core-{self.options.station_id}")
+        self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
         self.submit(lambda now: PowerUp(now, secrets.token_hex(4), connectors))
 
     async def stop(self, timeout: float = STOP_SECONDS) -> None:
@@ -278,10 +286,13 @@ class AsyncChargingStation:
         elif isinstance(effect, fx.Persist):
             await self._persist(effect.entries)
         elif isinstance(effect, fx.Ask):
-            answer = await self._call_hook(question_call(self.application, effect.question))
+            if answered_by_store(effect.question):  # the certificate store, on the loop (small local files)
+                answer = store_answer(self._certificates, effect.question)
+            else:
+                answer = await self._call_hook(question_call(self.application, effect.question))
             await self._process(Answer(self._clock(), effect.question_id, answer))
         elif isinstance(effect, fx.Log):
-            self.log.event(effect.level, effect.message)
+            self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
         elif (call := effect_call(self.application, effect)) is not None:
@@ -291,6 +302,9 @@ class AsyncChargingStation:
             if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
                 evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
                 self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
+        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
+            if own_certificate(self._certificates, effect, self.log):
+                self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
         else:
             self.log.event("warning", f"the asyncio runtime does not carry out {type(effect).__name__}")
 
@@ -320,7 +334,8 @@ class AsyncChargingStation:
         self.log.event("info", f"station reset ({reset_type}): rebooting")
         await self._call_hook(HookCall(self.application.reboot, None, (reset_type,)))
         await self._link.close()
-        self._state = boot_state(self.options, self._store, self.log)
+        self._state = boot_state(self.options, self._store, self.log, self._certificates)
+        await self._process(CertificatesLoaded(self._clock(), self._certificates.installed()))
         connectors = await self._connectors_found()
         await self._process(PowerUp(self._clock(), secrets.token_hex(4), connectors))
 

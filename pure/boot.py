@@ -14,6 +14,7 @@ from chargecore.pure.blocks.availability import availability, change_availabilit
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.reservation import reservations
+from chargecore.pure.blocks.security import root_migration
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions import recovery
 from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, DeviceModelError
@@ -33,6 +34,7 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     )
     station = Station(identity, model, rpc=rpc.new_session("", epoch), connectors=connectors, epoch=epoch)
     station = network_profiles.restore(station, persisted)
+    station = root_migration.restore(station, persisted)
     station = reservations.restore(token_store.restore(station, persisted), persisted)
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     station = smart_charging.restore(station, persisted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from chargecore.pure.device_model.catalogue import VariableKey
@@ -21,6 +22,9 @@ class Connect:
     ping_interval: int = 0
     """Seconds between the station's websocket pings on this connection, 0 for none (WebSocketPingInterval)."""
     client_certificate: bool = False
+    csms_roots: tuple[str, ...] | None = None
+    """The fingerprints of the installed CSMS roots this attempt trusts; None: every installed one (M05.FR.13-16,
+    security/root_migration.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,6 @@ class NetworkProfileQuestion:
     profile: dict[str, Any]
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class UnlockQuestion:
     """F05: unlock this connector now. Answer: True when it unlocked."""
@@ -85,7 +87,124 @@ class TokenQuestion:
     evse_id: int
 
 
-Question = ResetQuestion | DataTransferQuestion | NetworkProfileQuestion | UnlockQuestion | TokenQuestion
+@dataclass(frozen=True, slots=True)
+class CheckCertificateQuestion:
+    """What are the certificates of this PEM text (leaf first), do they verify each other, and which certificate
+    signed the last one: itself, or an installed one of `use`? Answer: certificate_store.CertificateCheck."""
+
+    use: str
+    pem: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCertificateQuestion:
+    """Install this PEM certificate durably as `use` (the core has decided it may). Answer:
+    certificate_store.StoreChanged, with `problem` set when the write failed."""
+
+    use: str
+    pem: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveCertificateQuestion:
+    """Delete the installed certificate of `use` with this fingerprint durably. Answer:
+    certificate_store.StoreChanged."""
+
+    use: str
+    fingerprint: str
+
+
+CustomerReference = Literal["idToken", "customerCertificate", "customerIdentifier"]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDataQuestion:
+    """N09/N10: what the application holds about this customer, named by exactly one of an idToken (IdTokenType),
+    a customerCertificate (CertificateHashDataType) or a customerIdentifier (`kind` says which); with `clear`, it
+    deletes that data. Answer: the data as lines of readable text (what it held, cleared or not), or None when the
+    application could not take the request (answered Rejected, N09.FR.03, N10.FR.05)."""
+
+    kind: CustomerReference
+    reference: Any
+    clear: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CsrQuestion:
+    """A02/A03: a certificate signing request (RFC 2986, PEM) with this subject for a new key pair of this
+    certificate type, or (`new_key` False, a repeat) for the key pending since the request began. Answer: the CSR's
+    PEM text, or None when no key or CSR could be made. The private key stays in the shell (or the integrator's
+    secure element), pending until a CertificateSigned."""
+
+    certificate_type: str
+    common_name: str
+    organization: str
+    country: str | None = None
+    new_key: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChainQuestion:
+    """A02/A03: measure this certificate chain of a CertificateSigned against the installed roots of `root_use`
+    and the key pending for `certificate_type`. Answer: `ChainFacts` (None counts as a chain that could not be
+    read)."""
+
+    certificate_type: str
+    chain: str = field(repr=False)
+    root_use: str = "CSMSRootCertificate"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFacts:
+    """What the shell measured of a certificate chain; the core decides from them (certificate_signed.py)."""
+
+    parsed: bool
+    """The text is one or more PEM X.509 certificates."""
+    trusted: bool = False
+    """The chain verifies up to an installed root of the kind that signs this certificate type."""
+    key_matches: bool = False
+    """The leaf certifies the public key of the CSR pending for this certificate type."""
+    common_name: str | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    problem: str | None = None
+    """The shell's one line about what it could not read or verify, for the security log."""
+
+
+@dataclass(frozen=True, slots=True)
+class InstallOwnQuestion:
+    """A02/A03: install this chain, with the key of the CSR pending for it, as the station's own certificate of
+    this store use (ChargingStationCertificate or V2GCertificateChain), keeping the one it replaces until
+    `CommitCertificate`. Answer: certificate_store.StoreChanged."""
+
+    use: str
+    chain: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OcspValidityQuestion:
+    """M06: until when does this OCSPResponse (DER, base64) hold? Answer: its nextUpdate as an aware datetime, or
+    None when it cannot be read or states none (the answer is then passed on but not kept)."""
+
+    ocsp_request_data: dict[str, Any]
+    ocsp_result: str = field(repr=False)
+
+
+Question = (
+    ResetQuestion
+    | DataTransferQuestion
+    | NetworkProfileQuestion
+    | UnlockQuestion
+    | TokenQuestion
+    | CheckCertificateQuestion
+    | StoreCertificateQuestion
+    | RemoveCertificateQuestion
+    | CustomerDataQuestion
+    | CsrQuestion
+    | ChainQuestion
+    | InstallOwnQuestion
+    | OcspValidityQuestion
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +263,6 @@ class VariableChanged:
     attribute: str
     value: str = field(repr=False)
     source: Literal["CSMS", "station"]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +351,45 @@ class SecurityEventLogged:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateRenewed:
+    """A02/A03: the CSMS signed a new certificate of this type and the station accepted it; it is used from the
+    next connection on (not_after: RFC 3339)."""
+
+    certificate_type: str
+    not_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateExpiring:
+    """A certificate of the station comes close to its end (not_after: RFC 3339): the station asks the CSMS for a
+    new one of its own accord."""
+
+    certificate_type: str
+    not_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class EVCertificateAnswered:
+    """M01/M02: the CSMS's answer to the EV's certificate installation or update request (`exi_request` as the
+    application gave it); status and exi_response None when no usable answer came."""
+
+    exi_request: str = field(repr=False)
+    status: str | None
+    exi_response: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateStatusAnswered:
+    """M06: the OCSP status of the certificate the application asked about, from the CSMS or from the cache;
+    status None when no usable answer came."""
+
+    ocsp_request_data: dict[str, Any]
+    status: str | None
+    ocsp_result: str | None = field(default=None, repr=False)
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class HookFailed:
     """One of the application's own hooks raised `error` (the shell's log has the traceback); what it should have
     done counts as not done."""
@@ -262,6 +419,19 @@ class ReservationEnded:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateChanged:
+    """A certificate was installed in the store or deleted from it (M04, M05; renewals too), durably: the
+    application may want to show it or audit it. `hash_data` is its SHA256 CertificateHashData."""
+
+    use: str
+    change: Literal["installed", "deleted"]
+    hash_data: dict[str, str]
+    subject_common_name: str | None
+    not_after: str
+    """RFC 3339 UTC."""
+
+
 Event = (
     RegistrationChanged
     | ConnectorStatusChanged
@@ -277,9 +447,14 @@ Event = (
     | TransactionEventAnswered
     | MasterPassAccepted
     | SecurityEventLogged
+    | CertificateRenewed
+    | CertificateExpiring
+    | EVCertificateAnswered
+    | CertificateStatusAnswered
     | HookFailed
     | ReservationMade
     | ReservationEnded
+    | CertificateChanged
 )
 
 
@@ -324,6 +499,47 @@ class UnlockConnector:
     connector_id: int
 
 
+LogType = Literal["DiagnosticsLog", "SecurityLog"]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLog:
+    """N01: gather the lines of the log `log_type` stamped between `oldest` and `latest` (None: no bound; on the
+    clock that log's lines carry: the shell's for the DiagnosticsLog, the station's OCPP clock for the SecurityLog)
+    into a file named `file_name` and upload it to `remote_location`, in the background. The outcome comes back as
+    `inputs.LogUploadEnded` with this `request_id` and `attempt`. The location may hold a password (user and
+    password in the URL, N01.FR.17): the repr leaves it out."""
+
+    request_id: int
+    attempt: int
+    log_type: LogType
+    remote_location: str = field(repr=False)
+    file_name: str
+    oldest: datetime | None = None
+    latest: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelLogUpload:
+    """N01.FR.12: stop the upload of this request; whatever it ends as afterwards is ignored."""
+
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommitCertificate:
+    """The renewed certificate of this store use has carried a connection: the one it replaced may be deleted."""
+
+    use: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevertCertificate:
+    """The CSMS refused the renewed certificate of this store use in the TLS handshake: put the previous one back."""
+
+    use: str
+
+
 @dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
@@ -352,5 +568,9 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
+    | UploadLog
+    | CancelLogUpload
+    | CommitCertificate
+    | RevertCertificate
 )
 Effects = tuple[Effect, ...]

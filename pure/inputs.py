@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from chargecore.pure.blocks.security.certificate_store import InstalledCertificate
 from chargecore.pure.state import MeasuredValue
 
 ConnectorChange = Literal["plug", "unplug", "fault", "recover"]
@@ -31,6 +32,15 @@ class PowerUp:
     now: datetime
     nonce: str
     connectors: tuple[ConnectorFound, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CertificatesLoaded:
+    """What the certificate store holds (shell/certificates/): fed before PowerUp and after every change the core
+    did not ask for itself (a renewal, an operator), so the core's list is never stale."""
+
+    now: datetime
+    installed: tuple[InstalledCertificate, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +304,26 @@ class SecurityEventRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class EVCertificateRequested:
+    """M01/M02: the ISO 15118 stack passes on an EV's CertificateInstallationReq or CertificateUpdateReq (EXI,
+    base64) for the CSMS; the answer comes back as `effects.EVCertificateAnswered`."""
+
+    now: datetime
+    iso15118_schema_version: str
+    action: Literal["Install", "Update"]
+    exi_request: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateStatusRequested:
+    """M06: the OCSP status of a certificate (an EV's contract certificate) is needed; the shell computed the
+    OCSPRequestDataType (hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber, responderURL) from it."""
+
+    now: datetime
+    ocsp_request_data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class HookRaised:
     """A hook of the integrator's application raised instead of answering; the shell has logged the traceback and
     counted the hook's effect as failed (an energy start as not started, a question as refused)."""
@@ -301,6 +331,19 @@ class HookRaised:
     now: datetime
     hook: str
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogUploadEnded:
+    """The upload an `UploadLog` effect started ended: `failure` None when the file arrived, else the transfer's
+    reason as a fact ("unreachable", "access denied", "not found", "unsupported scheme", "bad url", "cancelled",
+    ...: the names of shell/transfer), `detail` its text for the log (never a password)."""
+
+    now: datetime
+    request_id: int
+    attempt: int
+    failure: str | None = None
+    detail: str = ""
 
 
 Input = (
@@ -328,5 +371,9 @@ Input = (
     | MeterReading
     | ParkingBayChanged
     | SecurityEventRaised
+    | EVCertificateRequested
+    | CertificateStatusRequested
     | HookRaised
+    | CertificatesLoaded
+    | LogUploadEnded
 )

@@ -10,8 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
+from chargecore.pure.blocks.diagnostics.log_upload import LogUpload
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.reservation.records import Reservation
+from chargecore.pure.blocks.security.certificate_store import Certificates
+from chargecore.pure.blocks.security.ocsp_cache import OcspCache
+from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
@@ -269,6 +273,21 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True)
+class RootMigration:
+    """M05.FR.10-16: the CSMS roots kept as fallback after a new one was installed under
+    AdditionalRootCertificateCheck, until the new one has verified a connection (security/root_migration.py)."""
+
+    fallback: tuple[str, ...] = ()
+    """Store ids of the roots that verified the last connection; () without a migration under way."""
+    trying_fallback: bool = False
+    """The attempt under way re-validates with the fallback roots only (M05.FR.14)."""
+    planned: tuple[str, ...] | None = None
+    """While an InstallCertificate of a new root is being stored: the fallback it will leave."""
+    replacing: tuple[str, ...] = ()
+    """While an InstallCertificate of a new root is being stored: the unproven roots it replaces."""
+
+
+@dataclass(frozen=True, slots=True)
 class Availability:
     """G03/G04: the components the CSMS set Inoperative (persisted), and the effective state of every connector
     as the application last heard it (availability.refresh keeps it in step)."""
@@ -336,6 +355,15 @@ class Station:
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
     reservations: tuple[Reservation, ...] = ()
     """Block H: the reservations accepted and not yet used, cancelled, expired or removed, oldest first."""
+    certificates: Certificates = field(default_factory=Certificates)
+    """What the certificate store holds, as the shell last said (security/certificate_store.py)."""
+    log_upload: LogUpload | None = None
+    """The GetLog being carried out (N01, diagnostics/logs.py); not persisted: a restart ends it unreported."""
+    certificate_signing: CertificateSigning = field(default_factory=CertificateSigning)
+    """A02/A03: the station's pending certificate signing requests and its own certificates' end dates."""
+    ocsp: OcspCache = field(default_factory=OcspCache)
+    """M06: OCSP answers of the CSMS, kept for the validity they state."""
+    root_migration: RootMigration = RootMigration()
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -18,32 +18,47 @@ from returns.result import Failure, Success
 from chargecore.pure.blocks import data_transfer, remote_control
 from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.diagnostics import customer_information, logs
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
 from chargecore.pure.blocks.reservation import reservations
-from chargecore.pure.blocks.security import security_events
+from chargecore.pure.blocks.security import (
+    certificate_installation,
+    certificate_signed,
+    certificate_signing,
+    certificates,
+    iso15118_certificates,
+    root_migration,
+    security_events,
+)
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
+    CsrQuestion,
     Effect,
     Effects,
     HookFailed,
     InternalError,
     Log,
     Notify,
+    OcspValidityQuestion,
     Persist,
+    RemoveCertificateQuestion,
     SendFrame,
     TokenQuestion,
 )
 from chargecore.pure.inputs import (
     Answer,
+    CertificatesLoaded,
+    CertificateStatusRequested,
     ChangeVariable,
     ChargingStateChanged,
     Connected,
     ConnectionLost,
     ConnectorChanged,
+    EVCertificateRequested,
     EVChargingNeeds,
     EVChargingSchedule,
     ExternalLimit,
@@ -51,6 +66,7 @@ from chargecore.pure.inputs import (
     HookRaised,
     Input,
     LocalReset,
+    LogUploadEnded,
     MasterPassChoice,
     MeterReading,
     OversizedFrameReceived,
@@ -107,6 +123,12 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "GetTransactionStatus": events.handle_get_transaction_status,
         "ReserveNow": reservations.handle_reserve_now,
         "CancelReservation": reservations.handle_cancel_reservation,
+        "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
+        "DeleteCertificate": certificates.handle_delete_certificate,
+        "InstallCertificate": certificate_installation.handle_install_certificate,
+        "CustomerInformation": customer_information.handle_customer_information,
+        "GetLog": logs.handle_get_log,
+        "CertificateSigned": certificate_signed.handle_certificate_signed,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -117,6 +139,10 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "DeleteCertificate": certificates.resume_delete_certificate,
+        "InstallCertificate": certificate_installation.resume_install_certificate,
+        "CustomerInformation": customer_information.resume_customer_information,
+        "CertificateSigned": certificate_signed.resume_certificate_signed,
     }
 )
 """How a deferred CSMS request is answered once the application has replied."""
@@ -132,6 +158,8 @@ TIMERS: tuple[Timer, ...] = (
     hardware_hooks.on_tick,
     meter_values.on_tick,
     reservations.on_tick,
+    logs.on_tick,
+    certificate_signing.on_tick,
 )
 """Every block's reaction to time passing, run in this order on each `Tick`."""
 
@@ -146,6 +174,8 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     sessions.deadline,
     meter_values.deadline,
     reservations.deadline,
+    logs.deadline,
+    certificate_signing.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -210,10 +240,12 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     if moved is None:
         return station, (connection.refusal(station, "connected"),)
     moved, noted = network_profiles.on_connected(moved)
+    moved, proven = root_migration.on_connected(moved, network_profiles.current_profile(moved).security_profile)
     moved, logged = _security_profile_changed(station, moved, event.now)
+    moved, committed = certificate_signed.on_connected(moved)
     station = replace(moved, rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
-    effects = noted + logged + effects
+    effects = noted + proven + logged + committed + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         station, monitored = monitor_events.on_reconnected(station, event.now)
@@ -233,12 +265,14 @@ def _security_profile_changed(before: Station, after: Station, now: datetime) ->
 
 def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, Effects]:
     """A failed attempt may be a security event (A04), raised before the loss is handled."""
-    moved = dialling.on_lost(station, event.now, event.jitter)
+    moved = dialling.on_lost(station, event.now, event.jitter, event.failure)
     if moved is None:
         return station, (connection.refusal(station, "lost"),)
     refused: Effects = ()
     if event.failure is not None and station.connection.phase == "connecting":
         moved, refused = security_events.on_attempt_failed(moved, event.failure, event.now)
+        moved, reverted = certificate_signed.on_attempt_failed(moved, event.failure)
+        refused += reverted
     moved, ended = _session_ended(moved, event.now)
     return moved, refused + ended
 
@@ -309,7 +343,13 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
         return station, (Log("warning", f"answer to unknown question {event.question_id} ignored"),)
     remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
     station = replace(station, questions=remaining)
-    if pending.call is None:  # raised by an input: the block that asked takes the answer
+    if pending.call is None:  # raised by an input or a timer: the block that asked takes the answer
+        if isinstance(pending.question, CsrQuestion):
+            return certificate_signing.on_csr(station, pending.question, event.value, event.now)
+        if isinstance(pending.question, OcspValidityQuestion):
+            return iso15118_certificates.on_validity(station, pending.question, event.value, event.now)
+        if isinstance(pending.question, RemoveCertificateQuestion):  # a CSMS root a migration no longer needs
+            return certificates.on_removed(station, event.value)
         assert isinstance(pending.question, TokenQuestion)
         return token_routing.on_token_answer(station, pending.question, event.value, event.now)
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
@@ -372,7 +412,11 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVChargingSchedule: iso15118_charging.on_charging_schedule,
         VariableReported: variables.report_variable,
         SecurityEventRaised: security_events.on_raised,
+        EVCertificateRequested: iso15118_certificates.on_ev_certificate_requested,
+        CertificateStatusRequested: iso15118_certificates.on_status_requested,
         HookRaised: _hook_raised,
+        CertificatesLoaded: certificates.on_loaded,
+        LogUploadEnded: logs.on_upload_ended,
     }
 )
 
@@ -478,6 +522,9 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         "Authorize": token_routing.on_authorize_answered,
         "TransactionEvent": start_stop.on_event_answered,
         "SecurityEventNotification": security_events.on_answered,
+        "SignCertificate": certificate_signing.on_sign_answered,
+        "Get15118EVCertificate": iso15118_certificates.ev_certificate_answered,
+        "GetCertificateStatus": iso15118_certificates.status_answered,
     }
 )
 """What each block does with a valid CALLRESULT to one of our CALLs; other actions need nothing."""
@@ -493,6 +540,13 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "Authorize": token_routing.on_authorize_failed,
         "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
+        "SignCertificate": certificate_signing.on_sign_failed,
+        "Get15118EVCertificate": lambda station, call, now: iso15118_certificates.ev_certificate_answered(
+            station, call, None, now
+        ),
+        "GetCertificateStatus": lambda station, call, now: iso15118_certificates.status_answered(
+            station, call, None, now
+        ),
     }
 )
 """What each block does when one of its CALLs got no usable answer."""

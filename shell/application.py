@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol
 
-from chargecore.pure.effects import Event
+from chargecore.pure.effects import CustomerReference, Event, SecurityEventLogged
 from chargecore.pure.inputs import ConnectorChange, ConnectorFound
+from chargecore.shell.logs import SecurityLog
 from chargecore.shell.reservation_view import announcement
 
 
@@ -39,8 +41,10 @@ class ChargerApplication(Protocol):
         (`OperativeChanged`: enable or disable the hardware), answers to our DataTransfers, device-model changes,
         authorization verdicts, TransactionEvents queued and answered, remote starts, security events
         (`SecurityEventLogged`): the application keeps the security log, every event critical or not (Part 2
-        Appendix 1); the station sends only the critical ones to the CSMS. And `HookFailed` when one of these
-        hooks raised."""
+        Appendix 1); the station sends only the critical ones to the CSMS. Certificates installed or deleted
+        (`CertificateChanged`), renewed or about to end (`CertificateRenewed`, `CertificateExpiring`, A02/A03), and
+        the CSMS's answers to the EV side's requests, `EVCertificateAnswered` (M01/M02) and
+        `CertificateStatusAnswered` (M06). And `HookFailed` when one of these hooks raised."""
         ...
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
@@ -71,6 +75,13 @@ class ChargerApplication(Protocol):
         cache, Authorize to the CSMS)."""
         ...
 
+    def customer_information(self, kind: CustomerReference, reference: Any, clear: bool) -> Iterable[str]:
+        """N09/N10: the charger's own data about the customer named by `kind` (idToken, customerCertificate or
+        customerIdentifier) and `reference` (its OCPP value), as lines of readable text; with `clear`, delete that
+        data and return what was deleted. The station adds what it holds itself (cache, local list, transactions).
+        Raising answers the CSMS Rejected."""
+        ...
+
     def connector_states(self) -> Iterable[ConnectorFound]:
         """At power-up (start and every station reset), before any status goes out: the connectors where the
         hardware finds a cable plugged in or a fault now; any other connector is empty and sound. An EV left
@@ -80,7 +91,8 @@ class ChargerApplication(Protocol):
 
 class SimulatedCharger:
     """Allows every reset and network profile, answers DataTransfer for registered vendors, and remembers what it
-    was told."""
+    was told. With `security_log` (the station's default application has `logs/security.log` of its data dir)
+    it keeps every security event in that rotated file, as the SecurityLog GetLog uploads (shell/logs.py)."""
 
     def __init__(
         self,
@@ -88,6 +100,7 @@ class SimulatedCharger:
         allow_reset: bool = True,
         allow_network_profiles: bool = True,
         say: Callable[[str], None] | None = None,
+        security_log: Path | None = None,
     ) -> None:
         self.say = say
         """Where the charger's display would show a reservation made or ended (`chargecore run` prints it)."""
@@ -105,8 +118,12 @@ class SimulatedCharger:
         self.unlock_works = True
         self.token_verdicts: dict[str, dict[str, Any]] = {}
         """validate_token's verdict per idToken value; other tokens are left to the station."""
+        self.customers: dict[str, list[str]] = {}
+        """The simulated charger's data per customer (a customerIdentifier, an idToken value or a certificate's
+        serialNumber), e.g. what its display or app stored; CustomerInformation reports and clears it."""
         self.hardware: dict[tuple[int, int], ConnectorFound] = {}
         """What the simulated hardware has on its connectors, by (evse, connector); kept by `hardware_change`."""
+        self.security_log = SecurityLog(security_log) if security_log is not None else None
         self._lock = threading.Lock()
 
     def is_reset_allowed(self, reset_type: str, evse_id: int | None) -> bool:
@@ -129,6 +146,8 @@ class SimulatedCharger:
         line = announcement(event)
         if line is not None and self.say is not None:
             self.say(line)
+        if self.security_log is not None and isinstance(event, SecurityEventLogged):
+            self.security_log.record(event)
 
     def validate_network_profile(self, slot: int, profile: dict[str, Any]) -> bool:
         with self._lock:
@@ -157,6 +176,12 @@ class SimulatedCharger:
     def validate_token(self, id_token: dict[str, Any], evse_id: int) -> dict[str, Any] | None:
         return self.token_verdicts.get(id_token["idToken"])
 
+    def customer_information(self, kind: CustomerReference, reference: Any, clear: bool) -> list[str]:
+        key = _customer_key(kind, reference)
+        with self._lock:
+            held = self.customers.pop(key, []) if clear else self.customers.get(key, [])
+        return list(held)
+
     def hardware_change(self, evse_id: int, connector_id: int, change: ConnectorChange) -> None:
         """The simulated hardware's side of `ChargingStation.connector`: whoever plays the hardware (the CLI
         operator, a test) tells it too, so that a reboot finds what is really there."""
@@ -170,3 +195,12 @@ class SimulatedCharger:
     def connector_states(self) -> tuple[ConnectorFound, ...]:
         with self._lock:
             return tuple(found for found in self.hardware.values() if found.plugged or found.faulted)
+
+
+def _customer_key(kind: CustomerReference, reference: Any) -> str:
+    """How SimulatedCharger.customers is keyed: the customerIdentifier, the idToken value, the serialNumber."""
+    if kind == "idToken":
+        return str(reference["idToken"])
+    if kind == "customerCertificate":
+        return str(reference["serialNumber"])
+    return str(reference)

@@ -14,12 +14,14 @@ from typing import Any, NoReturn, get_args
 
 from chargecore.pure.blocks.availability.availability import STATION, connector_status, is_operative
 from chargecore.pure.blocks.provisioning.network_profiles import csms_url_problem
+from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
+from chargecore.shell.logs import LEVELS, security_log
 from chargecore.shell.reservation_view import describe_reservation, describe_reservations
 from chargecore.shell.runtime import ChargingStation, ConfigurationError, StationOptions
 from chargecore.shell.store_files import adopt_shared_files, station_data_dir
@@ -45,6 +47,7 @@ OPERATOR_HELP = """commands:
   limits                        the charging limit each EVSE obeys now, and the installed charging profiles
   reservations                  every reservation: EVSE (or any), idToken, expiry
   reserve EVSE                  the reservation of one EVSE and the status of its connectors
+  certificates                  the installed certificates (CA roots, the station's own) and their expiry dates
   external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   offline                       the network goes away (events queue with offline: true)
   online                        the network is back (the station reconnects and sends what it queued)
@@ -117,8 +120,13 @@ def run_parser() -> argparse.ArgumentParser:
         "--id", required=True, dest="station_id", type=_station_identity, help="charging station identity"
     )
     parser.add_argument("--password", help="HTTP Basic password (security profile 1/2)")
-    parser.add_argument("--ca-file", help="CA bundle for wss:// (security profile 2)")
-    parser.add_argument("--client-cert", help="the station's certificate, PEM (security profile 3)")
+    parser.add_argument(
+        "--ca-file", help="CSMS root CA bundle for wss://, copied into the certificate store at the first start"
+    )
+    parser.add_argument(
+        "--client-cert",
+        help="the station's certificate, PEM (security profile 3), copied into the store at the first start",
+    )
     parser.add_argument("--client-key", help="the private key of --client-cert, unencrypted PEM")
     parser.add_argument("--serial-number", help="the charger's serial number (the CN of --client-cert)")
     parser.add_argument(
@@ -135,6 +143,15 @@ def run_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", help="JSON file of initial device-model values")
     parser.add_argument("--log", help="also write every frame as JSON lines to this file")
+    parser.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        default="info",
+        help="the least level of the events shown and logged (default info; frames count as info)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no frame or event lines on stdout (DIR/logs/diagnostics.log keeps them)"
+    )
     parser.add_argument(
         "--without-summary-inventory",
         action="store_true",
@@ -198,6 +215,8 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         serial_number=args.serial_number,
         supports_summary_inventory=not args.without_summary_inventory,
         max_frame_bytes=args.max_frame_bytes,
+        log_level=args.log_level,
+        quiet=args.quiet,
     )
 
 
@@ -228,6 +247,22 @@ def describe_availability(state: Station) -> str:
             for c in state.connectors
             if c.evse_id == evse_id
         ]
+    return "\n".join(lines)
+
+
+def describe_certificates(certificates: Certificates) -> str:
+    """What the certificate store holds (security/certificate_store.py), with each certificate's validity."""
+    if not certificates.installed:
+        return "certificates: none installed"
+    lines = ["certificates:"]
+    for entry in certificates.installed:
+        for depth, facts in enumerate((entry.certificate, *entry.chain)):
+            label = entry.use if depth == 0 else "  sub-CA"
+            lines.append(
+                f"  {label}: CN={facts.subject_common_name or '-'}, issuer CN={facts.issuer_common_name or '-'}, "
+                f"serial {facts.hash_data.serial_number}, valid {facts.not_before:%Y-%m-%d %H:%M} to "
+                f"{facts.not_after:%Y-%m-%d %H:%M} UTC"
+            )
     return "\n".join(lines)
 
 
@@ -375,6 +410,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "limits": lambda _: print(describe_limits(station), file=out, flush=True),
         "reservations": lambda _: print(describe_reservations(station.state), file=out, flush=True),
         "reserve": lambda words: print(_reserve(station, words), file=out, flush=True),
+        "certificates": lambda _: print(describe_certificates(station.state.certificates), file=out, flush=True),
         "external": lambda words: _external(station, words),
     }
     for line in lines:
@@ -400,7 +436,10 @@ def run(argv: list[str]) -> int:
         options = options_from(args)
         if not args.data_dir:
             _adopt_earlier_default(options)
-        station = ChargingStation(options, SimulatedCharger(say=lambda line: print(line, flush=True)))
+        station = ChargingStation(
+            options,
+            SimulatedCharger(say=lambda line: print(line, flush=True), security_log=security_log(options.data_dir)),
+        )
     except (UsageError, ConfigurationError) as error:
         print(f"chargecore run: error: {error}", file=sys.stderr)
         return 2

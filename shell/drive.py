@@ -21,8 +21,12 @@ from chargecore.pure.boot import boot_station
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.shell.application import ChargerApplication
+from chargecore.shell.certificates import renewal
+from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
+from chargecore.shell.certificates.renewal import SIGNING_QUESTIONS
+from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, CertificateStore
 from chargecore.shell.frame_log import FrameLog, printable
-from chargecore.shell.link import ClientCertificate, client_certificate_problem
+from chargecore.shell.link import Credentials, TlsCredentials, client_certificate_problem
 from chargecore.shell.storage import StationStore
 
 if TYPE_CHECKING:
@@ -64,19 +68,34 @@ def store_write_failed(options: StationOptions, error: Exception) -> StoreWriteF
     return StoreWriteFailed(f"cannot write the station's data in {options.data_dir}: {one_line(error)}")
 
 
-def client_certificate(options: StationOptions) -> ClientCertificate | None:
-    """The certificate and key for security profile 3, checked now so that a bad file stops the start."""
-    if options.client_cert is None and options.client_key is None:
-        return None
-    if options.client_cert is None or options.client_key is None:
+def certificate_store(options: StationOptions, keys: KeyStore | None) -> CertificateStore:
+    """The certificate store, seeded at the first start from --ca-file and --client-cert/--client-key, which are
+    checked now so that a bad file stops the start."""
+    if (options.client_cert is None) != (options.client_key is None):
         raise ConfigurationError("a client certificate needs both --client-cert and --client-key")
-    problem = client_certificate_problem(options.client_cert, options.client_key)
-    if problem is not None:
-        raise ConfigurationError(problem)
-    return options.client_cert, options.client_key
+    if options.client_cert is not None and options.client_key is not None:
+        problem = client_certificate_problem(options.client_cert, options.client_key)
+        if problem is not None:
+            raise ConfigurationError(problem)
+    try:
+        store = CertificateStore(options.data_dir, keys)
+        store.seed(options.ca_file, options.client_cert, options.client_key)
+    except (ValueError, OSError, KeyStoreError) as problem:
+        raise ConfigurationError(f"certificate store: {one_line(problem)}") from None
+    return store
 
 
-def boot_state(options: StationOptions, store: StationStore, log: FrameLog) -> Station:
+def tls_credentials(certificates: CertificateStore) -> Credentials:
+    """The CSMS roots an attempt trusts (those its Connect names) and the station certificate of the store, read
+    when it is dialled."""
+
+    def credentials(effect: fx.Connect) -> TlsCredentials:
+        return TlsCredentials(certificates.csms_roots_pem(effect.csms_roots), certificates.client_certificate())
+
+    return credentials
+
+
+def boot_state(options: StationOptions, store: StationStore, log: FrameLog, certificates: CertificateStore) -> Station:
     """The station's state at power-up: the options and config laid over what the store kept."""
     persisted = store.load()
     config = {name: dict(values) for name, values in options.config.items()}
@@ -92,7 +111,7 @@ def boot_state(options: StationOptions, store: StationStore, log: FrameLog) -> S
         master_pass_ui=options.master_pass_ui,
         validates_tokens=options.validates_tokens,
         serial_number=options.serial_number,
-        has_client_certificate=options.client_cert is not None,
+        has_client_certificate=certificates.client_certificate() is not None,
     )
     booted = boot_station(identity, config, persisted)
     if isinstance(booted, Failure):
@@ -117,6 +136,35 @@ class HookCall:
     report: bool = True
 
 
+def answered_by_store(question: fx.Question) -> bool:
+    """The certificate questions, which the certificate store answers, not a hook."""
+    return isinstance(question, (*CERTIFICATE_QUESTIONS, *SIGNING_QUESTIONS))
+
+
+def store_answer(certificates: CertificateStore, question: fx.Question) -> Any:
+    """The certificate store's answer to a question `answered_by_store`."""
+    if isinstance(question, CERTIFICATE_QUESTIONS):
+        return certificates.answer(question)
+    assert isinstance(question, SIGNING_QUESTIONS)
+    return renewal.answer(certificates, question)
+
+
+def own_certificate(
+    certificates: CertificateStore, effect: fx.CommitCertificate | fx.RevertCertificate, log: FrameLog
+) -> bool:
+    """Drop or restore the previous own certificate (renewal.py); True when the store's certificates changed, so
+    that the core must hear `CertificatesLoaded`. A store that fails keeps what it has; the next renewal tries
+    again."""
+    try:
+        if isinstance(effect, fx.CommitCertificate):
+            certificates.drop_previous(effect.use)
+            return False
+        return certificates.restore_previous(effect.use)
+    except (OSError, KeyStoreError) as error:
+        log.event("error", f"certificate store: {effect.use}: {one_line(error)}")
+        return False
+
+
 def question_call(app: ChargerApplication, question: fx.Question) -> HookCall:
     """The hook that answers a question; a hook that raised answers as a refusal (Rejected, Failed, UnlockFailed),
     or leaves a token to the station's own authorization."""
@@ -128,6 +176,14 @@ def question_call(app: ChargerApplication, question: fx.Question) -> HookCall:
         return HookCall(app.unlock_connector, False, (question.evse_id, question.connector_id))
     if isinstance(question, fx.TokenQuestion):
         return HookCall(app.validate_token, None, (question.id_token, question.evse_id))
+    if isinstance(question, fx.CustomerDataQuestion):  # None answers Rejected
+
+        def customer_information(kind: fx.CustomerReference, reference: Any, clear: bool) -> tuple[str, ...]:
+            """Read in full here, so that a generator that raises counts as the hook failing."""
+            return tuple(str(line) for line in app.customer_information(kind, reference, clear))
+
+        customer_information.__name__ = "customer_information"
+        return HookCall(customer_information, None, (question.kind, question.reference, question.clear))
     return HookCall(
         app.handle_data_transfer, DATA_TRANSFER_REFUSED, (question.vendor_id, question.message_id, question.data)
     )

@@ -1,4 +1,7 @@
-"""Every frame and notable event, as a readable line on stdout and as a JSON line in `--log FILE`.
+"""Every frame and notable event, as a readable line on stdout and as a JSON line in `--log FILE`, and through the
+standard `logging` module (logger `chargecore.shell.<part>`, the station id in the record's `station`) to the
+DiagnosticsLog of shell/logs.py when the station has one. `level` hides the events below it (frames count as
+info) from stdout, `--log FILE` and the DiagnosticsLog alike; `quiet` leaves stdout to the operator commands.
 
 Writing a line never raises on its text: a CSMS can put anything in a frame, lone surrogates included (a JSON
 string may hold `\\ud800`), and a log that raises would take the core thread down with it. Characters the stream
@@ -9,11 +12,14 @@ cannot encode are written as backslash escapes; the JSON lines are ASCII (`ensur
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+from chargecore.shell.logs import DiagnosticsLog, level_number
 
 
 def printable(text: str, encoding: str | None) -> str:
@@ -23,25 +29,47 @@ def printable(text: str, encoding: str | None) -> str:
 
 
 class FrameLog:
-    def __init__(self, station_id: str, path: Path | None = None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        station_id: str,
+        path: Path | None = None,
+        stream: TextIO | None = None,
+        *,
+        diagnostics: Path | None = None,
+        level: str = "info",
+        quiet: bool = False,
+    ) -> None:
         self._station_id = station_id
-        self._stream = stream if stream is not None else sys.stdout
+        self._stream = None if quiet else stream if stream is not None else sys.stdout
+        self._level = level_number(level)
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115 - closed in close()
         self._lock = threading.Lock()
+        self._diagnostics = DiagnosticsLog(station_id, diagnostics, level) if diagnostics else None
 
     def frame(self, direction: str, text: str) -> None:
         """direction: "send" or "recv"."""
         arrow = "->" if direction == "send" else "<-"
-        self._write(f"{self._station_id} {arrow} {text}", {"kind": "frame", "direction": direction, "frame": text})
+        record = {"kind": "frame", "direction": direction, "frame": text}
+        self._write("info", "frames", f"{arrow} {text}", record)
 
-    def event(self, level: str, message: str) -> None:
-        self._write(f"{self._station_id} [{level}] {message}", {"kind": "event", "level": level, "message": message})
+    def event(self, level: str, message: str, part: str = "runtime") -> None:
+        """`part`: the shell part that speaks (runtime, link, storage, ...), or "core" for the core's Log effects:
+        it names the logger (`chargecore.core` for the core, else `chargecore.shell.<part>`)."""
+        self._write(level, part, message, {"kind": "event", "level": level, "message": message})
 
-    def _write(self, line: str, record: dict[str, Any]) -> None:
+    def _write(self, level: str, part: str, message: str, record: dict[str, Any]) -> None:
+        number = level_number(level)
+        if number < self._level:
+            return
+        logger = logging.getLogger("chargecore.core" if part == "core" else f"chargecore.shell.{part}")
+        logger.log(number, "%s", message, extra={"station": self._station_id})
+        shown = message if record["kind"] == "frame" else f"[{level}] {message}"
+        line = f"{self._station_id} {shown}"
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-        text = printable(f"{stamp[11:23]} {line}", getattr(self._stream, "encoding", None))
         with self._lock:
-            print(text, file=self._stream, flush=True)
+            if self._stream is not None:
+                print(printable(f"{stamp[11:23]} {line}", getattr(self._stream, "encoding", None)), file=self._stream)
+                self._stream.flush()
             if self._file:
                 entry = {"time": stamp, "station": self._station_id, **record}
                 self._file.write(json.dumps(entry, ensure_ascii=True) + "\n")
@@ -52,3 +80,6 @@ class FrameLog:
             if self._file:
                 self._file.close()
                 self._file = None
+            if self._diagnostics:
+                self._diagnostics.close()
+                self._diagnostics = None

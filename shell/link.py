@@ -22,7 +22,9 @@ import ssl
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import websocket
@@ -65,14 +67,42 @@ ClientCertificate = tuple[str, str]
 """The station's certificate (ChargingStationCertificate) and its private key: paths of PEM files."""
 
 
-def tls_context(ca_file: str | None, client_certificate: ClientCertificate | None = None) -> ssl.SSLContext:
-    """The CSMS's certificate must chain to `ca_file` (the system's CAs without one) and name the host we dial
-    (A00.FR.309-311); TLS 1.2 or above only (A00.FR.314, A00.FR.316). With `client_certificate` (security profile
-    3) the station proves who it is with it in the handshake."""
-    context = ssl.create_default_context(cafile=ca_file)
+@dataclass(frozen=True)
+class TlsCredentials:
+    """What one TLS dial uses: the trust anchors, as PEM text (the CSMSRootCertificates of the certificate
+    store; None: the system's CAs), and the station's certificate and key files (the ChargingStationCertificate)."""
+
+    ca_pem: str | None = None
+    client_certificate: ClientCertificate | None = None
+
+
+Credentials = Callable[[Connect], TlsCredentials]
+"""Read on the core thread when a Connect is executed, so that a certificate installed or deleted since the last
+attempt counts from the next one; the anchors are the CSMS roots the Connect names (`Connect.csms_roots`)."""
+
+
+def fixed_credentials(ca_file: str | None, client_certificate: ClientCertificate | None = None) -> Credentials:
+    """Credentials from files that do not change (tests, tools)."""
+    ca_pem = None if ca_file is None else Path(ca_file).read_text("ascii", errors="replace")
+    credentials = TlsCredentials(ca_pem, client_certificate)
+    return lambda effect: credentials
+
+
+def no_credentials(effect: Connect) -> TlsCredentials:
+    """The system's CAs and no client certificate."""
+    return TlsCredentials()
+
+
+def tls_context(credentials: TlsCredentials, client_certificate: bool = False) -> ssl.SSLContext:
+    """The CSMS's certificate must chain to the trust anchors (the system's CAs without any) and name the host we
+    dial (A00.FR.309-311); TLS 1.2 or above only (A00.FR.314, A00.FR.316). With `client_certificate` (security
+    profile 3) the station proves who it is with its certificate in the handshake."""
+    context = ssl.create_default_context(cadata=credentials.ca_pem)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if client_certificate is not None:
-        context.load_cert_chain(*client_certificate, password=_no_password)
+    if credentials.ca_pem is not None:  # an installed CSMS root is an anchor even when another root signed it (M05)
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    if client_certificate and credentials.client_certificate is not None:
+        context.load_cert_chain(*credentials.client_certificate, password=_no_password)
     return context
 
 
@@ -135,15 +165,13 @@ class WebSocketLink:
         feed: Feed,
         log: FrameLog,
         on_fatal: Callable[[str], None],
-        ca_file: str | None = None,
-        client_certificate: ClientCertificate | None = None,
+        credentials: Credentials = no_credentials,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         self._feed = feed
         self._log = log
         self._on_fatal = on_fatal
-        self._ca_file = ca_file
-        self._client_certificate = client_certificate
+        self._credentials = credentials
         self._max_frame_bytes = max_frame_bytes
         self._lock = threading.Lock()
         self._socket: websocket.WebSocket | None = None
@@ -157,7 +185,8 @@ class WebSocketLink:
         with self._lock:
             self._generation += 1
             generation = self._generation
-        self._start(self._run, (effect, generation), "ocpp-link")
+        credentials = self._credentials(effect) if effect.url.startswith("wss") else TlsCredentials()
+        self._start(self._run, (effect, generation, credentials), "ocpp-link")
 
     def _start(self, target: Callable[..., None], args: tuple[object, ...], name: str) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True, name=name)
@@ -169,13 +198,13 @@ class WebSocketLink:
         with self._lock:
             sock = self._socket
         if sock is None:
-            self._log.event("warning", f"not connected, frame not sent: {redact_frame(text)}")
+            self._log.event("warning", f"not connected, frame not sent: {redact_frame(text)}", "link")
             return
         self._log.frame("send", redact_frame(text))
         try:
             sock.send(text)
         except (websocket.WebSocketException, OSError) as error:
-            self._log.event("warning", f"send failed: {error}")
+            self._log.event("warning", f"send failed: {error}", "link")
 
     def close(self) -> None:
         """Close normally (1000) and ignore whatever the old reader thread still reports. The close frame goes out
@@ -210,7 +239,7 @@ class WebSocketLink:
         with self._lock:
             return generation == self._generation
 
-    def _dial(self, effect: Connect) -> websocket.WebSocket:
+    def _dial(self, effect: Connect, credentials: TlsCredentials) -> websocket.WebSocket:
         url = station_url(effect.url, effect.station_id)
         if self._network_down:
             raise OSError("the network is down (offline)")
@@ -219,8 +248,8 @@ class WebSocketLink:
         headers = [f"Sec-WebSocket-Protocol: {SUBPROTOCOL}"]
         if effect.basic_auth_password is not None:
             headers.append(_basic_auth_header(effect.station_id, effect.basic_auth_password))
-        certificate = self._client_certificate if effect.client_certificate else None
-        sslopt = {"context": tls_context(self._ca_file, certificate)} if url.startswith("wss") else None
+        context = tls_context(credentials, effect.client_certificate) if url.startswith("wss") else None
+        sslopt = None if context is None else {"context": context}
         sock = websocket.create_connection(url, timeout=DIAL_TIMEOUT_SECONDS, header=headers, sslopt=sslopt)
         chosen = (sock.getheaders() or {}).get("sec-websocket-protocol")
         if (chosen or "").strip().lower() != SUBPROTOCOL:
@@ -230,26 +259,26 @@ class WebSocketLink:
             raise SubprotocolRefused(refused)
         return sock
 
-    def _run(self, effect: Connect, generation: int) -> None:
+    def _run(self, effect: Connect, generation: int, credentials: TlsCredentials) -> None:
         """One attempt from dial to end; only a refused subprotocol (fatal) ends without a ConnectionLost."""
         try:
-            sock = self._dial(effect)
+            sock = self._dial(effect, credentials)
         except SubprotocolRefused as error:
             self._on_fatal(str(error))
             return
         except DIAL_FAILURES as error:
-            self._log.event("info", f"connection attempt failed: {error}")
+            self._log.event("info", f"connection attempt failed: {error}", "link")
             self._lost(generation, dial_failure(error))
             return
         except Exception:  # a bug, here or in websocket-client: still only a failed attempt
-            self._log.event("error", f"connection attempt failed:\n{traceback.format_exc()}")
+            self._log.event("error", f"connection attempt failed:\n{traceback.format_exc()}", "link")
             self._lost(generation)
             return
         done = threading.Event()
         try:
             self._serve(sock, effect, generation, done)
         except Exception:  # e.g. EBADF when the socket was closed under the reader: the connection is gone
-            self._log.event("error", f"the connection's reader failed:\n{traceback.format_exc()}")
+            self._log.event("error", f"the connection's reader failed:\n{traceback.format_exc()}", "link")
         finally:
             done.set()
             with self._lock:
@@ -267,7 +296,7 @@ class WebSocketLink:
                 return
             self._socket, self._reader_ended = sock, done
         sock.settimeout(None)
-        self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}")
+        self._log.event("info", f"connected to {station_url(effect.url, effect.station_id)}", "link")
         self._feed(Connected)
         pongs = threading.Event()
         if effect.ping_interval > 0:
@@ -289,7 +318,7 @@ class WebSocketLink:
         as its size only, never decoded, parsed or logged."""
         size, limit = len(data), self._max_frame_bytes
         if size > limit:
-            self._log.event("warning", f"a message of {size} bytes refused unread (more than {limit})")
+            self._log.event("warning", f"a message of {size} bytes refused unread (more than {limit})", "link")
             self._feed(lambda now: OversizedFrameReceived(now, size, limit))
             return
         text = data.decode("utf-8", errors="replace")
@@ -304,14 +333,14 @@ class WebSocketLink:
         waiting = False
         while not done.wait(interval):
             if waiting and not pongs.is_set():
-                self._log.event("warning", f"no pong within {interval} s: the connection is dead")
+                self._log.event("warning", f"no pong within {interval} s: the connection is dead", "link")
                 _abort(sock)
                 return
             pongs.clear()
             try:
                 sock.ping()
             except Exception as error:  # whatever the send raised, the connection is unusable
-                self._log.event("warning", f"ping failed: {error}")
+                self._log.event("warning", f"ping failed: {error}", "link")
                 _abort(sock)
                 return
             waiting = True
@@ -319,7 +348,7 @@ class WebSocketLink:
     def _lost(self, generation: int, failure: DialFailure | None = None) -> None:
         if self._current(generation):
             jitter = random.random()
-            self._log.event("info", "connection lost")
+            self._log.event("info", "connection lost", "link")
             self._feed(lambda now: ConnectionLost(now, jitter, failure))
 
 

@@ -30,17 +30,20 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.inputs import (
     Answer,
+    CertificatesLoaded,
+    CertificateStatusRequested,
     ChangeVariable,
     ChargingStateChanged,
     ConnectorChange,
     ConnectorChanged,
     ConnectorFound,
+    EVCertificateRequested,
     EvState,
     HookRaised,
     Input,
@@ -61,23 +64,32 @@ from chargecore.pure.inputs import (
 from chargecore.pure.state import MeasuredValue, Station
 from chargecore.pure.station import next_deadline, step
 from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.certificates.keys import KeyStore
+from chargecore.shell.certificates.measurements import ocsp_request_data
+from chargecore.shell.certificates.x509_facts import parse_chain
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.drive import (
     EXIT_BUG,
     EXIT_STORE,
     ConfigurationError,
     StoreWriteFailed,
+    answered_by_store,
     boot_state,
-    client_certificate,
+    certificate_store,
     effect_call,
     exit_process,
     hook_name,
     one_line,
+    own_certificate,
     question_call,
+    store_answer,
     store_write_failed,
+    tls_credentials,
 )
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, WebSocketLink
+from chargecore.shell.log_upload import LogUploads, default_sources
+from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
 
@@ -133,6 +145,10 @@ class StationOptions:
     """The charger's unique serial number, sent in BootNotification."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
+    log_level: str = "info"
+    """The least level of the events logged (shell/logs.py LEVELS); frames count as info."""
+    quiet: bool = False
+    """No frame or event lines on stdout (the DiagnosticsLog and `log_file` still get them)."""
 
 
 class ChargingStation:
@@ -145,10 +161,21 @@ class ChargingStation:
         log: FrameLog | None = None,
         clock: Callable[[], datetime] = utc_now,
         on_crash: CrashHandler = exit_process,
+        keys: KeyStore | None = None,
     ) -> None:
+        """`keys`: where the private keys live (shell/certificates/keys.py); default: files in the certificate
+        store under the data dir."""
         self.options = options
-        self.application: ChargerApplication = application or SimulatedCharger()
-        self.log = log or FrameLog(options.station_id, options.log_file)
+        self.application: ChargerApplication = application or SimulatedCharger(
+            security_log=security_log(options.data_dir)
+        )
+        self.log = log or FrameLog(
+            options.station_id,
+            options.log_file,
+            diagnostics=diagnostics_log(options.data_dir),
+            level=options.log_level,
+            quiet=options.quiet,
+        )
         self._clock = clock
         self._on_crash = on_crash
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
@@ -156,15 +183,15 @@ class ChargingStation:
             self._store = StationStore(options.data_dir)
         except StoreUnusable as refusal:
             raise ConfigurationError(str(refusal)) from None
-        for level, notice in self._store.notices:
-            self.log.event(level, notice)
+        self._certificates = certificate_store(options, keys)
+        for level, notice in (*self._store.notices, *self._certificates.notices):
+            self.log.event(level, notice, "storage")
         self._link = WebSocketLink(
-            self.submit,
-            self.log,
-            self._fatal,
-            options.ca_file,
-            client_certificate(options),
-            options.max_frame_bytes,
+            self.submit, self.log, self._fatal, tls_credentials(self._certificates), options.max_frame_bytes
+        )
+        ca_file = None if options.ca_file is None else Path(options.ca_file)  # N01.FR.15: the CSMS's trust chain
+        self._uploads = LogUploads(
+            options.station_id, options.data_dir, default_sources(options.data_dir), self.submit, ca_file
         )
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
@@ -186,6 +213,7 @@ class ChargingStation:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, daemon=True, name="chargecore-core")
         self._thread.start()
+        self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
         self.submit(lambda now: PowerUp(now, secrets.token_hex(4), self._connectors_found()))
 
     def submit_stop(self) -> None:
@@ -197,6 +225,7 @@ class ChargingStation:
         """Stop, waiting at most `timeout` seconds in all (less if a stop was asked for earlier) for the core
         thread and the connection to end; what has not ended by then is left to its daemon threads."""
         deadline = self._ask_stop(timeout)
+        self._uploads.cancel_all()
         if self._thread is not None:
             self._thread.join(_left(deadline))
             if self._thread.is_alive():
@@ -272,10 +301,22 @@ class ChargingStation:
         TamperDetectionActivated or MaintenanceLoginFailed; the critical ones also go to the CSMS."""
         self.submit(lambda now: SecurityEventRaised(now, event_type, tech_info))
 
+    def get_15118_ev_certificate(self, schema_version: str, action: Literal["Install", "Update"], exi: str) -> None:
+        """M01/M02, like libocpp's on_get_15118_ev_certificate_request: the EV's EXI request (base64) goes to the
+        CSMS; the answer comes back through on_event as EVCertificateAnswered."""
+        self.submit(lambda now: EVCertificateRequested(now, schema_version, action, exi))
+
+    def certificate_status(self, certificate_pem: str, issuer_pem: str) -> None:
+        """M06: the OCSP status of a certificate (an EV's contract certificate) from the CSMS, or from the cache;
+        the answer comes back through on_event as CertificateStatusAnswered. Raises ValueError for PEM that is not
+        a certificate."""
+        data = ocsp_request_data(parse_chain(certificate_pem)[0], parse_chain(issuer_pem)[0])
+        self.submit(lambda now: CertificateStatusRequested(now, data))
+
     # --- the core loop ------------------------------------------------------------------------------
 
     def _boot_state(self) -> Station:
-        return boot_state(self.options, self._store, self.log)
+        return boot_state(self.options, self._store, self.log, self._certificates)
 
     def _ask_stop(self, seconds: float) -> float:
         if self._stop_by is None:
@@ -320,11 +361,14 @@ class ChargingStation:
         elif isinstance(effect, fx.Persist):
             self._persist(effect.entries)
         elif isinstance(effect, fx.Ask):
-            asked = question_call(self.application, effect.question)
-            answer = self._call_hook(asked.hook, asked.failed, *asked.args)
+            if answered_by_store(effect.question):
+                answer = store_answer(self._certificates, effect.question)
+            else:
+                asked = question_call(self.application, effect.question)
+                answer = self._call_hook(asked.hook, asked.failed, *asked.args)
             self._process(Answer(self._clock(), effect.question_id, answer))
         elif isinstance(effect, fx.Log):
-            self.log.event(effect.level, effect.message)
+            self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
         elif (call := effect_call(self.application, effect)) is not None:
@@ -335,6 +379,15 @@ class ChargingStation:
                 # the hook answers whether the power path moved; the core hears it as the next input
                 evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
                 self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
+        elif isinstance(effect, fx.UploadLog):
+            self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
+            self._uploads.start(effect)
+        elif isinstance(effect, fx.CancelLogUpload):
+            self._uploads.cancel(effect.request_id)
+        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate) and own_certificate(
+            self._certificates, effect, self.log
+        ):
+            self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
@@ -372,6 +425,7 @@ class ChargingStation:
         self._call_hook(self.application.reboot, None, reset_type)
         self._close_link()
         self._state = self._boot_state()
+        self._process(CertificatesLoaded(self._clock(), self._certificates.installed()))
         self._process(PowerUp(self._clock(), secrets.token_hex(4), self._connectors_found()))
 
     def _connectors_found(self) -> tuple[ConnectorFound, ...]:

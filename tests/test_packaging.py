@@ -31,10 +31,14 @@ def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(t
         metadata = Parser().parsestr(archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
         license_text = archive.read(next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))).decode()
     packages = {name.rsplit("/", 1)[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
-    inits = [*ROOT.glob("pure/**/__init__.py"), *ROOT.glob("tools/*/**/__init__.py")]
-    pure_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
+    inits = [
+        *ROOT.glob("pure/**/__init__.py"),
+        *ROOT.glob("shell/*/**/__init__.py"),
+        *ROOT.glob("tools/*/**/__init__.py"),
+    ]
+    sub_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
     runtimes = {"chargecore/shell", "chargecore/aio"}
-    assert packages == {"chargecore", *pure_packages, *runtimes, "chargecore/tools", "chargecore/specs"}
+    assert packages == {"chargecore", *sub_packages, *runtimes, "chargecore/tools", "chargecore/specs"}
     typed = {"chargecore/pure/py.typed", "chargecore/shell/py.typed", "chargecore/aio/py.typed"}
     assert typed <= set(names)  # "Typing :: Typed" holds
     from_the_wheel = "import sys; sys.path.insert(0, sys.argv[1]); import chargecore; print(chargecore.__version__)"

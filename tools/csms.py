@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType, MappingProxyType
 from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
@@ -41,12 +42,16 @@ from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
 from chargecore.shell.cli import _Parser
-from chargecore.tools import csms_reservations
+from chargecore.tools import csms_reservations, file_server
+from chargecore.tools.csms_ca import CaRefused, CsmsCa
 from chargecore.tools.limits import open_files_as_allowed
 
 OCPP_VERSION: Final = "2.0.1"
 MAX_PORT: Final = 65535
 BOOT_STATUSES: Final = ("Accepted", "Pending", "Rejected")
+STATION_CERT: Final = "ChargingStationCertificate"
+SIGNED_TIMEOUT: Final = 30.0
+"""Seconds a station has to answer the CertificateSigned of its CSR."""
 TOKEN_STATUSES: Final = (
     "Accepted",
     "Blocked",
@@ -178,10 +183,11 @@ _RESPONDERS: Final[Mapping[str, Callable[[LocalCsms, Payload], Payload]]] = Mapp
         "DataTransfer": lambda csms, request: csms._data_transfer(request),
         "NotifyEVChargingNeeds": _constant({"status": "Accepted"}),
         "NotifyEVChargingSchedule": _constant({"status": "Accepted"}),
-        # there is no PKI behind this CSMS, so certificate requests honestly fail
+        # no ISO 15118 PKI behind this CSMS, so EV certificate requests honestly fail
         "Get15118EVCertificate": _constant({"status": "Failed", "exiResponse": ""}),
         "GetCertificateStatus": _constant({"status": "Failed"}),
-        "SignCertificate": _constant({"status": "Rejected"}),
+        # with --ca-dir its CA signs the CSR and sends CertificateSigned after this answer (_Station._signed)
+        "SignCertificate": lambda csms, _request: {"status": "Accepted" if csms.ca is not None else "Rejected"},
     }
 )
 """The answer to every action a station may send (OCPP 2.0.1 Part 2, station -> CSMS)."""
@@ -216,6 +222,7 @@ class _Station(ChargePoint):  # type: ignore[misc]
     def __init__(self, station_id: str, connection: ServerConnection, csms: LocalCsms) -> None:
         super().__init__(station_id, connection)
         self._csms = csms
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def _handle_call(self, msg: Call) -> None:
         """Answer a station's CALL from the responder table, as raw camelCase dicts."""
@@ -231,6 +238,25 @@ class _Station(ChargePoint):  # type: ignore[misc]
             }
             self._csms._record("out", self.id, "CALLERROR", msg.action, error, msg.unique_id)
         await self._send(reply.to_json())
+        if msg.action == "SignCertificate" and isinstance(reply, CallResult) and self._csms.ca is not None:
+            self._tasks.add(task := asyncio.create_task(self._signed(msg.payload)))
+            task.add_done_callback(self._tasks.discard)
+
+    async def _signed(self, request: Payload) -> None:
+        """A02: the CA signs the station's CSR; CertificateSigned goes out once the response has."""
+        assert self._csms.ca is not None
+        try:
+            chain = self._csms.ca.sign(request["csr"])
+        except CaRefused as refusal:
+            self._csms.on_log(f"csms: not signing the CSR of {self.id}: {refusal}")
+            return
+        payload = {"certificateChain": chain, "certificateType": request.get("certificateType", STATION_CERT)}
+        try:
+            answer = await self.request("CertificateSigned", payload, SIGNED_TIMEOUT)
+        except (CsmsError, TimeoutError, ConnectionClosed) as error:
+            self._csms.on_log(f"csms: CertificateSigned to {self.id} failed: {error}")
+            return
+        self._csms.on_log(f"csms: {self.id} answered CertificateSigned {answer.get('status')}")
 
     def _answer(self, msg: Call) -> CallResult | CallError:
         responder = _RESPONDERS.get(msg.action)
@@ -292,6 +318,7 @@ class LocalCsms:
         boot_status: str = "Accepted",
         heartbeat_interval: int = 10,
         on_log: Callable[[str], None] = print,
+        ca: CsmsCa | None = None,
         *,
         quiet: bool = False,
         keep_messages: bool = True,
@@ -299,6 +326,8 @@ class LocalCsms:
         """`quiet`: a summary line every SUMMARY_EVERY_S seconds instead of a line per message, as when more than
         QUIET_ABOVE stations are connected. `keep_messages` False: `messages` and `wait_for` see nothing, so that
         a CSMS serving a fleet for hours does not grow."""
+        self.ca = ca
+        """With a CA the CSMS serves wss:// and signs the stations' CSRs (tools/csms_ca.py)."""
         self.host = host
         self.quiet = quiet
         self.keep_messages = keep_messages
@@ -354,18 +383,21 @@ class LocalCsms:
         return self.port
 
     async def _serve(self) -> Server:
-        asyncio.get_running_loop().create_task(self._summaries())
         # a short close_timeout: stop() must not hang for long on a station that ignores the close handshake
         # a long listen backlog: a fleet dials thousands of connections at once, and a full backlog drops SYNs
         # that the stations then retry only after seconds of TCP back-off
-        return await serve(
+        server = await serve(
             self._connected,
             self.host,
             self.port,
             subprotocols=[Subprotocol("ocpp2.0.1")],
             close_timeout=1,
             backlog=LISTEN_BACKLOG,
+            ssl=None if self.ca is None else self.ca.server_context(),
         )
+        # only once it listens: a port in use must not leave the task pending on a loop that is closed
+        asyncio.get_running_loop().create_task(self._summaries())
+        return server
 
     def stop(self) -> None:
         """Close every connection and the server, and end the background thread; idempotent."""
@@ -395,7 +427,8 @@ class LocalCsms:
         if self._loop is None:
             raise CsmsError("the CSMS is not running")
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"ws://[{host}]:{self.port}" if ":" in host else f"ws://{host}:{self.port}"
+        scheme = "ws" if self.ca is None else "wss"
+        return f"{scheme}://[{host}]:{self.port}" if ":" in host else f"{scheme}://{host}:{self.port}"
 
     def stations(self) -> list[str]:
         """Ids of the stations connected now."""
@@ -502,8 +535,12 @@ class LocalCsms:
         with self._stations_lock:
             replaced = station_id in self._stations
             self._stations[station_id] = station
+        certificate = CsmsCa.client_certificate(connection.transport.get_extra_info("ssl_object"))
         if not self._summarizing():
-            self.on_log(f"csms: {station_id} connected" + (" (replacing its earlier connection)" if replaced else ""))
+            self.on_log(
+                f"csms: {station_id} connected{certificate}"
+                + (" (replacing its earlier connection)" if replaced else "")
+            )
         try:
             await station.start()
         except ConnectionClosed:
@@ -609,6 +646,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID=STATUS",
         help="answer idToken ID with STATUS (e.g. Invalid); may be repeated; other tokens are Accepted",
     )
+    file_server.add_options(parser, _port)
+    parser.add_argument(
+        "--ca-dir", help="keep a small CA here: serve wss://, sign the stations' CSRs, verify their certificates"
+    )
     return parser
 
 
@@ -627,9 +668,14 @@ def main(argv: list[str] | None = None) -> int:
     """`chargecore csms`: serve until quit, SIGINT or SIGTERM; the end of stdin does not stop it."""
     args = _parser().parse_args(argv)
     open_files_as_allowed()
+    try:
+        ca = None if args.ca_dir is None else CsmsCa.open(Path(args.ca_dir), args.host)
+    except (OSError, ValueError) as error:
+        print(f"chargecore csms: error: --ca-dir {args.ca_dir}: {error}", file=sys.stderr)
+        return 2
     # keep_messages False: the command line never reads them back, and a CSMS serving for hours must not grow
     csms = LocalCsms(
-        args.host, args.port, args.boot_status, args.heartbeat_interval, quiet=args.quiet, keep_messages=False
+        args.host, args.port, args.boot_status, args.heartbeat_interval, ca=ca, quiet=args.quiet, keep_messages=False
     )
     for id_token, status in args.token:
         csms.set_token(id_token, status)
@@ -639,6 +685,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chargecore csms: error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
     print(f"csms listening on {csms.url}/<station-id> (type 'help' for commands)", flush=True)
+    try:
+        files = file_server.start_from(args)
+    except (OSError, file_server.UsageError) as error:
+        print(f"chargecore csms: error: file server: {error}", file=sys.stderr)
+        csms.stop()
+        return 2
+    if ca is not None:
+        print(f"csms CA: give the stations --ca-file {ca.ca_file}", flush=True)
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
@@ -652,4 +706,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if files is not None:
+            files.stop()
         csms.stop()

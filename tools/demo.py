@@ -18,10 +18,15 @@ from typing import NoReturn
 from chargecore.pure.inputs import EvState
 from chargecore.shell.cli import _Parser
 from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.logs import diagnostics_log
 from chargecore.shell.runtime import ChargingStation, StationOptions
 from chargecore.tools.csms import LocalCsms, Record
+from chargecore.tools.csms_ca import CsmsCa
+from chargecore.tools.file_server import FileServer
 
 STATION_ID = "DEMO-CS-001"
+DEMO_PASSWORD = "demo-password-0123"
+"""Basic auth at security profile 2 (16 to 40 characters); the local CSMS checks no password."""
 STEP_TIMEOUT = 8.0
 RECONNECT_QUICKLY = {"OCPPCommCtrlr": {"RetryBackOffWaitMinimum": 1, "RetryBackOffRandomRange": 0}}
 """The offline stretch should not wait out the default reconnect back-off."""
@@ -43,9 +48,11 @@ def _status(status: str, evse_id: int | None = None) -> Callable[[Record], bool]
 class _Script:
     """Each step waits only for messages that arrive after it started."""
 
-    def __init__(self, csms: LocalCsms, station: ChargingStation) -> None:
+    def __init__(self, csms: LocalCsms, station: ChargingStation, files: str) -> None:
         self.csms = csms
         self.station = station
+        self.files = files
+        """The upload URL of the CSMS's file server."""
         self.mark = 0
 
     def step(self, title: str) -> None:
@@ -127,11 +134,15 @@ def _play(script: _Script) -> None:
     script.limit(1, 10.0)
     script.limit(1, 6.0)
     _charge(script)
+    _log_upload(script)
 
-    script.step("the CSMS resets the station: it reboots and boots again with reason RemoteReset")
+    _certificate(script)
+
+    script.step("the CSMS resets the station: it reboots and connects at security profile 3 with its new certificate")
     script.call("Reset", {"type": "Immediate"})
     script.expect(lambda r: r.action == "BootNotification" and r.payload.get("reason") == "RemoteReset")
     script.expect(_status("Available", 2))
+    script.until(lambda: script.station.state.network.slot == 2, "the connection through slot 2 (profile 3)")
 
 
 def _event(event_type: str, trigger: str) -> Callable[[Record], bool]:
@@ -144,6 +155,23 @@ def _event(event_type: str, trigger: str) -> Callable[[Record], bool]:
         )
 
     return matches
+
+
+def _certificate(script: _Script) -> None:
+    """A02: the CSMS's CA (--ca-dir) signs the station's CSR; the station moves to security profile 3 with it."""
+    script.step("the CSMS asks for a station certificate: SignCertificate, its CA signs the CSR, CertificateSigned")
+    script.call("TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"})
+    csr = script.expect("SignCertificate").payload["csr"]
+    print(f"    CSR of a new key, {len(csr)} characters of PEM", flush=True)
+    script.expect(lambda r: r.action == "CertificateSigned" and r.kind == "CALLRESULT")
+
+    script.step("the CSMS stores a security profile 3 connection in slot 2 and makes it the first choice")
+    url = script.csms.url
+    data = {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url, "messageTimeout": 30}
+    profile = {**data, "securityProfile": 3, "ocppInterface": "Wired0"}
+    script.call("SetNetworkProfile", {"configurationSlot": 2, "connectionData": profile})
+    priority = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "NetworkConfigurationPriority"}}
+    script.call("SetVariables", {"setVariableData": [{**priority, "attributeValue": "2,1"}]})
 
 
 def _charge(script: _Script) -> None:
@@ -168,6 +196,19 @@ def _charge(script: _Script) -> None:
     script.expect(_event("Ended", "StopAuthorized"))
     script.station.connector(1, 1, "unplug")
     script.expect(_status("Available", 1))
+
+
+def _log_upload(script: _Script) -> None:
+    """N01 and N09/N10: the CSMS fetches the station's DiagnosticsLog into its file server, then asks for and
+    clears what the station holds about the driver's token (its authorization cache entry)."""
+    script.step("the CSMS asks for the diagnostics log: the station uploads it to the CSMS's file server")
+    script.call("GetLog", {"logType": "DiagnosticsLog", "requestId": 1, "log": {"remoteLocation": script.files}})
+    script.expect(lambda r: r.action == "LogStatusNotification" and r.payload.get("status") == "Uploaded")
+
+    script.step("the CSMS asks what the station holds about the driver's token, and has it cleared")
+    token = {"idToken": "04A2B3C4", "type": "ISO14443"}
+    script.call("CustomerInformation", {"requestId": 2, "report": True, "clear": True, "idToken": token})
+    script.expect("NotifyCustomerInformation")
 
 
 def _offline_stretch(script: _Script) -> None:
@@ -221,28 +262,42 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run() -> int:
-    csms = LocalCsms(heartbeat_interval=2, on_log=lambda line: print(f"    {line}", flush=True))
+    with tempfile.TemporaryDirectory(prefix="chargecore-demo-") as folder:
+        return _run_in(Path(folder))
+
+
+def _run_in(folder: Path) -> int:
+    ca = CsmsCa.open(folder / "csms-ca")
+    csms = LocalCsms(heartbeat_interval=2, on_log=lambda line: print(f"    {line}", flush=True), ca=ca)
     csms.start()
     try:
-        print(f"local CSMS listening on {csms.url}; station {STATION_ID} with 2 EVSEs connects to it", flush=True)
+        print(f"local CSMS listening on {csms.url} with its own CA; station {STATION_ID} with 2 EVSEs connects to it")
         started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="chargecore-demo-") as data_dir:
+        with tempfile.TemporaryDirectory(dir=folder) as data_dir:
             options = StationOptions(
                 csms_url=csms.url,
                 station_id=STATION_ID,
                 data_dir=Path(data_dir),
                 evse_connectors=(1, 1),
-                config=RECONNECT_QUICKLY,
+                config={**RECONNECT_QUICKLY, "SecurityCtrlr": {"SecurityProfile": 2}},
+                ca_file=str(ca.ca_file),
+                password=DEMO_PASSWORD,
+                serial_number="DEMO-SN-001",
             )
-            station = ChargingStation(options, log=FrameLog(STATION_ID, stream=io.StringIO()))
+            frames = FrameLog(STATION_ID, stream=io.StringIO(), diagnostics=diagnostics_log(Path(data_dir)))
+            station = ChargingStation(options, log=frames)
+            uploads = Path(data_dir) / "csms-files"
+            uploads.mkdir()
+            files = FileServer(uploads, announce=lambda line: print(f"    {line}", flush=True)).start()
             try:
                 station.start()
-                _play(_Script(csms, station))
+                _play(_Script(csms, station, files.url))
             except TimeoutError as error:
                 print(f"demo failed: {error}", file=sys.stderr)
                 return 1
             finally:
                 station.stop()
+                files.stop()
     finally:
         csms.stop()
     print(f"\n=== demo finished in {time.monotonic() - started:.1f} s", flush=True)

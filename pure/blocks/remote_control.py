@@ -1,6 +1,7 @@
 """Block F, remote control: RequestStartTransaction (F01, F02), RequestStopTransaction (F03), UnlockConnector
 (F05) and TriggerMessage (F06) for BootNotification, Heartbeat, StatusNotification, TransactionEvent, MeterValues,
-LogStatusNotification and FirmwareStatusNotification.
+LogStatusNotification (diagnostics/logs.py), FirmwareStatusNotification, SignChargingStationCertificate and
+SignV2GCertificate (A02).
 
 The triggered message is queued behind the TriggerMessageResponse (F06.FR.04); messages the station cannot
 produce yet are answered NotImplemented (F06.FR.08).
@@ -15,8 +16,10 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
+from chargecore.pure.blocks.diagnostics import logs
 from chargecore.pure.blocks.provisioning import provisioning
 from chargecore.pure.blocks.reservation import reservations
+from chargecore.pure.blocks.security import certificate_signing
 from chargecore.pure.blocks.smart_charging import smart_charging
 from chargecore.pure.blocks.transactions.events import REMOTE_STOP
 from chargecore.pure.blocks.transactions.sessions import evse_exists, find, find_by_id, hardware, new_session, put
@@ -91,8 +94,8 @@ def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
 
 
 def _idle_status(action: str) -> Trigger:
-    """LogStatusNotification and FirmwareStatusNotification say Idle (TC_F_15, TC_F_18): this station never uploads
-    a log nor downloads firmware. An EVSE named with them is not relevant to them and ignored (TC_F_17)."""
+    """FirmwareStatusNotification says Idle (TC_F_18): this station never downloads firmware. An EVSE named with it
+    is not relevant to it and ignored (TC_F_17)."""
 
     def trigger(station: Station, evse: Any, now: datetime) -> Handled:
         session, effects = rpc.enqueue(station.rpc, action, {"status": "Idle"}, triggered=True)
@@ -107,8 +110,10 @@ _TRIGGERS: dict[str, Trigger] = {
     "StatusNotification": _status,
     "TransactionEvent": _transaction_event,
     "MeterValues": _meter_values,
-    "LogStatusNotification": _idle_status("LogStatusNotification"),
+    "LogStatusNotification": logs.trigger_status,
     "FirmwareStatusNotification": _idle_status("FirmwareStatusNotification"),
+    "SignChargingStationCertificate": certificate_signing.trigger(certificate_signing.STATION_CERTIFICATE),
+    "SignV2GCertificate": certificate_signing.trigger(certificate_signing.V2G_CERTIFICATE),
 }
 
 

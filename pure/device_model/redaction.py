@@ -7,6 +7,9 @@ A frame names a variable in a VariableType object (`{"name": ..., "instance": ..
 too) gets its `attributeValue` replaced by `MASK`, whatever its type, so a malformed request is masked as well. A
 frame that is not JSON but names a WriteOnly variable has every `"attributeValue": "..."` masked in its text.
 Frames without a secret come back unchanged, character for character.
+
+A URL's password (`ftp://user:password@host/`, as GetLog's remoteLocation or UpdateFirmware's location may carry
+it, N01.FR.17) is masked too, in any frame: `ftp://user:***@host/`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ WRITE_ONLY_NAMES = frozenset(
 )
 """The catalogue's WriteOnly variables, by case-folded name."""
 
+_URL_PASSWORD = re.compile(r'(//[^/@:"\s]*):[^/"\s]*@')
+"""The password of a URL's userinfo, up to its last "@" before the host (a raw "@" in a password included)."""
 _VALUE_IN_TEXT = re.compile(r'("attributeValue"\s*:\s*)"(?:[^"\\]|\\.)*"?')
 
 
@@ -60,7 +65,9 @@ def _masked(value: Any) -> tuple[Any, bool]:
 
 
 def redact_frame(text: str) -> str:
-    """The frame as it may be logged: WriteOnly values masked, anything else unchanged."""
+    """The frame as it may be logged: WriteOnly values and URL passwords masked, anything else unchanged."""
+    if "@" in text:
+        text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
     if not _names_secret(text):
         return text  # the common case costs one scan, no parse
     try:

@@ -34,7 +34,7 @@ from chargecore.pure.effects import Connect, RegistrationChanged
 from chargecore.pure.inputs import Connected, ConnectionLost, FrameReceived, OversizedFrameReceived, SecurityEventRaised
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
-from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, fixed_credentials
 
 WAIT = 10.0
 
@@ -45,7 +45,10 @@ class Link:
     def __init__(self, loop: LoopThread, ca_file: str | None, certificate: ClientCertificate | None) -> None:
         self.loop, self.inputs, self.log, self.fatal = loop, Inputs(), io.StringIO(), list[str]()
         self.link = AsyncLink(
-            self.inputs.feed, FrameLog("CS", stream=self.log), self.fatal.append, ca_file, certificate
+            self.inputs.feed,
+            FrameLog("CS", stream=self.log),
+            self.fatal.append,
+            fixed_credentials(ca_file, certificate),
         )
 
     def connect(self, effect: Connect) -> None:

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from certificate_steps import PASSWORD, PROFILE_2
 from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot
+from pki import Pki
 from runtimes import RUNTIMES, AsyncStationInThread, LoopThread
 
 from chargecore.aio import AsyncChargingStation
@@ -114,6 +116,20 @@ def station_factory(csms: CsmsDouble, tmp_path: Path, runtime: str) -> Iterator[
         for station in started:
             station.stop(timeout=5)
     assert not crashes, f"the station crashed: {crashes}"
+
+
+@pytest.fixture
+def tls_csms(pki: Pki) -> Iterator[CsmsDouble]:
+    """A CSMS double behind TLS with the test PKI's server certificate (security profile 2)."""
+    with CsmsDouble(tls=pki.server_context()) as double:
+        yield double
+
+
+@pytest.fixture
+def profile_2_station(tls_csms: CsmsDouble, station_factory: StationFactory, pki: Pki) -> Booted:
+    """Booted at security profile 2 against `tls_csms`, trusting the test CA: its one CSMSRootCertificate."""
+    started = station_factory(csms_url=tls_csms.url, ca_file=str(pki.ca), password=PASSWORD, config=PROFILE_2)
+    return boot(started, tls_csms)
 
 
 @pytest.fixture

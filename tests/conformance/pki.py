@@ -1,16 +1,12 @@
 """A throwaway PKI for TLS tests (security profiles 2 and 3): a test CA, a CA that signed nothing, a server
 certificate for 127.0.0.1 signed by the test CA, the invalid server certificates of TC_A_05 (same key), and the
 station's client certificate (ChargingStationCertificate, profile 3) signed by the test CA plus one for the same
-key signed by the other CA, made with the openssl command line tool (the `cryptography` package is not a
-dependency)."""
+key signed by the other CA, made with `cryptography` (issuer.py) and written as PEM files."""
 
 from __future__ import annotations
 
-import re
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import warnings
 from collections.abc import Mapping
@@ -19,23 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from issuer import Issued, issue, make_root, new_key
 
-SERVER_EXTENSIONS = """\
-subjectAltName = IP:127.0.0.1
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-"""
-CLIENT_EXTENSIONS = """\
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-"""
 STATION_SERIAL = "CC-SN-000042"
 """The station's unique serial number: the commonName of its client certificate (TC_A_07 tool validations)."""
 WRONG_NAME = "csms.invalid"
@@ -56,6 +39,8 @@ class Pki:
     client_key: Path
     untrusted_client_cert: Path
     """The same station certificate signed by the other CA: a CSMS trusting the test CA refuses it."""
+    authority: Issued
+    """The test CA with its key, to issue more certificates under it (issuer.issue)."""
 
     def server_context(self, cert: Path | None = None) -> ssl.SSLContext:
         """A TLS server context serving `cert` (default: the valid certificate). Loading another certificate into
@@ -74,51 +59,43 @@ class Pki:
 
 
 def make_pki(folder: Path) -> Pki:
-    """Write the PKI into `folder`; skips the calling test when openssl is not installed."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command line tool is not installed")
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    """Write the PKI into `folder`."""
 
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=30)
+    def write(name: str, text: str) -> Path:
+        path = folder / name
+        path.write_text(text, encoding="ascii")
+        return path
 
-    for name in ("ca", "other-ca"):
-        openssl("req", "-x509", *key, "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2",
-                "-subj", f"/CN=chargecore test {name}", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
-    (folder / "server.ext").write_text(SERVER_EXTENSIONS, encoding="utf-8")
-    (folder / "wrong-name.ext").write_text(SERVER_EXTENSIONS.replace("IP:127.0.0.1", f"DNS:{WRONG_NAME}"), "utf-8")
-    openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    openssl("req", "-new", "-key", "server.key", "-out", "wrong-name.csr", "-subj", f"/CN={WRONG_NAME}")
-
-    def sign(name: str, csr: str, ca: str, days: str, extensions: str) -> Path:
-        openssl("x509", "-req", "-in", csr, "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
-                "-out", f"{name}.pem", "-days", days, "-extfile", extensions)  # fmt: skip
-        return folder / f"{name}.pem"
-
-    valid = sign("server", "server.csr", "ca", "2", "server.ext")
+    ca, other_ca = make_root("chargecore test ca"), make_root("chargecore test other-ca")
+    server_key, client_key = new_key(), new_key()
+    valid = issue(ca, "127.0.0.1", usage="server", ip="127.0.0.1", key=server_key)
     invalid = {
-        "unknown": sign("unknown", "server.csr", "other-ca", "2", "server.ext"),
-        "expired": sign("expired", "server.csr", "ca", "-1", "server.ext"),  # notAfter a day ago
-        "wrong-name": sign("wrong-name", "wrong-name.csr", "ca", "2", "wrong-name.ext"),
+        "unknown": issue(other_ca, "127.0.0.1", usage="server", ip="127.0.0.1", key=server_key),
+        "expired": issue(ca, "127.0.0.1", usage="server", ip="127.0.0.1", key=server_key, starts_in=-3, days=2),
+        "wrong-name": issue(ca, WRONG_NAME, usage="server", dns=WRONG_NAME, key=server_key),
     }
-    (folder / "client.ext").write_text(CLIENT_EXTENSIONS, encoding="utf-8")
-    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", f"/O=chargecore/CN={STATION_SERIAL}")
-    client = sign("client", "client.csr", "ca", "2", "client.ext")
-    untrusted = sign("untrusted-client", "client.csr", "other-ca", "2", "client.ext")
-    ca, other_ca = folder / "ca.pem", folder / "other-ca.pem"
-    return Pki(ca, other_ca, valid, folder / "server.key", invalid, client, folder / "client.key", untrusted)
+    client = issue(ca, STATION_SERIAL, organization="chargecore", usage="client", key=client_key)
+    untrusted = issue(other_ca, STATION_SERIAL, organization="chargecore", usage="client", key=client_key)
+    return Pki(
+        ca=write("ca.pem", ca.pem),
+        other_ca=write("other-ca.pem", other_ca.pem),
+        server_cert=write("server.pem", valid.pem),
+        server_key=write("server.key", valid.key_pem),
+        invalid_certs={kind: write(f"{kind}.pem", made.pem) for kind, made in invalid.items()},
+        client_cert=write("client.pem", client.pem),
+        client_key=write("client.key", client.key_pem),
+        untrusted_client_cert=write("untrusted-client.pem", untrusted.pem),
+        authority=ca,
+    )
 
 
 def public_key(pem: str) -> tuple[str, int]:
-    """(algorithm, bits) of a PEM certificate's public key as openssl reads it, e.g. ("id-ecPublicKey", 256)."""
-    text = subprocess.run(
-        ["openssl", "x509", "-noout", "-text"], input=pem, text=True, check=True, capture_output=True, timeout=30
-    ).stdout
-    algorithm = re.search(r"Public Key Algorithm: (\S+)", text)
-    bits = re.search(r"Public-Key: \((\d+) bit\)", text)
-    assert algorithm and bits, text
-    return algorithm[1], int(bits[1])
+    """(algorithm, bits) of a PEM certificate's public key, named as openssl does, e.g. ("id-ecPublicKey", 256)."""
+    key = x509.load_pem_x509_certificate(pem.encode("ascii")).public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return "rsaEncryption", key.key_size
+    assert isinstance(key, ec.EllipticCurvePublicKey), type(key)
+    return "id-ecPublicKey", key.curve.key_size
 
 
 def subject_common_name(peer: Mapping[str, Any]) -> str | None:

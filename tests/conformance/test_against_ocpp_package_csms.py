@@ -1,7 +1,8 @@
 """The station against a CSMS built on the independent `ocpp` package (its ChargePoint routing, schema checks
 and payload classes), served by the `websockets` asyncio server: a second implementation of the protocol
 that does not share the station's assumptions, nor the scripted double's: boot, heartbeats and reconnects, and a
-whole charging session online, offline and across a power loss, and a reservation (block H) used and one expired.
+whole charging session online, offline and across a power loss, a reservation (block H) used and one expired, and
+CA certificates installed, listed with hash data the CSMS computes itself, and deleted.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509 import ocsp
 from csms_double import wait_until
 from harness import StationFactory
+from issuer import make_root
 from ocpp.routing import on  # type: ignore[import-untyped]
 from ocpp.v201 import ChargePoint, call, call_result  # type: ignore[import-untyped]
 from ocpp.v201.enums import Action, RegistrationStatusEnumType  # type: ignore[import-untyped]
@@ -289,3 +294,31 @@ def test_a_reservation_against_ocpp_package_csms(
     assert (expired.fields["reservation_id"], expired.fields["status"]) == (6, "Expired")
     assert 1.0 <= expired.at - made <= 5.0, "on time"
     wait_until(lambda: package_csms.of("StatusNotification")[-1].fields["status"] == "Available", "Available again")
+def _package_hash_data(pem: str) -> dict[str, str]:
+    """The CSMS side's own CertificateHashData of a root, computed with `cryptography` as an OCSP CertID."""
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    cert_id = ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, hashes.SHA256()).build()
+    return {
+        "hash_algorithm": "SHA256",
+        "issuer_name_hash": cert_id.issuer_name_hash.hex(),
+        "issuer_key_hash": cert_id.issuer_key_hash.hex(),
+        "serial_number": format(cert_id.serial_number, "x"),
+    }
+
+
+@pytest.mark.requirements("M03.FR.01", "M04.FR.01", "M04.FR.02", "M05.FR.01", "M05.FR.02")
+def test_ocpp_package_csms_installs_lists_and_deletes_a_root_with_hashes_it_computes_itself(
+    package_csms: PackageCsmsServer, station_factory: StationFactory
+) -> None:
+    station_factory(csms_url=package_csms.url)
+    package_csms.wait_for("StatusNotification")
+    root = make_root("ocpp-package CSMS root").pem
+    installed = package_csms.request(call.InstallCertificate(certificate_type="MORootCertificate", certificate=root))
+    assert installed.status == "Accepted"
+    listed = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    assert listed.status == "Accepted"
+    assert [item["certificate_hash_data"] for item in listed.certificate_hash_data_chain] == [_package_hash_data(root)]
+    deleted = package_csms.request(call.DeleteCertificate(certificate_hash_data=_package_hash_data(root)))
+    assert deleted.status == "Accepted"
+    again = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    assert again.status == "NotFound"

@@ -2,9 +2,7 @@
 over the wire, with two loopback CSMS endpoints: the one the station was configured with and a second one that a
 profile points to (plain or TLS with a test CA, for security profile 2).
 
-Not automated: TC_B_47 and TC_B_50 need CSMS root certificates managed over OCPP (M05 InstallCertificate,
-GetInstalledCertificateIds, AdditionalRootCertificateCheck), TC_A_20 and TC_A_21 need certificate checks before
-an upgrade; this station has no certificate management.
+TC_B_47, TC_B_50 (a new CSMS root), TC_A_20 and TC_A_21 (the credentials of an upgrade) are in test_root_migration.py.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from chargecore.shell.link import (
     ClientCertificate,
     WebSocketLink,
     dial_failure,
+    fixed_credentials,
     station_url,
 )
 from chargecore.shell.runtime import ChargingStation, StationOptions
@@ -109,7 +110,8 @@ def link(
     def fatal(message: str) -> None:
         log.write(message)
 
-    opened = WebSocketLink(inputs.feed, FrameLog("CS", stream=log), fatal, ca_file, client_certificate)
+    credentials = fixed_credentials(ca_file, client_certificate)
+    opened = WebSocketLink(inputs.feed, FrameLog("CS", stream=log), fatal, credentials)
     try:
         yield opened, inputs, log
     finally:

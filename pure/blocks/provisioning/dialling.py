@@ -6,12 +6,15 @@ every failed attempt and lost connection is told to `network_profiles`, and ever
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from chargecore.pure.blocks.provisioning import network_profiles
+from chargecore.pure.blocks.security import root_migration
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_value
 from chargecore.pure.effects import Connect, Effects
+from chargecore.pure.inputs import DialFailure
 from chargecore.pure.ocppj import connection
 from chargecore.pure.state import Station
 
@@ -20,7 +23,8 @@ def connect_effect(station: Station) -> Connect:
     profile = network_profiles.current_profile(station)
     password = get_value(station.device_model, VariableKey("SecurityCtrlr", "BasicAuthPassword"))
     station_id = station.identity.station_id
-    return connect_at(profile.url, station_id, profile.security_profile, password, connection.ping_interval(station))
+    connect = connect_at(profile.url, station_id, profile.security_profile, password, connection.ping_interval(station))
+    return replace(connect, csms_roots=root_migration.trusted_roots(station))
 
 
 def connect_at(
@@ -45,14 +49,20 @@ def power_up(station: Station) -> tuple[Station, Effects]:
     return started, (connect_effect(started),)
 
 
-def on_lost(station: Station, now: datetime, jitter: float) -> Station | None:
+def on_lost(station: Station, now: datetime, jitter: float, failure: DialFailure | None = None) -> Station | None:
     """None when no connection was up or under way (the input is refused). A lost connection starts a new cycle
-    at the first profile; a failed attempt counts against the profile it tried."""
+    at the first profile; a failed attempt counts against the profile it tried, unless a CSMS root migration
+    re-validates it with the fallback root at once (M05.FR.14)."""
     was_up = connection.is_up(station)
+    security_profile = network_profiles.current_profile(station).security_profile
     moved = connection.on_lost(station, now, jitter)
     if moved is None:
         return None
-    return network_profiles.start_cycle(moved) if was_up else network_profiles.attempt_failed(moved)
+    if was_up:
+        return network_profiles.start_cycle(root_migration.attempt_over(moved))
+    if root_migration.revalidates(moved, failure, security_profile):
+        return root_migration.try_fallback(moved, now)
+    return network_profiles.attempt_failed(root_migration.attempt_over(moved))
 
 
 def on_tick(station: Station, now: datetime) -> tuple[Station, Effects]:

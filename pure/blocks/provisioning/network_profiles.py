@@ -27,6 +27,7 @@ from chargecore.pure.device_model.model import get_int, get_value, persistent_ch
 from chargecore.pure.effects import Effects, NetworkProfileQuestion, Notify, Persist, RegistrationChanged
 from chargecore.pure.lifecycle import REGISTRATION_LIFECYCLE
 from chargecore.pure.ocppj.frames import Call
+from chargecore.pure.ocppj.timestamps import station_time
 from chargecore.pure.outcome import Defer, Handled, Reply, status_info
 from chargecore.pure.state import Network, NetworkProfile, Station, StationIdentity
 
@@ -244,8 +245,6 @@ def _refusal(station: Station, slot: int, data: dict[str, Any]) -> tuple[str, st
         return "NoSecurityDowngrade", f"securityProfile {security_profile} is below the current {level}"
     if security_profile not in SUPPORTED_SECURITY_PROFILES:  # B09.FR.02 from here on
         return "InvalidNetworkConf", f"securityProfile {security_profile} is not supported"
-    if security_profile == CLIENT_CERTIFICATE_PROFILE and not station.identity.has_client_certificate:
-        return "InvalidNetworkConf", f"securityProfile {security_profile} needs a client certificate this station lacks"
     if data["ocppVersion"] != "OCPP20" or data["ocppTransport"] != "JSON":
         return "InvalidNetworkConf", "only ocppVersion OCPP20 over ocppTransport JSON is supported"
     if data["messageTimeout"] < 1:
@@ -276,6 +275,47 @@ def resume_set_network_profile(station: Station, call: Call, usable: Any, now: d
     profiles = tuple(sorted((*others, stored), key=lambda profile: profile.slot))
     saved = replace(station, network=replace(station.network, profiles=profiles))
     return saved, Reply(_status("Accepted")), (Persist(((PROFILES_KEY, _stored_form(profiles)),)),)
+
+
+# --- NetworkConfigurationPriority (A05) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What the station holds to authenticate a TLS connection, valid now (the certificate store's facts)."""
+
+    csms_root: bool
+    """A valid CSMSRootCertificate: profiles 2 and 3 verify the CSMS with it."""
+    station_certificate: bool
+    """A valid ChargingStationCertificate with its key: profile 3 authenticates the station with it."""
+
+
+def credentials(station: Station, now: datetime) -> Credentials:
+    """The credentials the certificate store holds, valid now on the station clock."""
+    moment = station_time(station, now)
+    own = station.certificates.station_certificate
+    return Credentials(
+        csms_root=bool(station.certificates.usable_csms_roots(moment)),
+        station_certificate=own is not None and own.certificate.valid_at(moment),
+    )
+
+
+def priority_refusal(station: Station, value: str, credentials: Credentials) -> str | None:
+    """Why SetVariables of NetworkConfigurationPriority = `value` is Rejected, or None. A slot whose profile would raise
+    the security profile needs the credentials of its profile (A05.FR.02: a valid CSMSRootCertificate for 2 and 3;
+    A05.FR.03: a valid ChargingStationCertificate for 3): SetNetworkProfile stores such a profile, the priority
+    list that would make the station dial it is refused (TC_A_20, TC_A_21). Profiles at the current level were
+    reached with the credentials the station has."""
+    level = security_level(station.device_model)
+    for slot in (int(entry) for entry in value.split(",") if entry.isdigit()):
+        profile = next((stored for stored in station.network.profiles if stored.slot == slot), None)
+        if profile is None or profile.security_profile <= level:
+            continue
+        if not credentials.csms_root:  # A05.FR.02
+            return f"slot {slot} needs security profile {profile.security_profile}: no valid CSMSRootCertificate"
+        if profile.security_profile == CLIENT_CERTIFICATE_PROFILE and not credentials.station_certificate:
+            return f"slot {slot} needs security profile 3: no valid ChargingStationCertificate"  # A05.FR.03
+    return None
 
 
 # --- persistence ----------------------------------------------------------------------------------------

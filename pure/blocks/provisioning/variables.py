@@ -26,7 +26,7 @@ from typing import Any, Literal
 from returns.result import Failure, Result, Success
 
 from chargecore.pure.blocks.availability import availability
-from chargecore.pure.blocks.provisioning import dialling
+from chargecore.pure.blocks.provisioning import dialling, network_profiles
 from chargecore.pure.device_model.addressing import key_from_json, resolve_key, same_name
 from chargecore.pure.device_model.catalogue import DeviceModel, DeviceModelError, VariableDefinition, VariableKey
 from chargecore.pure.device_model.model import (
@@ -153,10 +153,19 @@ def handle_get_variables(station: Station, call: Call, now: datetime) -> Handled
 # --- SetVariables (B05) ------------------------------------------------------------------------------------
 
 
+def _station_refusal(station: Station, key: VariableKey, attribute: str, value: str, now: datetime) -> str | None:
+    """Why a value the device model's rules allow cannot be the station's (A05: the credentials a priority list
+    needs), or None."""
+    if key != network_profiles.PRIORITY or attribute != "Actual":
+        return None
+    return network_profiles.priority_refusal(station, value, network_profiles.credentials(station, now))
+
+
 def _set_one(
-    model: DeviceModel, item: Mapping[str, Any], value_size: int | None
+    station: Station, item: Mapping[str, Any], value_size: int | None, now: datetime
 ) -> tuple[dict[str, Any], tuple[VariableKey, str, str] | None]:
     """The item's result, and the assignment to make when it is accepted."""
+    model = station.device_model
     key, attribute = _address(model, item)
     found = _locate(model, key, attribute)
     if isinstance(found, tuple):
@@ -169,6 +178,9 @@ def _set_one(
     error = check_value(model, key, value, attribute)  # B05.FR.07-09: format, limits, ReadOnly
     if error is not None:
         return _result(item, attribute, "Rejected", **_status_info(error.reason_code, error.problem)), None
+    refusal = _station_refusal(station, key, attribute, value, now)
+    if refusal is not None:
+        return _result(item, attribute, "Rejected", **_status_info("InvalidValue", refusal)), None
     status = "RebootRequired" if found.reboot_required else "Accepted"  # B05.FR.10
     return _result(item, attribute, status), (key, attribute, value)
 
@@ -187,7 +199,7 @@ def handle_set_variables(station: Station, call: Call, now: datetime) -> Handled
     current: dict[Changed, str | None] = {}
     changed: list[Changed] = []
     for item in items:
-        result, assignment = _set_one(model, item, value_size)
+        result, assignment = _set_one(station, item, value_size, now)
         results.append(result)
         if assignment is not None:
             key, attribute, value = assignment

@@ -47,6 +47,7 @@ TLS_REFUSALS: Mapping[str, str] = MappingProxyType(
         "SSLV3_ALERT_BAD_CERTIFICATE": "FailedToAuthenticateAtCsms",
         "SSLV3_ALERT_CERTIFICATE_EXPIRED": "FailedToAuthenticateAtCsms",
         "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "FailedToAuthenticateAtCsms",
+        "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": "FailedToAuthenticateAtCsms",
         "TLSV13_ALERT_CERTIFICATE_REQUIRED": "FailedToAuthenticateAtCsms",
     }
 )
@@ -55,7 +56,8 @@ certificate does not chain to our CAs, has expired or names another host. UNSUPP
 below TLS 1.2; a protocol_version alert: the CSMS knows none of our versions. A handshake_failure alert says the
 CSMS found no acceptable set of parameters among ours, which for a client without a certificate (profiles 1 and 2)
 means no cipher suite in common. The certificate alerts (unknown_ca, bad_certificate, ...) are the CSMS refusing
-our client certificate (profile 3): our credentials, rejected."""
+our client certificate (profile 3): our credentials, rejected (unsupported_certificate: not usable for a TLS client,
+e.g. its keyUsage)."""
 
 HTTP_REFUSALS: Mapping[str, str] = MappingProxyType({"401": "FailedToAuthenticateAtCsms"})
 """HTTP statuses of a refused websocket upgrade, by security event: 401 is our Basic auth password, rejected."""

@@ -100,9 +100,10 @@ def test_a_password_too_short_is_refused_without_echoing_it() -> None:
 
 def test_the_frame_log_and_the_log_file_never_show_a_password(tmp_path: Path) -> None:
     """A station started with a password (--password) is sent new ones by SetVariables, valid and malformed;
-    neither the readable log (stdout) nor the JSON lines of --log ever hold one, and the CALLERROR does not."""
+    neither the readable log (stdout) nor the JSON lines of --log nor the DiagnosticsLog ever hold one, and the
+    CALLERROR does not."""
     stdout = io.StringIO()
-    log_file = tmp_path / "station.log"
+    log_file, diagnostics = tmp_path / "station.log", tmp_path / "diagnostics.log"
     with CsmsDouble() as csms:
         options = StationOptions(
             csms_url=csms.url,
@@ -111,7 +112,8 @@ def test_the_frame_log_and_the_log_file_never_show_a_password(tmp_path: Path) ->
             password=START_PASSWORD,
             log_file=log_file,
         )
-        station = ChargingStation(options, SimulatedCharger(), FrameLog("CS-SECRET", log_file, stdout))
+        log = FrameLog("CS-SECRET", log_file, stdout, diagnostics=diagnostics)
+        station = ChargingStation(options, SimulatedCharger(), log)
         station.start()
         try:
             boot(station, csms)
@@ -127,7 +129,8 @@ def test_the_frame_log_and_the_log_file_never_show_a_password(tmp_path: Path) ->
             wait_until(lambda: stdout.getvalue().count(MASK) >= 3, "the three frames in the log")
         finally:
             station.stop(timeout=5)
-    logged = stdout.getvalue() + log_file.read_text(encoding="utf-8")
+    logged = stdout.getvalue() + log_file.read_text(encoding="utf-8") + diagnostics.read_text(encoding="utf-8")
+    assert "SetVariables" in diagnostics.read_text(encoding="utf-8")
     assert "SetVariables" in logged and MASK in logged
     assert SECRET not in logged and START_PASSWORD not in logged
     assert SECRET[:8] not in logged
@@ -139,3 +142,20 @@ def test_the_event_that_hands_the_application_a_new_password_does_not_show_it() 
     event = VariableChanged(VariableKey("SecurityCtrlr", "BasicAuthPassword"), "Actual", SECRET, "CSMS")
     assert event.value == SECRET
     assert SECRET not in repr(event) and SECRET not in str(event)
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("ftp://station:s3cret%3Apa%40ss@127.0.0.1:21/logs/", "ftp://station:***@127.0.0.1:21/logs/"),
+        ("https://user:raw@at@logs.example.com/up", "https://user:***@logs.example.com/up"),
+        ("https://user@logs.example.com/up", "https://user@logs.example.com/up"),
+        ("http://logs.example.com:8080/up", "http://logs.example.com:8080/up"),
+    ],
+)
+def test_a_url_password_is_masked_in_any_frame(location: str, shown: str) -> None:
+    """N01.FR.17: a GetLog (or UpdateFirmware) location may carry user:password@; the frame log never shows it."""
+    frame = json.dumps(
+        [2, "1", "GetLog", {"logType": "DiagnosticsLog", "requestId": 1, "log": {"remoteLocation": location}}]
+    )
+    assert json.loads(redact_frame(frame))[3]["log"]["remoteLocation"] == shown

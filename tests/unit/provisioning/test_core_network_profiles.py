@@ -116,7 +116,6 @@ def test_the_slot_of_the_connection_in_use_is_rejected() -> None:
         connection_data("ws://[::1"),
         connection_data("wss://other.example", 1),
         connection_data("ws://other.example", 2),
-        connection_data("wss://other.example", 3),
         connection_data("wss://other.example", 4),
     ],
 )
@@ -144,15 +143,13 @@ def test_a_url_with_a_port_outside_1_to_65535_is_rejected(port: str, usable: boo
         assert port in response(effects)["statusInfo"]["additionalInfo"]
 
 
-@pytest.mark.requirements("B09.FR.02")
-def test_profile_3_is_rejected_without_a_client_certificate_and_put_to_the_application_with_one() -> None:
+@pytest.mark.requirements("B09.FR.01", "A05.FR.03")
+@pytest.mark.parametrize("has_client_certificate", [False, True])
+def test_profile_3_is_put_to_the_application_with_or_without_a_client_certificate(has_client_certificate: bool) -> None:
+    """TC_A_21 step 2: SetNetworkProfile of a profile 3 is Accepted without a ChargingStationCertificate; the
+    NetworkConfigurationPriority naming it is what A05.FR.03 refuses (test_core_security_upgrade.py)."""
     data = connection_data("wss://secure.example/ocpp", 3)
-    without = set_network_profile(booted(), 2, data)
-    assert response(without)["status"] == "Rejected"
-    assert response(without)["statusInfo"]["reasonCode"] == "InvalidNetworkConf"
-    assert "client certificate" in response(without)["statusInfo"]["additionalInfo"]
-
-    [ask] = of_type(set_network_profile(booted(has_client_certificate=True), 2, data), Ask)
+    [ask] = of_type(set_network_profile(booted(has_client_certificate=has_client_certificate), 2, data), Ask)
     assert ask.question == NetworkProfileQuestion(2, data)
 
 

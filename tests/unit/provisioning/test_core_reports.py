@@ -176,7 +176,7 @@ def test_value_size_and_reporting_value_size_cut_values(value_size: int, reporti
     sim = booted(config={"DeviceDataCtrlr": sizes})
     payload = {"requestId": 1, "componentVariable": [{"component": {"name": "OCPPCommCtrlr"}}]}
     by_variable = {item["variable"]["name"]: item for item in report(sim, "GetReport", payload)}
-    assert by_variable["FileTransferProtocols"]["variableAttribute"][0]["value"] == "HTTP,"
+    assert by_variable["FileTransferProtocols"]["variableAttribute"][0]["value"] == "FTP,F"
 
 
 def test_an_item_larger_than_bytes_per_message_is_rejected_and_nothing_is_sent() -> None:

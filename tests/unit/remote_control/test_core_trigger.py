@@ -10,8 +10,6 @@ from core_helpers import Sim, booted, calls, frames, replies
 from chargecore.pure.effects import Effects
 
 NOT_IMPLEMENTED = [
-    "SignChargingStationCertificate",
-    "SignV2GCertificate",
     "SignCombinedCertificate",
     "PublishFirmwareStatusNotification",
 ]
