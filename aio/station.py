@@ -70,6 +70,7 @@ from chargecore.shell.drive import (
     boot_state,
     certificate_store,
     effect_call,
+    effect_note,
     exit_process,
     hook_name,
     one_line,
@@ -77,6 +78,7 @@ from chargecore.shell.drive import (
     question_call,
     store_answer,
     store_write_failed,
+    sync_firmware_version,
     tls_credentials,
 )
 from chargecore.shell.frame_log import FrameLog
@@ -114,7 +116,8 @@ class AsyncChargingStation:
             self._certificates = certificate_store(options, keys)
             for level, notice in (*self._store.notices, *self._certificates.notices):
                 self.log.event(level, notice, "storage")
-            self._state = boot_state(options, self._store, self.log, self._certificates)
+            version = sync_firmware_version(self.application, self.log)
+            self._state = boot_state(options, self._store, self.log, self._certificates, version)
         except BaseException:  # release the data dir, so that a corrected configuration can use it at once
             self._store.close()
             raise
@@ -296,8 +299,8 @@ class AsyncChargingStation:
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
         elif (call := effect_call(self.application, effect)) is not None:
-            if isinstance(effect, fx.ApplyChargingLimit):
-                self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
+            if (note := effect_note(effect)) is not None:
+                self.log.event("info", note)
             done = await self._call_hook(call)
             if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
                 evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
@@ -334,7 +337,8 @@ class AsyncChargingStation:
         self.log.event("info", f"station reset ({reset_type}): rebooting")
         await self._call_hook(HookCall(self.application.reboot, None, (reset_type,)))
         await self._link.close()
-        self._state = boot_state(self.options, self._store, self.log, self._certificates)
+        version = await self._call_hook(HookCall(self.application.firmware_version, None, ()))
+        self._state = boot_state(self.options, self._store, self.log, self._certificates, version)
         await self._process(CertificatesLoaded(self._clock(), self._certificates.installed()))
         connectors = await self._connectors_found()
         await self._process(PowerUp(self._clock(), secrets.token_hex(4), connectors))

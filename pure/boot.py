@@ -11,11 +11,14 @@ from returns.result import Result
 
 from chargecore.pure.blocks.authorization import token_store
 from chargecore.pure.blocks.availability import availability, change_availability
+from chargecore.pure.blocks.display import display_messages
+from chargecore.pure.blocks.firmware import progress as firmware
 from chargecore.pure.blocks.monitoring import monitoring
 from chargecore.pure.blocks.provisioning import network_profiles, provisioning
 from chargecore.pure.blocks.reservation import reservations
 from chargecore.pure.blocks.security import root_migration
 from chargecore.pure.blocks.smart_charging import smart_charging
+from chargecore.pure.blocks.tariff_cost import stored_views
 from chargecore.pure.blocks.transactions import recovery
 from chargecore.pure.device_model.catalogue import CATALOGUE, DeviceModel, DeviceModelError
 from chargecore.pure.device_model.model import build_device_model, persisted_values
@@ -39,8 +42,20 @@ def initial_station(identity: StationIdentity, model: DeviceModel, persisted: Ma
     station, _ = availability.refresh(change_availability.restore(station, persisted))  # told at PowerUp
     station = smart_charging.restore(station, persisted)
     station = monitoring.restore(station, persisted)
+    station = display_messages.restore(station, persisted)
     station = recovery.restore(station, dict(persisted))
+    station = stored_views.restore(station, persisted)  # after recovery: the views live with the sessions
+    station = firmware.restore(station, persisted)
     return provisioning.adopt_boot_reason(station, dict(persisted))
+
+
+def dropped_records(station: Station, persisted: Mapping[str, Any]) -> tuple[str, ...]:
+    """The stored records the restore above could not use, one line each naming its key and why, for the shell to
+    log: stored data is never lost silently."""
+    return (
+        *display_messages.dropped_at_restore(station, persisted),
+        *stored_views.dropped_at_restore(station, persisted),
+    )
 
 
 def boot_station(

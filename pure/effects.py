@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from chargecore.pure.device_model.catalogue import VariableKey
@@ -541,6 +542,117 @@ class RevertCertificate:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageContent:
+    """A MessageContentType: the text, its MessageFormatEnumType (ASCII, HTML, URI, UTF8) and its language (RFC
+    5646), if given."""
+
+    text: str
+    format: str
+    language: str | None = None
+
+    @staticmethod
+    def of(payload: dict[str, Any]) -> MessageContent:
+        return MessageContent(payload["content"], payload["format"], payload.get("language"))
+
+
+@dataclass(frozen=True, slots=True)
+class ShownMessage:
+    """One message on a display, as the application draws it; `message_id` None marks the station's own (the
+    driver's personal message, tariff and cost texts)."""
+
+    content: MessageContent
+    priority: str
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowMessages:
+    """Hook: from now on the display of this EVSE shows these messages, in this order (block O): an AlwaysFront
+    message alone, else the InFront ones (cycled), then the station's own, then the NormalCycle ones (cycled).
+    Emitted only when the list changes; an empty list clears the display."""
+
+    evse_id: int
+    messages: tuple[ShownMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CostPrices:
+    """The prices behind a running cost (California pricing's chargingPrice and idlePrice), exact decimals in the
+    cost's currency: per kWh, per hour, a flat fee, and the idle fee per hour after `idle_grace_minutes`."""
+
+    kwh: Decimal | None = None
+    hour: Decimal | None = None
+    flat_fee: Decimal | None = None
+    idle_hour: Decimal | None = None
+    idle_grace_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CostShown:
+    """What the driver of a transaction sees of its cost (block I). `total` is exact (decimal.Decimal, rounded to
+    NumberOfDecimalsForCostValues) in `currency`; None with `fallback` set when the CSMS gave no total
+    (TotalCostFallbackMessage). `final` once the transaction has ended. `texts` are the CSMS's cost texts
+    (updatedPersonalMessage and, with California pricing, its other languages); `qr_code` a URL to show as a QR
+    code."""
+
+    transaction_id: str
+    total: Decimal | None
+    currency: str
+    final: bool
+    fallback: str | None = None
+    texts: tuple[MessageContent, ...] = ()
+    qr_code: str | None = None
+    prices: CostPrices | None = None
+    """The prices now (California pricing CostUpdated), for the display to state them with the idle fee."""
+    next_prices: CostPrices | None = None
+    next_at: datetime | None = None
+    """From `next_at` (station time, the CSMS's clock) `next_prices` apply: the costmsg nextPeriod."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowCost:
+    """Hook: show this cost on the display of this EVSE (block I)."""
+
+    evse_id: int
+    cost: CostShown
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadFirmware:
+    """Fetch `location` into the data dir in the background; the outcome comes back as `inputs.FirmwareDownloaded`
+    (whole file or nothing left behind)."""
+
+    request_id: int
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFirmwareDownload:
+    """Stop the download of this request and remove what it stored (a new UpdateFirmware replaced it, L01.FR.24)."""
+
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyFirmware:
+    """Verify `signature` (base64) over the file at `path` with the key of `certificate` (PEM); the outcome comes
+    back as `inputs.FirmwareVerified`."""
+
+    request_id: int
+    path: str
+    certificate: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstallFirmware:
+    """Hook: install the verified file at `path`; the result comes back as `inputs.FirmwareInstalled`."""
+
+    request_id: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -552,6 +664,32 @@ class InternalError:
     did not do it. Tests treat any of these as a failure."""
 
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadToPublish:
+    """L03: fetch `location` into the published folder and measure its MD5; the outcome comes back as
+    `inputs.PublishDownloaded` (whole file or nothing left behind)."""
+
+    request_id: int
+    location: str
+    checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishFile:
+    """L03: serve the checked file at `path` on the station's local file server; the URIs come back as
+    `inputs.FilePublished`."""
+
+    request_id: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnpublishFile:
+    """L04 (and a failed L03 check): stop serving the file with this MD5 and remove it."""
+
+    checksum: str
 
 
 Effect = (
@@ -568,9 +706,18 @@ Effect = (
     | StopEnergyTransfer
     | UnlockConnector
     | ApplyChargingLimit
+    | DownloadFirmware
+    | CancelFirmwareDownload
+    | VerifyFirmware
+    | InstallFirmware
+    | DownloadToPublish
+    | PublishFile
+    | UnpublishFile
     | UploadLog
     | CancelLogUpload
     | CommitCertificate
     | RevertCertificate
+    | ShowMessages
+    | ShowCost
 )
 Effects = tuple[Effect, ...]

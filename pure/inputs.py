@@ -334,6 +334,61 @@ class HookRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class FirmwareDownloaded:
+    """The shell's download of an UpdateFirmware's file ended (L01): stored whole at `path`, or not at all and
+    `error` says why (unreachable, 404, too large, unsupported scheme, cancelled...)."""
+
+    now: datetime
+    request_id: int
+    path: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareVerified:
+    """The shell checked the downloaded file's signature against its signing certificate (L01.FR.03): `problem` is
+    None when it holds, else why not (the shell has removed the file)."""
+
+    now: datetime
+    request_id: int
+    problem: str | None
+
+
+FirmwareInstallResult = Literal["Installed", "InstallVerificationFailed", "InstallationFailed"]
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareInstalled:
+    """The application's install_firmware hook answered: Installed (activated at the next boot) or why not."""
+
+    now: datetime
+    request_id: int
+    result: FirmwareInstallResult
+
+
+@dataclass(frozen=True, slots=True)
+class PublishDownloaded:
+    """The shell's download of a PublishFirmware's file ended (L03): stored whole at `path` with the MD5 it
+    measured (`md5`, lowercase hex), or not at all and `error` says why."""
+
+    now: datetime
+    request_id: int
+    path: str | None
+    md5: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilePublished:
+    """The shell serves the checked file (L03): the URIs the stations behind it download it from, or `error`."""
+
+    now: datetime
+    request_id: int
+    uris: tuple[str, ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LogUploadEnded:
     """The upload an `UploadLog` effect started ended: `failure` None when the file arrived, else the transfer's
     reason as a fact ("unreachable", "access denied", "not found", "unsupported scheme", "bad url", "cancelled",
@@ -374,6 +429,11 @@ Input = (
     | EVCertificateRequested
     | CertificateStatusRequested
     | HookRaised
+    | FirmwareDownloaded
+    | FirmwareVerified
+    | FirmwareInstalled
+    | PublishDownloaded
+    | FilePublished
     | CertificatesLoaded
     | LogUploadEnded
 )

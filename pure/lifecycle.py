@@ -199,6 +199,51 @@ AUTHORIZATION_LIFECYCLE = Lifecycle(
     ],
 )
 
+# --- firmware update (L01) -------------------------------------------------------------------------------------
+# One UpdateFirmware from acceptance to its last FirmwareStatusNotification; every state but `Idle` is the status
+# the station sends on entering it. `Idle`: accepted, nothing started yet (the first `settle` schedules or starts
+# the download). A failed download attempt with retries left waits as `Downloading` (`download` again); the last
+# one ends in `DownloadFailed`. `InstallScheduled` waits for installDateTime and for the last transaction to end
+# (L01.FR.06). `InstallRebooting` reboots once the CSMS has heard it; `Installed` is reported after the boot
+# (`rebooted`). An update a restart interrupted is restored in the phase its record names and, once the boot is
+# accepted, ends `download_failed` or `installation_failed`. The failure states and `Installed` are final: a new
+# UpdateFirmware starts a new update. A missing edge is a result from the shell for a step the update is no longer
+# in (a cancelled download): refused.
+
+FIRMWARE_LIFECYCLE = Lifecycle(
+    "firmware",
+    [
+        "Idle",
+        "DownloadScheduled",
+        "Downloading",
+        "Downloaded",
+        "SignatureVerified",
+        "InstallScheduled",
+        "Installing",
+        "InstallRebooting",
+        "Installed",
+        "DownloadFailed",
+        "InvalidSignature",
+        "InstallVerificationFailed",
+        "InstallationFailed",
+    ],
+    [
+        Edge("schedule", "Idle", "DownloadScheduled"),
+        *(Edge("download", source, "Downloading") for source in ("Idle", "DownloadScheduled", "Downloading")),
+        Edge("downloaded", "Downloading", "Downloaded"),
+        Edge("download_failed", "Downloading", "DownloadFailed"),
+        Edge("verified", "Downloaded", "SignatureVerified"),
+        Edge("invalid_signature", "Downloaded", "InvalidSignature"),
+        # from Downloaded only for an unsigned update (L02): there is no signature to verify
+        *(Edge("wait_install", source, "InstallScheduled") for source in ("Downloaded", "SignatureVerified")),
+        *(Edge("install", source, "Installing") for source in ("Downloaded", "SignatureVerified", "InstallScheduled")),
+        Edge("installed", "Installing", "InstallRebooting"),
+        Edge("verification_failed", "Installing", "InstallVerificationFailed"),
+        Edge("installation_failed", "Installing", "InstallationFailed"),
+        Edge("rebooted", "InstallRebooting", "Installed"),
+    ],
+)
+
 LIFECYCLES = (
     CONNECTION_LIFECYCLE,
     RPC_LIFECYCLE,
@@ -206,5 +251,6 @@ LIFECYCLES = (
     CONNECTOR_LIFECYCLE,
     TRANSACTION_LIFECYCLE,
     AUTHORIZATION_LIFECYCLE,
+    FIRMWARE_LIFECYCLE,
 )
 """Every table, for the tests and the diagram generator."""

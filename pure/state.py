@@ -11,12 +11,15 @@ from typing import Any
 
 from chargecore.pure.blocks.authorization.tokens import TokenStore
 from chargecore.pure.blocks.diagnostics.log_upload import LogUpload
+from chargecore.pure.blocks.display.messages import Display
+from chargecore.pure.blocks.firmware.model import Firmware, FirmwareCapabilities
 from chargecore.pure.blocks.monitoring.monitors import Monitor, Monitoring
 from chargecore.pure.blocks.reservation.records import Reservation
 from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.blocks.security.ocsp_cache import OcspCache
 from chargecore.pure.blocks.security.signing_requests import CertificateSigning
 from chargecore.pure.blocks.smart_charging.charging_profiles import SmartCharging
+from chargecore.pure.blocks.tariff_cost.costs import TariffCost
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import Question
 from chargecore.pure.ocppj.fifo import Fifo
@@ -41,6 +44,8 @@ class StationIdentity:
     """C16.FR.01: a user interface lets a master pass holder choose which transactions to stop."""
     validates_tokens: bool = False
     """The application validates presented tokens itself first (TokenQuestion), like libocpp's validate_token."""
+    firmware_capabilities: FirmwareCapabilities = field(default_factory=FirmwareCapabilities)
+    """What the charger's firmware update can do (cancel, work during transactions, unsigned images: block L)."""
     has_client_certificate: bool = False
     """The shell holds a ChargingStationCertificate and its key, so security profile 3 (TLS with a client-side
     certificate) is possible."""
@@ -272,6 +277,11 @@ class Network:
     """The slot of the last successful connection, kept across restarts."""
 
 
+AvailabilityBasis = tuple[
+    tuple[tuple[str, bool], ...], frozenset[tuple[int, int]], tuple[Transaction, ...], tuple[Reservation, ...], bool
+]
+
+
 @dataclass(frozen=True, slots=True)
 class RootMigration:
     """M05.FR.10-16: the CSMS roots kept as fallback after a new one was installed under
@@ -296,17 +306,9 @@ class Availability:
     """(0, 0) the station, (evse, 0) an EVSE, (evse, connector) a connector."""
     shown: tuple[tuple[str, bool], ...] = ()
     """(status, operative) per connector, in `Station.connectors` order; () before the first refresh."""
-    basis: (
-        tuple[
-            tuple[tuple[str, bool], ...],
-            frozenset[tuple[int, int]],
-            tuple[Transaction, ...],
-            tuple[Reservation, ...],
-        ]
-        | None
-    ) = None
-    """The connector phases, settings and transactions `shown` was derived from: a step that changed none of
-    them (most steps) skips deriving it again."""
+    basis: AvailabilityBasis | None = None
+    """The connector phases, settings, transactions, reservations and firmware hold `shown` was derived from: a step
+    that changed none of them (most steps) skips deriving it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +355,8 @@ class Station:
     """C16.FR.01: the master pass accepted and waiting for its holder's choice on the user interface."""
     metering: Metering = Metering()
     """Meter-value timers and the values kept for Ended events (meter_values.py)."""
+    firmware: Firmware = field(default_factory=Firmware)
+    """The firmware update under way or last ended (block L, firmware/)."""
     reservations: tuple[Reservation, ...] = ()
     """Block H: the reservations accepted and not yet used, cancelled, expired or removed, oldest first."""
     certificates: Certificates = field(default_factory=Certificates)
@@ -364,6 +368,10 @@ class Station:
     ocsp: OcspCache = field(default_factory=OcspCache)
     """M06: OCSP answers of the CSMS, kept for the validity they state."""
     root_migration: RootMigration = RootMigration()
+    display: Display = field(default_factory=Display)
+    """The CSMS's display messages and what each EVSE's display shows (block O, display/)."""
+    tariff_cost: TariffCost = field(default_factory=TariffCost)
+    """The drivers' tariff texts and costs per EVSE (block I, tariff_cost/)."""
 
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:

@@ -19,6 +19,10 @@ from chargecore.pure.blocks import data_transfer, remote_control
 from chargecore.pure.blocks.authorization import auth_cache, local_list, master_pass, token_routing
 from chargecore.pure.blocks.availability import availability, change_availability
 from chargecore.pure.blocks.diagnostics import customer_information, logs
+from chargecore.pure.blocks.display import display_messages
+from chargecore.pure.blocks.firmware import progress as firmware
+from chargecore.pure.blocks.firmware import publish as firmware_publish
+from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.meter_values import meter_values
 from chargecore.pure.blocks.monitoring import monitor_events, monitoring
 from chargecore.pure.blocks.provisioning import dialling, network_profiles, provisioning, reports, resets, variables
@@ -33,6 +37,7 @@ from chargecore.pure.blocks.security import (
     security_events,
 )
 from chargecore.pure.blocks.smart_charging import external_limits, iso15118_charging, profile_requests, smart_charging
+from chargecore.pure.blocks.tariff_cost import cost_triggers, tariff_cost
 from chargecore.pure.blocks.transactions import events, hardware_hooks, recovery, sessions, start_stop
 from chargecore.pure.device_model.catalogue import DeviceModel
 from chargecore.pure.effects import (
@@ -62,6 +67,10 @@ from chargecore.pure.inputs import (
     EVChargingNeeds,
     EVChargingSchedule,
     ExternalLimit,
+    FilePublished,
+    FirmwareDownloaded,
+    FirmwareInstalled,
+    FirmwareVerified,
     FrameReceived,
     HookRaised,
     Input,
@@ -73,6 +82,7 @@ from chargecore.pure.inputs import (
     ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
+    PublishDownloaded,
     SecurityEventRaised,
     SendDataTransfer,
     Shutdown,
@@ -121,6 +131,9 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "RequestStopTransaction": remote_control.handle_request_stop,
         "UnlockConnector": remote_control.handle_unlock_connector,
         "GetTransactionStatus": events.handle_get_transaction_status,
+        "UpdateFirmware": firmware_requests.handle_update_firmware,
+        "PublishFirmware": firmware_publish.handle_publish_firmware,
+        "UnpublishFirmware": firmware_publish.handle_unpublish_firmware,
         "ReserveNow": reservations.handle_reserve_now,
         "CancelReservation": reservations.handle_cancel_reservation,
         "GetInstalledCertificateIds": certificates.handle_get_installed_certificate_ids,
@@ -129,6 +142,10 @@ CSMS_CALLS: Mapping[str, CallHandler] = MappingProxyType(
         "CustomerInformation": customer_information.handle_customer_information,
         "GetLog": logs.handle_get_log,
         "CertificateSigned": certificate_signed.handle_certificate_signed,
+        "SetDisplayMessage": display_messages.handle_set_display_message,
+        "GetDisplayMessages": display_messages.handle_get_display_messages,
+        "ClearDisplayMessage": display_messages.handle_clear_display_message,
+        "CostUpdated": tariff_cost.handle_cost_updated,
     }
 )
 """The CSMS requests this station supports; any other OCPP action is answered NotSupported."""
@@ -139,6 +156,7 @@ RESUMES: Mapping[str, Resume] = MappingProxyType(
         "DataTransfer": data_transfer.resume_data_transfer,
         "SetNetworkProfile": network_profiles.resume_set_network_profile,
         "UnlockConnector": remote_control.resume_unlock_connector,
+        "UpdateFirmware": firmware_requests.resume_update_firmware,
         "DeleteCertificate": certificates.resume_delete_certificate,
         "InstallCertificate": certificate_installation.resume_install_certificate,
         "CustomerInformation": customer_information.resume_customer_information,
@@ -173,9 +191,14 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
     lane.deadline,
     sessions.deadline,
     meter_values.deadline,
+    firmware.deadline,
+    firmware_publish.deadline,
     reservations.deadline,
     logs.deadline,
     certificate_signing.deadline,
+    display_messages.deadline,
+    cost_triggers.deadline,
+    tariff_cost.deadline,
 )
 """Every block's next timer; `next_deadline` is the earliest."""
 
@@ -211,8 +234,14 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
     if connection.is_up(station) and provisioning.is_accepted(station):
         station, reported = availability.report_statuses(station, now)
         effects += reported
+    station, costs = tariff_cost.settle(station, now)
+    own = tariff_cost.own_messages(station)
+    spoken = tariff_cost.display_languages(station) if station.display.messages else {}  # only CSMS messages care
+    station, displayed = display_messages.settle(station, now, own, spoken)
     station, monitored = monitor_events.on_model_changed(station, model_before, now)  # N07, whoever changed it
-    effects += monitored
+    station, progressed = firmware.settle(station, now)  # after the statuses: Unavailable goes before Downloading
+    station, publishing = firmware_publish.settle(station, now)
+    effects += costs + displayed + monitored + progressed + publishing
     if not station.rpc.queue and not station.rpc.lane:  # nothing to send: skip the MessageTimeout lookup
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
@@ -351,9 +380,18 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
         if isinstance(pending.question, RemoveCertificateQuestion):  # a CSMS root a migration no longer needs
             return certificates.on_removed(station, event.value)
         assert isinstance(pending.question, TokenQuestion)
-        return token_routing.on_token_answer(station, pending.question, event.value, event.now)
+        station, effects = token_routing.on_token_answer(station, pending.question, event.value, event.now)
+        station, shown = tariff_cost.on_local_verdict(station, pending.question.id_token, event.now)  # I04, local
+        return station, effects + shown
     resumed, decision, after = RESUMES[pending.call.action](station, pending.call, event.value, event.now)
     return _decide(resumed, pending.call, decision, after)
+
+
+def _token_presented(station: Station, event: TokenPresented) -> tuple[Station, Effects]:
+    """C01/E07 route the token; a verdict reached without the CSMS shows the fallback tariff (I04)."""
+    station, effects = token_routing.present_token(station, event.id_token, event.evse_id, event.now)
+    station, shown = tariff_cost.on_local_verdict(station, event.id_token, event.now)
+    return station, effects + shown
 
 
 def _send_data_transfer(station: Station, event: SendDataTransfer) -> tuple[Station, Effects]:
@@ -378,9 +416,7 @@ def _hook_raised(station: Station, event: HookRaised) -> tuple[Station, Effects]
 
 _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = MappingProxyType(
     {
-        TokenPresented: lambda station, event: token_routing.present_token(
-            station, event.id_token, event.evse_id, event.now
-        ),
+        TokenPresented: _token_presented,
         MasterPassChoice: lambda station, event: master_pass.on_master_pass_choice(station, event.evse_ids, event.now),
         ChargingStateChanged: lambda station, event: hardware_hooks.on_charging_state(
             station, event.evse_id, event.state, event.now
@@ -415,6 +451,11 @@ _INPUTS: Mapping[type, Callable[[Station, Any], tuple[Station, Effects]]] = Mapp
         EVCertificateRequested: iso15118_certificates.on_ev_certificate_requested,
         CertificateStatusRequested: iso15118_certificates.on_status_requested,
         HookRaised: _hook_raised,
+        FirmwareDownloaded: firmware.on_downloaded,
+        FirmwareVerified: firmware.on_verified,
+        FirmwareInstalled: firmware.on_installed,
+        PublishDownloaded: firmware_publish.on_downloaded,
+        FilePublished: firmware_publish.on_published,
         CertificatesLoaded: certificates.on_loaded,
         LogUploadEnded: logs.on_upload_ended,
     }
@@ -493,7 +534,8 @@ def _boot_answered(
     if provisioning.is_accepted(station) and not was_accepted:
         station = availability.arm_heartbeat(station, now)
         station, reported = availability.report_statuses(station, now, everything=True)
-        effects += reported
+        station, installed = firmware.on_boot_accepted(station, now)
+        effects += reported + installed
     return station, effects
 
 
@@ -504,6 +546,36 @@ def _heartbeat_answered(
     adjusted = availability.on_heartbeat_response(station, payload, now)
     station, effects = security_events.on_clock_set(adjusted, station.registration.clock_offset, now)
     return station, (*refused_clock("Heartbeat", payload["currentTime"]), *effects)
+
+
+def _authorize_answered(
+    station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """C01 decides the session; the IdTokenInfo's personal message or tariff goes to its EVSE's display (I01)."""
+    evse_id = tariff_cost.authorizing_evse(station, call.payload["idToken"])  # before the verdict moves the session
+    station, effects = token_routing.on_authorize_answered(station, call, payload, now)
+    station, shown = tariff_cost.on_token_info(station, evse_id, call.payload["idToken"], payload["idTokenInfo"], now)
+    return station, effects + shown
+
+
+def _authorize_failed(station: Station, call: OutboundCall, now: datetime) -> tuple[Station, Effects]:
+    """C15 decides offline; an accepted token shows OfflineTariffFallbackMessage (I04)."""
+    evse_id = tariff_cost.authorizing_evse(station, call.payload["idToken"])
+    station, effects = token_routing.on_authorize_failed(station, call, now)
+    tx = None if evse_id is None else sessions.find(station, evse_id)
+    status = "Accepted" if tx is not None and tx.authorization == "accepted" else "Invalid"
+    info = {"status": status}
+    station, shown = tariff_cost.on_token_info(station, evse_id, call.payload["idToken"], info, now, offline=True)
+    return station, effects + shown
+
+
+def _transaction_event_answered(
+    station: Station, call: OutboundCall, payload: dict[str, Any], now: datetime
+) -> tuple[Station, Effects]:
+    """E: the lane and the authorization; I: the tariff and cost the response carries."""
+    station, effects = start_stop.on_event_answered(station, call, payload, now)
+    station, costs = tariff_cost.on_event_answered(station, call, payload, now)
+    return station, effects + costs
 
 
 Answered = Callable[[Station, OutboundCall, dict[str, Any], datetime], tuple[Station, Effects]]
@@ -519,9 +591,12 @@ ANSWERED: Mapping[str, Answered] = MappingProxyType(
         ),
         "NotifyEVChargingNeeds": iso15118_charging.needs_answered,
         "NotifyEVChargingSchedule": iso15118_charging.schedule_answered,
-        "Authorize": token_routing.on_authorize_answered,
-        "TransactionEvent": start_stop.on_event_answered,
+        "Authorize": _authorize_answered,
+        "TransactionEvent": _transaction_event_answered,
         "SecurityEventNotification": security_events.on_answered,
+        "FirmwareStatusNotification": lambda station, call, payload, now: firmware.on_status_answered(
+            station, call, now
+        ),
         "SignCertificate": certificate_signing.on_sign_answered,
         "Get15118EVCertificate": iso15118_certificates.ev_certificate_answered,
         "GetCertificateStatus": iso15118_certificates.status_answered,
@@ -537,9 +612,10 @@ FAILED: Mapping[str, Failed] = MappingProxyType(
         "NotifyEVChargingSchedule": lambda station, call, now: iso15118_charging.schedule_answered(
             station, call, None, now
         ),
-        "Authorize": token_routing.on_authorize_failed,
+        "Authorize": _authorize_failed,
         "TransactionEvent": start_stop.on_event_failed,
         "SecurityEventNotification": security_events.on_failed,
+        "FirmwareStatusNotification": firmware.on_status_answered,
         "SignCertificate": certificate_signing.on_sign_failed,
         "Get15118EVCertificate": lambda station, call, now: iso15118_certificates.ev_certificate_answered(
             station, call, None, now

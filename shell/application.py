@@ -13,10 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from chargecore.pure.effects import CustomerReference, Event, SecurityEventLogged
+from chargecore.pure.effects import CostPrices, CostShown, CustomerReference, Event, SecurityEventLogged, ShownMessage
 from chargecore.pure.inputs import ConnectorChange, ConnectorFound
 from chargecore.shell.logs import SecurityLog
 from chargecore.shell.reservation_view import announcement
+
+FIRMWARE_MAGIC = "chargecore-firmware"
+"""The first word of a firmware image the SimulatedCharger installs."""
 
 
 class ChargerApplication(Protocol):
@@ -80,12 +83,31 @@ class ChargerApplication(Protocol):
         customerIdentifier) and `reference` (its OCPP value), as lines of readable text; with `clear`, delete that
         data and return what was deleted. The station adds what it holds itself (cache, local list, transactions).
         Raising answers the CSMS Rejected."""
+    def show_messages(self, evse_id: int, messages: tuple[ShownMessage, ...]) -> None:
+        """From now on the display of this EVSE shows these messages in this order (block O): an AlwaysFront
+        message alone, else the InFront ones cycled, then the station's own (personal message, tariff), then the
+        NormalCycle ones cycled. An empty tuple clears the display."""
+        ...
+
+    def show_cost(self, evse_id: int, cost: CostShown) -> None:
+        """Show the driver of this EVSE the running or final cost of its transaction (block I): an exact decimal in
+        a currency, or the fallback text when the CSMS gave none."""
         ...
 
     def connector_states(self) -> Iterable[ConnectorFound]:
         """At power-up (start and every station reset), before any status goes out: the connectors where the
         hardware finds a cable plugged in or a fault now; any other connector is empty and sound. An EV left
         plugged in through a reset is reported Occupied at boot (TC_B_21, TC_B_22)."""
+        ...
+
+    def install_firmware(self, path: str, request_id: int) -> str:
+        """Install the downloaded and verified firmware file at `path` (L01), to run after the reboot that follows:
+        "Installed", "InstallVerificationFailed" (the image is not one this charger takes) or
+        "InstallationFailed". Raising counts as InstallationFailed."""
+        ...
+
+    def firmware_version(self) -> str | None:
+        """The version of the firmware running now, sent in BootNotification; None for the station's default."""
         ...
 
 
@@ -118,9 +140,15 @@ class SimulatedCharger:
         self.unlock_works = True
         self.token_verdicts: dict[str, dict[str, Any]] = {}
         """validate_token's verdict per idToken value; other tokens are left to the station."""
+        self.installed_version: str | None = None
+        """The firmware version install_firmware installed, reported from the next boot on."""
         self.customers: dict[str, list[str]] = {}
         """The simulated charger's data per customer (a customerIdentifier, an idToken value or a certificate's
         serialNumber), e.g. what its display or app stored; CustomerInformation reports and clears it."""
+        self.displays: dict[int, tuple[ShownMessage, ...]] = {}
+        """What each EVSE's display shows (show_messages)."""
+        self.costs: dict[int, list[CostShown]] = {}
+        """Every cost shown on each EVSE, in order (show_cost)."""
         self.hardware: dict[tuple[int, int], ConnectorFound] = {}
         """What the simulated hardware has on its connectors, by (evse, connector); kept by `hardware_change`."""
         self.security_log = SecurityLog(security_log) if security_log is not None else None
@@ -181,6 +209,13 @@ class SimulatedCharger:
         with self._lock:
             held = self.customers.pop(key, []) if clear else self.customers.get(key, [])
         return list(held)
+    def show_messages(self, evse_id: int, messages: tuple[ShownMessage, ...]) -> None:
+        with self._lock:
+            self.displays[evse_id] = messages
+
+    def show_cost(self, evse_id: int, cost: CostShown) -> None:
+        with self._lock:
+            self.costs.setdefault(evse_id, []).append(cost)
 
     def hardware_change(self, evse_id: int, connector_id: int, change: ConnectorChange) -> None:
         """The simulated hardware's side of `ChargingStation.connector`: whoever plays the hardware (the CLI
@@ -196,6 +231,21 @@ class SimulatedCharger:
         with self._lock:
             return tuple(found for found in self.hardware.values() if found.plugged or found.faulted)
 
+    def install_firmware(self, path: str, request_id: int) -> str:
+        """A simulated image is a text file whose first line is `FIRMWARE_MAGIC <version>`; the version runs after
+        the reboot. Any other file fails its verification."""
+        with open(path, "rb") as file:
+            first = file.readline(256).decode("utf-8", "replace").split()
+        if len(first) != 2 or first[0] != FIRMWARE_MAGIC:
+            return "InstallVerificationFailed"
+        with self._lock:
+            self.installed_version = first[1][:50]  # firmwareVersion is string(50)
+        return "Installed"
+
+    def firmware_version(self) -> str | None:
+        with self._lock:
+            return self.installed_version
+
 
 def _customer_key(kind: CustomerReference, reference: Any) -> str:
     """How SimulatedCharger.customers is keyed: the customerIdentifier, the idToken value, the serialNumber."""
@@ -204,3 +254,23 @@ def _customer_key(kind: CustomerReference, reference: Any) -> str:
     if kind == "customerCertificate":
         return str(reference["serialNumber"])
     return str(reference)
+def describe_cost(cost: CostShown) -> str:
+    """One line for the operator: the amount (or the fallback text), whether final, the CSMS's texts, the prices
+    with the idle fee and the next period's, and the QR code."""
+    amount = cost.fallback if cost.total is None else f"{cost.total} {cost.currency}"
+    texts = "".join(f" | {text.text}" for text in cost.texts)
+    prices = "" if cost.prices is None else f" | {describe_prices(cost.prices)}"
+    if cost.next_prices is not None and cost.next_at is not None:
+        prices += f" | from {cost.next_at.isoformat()}: {describe_prices(cost.next_prices)}"
+    qr_code = "" if cost.qr_code is None else f" | QR {cost.qr_code}"
+    head = f"{'final' if cost.final else 'running'} {amount} (transaction {cost.transaction_id})"
+    return f"{head}{texts}{prices}{qr_code}"
+
+
+def describe_prices(prices: CostPrices) -> str:
+    parts = [f"{value}/{unit}" for value, unit in ((prices.kwh, "kWh"), (prices.hour, "h")) if value is not None]
+    parts += [] if prices.flat_fee is None else [f"{prices.flat_fee} flat"]
+    if prices.idle_hour is not None:
+        grace = "" if prices.idle_grace_minutes is None else f" after {prices.idle_grace_minutes} min"
+        parts.append(f"idle {prices.idle_hour}/h{grace}")
+    return ", ".join(parts)

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, NoReturn, get_args
 
 from chargecore.pure.blocks.availability.availability import STATION, connector_status, is_operative
+from chargecore.pure.blocks.firmware.model import DURING_TRANSACTION, FirmwareCapabilities
 from chargecore.pure.blocks.provisioning.network_profiles import csms_url_problem
 from chargecore.pure.blocks.security.certificate_store import Certificates
 from chargecore.pure.device_model.model import get_int
 from chargecore.pure.inputs import ConnectorChange, EvState, ExternalLimit, LocalReset, StopReason
 from chargecore.pure.state import Station
-from chargecore.shell.application import SimulatedCharger
+from chargecore.shell.application import SimulatedCharger, describe_cost
+from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
 from chargecore.shell.logs import LEVELS, security_log
@@ -48,6 +50,7 @@ OPERATOR_HELP = """commands:
   reservations                  every reservation: EVSE (or any), idToken, expiry
   reserve EVSE                  the reservation of one EVSE and the status of its connectors
   certificates                  the installed certificates (CA roots, the station's own) and their expiry dates
+  display                       what each EVSE's display shows: messages in order, and the driver's cost
   external EVSE AMPS|clear [EMS|SO|Other]   a local controller limits an EVSE (0: the station) or releases it
   offline                       the network goes away (events queue with offline: true)
   online                        the network is back (the station reconnects and sends what it queued)
@@ -66,6 +69,8 @@ MAX_CONNECTORS_PER_EVSE = 16
 StatusNotifications stay small (an unbounded --evses 100000 once made the start hang)."""
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 """The most --max-frame-bytes may allow: websocket-client holds a whole message in memory before it is measured."""
+MAX_FIRMWARE_BYTES = 16 * 1024 * 1024 * 1024
+"""The most --firmware-max-bytes may allow (16 GiB): beyond any charger image, below any arithmetic trouble."""
 
 
 def _count(most: int) -> Callable[[str], int]:
@@ -163,6 +168,39 @@ def run_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_FRAME_BYTES,
         help=f"refuse larger messages from the CSMS unread (default {DEFAULT_MAX_FRAME_BYTES})",
     )
+    parser.add_argument(
+        "--firmware-max-bytes",
+        type=_count(MAX_FIRMWARE_BYTES),
+        default=DEFAULT_FIRMWARE_BYTES,
+        help=f"a larger firmware file fails its download, DownloadFailed (default {DEFAULT_FIRMWARE_BYTES})",
+    )
+    parser.add_argument(
+        "--firmware-no-cancel",
+        action="store_true",
+        help="a new UpdateFirmware is Rejected while an update runs (default: it cancels one not yet installing)",
+    )
+    parser.add_argument(
+        "--firmware-during-transaction",
+        choices=DURING_TRANSACTION,
+        default=FirmwareCapabilities().during_transaction,
+        help="what a firmware update may do while a transaction runs (default download: install after it ends)",
+    )
+    parser.add_argument(
+        "--firmware-unsigned",
+        action="store_true",
+        help="take UpdateFirmware without signature and signing certificate (L02, non-secure; default Rejected)",
+    )
+    parser.add_argument(
+        "--local-controller",
+        action="store_true",
+        help="publish firmware for the stations behind this one (PublishFirmware, UnpublishFirmware: L03/L04)",
+    )
+    parser.add_argument(
+        "--publish-host", default="127.0.0.1", help="address the published firmware is served on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--publish-port", type=_count(65535), default=None, help="port of that file server (default: a free one)"
+    )
     return parser
 
 
@@ -215,6 +253,15 @@ def options_from(args: argparse.Namespace) -> StationOptions:
         serial_number=args.serial_number,
         supports_summary_inventory=not args.without_summary_inventory,
         max_frame_bytes=args.max_frame_bytes,
+        firmware_max_bytes=args.firmware_max_bytes,
+        firmware_capabilities=FirmwareCapabilities(
+            cancellable=not args.firmware_no_cancel,
+            during_transaction=args.firmware_during_transaction,
+            unsigned=args.firmware_unsigned,
+            local_controller=args.local_controller,
+        ),
+        publish_host=args.publish_host,
+        publish_port=args.publish_port or 0,
         log_level=args.log_level,
         quiet=args.quiet,
     )
@@ -263,6 +310,19 @@ def describe_certificates(certificates: Certificates) -> str:
                 f"serial {facts.hash_data.serial_number}, valid {facts.not_before:%Y-%m-%d %H:%M} to "
                 f"{facts.not_after:%Y-%m-%d %H:%M} UTC"
             )
+    return "\n".join(lines)
+
+
+def describe_display(state: Station) -> str:
+    """Blocks O and I: each EVSE's display list (as the last ShowMessages gave it) and its driver's cost."""
+    shown = dict(state.display.shown)
+    costs = {view.evse_id: view.cost for view in state.tariff_cost.views if view.cost is not None}
+    lines = []
+    for evse_id in range(1, len(state.identity.evse_connectors) + 1):
+        messages = " | ".join(f"[{m.priority}] {m.content.text}" for m in shown.get(evse_id, ())) or "(nothing)"
+        lines.append(f"  EVSE {evse_id}: {messages}")
+        if evse_id in costs:
+            lines.append(f"    cost: {describe_cost(costs[evse_id])}")
     return "\n".join(lines)
 
 
@@ -411,6 +471,7 @@ def operator_loop(station: ChargingStation, lines: Any, out: Any = sys.stdout) -
         "reservations": lambda _: print(describe_reservations(station.state), file=out, flush=True),
         "reserve": lambda words: print(_reserve(station, words), file=out, flush=True),
         "certificates": lambda _: print(describe_certificates(station.state.certificates), file=out, flush=True),
+        "display": lambda _: print(describe_display(station.state), file=out, flush=True),
         "external": lambda words: _external(station, words),
     }
     for line in lines:

@@ -6,6 +6,7 @@ them in one place is what keeps the two runtimes from drifting apart; each runti
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable
@@ -17,10 +18,10 @@ from returns.result import Failure
 
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
-from chargecore.pure.boot import boot_station
+from chargecore.pure.boot import boot_station, dropped_records
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.shell.application import ChargerApplication
+from chargecore.shell.application import ChargerApplication, describe_cost
 from chargecore.shell.certificates import renewal
 from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
 from chargecore.shell.certificates.renewal import SIGNING_QUESTIONS
@@ -95,8 +96,19 @@ def tls_credentials(certificates: CertificateStore) -> Credentials:
     return credentials
 
 
-def boot_state(options: StationOptions, store: StationStore, log: FrameLog, certificates: CertificateStore) -> Station:
-    """The station's state at power-up: the options and config laid over what the store kept."""
+DEFAULT_FIRMWARE_VERSION = "0.1.0"
+"""The version sent in BootNotification when the firmware_version hook gives none."""
+
+
+def boot_state(
+    options: StationOptions,
+    store: StationStore,
+    log: FrameLog,
+    certificates: CertificateStore,
+    firmware_version: str | None = None,
+) -> Station:
+    """The station's state at power-up: the options and config laid over what the store kept. `firmware_version`
+    is the application's firmware_version hook's answer, which each runtime calls its own way (None: the default)."""
     persisted = store.load()
     config = {name: dict(values) for name, values in options.config.items()}
     if options.password:
@@ -110,8 +122,10 @@ def boot_state(options: StationOptions, store: StationStore, log: FrameLog, cert
         factory_monitors=options.factory_monitors,
         master_pass_ui=options.master_pass_ui,
         validates_tokens=options.validates_tokens,
+        firmware_capabilities=options.firmware_capabilities,
         serial_number=options.serial_number,
         has_client_certificate=certificates.client_certificate() is not None,
+        firmware_version=firmware_version or DEFAULT_FIRMWARE_VERSION,
     )
     booted = boot_station(identity, config, persisted)
     if isinstance(booted, Failure):
@@ -119,6 +133,8 @@ def boot_state(options: StationOptions, store: StationStore, log: FrameLog, cert
     station = booted.unwrap()
     for refusal in refused_persisted(station.device_model, persisted_values(persisted)):
         log.event("warning", f"{refusal}; the config or default value is used instead")
+    for dropped in dropped_records(station, persisted):
+        log.event("warning", dropped)
     usable = check_client_certificate(station.device_model, identity)
     if isinstance(usable, Failure):
         raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")
@@ -203,7 +219,40 @@ def effect_call(app: ChargerApplication, effect: fx.Effect) -> HookCall | None:
         closing = isinstance(effect, fx.StartEnergyTransfer)
         hook = app.start_energy_transfer if closing else app.stop_energy_transfer
         return HookCall(hook, False, (effect.evse_id,))
+    if isinstance(effect, fx.ShowMessages):
+        return HookCall(app.show_messages, None, (effect.evse_id, effect.messages))
+    if isinstance(effect, fx.ShowCost):
+        return HookCall(app.show_cost, None, (effect.evse_id, effect.cost))
+    if isinstance(effect, fx.InstallFirmware):  # the runtime's firmware shell hands the answer to the core
+        return HookCall(app.install_firmware, "InstallationFailed", (effect.path, effect.request_id))
     return None
+
+
+def effect_note(effect: fx.Effect) -> str | None:
+    """The operator's line logged (info) before the hook of an `effect_call` effect runs; None for most."""
+    if isinstance(effect, fx.ApplyChargingLimit):
+        return f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}"
+    if isinstance(effect, fx.ShowMessages):
+        shown = " | ".join(message.content.text for message in effect.messages) or "(nothing)"
+        return f"EVSE {effect.evse_id} display: {shown}"
+    if isinstance(effect, fx.ShowCost):
+        return f"EVSE {effect.evse_id} cost: {describe_cost(effect.cost)}"
+    return None
+
+
+def sync_firmware_version(app: ChargerApplication, log: FrameLog) -> str | None:
+    """The firmware_version hook called outside a runtime's hook guard (a boot that cannot await): a hook that
+    raises, or answers anything but a string (an `async def` one), counts as None, the default version."""
+    try:
+        version = app.firmware_version()
+    except Exception as error:  # the integrator's code: the default version, not a dead station
+        log.event("error", f"the application's firmware_version raised, counted as failed: {one_line(error)}")
+        return None
+    if inspect.iscoroutine(version):
+        version.close()
+        log.event("warning", "the application's firmware_version is async; the default version is sent")
+        return None
+    return version if isinstance(version, str) else None
 
 
 def hook_name(hook: Callable[..., Any]) -> str:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from chargecore.pure import effects as fx
+from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.inputs import (
     Answer,
@@ -77,6 +78,7 @@ from chargecore.shell.drive import (
     boot_state,
     certificate_store,
     effect_call,
+    effect_note,
     exit_process,
     hook_name,
     one_line,
@@ -86,6 +88,9 @@ from chargecore.shell.drive import (
     store_write_failed,
     tls_credentials,
 )
+from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
+from chargecore.shell.firmware import FirmwareShell
+from chargecore.shell.firmware_publish import PublishShell
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, WebSocketLink
 from chargecore.shell.log_upload import LogUploads, default_sources
@@ -145,6 +150,15 @@ class StationOptions:
     """The charger's unique serial number, sent in BootNotification."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """The largest message read from the CSMS; a larger one is refused unread (FormatViolation)."""
+    firmware_max_bytes: int = DEFAULT_FIRMWARE_BYTES
+    """The largest firmware file downloaded; a larger one fails as DownloadFailed."""
+    firmware_capabilities: FirmwareCapabilities = field(default_factory=FirmwareCapabilities)
+    """Whether an update can be cancelled, what it may do during a transaction, whether unsigned firmware (L02) is
+    taken: the charger's, see docs/firmware.md."""
+    publish_host: str = "127.0.0.1"
+    """Local controller (L03): the address the published firmware is served on, as the stations behind reach it."""
+    publish_port: int = 0
+    """Local controller (L03): the port of that file server; 0 takes a free one."""
     log_level: str = "info"
     """The least level of the events logged (shell/logs.py LEVELS); frames count as info."""
     quiet: bool = False
@@ -189,6 +203,15 @@ class ChargingStation:
         self._link = WebSocketLink(
             self.submit, self.log, self._fatal, tls_credentials(self._certificates), options.max_frame_bytes
         )
+        self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
+        self._publish = PublishShell(
+            options.data_dir,
+            self.submit,
+            self.log,
+            options.firmware_max_bytes,
+            options.publish_host,
+            options.publish_port,
+        )
         ca_file = None if options.ca_file is None else Path(options.ca_file)  # N01.FR.15: the CSMS's trust chain
         self._uploads = LogUploads(
             options.station_id, options.data_dir, default_sources(options.data_dir), self.submit, ca_file
@@ -232,6 +255,7 @@ class ChargingStation:
                 self.log.event("warning", "the core thread did not stop in time; stopping without it")
         self._bounded("closing the connection", self._link.close, _left(deadline))
         self._bounded("ending the connection threads", lambda: self._link.join(_left(deadline)), _left(deadline))
+        self._publish.stop()
         self._store.close()
         self.log.close()
 
@@ -316,7 +340,8 @@ class ChargingStation:
     # --- the core loop ------------------------------------------------------------------------------
 
     def _boot_state(self) -> Station:
-        return boot_state(self.options, self._store, self.log, self._certificates)
+        version = self._call_hook(self.application.firmware_version, None)
+        return boot_state(self.options, self._store, self.log, self._certificates, version)
 
     def _ask_stop(self, seconds: float) -> float:
         if self._stop_by is None:
@@ -371,14 +396,28 @@ class ChargingStation:
             self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
+        elif isinstance(effect, fx.DownloadFirmware):
+            self._firmware.download(effect)
+        elif isinstance(effect, fx.CancelFirmwareDownload):
+            self._firmware.cancel(effect)
+        elif isinstance(effect, fx.VerifyFirmware):
+            self._firmware.verify(effect)
+        elif isinstance(effect, fx.DownloadToPublish):
+            self._publish.download(effect)
+        elif isinstance(effect, fx.PublishFile):
+            self._publish.publish(effect)
+        elif isinstance(effect, fx.UnpublishFile):
+            self._publish.unpublish(effect)
         elif (call := effect_call(self.application, effect)) is not None:
-            if isinstance(effect, fx.ApplyChargingLimit):
-                self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
+            if (note := effect_note(effect)) is not None:
+                self.log.event("info", note)
             done = self._call_hook(call.hook, call.failed, *call.args, report=call.report)
             if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
                 # the hook answers whether the power path moved; the core hears it as the next input
                 evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
                 self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
+            elif isinstance(effect, fx.InstallFirmware):
+                self._firmware.installed(effect.request_id, done)
         elif isinstance(effect, fx.UploadLog):
             self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
             self._uploads.start(effect)

@@ -127,6 +127,8 @@ def csms_answer(action: str, status: str = "Accepted", interval: int = 300) -> d
         "Authorize": {"idTokenInfo": {"status": status}},
         "TransactionEvent": {},
         "SecurityEventNotification": {},
+        "FirmwareStatusNotification": {},
+        "PublishFirmwareStatusNotification": {},
         "ReservationStatusUpdate": {},
     }
     return answers[action]

@@ -108,3 +108,11 @@ def test_a_variable_is_used_by_name_alone_only_when_one_component_has_it() -> No
         ("AuthCacheCtrlr", "Enabled"): {"C10.FR.01"},
         ("AuthCtrlr", "Enabled"): {"C01.FR.02"},
     }
+
+
+def test_the_firmware_diagram_is_the_firmware_table() -> None:
+    """docs/firmware.md shows FIRMWARE_LIFECYCLE as make_diagrams draws it (copy it from docs/lifecycles.md)."""
+    from chargecore.pure.lifecycle import FIRMWARE_LIFECYCLE
+
+    committed = (REPO / "docs" / "firmware.md").read_text(encoding="utf-8")
+    assert f"```mermaid\n{diagrams.mermaid(FIRMWARE_LIFECYCLE)}\n```" in committed

@@ -206,7 +206,7 @@ LIFECYCLES = [value for value in vars(lifecycle_tables).values() if isinstance(v
 
 def test_every_lifecycle_is_inspected() -> None:
     names = {lifecycle.name for lifecycle in LIFECYCLES}
-    assert names == {"connection", "rpc", "registration", "connector", "transaction", "authorization"}
+    assert names == {"connection", "rpc", "registration", "connector", "transaction", "authorization", "firmware"}
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lifecycle: lifecycle.name)

@@ -45,6 +45,7 @@ from chargecore.shell.cli import _Parser
 from chargecore.tools import csms_reservations, file_server
 from chargecore.tools.csms_ca import CaRefused, CsmsCa
 from chargecore.tools.limits import open_files_as_allowed
+from chargecore.tools.tariff import Pricing, Tariff, TariffError, load_tariff
 
 OCPP_VERSION: Final = "2.0.1"
 MAX_PORT: Final = 65535
@@ -177,9 +178,7 @@ _RESPONDERS: Final[Mapping[str, Callable[[LocalCsms, Payload], Payload]]] = Mapp
         },
         "Heartbeat": lambda _csms, _request: {"currentTime": _now()},
         "Authorize": lambda csms, request: {"idTokenInfo": csms.token_info(request["idToken"])},
-        "TransactionEvent": lambda csms, request: (
-            {"idTokenInfo": csms.token_info(request["idToken"])} if "idToken" in request else {}
-        ),
+        "TransactionEvent": lambda csms, request: csms._transaction_event(request),
         "DataTransfer": lambda csms, request: csms._data_transfer(request),
         "NotifyEVChargingNeeds": _constant({"status": "Accepted"}),
         "NotifyEVChargingSchedule": _constant({"status": "Accepted"}),
@@ -319,6 +318,7 @@ class LocalCsms:
         heartbeat_interval: int = 10,
         on_log: Callable[[str], None] = print,
         ca: CsmsCa | None = None,
+        tariff: Tariff | None = None,
         *,
         quiet: bool = False,
         keep_messages: bool = True,
@@ -342,6 +342,7 @@ class LocalCsms:
         self._stations_lock = threading.Lock()
         self._vendors: dict[str, DataTransferHandler] = {}
         self._tokens: dict[str, Payload] = {}
+        self._pricing = None if tariff is None else Pricing(tariff)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
@@ -457,6 +458,13 @@ class LocalCsms:
     def token_info(self, id_token: Payload) -> Payload:
         return dict(self._tokens.get(id_token["idToken"], {"status": "Accepted"}))
 
+    def _transaction_event(self, request: Payload) -> Payload:
+        """The token's idTokenInfo when one came, and with a tariff the running totalCost (block I)."""
+        response = {"idTokenInfo": self.token_info(request["idToken"])} if "idToken" in request else {}
+        if self._pricing is not None:
+            response["totalCost"] = self._pricing.total_cost(request)
+        return response
+
     def _data_transfer(self, request: Payload) -> Payload:
         handler = self._vendors.get(request["vendorId"])
         return handler(request) if handler is not None else {"status": "UnknownVendorId"}
@@ -569,6 +577,8 @@ _HELP: Final = (
   help                                  this text
   stations                              list connected stations
   send STATION_ID ACTION [JSON_PAYLOAD] send a request, e.g. send CS001 Reset {"type":"Immediate"}
+  message STATION_ID ID TEXT            show TEXT on the station's displays (SetDisplayMessage, NormalCycle)
+  cost STATION_ID TRANSACTION_ID TOTAL  tell the station a transaction's running cost (CostUpdated)
   boot-status Accepted|Pending|Rejected how to answer the next BootNotification
   token ID STATUS [GROUP]               answer idToken ID with STATUS (Accepted, Blocked, Invalid...)
 """
@@ -601,6 +611,13 @@ def _run_command(csms: LocalCsms, line: str) -> bool:
             case "token", [id_token, status, *group]:
                 csms.set_token(id_token, status, group[0] if group else None)
                 print(f"idToken {id_token} is now answered {status}")
+            case "message", [station_id, message_id, *text]:
+                content = {"format": "UTF8", "content": " ".join(text)}
+                info = {"id": int(message_id), "priority": "NormalCycle", "message": content}
+                print(json.dumps(csms.call(station_id, "SetDisplayMessage", {"message": info})))
+            case "cost", [station_id, transaction_id, total]:
+                cost = {"totalCost": float(total), "transactionId": transaction_id}
+                print(json.dumps(csms.call(station_id, "CostUpdated", cost)))
             case "boot-status", [status]:
                 csms.boot_status = status
                 print(f"BootNotification is now answered {status}")
@@ -650,6 +667,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ca-dir", help="keep a small CA here: serve wss://, sign the stations' CSRs, verify their certificates"
     )
+    parser.add_argument(
+        "--tariff", type=Path, help="JSON tariff (currency, perKWh, perMinute): answer TransactionEvents with totalCost"
+    )
     return parser
 
 
@@ -673,9 +693,21 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"chargecore csms: error: --ca-dir {args.ca_dir}: {error}", file=sys.stderr)
         return 2
+    try:
+        tariff = None if args.tariff is None else load_tariff(args.tariff)
+    except TariffError as error:
+        print(f"chargecore csms: error: {error}", file=sys.stderr)
+        return 2
     # keep_messages False: the command line never reads them back, and a CSMS serving for hours must not grow
     csms = LocalCsms(
-        args.host, args.port, args.boot_status, args.heartbeat_interval, ca=ca, quiet=args.quiet, keep_messages=False
+        args.host,
+        args.port,
+        args.boot_status,
+        args.heartbeat_interval,
+        ca=ca,
+        tariff=tariff,
+        quiet=args.quiet,
+        keep_messages=False,
     )
     for id_token, status in args.token:
         csms.set_token(id_token, status)

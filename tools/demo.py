@@ -11,11 +11,13 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
 from chargecore.pure.inputs import EvState
+from chargecore.shell.application import describe_cost
 from chargecore.shell.cli import _Parser
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.logs import diagnostics_log
@@ -23,12 +25,15 @@ from chargecore.shell.runtime import ChargingStation, StationOptions
 from chargecore.tools.csms import LocalCsms, Record
 from chargecore.tools.csms_ca import CsmsCa
 from chargecore.tools.file_server import FileServer
+from chargecore.tools.tariff import Tariff
 
 STATION_ID = "DEMO-CS-001"
 DEMO_PASSWORD = "demo-password-0123"
 """Basic auth at security profile 2 (16 to 40 characters); the local CSMS checks no password."""
 STEP_TIMEOUT = 8.0
 RECONNECT_QUICKLY = {"OCPPCommCtrlr": {"RetryBackOffWaitMinimum": 1, "RetryBackOffRandomRange": 0}}
+DEMO_TARIFF = Tariff("EUR", Decimal("0.30"), Decimal("0.05"))
+"""The local CSMS answers every TransactionEvent with the running totalCost at these prices (tools/tariff.py)."""
 """The offline stretch should not wait out the default reconnect back-off."""
 
 
@@ -75,6 +80,18 @@ class _Script:
         self.until(lambda: limits.get(evse_id, (None,))[0] == expected, f"EVSE {evse_id} applies {expected} A")
         print(f"    EVSE {evse_id} hardware now limited to {expected} A", flush=True)
 
+    def displays(self, evse_id: int, text: str) -> None:
+        """Wait until the simulated display of the EVSE shows `text` (blocks O and I)."""
+        displays = getattr(self.station.application, "displays", {})
+        self.until(lambda: text in [m.content.text for m in displays.get(evse_id, ())], f"EVSE {evse_id} shows {text}")
+        print(f"    EVSE {evse_id} display: {' | '.join(m.content.text for m in displays[evse_id])}", flush=True)
+
+    def final_cost(self, evse_id: int) -> None:
+        """Wait until the simulated display of the EVSE shows a final cost, and print it."""
+        costs = getattr(self.station.application, "costs", {})
+        self.until(lambda: bool(costs.get(evse_id)) and costs[evse_id][-1].final, f"EVSE {evse_id} final cost")
+        print(f"    EVSE {evse_id} cost: {describe_cost(costs[evse_id][-1])}", flush=True)
+
     def call(self, action: str, payload: dict[str, object]) -> None:
         answer = self.csms.call(STATION_ID, action, payload)
         print(f"    {action} answered {answer}", flush=True)
@@ -112,6 +129,11 @@ def _play(script: _Script) -> None:
 
     script.step("the CSMS sends a DataTransfer no application handler knows")
     script.call("DataTransfer", {"vendorId": "com.example.unknown"})
+
+    script.step("the CSMS puts a message on every display (SetDisplayMessage, InFront)")
+    message = {"format": "UTF8", "content": "Free parking while charging"}
+    script.call("SetDisplayMessage", {"message": {"id": 1, "priority": "InFront", "message": message}})
+    script.displays(1, "Free parking while charging")
 
     script.step("the CSMS limits EVSE 1 to 10 A now and 6 A from 3 s on (TxDefaultProfile); the station obeys")
     start = datetime.now(UTC) - timedelta(seconds=1)
@@ -194,6 +216,7 @@ def _charge(script: _Script) -> None:
     script.station.meter(1, 15000.0, 0.0)
     script.station.present_token("04A2B3C4", evse_id=1)
     script.expect(_event("Ended", "StopAuthorized"))
+    script.final_cost(1)  # the CSMS's tariff priced the session (0.30 EUR/kWh, 0.05 EUR/min)
     script.station.connector(1, 1, "unplug")
     script.expect(_status("Available", 1))
 
@@ -268,7 +291,9 @@ def _run() -> int:
 
 def _run_in(folder: Path) -> int:
     ca = CsmsCa.open(folder / "csms-ca")
-    csms = LocalCsms(heartbeat_interval=2, on_log=lambda line: print(f"    {line}", flush=True), ca=ca)
+    csms = LocalCsms(
+        heartbeat_interval=2, on_log=lambda line: print(f"    {line}", flush=True), ca=ca, tariff=DEMO_TARIFF
+    )
     csms.start()
     try:
         print(f"local CSMS listening on {csms.url} with its own CA; station {STATION_ID} with 2 EVSEs connects to it")

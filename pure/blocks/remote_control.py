@@ -17,6 +17,8 @@ from typing import Any
 from chargecore.pure.blocks.authorization.token_routing import ask_or_decide, chosen_evse, start_verdict
 from chargecore.pure.blocks.availability import availability
 from chargecore.pure.blocks.diagnostics import logs
+from chargecore.pure.blocks.firmware import publish as firmware_publish
+from chargecore.pure.blocks.firmware import requests as firmware_requests
 from chargecore.pure.blocks.provisioning import provisioning
 from chargecore.pure.blocks.reservation import reservations
 from chargecore.pure.blocks.security import certificate_signing
@@ -94,8 +96,7 @@ def _meter_values(station: Station, evse: Any, now: datetime) -> Handled:
 
 
 def _idle_status(action: str) -> Trigger:
-    """FirmwareStatusNotification says Idle (TC_F_18): this station never downloads firmware. An EVSE named with it
-    is not relevant to it and ignored (TC_F_17)."""
+    """A status notification that says Idle. An EVSE named with it is not relevant to it and ignored (TC_F_17)."""
 
     def trigger(station: Station, evse: Any, now: datetime) -> Handled:
         session, effects = rpc.enqueue(station.rpc, action, {"status": "Idle"}, triggered=True)
@@ -111,7 +112,8 @@ _TRIGGERS: dict[str, Trigger] = {
     "TransactionEvent": _transaction_event,
     "MeterValues": _meter_values,
     "LogStatusNotification": logs.trigger_status,
-    "FirmwareStatusNotification": _idle_status("FirmwareStatusNotification"),
+    "FirmwareStatusNotification": firmware_requests.trigger_status,
+    "PublishFirmwareStatusNotification": firmware_publish.trigger_status,
     "SignChargingStationCertificate": certificate_signing.trigger(certificate_signing.STATION_CERTIFICATE),
     "SignV2GCertificate": certificate_signing.trigger(certificate_signing.V2G_CERTIFICATE),
 }

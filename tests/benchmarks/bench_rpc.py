@@ -21,6 +21,10 @@ script probes with a schema-invalid variant whether chargecore currently validat
 
 Timing: time.perf_counter, one warm-up run, then `--repeats` timed runs of about `--seconds / --repeats`
 each per (implementation, frame kind); the median rate is reported. This is a script, not a pytest test.
+
+The floor column: per frame only json.loads, the compiled request and response validators and json.dumps of the
+reply, the part of the work no implementation can skip; "floor/ours" is how many times chargecore's whole path
+costs (issue 15's goals: chargecore at least 25x ocpp and within 5x the floor).
 """
 
 from __future__ import annotations
@@ -193,6 +197,29 @@ class ChargecoreRunner:
         return self.sent.pop()
 
 
+# --- the floor ---------------------------------------------------------------------------------------------
+
+
+class FloorRunner:
+    """What no implementation can skip: parse the frame, validate the request with the compiled validator,
+    validate and encode the reply (the reply chargecore gives, prepared once per frame text)."""
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = {text: json.loads(reply) for text, reply in replies.items()}
+
+    def run(self, texts: Sequence[str], count: int) -> float:
+        frames = list(islice(cycle(texts), count))
+        replies, loads, dumps = self.replies, json.loads, json.dumps
+        started = time.perf_counter()
+        for text in frames:
+            _, _, action, payload = loads(text)
+            validate(action, "Request", payload)
+            reply = replies[text]
+            validate(action, "Response", reply[2])
+            dumps(reply, separators=(",", ":"))
+        return time.perf_counter() - started
+
+
 # --- ocpp -------------------------------------------------------------------------------------------------------
 
 
@@ -353,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     chargecore = ChargecoreRunner(station)
     ocpp_async = OcppRunner(async_validation=True)
     ocpp_sync = OcppRunner(async_validation=False)
-    runners: dict[str, Any] = {"chargecore": chargecore, "ocpp": ocpp_async, "ocpp-sync": ocpp_sync}
+    floor = FloorRunner({kind.text: chargecore.reply_to(kind.text) for kind in KINDS})
+    runners: dict[str, Any] = {"chargecore": chargecore, "ocpp": ocpp_async, "ocpp-sync": ocpp_sync, "floor": floor}
 
     for kind in KINDS:
         assert not isinstance(validate(kind.action, "Request", kind.payload), Failure), kind.name
@@ -368,7 +396,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows = [(kind.name, [kind.text]) for kind in KINDS]
     rows.append(("mix (1:1:1, interleaved)", [kind.text for kind in KINDS]))
-    header = f"{'frame kind':<34}{'chargecore/s':>14}{'ocpp/s':>10}{'ratio':>8}{'ocpp-sync/s':>13}{'ratio':>8}"
+    header = (
+        f"{'frame kind':<34}{'chargecore/s':>14}{'ocpp/s':>10}{'ratio':>8}{'ocpp-sync/s':>13}{'ratio':>8}"
+        f"{'floor/s':>10}{'floor/ours':>12}"
+    )
     print(header)
     print("-" * len(header))
     for label, texts in rows:
@@ -377,11 +408,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{label:<34}{ours:>14,.0f}{rates['ocpp']:>10,.0f}{ours / rates['ocpp']:>7.1f}x"
             f"{rates['ocpp-sync']:>13,.0f}{ours / rates['ocpp-sync']:>7.1f}x"
+            f"{rates['floor']:>10,.0f}{rates['floor'] / ours:>11.1f}x"
         )
     print()
     print("ocpp = ocpp.v201.ChargePoint.route_message as shipped (ASYNC_VALIDATION=True, validation in executor)")
     print("ocpp-sync = the same with ocpp.messages.ASYNC_VALIDATION = False (validation inline)")
     print("chargecore DataTransfer = step(FrameReceived) + step(Answer), counted as one frame")
+    print("floor = json.loads + compiled validation of request and reply + json.dumps of the reply (goal: <= 5x)")
     print()
     print("chargecore schema validation alone, validate(action, 'Request', payload), per call:")
     for kind in KINDS:

@@ -118,13 +118,15 @@ class PackageCsms(ChargePoint):  # type: ignore[misc]
 
 
 class PackageCsmsServer:
-    """Runs the asyncio server on its own event-loop thread so the synchronous test can drive it."""
+    """Runs the asyncio server on its own event-loop thread so the synchronous test can drive it; `csms_class` is the
+    ChargePoint subclass that serves each connection (a test may extend PackageCsms)."""
 
-    def __init__(self) -> None:
+    def __init__(self, csms_class: type[PackageCsms] = PackageCsms) -> None:
+        self.csms_class = csms_class
+        self.charge_points: list[PackageCsms] = []
         self.seen: list[Seen] = []
         self.close_codes: list[int | None] = []
         self._connections: list[ServerConnection] = []
-        self._stations: list[PackageCsms] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="ocpp-package-csms")
         self._server: Server | None = None
@@ -147,10 +149,6 @@ class PackageCsmsServer:
         host, port = next(iter(self._server.sockets)).getsockname()[:2]
         return f"ws://{host}:{port}"
 
-    def request(self, payload: Any) -> Any:
-        """Send a CSMS request on the latest connection, as an `ocpp` package user does, and return the response."""
-        return self._run(self._stations[-1].call(payload))
-
     def drop_connection(self) -> None:
         """Lose the TCP connection without a closing handshake, as a network failure would."""
         connection = self._connections[-1]
@@ -167,6 +165,10 @@ class PackageCsmsServer:
             timeout,
         )
 
+    def call(self, request: Any) -> Any:
+        """Send a CSMS request (an `ocpp.v201.call` payload) on the latest connection and return its response."""
+        return self._run(self.charge_points[-1].call(request))
+
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(5)
 
@@ -177,10 +179,10 @@ class PackageCsmsServer:
         self._connections.append(connection)
         assert connection.request is not None
         station_id = connection.request.path.strip("/")
-        station = PackageCsms(station_id, connection, len(self._connections), self.seen)
-        self._stations.append(station)
+        charge_point = self.csms_class(station_id, connection, len(self._connections), self.seen)
+        self.charge_points.append(charge_point)
         try:
-            await station.start()
+            await charge_point.start()
         except ConnectionClosed:
             pass
         finally:
@@ -271,7 +273,7 @@ def test_a_reservation_against_ocpp_package_csms(
     station = station_factory(csms_url=package_csms.url, config={"TxCtrlr": {"TxStartPoint": "Authorized"}})
     package_csms.wait_for("StatusNotification")
     reserved = {"id_token": "RESERVED1", "type": "ISO14443"}
-    answer = package_csms.request(call.ReserveNow(id=5, expiry_date_time=_expiry(600), id_token=reserved, evse_id=1))
+    answer = package_csms.call(call.ReserveNow(id=5, expiry_date_time=_expiry(600), id_token=reserved, evse_id=1))
     assert answer.status == "Accepted"
     assert package_csms.wait_for("StatusNotification", 2)[1].fields["status"] == "Reserved"
 
@@ -288,7 +290,7 @@ def test_a_reservation_against_ocpp_package_csms(
     package_csms.wait_for("TransactionEvent", 2)
 
     made = time.monotonic()
-    answer = package_csms.request(call.ReserveNow(id=6, expiry_date_time=_expiry(2), id_token=reserved, evse_id=1))
+    answer = package_csms.call(call.ReserveNow(id=6, expiry_date_time=_expiry(2), id_token=reserved, evse_id=1))
     assert answer.status == "Accepted"
     [expired] = package_csms.wait_for("ReservationStatusUpdate", timeout=10)
     assert (expired.fields["reservation_id"], expired.fields["status"]) == (6, "Expired")
@@ -313,12 +315,12 @@ def test_ocpp_package_csms_installs_lists_and_deletes_a_root_with_hashes_it_comp
     station_factory(csms_url=package_csms.url)
     package_csms.wait_for("StatusNotification")
     root = make_root("ocpp-package CSMS root").pem
-    installed = package_csms.request(call.InstallCertificate(certificate_type="MORootCertificate", certificate=root))
+    installed = package_csms.call(call.InstallCertificate(certificate_type="MORootCertificate", certificate=root))
     assert installed.status == "Accepted"
-    listed = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    listed = package_csms.call(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
     assert listed.status == "Accepted"
     assert [item["certificate_hash_data"] for item in listed.certificate_hash_data_chain] == [_package_hash_data(root)]
-    deleted = package_csms.request(call.DeleteCertificate(certificate_hash_data=_package_hash_data(root)))
+    deleted = package_csms.call(call.DeleteCertificate(certificate_hash_data=_package_hash_data(root)))
     assert deleted.status == "Accepted"
-    again = package_csms.request(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
+    again = package_csms.call(call.GetInstalledCertificateIds(certificate_type=["MORootCertificate"]))
     assert again.status == "NotFound"

@@ -34,7 +34,9 @@ def assert_still_working(csms: CsmsDouble) -> None:
         pytest.param('[9, "m2", "Heartbeat", {}]', "m2", "MessageTypeNotSupported", id="message-type-9"),
         pytest.param('[2, "m3", "FooBar", {}]', "m3", "NotImplemented", id="unknown-action"),
         pytest.param(
-            json.dumps([2, "m4", "CostUpdated", {"totalCost": 1.5, "transactionId": "t1"}]),
+            json.dumps(
+                [2, "m4", "PublishFirmware", {"location": "http://x/fw", "checksum": "0" * 32, "requestId": 1}]
+            ),
             "m4",
             "NotSupported",
             id="known-unsupported-action",

@@ -20,6 +20,7 @@ from core_helpers import idle_handler, websocket_server
 from csms_double import wait_until
 from pki import Pki
 
+from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.shell.cli import _station_identity, options_from, run_parser
 from chargecore.tools.csms import LocalCsms, Record
 
@@ -197,6 +198,37 @@ def test_summary_inventory_is_supported_unless_switched_off(extra: list[str], su
     """SummaryInventory is optional: the CLI station has it unless told otherwise (then TC_B_15 applies)."""
     args = run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *extra])
     assert options_from(args).supports_summary_inventory is supported
+
+
+@pytest.mark.parametrize(
+    ("extra", "capabilities"),
+    [
+        ([], FirmwareCapabilities()),
+        (
+            ["--firmware-no-cancel", "--firmware-during-transaction", "install", "--firmware-unsigned"],
+            FirmwareCapabilities(cancellable=False, during_transaction="install", unsigned=True),
+        ),
+    ],
+)
+def test_firmware_capabilities_are_the_operators_choice(extra: list[str], capabilities: FirmwareCapabilities) -> None:
+    args = run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *extra])
+    assert options_from(args).firmware_capabilities == capabilities
+
+
+def test_a_local_controller_publishes_on_the_address_and_port_given() -> None:
+    argv = ["--local-controller", "--publish-host", "10.0.0.2", "--publish-port", "8081"]
+    options = options_from(run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID, *argv]))
+    assert options.firmware_capabilities.local_controller
+    assert (options.publish_host, options.publish_port) == ("10.0.0.2", 8081)
+    default = options_from(run_parser().parse_args(["--csms", "ws://127.0.0.1:9", "--id", STATION_ID]))
+    assert not default.firmware_capabilities.local_controller and default.publish_port == 0
+
+
+def test_an_unknown_firmware_capability_is_a_usage_error(tmp_path: Path) -> None:
+    result = chargecore(
+        "run", "--csms", "ws://127.0.0.1:9", "--id", "X", "--firmware-during-transaction", "x", cwd=tmp_path
+    )
+    assert result.returncode == 2 and "firmware-during-transaction" in result.stderr
 
 
 @pytest.mark.parametrize("argv", [[], ["start"]])

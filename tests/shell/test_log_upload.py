@@ -114,13 +114,20 @@ def test_cancelled_uploads_report_nothing_and_cannot_pile_up(tmp_path: Path) -> 
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
-        limits = Limits(socket_seconds=1, total_seconds=2)
+        silent.settimeout(10)
+        limits = Limits(socket_seconds=2, total_seconds=3)
         uploads = LogUploads("CS001", tmp_path, lambda _: [], reported.put, limits=limits)
         for n in range(MAX_THREADS):
             uploads.start(UploadLog(n, 1, "DiagnosticsLog", url, f"log-{n}.log"))
+        waiting = [silent.accept()[0] for _ in range(MAX_THREADS)]  # every upload now waits for an answer
+        for n in range(MAX_THREADS):
             uploads.cancel(n)
         uploads.start(UploadLog(99, 1, "DiagnosticsLog", url, "log-99.log"))
-        event = reported.get(timeout=1)(at(0))
+        event = reported.get(timeout=3)(at(0))
         assert isinstance(event, LogUploadEnded) and (event.request_id, event.failure) == (99, "local i/o error")
-        wait_until(lambda: not any(t.name.startswith("chargecore-log-upload") for t in threading.enumerate()), "ends")
+        wait_until(
+            lambda: not any(t.name.startswith("chargecore-log-upload") for t in threading.enumerate()), "ends", 15
+        )
+        for connection in waiting:
+            connection.close()
     assert reported.empty(), "a cancelled upload reports nothing"

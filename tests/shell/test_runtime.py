@@ -154,6 +154,22 @@ def limit_not_applied(booted: Booted, csms: CsmsDouble) -> None:
     assert csms.call("SetChargingProfile", {"evseId": 1, "chargingProfile": profile}).payload == {"status": "Accepted"}
 
 
+def message_not_shown(booted: Booted, csms: CsmsDouble) -> None:
+    """The display hook failed: the message stays stored and accepted; the station goes on."""
+    info = {"id": 1, "priority": "NormalCycle", "message": {"format": "UTF8", "content": "hello"}}
+    assert csms.call("SetDisplayMessage", {"message": info}).payload == {"status": "Accepted"}
+
+
+def cost_not_shown(booted: Booted, csms: CsmsDouble) -> None:
+    """The cost hook failed at the running cost; the CostUpdated is answered all the same."""
+    plug(booted, csms)
+    authorize_locally(booted, csms)
+    started = csms.expect_call("TransactionEvent")
+    csms.reply(started, {"idTokenInfo": {"status": "Accepted"}})
+    cost = {"totalCost": 1.5, "transactionId": started.payload["transactionInfo"]["transactionId"]}
+    assert csms.call("CostUpdated", cost).payload == {}
+
+
 def evse_reset_goes_on(booted: Booted, csms: CsmsDouble) -> None:
     assert csms.call("Reset", {"type": "Immediate", "evseId": 1}).payload == {"status": "Accepted"}
 
@@ -184,6 +200,8 @@ HOOK_FAILURES: list[tuple[str, dict[str, Any], Callable[[Booted, CsmsDouble], No
         energy_not_started,
     ),
     ("apply_charging_limit", {}, limit_not_applied),
+    ("show_messages", {}, message_not_shown),
+    ("show_cost", {}, cost_not_shown),
     ("reset_evse", {}, evse_reset_goes_on),
     ("reboot", {}, station_reset_goes_on),
 ]

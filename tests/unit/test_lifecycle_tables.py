@@ -102,6 +102,43 @@ AUTHORIZATION: Oracle = (
     },
 )
 
+FIRMWARE: Oracle = (
+    (
+        "Idle",
+        "DownloadScheduled",
+        "Downloading",
+        "Downloaded",
+        "SignatureVerified",
+        "InstallScheduled",
+        "Installing",
+        "InstallRebooting",
+        "Installed",
+        "DownloadFailed",
+        "InvalidSignature",
+        "InstallVerificationFailed",
+        "InstallationFailed",
+    ),
+    {
+        ("Idle", "schedule"): "DownloadScheduled",
+        ("Idle", "download"): "Downloading",
+        ("DownloadScheduled", "download"): "Downloading",
+        ("Downloading", "download"): "Downloading",
+        ("Downloading", "downloaded"): "Downloaded",
+        ("Downloading", "download_failed"): "DownloadFailed",
+        ("Downloaded", "verified"): "SignatureVerified",
+        ("Downloaded", "invalid_signature"): "InvalidSignature",
+        ("Downloaded", "wait_install"): "InstallScheduled",  # an unsigned update (L02): nothing to verify
+        ("Downloaded", "install"): "Installing",
+        ("SignatureVerified", "wait_install"): "InstallScheduled",
+        ("SignatureVerified", "install"): "Installing",
+        ("InstallScheduled", "install"): "Installing",
+        ("Installing", "installed"): "InstallRebooting",
+        ("Installing", "verification_failed"): "InstallVerificationFailed",
+        ("Installing", "installation_failed"): "InstallationFailed",
+        ("InstallRebooting", "rebooted"): "Installed",
+    },
+)
+
 ORACLES: dict[str, Oracle] = {
     "connection": CONNECTION,
     "rpc": RPC,
@@ -109,6 +146,7 @@ ORACLES: dict[str, Oracle] = {
     "connector": CONNECTOR,
     "transaction": TRANSACTION,
     "authorization": AUTHORIZATION,
+    "firmware": FIRMWARE,
 }
 
 TABLES = {table.name: table for table in LIFECYCLES}

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chargecore.pure.effects import Event
+from chargecore.pure.effects import CostShown, CustomerReference, Event, ShownMessage
 from chargecore.pure.inputs import ConnectorFound
 
 VOLTS_PER_PHASE = 230.0
@@ -100,6 +100,21 @@ class FleetCharger:
         return True
 
     def validate_token(self, id_token: dict[str, Any], evse_id: int) -> dict[str, Any] | None:
+        return None
+
+    def customer_information(self, kind: CustomerReference, reference: Any, clear: bool) -> tuple[str, ...]:
+        return ()
+
+    def show_messages(self, evse_id: int, messages: tuple[ShownMessage, ...]) -> None:
+        """No display: the station's log has the line."""
+
+    def show_cost(self, evse_id: int, cost: CostShown) -> None:
+        """No display: the station's log has the line."""
+
+    def install_firmware(self, path: str, request_id: int) -> str:
+        return "InstallationFailed"  # the asyncio runtime downloads no firmware, so this is never asked
+
+    def firmware_version(self) -> str | None:
         return None
 
     def connector_states(self) -> tuple[ConnectorFound, ...]:

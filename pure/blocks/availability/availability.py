@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from chargecore.pure.blocks.firmware.model import holds as firmware_holds
 from chargecore.pure.blocks.reservation import holds
 from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
 from chargecore.pure.device_model.model import get_int, get_value, set_values
@@ -50,9 +51,10 @@ def _held_inoperative(station: Station, evse_id: int, connector_id: int = 0) -> 
     """Effectively Inoperative: the station, the EVSE or (connector_id > 0) the connector is set Inoperative,
     and no transaction keeps the EVSE Operative until it ends (the change was Scheduled)."""
     inoperative = station.availability.inoperative
-    if not inoperative:
+    held = firmware_holds(station.firmware)  # L01.FR.07: an update waiting for transactions takes idle EVSEs out of use
+    if not inoperative and not held:
         return False
-    set_so = STATION in inoperative or (evse_id, 0) in inoperative or (evse_id, connector_id) in inoperative
+    set_so = held or STATION in inoperative or (evse_id, 0) in inoperative or (evse_id, connector_id) in inoperative
     return set_so and not _transaction_on(station, evse_id)
 
 
@@ -140,6 +142,7 @@ def refresh(station: Station) -> tuple[Station, Effects]:
         station.availability.inoperative,
         station.transactions,
         station.reservations,
+        firmware_holds(station.firmware),
     )
     if basis == station.availability.basis:
         return station, ()

@@ -253,7 +253,8 @@ def test_nothing_matching_is_an_empty_result_set_and_sends_nothing() -> None:
 
 @pytest.mark.requirements("B08.FR.09")
 def test_enabled_criterion_keeps_components_that_are_enabled_or_have_no_enabled_variable() -> None:
-    sim = booted()  # ISO15118Ctrlr.Enabled and both TariffCostCtrlr.Enabled instances are false
+    tariff_off = {"TariffCostCtrlr": {"Enabled[Tariff]": False, "Enabled[Cost]": False}}
+    sim = booted(config=tariff_off)  # ISO15118Ctrlr.Enabled is false by default, both TariffCostCtrlr.Enabled here
     reported = report(sim, "GetReport", {"requestId": 1, "componentCriteria": ["Enabled"]})
     components = {item["component"]["name"] for item in reported}
     assert {"TxCtrlr", "OCPPCommCtrlr", "AuthCtrlr", "EVSE", "Connector"} <= components

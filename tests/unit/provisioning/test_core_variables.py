@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from core_helpers import Sim, at, booted, calls, of_type, persisted, replies, warnings
 
-from chargecore.pure.device_model.addressing import component_json, variable_json
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_value
 from chargecore.pure.effects import (
@@ -485,27 +484,3 @@ def test_a_persisted_value_above_max_limit_falls_back_to_the_default_at_the_next
     sim = booted(stored={key: "999999999999"})
     assert get_value(sim.station.device_model, VariableKey(component, variable)) != "999999999999"
     run_past_every_timer(sim)
-
-
-# --- what the catalogue advertises ----------------------------------------------------------------------------
-
-NOT_BUILT = {
-    "DisplayMessageCtrlr": ("SetDisplayMessage", "GetDisplayMessages", "ClearDisplayMessage"),
-    "TariffCostCtrlr": ("CostUpdated",),
-}
-"""Controllers of functional blocks this station does not have (O, I), and their CSMS messages."""
-
-
-@pytest.mark.parametrize("component", sorted(NOT_BUILT))
-def test_a_block_the_station_does_not_have_is_neither_available_nor_enabled(component: str) -> None:
-    """Part 2 Appendix 3: Available says whether the block is supported, and Enabled cannot be true while Available
-    is false; the station answers the block's messages NotSupported, so it must not say it has it."""
-    sim = booted()
-    keys = [key for key in sim.station.device_model.definitions if key.component == component]
-    flags = [key for key in keys if key.variable in ("Available", "Enabled")]
-    assert {key.variable for key in flags} == {"Available", "Enabled"}
-    asked = [{"component": component_json(key), "variable": variable_json(key)} for key in flags]
-    assert [r["attributeValue"] for r in get(sim, *asked)] == ["false"] * len(flags)
-    for action in NOT_BUILT[component]:
-        (reply,) = replies(sim.csms_call(action, {}))
-        assert reply[:3] == [4, "csms-1", "NotSupported"], reply

@@ -1,0 +1,1 @@
+"""Block L, firmware management: L01 secure firmware update (docs/firmware.md)."""
