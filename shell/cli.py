@@ -530,10 +530,10 @@ def _thread_failed(station: ChargingStation, failed: threading.ExceptHookArgs) -
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"run": run, "csms": _csms, "demo": _demo}
+    commands = {"run": run, "csms": _csms, "demo": _demo, "fleet": _fleet}
     if not argv or argv[0] not in commands:
         print(
-            "usage: chargecore {run,csms,demo} [options]  (chargecore COMMAND --help for details)",
+            "usage: chargecore {run,csms,demo,fleet} [options]  (chargecore COMMAND --help for details)",
             file=sys.stderr,
         )
         return 0 if argv and argv[0] in ("-h", "--help") else 2
@@ -550,3 +550,9 @@ def _demo(argv: list[str]) -> int:
     from chargecore.tools.demo import main as demo_main
 
     return demo_main(argv)
+
+
+def _fleet(argv: list[str]) -> int:
+    from chargecore.tools.fleet.cli import main as fleet_main
+
+    return fleet_main(argv)

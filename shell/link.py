@@ -149,9 +149,14 @@ def _ssl_text(error: ssl.SSLError) -> str:
     return str(error).split(" (_ssl.c:")[0]
 
 
-def _basic_auth_header(station_id: str, password: str) -> str:
+def basic_auth(station_id: str, password: str) -> str:
+    """The value of the Authorization header for HTTP Basic auth as the station (both runtimes send it)."""
     token = base64.b64encode(f"{station_id}:{password}".encode()).decode("ascii")
-    return f"Authorization: Basic {token}"
+    return f"Basic {token}"
+
+
+def _basic_auth_header(station_id: str, password: str) -> str:
+    return f"Authorization: {basic_auth(station_id, password)}"
 
 
 class WebSocketLink:

@@ -20,10 +20,8 @@ The core thread never dies quietly (docs/operating.md):
 
 from __future__ import annotations
 
-import os
 import queue
 import secrets
-import sys
 import threading
 import time
 import traceback
@@ -34,14 +32,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from returns.result import Failure
-
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.pure.blocks.monitoring.monitors import Monitor
-from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
-from chargecore.pure.boot import boot_station, dropped_records
-from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.inputs import (
     Answer,
     CertificatesLoaded,
@@ -69,21 +62,37 @@ from chargecore.pure.inputs import (
     TransactionFinished,
     VariableReported,
 )
-from chargecore.pure.state import MeasuredValue, Station, StationIdentity
+from chargecore.pure.state import MeasuredValue, Station
 from chargecore.pure.station import next_deadline, step
-from chargecore.shell.application import ChargerApplication, SimulatedCharger, describe_cost
-from chargecore.shell.certificates import renewal
-from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
+from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.certificates.keys import KeyStore
 from chargecore.shell.certificates.measurements import ocsp_request_data
-from chargecore.shell.certificates.renewal import SIGNING_QUESTIONS
-from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, CertificateStore
 from chargecore.shell.certificates.x509_facts import parse_chain
 from chargecore.shell.clock import MonotonicClock
+from chargecore.shell.drive import (
+    EXIT_BUG,
+    EXIT_STORE,
+    ConfigurationError,
+    StoreWriteFailed,
+    answered_by_store,
+    boot_state,
+    certificate_store,
+    effect_call,
+    effect_note,
+    exit_process,
+    hook_name,
+    one_line,
+    own_certificate,
+    question_call,
+    store_answer,
+    store_write_failed,
+    tls_credentials,
+)
 from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
 from chargecore.shell.firmware import FirmwareShell
 from chargecore.shell.firmware_publish import PublishShell
-from chargecore.shell.frame_log import FrameLog, printable
-from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, TlsCredentials, WebSocketLink, client_certificate_problem
+from chargecore.shell.frame_log import FrameLog
+from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, WebSocketLink
 from chargecore.shell.log_upload import LogUploads, default_sources
 from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.shell.storage import StationStore
@@ -95,17 +104,20 @@ CrashHandler = Callable[[str, int], None]
 the process should end with; the station has already logged the traceback and closed what it could."""
 R = TypeVar("R")
 
-EXIT_BUG = 70
-"""EX_SOFTWARE (sysexits.h): an exception in the core or in the shell's own code."""
-EXIT_STORE = 74
-"""EX_IOERR (sysexits.h): the store could not write (disk full, permission, ...)."""
 CLOSE_SECONDS = 0.5
 """How long the core thread waits for the websocket to close before it goes on without it."""
 STOP_SECONDS = 1.0
 """How long a stop may take in all, from the request to `wait` returning and `stop` having cleaned up."""
 _WAIT_SLICE = 0.1
-DATA_TRANSFER_REFUSED = {"status": "Rejected"}
-"""The answer to a CSMS DataTransfer when the application's handler raised."""
+__all__ = [  # the names moved to drive.py stay importable from here
+    "EXIT_BUG",
+    "EXIT_STORE",
+    "ChargingStation",
+    "ConfigurationError",
+    "StationOptions",
+    "StoreWriteFailed",
+    "exit_process",
+]
 
 
 utc_now = MonotonicClock()
@@ -153,25 +165,6 @@ class StationOptions:
     """No frame or event lines on stdout (the DiagnosticsLog and `log_file` still get them)."""
 
 
-class ConfigurationError(Exception):
-    """The station cannot start with this configuration; the message names the problem."""
-
-
-class StoreWriteFailed(Exception):
-    """The store could not write what the core asked to persist. The core already counts it as durable (it may
-    have answered the CSMS), so the station cannot go on as if it were."""
-
-
-def exit_process(message: str, exit_code: int) -> None:
-    """The default crash handler: one line on stderr, then end the process at once (other threads may be blocked
-    on the network, so no interpreter shutdown), so that a supervisor such as systemd or docker restarts it."""
-    with suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.write(printable(f"chargecore: fatal: {message}\n", sys.stderr.encoding))
-        sys.stderr.flush()
-    os._exit(exit_code)
-
-
 class ChargingStation:
     """A running station: the pure core driven by real time, a websocket and tinydb."""
 
@@ -204,10 +197,12 @@ class ChargingStation:
             self._store = StationStore(options.data_dir)
         except StoreUnusable as refusal:
             raise ConfigurationError(str(refusal)) from None
-        self._certificates = _certificate_store(options, keys)
+        self._certificates = certificate_store(options, keys)
         for level, notice in (*self._store.notices, *self._certificates.notices):
             self.log.event(level, notice, "storage")
-        self._link = WebSocketLink(self.submit, self.log, self._fatal, self._tls_credentials, options.max_frame_bytes)
+        self._link = WebSocketLink(
+            self.submit, self.log, self._fatal, tls_credentials(self._certificates), options.max_frame_bytes
+        )
         self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
         self._publish = PublishShell(
             options.data_dir,
@@ -279,7 +274,7 @@ class ChargingStation:
     def report_bug(self, error: BaseException, where: str) -> None:
         """An exception escaped the shell's own code in another thread (`where`): the same end as a bug in the
         core. The CLI routes `threading.excepthook` here."""
-        self._crash(f"bug in {where}: {_one_line(error)}", EXIT_BUG, error)
+        self._crash(f"bug in {where}: {one_line(error)}", EXIT_BUG, error)
 
     def submit(self, make: InputMaker) -> None:
         self._inbox.put(make)
@@ -345,36 +340,8 @@ class ChargingStation:
     # --- the core loop ------------------------------------------------------------------------------
 
     def _boot_state(self) -> Station:
-        persisted = self._store.load()
-        config = {name: dict(values) for name, values in self.options.config.items()}
-        if self.options.password:
-            config.setdefault("SecurityCtrlr", {})["BasicAuthPassword"] = self.options.password
-        identity = StationIdentity(
-            station_id=self.options.station_id,
-            csms_url=self.options.csms_url,
-            evse_connectors=self.options.evse_connectors,
-            supports_evse_reset=self.options.supports_evse_reset,
-            supports_summary_inventory=self.options.supports_summary_inventory,
-            factory_monitors=self.options.factory_monitors,
-            master_pass_ui=self.options.master_pass_ui,
-            validates_tokens=self.options.validates_tokens,
-            firmware_capabilities=self.options.firmware_capabilities,
-            serial_number=self.options.serial_number,
-            has_client_certificate=self._certificates.client_certificate() is not None,
-            firmware_version=self._call_hook(self.application.firmware_version, None) or "0.1.0",
-        )
-        booted = boot_station(identity, config, persisted)
-        if isinstance(booted, Failure):
-            raise ConfigurationError(str(booted.failure()))
-        station = booted.unwrap()
-        for refusal in refused_persisted(station.device_model, persisted_values(persisted)):
-            self.log.event("warning", f"{refusal}; the config or default value is used instead")
-        for dropped in dropped_records(station, persisted):
-            self.log.event("warning", dropped)
-        usable = check_client_certificate(station.device_model, identity)
-        if isinstance(usable, Failure):
-            raise ConfigurationError(f"{usable.failure()} (--client-cert, --client-key)")
-        return station
+        version = self._call_hook(self.application.firmware_version, None)
+        return boot_state(self.options, self._store, self.log, self._certificates, version)
 
     def _ask_stop(self, seconds: float) -> float:
         if self._stop_by is None:
@@ -399,7 +366,7 @@ class ChargingStation:
         except StoreWriteFailed as error:
             self._crash(str(error), EXIT_STORE, error)
         except BaseException as error:  # a bug, or SystemExit from a hook: never a quiet death
-            self._crash(f"bug in the core thread: {_one_line(error)}", EXIT_BUG, error)
+            self._crash(f"bug in the core thread: {one_line(error)}", EXIT_BUG, error)
 
     def _process(self, event: Input) -> None:
         self._state, effects = step(self._state, event)
@@ -410,7 +377,6 @@ class ChargingStation:
             self._execute(effect)
 
     def _execute(self, effect: fx.Effect) -> None:
-        app = self.application
         if isinstance(effect, fx.SendFrame):
             self._link.send(effect.text)
         elif isinstance(effect, fx.Connect):
@@ -420,23 +386,16 @@ class ChargingStation:
         elif isinstance(effect, fx.Persist):
             self._persist(effect.entries)
         elif isinstance(effect, fx.Ask):
-            self._process(Answer(self._clock(), effect.question_id, self._ask(effect.question)))
-        elif isinstance(effect, fx.PerformReset):
-            assert effect.evse_id is not None
-            self._call_hook(app.reset_evse, None, effect.evse_id, effect.reset_type)
-        elif isinstance(effect, fx.Notify):  # a failing on_event is not reported through on_event again
-            self._call_hook(app.on_event, None, effect.event, report=not isinstance(effect.event, fx.HookFailed))
-        elif isinstance(effect, fx.ApplyChargingLimit):
-            self.log.event("info", f"EVSE {effect.evse_id} limited to {effect.limit:.1f} {effect.unit}")
-            self._call_hook(app.apply_charging_limit, None, effect.evse_id, effect.limit, effect.unit, effect.phases)
+            if answered_by_store(effect.question):
+                answer = store_answer(self._certificates, effect.question)
+            else:
+                asked = question_call(self.application, effect.question)
+                answer = self._call_hook(asked.hook, asked.failed, *asked.args)
+            self._process(Answer(self._clock(), effect.question_id, answer))
         elif isinstance(effect, fx.Log):
             self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
-        elif isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer):
-            self._switch_energy(effect.evse_id, isinstance(effect, fx.StartEnergyTransfer))
-        elif isinstance(effect, fx.UnlockConnector):
-            self._call_hook(app.unlock_connector, False, effect.evse_id, effect.connector_id)
         elif isinstance(effect, fx.DownloadFirmware):
             self._firmware.download(effect)
         elif isinstance(effect, fx.CancelFirmwareDownload):
@@ -449,33 +408,25 @@ class ChargingStation:
             self._publish.publish(effect)
         elif isinstance(effect, fx.UnpublishFile):
             self._publish.unpublish(effect)
-        elif isinstance(effect, fx.InstallFirmware):
-            result = self._call_hook(app.install_firmware, "InstallationFailed", effect.path, effect.request_id)
-            self._firmware.installed(effect.request_id, result)
+        elif (call := effect_call(self.application, effect)) is not None:
+            if (note := effect_note(effect)) is not None:
+                self.log.event("info", note)
+            done = self._call_hook(call.hook, call.failed, *call.args, report=call.report)
+            if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
+                # the hook answers whether the power path moved; the core hears it as the next input
+                evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
+                self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
+            elif isinstance(effect, fx.InstallFirmware):
+                self._firmware.installed(effect.request_id, done)
         elif isinstance(effect, fx.UploadLog):
             self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
             self._uploads.start(effect)
         elif isinstance(effect, fx.CancelLogUpload):
             self._uploads.cancel(effect.request_id)
-        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
-            self._own_certificate(effect)
-        elif isinstance(effect, fx.ShowMessages):
-            shown = " | ".join(message.content.text for message in effect.messages) or "(nothing)"
-            self.log.event("info", f"EVSE {effect.evse_id} display: {shown}")
-            self._call_hook(app.show_messages, None, effect.evse_id, effect.messages)
-        elif isinstance(effect, fx.ShowCost):
-            self.log.event("info", f"EVSE {effect.evse_id} cost: {describe_cost(effect.cost)}")
-            self._call_hook(app.show_cost, None, effect.evse_id, effect.cost)
-
-    def _own_certificate(self, effect: fx.CommitCertificate | fx.RevertCertificate) -> None:
-        """Drop or restore the previous own certificate (renewal.py); the core hears what the store holds then."""
-        try:
-            if isinstance(effect, fx.CommitCertificate):
-                self._certificates.drop_previous(effect.use)
-            elif self._certificates.restore_previous(effect.use):
-                self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
-        except (OSError, KeyStoreError) as error:  # the store keeps what it has; the next renewal tries again
-            self.log.event("error", f"certificate store: {effect.use}: {_one_line(error)}")
+        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate) and own_certificate(
+            self._certificates, effect, self.log
+        ):
+            self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
@@ -483,53 +434,17 @@ class ChargingStation:
         try:
             return hook(*args)
         except Exception as error:  # the integrator's code: its failure is a failed effect, not a dead station
-            name = getattr(hook, "__name__", repr(hook))
-            text, details = _one_line(error), traceback.format_exc().rstrip()
+            name, text, details = hook_name(hook), one_line(error), traceback.format_exc().rstrip()
             self.log.event("error", f"the application's {name} raised, counted as failed: {details}")
             if report:
                 self.submit(lambda now: HookRaised(now, name, text))
             return failed
 
-    def _switch_energy(self, evse_id: int, closed: bool) -> None:
-        """The hook answers whether the power path moved; the core hears it as the next input."""
-        hook = self.application.start_energy_transfer if closed else self.application.stop_energy_transfer
-        if self._call_hook(hook, False, evse_id):
-            self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
-
-    def _ask(self, question: fx.Question) -> Any:
-        """The application's answer; a hook that raised answers as a refusal (Rejected, Failed, UnlockFailed), or
-        leaves a token to the station's own authorization."""
-        app = self.application
-        if isinstance(question, fx.ResetQuestion):
-            return self._call_hook(app.is_reset_allowed, False, question.reset_type, question.evse_id)
-        if isinstance(question, fx.NetworkProfileQuestion):  # None answers Failed (B09.FR.03)
-            return self._call_hook(app.validate_network_profile, None, question.slot, question.profile)
-        if isinstance(question, fx.UnlockQuestion):
-            return self._call_hook(app.unlock_connector, False, question.evse_id, question.connector_id)
-        if isinstance(question, fx.TokenQuestion):
-            return self._call_hook(app.validate_token, None, question.id_token, question.evse_id)
-        if isinstance(question, CERTIFICATE_QUESTIONS):
-            return self._certificates.answer(question)
-        if isinstance(question, fx.CustomerDataQuestion):  # None answers Rejected
-
-            def customer_information(kind: fx.CustomerReference, reference: Any, clear: bool) -> tuple[str, ...]:
-                """Read in full here, so that a generator that raises counts as the hook failing."""
-                return tuple(str(line) for line in app.customer_information(kind, reference, clear))
-
-            return self._call_hook(customer_information, None, question.kind, question.reference, question.clear)
-        if isinstance(question, SIGNING_QUESTIONS):
-            return renewal.answer(self._certificates, question)
-        return self._call_hook(
-            app.handle_data_transfer, DATA_TRANSFER_REFUSED, question.vendor_id, question.message_id, question.data
-        )
-
     def _persist(self, entries: tuple[tuple[str, Any], ...]) -> None:
         try:
             self._store.put(entries)
         except Exception as error:  # OSError (ENOSPC, EACCES, ...) or whatever the store raises: all fatal
-            raise StoreWriteFailed(
-                f"cannot write the station's data in {self.options.data_dir}: {_one_line(error)}"
-            ) from error
+            raise store_write_failed(self.options, error) from error
 
     def _close_link(self) -> None:
         self._bounded("closing the connection", self._link.close, CLOSE_SECONDS)
@@ -565,7 +480,7 @@ class ChargingStation:
             self._crashed.set()
         if not first:
             with suppress(Exception):
-                self.log.event("error", f"after the fatal error, also: {_one_line(error)}")
+                self.log.event("error", f"after the fatal error, also: {one_line(error)}")
             return
         self.fatal_error = message
         with suppress(Exception):
@@ -582,11 +497,6 @@ class ChargingStation:
         finally:
             self._stopped.set()
 
-    def _tls_credentials(self, effect: fx.Connect) -> TlsCredentials:
-        """The CSMS roots the attempt trusts and the station certificate of the store, read when it is dialled."""
-        roots = self._certificates.csms_roots_pem(effect.csms_roots)
-        return TlsCredentials(roots, self._certificates.client_certificate())
-
     def _fatal(self, message: str) -> None:
         self.fatal_error = message
         self.log.event("error", message)
@@ -595,25 +505,3 @@ class ChargingStation:
 
 def _left(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _certificate_store(options: StationOptions, keys: KeyStore | None) -> CertificateStore:
-    """The certificate store, seeded at the first start from --ca-file and --client-cert/--client-key, which are
-    checked now so that a bad file stops the start."""
-    if (options.client_cert is None) != (options.client_key is None):
-        raise ConfigurationError("a client certificate needs both --client-cert and --client-key")
-    if options.client_cert is not None and options.client_key is not None:
-        problem = client_certificate_problem(options.client_cert, options.client_key)
-        if problem is not None:
-            raise ConfigurationError(problem)
-    try:
-        store = CertificateStore(options.data_dir, keys)
-        store.seed(options.ca_file, options.client_cert, options.client_key)
-    except (ValueError, OSError, KeyStoreError) as problem:
-        raise ConfigurationError(f"certificate store: {_one_line(problem)}") from None
-    return store

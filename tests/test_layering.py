@@ -28,6 +28,7 @@ LAYER_RULES: tuple[tuple[str, str, str], ...] = (
     (BLOCKS, f"{PURE}.station", "a block never imports station.py"),
     (PURE, "chargecore.shell", "pure/ never imports shell/"),
     (PURE, "chargecore.tools", "pure/ never imports tools/"),
+    (PURE, "chargecore.aio", "pure/ never imports aio/"),
 )
 """(importer, imported, rule): a module at or under `importer` may not import `imported` or anything under it."""
 
@@ -95,6 +96,7 @@ def test_imports_point_down_the_layers(path: Path) -> None:
         (f"{PURE}.state", "from chargecore.shell.storage import Storage", "shell/"),
         (f"{PURE}.ocppj.lane", "from chargecore import tools", "tools/"),
         (f"{PURE}.station", "from chargecore.tools.csms import LocalCsms", "tools/"),
+        (f"{PURE}.station", "from chargecore.aio import AsyncChargingStation", "aio/"),
     ],
 )
 def test_a_planted_bad_import_is_named(module: str, source: str, violation: str) -> None:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(tmp_path: Path) -> None:
     """Built from a copy of what the project's configuration reads, so the build leaves the checkout alone."""
     source = tmp_path / "source"
-    for directory in ("chargecore", "pure", "shell", "tools", "specs"):
+    for directory in ("chargecore", "pure", "shell", "aio", "tools", "specs"):
         shutil.copytree(ROOT / directory, source / directory, ignore=shutil.ignore_patterns("__pycache__"))
     for file in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / file, source / file)
@@ -31,10 +31,16 @@ def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(t
         metadata = Parser().parsestr(archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
         license_text = archive.read(next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))).decode()
     packages = {name.rsplit("/", 1)[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
-    inits = [*ROOT.glob("pure/**/__init__.py"), *ROOT.glob("shell/*/**/__init__.py")]
+    inits = [
+        *ROOT.glob("pure/**/__init__.py"),
+        *ROOT.glob("shell/*/**/__init__.py"),
+        *ROOT.glob("tools/*/**/__init__.py"),
+    ]
     sub_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
-    assert packages == {"chargecore", *sub_packages, "chargecore/shell", "chargecore/tools", "chargecore/specs"}
-    assert {"chargecore/pure/py.typed", "chargecore/shell/py.typed"} <= set(names)  # "Typing :: Typed" holds
+    runtimes = {"chargecore/shell", "chargecore/aio"}
+    assert packages == {"chargecore", *sub_packages, *runtimes, "chargecore/tools", "chargecore/specs"}
+    typed = {"chargecore/pure/py.typed", "chargecore/shell/py.typed", "chargecore/aio/py.typed"}
+    assert typed <= set(names)  # "Typing :: Typed" holds
     from_the_wheel = "import sys; sys.path.insert(0, sys.argv[1]); import chargecore; print(chargecore.__version__)"
     shown = subprocess.run(  # -I -S: nothing but the wheel can answer, neither the checkout nor site-packages
         [sys.executable, "-I", "-S", "-c", from_the_wheel, str(wheel)], check=True, capture_output=True, text=True

@@ -17,7 +17,7 @@ FORBIDDEN_MODULES = frozenset(
     {
         "os", "io", "socket", "ssl", "select", "selectors", "threading", "multiprocessing", "asyncio",
         "subprocess", "logging", "random", "secrets", "uuid", "time", "tempfile", "shutil", "pathlib",
-        "urllib", "http", "requests", "websocket", "websockets", "tinydb", "chargecore.shell",
+        "urllib", "http", "requests", "websocket", "websockets", "tinydb", "chargecore.shell", "chargecore.aio",
     }
 )  # fmt: skip
 """A module is forbidden when it or a package above it is listed (os.path, urllib.parse, chargecore.shell.link)."""

@@ -42,6 +42,7 @@ from csms_double import wait_until
 from chargecore.shell.cli import OPERATOR_HELP, run_parser
 from chargecore.tools.csms import LocalCsms
 from chargecore.tools.csms import _parser as csms_parser
+from chargecore.tools.fleet.cli import fleet_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -248,10 +249,12 @@ def benchmark_options() -> set[str]:
 
 def test_every_option_the_readme_names_exists_and_every_station_option_is_in_the_readme() -> None:
     run_options, csms_options = parser_options(run_parser()), parser_options(csms_parser())
+    fleet_options = parser_options(fleet_parser())
     named = set(OPTION.findall(README))
-    assert named - run_options - csms_options - benchmark_options() - OTHER_TOOLS_OPTIONS == set()
+    assert named - run_options - csms_options - fleet_options - benchmark_options() - OTHER_TOOLS_OPTIONS == set()
     assert run_options - named == set(), "chargecore run options the README does not mention"
     assert csms_options - named == set(), "chargecore csms options the README does not mention"
+    assert fleet_options - named == set(), "chargecore fleet options the README does not mention"
 
 
 def test_the_readme_lists_every_operator_command() -> None:

@@ -44,6 +44,7 @@ from websockets.typing import Subprotocol
 from chargecore.shell.cli import _Parser
 from chargecore.tools import csms_reservations, file_server
 from chargecore.tools.csms_ca import CaRefused, CsmsCa
+from chargecore.tools.limits import open_files_as_allowed
 from chargecore.tools.tariff import Pricing, Tariff, TariffError, load_tariff
 
 OCPP_VERSION: Final = "2.0.1"
@@ -108,6 +109,34 @@ class Record:
         arrow = "<-" if self.direction == "in" else "->"
         suffix = {"CALL": "", "CALLRESULT": ".result", "CALLERROR": ".error"}[self.kind]
         return f"csms {arrow} {self.station_id} {self.action}{suffix} {json.dumps(self.payload)}"
+
+
+QUIET_ABOVE: Final = 5
+"""With more stations connected than this, the CSMS prints a summary line instead of every message."""
+SUMMARY_EVERY_S: Final = 10.0
+LISTEN_BACKLOG: Final = 4096
+
+
+class Traffic:
+    """Messages and CALLERRORs counted in both directions, for the summary line."""
+
+    def __init__(self) -> None:
+        self.counts = {"in": 0, "out": 0, "errors": 0}
+        self._last = dict(self.counts)
+
+    def count(self, direction: Direction, kind: Kind) -> None:
+        self.counts[direction] += 1
+        self.counts["errors"] += kind == "CALLERROR"
+
+    def since_last(self) -> str:
+        now, last = dict(self.counts), self._last
+        self._last = now
+        seconds = f"{SUMMARY_EVERY_S:g} s"
+        return (
+            f"{now['in'] - last['in']} messages in and {now['out'] - last['out']} out in the last {seconds}, "
+            f"{now['errors'] - last['errors']} CALLERRORs ({now['in']} in, {now['out']} out, {now['errors']} "
+            "CALLERRORs in all)"
+        )
 
 
 def _now() -> str:
@@ -290,10 +319,19 @@ class LocalCsms:
         on_log: Callable[[str], None] = print,
         ca: CsmsCa | None = None,
         tariff: Tariff | None = None,
+        *,
+        quiet: bool = False,
+        keep_messages: bool = True,
     ) -> None:
+        """`quiet`: a summary line every SUMMARY_EVERY_S seconds instead of a line per message, as when more than
+        QUIET_ABOVE stations are connected. `keep_messages` False: `messages` and `wait_for` see nothing, so that
+        a CSMS serving a fleet for hours does not grow."""
         self.ca = ca
         """With a CA the CSMS serves wss:// and signs the stations' CSRs (tools/csms_ca.py)."""
         self.host = host
+        self.quiet = quiet
+        self.keep_messages = keep_messages
+        self.traffic = Traffic()
         self.port = port
         self.boot_status = boot_status
         self.heartbeat_interval: int = heartbeat_interval
@@ -347,14 +385,20 @@ class LocalCsms:
 
     async def _serve(self) -> Server:
         # a short close_timeout: stop() must not hang for long on a station that ignores the close handshake
-        return await serve(
+        # a long listen backlog: a fleet dials thousands of connections at once, and a full backlog drops SYNs
+        # that the stations then retry only after seconds of TCP back-off
+        server = await serve(
             self._connected,
             self.host,
             self.port,
             subprotocols=[Subprotocol("ocpp2.0.1")],
             close_timeout=1,
+            backlog=LISTEN_BACKLOG,
             ssl=None if self.ca is None else self.ca.server_context(),
         )
+        # only once it listens: a port in use must not leave the task pending on a loop that is closed
+        asyncio.get_running_loop().create_task(self._summaries())
+        return server
 
     def stop(self) -> None:
         """Close every connection and the server, and end the background thread; idempotent."""
@@ -477,8 +521,14 @@ class LocalCsms:
     def _record(
         self, direction: Direction, station_id: str, kind: Kind, action: str, payload: Any, message_id: str
     ) -> None:
+        self.traffic.count(direction, kind)
+        if not self.keep_messages and self._summarizing():
+            return
         record = Record(direction, station_id, kind, action, payload, message_id, datetime.now(UTC))
-        self.on_log(record.line())  # before waiters wake, so a log reads in the order things happened
+        if not self._summarizing():
+            self.on_log(record.line())  # before waiters wake, so a log reads in the order things happened
+        if not self.keep_messages:
+            return
         with self._changed:
             self._messages.append(record)
             self._changed.notify_all()
@@ -494,9 +544,11 @@ class LocalCsms:
             replaced = station_id in self._stations
             self._stations[station_id] = station
         certificate = CsmsCa.client_certificate(connection.transport.get_extra_info("ssl_object"))
-        self.on_log(
-            f"csms: {station_id} connected{certificate}" + (" (replacing its earlier connection)" if replaced else "")
-        )
+        if not self._summarizing():
+            self.on_log(
+                f"csms: {station_id} connected{certificate}"
+                + (" (replacing its earlier connection)" if replaced else "")
+            )
         try:
             await station.start()
         except ConnectionClosed:
@@ -505,7 +557,19 @@ class LocalCsms:
             with self._stations_lock:
                 if self._stations.get(station_id) is station:
                     del self._stations[station_id]
-            self.on_log(f"csms: {station_id} disconnected")
+            if not self._summarizing():
+                self.on_log(f"csms: {station_id} disconnected")
+
+    def _summarizing(self) -> bool:
+        """A summary line instead of a line per message: asked for, or too many stations to follow."""
+        return self.quiet or len(self._stations) > QUIET_ABOVE
+
+    async def _summaries(self) -> None:
+        """Every SUMMARY_EVERY_S seconds while summarizing, one line: stations and the traffic since the last."""
+        while True:
+            await asyncio.sleep(SUMMARY_EVERY_S)
+            if self._summarizing():
+                self.on_log(f"csms: {len(self._stations)} stations connected, {self.traffic.since_last()}")
 
 
 _HELP: Final = (
@@ -588,6 +652,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_port, default=9000, help="port to listen on, 0 = any (default %(default)s)")
     parser.add_argument("--boot-status", choices=BOOT_STATUSES, default="Accepted", help="BootNotification answer")
     parser.add_argument("--heartbeat-interval", type=_seconds, default=10, help="seconds (default %(default)s)")
+    parser.add_argument(
+        "--quiet", action="store_true", help=f"a summary line every {SUMMARY_EVERY_S:g} s instead of every message"
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        type=_token,
+        metavar="ID=STATUS",
+        help="answer idToken ID with STATUS (e.g. Invalid); may be repeated; other tokens are Accepted",
+    )
     file_server.add_options(parser, _port)
     parser.add_argument(
         "--ca-dir", help="keep a small CA here: serve wss://, sign the stations' CSRs, verify their certificates"
@@ -598,6 +673,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _token(text: str) -> tuple[str, str]:
+    id_token, _, status = text.partition("=")
+    if not id_token or status not in TOKEN_STATUSES:
+        raise argparse.ArgumentTypeError(f"must be ID=STATUS with STATUS one of {', '.join(TOKEN_STATUSES)}")
+    return id_token, status
+
+
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -605,6 +687,7 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """`chargecore csms`: serve until quit, SIGINT or SIGTERM; the end of stdin does not stop it."""
     args = _parser().parse_args(argv)
+    open_files_as_allowed()
     try:
         ca = None if args.ca_dir is None else CsmsCa.open(Path(args.ca_dir), args.host)
     except (OSError, ValueError) as error:
@@ -615,7 +698,19 @@ def main(argv: list[str] | None = None) -> int:
     except TariffError as error:
         print(f"chargecore csms: error: {error}", file=sys.stderr)
         return 2
-    csms = LocalCsms(args.host, args.port, args.boot_status, args.heartbeat_interval, ca=ca, tariff=tariff)
+    # keep_messages False: the command line never reads them back, and a CSMS serving for hours must not grow
+    csms = LocalCsms(
+        args.host,
+        args.port,
+        args.boot_status,
+        args.heartbeat_interval,
+        ca=ca,
+        tariff=tariff,
+        quiet=args.quiet,
+        keep_messages=False,
+    )
+    for id_token, status in args.token:
+        csms.set_token(id_token, status)
     try:
         csms.start()
     except OSError as error:

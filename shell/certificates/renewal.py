@@ -25,7 +25,7 @@ from chargecore.shell.certificates.store import CertificateStore
 
 SigningQuestion = CsrQuestion | ChainQuestion | InstallOwnQuestion | OcspValidityQuestion
 SIGNING_QUESTIONS = (CsrQuestion, ChainQuestion, InstallOwnQuestion, OcspValidityQuestion)
-"""The questions this module answers (runtime._ask hands them over)."""
+"""The questions this module answers (shell/drive.py hands them over, for both runtimes)."""
 
 
 def pending_slot(use: str) -> str:

@@ -44,7 +44,7 @@ OWN_USES = (STATION_CERTIFICATE, V2G_CHAIN)
 """The station's own certificates, each with a private key in the KeyStore slot of the same name."""
 CertificateQuestion = CheckCertificateQuestion | StoreCertificateQuestion | RemoveCertificateQuestion
 CERTIFICATE_QUESTIONS = (CheckCertificateQuestion, StoreCertificateQuestion, RemoveCertificateQuestion)
-"""The questions the store answers (runtime._ask hands them over)."""
+"""The questions the store answers (shell/drive.py hands them over, for both runtimes)."""
 
 
 def _pem(certificates: list[x509.Certificate]) -> str:

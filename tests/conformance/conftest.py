@@ -1,12 +1,14 @@
 """Fixtures: the CSMS double, real stations started against it, and the Part 6 reusable state Booted.
 
 Stations run in-process through the shell (`ChargingStation` with a `SimulatedCharger`), each in its own
-temporary data dir, and are stopped at teardown even when the test failed.
+temporary data dir, and are stopped at teardown even when the test failed. The modules in BOTH_RUNTIMES run every
+test twice, `[threaded]` and `[asyncio]` (the `runtime` fixture): the same steps against `chargecore.aio`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,9 @@ from certificate_steps import PASSWORD, PROFILE_2
 from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot
 from pki import Pki
+from runtimes import RUNTIMES, AsyncStationInThread, LoopThread
 
+from chargecore.aio import AsyncChargingStation
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation, StationOptions
 
@@ -27,6 +31,33 @@ FAST_CONFIG: Mapping[str, Mapping[str, Any]] = {
 }
 """Reconnect after 1 s without jitter and give up on a CALL after 5 s, so no test waits on defaults; no
 clock-aligned meter values unless a test asks for them, so no test meets a quarter-hour slot by chance."""
+
+
+BOTH_RUNTIMES = frozenset(
+    {
+        "test_provisioning",
+        "test_reset_transactions",
+        "test_reports",
+        "test_network_profiles",
+        "test_variables",
+        "test_transactions",
+        "test_meter_values",
+        "test_smart_charging",
+        "test_start_profile",
+    }
+)
+"""Blocks B, E, J and K: run against the threaded and the asyncio runtime."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "runtime" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_RUNTIMES:
+        metafunc.parametrize("runtime", RUNTIMES, indirect=True)
+
+
+@pytest.fixture
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Which runtime drives the stations of this test: "threaded" unless the module runs on both."""
+    return str(getattr(request, "param", "threaded"))
 
 
 def merged_config(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
@@ -44,11 +75,16 @@ def csms() -> Iterator[CsmsDouble]:
 
 
 @pytest.fixture
-def station_factory(csms: CsmsDouble, tmp_path: Path) -> Iterator[StationFactory]:
-    """Start stations (default: against `csms`, one EVSE with one connector); all are stopped at teardown, where a
-    station that crashed (a bug, a failed store write) fails the test instead of ending the test process."""
-    started: list[ChargingStation] = []
+def station_factory(csms: CsmsDouble, tmp_path: Path, runtime: str) -> Iterator[StationFactory]:
+    """Start stations (default: against `csms`, one EVSE with one connector) on `runtime`; all are stopped at
+    teardown, where a station that crashed (a bug, a failed store write) fails the test instead of ending the
+    test process."""
+    started: list[Any] = []
     crashes: list[str] = []
+    resources = ExitStack()
+    loop = LoopThread() if runtime == "asyncio" else None
+    if loop is not None:
+        resources.callback(loop.close)
 
     def start(
         *,
@@ -61,16 +97,24 @@ def station_factory(csms: CsmsDouble, tmp_path: Path) -> Iterator[StationFactory
         options.setdefault("data_dir", tmp_path / f"station-{len(started) + 1}")
         options.setdefault("log_file", tmp_path / f"station-{len(started) + 1}.log")
         station_options = StationOptions(config=merged_config(config), **options)
-        station = ChargingStation(
-            station_options, application or SimulatedCharger(), on_crash=lambda message, _code: crashes.append(message)
-        )
+        station: Any
+        if loop is not None:
+            aio = AsyncChargingStation(
+                station_options, application or SimulatedCharger(), on_crash=lambda m, _code: crashes.append(m)
+            )
+            station = AsyncStationInThread(aio, loop)
+        else:
+            station = ChargingStation(
+                station_options, application or SimulatedCharger(), on_crash=lambda m, _code: crashes.append(m)
+            )
         started.append(station)
         station.start()
         return station
 
-    yield start
-    for station in started:
-        station.stop(timeout=5)
+    with resources:
+        yield start
+        for station in started:
+            station.stop(timeout=5)
     assert not crashes, f"the station crashed: {crashes}"
 
 

@@ -20,7 +20,8 @@ from chargecore.tools.locust_frames import LocustFrameLog
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "docs" / "examples" / "locustfile.py"
 BIN = Path(sys.executable).parent
-STATIONS = 6
+STATIONS = 4
+"""At most tools/csms.py's QUIET_ABOVE: with more connected the CSMS prints a summary line instead of each frame."""
 
 
 def _free_port() -> int:

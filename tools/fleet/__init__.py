@@ -1,0 +1,1 @@
+"""`chargecore fleet`: many simulated stations in one asyncio process, driven by a seedable scenario."""
