@@ -311,6 +311,17 @@ def disconnected(csms: LocalCsms) -> None:
     wait_until(lambda: STATION_ID not in csms.stations(), "the CSMS to see the station disconnect", WAIT)
 
 
+def station_sees_the_loss(running: Station) -> None:
+    """Like a pulled cable, `offline` is known to the core only once the link has reported the loss: until then
+    an event is sent (and fails) as if online, so a test of offline queuing waits for the core's own view."""
+
+    def offline() -> bool:
+        running.command("status")
+        return any(": connection " in line and "connection up" not in line for line in list(running.lines)[-5:])
+
+    wait_until(offline, "the station to see the connection lost", WAIT)
+
+
 def occupied(record: Record) -> bool:
     return record.action == "StatusNotification" and record.payload.get("connectorStatus") == "Occupied"
 
@@ -476,6 +487,7 @@ def test_offline_and_online_queue_the_events_and_deliver_them_on_reconnect(tmp_p
         csms.wait_for(lambda r: r.action == "TransactionEvent" and r.payload.get("eventType") == "Started", WAIT)
         running.command("offline")
         disconnected(csms)
+        station_sees_the_loss(running)
         running.command("ev-suspend 1")
         running.command("online")
         queued = csms.wait_for(lambda r: r.action == "TransactionEvent" and _charging(r) == "SuspendedEV", WAIT)
