@@ -29,6 +29,7 @@ LAYER_RULES: tuple[tuple[str, str, str], ...] = (
     (PURE, "chargecore.shell", "pure/ never imports shell/"),
     (PURE, "chargecore.tools", "pure/ never imports tools/"),
     (PURE, "chargecore.aio", "pure/ never imports aio/"),
+    (PURE, "chargecore.testing", "pure/ never imports the testing kit"),
 )
 """(importer, imported, rule): a module at or under `importer` may not import `imported` or anything under it."""
 

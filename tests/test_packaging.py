@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(tmp_path: Path) -> None:
     """Built from a copy of what the project's configuration reads, so the build leaves the checkout alone."""
     source = tmp_path / "source"
-    for directory in ("chargecore", "pure", "shell", "aio", "tools", "specs"):
+    for directory in ("chargecore", "pure", "shell", "aio", "testing", "tools", "specs"):
         shutil.copytree(ROOT / directory, source / directory, ignore=shutil.ignore_patterns("__pycache__"))
     for file in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / file, source / file)
@@ -37,9 +37,9 @@ def test_the_wheel_holds_the_chargecore_packages_the_license_and_true_metadata(t
         *ROOT.glob("tools/*/**/__init__.py"),
     ]
     sub_packages = {f"chargecore/{init.parent.relative_to(ROOT).as_posix()}" for init in inits}
-    runtimes = {"chargecore/shell", "chargecore/aio"}
+    runtimes = {"chargecore/shell", "chargecore/aio", "chargecore/testing"}
     assert packages == {"chargecore", *sub_packages, *runtimes, "chargecore/tools", "chargecore/specs"}
-    typed = {"chargecore/pure/py.typed", "chargecore/shell/py.typed", "chargecore/aio/py.typed"}
+    typed = {f"chargecore/{package}/py.typed" for package in ("pure", "shell", "aio", "testing")}
     assert typed <= set(names)  # "Typing :: Typed" holds
     from_the_wheel = "import sys; sys.path.insert(0, sys.argv[1]); import chargecore; print(chargecore.__version__)"
     shown = subprocess.run(  # -I -S: nothing but the wheel can answer, neither the checkout nor site-packages
