@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
+from chargecore.pure.device_model.catalogue import CATALOGUE
 from chargecore.pure.ocppj.schemas import ACTIONS as _ACTION_SET
 from chargecore.pure.ocppj.schemas import SCHEMAS, error_code
 from chargecore.testing.shape import StationShape
@@ -39,6 +40,40 @@ ACTIONS: tuple[str, ...] = tuple(sorted(_ACTION_SET))
 """The 64 OCPP 2.0.1 actions."""
 
 DIRECTIONS: tuple[Direction, ...] = ("request", "response")
+
+Sender = Literal["station", "csms"]
+SENT_BY_STATION: frozenset[str] = frozenset(
+    {
+        "Authorize",
+        "BootNotification",
+        "ClearedChargingLimit",
+        "DataTransfer",
+        "FirmwareStatusNotification",
+        "Get15118EVCertificate",
+        "GetCertificateStatus",
+        "Heartbeat",
+        "LogStatusNotification",
+        "MeterValues",
+        "NotifyChargingLimit",
+        "NotifyCustomerInformation",
+        "NotifyDisplayMessages",
+        "NotifyEVChargingNeeds",
+        "NotifyEVChargingSchedule",
+        "NotifyEvent",
+        "NotifyMonitoringReport",
+        "NotifyReport",
+        "PublishFirmwareStatusNotification",
+        "ReportChargingProfiles",
+        "ReservationStatusUpdate",
+        "SecurityEventNotification",
+        "SignCertificate",
+        "StatusNotification",
+        "TransactionEvent",
+    }
+)
+"""The requests a Charging Station sends to the CSMS (Part 2); a receiver may refuse the others NotSupported."""
+SENT_BY_CSMS: frozenset[str] = frozenset(ACTIONS) - SENT_BY_STATION | {"DataTransfer"}
+"""The requests a CSMS sends to a station; DataTransfer goes both ways."""
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID_LENGTH = 36
@@ -171,6 +206,14 @@ _TEXT_BY_NAME: Mapping[str, st.SearchStrategy[str]] = {
 }
 """Loose string fields whose real-world values have a known form (the schema only bounds their length)."""
 
+_DEVICE_MODEL_NAMES: tuple[tuple[str, str], ...] = tuple(
+    (component["name"], variable["name"])
+    for component in CATALOGUE["components"]
+    for variable in component["variables"]
+)
+"""(component, variable) names of the OCPP device model (Part 2 appendix 3, as chargecore's catalogue holds them):
+most generated component/variable pairs name a real variable, the rest random ones (an unknown-variable path)."""
+
 
 _FREE_JSON: st.SearchStrategy[Json] = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _chars(_PLAIN + " ", 0, 20),
@@ -253,12 +296,25 @@ class _Generator:
             {key: value for key, value in properties.items() if key in required},
             optional={key: value for key, value in properties.items() if key not in required},
         )
+        if "component" in properties and "variable" in properties:
+            fields = st.tuples(fields, st.sampled_from(_DEVICE_MODEL_NAMES) | st.none()).map(
+                lambda drawn: _name_variable(*drawn)
+            )
         if "connectorId" not in properties:
             return fields
         evse_key = "evseId" if "evseId" in properties else "id"
         return st.tuples(fields, st.sampled_from(self.shape.connectors)).map(
             lambda drawn: _place_connector(drawn[0], evse_key, *drawn[1])
         )
+
+
+def _name_variable(fields: dict[str, Json], names: tuple[str, str] | None) -> dict[str, Json]:
+    """A component and variable named as in the device model (the variable is optional in ComponentVariableType)."""
+    if names is not None:
+        fields["component"]["name"] = names[0]
+        if "variable" in fields:
+            fields["variable"]["name"] = names[1]
+    return fields
 
 
 def _place_connector(fields: dict[str, Json], evse_key: str, evse: int, connector: int) -> dict[str, Json]:
@@ -283,13 +339,20 @@ def payloads(
     return _payloads(action, direction, shape or StationShape.default())
 
 
-def _actions(action: str | None) -> st.SearchStrategy[str]:
-    return st.sampled_from(ACTIONS) if action is None else st.just(action)
+def _actions(action: str | None, sent_by: Sender | None = None) -> st.SearchStrategy[str]:
+    if action is not None:
+        return st.just(action)
+    if sent_by is None:
+        return st.sampled_from(ACTIONS)
+    return st.sampled_from(sorted(SENT_BY_STATION if sent_by == "station" else SENT_BY_CSMS))
 
 
-def calls(action: str | None = None, shape: StationShape | None = None) -> st.SearchStrategy[str]:
-    """Whole CALL frame texts `[2,"id","Action",{...}]` of `action` (any action when None)."""
-    return _actions(action).flatmap(
+def calls(
+    action: str | None = None, shape: StationShape | None = None, *, sent_by: Sender | None = None
+) -> st.SearchStrategy[str]:
+    """Whole CALL frame texts `[2,"id","Action",{...}]` of `action` (when None: any action, or any that
+    `sent_by` sends)."""
+    return _actions(action, sent_by).flatmap(
         lambda chosen: st.builds(
             lambda message_id, payload: _compact([CALL, message_id, chosen, payload]),
             message_ids(),
@@ -502,8 +565,11 @@ class NearValidCall:
     where: str
 
 
-def near_valid_calls(action: str | None = None, shape: StationShape | None = None) -> st.SearchStrategy[NearValidCall]:
-    """CALL frames whose payload is near-valid (see `near_valid`), with the CALLERROR code they must get."""
+def near_valid_calls(
+    action: str | None = None, shape: StationShape | None = None, *, sent_by: Sender | None = None
+) -> st.SearchStrategy[NearValidCall]:
+    """CALL frames whose payload is near-valid (see `near_valid`), with the CALLERROR code they must get from a
+    receiver that handles the action (one that does not may answer NotSupported first)."""
 
     def frame(chosen: str) -> st.SearchStrategy[NearValidCall]:
         return st.builds(
@@ -518,7 +584,7 @@ def near_valid_calls(action: str | None = None, shape: StationShape | None = Non
             near_valid(chosen, "request", shape),
         )
 
-    return _actions(action).flatmap(frame)
+    return _actions(action, sent_by).flatmap(frame)
 
 
 # --- arbitrary JSON and broken frames ----------------------------------------------------------------------------

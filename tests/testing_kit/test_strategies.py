@@ -21,11 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chargecore.pure.ocppj.schemas import SCHEMAS, error_code, error_keyword
+from chargecore.pure.station import CSMS_CALLS
 from chargecore.testing.shape import StationShape
 from chargecore.testing.strategies import (
     ACTIONS,
     DIRECTIONS,
     ERROR_CODES,
+    SENT_BY_CSMS,
+    SENT_BY_STATION,
     NearValid,
     call_errors,
     call_results,
@@ -37,6 +40,7 @@ from chargecore.testing.strategies import (
     timestamps,
     transaction_events,
 )
+from chargecore.tools.csms import STATION_ACTIONS
 
 EXAMPLES = int(os.environ.get("CHARGECORE_KIT_EXAMPLES", "40"))
 PER_MESSAGE = settings(
@@ -220,3 +224,12 @@ def test_unknown_actions_and_directions_are_refused_early() -> None:
         payloads("FooBar", "request")
     with pytest.raises(ValueError):
         payloads("Heartbeat", "Request")
+
+
+def test_the_senders_of_actions_agree_with_the_station_and_the_local_csms() -> None:
+    """Part 2's split of requests by sender, as the kit holds it, is what the station core handles and what
+    chargecore's local CSMS answers; DataTransfer alone goes both ways."""
+    assert set(ACTIONS) == SENT_BY_STATION | SENT_BY_CSMS
+    assert {"DataTransfer"} == SENT_BY_STATION & SENT_BY_CSMS
+    assert set(CSMS_CALLS) == SENT_BY_CSMS
+    assert STATION_ACTIONS == SENT_BY_STATION
