@@ -5,8 +5,9 @@ regular subset of draft-06 (type, $ref to local definitions, properties/required
 enum, maxLength, items/minItems/maxItems, minimum/maximum, format date-time), so a walker over that subset is
 short, and it lets the generator know *what* a field is: `hypothesis-jsonschema` must treat every string as an
 arbitrary string (an idToken of 36 random code points, a `date-time` from its own regex, an evseId of 2**31),
-needs its jsonschema dependency and a canonicalisation pass per schema, and is several times slower per
-example (tests/benchmarks/bench_strategies.py prints both). Here loose fields get realistic values: timestamps in
+needs its jsonschema dependency and a canonicalisation pass per schema, and is 10 to 70 times slower per
+example (tests/benchmarks/bench_strategies.py prints both side by side); its 0.23.1 also fails under hypothesis
+6.13x and later, which removed an internal it uses. Here loose fields get realistic values: timestamps in
 RFC 3339 UTC, idTokens of each type in their real formats, EVSE and connector ids inside a `StationShape`,
 transaction ids as UUIDs, vendor ids as reverse DNS names.
 
