@@ -16,12 +16,12 @@ from test_against_ocpp_package_csms import PackageCsmsServer
 
 from chargecore.tools.csms import LocalCsms
 
-pytest.importorskip("chargecore.testing.strategies", reason="the strategies (branch strategies) are not merged yet")
-
-EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "test_my_csms.py"
+DOCS = Path(__file__).parents[2] / "docs"
+EXAMPLE = DOCS / "examples" / "test_my_csms.py"
 
 
 def run_example(folder: Path, csms_url: str) -> subprocess.CompletedProcess[str]:
+    pytest.importorskip("chargecore.testing.strategies", reason="the strategies (branch strategies) are not merged")
     shutil.copy(EXAMPLE, folder)
     options = ["--ocpp-csms", csms_url, "--ocpp-id", "EXAMPLE1", "--ocpp-answer-timeout", "0.5"]
     return run_pytest(folder, EXAMPLE.name, *options, "--hypothesis-profile", "ocpp-ci")
@@ -49,3 +49,10 @@ def test_the_example_passes_against_chargecore_csms(tmp_path: Path) -> None:
         result = run_example(tmp_path, csms.url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_the_tutorial_shows_the_example_as_it_is() -> None:
+    tutorial = (DOCS / "testing_kit.md").read_text()
+    shown = tutorial.split("### 2. From pytest", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    code = EXAMPLE.read_text().split('"""\n\n', 1)[1]  # without its docstring
+    assert shown == code
