@@ -63,6 +63,8 @@ class StationRun:
     cpu: float
     first_get_variables: float
     second_get_variables: float
+    import_cpu: float = math.nan
+    """CPU of `python -c "import chargecore.shell.cli"` for the same tree: the import alone, no network."""
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -117,7 +119,12 @@ def _station_once(tree: Path, port: int, csms: _Csms, run: int) -> StationRun:
         environment = {**os.environ, "PYTHONPATH": str(tree)}
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=environment,
+            cwd=tree,  # `python -c` puts the working directory first: the repository's own chargecore/ would win
         )
         csms.expect(started, process.pid)
         csms.done.wait(WAIT)
@@ -126,6 +133,18 @@ def _station_once(tree: Path, port: int, csms: _Csms, run: int) -> StationRun:
     if csms.run is None:
         raise SystemExit(f"run {run} of {tree}: no BootNotification and GetVariables answers within {WAIT} s")
     return csms.run
+
+
+def _import_cpu(tree: Path) -> float:
+    code = "import time, chargecore.shell.cli as cli; print(time.process_time(), cli.__file__)"
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment, cwd=tree
+    )
+    cpu, imported = out.stdout.split()
+    if not imported.startswith(str(tree)):
+        raise SystemExit(f"the station under {tree} imported {imported}: the columns would measure the same code")
+    return float(cpu)
 
 
 def _python_once(code: str) -> float:
@@ -172,15 +191,16 @@ def _print(figures: dict[str, list[float]], stations: dict[str, list[StationRun]
     print(f"{runs} interleaved runs each; shared VM, noisy: the minimum is the cost, the median the typical wait")
     print("process start to exit (s)")
     for name, times in figures.items():
-        print(f"  {name:<40} {_row(name, times)}")
+        print(f"  {name:<44} {_row(name, times)}")
     for name, measured in stations.items():
         print(f"{name}")
-        print(f"  {'wall to BootNotification (s)':<40} {_row(name, [m.wall for m in measured])}")
-        print(f"  {'CPU to BootNotification (s)':<40} {_row(name, [m.cpu for m in measured])}")
+        print(f"  {'wall to BootNotification (s)':<44} {_row(name, [m.wall for m in measured])}")
+        print(f"  {'CPU to BootNotification (s)':<44} {_row(name, [m.cpu for m in measured])}")
+        print(f"  {'CPU of importing chargecore.shell.cli (s)':<44} {_row(name, [m.import_cpu for m in measured])}")
         first = [m.first_get_variables for m in measured]
         second = [m.second_get_variables for m in measured]
-        print(f"  {'first GetVariables after boot (ms)':<40} {_row(name, first, 1000, 2)}")
-        print(f"  {'second GetVariables (ms)':<40} {_row(name, second, 1000, 2)}")
+        print(f"  {'first GetVariables after boot (ms)':<44} {_row(name, first, 1000, 2)}")
+        print(f"  {'second GetVariables (ms)':<44} {_row(name, second, 1000, 2)}")
     for name, measured in stations.items():
         median = statistics.median(m.wall for m in measured)
         print(f"goal: at most {GOAL_SECONDS} s to BootNotification ({name}, median {median:.3f} s): ", end="")
@@ -207,7 +227,9 @@ def main() -> None:
                 figures["python -c pass"].append(_python_once("pass"))
                 figures["python -c 'import ocpp.v201'"].append(_python_once("import ocpp.v201"))
                 for name, tree in trees.items():
-                    stations[name].append(_station_once(tree, port, csms, run))
+                    measured = _station_once(tree, port, csms, run)
+                    measured.import_cpu = _import_cpu(tree)
+                    stations[name].append(measured)
             server.shutdown()
     _print(figures, stations, arguments.runs)
     print(_load(), "(after)")
