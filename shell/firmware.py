@@ -17,7 +17,6 @@ from typing import cast, get_args
 
 from chargecore.pure import effects as fx
 from chargecore.pure.inputs import FirmwareDownloaded, FirmwareInstalled, FirmwareInstallResult, FirmwareVerified
-from chargecore.shell.firmware_signing import signature_problem
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.transfer import Done, Limits, Outcome, TransferOptions, download, redact, start
 
@@ -72,6 +71,8 @@ class FirmwareShell:
             self._log.event("info", f"firmware request {effect.request_id}: download cancelled")
 
     def verify(self, effect: fx.VerifyFirmware) -> None:
+        from chargecore.shell.firmware_signing import signature_problem  # cryptography: on first use, not at start
+
         path = Path(effect.path)
         problem = signature_problem(path, effect.certificate, effect.signature)
         if problem is not None:

@@ -12,27 +12,19 @@ import hashlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from http import HTTPStatus
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargecore.pure import effects as fx
 from chargecore.pure.inputs import FilePublished, PublishDownloaded
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.transfer import Done, Limits, Outcome, TransferOptions, download, redact, start
-from chargecore.tools.file_server import FileServer, FilesHandler
+
+if TYPE_CHECKING:
+    from chargecore.tools.file_server import FileServer
 
 Submit = Callable[[Callable[[datetime], object]], None]
 CHUNK = 1024 * 1024
-
-
-class _ReadOnlyHandler(FilesHandler):
-    """The stations behind the controller download; nobody uploads into the published folder."""
-
-    def do_PUT(self) -> None:
-        self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
-
-    def do_POST(self) -> None:
-        self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
 
 
 def md5_of(path: Path) -> str:
@@ -96,10 +88,10 @@ class PublishShell:
         try:
             with self._lock:
                 if self._server is None:
+                    from chargecore.shell.publish_server import serve_published
+
                     host, port = self._address
-                    self._server = FileServer(
-                        self.directory, host, port, announce=self._announce, handler=_ReadOnlyHandler
-                    ).start()
+                    self._server = serve_published(self.directory, host, port, self._announce)
                 uri = self._server.url + Path(effect.path).name
         except OSError as error:
             problem = f"cannot serve on {self._address[0]}:{self._address[1]}: {error.strerror}"
