@@ -11,6 +11,9 @@ Only the waiting differs:
   effect (a frame that depends on it) goes out, while the loop serves every other task meanwhile; as a station
   has at most one write in flight, its writes stay in order on a shared executor (the loop's default one unless
   `writer` names another), so a thousand stations do not need a thousand threads;
+- the transfer effects (firmware, publication, log upload: shell/transfer_jobs.py, shared with the threaded
+  runtime) run their blocking work, downloads, uploads, signature checks, on the `transfers` executor
+  (`run_in_executor`), and their outcomes come back through `submit` as inputs, in the one inbox;
 - a hook may be `async def`: its awaitable is awaited; a plain hook runs on the loop and must not block;
 - a hook that raises is logged with its traceback, the core hears HookRaised, and its effect counts as failed;
 - an exception in the core task or a failed store write ends the station: log, close, and the crash handler.
