@@ -16,13 +16,19 @@ from pathlib import Path
 from typing import cast, get_args
 
 from chargecore.pure import effects as fx
-from chargecore.pure.inputs import FirmwareDownloaded, FirmwareInstalled, FirmwareInstallResult, FirmwareVerified
+from chargecore.pure.inputs import (
+    FirmwareDownloaded,
+    FirmwareInstalled,
+    FirmwareInstallResult,
+    FirmwareVerified,
+    Input,
+)
 from chargecore.shell.firmware_signing import signature_problem
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.transfer import Done, Limits, Outcome, TransferOptions, download, redact, start
 from chargecore.shell.transfer.worker import Runner, guarded, in_thread
 
-Submit = Callable[[Callable[[datetime], object]], None]
+Submit = Callable[[Callable[[datetime], Input]], None]
 
 DEFAULT_MAX_BYTES = Limits().max_bytes
 """The largest firmware file the station downloads (StationOptions.firmware_max_bytes)."""

@@ -16,13 +16,13 @@ from http import HTTPStatus
 from pathlib import Path
 
 from chargecore.pure import effects as fx
-from chargecore.pure.inputs import FilePublished, PublishDownloaded
+from chargecore.pure.inputs import FilePublished, Input, PublishDownloaded
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.transfer import Done, Limits, Outcome, TransferOptions, download, redact, start
 from chargecore.shell.transfer.worker import Runner, in_thread
 from chargecore.tools.file_server import FileServer, FilesHandler
 
-Submit = Callable[[Callable[[datetime], object]], None]
+Submit = Callable[[Callable[[datetime], Input]], None]
 CHUNK = 1024 * 1024
 
 
