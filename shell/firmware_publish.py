@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chargecore.pure import effects as fx
-from chargecore.pure.inputs import FilePublished, PublishDownloaded
+from chargecore.pure.inputs import FilePublished, Input, PublishDownloaded
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.transfer import Done, Limits, Outcome, TransferOptions, download, redact, start
+from chargecore.shell.transfer.worker import Runner, in_thread
 
 if TYPE_CHECKING:
     from chargecore.tools.file_server import FileServer
 
-Submit = Callable[[Callable[[datetime], object]], None]
+Submit = Callable[[Callable[[datetime], Input]], None]
 CHUNK = 1024 * 1024
 
 
@@ -39,9 +40,18 @@ class PublishShell:
     """The publication effects of one station; the file server lives from the first publication to `stop`."""
 
     def __init__(
-        self, data_dir: Path, submit: Submit, log: FrameLog, max_bytes: int, host: str = "127.0.0.1", port: int = 0
+        self,
+        data_dir: Path,
+        submit: Submit,
+        log: FrameLog,
+        max_bytes: int,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        run: Runner = in_thread,
     ) -> None:
+        """`run`: where the downloads and their MD5 run, off the core (shell/transfer/worker.py)."""
         self.directory = data_dir / "published"
+        self._run = run
         self._submit = submit
         self._log = log
         self._limits = Limits(max_bytes=max_bytes)
@@ -64,10 +74,11 @@ class PublishShell:
             f"chargecore-publish-{request_id}",
             lambda: download(effect.location, self.directory, name, options),
             lambda outcome: self._downloaded(request_id, outcome),
+            self._run,
         )
 
     def _downloaded(self, request_id: int, outcome: Outcome) -> None:
-        """On the worker thread: the core hears how the download ended, with the MD5 of a whole file."""
+        """Off the core, after the download: the core hears how the download ended, with the MD5 of a whole file."""
         if isinstance(outcome, Done):
             try:
                 md5 = md5_of(outcome.path)
