@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from chargecore.pure.device_model.catalogue import CATALOGUE
 from chargecore.pure.ocppj.schemas import ACTIONS as _ACTION_SET
-from chargecore.pure.ocppj.schemas import SCHEMAS, error_code
+from chargecore.pure.ocppj.schemas import SCHEMA_NAMES, error_code, schema_text
 from chargecore.testing.shape import StationShape
 
 Direction = Literal["request", "response"]
@@ -120,12 +120,14 @@ def _compact(value: Json) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+@cache
 def _schema(action: str, direction: Direction) -> Mapping[str, Any]:
     if direction not in DIRECTIONS:
         raise ValueError(f"direction is 'request' or 'response', not {direction!r}")
-    schema = SCHEMAS.get(action + direction.capitalize())
-    if schema is None:
+    name = action + direction.capitalize()
+    if name not in SCHEMA_NAMES:
         raise ValueError(f"{action!r} is not an OCPP 2.0.1 action")
+    schema: Mapping[str, Any] = json.loads(schema_text(name))
     return schema
 
 
