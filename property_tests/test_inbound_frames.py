@@ -24,6 +24,7 @@ from chargecore.pure.effects import (
     ChainFacts,
     ChainQuestion,
     CheckCertificateQuestion,
+    CustomerDataQuestion,
     DataTransferQuestion,
     Effects,
     InstallOwnQuestion,
@@ -167,6 +168,7 @@ application_answers = {
     StoreCertificateQuestion: st.just(StoreChanged((), problem="the store is read-only")),
     RemoveCertificateQuestion: st.just(StoreChanged((), problem="the store is read-only")),
     InstallOwnQuestion: st.just(StoreChanged((), problem="the store is read-only")),
+    CustomerDataQuestion: st.none() | st.lists(st.text(max_size=20), max_size=3).map(tuple),
 }
 """What an integrator's hook may answer (an answer that breaks the response schema is an application bug), and
 what the shell answers about certificates it cannot read or store."""
@@ -190,10 +192,10 @@ def check_inbound(
     after the frame and the frame that answered it (None for a reply, which must get no answer)."""
     after, effects = _step_checked(station, FrameReceived(NOW, text))
     answers = _answers(effects)
-    # Only a question whose answer makes the reply holds the reply back; a follow-up one (the CSR a
+    # A question holds the reply back when no reply went out; a follow-up one (the CSR a
     # TriggerMessage(SignChargingStationCertificate) starts) comes after the reply.
-    asks = [effect for effect in effects if isinstance(effect, Ask) and type(effect.question) in application_answers]
-    if asks:
+    asks = [effect for effect in effects if isinstance(effect, Ask)]
+    if asks and not answers:
         assert len(asks) == 1 and not answers, effects
         answers = _answers(_step_checked(after, Answer(NOW, asks[0].question_id, answer_for(asks[0].question)))[1])
     frame, message_id = inbound_view(text)
