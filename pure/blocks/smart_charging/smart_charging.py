@@ -195,7 +195,7 @@ def _with_profiles(station: Station, profiles: tuple[Profile, ...]) -> Station:
     model = station.device_model
     if len(ordered) != len(station.smart_charging.profiles) or get_value(model, ENTRIES) != str(len(ordered)):
         model = set_value(model, ENTRIES, str(len(ordered)), respect_mutability=False).value_or(model)
-    return replace(station, device_model=model, smart_charging=replace(station.smart_charging, profiles=ordered))
+    return station.with_changes(device_model=model, smart_charging=replace(station.smart_charging, profiles=ordered))
 
 
 def remove(station: Station, gone: tuple[Profile, ...]) -> tuple[Station, Effects]:
@@ -361,7 +361,7 @@ def _unchanged(station: Station, now: datetime) -> Station | None:
     if inputs != _model_inputs(station) or any(_expired(p, moment) for p in state.profiles):
         return None
     basis = (profiles, transactions, offline, station.device_model, inputs)
-    return replace(station, smart_charging=replace(state, basis=basis))
+    return station.with_changes(smart_charging=replace(state, basis=basis))
 
 
 def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
@@ -395,7 +395,7 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     if next_change is None and state.profiles:
         next_change = now + HORIZON
     settled = replace(state, applied=tuple(applied), basis=basis, next_change=next_change)
-    return replace(station, smart_charging=settled), purged + tuple(effects)
+    return station.with_changes(smart_charging=settled), purged + tuple(effects)
 
 
 def _expired(profile: Profile, moment: datetime) -> bool:
