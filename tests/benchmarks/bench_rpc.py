@@ -30,6 +30,9 @@ The floor column: per frame only json.loads, the compiled request and response v
 reply, the part of the work no implementation can skip; "floor/ours" is how many times chargecore's whole path
 costs. The last lines print issue 15's goals for the mix row with PASS or FAIL: chargecore at least 25x the
 `ocpp` column (the package as shipped) and within 5x the floor.
+
+Figures (README "Performance"): `--clock cpu --seconds 6 --repeats 11` on the shared 2-core VM at load ~5.7 gave a
+mix of 6,728 frames/s, 12.9x ocpp and 5.7x the floor; shorter runs the same hour 13.6x / 4.9x and 15.4x / 5.6x.
 """
 
 from __future__ import annotations
