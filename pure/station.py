@@ -487,6 +487,8 @@ def _decide(station: Station, call: Call, decision: Decision, after: Effects) ->
     if isinstance(decision, Defer):
         asked, question = ask(station, decision.question, call)
         return asked, (question, *after)
+    if not after:  # most replies: nothing to order around them
+        return station, _reply(call, decision)
     durable = tuple(effect for effect in after if isinstance(effect, Persist))
     rest = tuple(effect for effect in after if not isinstance(effect, Persist))
     return station, (*durable, *_reply(call, decision), *rest)  # never tell the CSMS of a change a crash can undo
