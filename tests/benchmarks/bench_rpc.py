@@ -32,7 +32,8 @@ costs. The last lines print issue 15's goals for the mix row with PASS or FAIL: 
 `ocpp` column (the package as shipped) and within 5x the floor.
 
 Figures (README "Performance"): `--clock cpu --seconds 6 --repeats 11` on the shared 2-core VM at load ~5.7 gave a
-mix of 6,728 frames/s, 12.9x ocpp and 5.7x the floor; shorter runs the same hour 13.6x / 4.9x and 15.4x / 5.6x, and at load ~2.5 14.3x / 4.0x.
+mix of 6,728 frames/s, 12.9x ocpp and 5.7x the floor; shorter runs the same hour 13.6x / 4.9x and 15.4x / 5.6x,
+and at load ~2.5 14.3x / 4.0x.
 """
 
 from __future__ import annotations
