@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from chargecore.pure.effects import Ask, Effects, Question
@@ -51,4 +51,4 @@ def ask(station: Station, question: Question, call: Call | None = None) -> tuple
     `Answer` comes back."""
     question_id = station.next_question_id
     pending = (*station.questions, PendingQuestion(question_id, question, call))
-    return replace(station, next_question_id=question_id + 1, questions=pending), Ask(question_id, question)
+    return station.with_changes(next_question_id=question_id + 1, questions=pending), Ask(question_id, question)

@@ -5,7 +5,7 @@ Payload dicts inside the state are built once and never mutated; everything else
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -328,8 +328,12 @@ class PendingQuestion:
     """The CSMS call the answer resumes (station.RESUMES); None for a question an input raised."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Station:
+    """Not slotted, unlike the smaller values: `with_changes` copies its instance dictionary, ~5x faster than
+    `dataclasses.replace` on its 29 fields (which the inbound path does about once per input), at the cost of one
+    dictionary per station value; attribute reads are as fast either way."""
+
     identity: StationIdentity
     device_model: DeviceModel
     rpc: RpcSession
@@ -373,8 +377,19 @@ class Station:
     tariff_cost: TariffCost = field(default_factory=TariffCost)
     """The drivers' tariff texts and costs per EVSE (block I, tariff_cost/)."""
 
+    def with_changes(self, **changes: Any) -> Station:
+        """`dataclasses.replace(self, **changes)` without its per-field work: a new value, this one untouched."""
+        if not changes.keys() <= _STATION_FIELDS:
+            raise TypeError(f"Station has no field {sorted(changes.keys() - _STATION_FIELDS)}")
+        changed = object.__new__(Station)
+        object.__setattr__(changed, "__dict__", {**self.__dict__, **changes})
+        return changed
+
     @property
     def running_transactions(self) -> tuple[Transaction, ...]:
         """Transactions the CSMS has been told of (Started, not Ended); `transactions` also holds sessions still
         waiting for a TxStartPoint, which are not transactions yet for availability or smart charging."""
         return tuple(tx for tx in self.transactions if tx.phase == "started")
+
+
+_STATION_FIELDS = frozenset(field.name for field in fields(Station))

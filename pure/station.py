@@ -246,7 +246,7 @@ def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple
         return station, effects
     timeout = rpc.message_timeout(station.device_model)
     session, sent = rpc.pump(station.rpc, now, timeout, lambda call: provisioning.may_send(station, call))
-    return (replace(station, rpc=session) if sent else station), effects + sent
+    return (station.with_changes(rpc=session) if sent else station), effects + sent
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _power_up(station: Station, event: PowerUp) -> tuple[Station, Effects]:
     if CONNECTION_LIFECYCLE.lookup(station.connection.phase, "power_up") is None:  # already running
         return station, (connection.refusal(station, "power_up"),)
     session = rpc.carry_lane(rpc.new_session(event.nonce, station.epoch), station.rpc)
-    station, found = availability.found_at_power_up(replace(station, rpc=session), event.connectors)
+    station, found = availability.found_at_power_up(station.with_changes(rpc=session), event.connectors)
     started, effects = dialling.power_up(station)
     started, ended = recovery.on_power_up(started, event.now)
     started, logged = security_events.on_power_up(started, event.now)
@@ -272,14 +272,14 @@ def _connected(station: Station, event: Connected) -> tuple[Station, Effects]:
     moved, proven = root_migration.on_connected(moved, network_profiles.current_profile(moved).security_profile)
     moved, logged = _security_profile_changed(station, moved, event.now)
     moved, committed = certificate_signed.on_connected(moved)
-    station = replace(moved, rpc=rpc.open_session(moved.rpc))
+    station = moved.with_changes(rpc=rpc.open_session(moved.rpc))
     station, effects = provisioning.on_connected(station, event.now)
     effects = noted + proven + logged + committed + effects
     if provisioning.is_accepted(station):
         station, reported = availability.on_reconnected(station, event.now)
         station, monitored = monitor_events.on_reconnected(station, event.now)
         effects += reported + monitored
-    return replace(station, connection=replace(station.connection, offline_since=None)), effects
+    return station.with_changes(connection=replace(station.connection, offline_since=None)), effects
 
 
 def _security_profile_changed(before: Station, after: Station, now: datetime) -> tuple[Station, Effects]:
@@ -309,7 +309,7 @@ def _connection_lost(station: Station, event: ConnectionLost) -> tuple[Station, 
 def _session_ended(station: Station, now: datetime) -> tuple[Station, Effects]:
     """The connection is gone: close the RPC session and give up the CALLs it carried."""
     session, lost = rpc.close_session(station.rpc)
-    station = availability.forget_reported(replace(station, rpc=session), lost)
+    station = availability.forget_reported(station.with_changes(rpc=session), lost)
     effects: Effects = ()
     for call in lost:
         station, more = _call_failed(station, call, now)
@@ -327,7 +327,7 @@ def _frame_received(station: Station, event: FrameReceived) -> tuple[Station, Ef
     session, in_flight = rpc.take_reply(station.rpc, frame.message_id)
     if in_flight is None:
         return station, (Log("warning", f"dropped reply with unknown message id {frame.message_id!r}"),)
-    station = replace(station, rpc=session)
+    station = station.with_changes(rpc=session)
     if isinstance(frame, CallError):
         failed, effects = _call_failed(station, in_flight.call, event.now)
         return failed, (
@@ -352,7 +352,7 @@ def _tick(station: Station, event: Tick) -> tuple[Station, Effects]:
     session, expired = rpc.expire(station.rpc, now)
     effects: Effects = ()
     if expired is not None:
-        station, effects = _call_failed(replace(station, rpc=session), expired.call, now)
+        station, effects = _call_failed(station.with_changes(rpc=session), expired.call, now)
         effects = (Log("warning", f"{expired.call.action} {expired.message_id} timed out"), *effects)
     for timer in TIMERS:
         station, more = timer(station, now)
@@ -371,7 +371,7 @@ def _answer(station: Station, event: Answer) -> tuple[Station, Effects]:
     if pending is None:
         return station, (Log("warning", f"answer to unknown question {event.question_id} ignored"),)
     remaining = tuple(q for q in station.questions if q.question_id != event.question_id)
-    station = replace(station, questions=remaining)
+    station = station.with_changes(questions=remaining)
     if pending.call is None:  # raised by an input or a timer: the block that asked takes the answer
         if isinstance(pending.question, CsrQuestion):
             return certificate_signing.on_csr(station, pending.question, event.value, event.now)
@@ -401,7 +401,7 @@ def _send_data_transfer(station: Station, event: SendDataTransfer) -> tuple[Stat
 def _shutdown(station: Station, event: Shutdown) -> tuple[Station, Effects]:
     stopped, effects = connection.stop(station)
     session, _ = rpc.close_session(stopped.rpc)
-    return replace(stopped, rpc=session), effects
+    return stopped.with_changes(rpc=session), effects
 
 
 def _local_reset(station: Station, event: LocalReset) -> tuple[Station, Effects]:
@@ -487,6 +487,8 @@ def _decide(station: Station, call: Call, decision: Decision, after: Effects) ->
     if isinstance(decision, Defer):
         asked, question = ask(station, decision.question, call)
         return asked, (question, *after)
+    if not after:  # most replies: nothing to order around them
+        return station, _reply(call, decision)
     durable = tuple(effect for effect in after if isinstance(effect, Persist))
     rest = tuple(effect for effect in after if not isinstance(effect, Persist))
     return station, (*durable, *_reply(call, decision), *rest)  # never tell the CSMS of a change a crash can undo

@@ -54,6 +54,7 @@ from chargecore.pure.device_model.catalogue import (
     VariableKey,
     load_spec,
 )
+from chargecore.pure.device_model.derived import per_model
 from chargecore.pure.device_model.value_rules import number_text, value_problem
 
 _PERSIST_NAMESPACE = "device_model/"
@@ -190,6 +191,7 @@ REPORTED_VALUE_LIMIT = 2500
 EventData.actualValue)."""
 
 
+@per_model
 def reported_value_size(model: DeviceModel) -> int:
     """How many characters of a value the station reports: DeviceDataCtrlr ValueSize and ReportingValueSize both
     limit it (Part 2 Appendix 3.1.7), the smallest set one wins, and the schema's limit caps it."""

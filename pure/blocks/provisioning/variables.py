@@ -29,6 +29,7 @@ from chargecore.pure.blocks.availability import availability
 from chargecore.pure.blocks.provisioning import dialling, network_profiles
 from chargecore.pure.device_model.addressing import key_from_json, resolve_key, same_name
 from chargecore.pure.device_model.catalogue import DeviceModel, DeviceModelError, VariableDefinition, VariableKey
+from chargecore.pure.device_model.derived import per_model
 from chargecore.pure.device_model.model import (
     check_value,
     component_address,
@@ -75,10 +76,16 @@ def _device_data_limit(model: DeviceModel, *keys: VariableKey) -> int | None:
     return min(present) if present else None
 
 
+@per_model
+def _message_limits(model: DeviceModel, action: str) -> tuple[int | None, int | None]:
+    """ItemsPerMessage and BytesPerMessage of this action: read once per model."""
+    return _device_data_limit(model, _ITEMS[action]), _device_data_limit(model, _BYTES[action])
+
+
 def _refusal(model: DeviceModel, call: Call, items: Sequence[Any]) -> CallError | None:
     """B06.FR.16 / B06.FR.17 (and the same for SetVariables): too many items or too many bytes."""
-    most_items = _device_data_limit(model, _ITEMS[call.action])
-    return oversize(call, call.action, len(items), most_items, _device_data_limit(model, _BYTES[call.action]))
+    most_items, most_bytes = _message_limits(model, call.action)
+    return oversize(call, call.action, len(items), most_items, most_bytes)
 
 
 # --- addressing one item --------------------------------------------------------------------------------------

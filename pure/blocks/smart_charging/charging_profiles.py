@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_PROFILE = "ChargingStationMaxProfile"
 EXTERNAL = "ChargingStationExternalConstraints"
@@ -20,8 +20,10 @@ TX = "TxProfile"
 RECURRENCE_SECONDS = MappingProxyType({"Daily": 86_400, "Weekly": 604_800})
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
+class Period(NamedTuple):
+    """A NamedTuple, not a dataclass: a profile holds up to PeriodsPerSchedule of them, each built per
+    SetChargingProfile, and a tuple is built about 4x faster than a frozen dataclass."""
+
     start: int
     """Seconds from the start of the schedule."""
     limit: float

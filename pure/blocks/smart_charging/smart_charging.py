@@ -35,7 +35,8 @@ from chargecore.pure.blocks.smart_charging.composite_schedule import (
     convert,
 )
 from chargecore.pure.blocks.smart_charging.profile_validation import Capabilities, Rejection, rejection
-from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.pure.device_model.catalogue import DeviceModel, VariableKey
+from chargecore.pure.device_model.derived import per_model
 from chargecore.pure.device_model.model import get_bool, get_int, get_value, set_value
 from chargecore.pure.effects import ApplyChargingLimit, Effect, Effects, Log, Persist
 from chargecore.pure.ocppj import connection
@@ -118,10 +119,14 @@ def _decimal(station: Station, key: VariableKey, attribute: str, default: float)
     return default if value is None else float(value)
 
 
+def _rate_units(model: DeviceModel) -> tuple[str, ...]:
+    listed = get_value(model, RATE_UNIT) or ""
+    return tuple(unit for unit in listed.split(",") if unit)
+
+
 def rate_units(station: Station) -> tuple[str, ...]:
     """SmartChargingCtrlr.RateUnit in its order (possibly empty: then no profile is accepted)."""
-    listed = get_value(station.device_model, RATE_UNIT) or ""
-    return tuple(unit for unit in listed.split(",") if unit)
+    return _rate_units(station.device_model)
 
 
 def applied_unit(station: Station) -> str:
@@ -129,9 +134,10 @@ def applied_unit(station: Station) -> str:
     return next(iter(rate_units(station)), "A")
 
 
-def _supply_phases(station: Station, evse_id: int) -> int:
+def _supply_phases(model: DeviceModel, evse_id: int) -> int:
     key = VariableKey("EVSE", "SupplyPhases", evse_id) if evse_id else VariableKey("ChargingStation", "SupplyPhases")
-    return int(_decimal(station, key, "Actual", 3))
+    value = get_value(model, key)
+    return 3 if value is None else int(float(value))
 
 
 def station_clock(station: Station, moment: datetime) -> datetime:
@@ -150,26 +156,34 @@ def conditions(station: Station) -> Conditions:
             {e: _decimal(station, VariableKey("EVSE", "Power", e), "MaxSet", 22_000.0) for e in _evse_ids(station)}
         ),
         MappingProxyType(transactions),
-        supply_phases=max(1, _supply_phases(station, 0)),  # DC (0): convert A<->W with the voltage alone
+        supply_phases=max(1, _supply_phases(station.device_model, 0)),  # DC (0): convert A<->W with the voltage alone
         voltage=_decimal(station, VariableKey("ChargingStation", "ACVoltage"), "Actual", 230.0),
         offline=not connection.is_up(station),
         ignored_offline=frozenset(purpose for purpose in ignored.split(",") if purpose),
     )
 
 
-def capabilities(station: Station) -> Capabilities:
-    model = station.device_model
+@per_model
+def _model_capabilities(model: DeviceModel, evse_count: int) -> Capabilities:
+    """What SmartChargingCtrlr and the EVSEs' SupplyPhases allow, without transactions: read once per model."""
     entries = model.definitions.get(ENTRIES)
     max_entries = None if entries is None or entries.max_limit is None else int(entries.max_limit)
     return Capabilities(
-        evse_count=len(station.identity.evse_connectors),
-        supply_phases=MappingProxyType({e: _supply_phases(station, e) for e in (0, *_evse_ids(station))}),
-        rate_units=frozenset(rate_units(station)),
+        evse_count=evse_count,
+        supply_phases=MappingProxyType({e: _supply_phases(model, e) for e in range(evse_count + 1)}),
+        rate_units=frozenset(_rate_units(model)),
         phase_switching=get_bool(model, "SmartChargingCtrlr", "ACPhaseSwitchingSupported"),
         max_stack_level=get_int(model, "SmartChargingCtrlr", "ProfileStackLevel", default=10),
         periods_per_schedule=get_int(model, "SmartChargingCtrlr", "PeriodsPerSchedule", default=24),
         max_entries=max_entries,
-        transactions=MappingProxyType({tx.evse_id: tx for tx in station.running_transactions if tx.evse_id}),
+        transactions=MappingProxyType({}),
+    )
+
+
+def capabilities(station: Station) -> Capabilities:
+    running = MappingProxyType({tx.evse_id: tx for tx in station.running_transactions if tx.evse_id})
+    return replace(
+        _model_capabilities(station.device_model, len(station.identity.evse_connectors)), transactions=running
     )
 
 
@@ -195,7 +209,7 @@ def _with_profiles(station: Station, profiles: tuple[Profile, ...]) -> Station:
     model = station.device_model
     if len(ordered) != len(station.smart_charging.profiles) or get_value(model, ENTRIES) != str(len(ordered)):
         model = set_value(model, ENTRIES, str(len(ordered)), respect_mutability=False).value_or(model)
-    return replace(station, device_model=model, smart_charging=replace(station.smart_charging, profiles=ordered))
+    return station.with_changes(device_model=model, smart_charging=replace(station.smart_charging, profiles=ordered))
 
 
 def remove(station: Station, gone: tuple[Profile, ...]) -> tuple[Station, Effects]:
@@ -355,13 +369,12 @@ def _unchanged(station: Station, now: datetime) -> Station | None:
     same = _same_profiles(profiles, state.profiles)
     if not same or transactions != station.transactions or offline != now_offline:
         return None
-    if model is station.device_model:
-        return station
-    moment = station_clock(station, now)
-    if inputs != _model_inputs(station) or any(_expired(p, moment) for p in state.profiles):
-        return None
-    basis = (profiles, transactions, offline, station.device_model, inputs)
-    return replace(station, smart_charging=replace(state, basis=basis))
+    if model is not station.device_model:
+        moment = station_clock(station, now)
+        if inputs != _model_inputs(station) or any(_expired(p, moment) for p in state.profiles):
+            return None
+    basis = (state.profiles, station.transactions, offline, station.device_model, inputs)  # next step: `is` holds
+    return station.with_changes(smart_charging=replace(state, basis=basis))
 
 
 def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
@@ -395,7 +408,7 @@ def settle(station: Station, now: datetime) -> tuple[Station, Effects]:
     if next_change is None and state.profiles:
         next_change = now + HORIZON
     settled = replace(state, applied=tuple(applied), basis=basis, next_change=next_change)
-    return replace(station, smart_charging=settled), purged + tuple(effects)
+    return station.with_changes(smart_charging=settled), purged + tuple(effects)
 
 
 def _expired(profile: Profile, moment: datetime) -> bool:
