@@ -1,0 +1,281 @@
+"""The stateful station model that probes a CSMS: real chargecore stations driven by hypothesis.
+
+`probe_machine(settings)` builds a `RuleBasedStateMachine` whose every example connects fresh stations (real
+chargecore stations, `OcppStation`, each with a frame tap) to the CSMS under test and drives them through boots and
+reboots, plugs and unplugs, badges, meter values, offline periods whose events are queued and then delivered, and
+near-valid and broken frames sent raw; the CSMS's own requests are answered by the real station. After every step
+the kit's rules (testing/rules.py) run over each station's frames; a violation fails the example with a readable
+transcript, and hypothesis shrinks the steps to a minimal sequence.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from chargecore.pure.ocppj.frames import Call, CallError, CallResult
+from chargecore.testing.frame_tap import TappedFrame
+from chargecore.testing.rules import Injection, Parsed, ProbeContext, Violation, check, parse
+from chargecore.testing.station import OcppStation
+from chargecore.testing.strategies import BrokenFrame, NearValidCall, broken_frames, near_valid_calls
+from chargecore.testing.transcript import render
+
+TOKENS = (("TAG-0001", "ISO14443"), ("04A2B3C4D5E6F7", "ISO14443"), ("DE*ABC*E12345*6", "eMAID"), ("4711", "Local"))
+"""Tokens a probing station badges: plausible ones of several kinds; what the CSMS makes of them is its business."""
+
+SHOWN_BEFORE_FAULT = 12
+"""Frames a failure transcript shows at most, ending with the last one at fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    url: str
+    station_id: str
+    password: str | None = None
+    ca_file: Path | None = None
+    stations: int = 1
+    evses: int = 1
+    message_timeout: float = 5.0
+    """How long the CSMS has to answer the probing stations (their OCPPCommCtrlr.MessageTimeout), seconds."""
+    quiet: float = 0.03
+    """A step is over when nothing is outstanding and no frame came for this long, seconds."""
+    boot_timeout: float = 10.0
+
+
+class ProbeFailure(AssertionError):
+    """A rule was broken; the message is the violations and the transcript that shows them."""
+
+    def __init__(self, station_id: str, violations: Sequence[Violation], transcript: str) -> None:
+        self.station_id = station_id
+        self.violations = tuple(violations)
+        self.transcript = transcript
+        listed = "\n".join(f"  [{v.rule_id}] {v.message}" for v in violations)
+        super().__init__(f"the CSMS broke {len(violations)} rule(s) with station {station_id}:\n{listed}\n{transcript}")
+
+
+@dataclass(slots=True)
+class ProbeLog:
+    """What a run has seen so far, across examples: the last failure is the shrunk one."""
+
+    examples: int = 0
+    frames: int = 0
+    failures: list[ProbeFailure] = field(default_factory=list)
+
+
+class StationProbe:
+    """One probing station across an example: its current `OcppStation`, the frames of its earlier lives (before a
+    reboot), the garbage it injected and the times its connection was cut."""
+
+    def __init__(self, settings: ProbeSettings, station_id: str) -> None:
+        self.settings = settings
+        self.station_id = station_id
+        self._data = tempfile.TemporaryDirectory(prefix="chargecore-probe-")
+        self.earlier: list[TappedFrame] = []
+        self.injections: list[Injection] = []
+        self.breaks: list[float] = []
+        self.online = True
+        self.plugged: set[int] = set()
+        self._sent = 0
+        self.station = self._start()
+
+    def _start(self) -> OcppStation:
+        station = OcppStation(
+            self.settings.url,
+            self.station_id,
+            password=self.settings.password,
+            ca_file=self.settings.ca_file,
+            evses=self.settings.evses,
+            data_dir=Path(self._data.name),
+        )
+        station.start()
+        return station
+
+    def frames(self) -> list[TappedFrame]:
+        return [*self.earlier, *self.station.tap.frames]
+
+    def reboot(self) -> None:
+        self.earlier = self.frames()
+        self.breaks.append(time.monotonic())
+        self.station.stop()
+        self.plugged.clear()
+        self.online = True
+        self.station = self._start()
+
+    def go_offline(self) -> None:
+        self.breaks.append(time.monotonic())
+        self.station.go_offline()
+        self.online = False
+
+    def go_online(self) -> None:
+        self.station.go_online()
+        self.online = True
+
+    def inject(self, text: str, message_id: str | None, expected: str | None, reason: str) -> None:
+        """Send a frame raw, then a Heartbeat of our own: its answer shows that the CSMS kept the connection."""
+        at = time.monotonic()
+        self.station.send_raw(text)
+        self.injections.append(Injection(text, message_id, expected, reason, at))
+        self._sent += 1
+        self.station.send_raw(f'[2,"probe-alive-{self._sent}","Heartbeat",{{}}]')
+
+    def context(self, now: float | None) -> ProbeContext:
+        return ProbeContext(self.settings.message_timeout, now, tuple(self.injections), tuple(self.breaks))
+
+    def _awaited(self, parsed: Sequence[Parsed]) -> list[float]:
+        """When each thing still awaited was sent: unanswered station CALLs and injections due an answer."""
+        answered = {
+            item.frame.message_id
+            for item in parsed
+            if item.direction == "received" and isinstance(item.frame, CallResult | CallError)
+        }
+        cut = max(self.breaks, default=0.0)
+        waiting = [
+            item.at
+            for item in parsed
+            if item.direction == "sent" and isinstance(item.frame, Call) and item.frame.message_id not in answered
+        ]
+        waiting += [
+            injection.at
+            for injection in self.injections
+            if injection.expected is not None and (injection.message_id or "-1") not in answered
+        ]
+        return [at for at in waiting if at > cut]
+
+    def settle(self) -> None:
+        """Wait until the CSMS has answered all that is due (or its time is up) and the line has gone quiet."""
+        while True:
+            frames = self.frames()
+            now = time.monotonic()
+            awaited = self._awaited(parse(frames))
+            if awaited and now > min(awaited) + self.settings.message_timeout:
+                return
+            last = frames[-1].at if frames else 0.0
+            if not awaited and now - last >= self.settings.quiet:
+                return
+            time.sleep(0.002)
+
+    def violations(self, *, final: bool = False) -> list[Violation]:
+        """The rules over all frames so far; at the end of an example, whatever is still unanswered is late."""
+        now = time.monotonic() + (self.settings.message_timeout if final else 0.0)
+        return check(self.frames(), self.context(now))
+
+    def failure(self, violations: Sequence[Violation]) -> ProbeFailure:
+        frames = self.frames()
+        last = max(index for violation in violations for index in violation.frames) if violations else len(frames) - 1
+        first = max(0, last + 1 - SHOWN_BEFORE_FAULT)
+        shown = frames[first : last + 1]
+        marked = {index - first for violation in violations for index in violation.frames if index >= first}
+        title = f"station {self.station_id}, frames {first + 1}..{last + 1} of {len(frames)}:"
+        return ProbeFailure(self.station_id, violations, render(shown, marked, title=title))
+
+    def close(self) -> None:
+        try:
+            self.station.stop()
+        finally:
+            self._data.cleanup()
+
+
+def probe_machine(settings: ProbeSettings, log: ProbeLog | None = None) -> type[RuleBasedStateMachine]:
+    """A state machine class bound to `settings`, counting examples, frames and failures into `log`."""
+    seen = ProbeLog() if log is None else log
+    which = st.integers(0, settings.stations - 1)
+    evse = st.integers(1, settings.evses)
+
+    class CsmsProbe(RuleBasedStateMachine):
+        probe_settings: ClassVar[ProbeSettings] = settings
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.probes: list[StationProbe] = []
+            self.failed = False
+
+        @initialize()
+        def connect(self) -> None:
+            ids = [settings.station_id] + [f"{settings.station_id}-{n}" for n in range(2, settings.stations + 1)]
+            self.probes = [StationProbe(settings, station_id) for station_id in ids]
+            for probe in self.probes:
+                probe.station.wait_booted(settings.boot_timeout)
+
+        @rule(which=which, evse=evse)
+        def plug(self, which: int, evse: int) -> None:
+            probe = self.probes[which]
+            probe.station.plug(evse)
+            probe.plugged.add(evse)
+
+        @rule(which=which, evse=evse)
+        def unplug(self, which: int, evse: int) -> None:
+            probe = self.probes[which]
+            probe.station.unplug(evse)
+            probe.plugged.discard(evse)
+
+        @rule(which=which, token=st.sampled_from(TOKENS))
+        def badge(self, which: int, token: tuple[str, str]) -> None:
+            self.probes[which].station.badge(token[0], kind=token[1])
+
+        @rule(which=which, evse=evse, energy=st.integers(0, 100_000))
+        def meter(self, which: int, evse: int, energy: int) -> None:
+            self.probes[which].station.meter(evse=evse, energy_wh=energy)
+
+        @precondition(lambda self: any(probe.online for probe in self.probes))
+        @rule(which=which)
+        def go_offline(self, which: int) -> None:
+            if self.probes[which].online:
+                self.probes[which].go_offline()
+
+        @precondition(lambda self: not all(probe.online for probe in self.probes))
+        @rule(which=which)
+        def go_online(self, which: int) -> None:
+            if not self.probes[which].online:
+                self.probes[which].go_online()
+
+        @rule(which=which)
+        def reboot(self, which: int) -> None:
+            probe = self.probes[which]
+            probe.reboot()
+            probe.station.wait_booted(settings.boot_timeout)
+
+        @rule(which=which, frame=near_valid_calls())
+        def send_near_valid(self, which: int, frame: NearValidCall) -> None:
+            probe = self.probes[which]
+            if probe.online:
+                probe.inject(frame.text, frame.message_id, frame.error_code, f"{frame.action} with {frame.where}")
+
+        @rule(which=which, frame=broken_frames())
+        def send_broken(self, which: int, frame: BrokenFrame) -> None:
+            probe = self.probes[which]
+            if probe.online:
+                probe.inject(frame.text, frame.message_id, frame.expected, frame.reason)
+
+        @invariant()
+        def csms_keeps_the_rules(self) -> None:
+            self._check(final=False)
+
+        def teardown(self) -> None:
+            seen.examples += 1
+            seen.frames += sum(len(probe.frames()) for probe in self.probes)
+            try:
+                if self.probes and not self.failed:
+                    self._check(final=True)
+            finally:
+                for probe in self.probes:
+                    probe.close()
+
+        def _check(self, *, final: bool) -> None:
+            for probe in self.probes:
+                probe.settle()
+            for probe in self.probes:
+                found = probe.violations(final=final)
+                if found:
+                    failure = probe.failure(found)
+                    seen.failures.append(failure)
+                    self.failed = True
+                    raise failure
+
+    return CsmsProbe
