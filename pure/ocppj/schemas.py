@@ -25,36 +25,53 @@ class SchemaViolation:
     description: str
 
 
-def _load_validators() -> Mapping[str, jsonschema_rs.Validator]:
+def _load_schemas() -> Mapping[str, dict[str, Any]]:
     # the files are found through the top-level package, whose __init__ is empty: naming "ocpp.v201" would run
     # its __init__, which imports the ocpp package's whole Python API (0.5 s of start-up for nothing we use)
     folder = resources.files("ocpp").joinpath("v201", "schemas")
-    compiled = {}
-    for entry in folder.iterdir():
-        if entry.name.endswith(".json"):
-            compiled[entry.name[: -len(".json")]] = jsonschema_rs.validator_for(json.loads(entry.read_text()))
-    return MappingProxyType(compiled)
+    return MappingProxyType(
+        {
+            entry.name[: -len(".json")]: json.loads(entry.read_text())
+            for entry in folder.iterdir()
+            if entry.name.endswith(".json")
+        }
+    )
 
 
-_VALIDATORS = _load_validators()
+SCHEMAS = _load_schemas()
+"""The official schema of every message by name (`"BootNotificationRequest"`): read-only JSON, shared with the
+testing kit, which generates payloads from it."""
+
+_VALIDATORS = MappingProxyType({name: jsonschema_rs.validator_for(schema) for name, schema in SCHEMAS.items()})
 
 ACTIONS: frozenset[str] = frozenset(name[: -len("Request")] for name in _VALIDATORS if name.endswith("Request"))
 """Every action OCPP 2.0.1 knows; an inbound CALL for any other action is answered NotImplemented."""
 
 _CODE_BY_KEYWORD = {
-    "Type": "TypeConstraintViolation",
-    "Required": "OccurrenceConstraintViolation",
-    "MinItems": "OccurrenceConstraintViolation",
-    "MaxItems": "OccurrenceConstraintViolation",
-    "AdditionalProperties": "FormatViolation",
-    "FalseSchema": "FormatViolation",
+    "type": "TypeConstraintViolation",
+    "required": "OccurrenceConstraintViolation",
+    "minItems": "OccurrenceConstraintViolation",
+    "maxItems": "OccurrenceConstraintViolation",
+    "additionalProperties": "FormatViolation",
+    "falseSchema": "FormatViolation",
 }
 """Schema keyword to Part 4 code; any other keyword (enum, maxLength, minimum, format...) is a bad value."""
 
 
-def _code_for(error: Any) -> str:
-    keyword = type(error.kind).__name__
+def error_code(keyword: str) -> str:
+    """The Part 4 code (section 4.3) for a payload that breaks the schema keyword `keyword` ("maxLength"): the one
+    table the station core and the testing kit's near-valid labels share."""
     return _CODE_BY_KEYWORD.get(keyword, "PropertyConstraintViolation")
+
+
+def error_keyword(error: Any) -> str:
+    """The schema keyword a jsonschema_rs error is about, spelled as in the schema ("MaxLength" -> "maxLength")."""
+    kind: str = type(error.kind).__name__
+    return kind[:1].lower() + kind[1:]
+
+
+def _code_for(error: Any) -> str:
+    return error_code(error_keyword(error))
 
 
 _NAMES_ONLY = frozenset({"Required", "AdditionalProperties"})
