@@ -108,16 +108,16 @@ class StationProbe:
         return [*self.earlier, *self.station.tap.frames]
 
     def reboot(self) -> None:
+        self.station.stop()
         self.earlier = self.frames()
         self.breaks.append(time.monotonic())
-        self.station.stop()
         self.plugged.clear()
         self.online = True
         self.station = self._start()
 
     def go_offline(self) -> None:
-        self.breaks.append(time.monotonic())
         self.station.go_offline()
+        self.breaks.append(time.monotonic())  # once the station saw the loss: whatever it sent before is exempt
         self.online = False
 
     def go_online(self) -> None:
