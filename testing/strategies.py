@@ -538,7 +538,11 @@ def describe_path(path: tuple[str | int, ...]) -> str:
 def _near_valid(draw: st.DrawFn, action: str, direction: Direction, shape: StationShape | None) -> NearValid:
     root = _schema(action, direction)
     payload = draw(payloads(action, direction, shape))
-    defect = draw(st.sampled_from(list(_defects(root, root, payload, ()))))
+    by_keyword: dict[str, list[_Defect]] = {}
+    for found in _defects(root, root, payload, ()):
+        by_keyword.setdefault(found.keyword, []).append(found)
+    # the kind of violation first, then the place: otherwise the many required fields crowd out the rarer kinds
+    defect = draw(st.sampled_from(by_keyword[draw(st.sampled_from(sorted(by_keyword)))]))
     replacement = None if defect.replacement is None else draw(defect.replacement)
     return NearValid(
         _apply(payload, defect, replacement),

@@ -2,8 +2,14 @@
 
 It is deliberately built on the independent `ocpp` package (its ChargePoint receive loop, frames and JSON
 schemas) rather than on `chargecore.pure`, so it checks the station against a second implementation of the
-protocol instead of agreeing with the station's own bugs. Payloads stay raw camelCase dicts end to end:
-ocpp's snake_case conversion is lossy for free-form fields such as DataTransfer `data` and `customData`.
+protocol instead of agreeing with the station's own bugs. Two things it takes from chargecore instead, because
+the package gets them wrong: the Part 4 answer to a frame that is not a well-formed RPC frame (ChargePoint logs
+and drops garbage, an unknown message type or a CALL of the wrong length unanswered, echoes an unreadable
+message id and calls a non-object payload a TypeConstraintViolation), and the table from schema keyword to
+Part 4 error code; and it checks the schemas' date-time format, which the package's validator skips.
+
+Payloads stay raw camelCase dicts end to end: ocpp's snake_case conversion is lossy for free-form fields such as
+DataTransfer `data` and `customData`.
 
 The asyncio server runs on a daemon thread so that synchronous code (the CLI, the demo, tests) can drive it.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import signal
 import sys
 import threading
@@ -22,11 +29,13 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from types import FrameType, MappingProxyType
 from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
+from jsonschema import Draft4Validator, FormatChecker
 from ocpp.messages import (  # type: ignore[import-untyped]
     Call,
     CallError,
@@ -36,11 +45,14 @@ from ocpp.messages import (  # type: ignore[import-untyped]
 )
 from ocpp.v201 import ChargePoint  # type: ignore[import-untyped]
 from ocpp.v201.enums import Action  # type: ignore[import-untyped]
+from returns.result import Failure
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
+from chargecore.pure.ocppj.frames import encode_frame, parse_frame
+from chargecore.pure.ocppj.schemas import error_code
 from chargecore.shell.cli import _Parser
 from chargecore.tools import csms_reservations, file_server
 from chargecore.tools.csms_ca import CaRefused, CsmsCa
@@ -196,23 +208,36 @@ STATION_ACTIONS: Final = frozenset(_RESPONDERS)
 _ACTIONS: Final = frozenset(action.value for action in Action)
 """Every OCPP 2.0.1 action; checked before an action name becomes part of a schema file name."""
 
-_CODE_BY_KEYWORD: Final = {
-    "type": "TypeConstraintViolation",
-    "required": "OccurrenceConstraintViolation",
-    "minItems": "OccurrenceConstraintViolation",
-    "maxItems": "OccurrenceConstraintViolation",
-    "additionalProperties": "FormatViolation",
-}
+_FORMATS: Final = FormatChecker(formats=())
+_RFC3339: Final = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    """RFC 3339 section 5.6 date-time (the schemas' "format"), with its fields in range."""
+    if not isinstance(value, str):
+        return True  # the "type" keyword judges other types
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        return False
+    datetime.strptime(f"{match[1]} {match[2]}", "%Y-%m-%d %H:%M:%S")  # ValueError when a field is out of range
+    return True
+
+
+@cache
+def _validator(message_type: int, action: str) -> Draft4Validator:
+    """The ocpp package's validator of this message, with date-time formats checked as the schema says."""
+    schema = get_validator(message_type, action, OCPP_VERSION).schema
+    return Draft4Validator(schema, format_checker=_FORMATS)
 
 
 def _violation(message_type: int, action: str, payload: Any) -> tuple[str, str] | None:
     """The Part 4 error code and a one-line description of the first schema violation, if any."""
-    error = next(iter(get_validator(message_type, action, OCPP_VERSION).iter_errors(payload)), None)
+    error = next(iter(_validator(message_type, action).iter_errors(payload)), None)
     if error is None:
         return None
     where = "/".join(str(part) for part in error.absolute_path) or "payload"
-    code = _CODE_BY_KEYWORD.get(error.validator, "PropertyConstraintViolation")
-    return code, f"{where}: {error.message}"[:255]
+    return error_code(str(error.validator)), f"{where}: {error.message}"[:255]
 
 
 class _Station(ChargePoint):  # type: ignore[misc]
@@ -256,6 +281,21 @@ class _Station(ChargePoint):  # type: ignore[misc]
             self._csms.on_log(f"csms: CertificateSigned to {self.id} failed: {error}")
             return
         self._csms.on_log(f"csms: {self.id} answered CertificateSigned {answer.get('status')}")
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Answer a frame that is not a well-formed RPC frame as Part 4 says (the CALLERROR the station core's
+        parser gives, message id "-1" when unreadable; nothing for a malformed reply) and keep the connection;
+        ChargePoint routes the rest."""
+        problem = parse_frame(raw_msg)
+        if not isinstance(problem, Failure):
+            await super().route_message(raw_msg)
+            return
+        reply = problem.failure().reply
+        if reply is None:
+            return
+        error = {"errorCode": reply.code, "errorDescription": reply.description, "errorDetails": {}}
+        self._csms._record("out", self.id, "CALLERROR", "(malformed frame)", error, reply.message_id)
+        await self._send(encode_frame(reply))
 
     def _answer(self, msg: Call) -> CallResult | CallError:
         responder = _RESPONDERS.get(msg.action)
