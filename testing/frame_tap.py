@@ -101,9 +101,12 @@ class FrameTap:
                     return None
                 self._changed.wait(left)
 
-    def answer_to(self, message_id: str, timeout: float) -> TappedFrame | None:
-        """The CALLRESULT or CALLERROR received for `message_id`, or None if none came within `timeout` seconds."""
+    def answer_to(self, message_id: str, timeout: float, *, since: int = 0) -> TappedFrame | None:
+        """The CALLRESULT or CALLERROR received for `message_id` (from index `since` on), or None if none came
+        within `timeout` seconds. Answers to unreadable message ids all carry "-1" (Part 4 4.2.3): take a mark
+        (`OcppStation.send_raw` returns one) so that an earlier one does not count."""
         return self.wait_for(
             lambda frame: frame.direction == "received" and frame.is_reply and frame.message_id == message_id,
             timeout,
+            since=since,
         )

@@ -77,6 +77,7 @@ class OcppStation:
         `{"OCPPCommCtrlr": {"MessageTimeout[Default]": 5}}`."""
         if evses < 1:
             raise ValueError(f"a station has at least one EVSE, not {evses}")
+        self.url = url
         self._own_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="chargecore-station-")) if data_dir is None else data_dir
         self.tap = FrameTap()
@@ -146,7 +147,7 @@ class OcppStation:
         except TimeoutError:
             status, phase = self.state.registration.status, self.state.connection.phase
             raise StationNotBooted(
-                f"not booted after {timeout} s: registration {status}, connection {phase}, "
+                f"not booted by {self.url} after {timeout} s: registration {status}, connection {phase}, "
                 f"{len(self.tap)} frames on the tap"
             ) from None
 
@@ -180,10 +181,17 @@ class OcppStation:
         if timeout is not None:
             self._wait(lambda: self.state.connection.phase == "up", "the station to reconnect", timeout)
 
-    def send_raw(self, text: str) -> None:
+    def send_raw(self, text: str, timeout: float = 10.0) -> int:
         """Put `text` on the websocket as one text frame, bypassing the core (garbage, near-valid frames). The
-        frame and the CSMS's answer reach the tap; the core drops that answer (a message id it never sent)."""
+        frame and the CSMS's answer reach the tap; the core drops that answer (a message id it never sent).
+
+        Waits up to `timeout` seconds for the connection to be up first (a CSMS may have closed it after an
+        earlier frame; the station reconnects). Returns the tap's length before the frame: the `since` mark for
+        `tap.answer_to`."""
+        self._wait(lambda: self.state.connection.phase == "up", "the connection to the CSMS", timeout)
+        mark = len(self.tap)
         self._station.send_raw(text)
+        return mark
 
     def _wait(self, done: Callable[[], bool], what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout

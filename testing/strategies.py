@@ -277,7 +277,8 @@ class _Generator:
         known = _TEXT_BY_NAME.get(name or "")
         if known is not None:
             return known.map(lambda value: value[:limit])
-        return _chars(_PLAIN + " -_.", 0, min(limit, _TEXT_CAP)) | _chars(_PLAIN, 0, limit)
+        # short words mostly; now and then exactly maxLength characters, the edge a receiver must still take
+        return _chars(_PLAIN + " -_.", 0, min(limit, _TEXT_CAP)) | st.sampled_from("AZ09").map(lambda c: c * limit)
 
     def integer(self, node: Mapping[str, Any], name: str | None) -> st.SearchStrategy[int]:
         if name == "evseId":

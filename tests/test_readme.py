@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from csms_double import wait_until
 
 from chargecore.shell.cli import OPERATOR_HELP, run_parser
+from chargecore.testing.csms_double import wait_until
 from chargecore.tools.csms import LocalCsms
 from chargecore.tools.csms import _parser as csms_parser
 from chargecore.tools.fleet.cli import fleet_parser

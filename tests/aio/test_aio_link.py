@@ -20,7 +20,6 @@ from unittest.mock import ANY
 
 import pytest
 from core_helpers import idle_handler, websocket_server
-from csms_double import wait_until
 from pki import STATION_SERIAL, Pki, subject_common_name
 from runtimes import AsyncStationInThread, LoopThread
 from test_link import PASSWORD, PING_INTERVAL, Inputs, mini_csms, no_more_inputs, sends, silent_csms
@@ -35,6 +34,7 @@ from chargecore.pure.inputs import Connected, ConnectionLost, FrameReceived, Ove
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, ClientCertificate, fixed_credentials
+from chargecore.testing.csms_double import wait_until
 
 WAIT = 10.0
 

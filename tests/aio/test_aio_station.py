@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from half_open import half_open_csms
 from harness import boot
 from runtimes import AsyncStationInThread, LoopThread
@@ -28,6 +27,7 @@ from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.drive import EXIT_BUG, EXIT_STORE
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.storage import StationStore
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 from chargecore.tools.csms import LocalCsms
 
 WAIT = 5.0

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms_double import CsmsDouble
 from issuer import Issued
+
+from chargecore.testing.csms_double import CsmsDouble
 
 PASSWORD = "0123456789abcdefABCD"
 """<Configured basicAuthPassword>."""

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from certificate_steps import PASSWORD, PROFILE_2
-from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot
 from pki import Pki
 from runtimes import RUNTIMES, AsyncStationInThread, LoopThread
@@ -22,6 +21,7 @@ from runtimes import RUNTIMES, AsyncStationInThread, LoopThread
 from chargecore.aio import AsyncChargingStation
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation, StationOptions
+from chargecore.testing.csms_double import CsmsDouble
 
 STATION_ID = "CS001"
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from csms_double import DEFAULT_TIMEOUT, CsmsDouble, StationCall, wait_until
-
 from chargecore.pure.inputs import ConnectorChange
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import DEFAULT_TIMEOUT, CsmsDouble, StationCall, wait_until
 
 SETTLE_VENDOR = "org.chargecore.conformance"
 

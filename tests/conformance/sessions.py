@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, hardware
 
 from chargecore.pure.blocks.authorization import auth_cache
 from chargecore.pure.blocks.authorization.tokens import CacheEntry, token_key
 from chargecore.pure.inputs import ConnectorChange
 from chargecore.shell.storage import StationStore
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 TOKEN = "TOKEN1"
 ID_TOKEN = {"idToken": TOKEN, "type": "ISO14443"}

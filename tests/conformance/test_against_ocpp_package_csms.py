@@ -19,7 +19,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ocsp
-from csms_double import wait_until
 from harness import StationFactory
 from issuer import make_root
 from ocpp.routing import on  # type: ignore[import-untyped]
@@ -28,6 +27,8 @@ from ocpp.v201.enums import Action, RegistrationStatusEnumType  # type: ignore[i
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
+
+from chargecore.testing.csms_double import wait_until
 
 HEARTBEAT_INTERVAL = 1
 T = TypeVar("T")

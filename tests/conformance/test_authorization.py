@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot, settle
 from sessions import ID_TOKEN, authorize_locally, energy_transfer_started, id_token, plug, shape, transaction_event
 
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 GROUP = {"idToken": "GROUP1", "type": "Central"}
 MASTER = {"idToken": "MASTERGROUP", "type": "Central"}

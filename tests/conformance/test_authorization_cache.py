@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, settle
 from sessions import (
     ID_TOKEN,
@@ -31,6 +30,7 @@ from sessions import (
 )
 
 from chargecore.pure.effects import MasterPassAccepted
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 GROUP = {"idToken": "GROUP1", "type": "Central"}
 MASTER = {"idToken": "MASTERGROUP", "type": "Central"}

@@ -6,11 +6,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, settle, status_by_connector
 from sessions import energy_transfer_started, go_offline, transaction_event
 
 from chargecore.pure.effects import ConnectorStatusChanged, OperativeChanged
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 
 def _status(call: StationCall) -> tuple[int, int, str]:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from certificate_steps import PASSWORD, PROFILE_2, install, installed
-from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot
 from issuer import expected_hash_data, issue, make_root
 from pki import Pki
+
+from chargecore.testing.csms_double import CsmsDouble
 
 ROOT = "CSMSRootCertificate"
 

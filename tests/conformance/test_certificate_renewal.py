@@ -20,12 +20,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import StationFactory, boot, settle
 from issuer import Issued, make_root
 from pki import STATION_SERIAL, Pki
 
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 PROFILE_3 = {"SecurityCtrlr": {"SecurityProfile": 3}}
 STATION_CERTIFICATE = "ChargingStationCertificate"

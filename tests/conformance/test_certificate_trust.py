@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from certificate_steps import PASSWORD, PROFILE_2, install, installed
-from csms_double import CsmsDouble
 from harness import StationFactory, boot
 from issuer import expected_hash_data, issue, make_root
 from pki import Pki
+
+from chargecore.testing.csms_double import CsmsDouble
 
 
 def test_a_csms_root_installed_over_ocpp_is_the_trust_anchor_of_the_next_connection(

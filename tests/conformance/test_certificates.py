@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from certificate_steps import PASSWORD, PROFILE_2, PROFILE_3, install, installed
 from cryptography import x509
-from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot
 from issuer import Issued, expected_hash_data, issue, make_root
 from pki import STATION_SERIAL, Pki
 
 from chargecore.shell.certificates.store import CertificateStore
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import CsmsDouble
 
 
 def entry(use: str, certificate: Issued, issuer: Issued | None = None) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, settle
 from sessions import ID_TOKEN, TOKEN, cached, configure
 
 from chargecore.pure.blocks.authorization.tokens import token_key
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 CUSTOMER_ID = "customer-4711"
 """<Configured customerIdentifier>."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble
 from harness import StationFactory, boot
 
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import CsmsDouble
 
 OCTT_VENDOR = "org.openchargealliance.octt"
 CUSTOM = {"vendorId": "org.example.custom", "colour": "blue", "nested": {"n": 1}}

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
-from csms_double import wait_until
 from harness import StationFactory
 from ocpp.routing import on  # type: ignore[import-untyped]
 from ocpp.v201 import (
@@ -25,6 +24,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import wait_until
 
 
 class DiagnosticsCsms(PackageCsms):  # type: ignore[misc]

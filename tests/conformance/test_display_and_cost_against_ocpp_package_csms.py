@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from csms_double import wait_until
 from harness import StationFactory
 from ocpp.routing import on  # type: ignore[import-untyped]
 from ocpp.v201 import call, call_result  # type: ignore[import-untyped]
@@ -17,6 +16,7 @@ from ocpp.v201.enums import Action  # type: ignore[import-untyped]
 from test_against_ocpp_package_csms import PackageCsms, PackageCsmsServer
 
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import wait_until
 
 FINAL_COST = 7.35
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot
 from sessions import energy_transfer_started
 
 from chargecore.pure.device_model.catalogue import VariableKey
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 COUNT = VariableKey("DisplayMessageCtrlr", "DisplayMessages"), "Actual"
 

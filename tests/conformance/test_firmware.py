@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
 from firmware_kit import Signer, image, issue, request
 from harness import Booted, StationFactory, boot, hardware
 from sessions import authorize_locally, plug, transaction_event
@@ -33,6 +32,7 @@ from transfer_servers import FTP_PASSWORD_IN_URL, FtpFiles, HttpFiles
 from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.pure.effects import HookFailed
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 NEW_VERSION = "2.0.0"
 

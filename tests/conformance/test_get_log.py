@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, settle
 from pki import Pki
 from transfer_servers import FTP_PASSWORD, FTP_USER, FtpFiles, HttpFiles
 
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.logs import diagnostics_log, security_log
+from chargecore.testing.csms_double import CsmsDouble, StationCall
 from chargecore.tools.file_server import FileServer, FilesHandler
 
 DIAGNOSTICS_LINES = [

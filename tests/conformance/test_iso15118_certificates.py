@@ -12,11 +12,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
-from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot
 from issuer import issue, make_root
 
 from chargecore.pure.effects import CertificateRenewed, CertificateStatusAnswered, EVCertificateAnswered
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 ISO15118 = {
     "ISO15118Ctrlr": {

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 from charging_profiles import constant_profile
-from csms_double import wait_until
 from harness import StationFactory
 
 from chargecore.pure.inputs import ExternalLimit
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import wait_until
 from chargecore.tools.csms import LocalCsms, Record
 
 STATION_ID = "CS-LC-1"

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot
 from sessions import cached
 
 from chargecore.pure.blocks.authorization import token_store
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 VALID = {"idToken": "D001001", "type": "ISO14443"}
 """<Configured valid idToken>."""

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, settle
 from sessions import (
     authorize_locally,
@@ -23,6 +22,7 @@ from sessions import (
 )
 
 from chargecore.pure.state import MeasuredValue
+from chargecore.testing.csms_double import CsmsDouble, StationCall
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"

@@ -12,12 +12,12 @@ import time
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, sent_in_order, settle
 
 from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_value
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 POWER = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}}
 AVAILABILITY = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "AvailabilityState"}}

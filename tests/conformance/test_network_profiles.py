@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from core_helpers import connection_data
-from csms_double import CsmsDouble, StationReply, wait_until
 from harness import StationFactory, boot
 from pki import Pki
 
@@ -21,6 +20,7 @@ from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.device_model.model import get_value
 from chargecore.pure.station import CSMS_CALLS
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import CsmsDouble, StationReply, wait_until
 
 SLACK = 0.1
 """Scheduling slack (s) between the station's clock and the doubles' when comparing waits."""

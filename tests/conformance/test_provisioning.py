@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import StationFactory, boot, connector_count, settle, status_by_connector
 
 from chargecore.pure.effects import ConnectorStatusChanged
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 SLACK = 0.1
 """Scheduling slack (s) between the station's clock and the double's when comparing waits."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from csms_double import CsmsDouble
 from harness import Booted, StationFactory, boot, sent_in_order, settle
+
+from chargecore.testing.csms_double import CsmsDouble
 
 
 @pytest.mark.requirements("F06.FR.04", "F06.FR.05", "F06.FR.10")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, sent_in_order, settle
 from sessions import (
     ID_TOKEN,
@@ -17,6 +16,8 @@ from sessions import (
     transaction_event,
     transaction_id,
 )
+
+from chargecore.testing.csms_double import CsmsDouble, StationCall
 
 
 def _remote_start(csms: CsmsDouble, **extra: Any) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from csms_double import wait_until
 from harness import StationFactory
 from ocpp.routing import after, on  # type: ignore[import-untyped]
 from ocpp.v201 import ChargePoint, call, call_result  # type: ignore[import-untyped]
@@ -30,6 +29,8 @@ from ocpp.v201.enums import Action, RegistrationStatusEnumType  # type: ignore[i
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
+
+from chargecore.testing.csms_double import wait_until
 
 SERIAL = "OUTSIDE-SN-7"
 T = TypeVar("T")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall
 from harness import StationFactory, boot, receive_report, sent_in_order, settle
 
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import CsmsDouble, StationCall
 
 LIST_TYPES = frozenset({"OptionList", "SequenceList", "MemberList"})
 Key = tuple[str, int | None, int | None, str, str | None]

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall
 from harness import Booted, StationFactory, boot, hardware, settle
+
+from chargecore.testing.csms_double import CsmsDouble, StationCall
 
 AUTHORIZED_START = {"TxCtrlr": {"TxStartPoint": "Authorized"}}
 TOKEN = {"idToken": "RESERVED1", "type": "ISO14443"}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import Booted, StationFactory, boot, hardware, settle, status_by_connector
 from sessions import energy_transfer_started, expect_ended, shape, transaction_event
 
 from chargecore.pure.inputs import ConnectorFound
 from chargecore.shell.application import SimulatedCharger
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 
 def _reset(csms: CsmsDouble, reset_type: str, evse_id: int | None = None) -> str:

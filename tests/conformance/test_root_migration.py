@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from core_helpers import connection_data
-from csms_double import CsmsDouble, wait_until
 from harness import StationFactory, boot
 from issuer import Issued, expected_hash_data, issue, make_root
 from pki import Pki
 from test_network_profiles import SWITCH_TIMEOUT, accepted_profile, reset_on_idle, set_priority, variable_of
 
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 FAST_RETRIES = {"RetryBackOffRepeatTimes": 0, "RetryBackOffRandomRange": 0, "RetryBackOffWaitMinimum": 1}
 """Reconnection waits of one second, so a fallback after a failed attempt fits a test."""

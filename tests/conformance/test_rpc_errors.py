@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from csms_double import CsmsDouble
 from harness import Booted
 
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES
+from chargecore.testing.csms_double import CsmsDouble
 
 LONG_ID = "x" * 37
 

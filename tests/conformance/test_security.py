@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, StationCall, wait_until
 from harness import StationFactory, boot, settle
 from pki import (
     STATION_SERIAL,
@@ -31,6 +30,7 @@ from pki import (
 from chargecore.pure.effects import SecurityEventLogged
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import ChargingStation
+from chargecore.testing.csms_double import CsmsDouble, StationCall, wait_until
 
 PASSWORD = "0123456789abcdefABCD"
 """<Configured basicAuthPassword>: 16 to 40 characters of identifierString."""

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from charging_profiles import constant_profile
-from csms_double import CsmsDouble, wait_until
 from harness import StationFactory, boot, sent_in_order
+
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 
 @pytest.mark.requirements("K01.FR.05", "K09.FR.01", "K10.FR.03")

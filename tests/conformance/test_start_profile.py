@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import StationFactory, boot, settle
 from sessions import ID_TOKEN, plug, shape, transaction_event
+
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 LIMIT_A = 6.0
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot
 from sessions import authorize_locally, plug, transaction_event
 
 from chargecore.pure.blocks.tariff_cost.costs import COSTMSG
 from chargecore.pure.effects import CostShown
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 
 def shown(booted: Booted) -> list[str]:

@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import Booted, StationFactory, boot, settle
 from sessions import (
     ID_TOKEN,
@@ -23,6 +22,7 @@ from sessions import (
 )
 
 from chargecore.pure.state import MeasuredValue
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 
 def booted_with(csms: CsmsDouble, station_factory: StationFactory, **tx_ctrlr: Any) -> Booted:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import CsmsDouble, ocpp_now, wait_until
 from harness import StationFactory, boot, connector_count, receive_report
 
 from chargecore.pure.device_model.catalogue import VariableKey
 from chargecore.pure.effects import VariableChanged
+from chargecore.testing.csms_double import CsmsDouble, ocpp_now, wait_until
 
 Item = dict[str, Any]
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from core_helpers import idle_handler, websocket_server
-from csms_double import wait_until
 from pki import Pki
 
 from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
 from chargecore.shell.cli import _station_identity, options_from, run_parser
+from chargecore.testing.csms_double import wait_until
 from chargecore.tools.csms import LocalCsms, Record
 
 CHARGECORE = [sys.executable, "-c", "from chargecore.shell.cli import main; raise SystemExit(main())"]

@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from half_open import half_open_csms
 from test_cli import run_args
 
 from chargecore.shell.runtime import EXIT_BUG, EXIT_STORE
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 WAIT = 10.0
 

@@ -27,7 +27,6 @@ from unittest.mock import ANY
 import pytest
 import websocket
 from core_helpers import idle_handler, websocket_server
-from csms_double import wait_until
 from pki import STATION_SERIAL, Pki, old_tls_only, old_tls_works, subject_common_name
 from websocket import WebSocketBadStatusException
 from websockets.exceptions import ConnectionClosed
@@ -59,6 +58,7 @@ from chargecore.shell.link import (
 )
 from chargecore.shell.runtime import ChargingStation, StationOptions
 from chargecore.shell.storage import StationStore
+from chargecore.testing.csms_double import wait_until
 
 PASSWORD = "0123456789abcdef"
 WAIT = 10.0

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from csms_double import wait_until
 from transfer_servers import HttpFiles
 
 from chargecore.pure.effects import LogType, UploadLog
 from chargecore.pure.inputs import Input, LogUploadEnded
 from chargecore.shell.log_upload import MAX_THREADS, UPLOADS_DIR, LogUploads, default_sources, gather, stamp_of
 from chargecore.shell.transfer import Limits
+from chargecore.testing.csms_double import wait_until
 
 LINES = [
     "no time on the first line",

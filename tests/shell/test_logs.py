@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from csms_double import CsmsDouble, wait_until
 from harness import boot
 
 from chargecore.pure.effects import SecurityEventLogged
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.logs import SecurityLog, diagnostics_log, log_files, security_log
 from chargecore.shell.runtime import ChargingStation, StationOptions
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 UTC_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) chargecore\.[a-z.]+: ")
 

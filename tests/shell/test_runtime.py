@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from charging_profiles import constant_profile
 from core_helpers import connection_data
-from csms_double import CsmsDouble, wait_until
 from half_open import half_open_csms
 from harness import Booted, boot, settle
 from sessions import authorize_locally, plug
@@ -28,6 +27,7 @@ from chargecore.shell import runtime
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.runtime import EXIT_BUG, EXIT_STORE, ChargingStation, StationOptions
 from chargecore.shell.storage import StationStore
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 STATION_ID = "CS-RUNTIME"
 WAIT = 5.0

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import wait_until
 from test_storage_damage import EVENTS, KEYS, middle_of, overwrite, queued
 
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import adopt_shared_files
 from chargecore.shell.store_records import decode_record
+from chargecore.testing.csms_double import wait_until
 from chargecore.tools.csms import LocalCsms
 
 SNAPSHOT, JOURNAL = "station.json", "station.journal"

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from csms_double import wait_until
 
+from chargecore.testing.csms_double import wait_until
 from chargecore.tools import csms as csms_module
 from chargecore.tools.csms import LocalCsms
 from chargecore.tools.fleet.cli import main

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import websocket
-from csms_double import wait_until
 from ocpp.messages import get_validator  # type: ignore[import-untyped]
 
+from chargecore.testing.csms_double import wait_until
 from chargecore.tools.csms import STATION_ACTIONS, CsmsCallError, CsmsError, LocalCsms, main
 
 T = "2024-05-01T12:00:00Z"

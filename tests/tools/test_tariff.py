@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import websocket
-from csms_double import wait_until
 
+from chargecore.testing.csms_double import wait_until
 from chargecore.tools.csms import LocalCsms, main
 from chargecore.tools.tariff import Tariff, TariffError, load_tariff
 

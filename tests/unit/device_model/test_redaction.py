@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from core_helpers import booted, frames, of_type
-from csms_double import CsmsDouble, wait_until
 from harness import boot
 
 from chargecore.pure.device_model.catalogue import VariableKey
@@ -19,6 +18,7 @@ from chargecore.pure.effects import Log, VariableChanged
 from chargecore.shell.application import SimulatedCharger
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import ChargingStation, StationOptions
+from chargecore.testing.csms_double import CsmsDouble, wait_until
 
 SECRET = "S3cret-Passw0rd-42"
 START_PASSWORD = "Start-Passw0rd-17"
