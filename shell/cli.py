@@ -614,6 +614,11 @@ def probe_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=_seed, help="seed for a reproducible run")
     parser.add_argument("--report", type=_report_path, help="write a report: FILE.md (Markdown) or FILE.json")
+    parser.add_argument(
+        "--no-garbage",
+        action="store_true",
+        help="send no near-valid or broken frames: to look past a CSMS's known trouble with them",
+    )
     return parser
 
 
@@ -631,7 +636,12 @@ def probe_csms(argv: list[str]) -> int:
         )
         return 2
     settings = ProbeSettings(
-        args.url, args.station_id, password=args.password, ca_file=args.ca_file, stations=args.stations
+        args.url,
+        args.station_id,
+        password=args.password,
+        ca_file=args.ca_file,
+        stations=args.stations,
+        garbage=not args.no_garbage,
     )
     result = run_probe(settings, examples=args.examples, seed=args.seed)
     if args.report is not None:

@@ -44,7 +44,7 @@ class ProbeSettings:
     evses: int = 1
     message_timeout: int = 5
     """How long the CSMS has to answer the probing stations: their OCPPCommCtrlr.MessageTimeout, seconds."""
-    quiet: float = 0.01
+    quiet: float = 0.015
     """A step is over when nothing is outstanding and no frame came for this long, seconds."""
     boot_timeout: float = 10.0
     garbage: bool = True
@@ -183,6 +183,14 @@ class StationProbe:
         ]
         return [at for at in waiting if at > cut]
 
+    def _idle(self) -> bool:
+        """The station has nothing more to send now: its queue is empty, or it may not send (offline, not Accepted).
+        Without this a step would end between an Authorize and the TransactionEvent its answer lets out."""
+        state = self.station.state
+        if state.connection.phase != "up" or state.registration.status != "Accepted":
+            return True
+        return not state.rpc.queue and state.rpc.in_flight is None and not state.rpc.lane
+
     def settle(self) -> None:
         """Wait until the CSMS has answered all that is due (or its time is up) and the line has gone quiet."""
         acted = time.monotonic()
@@ -193,7 +201,7 @@ class StationProbe:
             if awaited and now > min(awaited) + self.settings.message_timeout:
                 return
             last = max(frames[-1].at if frames else 0.0, acted)
-            if not awaited and now - last >= self.settings.quiet:
+            if not awaited and now - last >= self.settings.quiet and self._idle():
                 return
             time.sleep(0.002)
 
