@@ -252,11 +252,11 @@ def check_calls_before_accepted(frames: Sequence[Parsed], _context: ProbeContext
             action = item.frame.action
             if status == "Pending" and action in PENDING_ALLOWED:
                 continue
-            allowed = "only " + ", ".join(sorted(PENDING_ALLOWED)) if status == "Pending" else "no CALL at all"
+            allowed = "only " + ", ".join(sorted(PENDING_ALLOWED)) + " are" if status == "Pending" else "no CALL is"
             when = {"Pending": "Pending", "Rejected": "Rejected"}.get(status, "not yet answered")
             yield Violation(
                 "calls-before-accepted",
-                f"the CSMS sent {action} while the boot is {when}; {allowed} is allowed",
+                f"the CSMS sent {action} while the boot is {when}; {allowed} allowed",
                 (item.index,),
             )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -316,3 +317,11 @@ def test_the_transcript_names_answers_after_their_call_and_marks_the_fault() -> 
     assert '"interval":"300"' in second
     long = render(Transcript().cs([2, "d1", "DataTransfer", {"vendorId": "v", "data": "x" * 500}]).frames)
     assert long.endswith("...") and len(long) < 200
+
+
+def test_the_docs_list_every_rule_with_its_requirements() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "testing_kit.md").read_text(encoding="utf-8")
+    table = docs.split("## Rules checked", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:4] for line in table.splitlines() if line.startswith("| `")]
+    listed = [(rule.strip(" `"), requirements.strip(), what.strip()) for rule, requirements, what in rows]
+    assert listed == [(rule.id, ", ".join(rule.requirements), rule.description) for rule in RULES]
