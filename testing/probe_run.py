@@ -17,7 +17,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from chargecore.testing.csms_prober import ProbeFailure, ProbeLog, ProbeSettings, probe_machine
 from chargecore.testing.probe_report import ProbeResult
 
-STEPS_PER_EXAMPLE = 12
+STEPS_PER_EXAMPLE = 8
 """Steps in one example: enough for a session with an offline period, few enough to shrink fast."""
 
 
