@@ -87,7 +87,6 @@ class StationProbe:
         self.injections: list[Injection] = []
         self.breaks: list[float] = []
         self.online = True
-        self.plugged: set[int] = set()
         self._sent = 0
         self.station = self._start()
 
@@ -111,7 +110,6 @@ class StationProbe:
         self.station.stop()
         self.earlier = self.frames()
         self.breaks.append(time.monotonic())
-        self.plugged.clear()
         self.online = True
         self.station = self._start()
 
@@ -248,15 +246,11 @@ def probe_machine(settings: ProbeSettings, log: ProbeLog | None = None) -> type[
 
         @rule(which=which, evse=evse)
         def plug(self, which: int, evse: int) -> None:
-            probe = self.probes[which]
-            probe.station.plug(evse)
-            probe.plugged.add(evse)
+            self.probes[which].station.plug(evse)
 
         @rule(which=which, evse=evse)
         def unplug(self, which: int, evse: int) -> None:
-            probe = self.probes[which]
-            probe.station.unplug(evse)
-            probe.plugged.discard(evse)
+            self.probes[which].station.unplug(evse)
 
         @rule(which=which, token=st.sampled_from(TOKENS))
         def badge(self, which: int, token: tuple[str, str]) -> None:
