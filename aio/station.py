@@ -11,6 +11,9 @@ Only the waiting differs:
   effect (a frame that depends on it) goes out, while the loop serves every other task meanwhile; as a station
   has at most one write in flight, its writes stay in order on a shared executor (the loop's default one unless
   `writer` names another), so a thousand stations do not need a thousand threads;
+- the transfer effects (firmware, publication, log upload: shell/transfer_jobs.py, shared with the threaded
+  runtime) run their blocking work, downloads, uploads, signature checks, on the `transfers` executor
+  (`run_in_executor`), and their outcomes come back through `submit` as inputs, in the one inbox;
 - a hook may be `async def`: its awaitable is awaited; a plain hook runs on the loop and must not block;
 - a hook that raises is logged with its traceback, the core hears HookRaised, and its effect counts as failed;
 - an exception in the core task or a failed store write ends the station: log, close, and the crash handler.
@@ -19,12 +22,13 @@ Only the waiting differs:
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import secrets
 import threading
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -34,31 +38,17 @@ from chargecore.pure import effects as fx
 from chargecore.pure.inputs import (
     Answer,
     CertificatesLoaded,
-    ChangeVariable,
-    ChargingStateChanged,
-    ConnectorChange,
-    ConnectorChanged,
     ConnectorFound,
-    EvState,
     HookRaised,
     Input,
-    MasterPassChoice,
-    MeterReading,
-    ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
-    SecurityEventRaised,
-    SendDataTransfer,
     Shutdown,
-    StopReason,
     Tick,
-    TokenPresented,
-    TransactionFinished,
-    VariableReported,
 )
-from chargecore.pure.state import MeasuredValue, Station
+from chargecore.pure.state import Station
 from chargecore.pure.station import next_deadline, step
-from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.application import ChargerApplication
 from chargecore.shell.certificates.keys import KeyStore
 from chargecore.shell.drive import (
     EXIT_BUG,
@@ -69,10 +59,13 @@ from chargecore.shell.drive import (
     answered_by_store,
     boot_state,
     certificate_store,
+    default_application,
+    default_log,
     effect_call,
     effect_note,
     exit_process,
     hook_name,
+    no_branch,
     one_line,
     own_certificate,
     question_call,
@@ -83,13 +76,22 @@ from chargecore.shell.drive import (
 )
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.runtime import STOP_SECONDS, CrashHandler, StationOptions, utc_now
+from chargecore.shell.station_inputs import InputMaker, StationInputs
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
+from chargecore.shell.transfer_jobs import TRANSFER_EFFECTS, TransferJobs
 
-InputMaker = Callable[[datetime], Input]
+TRANSFER_WORKERS = 8
+"""The threads of the executor the stations of a process share for their transfers unless given their own."""
 
 
-class AsyncChargingStation:
+@functools.cache
+def shared_transfer_executor() -> Executor:
+    """The default `transfers` executor: one small pool for every station of the process, made at first use."""
+    return ThreadPoolExecutor(TRANSFER_WORKERS, thread_name_prefix="chargecore-transfer")
+
+
+class AsyncChargingStation(StationInputs):
     """A running station on the event loop: `await start()`, operator methods from anywhere, `await stop()`."""
 
     def __init__(
@@ -101,11 +103,14 @@ class AsyncChargingStation:
         on_crash: CrashHandler = exit_process,
         writer: Executor | None = None,
         keys: KeyStore | None = None,
+        transfers: Executor | None = None,
     ) -> None:
+        """`writer`: where the store writes run (None: the loop's default executor); `transfers`: where the
+        blocking work of transfers runs, downloads, uploads, signature checks (None: `shared_transfer_executor`)."""
         self.options = options
-        self.application: Any = application or SimulatedCharger()
+        self.application: Any = application or default_application(options)
         """A ChargerApplication whose hooks may also be `async def`."""
-        self.log = log or FrameLog(options.station_id, options.log_file)
+        self.log = log or default_log(options)
         self._clock = clock
         self._on_crash = on_crash
         try:
@@ -125,6 +130,8 @@ class AsyncChargingStation:
             self.submit, self.log, self._fatal, tls_credentials(self._certificates), options.max_frame_bytes
         )
         self._writer = writer
+        self._transfers = transfers
+        self._jobs = TransferJobs(options, self.submit, self.log, self._run_off_loop)
         self._writing: asyncio.Future[None] | None = None
         """The store write in flight, if any: the store is closed only after it."""
         self.fatal_error: str | None = None
@@ -194,35 +201,6 @@ class AsyncChargingStation:
             with suppress(RuntimeError):  # a loop that has closed takes nothing more
                 loop.call_soon_threadsafe(self._inbox.put_nowait, make)
 
-    def connector(self, evse_id: int, connector_id: int | None, change: ConnectorChange) -> None:
-        self.submit(lambda now: ConnectorChanged(now, evse_id, connector_id, change))
-
-    def send_data_transfer(self, vendor_id: str, message_id: str | None = None, data: Any = None) -> None:
-        self.submit(lambda now: SendDataTransfer(now, vendor_id, message_id, data))
-
-    def change_variable(self, component: str, variable: str, value: str, **where: Any) -> None:
-        self.submit(lambda now: ChangeVariable(now, component, variable, value, **where))
-
-    def report_variable(self, component: str, variable: str, value: str, **where: Any) -> None:
-        self.submit(lambda now: VariableReported(now, component, variable, value, **where))
-
-    def present_token(self, id_token: str, token_type: str = "ISO14443", evse_id: int | None = None) -> None:
-        self.submit(lambda now: TokenPresented(now, {"idToken": id_token, "type": token_type}, evse_id))
-
-    def master_pass_choice(self, evse_ids: tuple[int, ...] | None = None) -> None:
-        self.submit(lambda now: MasterPassChoice(now, evse_ids))
-
-    def ev_state(self, evse_id: int, state: EvState) -> None:
-        self.submit(lambda now: ChargingStateChanged(now, evse_id, state))
-
-    def stop_transaction(self, evse_id: int, reason: StopReason) -> None:
-        self.submit(lambda now: TransactionFinished(now, evse_id, reason))
-
-    def meter(
-        self, evse_id: int, energy_wh: float, power_w: float | None = None, measured: tuple[MeasuredValue, ...] = ()
-    ) -> None:
-        self.submit(lambda now: MeterReading(now, evse_id, energy_wh, power_w, measured))
-
     def set_network(self, up: bool) -> None:
         """Take the network away (offline) or give it back (online), as if a cable were pulled."""
         loop = self._loop
@@ -237,12 +215,6 @@ class AsyncChargingStation:
             self._link.set_network(up)
         else:
             loop.call_soon_threadsafe(self._link.set_network, up)
-
-    def parking_bay(self, evse_id: int, occupied: bool) -> None:
-        self.submit(lambda now: ParkingBayChanged(now, evse_id, occupied))
-
-    def security_event(self, event_type: str, tech_info: str | None = None) -> None:
-        self.submit(lambda now: SecurityEventRaised(now, event_type, tech_info))
 
     # --- the core task ------------------------------------------------------------------------------
 
@@ -298,6 +270,8 @@ class AsyncChargingStation:
             self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
+        elif isinstance(effect, TRANSFER_EFFECTS):  # the blocking work runs on the `transfers` executor
+            self._jobs.carry_out(effect)
         elif (call := effect_call(self.application, effect)) is not None:
             if (note := effect_note(effect)) is not None:
                 self.log.event("info", note)
@@ -305,11 +279,13 @@ class AsyncChargingStation:
             if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
                 evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
                 self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
+            elif isinstance(effect, fx.InstallFirmware):
+                self._jobs.installed(effect.request_id, done)
         elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
             if own_certificate(self._certificates, effect, self.log):
                 self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
         else:
-            self.log.event("warning", f"the asyncio runtime does not carry out {type(effect).__name__}")
+            self.log.event("error", no_branch(effect))
 
     async def _call_hook(self, call: HookCall) -> Any:
         """Run one hook, awaiting it if it is `async def`. If it raises, the traceback goes to the log, the core
@@ -323,6 +299,11 @@ class AsyncChargingStation:
             if call.report:
                 self.submit(lambda now: HookRaised(now, name, text))
             return call.failed
+
+    def _run_off_loop(self, name: str, work: Callable[[], None]) -> None:
+        """The `Runner` of this station's transfer jobs (shell/transfer/worker.py): `work` never raises and hands
+        its result to `submit`, so the core hears it through the inbox, in order."""
+        asyncio.get_running_loop().run_in_executor(self._transfers or shared_transfer_executor(), work)
 
     async def _persist(self, entries: tuple[tuple[str, Any], ...]) -> None:
         """Durable when it returns; the writer thread does the fsync, so the loop never waits on the disk."""
@@ -369,6 +350,8 @@ class AsyncChargingStation:
         if self._closed:
             return
         self._closed = True
+        with suppress(Exception):  # stopping the file server waits for its thread: not on the loop
+            await asyncio.wait_for(asyncio.to_thread(self._jobs.stop), STOP_SECONDS)
         with suppress(Exception):
             await self._link.close()
         with suppress(Exception):

@@ -21,13 +21,14 @@ from chargecore.pure.blocks.provisioning.network_profiles import check_client_ce
 from chargecore.pure.boot import boot_station, dropped_records
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.shell.application import ChargerApplication, describe_cost
+from chargecore.shell.application import ChargerApplication, SimulatedCharger, describe_cost
 from chargecore.shell.certificates import renewal
 from chargecore.shell.certificates.keys import KeyStore, KeyStoreError
 from chargecore.shell.certificates.renewal import SIGNING_QUESTIONS
 from chargecore.shell.certificates.store import CERTIFICATE_QUESTIONS, CertificateStore
 from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import Credentials, TlsCredentials, client_certificate_problem
+from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.shell.storage import StationStore
 
 if TYPE_CHECKING:
@@ -67,6 +68,24 @@ def one_line(error: BaseException) -> str:
 
 def store_write_failed(options: StationOptions, error: Exception) -> StoreWriteFailed:
     return StoreWriteFailed(f"cannot write the station's data in {options.data_dir}: {one_line(error)}")
+
+
+def default_log(options: StationOptions) -> FrameLog:
+    """A station's log when the integrator passes none: stdout (unless quiet), `log_file`, and the DiagnosticsLog
+    under the data dir that GetLog uploads (shell/logs.py)."""
+    return FrameLog(
+        options.station_id,
+        options.log_file,
+        diagnostics=diagnostics_log(options.data_dir),
+        level=options.log_level,
+        quiet=options.quiet,
+    )
+
+
+def default_application(options: StationOptions) -> SimulatedCharger:
+    """A station's application when the integrator passes none: the simulated charger, keeping the SecurityLog
+    under the data dir that GetLog uploads."""
+    return SimulatedCharger(security_log=security_log(options.data_dir))
 
 
 def certificate_store(options: StationOptions, keys: KeyStore | None) -> CertificateStore:
@@ -238,6 +257,11 @@ def effect_note(effect: fx.Effect) -> str | None:
     if isinstance(effect, fx.ShowCost):
         return f"EVSE {effect.evse_id} cost: {describe_cost(effect.cost)}"
     return None
+
+
+def no_branch(effect: fx.Effect) -> str:
+    """What a runtime logs (an error: a bug of the runtime) for an effect it has no branch for."""
+    return f"internal error: the runtime has no branch that carries out {type(effect).__name__}"
 
 
 def sync_firmware_version(app: ChargerApplication, log: FrameLog) -> str | None:

@@ -12,27 +12,20 @@ import hashlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from http import HTTPStatus
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargecore.pure import effects as fx
-from chargecore.pure.inputs import FilePublished, PublishDownloaded
+from chargecore.pure.inputs import FilePublished, Input, PublishDownloaded
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.transfer import Done, Limits, Outcome, TransferOptions, download, redact, start
-from chargecore.tools.file_server import FileServer, FilesHandler
+from chargecore.shell.transfer.worker import Runner, in_thread
 
-Submit = Callable[[Callable[[datetime], object]], None]
+if TYPE_CHECKING:
+    from chargecore.tools.file_server import FileServer
+
+Submit = Callable[[Callable[[datetime], Input]], None]
 CHUNK = 1024 * 1024
-
-
-class _ReadOnlyHandler(FilesHandler):
-    """The stations behind the controller download; nobody uploads into the published folder."""
-
-    def do_PUT(self) -> None:
-        self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
-
-    def do_POST(self) -> None:
-        self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
 
 
 def md5_of(path: Path) -> str:
@@ -47,9 +40,18 @@ class PublishShell:
     """The publication effects of one station; the file server lives from the first publication to `stop`."""
 
     def __init__(
-        self, data_dir: Path, submit: Submit, log: FrameLog, max_bytes: int, host: str = "127.0.0.1", port: int = 0
+        self,
+        data_dir: Path,
+        submit: Submit,
+        log: FrameLog,
+        max_bytes: int,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        run: Runner = in_thread,
     ) -> None:
+        """`run`: where the downloads and their MD5 run, off the core (shell/transfer/worker.py)."""
         self.directory = data_dir / "published"
+        self._run = run
         self._submit = submit
         self._log = log
         self._limits = Limits(max_bytes=max_bytes)
@@ -72,10 +74,11 @@ class PublishShell:
             f"chargecore-publish-{request_id}",
             lambda: download(effect.location, self.directory, name, options),
             lambda outcome: self._downloaded(request_id, outcome),
+            self._run,
         )
 
     def _downloaded(self, request_id: int, outcome: Outcome) -> None:
-        """On the worker thread: the core hears how the download ended, with the MD5 of a whole file."""
+        """Off the core, after the download: the core hears how the download ended, with the MD5 of a whole file."""
         if isinstance(outcome, Done):
             try:
                 md5 = md5_of(outcome.path)
@@ -96,10 +99,10 @@ class PublishShell:
         try:
             with self._lock:
                 if self._server is None:
+                    from chargecore.shell.publish_server import serve_published
+
                     host, port = self._address
-                    self._server = FileServer(
-                        self.directory, host, port, announce=self._announce, handler=_ReadOnlyHandler
-                    ).start()
+                    self._server = serve_published(self.directory, host, port, self._announce)
                 uri = self._server.url + Path(effect.path).name
         except OSError as error:
             problem = f"cannot serve on {self._address[0]}:{self._address[1]}: {error.strerror}"

@@ -31,6 +31,7 @@ from chargecore.pure.effects import LogType, UploadLog
 from chargecore.pure.inputs import Input, LogUploadEnded
 from chargecore.shell.logs import diagnostics_log, log_files, security_log
 from chargecore.shell.transfer import Done, Failed, Failure, Limits, Outcome, TransferOptions, start, upload
+from chargecore.shell.transfer.worker import Runner, in_thread
 
 LogSources = Callable[[LogType], Sequence[Path]]
 """The files of a log, oldest first."""
@@ -59,8 +60,11 @@ class LogUploads:
         submit: Callable[[Callable[[datetime], Input]], None],
         ca_file: Path | None = None,
         limits: Limits | None = None,
+        run: Runner = in_thread,
     ) -> None:
+        """`run`: where gathering and uploading run, off the core (shell/transfer/worker.py)."""
         self._station_id = station_id
+        self._run = run
         self._work_dir = data_dir / UPLOADS_DIR
         self._sources = sources
         self._submit = submit
@@ -94,7 +98,8 @@ class LogUploads:
         if crowded:  # a CSMS that cancels upload after upload to a server that never answers
             deliver(Failed(Failure.LOCAL_IO, f"{MAX_THREADS} earlier uploads are still ending"))
             return
-        start(f"chargecore-log-upload-{effect.request_id}", lambda: self._gather_and_upload(effect, options), deliver)
+        name = f"chargecore-log-upload-{effect.request_id}"
+        start(name, lambda: self._gather_and_upload(effect, options), deliver, self._run)
 
     def cancel(self, request_id: int) -> None:
         with self._lock:

@@ -30,7 +30,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from chargecore.pure import effects as fx
 from chargecore.pure.blocks.firmware.model import FirmwareCapabilities
@@ -38,36 +38,18 @@ from chargecore.pure.blocks.monitoring.monitors import Monitor
 from chargecore.pure.inputs import (
     Answer,
     CertificatesLoaded,
-    CertificateStatusRequested,
-    ChangeVariable,
-    ChargingStateChanged,
-    ConnectorChange,
-    ConnectorChanged,
     ConnectorFound,
-    EVCertificateRequested,
-    EvState,
     HookRaised,
     Input,
-    MasterPassChoice,
-    MeterReading,
-    ParkingBayChanged,
     PowerPathChanged,
     PowerUp,
-    SecurityEventRaised,
-    SendDataTransfer,
     Shutdown,
-    StopReason,
     Tick,
-    TokenPresented,
-    TransactionFinished,
-    VariableReported,
 )
-from chargecore.pure.state import MeasuredValue, Station
+from chargecore.pure.state import Station
 from chargecore.pure.station import next_deadline, step
-from chargecore.shell.application import ChargerApplication, SimulatedCharger
+from chargecore.shell.application import ChargerApplication
 from chargecore.shell.certificates.keys import KeyStore
-from chargecore.shell.certificates.measurements import ocsp_request_data
-from chargecore.shell.certificates.x509_facts import parse_chain
 from chargecore.shell.clock import MonotonicClock
 from chargecore.shell.drive import (
     EXIT_BUG,
@@ -77,10 +59,13 @@ from chargecore.shell.drive import (
     answered_by_store,
     boot_state,
     certificate_store,
+    default_application,
+    default_log,
     effect_call,
     effect_note,
     exit_process,
     hook_name,
+    no_branch,
     one_line,
     own_certificate,
     question_call,
@@ -89,16 +74,13 @@ from chargecore.shell.drive import (
     tls_credentials,
 )
 from chargecore.shell.firmware import DEFAULT_MAX_BYTES as DEFAULT_FIRMWARE_BYTES
-from chargecore.shell.firmware import FirmwareShell
-from chargecore.shell.firmware_publish import PublishShell
 from chargecore.shell.frame_log import FrameLog
 from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, WebSocketLink
-from chargecore.shell.log_upload import LogUploads, default_sources
-from chargecore.shell.logs import diagnostics_log, security_log
+from chargecore.shell.station_inputs import InputMaker, StationInputs
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
+from chargecore.shell.transfer_jobs import TRANSFER_EFFECTS, TransferJobs
 
-InputMaker = Callable[[datetime], Input]
 CrashHandler = Callable[[str, int], None]
 """Called once when the station ends on a bug or a failed store write, with a one-line reason and the exit code
 the process should end with; the station has already logged the traceback and closed what it could."""
@@ -165,7 +147,7 @@ class StationOptions:
     """No frame or event lines on stdout (the DiagnosticsLog and `log_file` still get them)."""
 
 
-class ChargingStation:
+class ChargingStation(StationInputs):
     """A running station: the pure core driven by real time, a websocket and tinydb."""
 
     def __init__(
@@ -180,16 +162,8 @@ class ChargingStation:
         """`keys`: where the private keys live (shell/certificates/keys.py); default: files in the certificate
         store under the data dir."""
         self.options = options
-        self.application: ChargerApplication = application or SimulatedCharger(
-            security_log=security_log(options.data_dir)
-        )
-        self.log = log or FrameLog(
-            options.station_id,
-            options.log_file,
-            diagnostics=diagnostics_log(options.data_dir),
-            level=options.log_level,
-            quiet=options.quiet,
-        )
+        self.application: ChargerApplication = application or default_application(options)
+        self.log = log or default_log(options)
         self._clock = clock
         self._on_crash = on_crash
         self._inbox: queue.Queue[InputMaker] = queue.Queue()
@@ -203,19 +177,7 @@ class ChargingStation:
         self._link = WebSocketLink(
             self.submit, self.log, self._fatal, tls_credentials(self._certificates), options.max_frame_bytes
         )
-        self._firmware = FirmwareShell(options.data_dir, self.submit, self.log, options.firmware_max_bytes)
-        self._publish = PublishShell(
-            options.data_dir,
-            self.submit,
-            self.log,
-            options.firmware_max_bytes,
-            options.publish_host,
-            options.publish_port,
-        )
-        ca_file = None if options.ca_file is None else Path(options.ca_file)  # N01.FR.15: the CSMS's trust chain
-        self._uploads = LogUploads(
-            options.station_id, options.data_dir, default_sources(options.data_dir), self.submit, ca_file
-        )
+        self._jobs = TransferJobs(options, self.submit, self.log)
         self.fatal_error: str | None = None
         """Why the station stopped on its own (a CSMS without OCPP 2.0.1, a bug, a failed store write), or None."""
         self._crash_lock = threading.Lock()
@@ -248,14 +210,13 @@ class ChargingStation:
         """Stop, waiting at most `timeout` seconds in all (less if a stop was asked for earlier) for the core
         thread and the connection to end; what has not ended by then is left to its daemon threads."""
         deadline = self._ask_stop(timeout)
-        self._uploads.cancel_all()
+        self._jobs.stop()
         if self._thread is not None:
             self._thread.join(_left(deadline))
             if self._thread.is_alive():
                 self.log.event("warning", "the core thread did not stop in time; stopping without it")
         self._bounded("closing the connection", self._link.close, _left(deadline))
         self._bounded("ending the connection threads", lambda: self._link.join(_left(deadline)), _left(deadline))
-        self._publish.stop()
         self._store.close()
         self.log.close()
 
@@ -276,71 +237,17 @@ class ChargingStation:
         core. The CLI routes `threading.excepthook` here."""
         self._crash(f"bug in {where}: {one_line(error)}", EXIT_BUG, error)
 
-    def submit(self, make: InputMaker) -> None:
-        self._inbox.put(make)
-
-    def connector(self, evse_id: int, connector_id: int | None, change: ConnectorChange) -> None:
-        self.submit(lambda now: ConnectorChanged(now, evse_id, connector_id, change))
-
-    def send_data_transfer(self, vendor_id: str, message_id: str | None = None, data: Any = None) -> None:
-        self.submit(lambda now: SendDataTransfer(now, vendor_id, message_id, data))
-
-    def change_variable(self, component: str, variable: str, value: str, **where: Any) -> None:
-        self.submit(lambda now: ChangeVariable(now, component, variable, value, **where))
-
-    def report_variable(self, component: str, variable: str, value: str, **where: Any) -> None:
-        """A hardware reading of a value the station measures (ReadOnly allowed), e.g. EVSE Power; the monitors
-        on it are evaluated."""
-        self.submit(lambda now: VariableReported(now, component, variable, value, **where))
-
-    def present_token(self, id_token: str, token_type: str = "ISO14443", evse_id: int | None = None) -> None:
-        self.submit(lambda now: TokenPresented(now, {"idToken": id_token, "type": token_type}, evse_id))
-
-    def master_pass_choice(self, evse_ids: tuple[int, ...] | None = None) -> None:
-        """The master pass holder's choice on the user interface: stop the transactions on these EVSEs (None: all)."""
-        self.submit(lambda now: MasterPassChoice(now, evse_ids))
-
-    def ev_state(self, evse_id: int, state: EvState) -> None:
-        self.submit(lambda now: ChargingStateChanged(now, evse_id, state))
-
-    def stop_transaction(self, evse_id: int, reason: StopReason) -> None:
-        """The charger ended the transaction on this EVSE for `reason` (EmergencyStop, GroundFault, SOCLimitReached,
-        a stop button's Local...): the station sends Ended at once (libocpp's on_transaction_finished)."""
-        self.submit(lambda now: TransactionFinished(now, evse_id, reason))
-
-    def meter(
-        self, evse_id: int, energy_wh: float, power_w: float | None = None, measured: tuple[MeasuredValue, ...] = ()
-    ) -> None:
-        self.submit(lambda now: MeterReading(now, evse_id, energy_wh, power_w, measured))
-
-    def set_network(self, up: bool) -> None:
-        """Take the network away (offline) or give it back (online), as if a cable were pulled."""
-        self._link.set_network(up)
-
     def send_raw(self, text: str) -> None:
         """Put `text` on the websocket as it is, bypassing the core: for a test kit probing a CSMS with garbage
         (chargecore.testing). The core never learns of it and drops a reply to it as one to an unknown message id."""
         self._link.send(text)
 
-    def parking_bay(self, evse_id: int, occupied: bool) -> None:
-        self.submit(lambda now: ParkingBayChanged(now, evse_id, occupied))
+    def submit(self, make: InputMaker) -> None:
+        self._inbox.put(make)
 
-    def security_event(self, event_type: str, tech_info: str | None = None) -> None:
-        """Something the charger saw that belongs in the security log (A04, Part 2 Appendix 1), e.g.
-        TamperDetectionActivated or MaintenanceLoginFailed; the critical ones also go to the CSMS."""
-        self.submit(lambda now: SecurityEventRaised(now, event_type, tech_info))
-
-    def get_15118_ev_certificate(self, schema_version: str, action: Literal["Install", "Update"], exi: str) -> None:
-        """M01/M02, like libocpp's on_get_15118_ev_certificate_request: the EV's EXI request (base64) goes to the
-        CSMS; the answer comes back through on_event as EVCertificateAnswered."""
-        self.submit(lambda now: EVCertificateRequested(now, schema_version, action, exi))
-
-    def certificate_status(self, certificate_pem: str, issuer_pem: str) -> None:
-        """M06: the OCSP status of a certificate (an EV's contract certificate) from the CSMS, or from the cache;
-        the answer comes back through on_event as CertificateStatusAnswered. Raises ValueError for PEM that is not
-        a certificate."""
-        data = ocsp_request_data(parse_chain(certificate_pem)[0], parse_chain(issuer_pem)[0])
-        self.submit(lambda now: CertificateStatusRequested(now, data))
+    def set_network(self, up: bool) -> None:
+        """Take the network away (offline) or give it back (online), as if a cable were pulled."""
+        self._link.set_network(up)
 
     # --- the core loop ------------------------------------------------------------------------------
 
@@ -401,18 +308,8 @@ class ChargingStation:
             self.log.event(effect.level, effect.message, "core")
         elif isinstance(effect, fx.InternalError):
             self.log.event("error", f"internal error: {effect.message}")
-        elif isinstance(effect, fx.DownloadFirmware):
-            self._firmware.download(effect)
-        elif isinstance(effect, fx.CancelFirmwareDownload):
-            self._firmware.cancel(effect)
-        elif isinstance(effect, fx.VerifyFirmware):
-            self._firmware.verify(effect)
-        elif isinstance(effect, fx.DownloadToPublish):
-            self._publish.download(effect)
-        elif isinstance(effect, fx.PublishFile):
-            self._publish.publish(effect)
-        elif isinstance(effect, fx.UnpublishFile):
-            self._publish.unpublish(effect)
+        elif isinstance(effect, TRANSFER_EFFECTS):
+            self._jobs.carry_out(effect)
         elif (call := effect_call(self.application, effect)) is not None:
             if (note := effect_note(effect)) is not None:
                 self.log.event("info", note)
@@ -422,16 +319,12 @@ class ChargingStation:
                 evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
                 self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
             elif isinstance(effect, fx.InstallFirmware):
-                self._firmware.installed(effect.request_id, done)
-        elif isinstance(effect, fx.UploadLog):
-            self.log.event("info", f"uploading {effect.log_type} as {effect.file_name} (attempt {effect.attempt})")
-            self._uploads.start(effect)
-        elif isinstance(effect, fx.CancelLogUpload):
-            self._uploads.cancel(effect.request_id)
-        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate) and own_certificate(
-            self._certificates, effect, self.log
-        ):
-            self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
+                self._jobs.installed(effect.request_id, done)
+        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
+            if own_certificate(self._certificates, effect, self.log):
+                self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
+        else:
+            self.log.event("error", no_branch(effect))
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears

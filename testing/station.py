@@ -97,13 +97,17 @@ class OcppStation:
             quiet=True,
         )
         self.crashes: list[str] = []
-        self._station = ChargingStation(
-            options,
-            self.charger,
-            log=_TappingFrameLog(self.tap, station_id, self.data_dir),
-            on_crash=lambda message, _code: self.crashes.append(message),
-        )
         self._started = False
+        try:
+            self._station = ChargingStation(
+                options,
+                self.charger,
+                log=_TappingFrameLog(self.tap, station_id, self.data_dir),
+                on_crash=lambda message, _code: self.crashes.append(message),
+            )
+        except BaseException:  # e.g. a ca_file that is not PEM (ConfigurationError): leave no directory behind
+            self.stop()
+            raise
 
     # --- life -------------------------------------------------------------------------------------------
 

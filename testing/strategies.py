@@ -5,8 +5,9 @@ regular subset of draft-06 (type, $ref to local definitions, properties/required
 enum, maxLength, items/minItems/maxItems, minimum/maximum, format date-time), so a walker over that subset is
 short, and it lets the generator know *what* a field is: `hypothesis-jsonschema` must treat every string as an
 arbitrary string (an idToken of 36 random code points, a `date-time` from its own regex, an evseId of 2**31),
-needs its jsonschema dependency and a canonicalisation pass per schema, and is several times slower per
-example (tests/benchmarks/bench_strategies.py prints both). Here loose fields get realistic values: timestamps in
+needs its jsonschema dependency and a canonicalisation pass per schema, and is 10 to 70 times slower per
+example (tests/benchmarks/bench_strategies.py prints both side by side); its 0.23.1 also fails under hypothesis
+6.13x and later, which removed an internal it uses. Here loose fields get realistic values: timestamps in
 RFC 3339 UTC, idTokens of each type in their real formats, EVSE and connector ids inside a `StationShape`,
 transaction ids as UUIDs, vendor ids as reverse DNS names.
 
@@ -29,7 +30,7 @@ from hypothesis import strategies as st
 
 from chargecore.pure.device_model.catalogue import CATALOGUE
 from chargecore.pure.ocppj.schemas import ACTIONS as _ACTION_SET
-from chargecore.pure.ocppj.schemas import SCHEMAS, error_code
+from chargecore.pure.ocppj.schemas import SCHEMA_NAMES, error_code, schema_text
 from chargecore.testing.shape import StationShape
 
 Direction = Literal["request", "response"]
@@ -119,12 +120,14 @@ def _compact(value: Json) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+@cache
 def _schema(action: str, direction: Direction) -> Mapping[str, Any]:
     if direction not in DIRECTIONS:
         raise ValueError(f"direction is 'request' or 'response', not {direction!r}")
-    schema = SCHEMAS.get(action + direction.capitalize())
-    if schema is None:
+    name = action + direction.capitalize()
+    if name not in SCHEMA_NAMES:
         raise ValueError(f"{action!r} is not an OCPP 2.0.1 action")
+    schema: Mapping[str, Any] = json.loads(schema_text(name))
     return schema
 
 
@@ -348,47 +351,53 @@ def _actions(action: str | None, sent_by: Sender | None = None) -> st.SearchStra
     return st.sampled_from(sorted(SENT_BY_STATION if sent_by == "station" else SENT_BY_CSMS))
 
 
+# Frame strategies are composites, so that a failing example prints as the frame text or dataclass it is,
+# not as the source of the lambdas that built it.
+
+
+@st.composite
+def _call(draw: st.DrawFn, action: str | None, shape: StationShape | None, sent_by: Sender | None) -> str:
+    chosen = draw(_actions(action, sent_by))
+    return _compact([CALL, draw(message_ids()), chosen, draw(payloads(chosen, "request", shape))])
+
+
 def calls(
     action: str | None = None, shape: StationShape | None = None, *, sent_by: Sender | None = None
 ) -> st.SearchStrategy[str]:
     """Whole CALL frame texts `[2,"id","Action",{...}]` of `action` (when None: any action, or any that
     `sent_by` sends)."""
-    return _actions(action, sent_by).flatmap(
-        lambda chosen: st.builds(
-            lambda message_id, payload: _compact([CALL, message_id, chosen, payload]),
-            message_ids(),
-            payloads(chosen, "request", shape),
-        )
-    )
+    return _call(action, shape, sent_by)
+
+
+@st.composite
+def _call_result(draw: st.DrawFn, action: str | None, shape: StationShape | None, message_id: str | None) -> str:
+    chosen = draw(_actions(action))
+    reply_id = draw(message_ids()) if message_id is None else message_id
+    return _compact([CALLRESULT, reply_id, draw(payloads(chosen, "response", shape))])
 
 
 def call_results(
     action: str | None = None, shape: StationShape | None = None, message_id: str | None = None
 ) -> st.SearchStrategy[str]:
     """Whole CALLRESULT frame texts `[3,"id",{...}]` with a valid response of `action` (any when None)."""
-    ids = message_ids() if message_id is None else st.just(message_id)
-    return _actions(action).flatmap(
-        lambda chosen: st.builds(
-            lambda reply_id, payload: _compact([CALLRESULT, reply_id, payload]),
-            ids,
-            payloads(chosen, "response", shape),
-        )
-    )
+    return _call_result(action, shape, message_id)
+
+
+_ERROR_DETAILS: st.SearchStrategy[dict[str, str]] = st.just({}) | st.fixed_dictionaries(
+    {"cause": _chars(_PLAIN + " ", 0, 40)}
+)
+
+
+@st.composite
+def _call_error(draw: st.DrawFn, message_id: str | None) -> str:
+    reply_id = draw(message_ids()) if message_id is None else message_id
+    code, description = draw(st.sampled_from(ERROR_CODES)), draw(_chars(_PLAIN + " .", 0, 255))
+    return _compact([CALLERROR, reply_id, code, description, draw(_ERROR_DETAILS)])
 
 
 def call_errors(message_id: str | None = None) -> st.SearchStrategy[str]:
     """Whole CALLERROR frame texts `[4,"id","Code","description",{details}]` with a Part 4 code."""
-    ids = message_ids() if message_id is None else st.just(message_id)
-    details: st.SearchStrategy[dict[str, str]] = st.just({}) | st.fixed_dictionaries(
-        {"cause": _chars(_PLAIN + " ", 0, 40)}
-    )
-    return st.builds(
-        lambda reply_id, code, description, extra: _compact([CALLERROR, reply_id, code, description, extra]),
-        ids,
-        st.sampled_from(ERROR_CODES),
-        _chars(_PLAIN + " .", 0, 255),
-        details,
-    )
+    return _call_error(message_id)
 
 
 # --- transactions -----------------------------------------------------------------------------------------------
@@ -570,26 +579,24 @@ class NearValidCall:
     where: str
 
 
+@st.composite
+def _near_valid_call(
+    draw: st.DrawFn, action: str | None, shape: StationShape | None, sent_by: Sender | None
+) -> NearValidCall:
+    chosen = draw(_actions(action, sent_by))
+    message_id = draw(message_ids())
+    broken = draw(near_valid(chosen, "request", shape))
+    return NearValidCall(
+        _compact([CALL, message_id, chosen, broken.payload]), message_id, chosen, broken.error_code, broken.where
+    )
+
+
 def near_valid_calls(
     action: str | None = None, shape: StationShape | None = None, *, sent_by: Sender | None = None
 ) -> st.SearchStrategy[NearValidCall]:
     """CALL frames whose payload is near-valid (see `near_valid`), with the CALLERROR code they must get from a
     receiver that handles the action (one that does not may answer NotSupported first)."""
-
-    def frame(chosen: str) -> st.SearchStrategy[NearValidCall]:
-        return st.builds(
-            lambda message_id, broken: NearValidCall(
-                _compact([CALL, message_id, chosen, broken.payload]),
-                message_id,
-                chosen,
-                broken.error_code,
-                broken.where,
-            ),
-            message_ids(),
-            near_valid(chosen, "request", shape),
-        )
-
-    return _actions(action, sent_by).flatmap(frame)
+    return _near_valid_call(action, shape, sent_by)
 
 
 # --- arbitrary JSON and broken frames ----------------------------------------------------------------------------
@@ -643,6 +650,12 @@ _NOT_OBJECTS: st.SearchStrategy[Json] = st.sampled_from([[], "{}", 1, None, True
 _NON_NUMBERS = st.sampled_from(["NaN", "Infinity", "-Infinity"])
 
 
+@st.composite
+def _one_kind_of(draw: st.DrawFn, *kinds: st.SearchStrategy[BrokenFrame]) -> BrokenFrame:
+    """A frame of one kind, each kind as likely as the others; printed as the BrokenFrame when a test fails."""
+    return draw(draw(st.sampled_from(kinds)))
+
+
 def broken_frames() -> st.SearchStrategy[BrokenFrame]:
     """Garbage and malformed frames labelled with the CALLERROR the receiver must answer, as Part 4 says and the
     station core does (pure/ocppj/frames.py): not JSON, not an array or an id that cannot be read ->
@@ -651,7 +664,7 @@ def broken_frames() -> st.SearchStrategy[BrokenFrame]:
     holds NaN / Infinity (not JSON numbers) -> FormatViolation; an unknown action -> NotImplemented; a reply
     to nothing or a malformed reply -> no answer."""
     unreadable = "-1"
-    return st.one_of(
+    return _one_kind_of(
         _NOT_JSON.map(lambda text: BrokenFrame(text, unreadable, "RpcFrameworkError", "not JSON")),
         _NOT_ARRAYS.map(lambda text: BrokenFrame(text, unreadable, "RpcFrameworkError", "not a JSON array")),
         st.just(BrokenFrame("[]", unreadable, "RpcFrameworkError", "an empty array")),

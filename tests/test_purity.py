@@ -30,7 +30,11 @@ FORBIDDEN_ATTRIBUTE_CALLS = frozenset(
 """(object, attribute) calls that read the clock; time must come in through inputs."""
 
 PACKAGE_DATA_MODULE = "importlib.resources"
-"""Allowed for static package data, read while the module is imported; reading it at run time would be I/O."""
+"""Allowed for static package data, read while the module is imported or once per name by a memoised function
+(like a lazy import); reading it again at every run-time call would be I/O."""
+
+MEMOISERS = frozenset({"cache", "lru_cache"})
+"""functools' decorators: a function under one computes its value once per argument and keeps it."""
 
 PURE_DIR = Path(__file__).resolve().parents[1] / "pure"
 PACKAGE = "chargecore.pure"
@@ -111,9 +115,19 @@ def called_names(nodes: list[ast.stmt]) -> set[str]:
     }
 
 
+def is_memoised(function: Functions) -> bool:
+    """Decorated with functools' cache or lru_cache (bare, called, or as `functools.<name>`)."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+        if name in MEMOISERS:
+            return True
+    return False
+
+
 def package_data_misuse(tree: ast.Module) -> list[str]:
-    """Functions may read package data only as loaders: top-level functions that module-level code calls and
-    no function calls (so they run exactly once, at import)."""
+    """Functions may read package data only as loaders: top-level functions that module-level code calls (so
+    they run once, at import) and that at run time only memoised functions call, which read each file once."""
     functions = [node for node in tree.body if isinstance(node, Functions)]
     module_level = [node for node in tree.body if not isinstance(node, Functions)]
     problems = [
@@ -122,12 +136,12 @@ def package_data_misuse(tree: ast.Module) -> list[str]:
         for node in ast.walk(statement)
         if isinstance(node, Functions) and reads_package_data(node)  # methods and nested functions
     ]
-    loaders = [function for function in functions if reads_package_data(function)]
+    loaders = [function for function in functions if reads_package_data(function) and not is_memoised(function)]
     at_import = called_names(module_level)
     problems += [
         f"{f.name}() reads package data but module level never calls it" for f in loaders if f.name not in at_import
     ]
-    run_time_calls = called_names(list(functions))
+    run_time_calls = called_names([function for function in functions if not is_memoised(function)])
     problems += [
         f"{f.name}() reads package data and is called at run time" for f in loaders if f.name in run_time_calls
     ]
@@ -195,6 +209,18 @@ def test_the_call_check_itself() -> None:
         ),
         ("def f():\n    from importlib import resources\n    return resources\nX = f()\ndef g():\n    f()\n", True),
         ("class C:\n    def m(self):\n        return importlib.resources.files('x')\n", True),
+        ("from importlib import resources\n@cache\ndef load(name):\n    return resources.files(name)\n", False),
+        (
+            "from importlib import resources\ndef folder():\n    return resources.files('x')\nNAMES = folder()\n"
+            "@functools.lru_cache(maxsize=None)\ndef load(name):\n    return folder().joinpath(name)\n",
+            False,
+        ),
+        (
+            "from importlib import resources\ndef folder():\n    return resources.files('x')\nNAMES = folder()\n"
+            "@cache\ndef load(name):\n    return folder().joinpath(name)\ndef later(name):\n    return folder()\n",
+            True,
+        ),
+        ("from importlib import resources\n@property\ndef load(name):\n    return resources.files(name)\n", True),
     ],
 )
 def test_the_package_data_check_itself(source: str, misused: bool) -> None:

@@ -8,23 +8,24 @@ implements the same Protocol (as libocpp's EvseSecurity allows) and never hands 
 `tls_key_file` names whatever its OpenSSL provider loads.
 
 Keys never appear in a log, a report or an error text: errors say which slot failed, never what it held.
+
+`cryptography` is imported where a key is made or read (x509_facts.py says why).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING, Protocol
 
 from chargecore.shell.certificates.record_files import Damaged, read_record_file, write_record_file
 
-PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+    PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 KEY_LABEL = "private key"
 
 
@@ -63,12 +64,17 @@ class KeyStore(Protocol):
 def csr_subject(common_name: str, organization: str | None, country: str | None = None) -> x509.Name:
     """Part 2 A02.FR.07/08: commonName = the station's identity (serial number), organizationName = the CSO
     (SecurityCtrlr.OrganizationName); countryName when known (ISO15118Ctrlr.CountryName, a V2G certificate)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     parts = [x509.NameAttribute(NameOID.COUNTRY_NAME, country)] if country else []
     parts += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
     return x509.Name([*parts, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
 def csr_pem(request: x509.CertificateSigningRequest) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     return request.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
@@ -84,6 +90,9 @@ class FileKeyStore:
         return self._folder / f"{slot}.key"
 
     def _load(self, slot: str) -> PrivateKey | None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
         try:
             text = read_record_file(self._path(slot), KEY_LABEL)
         except Damaged:
@@ -99,17 +108,24 @@ class FileKeyStore:
         return key
 
     def _write(self, slot: str, key: PrivateKey) -> None:
+        from cryptography.hazmat.primitives import serialization
+
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode("ascii")
         write_record_file(self._path(slot), KEY_LABEL, pem)
 
     def create(self, slot: str) -> PublicKey:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         key = ec.generate_private_key(ec.SECP256R1())  # os.urandom underneath (OpenSSL's CSPRNG)
         self._write(slot, key)
         return key.public_key()
 
     def sign_request(self, slot: str, subject: x509.Name) -> x509.CertificateSigningRequest:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+
         key = self._load(slot)
         if key is None:
             raise KeyStoreError(f"no key in {slot}")
@@ -120,6 +136,9 @@ class FileKeyStore:
         return None if key is None else key.public_key()
 
     def import_key(self, slot: str, pem: bytes) -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
         try:
             key = serialization.load_pem_private_key(pem, password=None)
         except (ValueError, TypeError):

@@ -3,7 +3,7 @@
 The shell measures, the core decides: `measure_chain` says what a CertificateSigned chain is (does it parse, does it
 verify up to one of the given roots, does its leaf certify the pending key, its commonName and validity) and
 leaves the verdict to `pure/blocks/security/certificate_signed.py`. Nothing here raises on bad input: a chain
-that cannot be read is a fact like any other.
+that cannot be read is a fact like any other. `cryptography` is imported on first use (x509_facts.py says why).
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ import binascii
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
-from cryptography.x509 import ocsp
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from typing import TYPE_CHECKING, Any
 
 from chargecore.pure.effects import ChainFacts
 from chargecore.shell.certificates.x509_facts import NotACertificate, is_ca, parse_chain, signed_by
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 MAX_CHAIN_LENGTH = 5
 """Certificates read from one chain at most (leaf, sub-CAs); a longer one is refused as unreadable."""
@@ -35,6 +33,8 @@ def measure_chain(chain_pem: str, roots: Sequence[x509.Certificate], pending_key
         return ChainFacts(parsed=False, problem=str(error))
     if len(chain) > MAX_CHAIN_LENGTH:
         return ChainFacts(parsed=False, problem=f"{len(chain)} certificates, at most {MAX_CHAIN_LENGTH} are read")
+    from cryptography.x509.oid import NameOID
+
     leaf = chain[0]
     names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     trusted, problem = _verifies(chain, roots)
@@ -67,6 +67,9 @@ def _verifies(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificat
 def ocsp_request_data(certificate: x509.Certificate, issuer: x509.Certificate) -> dict[str, Any]:
     """OCSPRequestDataType of a certificate (SHA256 hashes of the issuer's name and key, as RFC 6960's CertID; the
     serial number in hexadecimal; the responder URL of its Authority Information Access, when it has one)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509 import ocsp
+
     request = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA256()).build()
     data: dict[str, Any] = {
         "hashAlgorithm": "SHA256",
@@ -79,6 +82,9 @@ def ocsp_request_data(certificate: x509.Certificate, issuer: x509.Certificate) -
 
 
 def _responder_url(certificate: x509.Certificate) -> str:
+    from cryptography import x509
+    from cryptography.x509.oid import AuthorityInformationAccessOID
+
     try:
         access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     except x509.ExtensionNotFound:
@@ -91,6 +97,8 @@ def _responder_url(certificate: x509.Certificate) -> str:
 
 def ocsp_next_update(ocsp_result: str) -> datetime | None:
     """The nextUpdate an OCSPResponse (DER, base64) states for its certificate, or None."""
+    from cryptography.x509 import ocsp
+
     try:
         response = ocsp.load_der_ocsp_response(base64.b64decode(ocsp_result, validate=True))
         if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:

@@ -9,6 +9,9 @@ private keys behind the `KeyStore` hook. It measures and keeps; the core decides
 
 Every file is a checksummed record file (record_files.py). At start a damaged file is moved aside as
 `<name>.damaged-<UTC time>` and named in one warning line (`notices`); the other files are kept.
+
+`cryptography` is imported where a certificate is read or written (x509_facts.py says why): an empty store costs
+the start-up nothing.
 """
 
 from __future__ import annotations
@@ -17,11 +20,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from typing import TYPE_CHECKING, Any
 
 from chargecore.pure.blocks.security.certificate_store import (
     CA_USES,
@@ -38,6 +37,9 @@ from chargecore.shell.certificates.keys import FileKeyStore, KeyStore, KeyStoreE
 from chargecore.shell.certificates.record_files import Damaged, read_record_file, remove_record_file, write_record_file
 from chargecore.shell.certificates.x509_facts import NotACertificate, parse_chain
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
 FOLDER = "certificates"
 CHAIN_FILE = "chain.pem"
 OWN_USES = (STATION_CERTIFICATE, V2G_CHAIN)
@@ -48,6 +50,8 @@ CERTIFICATE_QUESTIONS = (CheckCertificateQuestion, StoreCertificateQuestion, Rem
 
 
 def _pem(certificates: list[x509.Certificate]) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     return "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in certificates)
 
 
@@ -134,6 +138,8 @@ class CertificateStore:
     def check(self, use: str, pem: str) -> CertificateCheck:
         """The CSMS's text measured; a certificate `cryptography` parses but cannot describe (an unknown key type,
         a malformed extension: it reads fields lazily) is reported as a problem, never raised."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+
         try:
             chain = parse_chain(pem)
             anchors = self._anchors(use)

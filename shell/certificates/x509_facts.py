@@ -7,6 +7,9 @@ CertificateHashData (Part 2, CertificateHashDataType; libocpp evse_security comp
   length and unused-bits octet (what OpenSSL's X509_pubkey_digest and OCSP's CertID hash);
 - serialNumber: the serial in hex, lowercase, without "0x" and without leading zeros.
 A self-signed certificate is its own issuer.
+
+`cryptography` is imported by the functions that use it, on first use: a station without certificates (plain
+ws://) never needs it, and importing it costs ~60 ms of every start-up (tests/shell/test_startup_imports.py).
 """
 
 from __future__ import annotations
@@ -15,13 +18,12 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC
 from itertools import pairwise
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from chargecore.pure.blocks.security.certificate_store import CertificateFacts, CertificateHashData
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 HASH_ALGORITHMS = (("SHA256", hashlib.sha256), ("SHA384", hashlib.sha384), ("SHA512", hashlib.sha512))
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
@@ -34,6 +36,9 @@ class NotACertificate(ValueError):
 def parse_chain(pem: str) -> list[x509.Certificate]:
     """Every certificate of a PEM text, in order; raises NotACertificate for text that holds none or a damaged
     one."""
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     if PEM_BEGIN not in pem:
         raise NotACertificate("no PEM certificate in the text")
     try:
@@ -44,6 +49,8 @@ def parse_chain(pem: str) -> list[x509.Certificate]:
 
 def public_key_bits(certificate: x509.Certificate) -> bytes:
     """The subjectPublicKey BIT STRING value (no tag, length, unused-bits octet) of a certificate."""
+    from cryptography.hazmat.primitives import serialization
+
     spki = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -75,6 +82,8 @@ def hash_data(certificate: x509.Certificate, issuer: x509.Certificate) -> tuple[
 
 def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Does `issuer`'s key verify `certificate`'s signature, and is `issuer` named as its issuer?"""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
     if certificate.issuer != issuer.subject:
         return False
     try:
@@ -85,6 +94,8 @@ def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 def fingerprint(certificate: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
@@ -94,6 +105,8 @@ def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
 
 
 def is_ca(certificate: x509.Certificate) -> bool:
+    from cryptography import x509
+
     try:
         return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
@@ -103,6 +116,8 @@ def is_ca(certificate: x509.Certificate) -> bool:
 def describe(certificate: x509.Certificate, issuer: x509.Certificate | None = None) -> CertificateFacts:
     """The core's view of a certificate; `issuer` is needed for the issuerKeyHash of a certificate that is not
     self-signed (without it the certificate's own key stands in, as for a root)."""
+    from cryptography.x509.oid import NameOID
+
     self_signed = signed_by(certificate, certificate)
     return CertificateFacts(
         fingerprint=fingerprint(certificate),

@@ -7,11 +7,9 @@ Both block on the network: call them from a worker thread (`worker.start`), neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from chargecore.shell.transfer import ftp, http
 from chargecore.shell.transfer.files import Budget, PartFile
 from chargecore.shell.transfer.limits import TransferOptions
 from chargecore.shell.transfer.locations import Location, parse
@@ -19,12 +17,18 @@ from chargecore.shell.transfer.outcome import Done, Failed, Failure, Outcome, Tr
 
 _log = logging.getLogger("chargecore.shell.transfer")
 
-_FETCH: dict[str, Callable[[Location, PartFile, Budget], None]] = {
-    "http": http.download,
-    "https": http.download,
-    "ftp": ftp.download,
-    "ftps": ftp.download,
-}
+
+def _fetch(location: Location, part: PartFile, budget: Budget) -> None:
+    """The protocol's download; its module is imported by the first transfer that needs it, not at start-up
+    (urllib3 and ftplib would cost every station's start ~60 ms for a transfer it may never make)."""
+    if location.scheme in ("ftp", "ftps"):
+        from chargecore.shell.transfer.ftp import download as ftp_download
+
+        ftp_download(location, part, budget)
+    else:
+        from chargecore.shell.transfer.http import download as http_download
+
+        http_download(location, part, budget)
 
 
 def download(url: str, directory: Path, name: str, options: TransferOptions | None = None) -> Outcome:
@@ -45,7 +49,7 @@ def download(url: str, directory: Path, name: str, options: TransferOptions | No
         while True:
             budget.check()
             try:
-                _FETCH[location.scheme](location, part, budget)
+                _fetch(location, part, budget)
                 break
             except TransferError as error:
                 if error.failed.reason is not Failure.DROPPED or resumed >= options.limits.resumes:
@@ -84,9 +88,13 @@ def upload(
         location = parse(url)
         budget = Budget(options)
         if location.scheme in ("ftp", "ftps"):
-            size = ftp.upload(location, path, name, budget)
+            from chargecore.shell.transfer.ftp import upload as ftp_upload
+
+            size = ftp_upload(location, path, name, budget)
         else:
-            size = http.upload(location, path, name, budget, method, field)
+            from chargecore.shell.transfer.http import upload as http_upload
+
+            size = http_upload(location, path, name, budget, method, field)
     except TransferError as error:
         return _failed(error.failed, "upload")
     _log.info("uploaded %s to %s: %d bytes", path.name, location.shown, size)

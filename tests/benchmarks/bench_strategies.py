@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_strategies.py [--examples N] [--repeats R] [--actions A,B,...] [--direction D]
 
-Both sides generate from the same official schema (chargecore.pure.ocppj.schemas.SCHEMAS): ours with
+Both sides generate from the same official schema (chargecore.pure.ocppj.schemas.schema_text): ours with
 `chargecore.testing.strategies.payloads(action, direction)`, the peer with `hypothesis_jsonschema.from_schema`
 (install it beside the kit: `pip install hypothesis-jsonschema`; without it only our column is printed). Its
 0.23.1 reaches into hypothesis internals that hypothesis 6.13x removed, so with a recent hypothesis each of its
@@ -18,6 +18,7 @@ come from its own grammar and are checked the same way). This is a script, not a
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
 import time
@@ -29,7 +30,7 @@ import jsonschema_rs
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.ocppj.schemas import SCHEMAS
+from chargecore.pure.ocppj.schemas import schema_text
 from chargecore.testing.strategies import ACTIONS, Direction, payloads
 
 try:
@@ -99,7 +100,7 @@ def main() -> None:
     print(f"{'action':<28} {'chargecore.testing':>20} {'valid':>6} {peer:>22} {'valid':>6} {'ours/peer':>10}")
     ratios = []
     for action in actions:
-        schema = SCHEMAS[action + direction.capitalize()]
+        schema = json.loads(schema_text(action + direction.capitalize()))
         validator = jsonschema_rs.validator_for(schema)
         ours, ours_valid = median_rate(payloads(action, direction), validator.is_valid, args.examples, args.repeats)
         line = f"{action:<28} {ours:>20,.0f} {ours_valid!s:>6}"

@@ -44,14 +44,35 @@ BOTH_RUNTIMES = frozenset(
         "test_meter_values",
         "test_smart_charging",
         "test_start_profile",
+        "test_firmware",
+        "test_firmware_end_to_end",
+        "test_get_log",
+        "test_diagnostics_with_ocpp_package",
+        "test_customer_information",
+        "test_certificates",
+        "test_certificate_trust",
+        "test_certificate_refusals",
+        "test_certificate_renewal",
+        "test_renewal_against_ocpp_package_csms",
+        "test_iso15118_certificates",
+        "test_root_migration",
     }
 )
-"""Blocks B, E, J and K: run against the threaded and the asyncio runtime."""
+"""Blocks B, E, J and K, and the blocks whose effects run in the background or on the certificate store (L01-L04
+firmware, N01 GetLog, N09/N10 customer information, A/M certificates): run against the threaded and the asyncio
+runtime."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "threaded_only(reason): a test of a BOTH_RUNTIMES module the asyncio runtime cannot pass, and why"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "runtime" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_RUNTIMES:
-        metafunc.parametrize("runtime", RUNTIMES, indirect=True)
+        only_threaded = metafunc.definition.get_closest_marker("threaded_only") is not None
+        metafunc.parametrize("runtime", RUNTIMES[:1] if only_threaded else RUNTIMES, indirect=True)
 
 
 @pytest.fixture

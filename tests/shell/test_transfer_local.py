@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -129,7 +130,14 @@ def test_progress_reaches_the_total(firmware: str, target: Path) -> None:
 
 def test_start_delivers_the_outcome_from_its_thread(firmware: str, target: Path) -> None:
     delivered: list[Outcome] = []
-    start("firmware", lambda: download(firmware, target, "fw.bin"), delivered.append).join(timeout=30)
+    threads: list[threading.Thread] = []
+
+    def run(name: str, work: Callable[[], None]) -> None:
+        threads.append(threading.Thread(target=work, name=name))
+        threads[-1].start()
+
+    start("firmware", lambda: download(firmware, target, "fw.bin"), delivered.append, run)
+    threads[0].join(timeout=30)
     assert delivered == [Done(target / "fw.bin", len(PAYLOAD), 0)]
 
 
@@ -138,7 +146,7 @@ def test_a_crashing_job_is_delivered_as_internal_error_not_a_silent_death(caplog
         raise ZeroDivisionError
 
     delivered: list[Outcome] = []
-    start("broken", job, delivered.append).join(timeout=5)
+    start("transfer broken", job, delivered.append, lambda _name, work: work())
     assert [getattr(o, "reason", None) for o in delivered] == [Failure.INTERNAL]
     assert "transfer broken crashed" in caplog.text and "ZeroDivisionError" in caplog.text
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from chargecore.shell.runtime import ConfigurationError
 from chargecore.testing.frame_tap import TappedFrame
 from chargecore.testing.station import OcppStation, StationNotBooted
 from chargecore.tools.csms import LocalCsms
+from chargecore.tools.csms_ca import CsmsCa
 
 WAIT = 10.0
 
@@ -119,3 +123,22 @@ def test_a_raw_garbage_frame_gets_a_callerror_that_the_core_drops(
     ]
     assert "dropped reply with unknown message id 'kit-garbage-1'" in caplog.text
     assert station.state.connection.phase == "up"
+
+
+def test_over_tls_with_the_csms_ca_and_a_password(tmp_path: Path) -> None:
+    """Security profile 2, as `--ocpp-ca-file` and `--ocpp-password` set it up: wss:// to a CSMS whose certificate
+    chains to the CA file."""
+    ca = CsmsCa.open(tmp_path / "ca")
+    with LocalCsms(on_log=lambda _line: None, ca=ca) as csms:
+        assert csms.url.startswith("wss://")
+        with OcppStation(csms.url, "KIT003", password="0123456789abcdef", ca_file=str(ca.ca_file)) as station:
+            station.wait_booted(WAIT)
+            assert not station.crashes
+
+
+def test_a_ca_file_that_is_not_pem_is_refused_and_leaves_no_directory(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not a certificate")
+    before = set(Path(tempfile.gettempdir()).glob("chargecore-station-*"))
+    with pytest.raises(ConfigurationError):
+        OcppStation("wss://127.0.0.1:1", "KIT004", ca_file=str(tmp_path / "ca.pem"))
+    assert set(Path(tempfile.gettempdir()).glob("chargecore-station-*")) == before

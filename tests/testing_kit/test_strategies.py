@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargecore.pure.ocppj.schemas import SCHEMAS, error_code, error_keyword
+from chargecore.pure.ocppj.schemas import SCHEMA_NAMES, error_code, error_keyword, schema_text
 from chargecore.pure.station import CSMS_CALLS
 from chargecore.testing.shape import StationShape
 from chargecore.testing.strategies import (
@@ -46,7 +46,9 @@ EXAMPLES = int(os.environ.get("CHARGECORE_KIT_EXAMPLES", "40"))
 PER_MESSAGE = settings(
     max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
-VALIDATORS: Mapping[str, Any] = {name: jsonschema_rs.validator_for(schema) for name, schema in SCHEMAS.items()}
+VALIDATORS: Mapping[str, Any] = {
+    name: jsonschema_rs.validator_for(json.loads(schema_text(name))) for name in SCHEMA_NAMES
+}
 MESSAGES = [
     pytest.param(action, direction, id=f"{action}-{direction}") for action in ACTIONS for direction in DIRECTIONS
 ]

@@ -223,6 +223,9 @@ def settle(
     languages = languages or {}
     display = station.display
     if not display.messages and not display.shown and not own:
+        # Nothing left to show: an edge of a message cleared before it began must not stay due as a timer.
+        if display.next_edge is not None:
+            station = replace(station, display=replace(display, next_edge=None))
         return station, ()
     moment = station_time(station, now)
     running_transactions = station.running_transactions

@@ -138,3 +138,15 @@ def test_display_and_tariff_controllers_say_available_because_their_blocks_answe
     ):
         (reply,) = replies(sim.csms_call(action, payload))
         assert reply[0] == 3, reply
+
+
+def test_a_message_cleared_before_its_start_leaves_no_timer_due() -> None:
+    """Found by property_tests/test_display_machine.py: the start edge of the only message stayed the block's
+    deadline after ClearDisplayMessage, so a timer was due for ever (a shell would spin on it)."""
+    sim = station()
+    starts = ocpp_time(sim.station, sim.now + timedelta(seconds=1))
+    assert set_message(sim, message(1, "soon", startDateTime=starts))[0] == "Accepted"
+    assert next_deadline(sim.station) is not None
+    (reply,) = replies(sim.csms_call("ClearDisplayMessage", {"id": 1}))
+    assert reply[2] == {"status": "Accepted"}
+    assert display_messages.deadline(sim.station) is None
