@@ -211,10 +211,9 @@ class StationProbe:
         frames = self.frames()
         last = max(index for violation in violations for index in violation.frames) if violations else len(frames) - 1
         first = max(0, last + 1 - SHOWN_BEFORE_FAULT)
-        shown = frames[first : last + 1]
-        marked = {index - first for violation in violations for index in violation.frames if index >= first}
+        marked = {index for violation in violations for index in violation.frames}
         title = f"station {self.station_id}, frames {first + 1}..{last + 1} of {len(frames)}:"
-        return ProbeFailure(self.station_id, violations, render(shown, marked, title=title))
+        return ProbeFailure(self.station_id, violations, render(frames[: last + 1], marked, first=first, title=title))
 
     def close(self) -> None:
         try:

@@ -35,13 +35,19 @@ def _describe(item: Parsed) -> tuple[str, str]:
 
 
 def render(
-    frames: Sequence[TappedFrameLike], marked: Collection[int] = (), *, width: int = PAYLOAD_WIDTH, title: str = ""
+    frames: Sequence[TappedFrameLike],
+    marked: Collection[int] = (),
+    *,
+    first: int = 0,
+    width: int = PAYLOAD_WIDTH,
+    title: str = "",
 ) -> str:
-    """The transcript text; frames whose index is in `marked` carry a "!!" in front."""
-    parsed = parse(frames)
-    start = parsed[0].at if parsed else 0.0
+    """The transcript from frame `first` on; frames whose index is in `marked` carry a "!!" in front. Earlier frames
+    are read too, so that an answer shown is named after a CALL that is not."""
+    shown = parse(frames)[first:]
+    start = shown[0].at if shown else 0.0
     lines = [title] if title else []
-    for item in parsed:
+    for item in shown:
         arrow = "CS -> CSMS" if item.direction == "sent" else "CS <- CSMS"
         label, payload = _describe(item)
         mark = "!!" if item.index in marked else "  "

@@ -325,3 +325,17 @@ def test_the_docs_list_every_rule_with_its_requirements() -> None:
     rows = [line.split("|")[1:4] for line in table.splitlines() if line.startswith("| `")]
     listed = [(rule.strip(" `"), requirements.strip(), what.strip()) for rule, requirements, what in rows]
     assert listed == [(rule.id, ", ".join(rule.requirements), rule.description) for rule in RULES]
+
+
+def test_garbage_repeating_a_message_id_may_be_answered_each_time() -> None:
+    session = Transcript().booted()
+    first = _injected(session, '[2,"0","Authorize",{"x":1}]', "0", "FormatViolation")
+    session.csms([4, "0", "FormatViolation", "", {}])
+    second = _injected(session, '["2","0","Heartbeat",{}]', "0", "RpcFrameworkError")
+    session.csms([4, "0", "RpcFrameworkError", "", {}])
+    assert session.violations(injections=(first, second)) == []
+
+
+def test_a_transcript_window_still_names_answers_after_calls_before_it() -> None:
+    text = render(Transcript().booted().frames, marked={1}, first=1)
+    assert text.startswith("!! ") and "BootNotification.result #b1" in text and "+0.000s" in text
