@@ -530,10 +530,10 @@ def _thread_failed(station: ChargingStation, failed: threading.ExceptHookArgs) -
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"run": run, "csms": _csms, "demo": _demo, "fleet": _fleet}
+    commands = {"run": run, "csms": _csms, "demo": _demo, "fleet": _fleet, "probe-csms": probe_csms}
     if not argv or argv[0] not in commands:
         print(
-            "usage: chargecore {run,csms,demo,fleet} [options]  (chargecore COMMAND --help for details)",
+            "usage: chargecore {run,csms,demo,fleet,probe-csms} [options]  (chargecore COMMAND --help for details)",
             file=sys.stderr,
         )
         return 0 if argv and argv[0] in ("-h", "--help") else 2
@@ -556,3 +556,105 @@ def _fleet(argv: list[str]) -> int:
     from chargecore.tools.fleet.cli import main as fleet_main
 
     return fleet_main(argv)
+
+
+MAX_PROBE_STATIONS = 64
+MAX_PROBE_EXAMPLES = 1_000_000
+REPORT_FORMATS = (".md", ".json")
+
+
+def _csms_url(text: str) -> str:
+    if not text.startswith(("ws://", "wss://")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a ws:// or wss:// URL")
+    return text
+
+
+def _existing_file(text: str) -> Path:
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file")
+    return Path(text)
+
+
+def _report_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in REPORT_FORMATS:
+        raise argparse.ArgumentTypeError(f"{text!r}: the report is Markdown (.md) or JSON (.json)")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: the folder {path.parent} does not exist")
+    return path
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def probe_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="chargecore probe-csms",
+        description="Probe a CSMS with real chargecore stations driven by hypothesis and check it against OCPP "
+        "rules; exit 0 when nothing was violated, 1 with the shrunk transcript otherwise.",
+    )
+    parser.add_argument("url", type=_csms_url, help="CSMS websocket URL, e.g. ws://127.0.0.1:9000")
+    parser.add_argument(
+        "--id", required=True, dest="station_id", type=_station_identity, help="identity of the (first) station"
+    )
+    parser.add_argument("--password", help="HTTP Basic password of the stations (security profile 1/2)")
+    parser.add_argument("--ca-file", type=_existing_file, help="CSMS root CA bundle for wss://")
+    parser.add_argument(
+        "--stations",
+        type=_count(MAX_PROBE_STATIONS),
+        default=1,
+        help=f"stations probing at once, 1-{MAX_PROBE_STATIONS} (default 1; the others are ID-2, ID-3...)",
+    )
+    parser.add_argument(
+        "--examples", type=_count(MAX_PROBE_EXAMPLES), default=100, help="hypothesis examples to run (default 100)"
+    )
+    parser.add_argument("--seed", type=_seed, help="seed for a reproducible run")
+    parser.add_argument("--report", type=_report_path, help="write a report: FILE.md (Markdown) or FILE.json")
+    parser.add_argument(
+        "--no-garbage",
+        action="store_true",
+        help="send no near-valid or broken frames: to look past a CSMS's known trouble with them",
+    )
+    return parser
+
+
+def probe_csms(argv: list[str]) -> int:
+    """`chargecore probe-csms`: the testing kit imported only here, so `chargecore run` never pays for hypothesis."""
+    args = probe_parser().parse_args(argv)
+    try:
+        from chargecore.testing.csms_prober import ProbeSettings
+        from chargecore.testing.probe_report import write
+        from chargecore.testing.probe_run import run_probe
+    except ImportError as missing:
+        print(
+            f"chargecore probe-csms: error: {missing}; install the kit: pip install 'chargecore[testing]'",
+            file=sys.stderr,
+        )
+        return 2
+    settings = ProbeSettings(
+        args.url,
+        args.station_id,
+        password=args.password,
+        ca_file=args.ca_file,
+        stations=args.stations,
+        garbage=not args.no_garbage,
+    )
+    result = run_probe(settings, examples=args.examples, seed=args.seed)
+    if args.report is not None:
+        write(result, args.report)
+    rate = f"{result.examples} examples in {result.seconds:.1f} s ({result.examples_per_second:.1f}/s)"
+    if result.passed:
+        print(f"chargecore probe-csms: no violation: {rate}, {len(result.rules)} rules checked")
+        return 0
+    if result.error:
+        print(f"chargecore probe-csms: error: {result.error} ({rate})")
+        return 1
+    print(f"chargecore probe-csms: {len(result.violations)} violation(s) after {rate}; shrunk example:")
+    for violation in result.violations:
+        print(f"  [{violation.rule_id}] {violation.message}")
+    print(result.transcript)
+    return 1

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from chargecore.shell.cli import OPERATOR_HELP, run_parser
+from chargecore.shell.cli import OPERATOR_HELP, probe_parser, run_parser
 from chargecore.testing.csms_double import wait_until
 from chargecore.tools.csms import LocalCsms
 from chargecore.tools.csms import _parser as csms_parser
@@ -249,12 +249,14 @@ def benchmark_options() -> set[str]:
 
 def test_every_option_the_readme_names_exists_and_every_station_option_is_in_the_readme() -> None:
     run_options, csms_options = parser_options(run_parser()), parser_options(csms_parser())
-    fleet_options = parser_options(fleet_parser())
+    fleet_options, probe_options = parser_options(fleet_parser()), parser_options(probe_parser())
     named = set(OPTION.findall(README))
-    assert named - run_options - csms_options - fleet_options - benchmark_options() - OTHER_TOOLS_OPTIONS == set()
+    known = run_options | csms_options | fleet_options | probe_options | benchmark_options() | OTHER_TOOLS_OPTIONS
+    assert named - known == set()
     assert run_options - named == set(), "chargecore run options the README does not mention"
     assert csms_options - named == set(), "chargecore csms options the README does not mention"
     assert fleet_options - named == set(), "chargecore fleet options the README does not mention"
+    assert probe_options - named == set(), "chargecore probe-csms options the README does not mention"
 
 
 def test_the_readme_lists_every_operator_command() -> None:

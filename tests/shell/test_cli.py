@@ -555,3 +555,25 @@ def test_a_meter_reading_that_is_not_a_finite_number_is_refused_and_the_transact
         assert [s["value"] for s in samples if s["context"] == "Transaction.End"] == [1500]
         running.command("quit")
         assert running.exit_code() == 0
+
+
+# --- chargecore probe-csms: bad command lines (the runs are in tests/testing_kit/test_probe_csms_cli.py) -----
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--id", "X"], "url"),
+        (["ws://127.0.0.1:9"], "--id"),
+        (["http://127.0.0.1:9", "--id", "X"], "ws://"),
+        (["ws://127.0.0.1:9", "--id", "a:b"], "':'"),
+        (["ws://127.0.0.1:9", "--id", "X", "--stations", "0"], "--stations"),
+        (["ws://127.0.0.1:9", "--id", "X", "--examples", "many"], "--examples"),
+        (["ws://127.0.0.1:9", "--id", "X", "--seed", "1.5"], "--seed"),
+        (["ws://127.0.0.1:9", "--id", "X", "--report", "out.txt"], "Markdown (.md) or JSON (.json)"),
+        (["ws://127.0.0.1:9", "--id", "X", "--report", "no/such/dir/r.md"], "does not exist"),
+        (["ws://127.0.0.1:9", "--id", "X", "--ca-file", "missing.pem"], "not a file"),
+    ],
+)
+def test_a_bad_probe_csms_command_line_is_a_usage_error(tmp_path: Path, args: list[str], named: str) -> None:
+    assert_usage_error(chargecore("probe-csms", *args, cwd=tmp_path), named)
