@@ -1,7 +1,8 @@
 """Three deliberately broken CSMSs for proving that the prober catches what it claims to catch.
 
-Each is the `ocpp`-package CSMS of tests/conformance/test_against_ocpp_package_csms.py with one fault, written the
-way a CSMS team would get it wrong; `skip_schema_validation` lets the package send the broken answer.
+Two are the `ocpp`-package CSMS of tests/conformance/test_against_ocpp_package_csms.py with one fault, written the
+way a CSMS team would get it wrong (`skip_schema_validation` lets the package send the broken answer); the third is
+chargecore's own CSMS with one fault.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from ocpp.routing import after, on  # type: ignore[import-untyped]
 from ocpp.v201 import call, call_result  # type: ignore[import-untyped]
 from ocpp.v201.enums import Action  # type: ignore[import-untyped]
 from test_against_ocpp_package_csms import PackageCsms
+
+from chargecore.tools.csms import LocalCsms
 
 QUIET_INTERVAL = 300
 """Heartbeat interval of the doubles: no heartbeat clutters a shrunk transcript."""
@@ -41,13 +44,14 @@ class IntervalAsTextCsms(QuietPackageCsms):
         return call_result.BootNotification(current_time=_now(), interval=str(QUIET_INTERVAL), status="Accepted")
 
 
-class NoIdTokenInfoCsms(QuietPackageCsms):
-    """(b) TransactionEventResponse never carries idTokenInfo, even when the request had an idToken."""
+class NoIdTokenInfoCsms(LocalCsms):
+    """(b) TransactionEventResponse never carries idTokenInfo, even when the request had an idToken. Built on
+    chargecore's own CSMS rather than the package's, which also leaves garbage unanswered: this is its one fault."""
 
-    @on(Action.transaction_event)  # type: ignore[untyped-decorator]
-    def on_transaction_event(self, event_type: str, **_: Any) -> Any:
-        self._record("TransactionEvent", event_type=event_type)
-        return call_result.TransactionEvent()
+    def _transaction_event(self, request: dict[str, Any]) -> dict[str, Any]:
+        response = super()._transaction_event(request)
+        response.pop("idTokenInfo", None)
+        return response
 
 
 class CallWhilePendingCsms(QuietPackageCsms):
