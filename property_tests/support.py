@@ -21,6 +21,7 @@ from chargecore.pure.effects import Effects, InternalError, PerformReset, Persis
 from chargecore.pure.inputs import Input, PowerUp
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.pure.station import step
+from chargecore.testing.part4 import ERROR_CODES
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EVSE_CONNECTORS = (1, 2)
@@ -36,22 +37,7 @@ MESSAGE_TIMEOUT = timedelta(seconds=30)
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID_LENGTH = 36
 MAX_ERROR_DESCRIPTION_LENGTH = 255
-PART4_ERROR_CODES = frozenset(
-    {
-        "FormatViolation",
-        "GenericError",
-        "InternalError",
-        "MessageTypeNotSupported",
-        "NotImplemented",
-        "NotSupported",
-        "OccurrenceConstraintViolation",
-        "PropertyConstraintViolation",
-        "ProtocolError",
-        "RpcFrameworkError",
-        "SecurityError",
-        "TypeConstraintViolation",
-    }
-)
+PART4_ERROR_CODES = frozenset(ERROR_CODES)
 """Part 4 section 4.3, table 8: the only codes a CALLERROR may carry."""
 
 

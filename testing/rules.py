@@ -17,6 +17,7 @@ from returns.result import Failure, Success
 
 from chargecore.pure.ocppj.frames import UNREADABLE_MESSAGE_ID, Call, CallError, CallResult, Frame, parse_frame
 from chargecore.pure.ocppj.schemas import validate
+from chargecore.testing.part4 import ERROR_CODES
 
 
 class TappedFrameLike(Protocol):
@@ -82,22 +83,6 @@ class Parsed:
     """The CALL's action, also for the CALLRESULT / CALLERROR that answers it."""
 
 
-ERROR_CODES: Final = frozenset(
-    {
-        "FormatViolation",
-        "GenericError",
-        "InternalError",
-        "MessageTypeNotSupported",
-        "NotImplemented",
-        "NotSupported",
-        "OccurrenceConstraintViolation",
-        "PropertyConstraintViolation",
-        "ProtocolError",
-        "RpcFrameworkError",
-        "SecurityError",
-        "TypeConstraintViolation",
-    }
-)
 """Part 4 section 4.3, Table 8: the only error codes a CALLERROR may carry."""
 
 PENDING_ALLOWED: Final = frozenset(

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from chargecore.pure.device_model.catalogue import CATALOGUE
 from chargecore.pure.ocppj.schemas import ACTIONS as _ACTION_SET
 from chargecore.pure.ocppj.schemas import SCHEMA_NAMES, error_code, schema_text
+from chargecore.testing.part4 import ERROR_CODES
 from chargecore.testing.shape import StationShape
 
 Direction = Literal["request", "response"]
@@ -79,21 +80,6 @@ SENT_BY_CSMS: frozenset[str] = frozenset(ACTIONS) - SENT_BY_STATION | {"DataTran
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID_LENGTH = 36
 
-ERROR_CODES: tuple[str, ...] = (
-    "FormatViolation",
-    "GenericError",
-    "InternalError",
-    "MessageTypeNotSupported",
-    "NotImplemented",
-    "NotSupported",
-    "OccurrenceConstraintViolation",
-    "PropertyConstraintViolation",
-    "ProtocolError",
-    "RpcFrameworkError",
-    "SecurityError",
-    "TypeConstraintViolation",
-)
-"""Part 4 section 4.3, table 8: every code a CALLERROR may carry."""
 
 ID_TOKEN_TYPES: tuple[str, ...] = (
     "Central",

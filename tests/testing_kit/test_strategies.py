@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 from chargecore.pure.ocppj.schemas import SCHEMA_NAMES, error_code, error_keyword, schema_text
 from chargecore.pure.station import CSMS_CALLS
+from chargecore.testing.part4 import ERROR_CODES
 from chargecore.testing.shape import StationShape
 from chargecore.testing.strategies import (
     ACTIONS,
     DIRECTIONS,
-    ERROR_CODES,
     SENT_BY_CSMS,
     SENT_BY_STATION,
     NearValid,
