@@ -1,17 +1,6 @@
-"""Fixtures shared by the kit's tests."""
+"""Fixtures shared by the kit's tests: `package_csms`, a CSMS built with the `ocpp` package as its users write
+one, on loopback (the conformance tests' fixture)."""
 
-from __future__ import annotations
+from test_against_ocpp_package_csms import package_csms
 
-from collections.abc import Iterator
-
-import pytest
-from test_against_ocpp_package_csms import PackageCsmsServer
-
-
-@pytest.fixture
-def package_csms() -> Iterator[PackageCsmsServer]:
-    """A CSMS built with the `ocpp` package, as its users write one, on loopback."""
-    server = PackageCsmsServer()
-    server.start()
-    yield server
-    server.stop()
+__all__ = ["package_csms"]
