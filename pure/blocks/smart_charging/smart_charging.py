@@ -61,12 +61,15 @@ RATE_UNIT = VariableKey("SmartChargingCtrlr", "RateUnit")
 # --- parsing -------------------------------------------------------------------------------------------------
 
 
+_ABSENT: Result[datetime | None, str] = Success(None)
+
+
 def _time(payload: dict[str, Any], name: str) -> Result[datetime | None, str]:
     text = payload.get(name)
     if text is None:
-        return Success(None)
+        return _ABSENT
     parsed = parse_ocpp_time(text)
-    return Success(parsed.unwrap()) if isinstance(parsed, Success) else Failure(f"{name}: {parsed.failure()}")
+    return parsed if isinstance(parsed, Success) else Failure(f"{name}: {parsed.failure()}")
 
 
 _new_tuple = tuple.__new__
