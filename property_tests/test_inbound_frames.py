@@ -37,6 +37,7 @@ from chargecore.pure.effects import (
     UnlockQuestion,
 )
 from chargecore.pure.inputs import Answer, Connected, FrameReceived, PowerUp
+from chargecore.pure.ocppj.frames import Call, encode_frame, encoded_length_at_most, parse_frame
 from chargecore.pure.ocppj.schemas import ACTIONS
 from chargecore.pure.state import Station
 from chargecore.pure.station import CSMS_CALLS, step
@@ -314,3 +315,15 @@ def test_found_examples(status: str, text: str) -> None:
 
 def _no_question(question: Question) -> Any:
     raise AssertionError(f"unexpected question {question}")
+
+
+@given(payload=json_objects, as_bytes=st.booleans())
+def test_the_encoded_length_bound_holds_for_any_call(payload: dict[str, Any], as_bytes: bool) -> None:
+    """`encoded_length_at_most` lets BytesPerMessage checks skip encoding a received CALL: it must never be below
+    the real compact encoding, for the shortest text that carries the payload (non-ASCII written raw, no spaces),
+    as text or as UTF-8 bytes."""
+    text = json.dumps([CALL, "id", "DataTransfer", payload], ensure_ascii=False, separators=(",", ":"))
+    call = parse_frame(text.encode("utf-8", "surrogatepass") if as_bytes else text).unwrap()
+    assert isinstance(call, Call)
+    bound = encoded_length_at_most(call)
+    assert bound is not None and len(encode_frame(call)) <= bound

@@ -4,7 +4,6 @@ written back."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from chargecore.pure.device_model.catalogue import (
@@ -73,7 +72,7 @@ def resolve_key(model: DeviceModel, key: VariableKey) -> VariableKey:
     if address is None:
         return key
     name, instance, _, _ = address
-    component = replace(key, component=name, component_instance=instance)
+    component = key._replace(component=name, component_instance=instance)
     return next(
         (
             known

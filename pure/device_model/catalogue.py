@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class VariableKey:
+class VariableKey(NamedTuple):
+    """A variable's address. A NamedTuple, not a dataclass: keys are built, hashed and compared on every device
+    model read (several per inbound frame), and a tuple hashes and compares in C."""
+
     component: str
     variable: str
     evse_id: int | None = None

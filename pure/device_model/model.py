@@ -316,7 +316,7 @@ def _instantiate(
         values: dict[tuple[VariableKey, str], str] = {}
         for scope, template in entries:
             for evse, connector in _instances(scope, evse_connectors):
-                key = replace(template.key, evse_id=evse, connector_id=connector)
+                key = template.key._replace(evse_id=evse, connector_id=connector)
                 definitions[key] = replace(template, key=key)
                 for attribute, spec in template.attributes.items():
                     if spec.default is not None:

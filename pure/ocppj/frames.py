@@ -9,7 +9,7 @@ too large to read never gets here as text (`oversized`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from returns.result import Failure, Result, Success
@@ -36,6 +36,9 @@ class Call:
     message_id: str
     action: str
     payload: dict[str, Any]
+    received_length: int = field(default=0, compare=False)
+    """Length of the text a received CALL was parsed from (0 for one the station built): bounds its compact
+    encoding (`encoded_length_at_most`) without encoding it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ def parse_frame(text: str | bytes) -> Result[Frame, FrameError]:
     if type(type_id) is not int:
         return _error(message_id, "RpcFrameworkError", "message type id is not an integer")
     if type_id == CALL:
-        return _parse_call(message_id, data)
+        return _parse_call(message_id, data, len(text))
     if type_id == CALLRESULT:
         return _parse_call_result(message_id, data)
     if type_id == CALLERROR:
@@ -122,12 +125,12 @@ def _not_json(message_id: str | None, is_reply: bool, constant: str) -> Failure[
     return _error(message_id or UNREADABLE_MESSAGE_ID, "FormatViolation", reason)
 
 
-def _parse_call(message_id: str, data: list[Any]) -> Result[Frame, FrameError]:
+def _parse_call(message_id: str, data: list[Any], length: int) -> Result[Frame, FrameError]:
     if len(data) != 4 or not isinstance(data[2], str):
         return _error(message_id, "RpcFrameworkError", "a CALL has 4 elements: [2, id, action, payload]")
     if not isinstance(data[3], dict):
         return _error(message_id, "FormatViolation", "the payload of a CALL must be a JSON object")
-    return Success(Call(message_id, data[2], data[3]))
+    return Success(Call(message_id, data[2], data[3], length))
 
 
 def _parse_call_result(message_id: str, data: list[Any]) -> Result[Frame, FrameError]:
@@ -141,6 +144,18 @@ def _parse_call_error(message_id: str, data: list[Any]) -> Result[Frame, FrameEr
         return Failure(FrameError(None, "malformed CALLERROR dropped"))
     details = data[4] if isinstance(data[4], dict) else None
     return Success(CallError(message_id, data[2], data[3], details))
+
+
+GROWTH_BY_ENCODING = 12
+"""How many times longer than the text it was read from a parsed frame's compact ASCII encoding can be: an astral
+character (one code point, four UTF-8 bytes) becomes a 12-character surrogate-pair escape; a number grows less
+(the 4 characters of 1e15 become the 18 of 1000000000000000.0); whitespace, duplicate keys and escapes of
+ASCII characters only shrink."""
+
+
+def encoded_length_at_most(call: Call) -> int | None:
+    """An upper bound of `len(encode_frame(call))` for a received CALL, without encoding it; None when unknown."""
+    return call.received_length * GROWTH_BY_ENCODING if call.received_length else None
 
 
 def encode_frame(frame: Frame) -> str:

@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 
 from returns.result import Failure, Result, Success
 
-from chargecore.pure.ocppj.frames import MAX_MESSAGE_ID_LENGTH, Call, CallError, compact_json, encode_frame
+from chargecore.pure.ocppj.frames import (
+    MAX_MESSAGE_ID_LENGTH,
+    Call,
+    CallError,
+    compact_json,
+    encode_frame,
+    encoded_length_at_most,
+)
 
 Item = TypeVar("Item")
 
@@ -67,7 +74,8 @@ def oversize(call: Call, instance: str, items: int, most_items: int | None, most
     if most_items is not None and items > most_items:
         problem = f"{items} items, more than ItemsPerMessage[{instance}] {most_items}"
         return CallError(call.message_id, "OccurrenceConstraintViolation", problem)
-    if most_bytes is not None:
+    bound = encoded_length_at_most(call)
+    if most_bytes is not None and (bound is None or bound > most_bytes):  # else it fits: skip encoding (~10 us)
         size = len(encode_frame(call))  # ASCII only: characters are bytes
         if size > most_bytes:
             return CallError(

@@ -31,9 +31,10 @@ reply, the part of the work no implementation can skip; "floor/ours" is how many
 costs. The last lines print issue 15's goals for the mix row with PASS or FAIL: chargecore at least 25x the
 `ocpp` column (the package as shipped) and within 5x the floor.
 
-Figures (README "Performance"): `--clock cpu --seconds 6 --repeats 11` on the shared 2-core VM at load ~5.7 gave a
-mix of 6,728 frames/s, 12.9x ocpp and 5.7x the floor; shorter runs the same hour 13.6x / 4.9x and 15.4x / 5.6x,
-and at load ~2.5 14.3x / 4.0x.
+Figures (README "Performance"): `--clock cpu` (defaults), three runs in a row on the shared 2-core VM at load
+1.6-1.8: the mix at 18.0x ocpp (median; 15.9-18.5x) and 4.0x the floor (3.9-4.2x), 10,431 mix frames/s. The 25x
+goal is not met: the ocpp column's own mix costs ~1.7 ms per frame, so 25x needs ~69 us per frame here, where
+the floor's work takes ~24 us and the handlers, per-input settling and step's own objects the rest of ~96 us.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
+from operator import itemgetter, lt
 from typing import Any
 
 from chargecore.pure.blocks.smart_charging.charging_profiles import EXTERNAL, MAX_PROFILE, TX, TX_DEFAULT, Profile
@@ -203,8 +203,8 @@ def _first_period_at_zero(profile: Profile, installed: tuple[Profile, ...], caps
 
 def _periods_in_order(profile: Profile, installed: tuple[Profile, ...], caps: Capabilities) -> Rejection | None:
     for schedule in _schedules(profile):
-        starts = [period["startPeriod"] for period in schedule["chargingSchedulePeriod"]]
-        if any(later <= earlier for earlier, later in pairwise(starts)):
+        starts = list(map(_START, schedule["chargingSchedulePeriod"]))
+        if not all(map(lt, starts, starts[1:])):  # map: the periods are walked in C
             return Rejection("K01.FR.35", "InvalidSchedule", "ChargingSchedulePeriodsOutOfOrder")
     return None
 
@@ -212,8 +212,7 @@ def _periods_in_order(profile: Profile, installed: tuple[Profile, ...], caps: Ca
 def _limits_not_negative(profile: Profile, installed: tuple[Profile, ...], caps: Capabilities) -> Rejection | None:
     """OCPP 2.0.1 limits what an EVSE draws; a negative limit (discharging) has no meaning in this edition."""
     for schedule in _schedules(profile):
-        rates = [period["limit"] for period in schedule["chargingSchedulePeriod"]]
-        if any(rate < 0 for rate in [*rates, schedule.get("minChargingRate", 0)]):
+        if min(map(_LIMIT, schedule["chargingSchedulePeriod"])) < 0 or schedule.get("minChargingRate", 0) < 0:
             return Rejection("K01", "InvalidSchedule", "negative limit or minChargingRate")
     return None
 
@@ -239,6 +238,10 @@ def _number_phases(profile: Profile, installed: tuple[Profile, ...], caps: Capab
         if phases is not None and not 1 <= phases <= supply:
             return Rejection("K01.FR.45", "InvalidSchedule", f"ChargingSchedulePeriodUnsupportedNumberPhases: {phases}")
     return None
+
+
+_START = itemgetter("startPeriod")
+_LIMIT = itemgetter("limit")
 
 
 def _schedules(profile: Profile) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from core_helpers import booted, frames, of_type, warnings
 
 from chargecore.pure.effects import Ask, DataTransferQuestion
 from chargecore.pure.inputs import FrameReceived, OversizedFrameReceived
-from chargecore.pure.ocppj.frames import parse_frame
+from chargecore.pure.ocppj.frames import Call, encode_frame, encoded_length_at_most, parse_frame
 
 DATA_TRANSFER = '[2,"dt-1","DataTransfer",{"vendorId":"com.example","data":{"reading":%s}}]'
 
@@ -70,3 +70,26 @@ def test_nan_anywhere_in_a_frame_is_refused(text: str, message_id: str) -> None:
     problem = parse_frame(text).failure()
     assert problem.reply is not None
     assert (problem.reply.message_id, problem.reply.code) == (message_id, "FormatViolation")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param('{"data":"\U0001f600\U0001f600"}', id="astral-characters-raw"),
+        pytest.param('{"data":[1e15,9e15,1e5,1E-7]}', id="short-numbers-with-long-reprs"),
+        pytest.param('{"data":"\u00e9\u00e9"}', id="non-ascii-raw"),
+    ],
+)
+def test_the_encoded_length_bound_covers_the_worst_growth(payload: str) -> None:
+    """What grows most when a received CALL is encoded again (compact, ASCII only) stays within the bound that
+    lets BytesPerMessage checks (B06.FR.17) skip the encoding."""
+    raw = payload.encode().decode("unicode_escape")
+    text = f'[2,"id","DataTransfer",{raw}]'
+    call = parse_frame(text).unwrap()
+    assert isinstance(call, Call)
+    bound = encoded_length_at_most(call)
+    assert bound is not None and len(text) < len(encode_frame(call)) <= bound
+
+
+def test_a_call_the_station_built_has_no_bound() -> None:
+    assert encoded_length_at_most(Call("id", "DataTransfer", {"vendorId": "x"})) is None
