@@ -55,7 +55,8 @@ class FirmwareShell:
         self._lock = threading.Lock()
 
     def download(self, effect: fx.DownloadFirmware) -> None:
-        """Start the download in a worker thread (shell/transfer: no partial file, limits, resume)."""
+        """Start the download off the core, with the runtime's Runner (shell/transfer: no partial file, limits,
+        resume)."""
         request_id = effect.request_id
         try:
             self.directory.mkdir(mode=0o700, exist_ok=True)
