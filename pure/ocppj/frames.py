@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from returns.result import Failure, Result, Success
 
 CALL = 2
@@ -70,10 +71,19 @@ def _error(message_id: str, code: str, reason: str) -> Failure[FrameError]:
     return Failure(FrameError(CallError(message_id, code, reason[:MAX_ERROR_DESCRIPTION_LENGTH]), reason))
 
 
-def _plainly_json(text: str | bytes) -> bool:
-    """True when `text` cannot hold NaN or Infinity, so the shared default decoder reads it: a `parse_constant`
-    hook makes json build a new decoder per call, a tenth of an inbound frame's cost."""
-    return isinstance(text, str) and "NaN" not in text and "Infinity" not in text
+_decode = msgspec.json.Decoder().decode
+"""The fast reader, 3-4x json.loads (the largest share of an inbound frame's cost). Whatever it reads, json.loads
+reads the same (integers of any size stay integers; property_tests/test_frame_decoding.py); what it refuses (NaN
+and Infinity, numbers beyond a float, lone surrogates, bytes not UTF-8, deep nesting) goes to json, whose answer
+(a value or an error) is the frame's."""
+
+
+def _read_json(text: str | bytes, not_json: list[str]) -> Any:
+    """The JSON value of `text`; NaN, Infinity or -Infinity, which Python's json reads, land in `not_json`."""
+    try:
+        return _decode(text)
+    except (ValueError, RecursionError):  # DecodeError, UnicodeEncodeError: rare, json decides and says why
+        return json.loads(text, parse_constant=not_json.append)
 
 
 def parse_frame(text: str | bytes) -> Result[Frame, FrameError]:
@@ -82,7 +92,7 @@ def parse_frame(text: str | bytes) -> Result[Frame, FrameError]:
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "empty frame")
     not_json: list[str] = []
     try:
-        data = json.loads(text) if _plainly_json(text) else json.loads(text, parse_constant=not_json.append)
+        data = _read_json(text, not_json)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(UNREADABLE_MESSAGE_ID, "RpcFrameworkError", "frame is not valid JSON")
     elements = data if isinstance(data, list) else []
