@@ -20,7 +20,7 @@ from chargecore.pure.boot import boot_station
 from chargecore.pure.effects import Effects, InternalError, PerformReset, Persist, SendFrame
 from chargecore.pure.inputs import Input, PowerUp
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import step
+from chargecore.pure.station import _INPUTS, settle_after, step
 from chargecore.testing.part4 import ERROR_CODES
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -186,9 +186,12 @@ class Harness:
     def run(self, event: Event) -> Effects:
         if isinstance(event, Reboot):
             self.station = fresh_station(self.storage)
-            self.station, effects = step(self.station, PowerUp(event.now, event.nonce))
+            given: Input = PowerUp(event.now, event.nonce)
         else:
-            self.station, effects = step(self.station, event)
+            given = event
+        expected = settling_always(self.station, given)
+        self.station, effects = step(self.station, given)
+        assert (self.station, effects) == expected, f"{event}: skipping the settling changed the step"
         internal = [effect for effect in effects if isinstance(effect, InternalError)]
         assert not internal, f"{event} caused {internal}"
         for effect in effects:
@@ -203,6 +206,12 @@ class Harness:
         self.events.append(event)
         self.outputs.append(effects)
         return effects
+
+
+def settling_always(station: Station, event: Input) -> tuple[Station, Effects]:
+    """`step` without its shortcut (`Settled`): the blocks settle after every input, whatever the memo says."""
+    handled, effects = _INPUTS[type(event)](station, event)
+    return settle_after(handled, station.device_model, event.now, effects)
 
 
 def replay(events: list[Event]) -> Harness:

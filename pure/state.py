@@ -328,6 +328,17 @@ class PendingQuestion:
     """The CSMS call the answer resumes (station.RESUMES); None for a question an input raised."""
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """`step`'s memo that settling a station changes nothing (station.py `_still_settled`): the values of the fields
+    settling reads, as they were when settling last left them all untouched at `since`; `until` is the station's
+    next deadline then (every change settling makes on its own, without an input, waits for a deadline)."""
+
+    values: tuple[Any, ...]
+    since: datetime
+    until: datetime | None
+
+
 @dataclass(frozen=True)
 class Station:
     """Not slotted, unlike the smaller values: `with_changes` copies its instance dictionary, ~5x faster than
@@ -376,6 +387,8 @@ class Station:
     """The CSMS's display messages and what each EVSE's display shows (block O, display/)."""
     tariff_cost: TariffCost = field(default_factory=TariffCost)
     """The drivers' tariff texts and costs per EVSE (block I, tariff_cost/)."""
+    settled: Settled | None = field(default=None, compare=False, repr=False)
+    """Not state but a memo of `step`, so it takes no part in equality: see `Settled`."""
 
     def with_changes(self, **changes: Any) -> Station:
         """`dataclasses.replace(self, **changes)` without its per-field work: a new value, this one untouched."""

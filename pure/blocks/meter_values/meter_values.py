@@ -26,7 +26,6 @@ from chargecore.pure.blocks.authorization import authorization
 from chargecore.pure.blocks.meter_values.meter_readings import (
     ALIGNED,
     SAMPLED,
-    enabled,
     forget,
     kept_key,
     meter_value,
@@ -34,6 +33,8 @@ from chargecore.pure.blocks.meter_values.meter_readings import (
     put_sampling,
 )
 from chargecore.pure.blocks.transactions import hardware_hooks, sessions, start_stop
+from chargecore.pure.device_model.catalogue import DeviceModel
+from chargecore.pure.device_model.derived import per_model
 from chargecore.pure.device_model.model import get_bool, get_int
 from chargecore.pure.effects import Effects, Log, Persist
 from chargecore.pure.inputs import MeterReading
@@ -49,8 +50,14 @@ DAY = timedelta(days=1)
 
 def _interval(station: Station, component: str, variable: str) -> timedelta | None:
     """A configured interval, None when it is 0 (off) or its controller is disabled."""
-    count = get_int(station.device_model, component, variable)
-    return seconds(count) if count > 0 and enabled(station, component) else None
+    return _model_interval(station.device_model, component, variable)
+
+
+@per_model
+def _model_interval(model: DeviceModel, component: str, variable: str) -> timedelta | None:
+    """Per model value: `deadline` reads four of these after every input that changes the station."""
+    count = get_int(model, component, variable)
+    return seconds(count) if count > 0 and get_bool(model, component, "Enabled", default=True) else None
 
 
 def _slot_start(clock: datetime, interval: timedelta) -> datetime:
@@ -93,9 +100,12 @@ def _advanced(due: datetime, interval: timedelta, now: datetime) -> datetime:
 def deadline(station: Station) -> datetime | None:
     metering = station.metering
     moments: list[datetime] = []
-    aligned = _interval(station, ALIGNED, "Interval")
-    if aligned is not None and metering.aligned_from is not None:
-        moments.append(_slot_deadline(station, metering.aligned_from, aligned))
+    if metering.aligned_from is not None:
+        aligned = _interval(station, ALIGNED, "Interval")
+        if aligned is not None:
+            moments.append(_slot_deadline(station, metering.aligned_from, aligned))
+    if not metering.sampling:
+        return min(moments) if moments else None
     updated = _interval(station, SAMPLED, "TxUpdatedInterval")
     ended = _interval(station, SAMPLED, "TxEndedInterval")
     aligned_ended = _interval(station, ALIGNED, "TxEndedInterval")

@@ -236,9 +236,14 @@ def remove(station: Station, gone: tuple[Profile, ...]) -> tuple[Station, Effect
 
 
 def install(station: Station, profile: Profile) -> tuple[Station, Effects]:
-    """Install a validated profile; one with the same id is replaced (K01.FR.05)."""
+    """Install a validated profile; one with the same id is replaced (K01.FR.05). A CSMS that sends the profile it
+    already set (a load manager resending the station's TxDefaultProfile) leaves the station value as it was, so
+    the step that follows has nothing to recompute; the entry is stored again all the same."""
+    persisted = Persist((_persist_entry(profile),))
+    if any(_received_again(installed, profile) for installed in station.smart_charging.profiles):
+        return station, (persisted,)
     kept = tuple(p for p in station.smart_charging.profiles if p.profile_id != profile.profile_id)
-    return _with_profiles(station, (*kept, profile)), (Persist((_persist_entry(profile),)),)
+    return _with_profiles(station, (*kept, profile)), (persisted,)
 
 
 def restore(station: Station, persisted: Mapping[str, Any]) -> Station:
@@ -357,16 +362,19 @@ def _basis(station: Station) -> tuple[Any, ...]:
     )
 
 
+def _received_again(old: Profile, new: Profile) -> bool:
+    """The same chargingProfile for the same EVSE from the same source: a `Profile` is parsed from these alone
+    (`parse_profile`), so the two are the same in every respect, the payload kept for reports included."""
+    return old.payload == new.payload and old.evse_id == new.evse_id and old.source == new.source
+
+
+def _same_profile(old: Profile, new: Profile) -> bool:
+    """`old == new`, cheaply for a profile replaced by an identical one (a repeated SetChargingProfile)."""
+    return old is new or _received_again(old, new) or old == new
+
+
 def _same_profiles(before: tuple[Profile, ...], after: tuple[Profile, ...]) -> bool:
-    """`before == after`, cheaply for a profile replaced by an identical one (a repeated SetChargingProfile): a
-    `Profile` is parsed from its payload, EVSE and source alone (`parse_profile`), so equal ones of those mean
-    equal profiles without comparing every period."""
-    return len(before) == len(after) and all(
-        old is new
-        or (old.payload == new.payload and old.evse_id == new.evse_id and old.source == new.source)
-        or old == new
-        for old, new in zip(before, after, strict=True)
-    )
+    return len(before) == len(after) and all(map(_same_profile, before, after))
 
 
 def _unchanged(station: Station, now: datetime) -> Station | None:
