@@ -45,7 +45,7 @@ from chargecore.pure.inputs import (
 )
 from chargecore.pure.ocppj.timestamps import ocpp_time
 from chargecore.pure.state import Station, StationIdentity
-from chargecore.pure.station import next_deadline, step
+from chargecore.pure.station import DEADLINES, next_deadline, step
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 """The shell's clock at the start of every core test."""
@@ -147,6 +147,12 @@ def connection_data(url: str, security_profile: int = 1, **overrides: Any) -> di
     }
 
 
+def every_deadline(station: Station) -> datetime | None:
+    """`next_deadline` computed from every block, without the memo it may answer from."""
+    moments = [moment for moment in (deadline(station) for deadline in DEADLINES) if moment is not None]
+    return min(moments) if moments else None
+
+
 @dataclass
 class Sim:
     """A station and the current time; each method feeds one input through `step` and returns its effects.
@@ -163,8 +169,9 @@ class Sim:
         self.now = event.now
         self.station, effects = step(self.station, event)
         assert not of_type(effects, InternalError), effects
+        deadline = next_deadline(self.station)
+        assert deadline == every_deadline(self.station), "next_deadline's memo (Settled) went stale"
         if isinstance(event, Tick):  # a timer still due after its Tick would make the shell spin
-            deadline = next_deadline(self.station)
             assert deadline is None or deadline > event.now, f"a timer is still due after Tick({event.now})"
         self.log.extend(effects)
         return effects

@@ -170,6 +170,21 @@ def test_K01_FR_05_a_profile_with_an_existing_id_replaces_it() -> None:
     assert installed.schedule.periods[0].limit == 10.0
 
 
+@pytest.mark.requirements("K01.FR.05")
+def test_K01_FR_05_the_profile_already_set_sent_again_is_stored_again_and_changes_nothing_else() -> None:
+    """A load manager resending the same profile: Accepted and persisted again, the limits as they were."""
+    sim = station()
+    accepted(sim, 1, profile(1, periods=[(0, 16.0), (600, 8.0)]))
+    before = sim.station.smart_charging
+    effects = accepted(sim, 1, profile(1, periods=[(0, 16.0), (600, 8.0)]))
+    assert sim.station.smart_charging is before
+    assert persisted(effects)["smart_charging/profile/1"]["chargingProfile"]["id"] == 1
+    assert applied(effects) == []
+    moved = accepted(sim, 2, profile(1, periods=[(0, 16.0), (600, 8.0)]))
+    assert applied(moved) == [(1, round(22000 / 690, 3)), (2, 16.0)], "moved to another EVSE: EVSE 1 unlimited"
+    assert [p.evse_id for p in sim.station.smart_charging.profiles] == [2]
+
+
 @pytest.mark.requirements("K01.FR.52")
 def test_K01_FR_52_a_station_wide_tx_default_may_not_share_a_stack_level_with_an_evse_one() -> None:
     sim = station()
