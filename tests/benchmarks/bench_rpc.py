@@ -54,6 +54,7 @@ from importlib import metadata
 from itertools import cycle, islice
 from typing import Any
 
+import msgspec
 import ocpp.messages
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
@@ -219,24 +220,33 @@ class ChargecoreRunner:
 # --- the floor ---------------------------------------------------------------------------------------------
 
 
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 class FloorRunner:
     """What no implementation can skip: parse the frame, validate the request with the compiled validator,
-    validate and encode the reply (the reply chargecore gives, prepared once per frame text)."""
+    validate and encode the reply (the reply chargecore gives, prepared once per frame text). Two of them: with
+    the standard library's json (the floor issue 15 set its goal against) and with msgspec, the fastest reader
+    and writer at hand, which chargecore's own path now uses (a stricter floor)."""
 
-    def __init__(self, replies: dict[str, str], clock: Clock) -> None:
+    def __init__(
+        self, replies: dict[str, str], clock: Clock, loads: Callable[[str], Any], dumps: Callable[[Any], Any]
+    ) -> None:
         self.replies = {text: json.loads(reply) for text, reply in replies.items()}
         self.clock = clock
+        self.loads, self.dumps = loads, dumps
 
     def run(self, texts: Sequence[str], count: int) -> float:
         frames = list(islice(cycle(texts), count))
-        replies, loads, dumps, clock = self.replies, json.loads, json.dumps, self.clock
+        replies, loads, dumps, clock = self.replies, self.loads, self.dumps, self.clock
         started = clock()
         for text in frames:
             _, _, action, payload = loads(text)
             validate(action, "Request", payload)
             reply = replies[text]
             validate(action, "Response", reply[2])
-            dumps(reply, separators=(",", ":"))
+            dumps(reply)
         return clock() - started
 
 
@@ -416,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"Python {sys.version.split()[0]} ({platform.python_implementation()}) on {platform.platform()}")
     print(f"machine {platform.machine()}, {os.cpu_count()} CPUs ({platform.processor() or 'processor unknown'})")
-    packages = ("ocpp", "jsonschema-rs", "jsonschema", "returns")
+    packages = ("ocpp", "jsonschema-rs", "jsonschema", "returns", "msgspec")
     print("packages: " + ", ".join(f"{name} {_version(name)}" for name in packages))
     print(
         f"{args.repeats} timed runs of ~{args.seconds / args.repeats:.2f} s per cell after a warm-up, interleaved; "
@@ -428,8 +438,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     chargecore = ChargecoreRunner(station, clock)
     ocpp_async = OcppRunner(async_validation=True, clock=clock)
     ocpp_sync = OcppRunner(async_validation=False, clock=clock)
-    floor = FloorRunner({kind.text: chargecore.reply_to(kind.text) for kind in KINDS}, clock)
-    runners: dict[str, Any] = {"chargecore": chargecore, "ocpp": ocpp_async, "ocpp-sync": ocpp_sync, "floor": floor}
+    replies = {kind.text: chargecore.reply_to(kind.text) for kind in KINDS}
+    floor = FloorRunner(replies, clock, json.loads, _json_dumps)
+    strict_floor = FloorRunner(replies, clock, msgspec.json.decode, msgspec.json.encode)
+    runners: dict[str, Any] = {
+        "chargecore": chargecore,
+        "ocpp": ocpp_async,
+        "ocpp-sync": ocpp_sync,
+        "floor": floor,
+        "msgspec-floor": strict_floor,
+    }
 
     for kind in KINDS:
         assert not isinstance(validate(kind.action, "Request", kind.payload), Failure), kind.name
@@ -446,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows.append(("mix (1:1:1, interleaved)", [kind.text for kind in KINDS]))
     header = (
         f"{'frame kind':<34}{'chargecore/s':>14}{'ocpp/s':>10}{'ratio':>8}{'ocpp-sync/s':>13}{'ratio':>8}"
-        f"{'floor/s':>10}{'floor/ours':>12}"
+        f"{'floor/s':>10}{'floor/ours':>12}{'msgspec/s':>11}{'/ours':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -459,16 +477,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{label:<34}{ours:>14,.0f}{rates['ocpp']:>10,.0f}{ours / rates['ocpp']:>7.1f}x"
             f"{rates['ocpp-sync']:>13,.0f}{ours / rates['ocpp-sync']:>7.1f}x"
             f"{rates['floor']:>10,.0f}{rates['floor'] / ours:>11.1f}x"
+            f"{rates['msgspec-floor']:>11,.0f}{rates['msgspec-floor'] / ours:>6.1f}x"
         )
     print()
     print("ocpp = ocpp.v201.ChargePoint.route_message as shipped (ASYNC_VALIDATION=True, validation in executor)")
     print("ocpp-sync = the same with ocpp.messages.ASYNC_VALIDATION = False (validation inline)")
     print("chargecore DataTransfer = step(FrameReceived) + step(Answer), counted as one frame")
     print("floor = json.loads + compiled validation of request and reply + json.dumps of the reply (goal: <= 5x)")
+    print("msgspec = the same floor with msgspec's reader and writer (chargecore's own), stricter (no goal)")
     print()
     versus_ocpp, versus_floor = ours / rates["ocpp"], rates["floor"] / ours  # the last row: the mix
     print(goal_line("mix chargecore/ocpp", versus_ocpp, GOAL_OCPP, versus_ocpp >= GOAL_OCPP))
     print(goal_line("mix chargecore cost/floor", versus_floor, GOAL_FLOOR, versus_floor <= GOAL_FLOOR))
+    print(f"mix chargecore cost/msgspec floor: {rates['msgspec-floor'] / ours:.1f}x (no goal)")
     print()
     print("chargecore schema validation alone, validate(action, 'Request', payload), per call:")
     for kind in KINDS:

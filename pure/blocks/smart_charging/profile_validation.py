@@ -283,4 +283,8 @@ RULES: tuple[Rule, ...] = (
 
 def rejection(profile: Profile, installed: tuple[Profile, ...], caps: Capabilities) -> Rejection | None:
     """The first rule the profile breaks, or None when it may be installed."""
-    return next((found for rule in RULES if (found := rule(profile, installed, caps)) is not None), None)
+    for rule in RULES:
+        found = rule(profile, installed, caps)
+        if found is not None:
+            return found
+    return None

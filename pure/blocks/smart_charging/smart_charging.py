@@ -270,6 +270,13 @@ def on_transaction_ended(station: Station, evse_id: int, transaction_id: str, no
 # --- SetChargingProfile (K01) ------------------------------------------------------------------------------------
 
 
+def _installed_as(station: Station, payload: dict[str, Any], evse_id: int) -> Profile | None:
+    """The installed profile the CSMS sends again, which is what parsing the payload would give (`_received_again`):
+    the rules then judge it as they would a new one, and installing it changes nothing."""
+    profiles = station.smart_charging.profiles
+    return next((p for p in profiles if p.payload == payload and p.evse_id == evse_id and p.source == "CSO"), None)
+
+
 def rejected(reason_code: str, info: str) -> Reply:
     return refusal("Rejected", reason_code, info)
 
@@ -277,10 +284,13 @@ def rejected(reason_code: str, info: str) -> Reply:
 def handle_set_charging_profile(station: Station, call: Call, now: datetime) -> Handled:
     if not available(station):
         return station, not_supported(call), ()
-    parsed = parse_profile(call.payload["chargingProfile"], call.payload["evseId"])
-    if isinstance(parsed, Failure):
-        return station, rejected("InvalidValue", parsed.failure()), ()
-    profile = parsed.unwrap()
+    payload, evse_id = call.payload["chargingProfile"], call.payload["evseId"]
+    profile = _installed_as(station, payload, evse_id)
+    if profile is None:
+        parsed = parse_profile(payload, evse_id)
+        if isinstance(parsed, Failure):
+            return station, rejected("InvalidValue", parsed.failure()), ()
+        profile = parsed.unwrap()
     refused = rejection(profile, station.smart_charging.profiles, capabilities(station))
     if refused is not None:
         return station, rejected(refused.reason_code, f"{refused.info} ({refused.requirement})"), ()
