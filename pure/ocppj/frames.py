@@ -8,11 +8,12 @@ too large to read never gets here as text (`oversized`).
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 from returns.result import Failure, Result, Success
 
 CALL = 2
@@ -26,22 +27,10 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 """Compact JSON, non-ASCII escaped: a text the CSMS sent with a lone surrogate ("\\ud800" is valid JSON) can be
 echoed, measured, sent and stored without a UnicodeEncodeError; stateless, so one instance is shared."""
 
-_encode = msgspec.json.Encoder().encode
-"""The fast writer, ~10x json's (a GetVariables reply: 16 us against 1.1 us). It writes the text json writes
-(property_tests/test_frame_json.py) but for numbers with an exponent, which it writes shortest (1e16 for 1e+16:
-the same number); a text it would write differently is json's to write. Unlike json it also writes sets,
-dataclasses, datetimes and bytes, which the station never puts in a message."""
-
 
 def compact_json(value: Any) -> str:
     """The JSON text the station sends and measures: compact, ASCII only (so its length is its size in bytes)."""
-    try:
-        encoded = _encode(value)
-    except (TypeError, ValueError, RecursionError, msgspec.EncodeError):  # lone surrogates, keys json turns to text
-        return _ENCODER.encode(value)
-    if encoded.isascii() and b"\x7f" not in encoded and b"null" not in encoded:
-        return encoded.decode("ascii")
-    return _ENCODER.encode(value)  # json escapes non-ASCII and DEL, writes NaN and Infinity (msgspec: null)
+    return _ENCODER.encode(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +72,23 @@ def _error(message_id: str, code: str, reason: str) -> Failure[FrameError]:
     return Failure(FrameError(CallError(message_id, code, reason[:MAX_ERROR_DESCRIPTION_LENGTH]), reason))
 
 
-_decode = msgspec.json.Decoder().decode
-"""The fast reader, 3-4x json.loads (the largest share of an inbound frame's cost). Whatever it reads, json.loads
-reads the same (integers of any size stay integers; property_tests/test_frame_json.py); what it refuses (NaN
-and Infinity, numbers beyond a float, lone surrogates, bytes not UTF-8, deep nesting) goes to json, whose answer
-(a value or an error) is the frame's."""
+@functools.cache
+def _fast_reader() -> Callable[[str | bytes], Any]:
+    """msgspec's JSON reader, 3-4x json.loads (the largest share of an inbound frame's cost), imported with the
+    first frame read: a station starts without it (~20 ms of imports), since it sends its BootNotification before
+    it reads anything. Whatever it reads, json.loads reads the same (integers of any size stay integers;
+    property_tests/test_frame_reading.py); what it refuses (NaN and Infinity, numbers beyond a float, lone
+    surrogates, bytes not UTF-8, deep nesting) goes to json, whose answer (a value or an error) is the frame's."""
+    import msgspec.json
+
+    return msgspec.json.Decoder().decode
 
 
 def _read_json(text: str | bytes, not_json: list[str]) -> Any:
     """The JSON value of `text`; NaN, Infinity or -Infinity, which Python's json reads, land in `not_json`."""
     try:
-        return _decode(text)
-    except (ValueError, RecursionError):  # DecodeError, UnicodeEncodeError: rare, json decides and says why
+        return _fast_reader()(text)
+    except (ValueError, RecursionError):  # msgspec's DecodeError and UnicodeEncodeError are ValueErrors
         return json.loads(text, parse_constant=not_json.append)
 
 

@@ -228,7 +228,7 @@ class FloorRunner:
     """What no implementation can skip: parse the frame, validate the request with the compiled validator,
     validate and encode the reply (the reply chargecore gives, prepared once per frame text). Two of them: with
     the standard library's json (the floor issue 15 set its goal against) and with msgspec, the fastest reader
-    and writer at hand, which chargecore's own path now uses (a stricter floor)."""
+    and writer at hand (a stricter floor; chargecore reads frames with msgspec and writes them with json)."""
 
     def __init__(
         self, replies: dict[str, str], clock: Clock, loads: Callable[[str], Any], dumps: Callable[[Any], Any]
@@ -484,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("ocpp-sync = the same with ocpp.messages.ASYNC_VALIDATION = False (validation inline)")
     print("chargecore DataTransfer = step(FrameReceived) + step(Answer), counted as one frame")
     print("floor = json.loads + compiled validation of request and reply + json.dumps of the reply (goal: <= 5x)")
-    print("msgspec = the same floor with msgspec's reader and writer (chargecore's own), stricter (no goal)")
+    print("msgspec = the same floor with msgspec's reader and writer: stricter, no goal (chargecore reads with it)")
     print()
     versus_ocpp, versus_floor = ours / rates["ocpp"], rates["floor"] / ours  # the last row: the mix
     print(goal_line("mix chargecore/ocpp", versus_ocpp, GOAL_OCPP, versus_ocpp >= GOAL_OCPP))

@@ -44,6 +44,7 @@ NOT_ON_THE_RUN_PATH = (
     "asyncio",
     "hypothesis",
     "locust",
+    "msgspec",  # the frame reader: imported with the first frame read, after the BootNotification went out
 )
 """Module name prefixes (a trailing "." means submodules only: the `ocpp` package itself is how the schema
 files are found, its __init__ is empty)."""
