@@ -328,13 +328,18 @@ class PendingQuestion:
     """The CSMS call the answer resumes (station.RESUMES); None for a question an input raised."""
 
 
+UNSETTLED_FIELDS = frozenset({"questions", "next_question_id"})
+"""What neither settling nor any deadline reads: the application's pending questions. A copy that changes only
+these keeps the `Settled` memo."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settled:
-    """`step`'s memo that settling a station changes nothing (station.py `_still_settled`): the values of the fields
-    settling reads, as they were when settling last left them all untouched at `since`; `until` is the station's
-    next deadline then (every change settling makes on its own, without an input, waits for a deadline)."""
+    """`step`'s memo that settling a station changes nothing (station.py `_still_settled`): settling changed
+    nothing at `since`, and `until` was the station's next deadline then (every change settling makes without an
+    input waits for a deadline). A copy that changes any other field drops it: `with_changes` does, and so does
+    `dataclasses.replace`, since the memo is no `__init__` argument."""
 
-    values: tuple[Any, ...]
     since: datetime
     until: datetime | None
 
@@ -387,15 +392,18 @@ class Station:
     """The CSMS's display messages and what each EVSE's display shows (block O, display/)."""
     tariff_cost: TariffCost = field(default_factory=TariffCost)
     """The drivers' tariff texts and costs per EVSE (block I, tariff_cost/)."""
-    settled: Settled | None = field(default=None, compare=False, repr=False)
+    settled: Settled | None = field(default=None, init=False, compare=False, repr=False)
     """Not state but a memo of `step`, so it takes no part in equality: see `Settled`."""
 
     def with_changes(self, **changes: Any) -> Station:
         """`dataclasses.replace(self, **changes)` without its per-field work: a new value, this one untouched."""
         if not changes.keys() <= _STATION_FIELDS:
             raise TypeError(f"Station has no field {sorted(changes.keys() - _STATION_FIELDS)}")
+        values = {**self.__dict__, **changes}
+        if "settled" not in changes and not changes.keys() <= UNSETTLED_FIELDS:
+            values["settled"] = None  # settling may change something now
         changed = object.__new__(Station)
-        object.__setattr__(changed, "__dict__", {**self.__dict__, **changes})
+        object.__setattr__(changed, "__dict__", values)
         return changed
 
     @property

@@ -8,9 +8,8 @@ RPC session send the next queued CALL, so a reply always goes out before any CAL
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import datetime
-from operator import is_, itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -206,9 +205,8 @@ DEADLINES: tuple[Callable[[Station], datetime | None], ...] = (
 
 def next_deadline(station: Station) -> datetime | None:
     """When the shell must feed a `Tick`, or None when no timer runs."""
-    memo = station.settled
-    if memo is not None and _memo_holds(memo, station):  # the shell asks after every input; most change nothing
-        return memo.until
+    if station.settled is not None:  # the shell asks after every input; most change nothing
+        return station.settled.until
     pending = [moment for moment in (deadline(station) for deadline in DEADLINES) if moment is not None]
     return min(pending) if pending else None
 
@@ -230,28 +228,16 @@ def settle_after(
     station, settled = _settle(handled, model_before, now)
     station, reset = resets.settle(station, now)  # last: a station reset drops what would follow it
     if station is handled and not settled and not reset:
-        memo = Settled(_settled_values(station.__dict__), now, next_deadline(station))
-        station = station.with_changes(settled=memo)
+        station = station.with_changes(settled=Settled(now, next_deadline(station)))
     return station, effects + settled + reset
 
 
-_UNSETTLED_FIELDS = frozenset({"questions", "next_question_id", "settled"})
-"""What neither settling nor any deadline reads: the application's pending questions (and the memo itself)."""
-_settled_values = itemgetter(*(f.name for f in fields(Station) if f.name not in _UNSETTLED_FIELDS))
-
-
-def _memo_holds(memo: Settled, station: Station) -> bool:
-    """Every field settling reads is still the very value it was when settling last changed nothing."""
-    return all(map(is_, memo.values, _settled_values(station.__dict__)))
-
-
 def _still_settled(station: Station, now: datetime) -> bool:
-    """Settling this station now would change nothing: it changed nothing last time, nothing it reads has changed
-    since and no deadline has come (property_tests/support.py checks each step against settling always)."""
+    """Settling this station now would change nothing: it changed nothing last time, no field it reads has changed
+    since (a change drops the memo) and no deadline has come (property_tests/support.py checks each step against
+    settling always)."""
     memo = station.settled
-    if memo is None or now < memo.since or (memo.until is not None and now >= memo.until):
-        return False
-    return _memo_holds(memo, station)
+    return memo is not None and memo.since <= now and (memo.until is None or now < memo.until)
 
 
 def _settle(station: Station, model_before: DeviceModel, now: datetime) -> tuple[Station, Effects]:

@@ -1,6 +1,6 @@
-"""`step` skips settling when nothing settling reads has changed and no deadline has come (`Settled`,
-pure/station.py `_still_settled`); these tests pin the cases where it must not skip, next to the one where it
-does. property_tests/support.py checks every property-test step against settling always."""
+"""`step` skips settling when nothing settling reads has changed and no deadline has come (`Settled` in
+pure/state.py, `_still_settled` in pure/station.py); these tests pin the cases where it must not skip, next to the
+one where it does. property_tests/support.py checks every property-test step against settling always."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_a_request_that_changes_nothing_leaves_the_very_station_value_and_nothin
     sim = booted((1, 1))
     sim.tick(3)
     before = sim.station
-    assert before.settled is not None, "an idle booted station is settled"
+    assert before.settled is not None, "an idle booted station is settled after any input"
     assert get_variables(sim, 4) == ["SendFrame"]
     assert sim.station is before
     assert next_deadline(sim.station) == every_deadline(sim.station)
@@ -62,8 +62,8 @@ def test_a_request_after_a_limit_boundary_applies_the_new_limit_though_it_change
 
 
 def test_a_change_made_outside_step_is_settled_by_the_next_input() -> None:
-    """A station value changed by the embedding code (here a CALL queued into its RPC session) does not match the
-    memo, so the next input settles it: the queued CALL goes out."""
+    """A station value changed by the embedding code (here a CALL queued into its RPC session) has no memo any
+    more, so the next input settles it: the queued CALL goes out."""
     sim = booted((1,))
     sim.tick(3)
     session, _ = rpc.enqueue(sim.station.rpc, "Heartbeat", {})
@@ -77,9 +77,20 @@ def test_the_memo_is_never_trusted_before_the_time_it_was_made() -> None:
     sim = booted((1,))
     sim.tick(30)
     settled = sim.station.settled
-    assert settled is not None and settled.since == at(2), "made when the last StatusNotification was answered"
+    assert settled is not None and settled.since == at(30)
     station, effects = step(
-        sim.station, FrameReceived(at(1), json.dumps([2, "gv", "GetVariables", GET_HEARTBEAT_INTERVAL]))
+        sim.station, FrameReceived(at(20), json.dumps([2, "gv", "GetVariables", GET_HEARTBEAT_INTERVAL]))
     )
     assert len(effects) == 1
-    assert station.settled is not None and station.settled.since == at(1), "settled again, at 1"
+    assert station.settled is not None and station.settled.since == at(20), "settled again, at 20"
+
+
+def test_a_copy_that_changes_what_settling_reads_drops_the_memo_and_one_that_changes_only_questions_keeps_it() -> None:
+    sim = booted((1,))
+    sim.tick(3)
+    station = sim.station
+    assert station.settled is not None
+    assert station.with_changes(next_question_id=7, questions=()).settled is station.settled
+    assert station.with_changes(rpc=station.rpc).settled is None, "the same value, still a change to settle on"
+    assert replace(station, epoch=2).settled is None
+    assert station.with_changes(epoch=2, settled=station.settled).settled is station.settled
