@@ -20,6 +20,7 @@ from chargecore.pure import effects as fx
 from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
 from chargecore.pure.boot import boot_station, dropped_records
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
+from chargecore.pure.inputs import PowerPathChanged
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.shell.application import ChargerApplication, SimulatedCharger, describe_cost
 from chargecore.shell.certificates import renewal
@@ -33,6 +34,8 @@ from chargecore.shell.storage import StationStore
 
 if TYPE_CHECKING:
     from chargecore.shell.runtime import StationOptions
+    from chargecore.shell.station_inputs import InputMaker
+    from chargecore.shell.transfer_jobs import TransferJobs
 
 EXIT_BUG = 70
 """EX_SOFTWARE (sysexits.h): an exception in the core or in the shell's own code."""
@@ -245,6 +248,16 @@ def effect_call(app: ChargerApplication, effect: fx.Effect) -> HookCall | None:
     if isinstance(effect, fx.InstallFirmware):  # the runtime's firmware shell hands the answer to the core
         return HookCall(app.install_firmware, "InstallationFailed", (effect.path, effect.request_id))
     return None
+
+
+def after_hook(effect: fx.Effect, done: Any, submit: Callable[[InputMaker], None], jobs: TransferJobs) -> None:
+    """What the answer `done` of an `effect_call` hook starts: a power path that moved is the core's next input,
+    an installation's outcome goes to the firmware job (which reports FirmwareInstalled)."""
+    if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
+        evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
+        submit(lambda now: PowerPathChanged(now, evse_id, closed))
+    elif isinstance(effect, fx.InstallFirmware):
+        jobs.installed(effect.request_id, done)
 
 
 def effect_note(effect: fx.Effect) -> str | None:

@@ -41,7 +41,6 @@ from chargecore.pure.inputs import (
     ConnectorFound,
     HookRaised,
     Input,
-    PowerPathChanged,
     PowerUp,
     Shutdown,
     Tick,
@@ -56,6 +55,7 @@ from chargecore.shell.drive import (
     EXIT_STORE,
     ConfigurationError,
     StoreWriteFailed,
+    after_hook,
     answered_by_store,
     boot_state,
     certificate_store,
@@ -314,12 +314,7 @@ class ChargingStation(StationInputs):
             if (note := effect_note(effect)) is not None:
                 self.log.event("info", note)
             done = self._call_hook(call.hook, call.failed, *call.args, report=call.report)
-            if isinstance(effect, fx.StartEnergyTransfer | fx.StopEnergyTransfer) and done:
-                # the hook answers whether the power path moved; the core hears it as the next input
-                evse_id, closed = effect.evse_id, isinstance(effect, fx.StartEnergyTransfer)
-                self.submit(lambda now: PowerPathChanged(now, evse_id, closed))
-            elif isinstance(effect, fx.InstallFirmware):
-                self._jobs.installed(effect.request_id, done)
+            after_hook(effect, done, self.submit, self._jobs)
         elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
             if own_certificate(self._certificates, effect, self.log):
                 self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
