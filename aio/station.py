@@ -58,6 +58,7 @@ from chargecore.shell.drive import (
     after_hook,
     answered_by_store,
     boot_state,
+    carry_out_in_shell,
     certificate_store,
     default_application,
     default_log,
@@ -65,9 +66,7 @@ from chargecore.shell.drive import (
     effect_note,
     exit_process,
     hook_name,
-    no_branch,
     one_line,
-    own_certificate,
     question_call,
     store_answer,
     store_write_failed,
@@ -79,7 +78,7 @@ from chargecore.shell.runtime import STOP_SECONDS, CrashHandler, StationOptions,
 from chargecore.shell.station_inputs import InputMaker, StationInputs
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
-from chargecore.shell.transfer_jobs import TRANSFER_EFFECTS, TransferJobs
+from chargecore.shell.transfer_jobs import TransferJobs
 
 TRANSFER_WORKERS = 8
 """The threads of the executor the stations of a process share for their transfers unless given their own."""
@@ -266,22 +265,13 @@ class AsyncChargingStation(StationInputs):
             else:
                 answer = await self._call_hook(question_call(self.application, effect.question))
             await self._process(Answer(self._clock(), effect.question_id, answer))
-        elif isinstance(effect, fx.Log):
-            self.log.event(effect.level, effect.message, "core")
-        elif isinstance(effect, fx.InternalError):
-            self.log.event("error", f"internal error: {effect.message}")
-        elif isinstance(effect, TRANSFER_EFFECTS):  # the blocking work runs on the `transfers` executor
-            self._jobs.carry_out(effect)
         elif (call := effect_call(self.application, effect)) is not None:
             if (note := effect_note(effect)) is not None:
                 self.log.event("info", note)
             done = await self._call_hook(call)
             after_hook(effect, done, self.submit, self._jobs)
-        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
-            if own_certificate(self._certificates, effect, self.log):
-                self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
-        else:
-            self.log.event("error", no_branch(effect))
+        else:  # transfers: the blocking work runs on the `transfers` executor
+            carry_out_in_shell(effect, self.log, self._jobs, self._certificates, self.submit)
 
     async def _call_hook(self, call: HookCall) -> Any:
         """Run one hook, awaiting it if it is `async def`. If it raises, the traceback goes to the log, the core

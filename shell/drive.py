@@ -20,7 +20,7 @@ from chargecore.pure import effects as fx
 from chargecore.pure.blocks.provisioning.network_profiles import check_client_certificate
 from chargecore.pure.boot import boot_station, dropped_records
 from chargecore.pure.device_model.model import persisted_values, refused_persisted
-from chargecore.pure.inputs import PowerPathChanged
+from chargecore.pure.inputs import CertificatesLoaded, PowerPathChanged
 from chargecore.pure.state import Station, StationIdentity
 from chargecore.shell.application import ChargerApplication, SimulatedCharger, describe_cost
 from chargecore.shell.certificates import renewal
@@ -31,11 +31,11 @@ from chargecore.shell.frame_log import FrameLog, printable
 from chargecore.shell.link import Credentials, TlsCredentials, client_certificate_problem
 from chargecore.shell.logs import diagnostics_log, security_log
 from chargecore.shell.storage import StationStore
+from chargecore.shell.transfer_jobs import TRANSFER_EFFECTS, TransferJobs
 
 if TYPE_CHECKING:
     from chargecore.shell.runtime import StationOptions
     from chargecore.shell.station_inputs import InputMaker
-    from chargecore.shell.transfer_jobs import TransferJobs
 
 EXIT_BUG = 70
 """EX_SOFTWARE (sysexits.h): an exception in the core or in the shell's own code."""
@@ -258,6 +258,29 @@ def after_hook(effect: fx.Effect, done: Any, submit: Callable[[InputMaker], None
         submit(lambda now: PowerPathChanged(now, evse_id, closed))
     elif isinstance(effect, fx.InstallFirmware):
         jobs.installed(effect.request_id, done)
+
+
+def carry_out_in_shell(
+    effect: fx.Effect,
+    log: FrameLog,
+    jobs: TransferJobs,
+    certificates: CertificateStore,
+    submit: Callable[[InputMaker], None],
+) -> None:
+    """The effects both runtimes carry out alike, without I/O of their own to await: the core's log lines, the
+    transfers (started on the runtime's jobs), the own certificate kept or restored after a renewal; any other
+    effect has no branch in the runtime, a bug that is logged."""
+    if isinstance(effect, fx.Log):
+        log.event(effect.level, effect.message, "core")
+    elif isinstance(effect, fx.InternalError):
+        log.event("error", f"internal error: {effect.message}")
+    elif isinstance(effect, TRANSFER_EFFECTS):
+        jobs.carry_out(effect)
+    elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
+        if own_certificate(certificates, effect, log):
+            submit(lambda now: CertificatesLoaded(now, certificates.installed()))
+    else:
+        log.event("error", no_branch(effect))
 
 
 def effect_note(effect: fx.Effect) -> str | None:

@@ -58,6 +58,7 @@ from chargecore.shell.drive import (
     after_hook,
     answered_by_store,
     boot_state,
+    carry_out_in_shell,
     certificate_store,
     default_application,
     default_log,
@@ -65,9 +66,7 @@ from chargecore.shell.drive import (
     effect_note,
     exit_process,
     hook_name,
-    no_branch,
     one_line,
-    own_certificate,
     question_call,
     store_answer,
     store_write_failed,
@@ -79,7 +78,7 @@ from chargecore.shell.link import DEFAULT_MAX_FRAME_BYTES, WebSocketLink
 from chargecore.shell.station_inputs import InputMaker, StationInputs
 from chargecore.shell.storage import StationStore
 from chargecore.shell.store_files import StoreUnusable
-from chargecore.shell.transfer_jobs import TRANSFER_EFFECTS, TransferJobs
+from chargecore.shell.transfer_jobs import TransferJobs
 
 CrashHandler = Callable[[str, int], None]
 """Called once when the station ends on a bug or a failed store write, with a one-line reason and the exit code
@@ -304,22 +303,13 @@ class ChargingStation(StationInputs):
                 asked = question_call(self.application, effect.question)
                 answer = self._call_hook(asked.hook, asked.failed, *asked.args)
             self._process(Answer(self._clock(), effect.question_id, answer))
-        elif isinstance(effect, fx.Log):
-            self.log.event(effect.level, effect.message, "core")
-        elif isinstance(effect, fx.InternalError):
-            self.log.event("error", f"internal error: {effect.message}")
-        elif isinstance(effect, TRANSFER_EFFECTS):
-            self._jobs.carry_out(effect)
         elif (call := effect_call(self.application, effect)) is not None:
             if (note := effect_note(effect)) is not None:
                 self.log.event("info", note)
             done = self._call_hook(call.hook, call.failed, *call.args, report=call.report)
             after_hook(effect, done, self.submit, self._jobs)
-        elif isinstance(effect, fx.CommitCertificate | fx.RevertCertificate):
-            if own_certificate(self._certificates, effect, self.log):
-                self.submit(lambda now: CertificatesLoaded(now, self._certificates.installed()))
         else:
-            self.log.event("error", no_branch(effect))
+            carry_out_in_shell(effect, self.log, self._jobs, self._certificates, self.submit)
 
     def _call_hook(self, hook: Callable[..., R], failed: R, *args: Any, report: bool = True) -> R:
         """Run one of the application's hooks. If it raises, the traceback goes to the log, the core hears
