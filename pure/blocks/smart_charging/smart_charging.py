@@ -271,10 +271,9 @@ def on_transaction_ended(station: Station, evse_id: int, transaction_id: str, no
 
 
 def _installed_as(station: Station, payload: dict[str, Any], evse_id: int) -> Profile | None:
-    """The installed profile the CSMS sends again, which is what parsing the payload would give (`_received_again`):
-    the rules then judge it as they would a new one, and installing it changes nothing."""
-    profiles = station.smart_charging.profiles
-    return next((p for p in profiles if p.payload == payload and p.evse_id == evse_id and p.source == "CSO"), None)
+    """The installed profile the CSMS sends again, which is what parsing the payload would give: the rules then
+    judge it as they would a new one, and installing it changes nothing."""
+    return next((p for p in station.smart_charging.profiles if _parsed_from(p, payload, evse_id, "CSO")), None)
 
 
 def rejected(reason_code: str, info: str) -> Reply:
@@ -372,10 +371,15 @@ def _basis(station: Station) -> tuple[Any, ...]:
     )
 
 
+def _parsed_from(profile: Profile, payload: dict[str, Any], evse_id: int, source: str) -> bool:
+    """Whether `parse_profile(payload, evse_id, source)` gives `profile`: a `Profile` is parsed from these alone, so
+    the same ones mean the same profile in every respect, the payload kept for reports included."""
+    return profile.payload == payload and profile.evse_id == evse_id and profile.source == source
+
+
 def _received_again(old: Profile, new: Profile) -> bool:
-    """The same chargingProfile for the same EVSE from the same source: a `Profile` is parsed from these alone
-    (`parse_profile`), so the two are the same in every respect, the payload kept for reports included."""
-    return old.payload == new.payload and old.evse_id == new.evse_id and old.source == new.source
+    """The same chargingProfile for the same EVSE from the same source."""
+    return _parsed_from(old, new.payload, new.evse_id, new.source)
 
 
 def _same_profile(old: Profile, new: Profile) -> bool:
