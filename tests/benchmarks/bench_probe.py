@@ -41,12 +41,8 @@ def chargecore_csms() -> Iterator[str]:
 
 @contextmanager
 def package_csms() -> Iterator[str]:
-    server = PackageCsmsServer(QuietPackageCsms)
-    server.start()
-    try:
+    with PackageCsmsServer(QuietPackageCsms) as server:
         yield server.url
-    finally:
-        server.stop()
 
 
 def measure(

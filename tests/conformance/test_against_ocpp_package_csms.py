@@ -120,7 +120,8 @@ class PackageCsms(ChargePoint):  # type: ignore[misc]
 
 class PackageCsmsServer:
     """Runs the asyncio server on its own event-loop thread so the synchronous test can drive it; `csms_class` is the
-    ChargePoint subclass that serves each connection (a test may extend PackageCsms)."""
+    ChargePoint subclass that serves each connection (a test may extend PackageCsms). A context manager: started on
+    entry, stopped on exit."""
 
     def __init__(self, csms_class: type[PackageCsms] = PackageCsms) -> None:
         self.csms_class = csms_class
@@ -135,6 +136,13 @@ class PackageCsmsServer:
     def start(self) -> None:
         self._thread.start()
         self._server = self._run(self._listen())
+
+    def __enter__(self) -> PackageCsmsServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -192,10 +200,8 @@ class PackageCsmsServer:
 
 @pytest.fixture
 def package_csms() -> Iterator[PackageCsmsServer]:
-    server = PackageCsmsServer()
-    server.start()
-    yield server
-    server.stop()
+    with PackageCsmsServer() as server:
+        yield server
 
 
 @pytest.mark.requirements("B01.FR.01", "B01.FR.04", "B01.FR.05", "G02.FR.01")
@@ -297,6 +303,8 @@ def test_a_reservation_against_ocpp_package_csms(
     assert (expired.fields["reservation_id"], expired.fields["status"]) == (6, "Expired")
     assert 1.0 <= expired.at - made <= 5.0, "on time"
     wait_until(lambda: package_csms.of("StatusNotification")[-1].fields["status"] == "Available", "Available again")
+
+
 def _package_hash_data(pem: str) -> dict[str, str]:
     """The CSMS side's own CertificateHashData of a root, computed with `cryptography` as an OCSP CertID."""
     certificate = x509.load_pem_x509_certificate(pem.encode())

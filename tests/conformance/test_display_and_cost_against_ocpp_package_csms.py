@@ -41,10 +41,8 @@ class DisplayCsms(PackageCsms):
 
 @pytest.fixture
 def display_csms() -> Iterator[PackageCsmsServer]:
-    server = PackageCsmsServer(DisplayCsms)
-    server.start()
-    yield server
-    server.stop()
+    with PackageCsmsServer(DisplayCsms) as server:
+        yield server
 
 
 def shown(application: SimulatedCharger) -> list[str]:

@@ -18,23 +18,13 @@ CI_EXAMPLES = 25
 
 
 @contextmanager
-def package_csms(csms_class: type[PackageCsms]) -> Iterator[str]:
-    server = PackageCsmsServer(csms_class)
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
-@contextmanager
 def serving(double: type[PackageCsms] | type[LocalCsms]) -> Iterator[str]:
     if issubclass(double, LocalCsms):
         with double(heartbeat_interval=300, on_log=lambda _line: None) as csms:
             yield csms.url
     else:
-        with package_csms(double) as url:
-            yield url
+        with PackageCsmsServer(double) as server:
+            yield server.url
 
 
 def test_chargecore_csms_breaks_no_rule_with_two_stations() -> None:
@@ -68,7 +58,7 @@ def test_each_broken_double_is_caught_with_a_short_transcript_of_its_fault(
 
 
 def test_the_ocpp_package_csms_is_caught_mishandling_garbage() -> None:
-    with package_csms(PackageCsms) as url:
+    with serving(PackageCsms) as url:
         result = run_probe(ProbeSettings(url, "KIT-PKG", message_timeout=2), examples=CI_EXAMPLES, seed=16)
     assert "garbage-answered" in [violation.rule_id for violation in result.violations], result.transcript
     assert len(result.transcript.splitlines()) <= SHOWN_BEFORE_FAULT + 1

@@ -33,12 +33,8 @@ def test_a_broken_csms_exits_1_with_the_transcript_and_a_json_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "probe.json"
-    server = PackageCsmsServer(IntervalAsTextCsms)
-    server.start()
-    try:
+    with PackageCsmsServer(IntervalAsTextCsms) as server:
         code = main(["probe-csms", server.url, "--id", "CLI-BAD", "--examples", "5", "--report", str(report)])
-    finally:
-        server.stop()
     out = capsys.readouterr().out
     assert code == 1
     assert "[boot-answer]" in out and "!!" in out and '"interval":"300"' in out
