@@ -13,9 +13,11 @@ FTP: user `FTP_USER` with password `FTP_PASSWORD` may read and write; anonymous 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,10 @@ class Faults:
     drops: int = 0
     status: int | None = None
     ranges: bool = True
+    reply_pause: float = 0.0
+    """Seconds the HTTP server waits between a reply's headers and its body, so the client reads them apart."""
+    unread_answers: int = 0
+    """How many clients closed during that pause, before the body of their answer came."""
     requests: list[str] = field(default_factory=list)
     """What the server was asked: HTTP `GET /path <range>`, `PUT /path`, `POST /path`; FTP the command names
     (`USER`, `PASS`, `RETR`, ...; `REST <offset>` with its offset)."""
@@ -74,6 +80,14 @@ class FaultyHandler(FilesHandler):
         self.faults.requests.append(f"PUT {self.path}")
         if not self._fault_status():
             super().do_PUT()
+
+    def end_headers(self) -> None:
+        super().end_headers()
+        if self.faults.reply_pause:
+            time.sleep(self.faults.reply_pause)
+            with contextlib.suppress(BlockingIOError):  # nothing to read: the client still waits for the body
+                if self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                    self.faults.unread_answers += 1
 
     def send_file(self, file: BinaryIO, length: int) -> None:
         cut = self.faults.take_drop()

@@ -9,6 +9,7 @@ sent twice, and a log must not be sent where the CSMS did not say): a 3xx answer
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from chargecore.shell.transfer.locations import Location
 from chargecore.shell.transfer.outcome import Failure, TransferError
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(\d+|\*)")
+_REPLY_BYTES = 64 * 1024  # an upload answer is a line or a small page; more stays unread
 
 
 def download(location: Location, part: PartFile, budget: Budget) -> None:
@@ -82,9 +84,17 @@ def upload(location: Location, path: Path, remote_name: str, budget: Budget, met
         response = _request(location, budget, method, url, headers, body)
     try:
         _check_status(response, location, Failure.SERVER_ERROR)
+        _read_short_reply(response)
     finally:
         response.close()
     return size
+
+
+def _read_short_reply(response: urllib3.BaseHTTPResponse) -> None:
+    """Read the server's few-byte answer before closing: a socket closed with unread bytes sends a reset,
+    which the server sees as a transfer broken off although the upload was stored."""
+    with contextlib.suppress(HTTPError, OSError):  # the file was taken (2xx); a lost reply changes nothing
+        response.read(_REPLY_BYTES, decode_content=False)
 
 
 def _request(

@@ -130,6 +130,21 @@ def test_post_uploads_multipart_with_the_file_field(http_files: HttpFiles, tmp_p
     assert http_files.announced == [f"files: received station-log.txt ({len(PAYLOAD)} bytes) from 127.0.0.1"]
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_an_upload_reads_the_answer_before_closing_so_the_server_sees_no_reset(
+    http_files: HttpFiles, tmp_path: Path, method: str
+) -> None:
+    """The answer's body arrives after its headers: closing with it unread would reset the connection, and the
+    server would report the stored upload as broken off."""
+    log = tmp_path / "diagnostics.log"
+    log.write_bytes(b"line\n")
+    http_files.faults.reply_pause = 0.2
+    assert isinstance(upload(http_files.url, log, "station-log.txt", method=method), Done)
+    time.sleep(0.3)  # past the server's pause, however early the client returned
+    assert http_files.faults.unread_answers == 0
+    assert http_files.announced == ["files: received station-log.txt (5 bytes) from 127.0.0.1"]
+
+
 def test_put_uploads_the_raw_file_to_the_directory_url(http_files: HttpFiles, tmp_path: Path) -> None:
     log = tmp_path / "diagnostics.log"
     log.write_bytes(b"line\n")
