@@ -17,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import cast
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, NegotiationError
+from websockets.datastructures import HeadersLike
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidStatus, NegotiationError
+from websockets.http11 import USER_AGENT
 from websockets.typing import Subprotocol
 
 from chargecore.pure.device_model.redaction import redact_frame
@@ -50,6 +53,29 @@ READ_LIMIT_FACTOR = 4
 it closes the connection instead (1009), so memory per station stays bounded."""
 DIAL_FAILURES = (OSError, InvalidHandshake, TimeoutError, ValueError)
 """What an attempt that cannot connect raises: the network, TLS, the handshake, the open timeout, a bad URL."""
+
+
+class _TlsAwareConnection(ClientConnection):
+    """websockets reports a connection lost before the HTTP answer as "did not receive a valid HTTP response" and
+    drops why. Under TLS 1.3 a CSMS refuses the client certificate only after the client's handshake has completed,
+    with an alert that ends the connection there: the alert is what the core must hear (A02: the previous
+    certificate comes back; FailedToAuthenticateAtCsms), as the threaded link reports it."""
+
+    lost_by: Exception | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost_by = exc
+        super().connection_lost(exc)
+
+    async def handshake(
+        self, additional_headers: HeadersLike | None = None, user_agent_header: str | None = USER_AGENT
+    ) -> None:
+        try:
+            await super().handshake(additional_headers, user_agent_header)
+        except InvalidMessage:
+            if isinstance(self.lost_by, ssl.SSLError):
+                raise self.lost_by from None
+            raise
 
 
 class SubprotocolRefused(Exception):
@@ -153,6 +179,7 @@ class AsyncLink:
             max_size=READ_LIMIT_FACTOR * self._max_frame_bytes,
             compression=None,  # as the threaded link: no permessage-deflate
             proxy=None,
+            create_connection=_TlsAwareConnection,
         )
         if (sock.subprotocol or "").lower() != SUBPROTOCOL:
             sock.transport.abort()

@@ -63,16 +63,9 @@ firmware, N01 GetLog, N09/N10 customer information, A/M certificates): run again
 runtime."""
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "threaded_only(reason): a test of a BOTH_RUNTIMES module the asyncio runtime cannot pass, and why"
-    )
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "runtime" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_RUNTIMES:
-        only_threaded = metafunc.definition.get_closest_marker("threaded_only") is not None
-        metafunc.parametrize("runtime", RUNTIMES[:1] if only_threaded else RUNTIMES, indirect=True)
+        metafunc.parametrize("runtime", RUNTIMES, indirect=True)
 
 
 @pytest.fixture

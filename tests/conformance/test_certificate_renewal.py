@@ -295,10 +295,6 @@ def _not_for_tls_clients(csr_pem: str, authority: Issued) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
-@pytest.mark.threaded_only(
-    "asyncio's TLS transport loses the CSMS's alert (the peer's reset discards it), so websockets reports the refused"
-    " certificate as a connection reset, which the core does not take for FailedToAuthenticateAtCsms"
-)
 def test_a_renewed_certificate_the_csms_refuses_is_replaced_by_the_previous_one(
     profile_3_csms: CsmsDouble, station_factory: StationFactory, pki: Pki
 ) -> None:
