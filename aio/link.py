@@ -108,6 +108,7 @@ class AsyncLink:
         self._max_frame_bytes = max_frame_bytes
         self._socket: ClientConnection | None = None
         self._generation = 0
+        self._closing: set[ClientConnection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._network_down = False
 
@@ -140,10 +141,13 @@ class AsyncLink:
         sock, self._socket = self._socket, None
         if sock is None:
             return
+        self._closing.add(sock)  # its reader must not cut it off before the close frame has gone out
         try:
             await asyncio.wait_for(sock.close(), CLOSE_WAIT_SECONDS)
         except (TimeoutError, ConnectionClosed, OSError):
             sock.transport.abort()
+        finally:
+            self._closing.discard(sock)
 
     def set_network(self, up: bool) -> None:
         """Simulate the network going away: the connection drops without a close handshake and every dial fails
@@ -208,7 +212,8 @@ class AsyncLink:
         finally:
             if self._socket is sock:
                 self._socket = None
-            sock.transport.abort()
+            if sock not in self._closing:  # else `close` ends it, with the closing handshake
+                sock.transport.abort()
         self._lost(generation)
 
     async def _serve(self, sock: ClientConnection, effect: Connect, generation: int) -> None:
@@ -223,6 +228,8 @@ class AsyncLink:
             with contextlib.suppress(ConnectionClosed, OSError):
                 async for message in sock:
                     if generation != self._generation:
+                        if sock in self._closing:
+                            continue  # read on, unheard, so that the CSMS's close frame can arrive
                         return
                     self._receive(message.encode("utf-8") if isinstance(message, str) else message)
         finally:

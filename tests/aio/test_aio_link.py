@@ -7,6 +7,7 @@ attempt. The link runs on an event loop in a thread; its inputs are collected as
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import ssl
@@ -23,6 +24,7 @@ from core_helpers import idle_handler, websocket_server
 from pki import STATION_SERIAL, Pki, subject_common_name
 from runtimes import AsyncStationInThread, LoopThread
 from test_link import PASSWORD, PING_INTERVAL, Inputs, mini_csms, no_more_inputs, sends, silent_csms
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection
 
@@ -231,6 +233,27 @@ def test_a_normal_close_sends_1000_and_reports_no_loss(loop: LoopThread) -> None
         wait_until(lambda: close_codes, "the CSMS to see the close")
         no_more_inputs(ws.inputs)
     assert close_codes == [1000]
+
+
+def test_a_close_while_the_csms_keeps_sending_still_ends_with_the_closing_handshake(loop: LoopThread) -> None:
+    """A message that arrives after `close` began is dropped unread, and its reader leaves the connection to `close`:
+    cutting it off there would lose the close frame (the CSMS would see 1006)."""
+    close_codes: list[int | None] = []
+
+    def keep_sending(connection: ServerConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                connection.send(json.dumps([2, "m", "Heartbeat", {}]))
+        close_codes.append(connection.close_code)
+
+    for _ in range(5):
+        with websocket_server(keep_sending, subprotocols=["ocpp2.0.1"]) as port, aio_link(loop) as ws:
+            ws.connect(Connect(f"ws://127.0.0.1:{port}", "CS", 1, None))
+            assert isinstance(ws.inputs.next(), Connected)
+            assert isinstance(ws.inputs.next(), FrameReceived)
+            ws.run(ws.link.close())
+            wait_until(lambda: len(close_codes) == 1, "the CSMS to see the close")
+        assert close_codes.pop() == 1000
 
 
 def test_the_network_going_down_drops_the_connection_and_fails_dials(loop: LoopThread) -> None:
