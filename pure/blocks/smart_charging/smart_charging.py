@@ -49,8 +49,8 @@ from chargecore.pure.state import Station, Transaction
 PERSIST_PREFIX = "smart_charging/profile/"
 HORIZON = timedelta(hours=1)
 """How far ahead the applied limits look for their next change; recomputed at the latest then. Only the limit
-now and its next change are used, and the composite's cost grows with the periods in its window: a day of hourly
-periods cost ~100 us per EVSE on every profile change, an hour a few."""
+now and its next change are used, and the composite's cost grows with the periods in its window: with a day, a
+SetChargingProfile of 24 hourly periods that changes the limits took ~181 us, with an hour ~144 us (bench_rpc)."""
 MAX_COMPOSITE_SECONDS = 7 * 86_400
 """GetCompositeSchedule answers at most a week (the longest recurrence): the cost grows with the recurrences in
 the window, and one request must not stall the core. The answer's duration says what was computed."""
