@@ -236,8 +236,8 @@ def test_a_normal_close_sends_1000_and_reports_no_loss(loop: LoopThread) -> None
 
 
 def test_a_close_while_the_csms_keeps_sending_still_ends_with_the_closing_handshake(loop: LoopThread) -> None:
-    """A message that arrives after `close` began is dropped unread, and its reader leaves the connection to `close`:
-    cutting it off there would lose the close frame (the CSMS would see 1006)."""
+    """A message that arrives after `close` began is read and dropped unheard, and its reader leaves the connection
+    to `close`: cutting it off there would lose the close frame (the CSMS would see 1006)."""
     close_codes: list[int | None] = []
 
     def keep_sending(connection: ServerConnection) -> None:
